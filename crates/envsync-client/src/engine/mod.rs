@@ -1,0 +1,22 @@
+//! The sync engine: each user-facing operation as a method on [`Session`], one file each.
+//! Decisions (badges, merges) come from `envsync-core`; this layer fetches, verifies,
+//! decrypts, and writes.
+
+mod diff;
+mod log;
+mod members;
+mod pull;
+mod push;
+mod session;
+mod status;
+mod sync;
+mod verify;
+
+pub use diff::{DiffSide, KeyDiff};
+pub use log::LogEntry;
+pub use members::{MemberRow, MemberStatus, Removal};
+pub use pull::PullOutcome;
+pub use push::PushOutcome;
+pub use session::{ProjectView, Session, SessionOptions};
+pub use status::{PendingMember, StatusReport, StatusRow};
+pub use sync::SyncOutcome;

@@ -1,0 +1,80 @@
+use envsync_core::hash::sha256_hex;
+use serde::Serialize;
+
+use super::Session;
+use crate::error::{ClientError, Result};
+use crate::workspace::Target;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PullOutcome {
+    pub project: String,
+    pub environment: String,
+    pub version: Option<u64>,
+    /// Whether the linked file was (re)written.
+    pub updated: bool,
+    /// Where the overwritten local content was kept (encrypted to you), with `--force`.
+    pub backup: Option<String>,
+}
+
+impl Session {
+    /// `envsync pull`: writes the remote head to the linked file. Unpushed local edits are
+    /// never overwritten unless `force`, and then a backup encrypted to the user is kept.
+    pub fn pull(&mut self, target: &Target, force: bool) -> Result<PullOutcome> {
+        let mut outcome = PullOutcome {
+            project: target.project.clone(),
+            environment: target.environment.clone(),
+            version: None,
+            updated: false,
+            backup: None,
+        };
+        let view = self.project_view(&target.project)?;
+        let Some(head) = self.remote.head(&target.project, &target.environment)? else {
+            if view.roster.members.is_empty() {
+                return Err(ClientError::Input(format!(
+                    "project `{}` has no versions on {} yet: run `envsync push` to create it",
+                    target.project,
+                    self.remote.describe()
+                )));
+            }
+            return Ok(outcome);
+        };
+        let state = self.state.read(&target.project, &target.environment)?;
+        let base = self
+            .state
+            .base_record(&target.project, &target.environment)?;
+        let record = self.fetch_chain(&view, target, base.as_ref(), head)?;
+        let ciphertext = self.fetch_ciphertext(target, &record)?;
+        let content = self.decrypt(&view, target, &record, &ciphertext)?;
+        outcome.version = Some(head);
+        let local = self.read_local(target)?;
+        if let Some(local) = &local {
+            let local_hash = sha256_hex(local);
+            let unpushed = state
+                .as_ref()
+                .is_none_or(|state| state.file_sha256 != local_hash);
+            if unpushed && local.as_slice() != content.as_slice() {
+                if !force {
+                    return Err(ClientError::LocalChanges(format!(
+                        "{} has changes that are not on the remote; pulling would overwrite them. Run `envsync sync` to merge, `envsync push` to publish them, or `envsync pull --force` to overwrite (a backup is kept)",
+                        target.file_label
+                    )));
+                }
+                let own_key = self.identity()?.member_key().clone();
+                let sealed = envsync_crypto::encrypt(local, &[own_key])
+                    .map_err(|error| ClientError::Input(format!("encrypting backup: {error}")))?;
+                let path =
+                    self.state
+                        .write_backup(&target.project, &target.environment, &sealed)?;
+                outcome.backup = Some(path.display().to_string());
+            }
+        }
+        outcome.updated = local.as_deref() != Some(content.as_slice());
+        if outcome.updated {
+            self.write_local(target, &content, &record, &ciphertext)?;
+        } else {
+            self.state
+                .save_base(&record, &ciphertext, &sha256_hex(&content))?;
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,196 @@
+use std::path::Path;
+
+use envsync_core::dotenv::Document;
+use envsync_core::hash::sha256_hex;
+use envsync_crypto::Identity;
+
+use crate::error::{ClientError, Result};
+use crate::files::{read_optional, write_atomic};
+use crate::identity_store::IdentityConfig;
+use crate::membership::{Roster, fold};
+use crate::records::{AccessRequest, VersionRecord};
+use crate::remote::{self, Remote};
+use crate::state::{LocalState, Trust};
+use crate::workspace::{Target, Workspace};
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// `--yes`: accept member keys that appeared since this user last looked.
+    pub accept_new_keys: bool,
+}
+
+/// One command's view of a workspace and its remote.
+pub struct Session {
+    pub workspace: Workspace,
+    pub(crate) remote: Box<dyn Remote>,
+    pub(crate) state: LocalState,
+    identity_config: IdentityConfig,
+    identity: Option<Identity>,
+    pub(crate) options: SessionOptions,
+    notices: Vec<String>,
+}
+
+/// What a project's remote says about membership, with this user's trust decisions.
+pub struct ProjectView {
+    pub project: String,
+    pub roster: Roster,
+    pub trust: Trust,
+    /// Verified requests from keys that are not active members.
+    pub requests: Vec<AccessRequest>,
+}
+
+impl Session {
+    pub fn open(
+        workspace: Workspace,
+        identity_config: IdentityConfig,
+        options: SessionOptions,
+    ) -> Result<Self> {
+        let remote = remote::open(&workspace.config.remote, &workspace.root)?;
+        Ok(Self::with_remote(
+            workspace,
+            remote,
+            identity_config,
+            options,
+        ))
+    }
+
+    pub fn with_remote(
+        workspace: Workspace,
+        remote: Box<dyn Remote>,
+        identity_config: IdentityConfig,
+        options: SessionOptions,
+    ) -> Self {
+        let state = LocalState::new(workspace.state_dir());
+        Self {
+            workspace,
+            remote,
+            state,
+            identity_config,
+            identity: None,
+            options,
+            notices: Vec::new(),
+        }
+    }
+
+    /// Messages for the user gathered along the way (new identity, keys pinned, …).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    pub(crate) fn notice(&mut self, message: String) {
+        self.notices.push(message);
+    }
+
+    pub fn remote_description(&self) -> String {
+        self.remote.describe()
+    }
+
+    /// The user's identity, created on first need.
+    pub fn identity(&mut self) -> Result<&Identity> {
+        if self.identity.is_none() {
+            let (identity, created) = self.identity_config.load_or_create()?;
+            if created {
+                self.notices.push(format!(
+                    "created your identity at {} (member key {}, fingerprint {})",
+                    self.identity_config.default_path.display(),
+                    identity.member_key(),
+                    identity.member_key().fingerprint()
+                ));
+            }
+            self.identity = Some(identity);
+        }
+        Ok(self.identity.as_ref().expect("identity was just loaded"))
+    }
+
+    /// The user's member key if an identity exists; never creates one.
+    fn own_key(&mut self) -> Option<String> {
+        if self.identity.is_none() {
+            self.identity = self.identity_config.load().ok().flatten();
+        }
+        self.identity
+            .as_ref()
+            .map(|identity| identity.member_key().to_string())
+    }
+
+    /// Loads and verifies the membership log; on the first look at a project, pins every
+    /// current member key (trust on first use) and says so.
+    pub fn project_view(&mut self, project: &str) -> Result<ProjectView> {
+        let events = self.remote.membership(project)?;
+        let roster = fold(project, &events)?;
+        let mut trust = self.state.trust(project)?;
+        if trust.keys.is_empty() && !roster.members.is_empty() {
+            for member in &roster.members {
+                trust.add(member.key.as_str(), &member.name, "first use");
+            }
+            self.state.save_trust(project, &trust)?;
+            let names: Vec<_> = roster
+                .members
+                .iter()
+                .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
+                .collect();
+            self.notice(format!(
+                "project `{project}`: trusting its {} member key(s) on first use: {}",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+        // Your own key is trusted by definition, whoever added it.
+        if let Some(own) = self.own_key()
+            && roster.find(&own).is_some()
+            && !trust.contains(&own)
+        {
+            trust.add(&own, "you", "self");
+            self.state.save_trust(project, &trust)?;
+        }
+        let requests = self
+            .remote
+            .access_requests(project)?
+            .into_iter()
+            .filter(|request| {
+                request.body.project == project
+                    && request.verify_signature().is_ok()
+                    && roster
+                        .find(&request.body.member)
+                        .is_none_or(|member| !member.is_active())
+            })
+            .collect();
+        Ok(ProjectView {
+            project: project.to_owned(),
+            roster,
+            trust,
+            requests,
+        })
+    }
+
+    pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
+        read_optional(&target.file)
+    }
+
+    pub(crate) fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {
+        let text = std::str::from_utf8(bytes).map_err(|error| {
+            ClientError::Input(format!(
+                "{}: not valid UTF-8 (byte {})",
+                target.file_label,
+                error.valid_up_to()
+            ))
+        })?;
+        Ok(Document::parse(text))
+    }
+
+    /// Writes the linked file (0600, atomically), then records its base.
+    pub(crate) fn write_local(
+        &self,
+        target: &Target,
+        content: &[u8],
+        record: &VersionRecord,
+        ciphertext: &[u8],
+    ) -> Result<()> {
+        write_atomic(&target.file, content)?;
+        self.state
+            .save_base(record, ciphertext, &sha256_hex(content))
+    }
+
+    pub fn workspace_root(&self) -> &Path {
+        &self.workspace.root
+    }
+}

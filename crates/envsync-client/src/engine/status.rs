@@ -1,0 +1,96 @@
+use envsync_core::hash::sha256_hex;
+use envsync_core::status::{Badge, StatusInputs, badge};
+use serde::Serialize;
+
+use super::{ProjectView, Session};
+use crate::error::Result;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub project: String,
+    pub environment: String,
+    pub file: String,
+    pub badge: Badge,
+    pub action: Option<&'static str>,
+    /// The version the workspace is based on.
+    pub local_version: Option<u64>,
+    pub remote_version: Option<u64>,
+}
+
+/// Someone waiting for this user to act: a new teammate's request, or a key added by
+/// another member that this user has not accepted yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingMember {
+    pub project: String,
+    pub name: String,
+    pub fingerprint: String,
+    /// `request` (not a member yet: an owner must accept) or `new key` (a member this user
+    /// has not accepted).
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub rows: Vec<StatusRow>,
+    pub pending: Vec<PendingMember>,
+}
+
+impl Session {
+    /// `envsync status`: one row per (project, environment). Needs no identity.
+    pub fn status(&mut self, project: Option<&str>) -> Result<StatusReport> {
+        let targets = self.workspace.targets(project)?;
+        let mut rows = Vec::with_capacity(targets.len());
+        let mut pending = Vec::new();
+        let mut seen_projects: Vec<String> = Vec::new();
+        for target in targets {
+            if !seen_projects.contains(&target.project) {
+                seen_projects.push(target.project.clone());
+                let view = self.project_view(&target.project)?;
+                pending.extend(pending_members(&view));
+            }
+            let head = self.remote.head(&target.project, &target.environment)?;
+            let state = self.state.read(&target.project, &target.environment)?;
+            let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
+            let badge = badge(StatusInputs {
+                local_file: local.as_deref(),
+                base: state
+                    .as_ref()
+                    .map(|state| (state.base_version, state.file_sha256.as_str())),
+                remote_head: head,
+            });
+            rows.push(StatusRow {
+                project: target.project,
+                environment: target.environment,
+                file: target.file_label,
+                badge,
+                action: badge.action(),
+                local_version: state.map(|state| state.base_version),
+                remote_version: head,
+            });
+        }
+        Ok(StatusReport { rows, pending })
+    }
+}
+
+pub(crate) fn pending_members(view: &ProjectView) -> Vec<PendingMember> {
+    let new_keys = view
+        .roster
+        .active()
+        .filter(|member| !view.trust.contains(member.key.as_str()))
+        .map(|member| PendingMember {
+            project: view.project.clone(),
+            name: member.name.clone(),
+            fingerprint: member.key.fingerprint(),
+            kind: "new key",
+        });
+    let requests = view.requests.iter().filter_map(|request| {
+        let key: envsync_crypto::MemberKey = request.body.member.parse().ok()?;
+        Some(PendingMember {
+            project: view.project.clone(),
+            name: request.body.name.clone(),
+            fingerprint: key.fingerprint(),
+            kind: "request",
+        })
+    });
+    new_keys.chain(requests).collect()
+}

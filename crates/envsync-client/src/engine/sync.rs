@@ -1,0 +1,159 @@
+use envsync_core::dotenv::Document;
+use envsync_core::hash::sha256_hex;
+use envsync_core::merge::{Conflict, Resolution, merge3};
+use serde::Serialize;
+
+use super::Session;
+use super::push::NewVersion;
+use crate::error::{ClientError, Result};
+use crate::workspace::Target;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncOutcome {
+    pub project: String,
+    pub environment: String,
+    /// The version the workspace is now based on.
+    pub version: Option<u64>,
+    /// Whether remote changes were merged into the linked file.
+    pub pulled: bool,
+    /// The version pushed, if local changes were published.
+    pub pushed: Option<u64>,
+    /// Keys whose conflict was resolved (by flag or interactively).
+    pub resolved: Vec<String>,
+}
+
+impl Session {
+    /// `envsync sync`: pull, per-key three-way merge, push. `resolve` is asked about each
+    /// conflicting key; `None` means it cannot decide, and then nothing is written.
+    pub fn sync(
+        &mut self,
+        target: &Target,
+        message: &str,
+        resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
+    ) -> Result<SyncOutcome> {
+        let mut outcome = SyncOutcome {
+            project: target.project.clone(),
+            environment: target.environment.clone(),
+            version: None,
+            pulled: false,
+            pushed: None,
+            resolved: Vec::new(),
+        };
+        let head = self.remote.head(&target.project, &target.environment)?;
+        let state = self.state.read(&target.project, &target.environment)?;
+        let local = self.read_local(target)?;
+        let local_changed = match (&local, &state) {
+            (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let base_number = state.as_ref().map(|state| state.base_version);
+        if head.is_none() || head == base_number {
+            outcome.version = head;
+            if local_changed {
+                let pushed = self.push(target, message)?;
+                outcome.version = pushed.version.or(head);
+                outcome.pushed = pushed.version;
+            }
+            return Ok(outcome);
+        }
+        if !local_changed {
+            let pulled = self.pull(target, false)?;
+            outcome.version = pulled.version;
+            outcome.pulled = pulled.updated;
+            return Ok(outcome);
+        }
+        let local = local.unwrap_or_default();
+        self.merge_and_push(target, message, &local, resolve, outcome)
+    }
+
+    fn merge_and_push(
+        &mut self,
+        target: &Target,
+        message: &str,
+        local: &[u8],
+        resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
+        mut outcome: SyncOutcome,
+    ) -> Result<SyncOutcome> {
+        let view = self.project_view(&target.project)?;
+        let head = self
+            .remote
+            .head(&target.project, &target.environment)?
+            .unwrap_or_default();
+        let base = self
+            .state
+            .base_record(&target.project, &target.environment)?;
+        let theirs_record = self.fetch_chain(&view, target, base.as_ref(), head)?;
+        let theirs_ciphertext = self.fetch_ciphertext(target, &theirs_record)?;
+        let theirs_content = self.decrypt(&view, target, &theirs_record, &theirs_ciphertext)?;
+        let base_content = match (
+            &base,
+            self.state
+                .base_ciphertext(&target.project, &target.environment)?,
+        ) {
+            (Some(_), Some(ciphertext)) => {
+                Some(self.identity()?.decrypt(&ciphertext).map_err(|_| {
+                    ClientError::Integrity(format!(
+                        "the local base of {}/{} does not decrypt with your identity",
+                        target.project, target.environment
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let base_document = Document::parse(&String::from_utf8_lossy(
+            base_content.as_deref().map_or(&[][..], Vec::as_slice),
+        ));
+        let ours = Self::parse_local(target, local)?;
+        let theirs = Self::parse_local(target, &theirs_content)?;
+        let merge = merge3(&base_document, &ours, &theirs);
+        let mut unresolved = Vec::new();
+        let mut resolved = Vec::new();
+        let merged = merge.resolve(|conflict| match resolve(conflict) {
+            Some(resolution) => {
+                resolved.push(conflict.key.clone());
+                resolution
+            }
+            None => {
+                unresolved.push(conflict.key.clone());
+                Resolution::Ours
+            }
+        })?;
+        if !unresolved.is_empty() {
+            return Err(ClientError::Conflict(format!(
+                "{} key(s) of {} changed differently here and on the remote (version {head}): {}. Nothing was written. Run `envsync sync` on a terminal to choose, or pass --ours or --theirs",
+                unresolved.len(),
+                target.file_label,
+                unresolved.join(", ")
+            )));
+        }
+        outcome.resolved = resolved;
+        outcome.pulled = true;
+        let merged_text = merged.into_string();
+        if Document::parse(&merged_text).vars() == theirs.vars() {
+            self.write_local(
+                target,
+                merged_text.as_bytes(),
+                &theirs_record,
+                &theirs_ciphertext,
+            )?;
+            outcome.version = Some(head);
+            return Ok(outcome);
+        }
+        // Push first: if another push wins the race, the local file is left untouched.
+        let (record, ciphertext) = self.create_version(
+            &view,
+            target,
+            NewVersion {
+                content: merged_text.as_bytes(),
+                message: message.to_owned(),
+                base: Some(&theirs_record),
+                base_content: Some(&theirs_content),
+            },
+        )?;
+        self.write_local(target, merged_text.as_bytes(), &record, &ciphertext)?;
+        outcome.version = Some(record.body.number);
+        outcome.pushed = Some(record.body.number);
+        Ok(outcome)
+    }
+}

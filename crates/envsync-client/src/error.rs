@@ -1,0 +1,80 @@
+use std::path::PathBuf;
+
+use envsync_core::config::ConfigError;
+use envsync_core::dotenv::DotenvError;
+
+/// How a failure should be reported: the binary maps each kind to a documented exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input: arguments, `envsync.toml`, a file envsync cannot read.
+    Input,
+    /// The remote moved or keys conflict: `envsync sync` resolves it.
+    Conflict,
+    /// Writing would overwrite unpushed local edits.
+    LocalChanges,
+    /// Identity, membership, recipients or trust stand in the way.
+    Access,
+    /// A version, blob or log failed verification: forged, tampered or corrupt.
+    Integrity,
+    /// Anything else: I/O, an unreachable remote.
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    #[error("no envsync.toml in {0} or any parent directory")]
+    NoWorkspace(PathBuf),
+    #[error("{path}:{source}")]
+    Config { path: PathBuf, source: ConfigError },
+    #[error("{0}")]
+    Input(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Dotenv(#[from] DotenvError),
+    #[error("no identity at {0}")]
+    NoIdentity(PathBuf),
+    #[error("identity {origin} is unusable: {reason}")]
+    BadIdentity { origin: String, reason: String },
+    #[error("{0}")]
+    Access(String),
+    #[error("{0}")]
+    Integrity(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    LocalChanges(String),
+    #[error("{0}")]
+    Remote(String),
+}
+
+impl ClientError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::NoWorkspace(_)
+            | ClientError::Config { .. }
+            | ClientError::Input(_)
+            | ClientError::Dotenv(_) => ErrorKind::Input,
+            ClientError::NoIdentity(_)
+            | ClientError::BadIdentity { .. }
+            | ClientError::Access(_) => ErrorKind::Access,
+            ClientError::Integrity(_) => ErrorKind::Integrity,
+            ClientError::Conflict(_) => ErrorKind::Conflict,
+            ClientError::LocalChanges(_) => ErrorKind::LocalChanges,
+            ClientError::Io { .. } | ClientError::Remote(_) => ErrorKind::Other,
+        }
+    }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        ClientError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

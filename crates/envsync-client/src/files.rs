@@ -1,0 +1,124 @@
+//! Crash-safe file writes: a temporary file in the same directory, fsync, rename.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{ClientError, Result};
+
+/// Writes `bytes` to `path` atomically; readers see the old file or the new one, never a mix.
+/// The file gets mode 0600 because envsync's local files are secrets or key material.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with_mode(path, bytes, 0o600)
+}
+
+/// Like [`write_atomic`] for files teammates must read too (ciphertext on a shared folder).
+pub fn write_atomic_shared(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with_mode(path, bytes, 0o644)
+}
+
+fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)
+        .map_err(|error| ClientError::io(format!("creating {}", parent.display()), error))?;
+    let context = |error| ClientError::io(format!("writing {}", path.display()), error);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".envsync-")
+        .tempfile_in(parent)
+        .map_err(context)?;
+    set_mode(temp.as_file(), mode).map_err(context)?;
+    temp.write_all(bytes).map_err(context)?;
+    temp.as_file().sync_all().map_err(context)?;
+    temp.persist(path).map_err(|error| context(error.error))?;
+    sync_directory(parent);
+    Ok(())
+}
+
+/// Creates `path` with `bytes` only if nothing is there yet, atomically: the content is
+/// complete before the name appears (hard link of a finished temp file), so a racing reader
+/// never sees a torn file and of two racing writers exactly one wins.
+/// Returns `Ok(false)` when the path already existed.
+pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)
+        .map_err(|error| ClientError::io(format!("creating {}", parent.display()), error))?;
+    let context = |error| ClientError::io(format!("writing {}", path.display()), error);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".envsync-")
+        .tempfile_in(parent)
+        .map_err(context)?;
+    set_mode(temp.as_file(), 0o644).map_err(context)?;
+    temp.write_all(bytes).map_err(context)?;
+    temp.as_file().sync_all().map_err(context)?;
+    match fs::hard_link(temp.path(), path) {
+        Ok(()) => {
+            sync_directory(parent);
+            Ok(true)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(context(error)),
+    }
+}
+
+/// Reads a file, `None` if it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(ClientError::io(
+            format!("reading {}", path.display()),
+            error,
+        )),
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(file: &fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &fs::File, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Makes a rename durable; best effort, as not every filesystem supports it.
+fn sync_directory(directory: &Path) {
+    if let Ok(handle) = fs::File::open(directory) {
+        let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_restricts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/.env");
+        write_atomic(&path, b"A=1\n").unwrap();
+        write_atomic(&path, b"A=2\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn create_exclusive_wins_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v/000001.json");
+        assert!(create_exclusive(&path, b"first").unwrap());
+        assert!(!create_exclusive(&path, b"second").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        assert_eq!(read_optional(&dir.path().join("missing")).unwrap(), None);
+    }
+}

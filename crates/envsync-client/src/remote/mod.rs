@@ -1,0 +1,55 @@
+//! Where versions live. Every remote is untrusted: it may read, drop, replay or forge bytes,
+//! so it only ever sees ciphertext and signed records, and everything it returns is verified
+//! by the sync engine, not here.
+
+mod folder;
+
+use std::path::Path;
+
+pub use folder::FolderRemote;
+
+use crate::error::{ClientError, Result};
+use crate::records::{AccessRequest, MembershipEvent, VersionRecord};
+
+pub trait Remote {
+    /// A human description for messages, e.g. `folder /mnt/team/envsync`.
+    fn describe(&self) -> String;
+
+    /// The newest version number of an environment, `None` before its first push.
+    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>>;
+
+    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord>;
+
+    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>>;
+
+    /// Creates the record's version number if and only if it does not exist yet; `false`
+    /// means another push took that number first. The ciphertext is stored before the
+    /// record becomes visible, so a visible version is always complete.
+    fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool>;
+
+    /// The project's membership log, oldest first.
+    fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>>;
+
+    /// Appends an event at its number if that number is free; `false` on a lost race.
+    fn append_membership(&self, event: &MembershipEvent) -> Result<bool>;
+
+    fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>>;
+
+    fn put_access_request(&self, request: &AccessRequest) -> Result<()>;
+
+    fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()>;
+}
+
+/// Opens the remote named in `envsync.toml`; a relative folder path is taken from the
+/// workspace root, so every teammate's clone resolves it the same way.
+pub fn open(spec: &str, workspace_root: &Path) -> Result<Box<dyn Remote>> {
+    if let Some(path) = spec.strip_prefix("file://") {
+        return Ok(Box::new(FolderRemote::new(workspace_root.join(path))));
+    }
+    if let Some((scheme, _)) = spec.split_once("://") {
+        return Err(ClientError::Input(format!(
+            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use a folder path or file:// URL"
+        )));
+    }
+    Ok(Box::new(FolderRemote::new(workspace_root.join(spec))))
+}

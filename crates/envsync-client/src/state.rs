@@ -1,0 +1,142 @@
+//! Local state in `.envsync/` at the workspace root (git-ignored): per environment, the
+//! base version as pulled (still encrypted) and the hash of the file as envsync last wrote
+//! it; per project, the member keys this user trusts.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClientError, Result};
+use crate::files::{read_optional, write_atomic};
+use crate::records::{VersionRecord, now_rfc3339};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentState {
+    pub base_version: u64,
+    pub base_digest: String,
+    /// SHA-256 of the linked file as envsync last wrote or pushed it.
+    pub file_sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Trust {
+    pub keys: Vec<TrustedKey>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrustedKey {
+    pub key: String,
+    pub name: String,
+    pub accepted_at: String,
+    /// `self`, `first use` or `accepted`.
+    pub how: String,
+}
+
+impl Trust {
+    pub fn contains(&self, key: &str) -> bool {
+        self.keys.iter().any(|trusted| trusted.key == key)
+    }
+
+    pub fn add(&mut self, key: &str, name: &str, how: &str) {
+        if !self.contains(key) {
+            self.keys.push(TrustedKey {
+                key: key.to_owned(),
+                name: name.to_owned(),
+                accepted_at: now_rfc3339(),
+                how: how.to_owned(),
+            });
+        }
+    }
+}
+
+pub struct LocalState {
+    root: PathBuf,
+}
+
+impl LocalState {
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
+        self.root.join(project).join(environment)
+    }
+
+    pub fn read(&self, project: &str, environment: &str) -> Result<Option<EnvironmentState>> {
+        read_json(
+            &self
+                .environment_dir(project, environment)
+                .join("state.json"),
+        )
+    }
+
+    pub fn base_record(&self, project: &str, environment: &str) -> Result<Option<VersionRecord>> {
+        read_json(&self.environment_dir(project, environment).join("base.json"))
+    }
+
+    pub fn base_ciphertext(&self, project: &str, environment: &str) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.environment_dir(project, environment).join("base.age"))
+    }
+
+    /// Records a new base. `state.json` is written last, so a crash midway leaves the old
+    /// state pointing at the old base files or the new state at complete new ones.
+    pub fn save_base(
+        &self,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+        file_sha256: &str,
+    ) -> Result<()> {
+        let directory = self.environment_dir(&record.body.project, &record.body.environment);
+        write_atomic(&directory.join("base.age"), ciphertext)?;
+        write_atomic(&directory.join("base.json"), &record.to_json())?;
+        let state = EnvironmentState {
+            base_version: record.body.number,
+            base_digest: record.digest(),
+            file_sha256: file_sha256.to_owned(),
+        };
+        write_json(&directory.join("state.json"), &state)
+    }
+
+    pub fn trust(&self, project: &str) -> Result<Trust> {
+        Ok(read_json(&self.root.join(project).join("trust.json"))?.unwrap_or_default())
+    }
+
+    pub fn save_trust(&self, project: &str, trust: &Trust) -> Result<()> {
+        write_json(&self.root.join(project).join("trust.json"), trust)
+    }
+
+    /// Keeps overwritten local content encrypted to the user's own key, so a backup never
+    /// leaves plaintext outside the linked file.
+    pub fn write_backup(
+        &self,
+        project: &str,
+        environment: &str,
+        ciphertext: &[u8],
+    ) -> Result<PathBuf> {
+        let stamp = now_rfc3339().replace(':', "");
+        let path = self
+            .environment_dir(project, environment)
+            .join("backups")
+            .join(format!("{stamp}.age"));
+        write_atomic(&path, ciphertext)?;
+        Ok(path)
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|error| {
+            ClientError::Integrity(format!(
+                "local state {} is corrupt ({error}); delete it and run `envsync pull`",
+                path.display()
+            ))
+        }),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("state always serialises");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}

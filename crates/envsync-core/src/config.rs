@@ -1,0 +1,214 @@
+//! `envsync.toml`: the committed description of a workspace.
+//!
+//! ```toml
+//! remote = "../team-secrets"          # folder path, file:// URL, http(s):// or s3:// URL
+//!
+//! [projects.api]
+//! default_environment = "development"
+//!
+//! [projects.api.environments]
+//! development = ".env"
+//! production = ".env.production"
+//! ```
+
+use std::path::{Component, Path};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub const FILE_NAME: &str = "envsync.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub remote: String,
+    /// Seconds between polls when live updates are unavailable (`envsync watch`); 0 disables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_refresh_seconds: Option<u64>,
+    pub projects: IndexMap<String, ProjectConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_environment: Option<String>,
+    /// Environment name → linked file, relative to the workspace root.
+    pub environments: IndexMap<String, String>,
+}
+
+/// A malformed `envsync.toml`, located by line and column (1-based) where toml knows it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", location(*.line, *.column))]
+pub struct ConfigError {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!("{line}:{column}: "),
+        (Some(line), None) => format!("{line}: "),
+        _ => String::new(),
+    }
+}
+
+impl ConfigError {
+    fn plain(message: String) -> Self {
+        Self {
+            line: None,
+            column: None,
+            message,
+        }
+    }
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|error| {
+            let (line, column) = match error.span() {
+                Some(span) => line_column(text, span.start),
+                None => (None, None),
+            };
+            ConfigError {
+                line,
+                column,
+                // Errors are one line: toml's multi-line hints are folded in.
+                message: error
+                    .message()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a Config always serialises")
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.remote.trim().is_empty() {
+            return Err(ConfigError::plain("`remote` is empty".into()));
+        }
+        if self.projects.is_empty() {
+            return Err(ConfigError::plain("no `[projects.NAME]` table".into()));
+        }
+        for (project, settings) in &self.projects {
+            check_name("project", project)?;
+            if settings.environments.is_empty() {
+                return Err(ConfigError::plain(format!(
+                    "project `{project}` has no `[projects.{project}.environments]` entries"
+                )));
+            }
+            for (environment, file) in &settings.environments {
+                check_name("environment", environment)?;
+                check_linked_file(project, environment, file)?;
+            }
+            if let Some(default) = &settings.default_environment
+                && !settings.environments.contains_key(default)
+            {
+                return Err(ConfigError::plain(format!(
+                    "project `{project}`: default_environment `{default}` is not one of its environments"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Project and environment names become path segments and URL segments on every remote.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn check_name(what: &str, name: &str) -> Result<(), ConfigError> {
+    if is_valid_name(name) {
+        Ok(())
+    } else {
+        Err(ConfigError::plain(format!(
+            "invalid {what} name `{name}`: use letters, digits, `-`, `_` and `.`, starting with a letter or digit"
+        )))
+    }
+}
+
+/// Plaintext may only be written inside the workspace, so linked files are relative paths
+/// that cannot climb out of it.
+fn check_linked_file(project: &str, environment: &str, file: &str) -> Result<(), ConfigError> {
+    let path = Path::new(file);
+    let escapes = path
+        .components()
+        .any(|component| !matches!(component, Component::Normal(_) | Component::CurDir));
+    if file.is_empty() || escapes {
+        return Err(ConfigError::plain(format!(
+            "{project}.{environment}: linked file `{file}` must be a relative path inside the workspace"
+        )));
+    }
+    Ok(())
+}
+
+fn line_column(text: &str, offset: usize) -> (Option<usize>, Option<usize>) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |rest| rest.chars().count())
+        + 1;
+    (Some(line), Some(column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"remote = "../remote"
+
+[projects.api]
+default_environment = "development"
+
+[projects.api.environments]
+development = ".env"
+production = "deploy/.env.production"
+"#;
+
+    #[test]
+    fn parses_and_round_trips() {
+        let config = Config::parse(GOOD).unwrap();
+        assert_eq!(
+            config.projects["api"].environments["production"],
+            "deploy/.env.production"
+        );
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn malformed_toml_is_located() {
+        let error = Config::parse("remote = \"x\"\n[projects.api\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.to_string().starts_with("2:"), "{error}");
+    }
+
+    #[test]
+    fn unsafe_names_and_paths_are_refused() {
+        let bad_path = GOOD.replace("deploy/.env.production", "../outside/.env");
+        assert!(
+            Config::parse(&bad_path)
+                .unwrap_err()
+                .message
+                .contains("inside the workspace")
+        );
+        let bad_name = GOOD.replace("[projects.api]", "[projects.\"a/b\"]");
+        assert!(Config::parse(&bad_name).is_err());
+        let unknown = GOOD.replace("remote =", "remot =");
+        assert!(Config::parse(&unknown).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! envsync's formats and rules.
+//!
+//! Everything here is pure: no files, no network, no terminal. The client and the binary do
+//! the I/O around these decisions, which keeps them deterministic and property-testable.
+
+pub mod config;
+pub mod dotenv;
+pub mod hash;
+pub mod merge;
+pub mod role;
+pub mod status;

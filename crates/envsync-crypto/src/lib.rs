@@ -1,0 +1,15 @@
+//! envsync identities, encryption to member keys, and signatures.
+//!
+//! An identity is one age X25519 secret key. Its Ed25519 signing key is derived from it with
+//! HKDF, so that a person or a CI job has exactly one secret to keep, and the identity file is
+//! a plain age identity file that `age -d -i` accepts as it is.
+
+mod encryption;
+mod error;
+mod identity;
+mod member_key;
+
+pub use encryption::encrypt;
+pub use error::CryptoError;
+pub use identity::Identity;
+pub use member_key::{MemberKey, Signature};

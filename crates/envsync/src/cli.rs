@@ -1,0 +1,267 @@
+//! Command-line arguments. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Git-style pull / push / sync for .env files, end-to-end encrypted.
+///
+/// The remote (a shared folder, later a server or a bucket) only ever holds ciphertext and
+/// signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run `envsync
+/// sync`), 4 local changes would be overwritten, 5 identity / membership / access, 6 a
+/// version or the history failed verification. `envsync lint` exits 1 when it warns.
+#[derive(Debug, Parser)]
+#[command(
+    name = "envsync",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Run as if envsync was started in DIR.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Accept member keys that are new to you without asking (for CI).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+}
+
+/// Which environment a command acts on.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Project in envsync.toml (default: the only one).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+
+    /// Environment (default: the project's default_environment, else its first one).
+    #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write envsync.toml, link an env file and git-ignore it.
+    Init(InitArgs),
+    /// One row per project and environment: synced, local changes, update available, diverged, not linked.
+    Status(StatusArgs),
+    /// Download the remote head, decrypt it and write the linked file (mode 0600).
+    Pull(PullArgs),
+    /// Encrypt the linked file and upload it as the next version.
+    Push(PushArgs),
+    /// Pull, merge key by key with your local edits, and push the result.
+    Sync(SyncArgs),
+    /// Keys added, removed and changed: local against remote, or ENV_A against ENV_B.
+    Diff(DiffArgs),
+    /// The history of an environment, newest first.
+    Log(LogArgs),
+    /// Make version N the new head (as a new version; history is never rewritten).
+    Rollback(RollbackArgs),
+    /// List, add, remove and accept members of a project.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// Create your identity (an age X25519 key; the signing key is derived from it).
+    Keygen(KeygenArgs),
+    /// Print your member key, for teammates to add.
+    Whoami,
+    /// Print the variables of a .env file as json, shell, yaml or docker env-file.
+    Export(ExportArgs),
+    /// Report lines of a .env file that dotenv ignores or reads differently than intended.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where versions live: a folder path (relative to the workspace) or file:// URL.
+    #[arg(long)]
+    pub remote: Option<String>,
+    /// Project name (default: the directory's name).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Environment name.
+    #[arg(long = "env", short = 'e', default_value = "development")]
+    pub environment: String,
+    /// The env file to link, relative to the workspace.
+    #[arg(long, default_value = ".env")]
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this project.
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Overwrite unpushed local edits (a backup encrypted to you is kept in .envsync/).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// What changed, for `envsync log`.
+    #[arg(long, short = 'm', default_value = "")]
+    pub message: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Message for the version pushed after merging.
+    #[arg(long, short = 'm', default_value = "sync")]
+    pub message: String,
+    /// Resolve every conflict with your local value.
+    #[arg(long, conflicts_with = "theirs")]
+    pub ours: bool,
+    /// Resolve every conflict with the remote value.
+    #[arg(long)]
+    pub theirs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Compare these two environments (each from its linked file, else its remote head).
+    /// Without them: the default environment's linked file against its remote head.
+    #[arg(num_args = 0..=2, value_names = ["ENV_A", "ENV_B"])]
+    pub environments: Vec<String>,
+    /// With no ENV_A ENV_B: which environment.
+    #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Print values instead of masking them.
+    #[arg(long)]
+    pub show_values: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The version whose content becomes the new head.
+    #[arg(value_name = "N")]
+    pub number: u64,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Members, pending keys and access requests.
+    List(MembersProject),
+    /// Add a member key received out of band (e.g. `envsync whoami` on a CI runner).
+    Add(MembersAddArgs),
+    /// Remove a member and re-encrypt every head without them.
+    Remove(MembersRemoveArgs),
+    /// Accept a pending key or access request (by name or fingerprint), or all with --all.
+    Accept(MembersAcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MembersProject {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MembersAddArgs {
+    /// The member key, `age1…:…`.
+    pub key: String,
+    /// A name teammates recognise (e-mail, `ci-production`).
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MembersRemoveArgs {
+    /// Name or fingerprint.
+    pub member: String,
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MembersAcceptArgs {
+    /// Name or fingerprint, as `envsync status` shows it.
+    #[arg(required_unless_present = "all")]
+    pub member: Option<String>,
+    /// Accept everyone waiting.
+    #[arg(long, conflicts_with = "member")]
+    pub all: bool,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Role for a new member: owner, writer or reader.
+    #[arg(long, default_value = "writer")]
+    pub role: envsync_core::role::Role,
+    /// Limit a new member to these environments (repeatable; default: all).
+    #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
+    pub environments: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Your name as teammates will see it (default: $ENVSYNC_NAME, git's user.email, or user@host).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace an existing identity (versions encrypted to the old one become unreadable to you).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The .env file to read.
+    #[arg(long)]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Shell,
+    Yaml,
+    Docker,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The .env file to check.
+    pub file: PathBuf,
+}

@@ -1,0 +1,158 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use envsync_client::ClientError;
+use envsync_client::files::write_atomic;
+use envsync_core::config::{self, Config, ProjectConfig};
+use indexmap::IndexMap;
+
+use crate::cli::InitArgs;
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+/// Writes `envsync.toml` (or adds a project or environment to it), and git-ignores the
+/// linked file and `.envsync/`.
+pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let root = settings.directory.as_path();
+    let config_path = root.join(config::FILE_NAME);
+    let mut config = if config_path.exists() {
+        settings.workspace()?.config
+    } else {
+        let remote = args.remote.clone().ok_or_else(|| {
+            ClientError::Input(
+                "--remote is required: where should versions live (a shared folder path)?".into(),
+            )
+        })?;
+        Config {
+            remote,
+            auto_refresh_seconds: None,
+            projects: IndexMap::new(),
+        }
+    };
+    if let Some(remote) = &args.remote
+        && remote != &config.remote
+    {
+        return Err(ClientError::Input(format!(
+            "envsync.toml already names remote `{}`; edit it by hand to change remotes",
+            config.remote
+        ))
+        .into());
+    }
+    let project = match args.project.clone() {
+        Some(project) => project,
+        None => default_project_name(root),
+    };
+    let entry = config
+        .projects
+        .entry(project.clone())
+        .or_insert_with(|| ProjectConfig {
+            default_environment: None,
+            environments: IndexMap::new(),
+        });
+    if entry.environments.contains_key(&args.environment) {
+        return Err(ClientError::Input(format!(
+            "envsync.toml already links {project}/{} to {}",
+            args.environment, entry.environments[&args.environment]
+        ))
+        .into());
+    }
+    entry
+        .environments
+        .insert(args.environment.clone(), args.file.clone());
+    // Validate exactly as every later command will read it.
+    let text = config.to_toml();
+    Config::parse(&text).map_err(|source| ClientError::Config {
+        path: config_path.clone(),
+        source,
+    })?;
+    write_atomic(&config_path, text.as_bytes())?;
+    let ignored = ensure_gitignored(
+        root,
+        &[
+            &format!("/{}", args.file.trim_start_matches("./")),
+            "/.envsync/",
+        ],
+    )?;
+    if printer.json {
+        printer.json(&serde_json::json!({
+            "config": config_path.display().to_string(),
+            "project": project,
+            "environment": args.environment,
+            "file": args.file,
+            "gitignore_added": ignored,
+        }));
+    } else {
+        printer.message(format!(
+            "wrote {} linking {project}/{} to {}",
+            config::FILE_NAME,
+            args.environment,
+            args.file
+        ));
+        if !ignored.is_empty() {
+            printer.message(format!("added {} to .gitignore", ignored.join(" and ")));
+        }
+        printer.message(if root.join(&args.file).exists() {
+            "next: `envsync push -m \"first version\"` to publish it, or `envsync sync` if the project already has versions"
+        } else {
+            "next: `envsync pull` to fetch the project's current version"
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_project_name(root: &Path) -> String {
+    let name: String = root
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("project")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches(['-', '_', '.']).to_owned();
+    if name.is_empty() {
+        "project".into()
+    } else {
+        name
+    }
+}
+
+/// Adds the lines `.gitignore` lacks; returns those added.
+fn ensure_gitignored(root: &Path, patterns: &[&str]) -> Result<Vec<String>> {
+    let path = root.join(".gitignore");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let present = |pattern: &str| {
+        let bare = pattern.trim_start_matches('/');
+        existing.lines().map(str::trim).any(|line| {
+            line == pattern
+                || line == bare
+                || line.trim_end_matches('/') == bare.trim_end_matches('/')
+        })
+    };
+    let missing: Vec<String> = patterns
+        .iter()
+        .filter(|pattern| !present(pattern))
+        .map(|pattern| pattern.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let mut text = existing;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for pattern in &missing {
+            text.push_str(pattern);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).map_err(|error| ClientError::Io {
+            what: format!("writing {}", path.display()),
+            source: error,
+        })?;
+    }
+    Ok(missing)
+}

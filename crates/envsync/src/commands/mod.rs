@@ -1,0 +1,60 @@
+//! One module per subcommand; each returns the process exit status.
+
+mod diff;
+mod export;
+mod init;
+mod keygen;
+mod lint;
+mod log;
+mod members;
+mod pull;
+mod push;
+mod rollback;
+mod status;
+mod sync;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use envsync_client::engine::Session;
+
+use crate::cli::{Command, TargetArgs};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    match command {
+        Command::Init(args) => init::run(args, settings, printer),
+        Command::Status(args) => status::run(args, settings, printer),
+        Command::Pull(args) => pull::run(args, settings, printer),
+        Command::Push(args) => push::run(args, settings, printer),
+        Command::Sync(args) => sync::run(args, settings, printer),
+        Command::Diff(args) => diff::run(args, settings, printer),
+        Command::Log(args) => log::run(args, settings, printer),
+        Command::Rollback(args) => rollback::run(args, settings, printer),
+        Command::Members(command) => members::run(command, settings, printer),
+        Command::Keygen(args) => keygen::run(args, settings, printer),
+        Command::Whoami => keygen::whoami(settings, printer),
+        Command::Export(args) => export::run(args, printer),
+        Command::Lint(args) => lint::run(args, printer),
+    }
+}
+
+/// Opens a session and resolves the target environment.
+fn open(
+    settings: &Settings,
+    target: &TargetArgs,
+) -> Result<(Session, envsync_client::workspace::Target)> {
+    let session = settings.session()?;
+    let target = session
+        .workspace
+        .target(target.project.as_deref(), target.environment.as_deref())?;
+    Ok((session, target))
+}
+
+/// Prints what the engine noticed along the way (a new identity, keys trusted on first use).
+fn print_notices(session: &mut Session, printer: &Printer) {
+    for notice in session.take_notices() {
+        printer.note(notice);
+    }
+}

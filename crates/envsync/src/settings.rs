@@ -1,0 +1,100 @@
+//! Every environment variable envsync reads, resolved in one place.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `ENVSYNC_IDENTITY` | path to an identity file, or an `AGE-SECRET-KEY-1…` key itself (CI) |
+//! | `ENVSYNC_NAME` | your name for a new identity |
+//! | `XDG_CONFIG_HOME`, `HOME` | where the identity is kept: `$XDG_CONFIG_HOME/envsync/identity.txt`, else `~/.config/envsync/identity.txt` |
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use envsync_client::engine::{Session, SessionOptions};
+use envsync_client::identity_store::IdentityConfig;
+use envsync_client::workspace::Workspace;
+
+use crate::cli::GlobalArgs;
+
+pub struct Settings {
+    pub directory: PathBuf,
+    pub yes: bool,
+    pub identity: IdentityConfig,
+}
+
+impl Settings {
+    pub fn resolve(global: &GlobalArgs) -> Result<Self> {
+        let current = std::env::current_dir().context("reading the current directory")?;
+        let directory = match &global.directory {
+            Some(directory) => current.join(directory),
+            None => current,
+        };
+        let override_value = non_empty_var("ENVSYNC_IDENTITY");
+        let default_path = config_dir().join("envsync").join("identity.txt");
+        // Asking git costs a process; only worth it when an identity may be created.
+        let creating = override_value.is_none() && !default_path.exists();
+        Ok(Self {
+            directory,
+            yes: global.yes,
+            identity: IdentityConfig {
+                override_value,
+                default_path,
+                default_name: default_name(creating),
+            },
+        })
+    }
+
+    pub fn workspace(&self) -> Result<Workspace, envsync_client::ClientError> {
+        Workspace::discover(&self.directory)
+    }
+
+    pub fn session(&self) -> Result<Session, envsync_client::ClientError> {
+        Session::open(
+            self.workspace()?,
+            self.identity.clone(),
+            SessionOptions {
+                accept_new_keys: self.yes,
+            },
+        )
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+fn config_dir() -> PathBuf {
+    if let Some(directory) = non_empty_var("XDG_CONFIG_HOME") {
+        return PathBuf::from(directory);
+    }
+    let home = non_empty_var("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".config")
+}
+
+/// `ENVSYNC_NAME`, else git's `user.email`, else `user@host`.
+fn default_name(ask_git: bool) -> String {
+    if let Some(name) = non_empty_var("ENVSYNC_NAME") {
+        return name;
+    }
+    if ask_git && let Some(email) = git_email() {
+        return email;
+    }
+    let user = non_empty_var("USER").unwrap_or_else(|| "someone".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// Git's `user.email`.
+fn git_email() -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["config", "user.email"])
+        .output()
+        .ok()?;
+    let email = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !email.is_empty()).then_some(email)
+}

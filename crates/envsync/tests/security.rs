@@ -1,0 +1,210 @@
+//! The remote is untrusted: it must hold no plaintext, and anything it forges, reorders or
+//! corrupts must be refused.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{Team, alice_and_bob};
+
+const SECRET: &str = "sk_live_9f8e7d6c5b4a39281706";
+
+#[test]
+fn the_remote_never_holds_a_pushed_secret() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(
+        ".env",
+        &format!("STRIPE_KEY={SECRET}\nMULTI=\"line one\\nline two secret-multi\"\n"),
+    );
+    alice.run(&["push", "-m", "add stripe"]).ok();
+    bob.run(&["pull"]).ok();
+    bob.write_env(
+        ".env",
+        &format!("STRIPE_KEY={SECRET}\nMULTI=x\nOTHER=bob-secret-value\n"),
+    );
+    bob.run(&["push"]).ok();
+    let files = team.remote_files();
+    assert!(
+        files.len() > 5,
+        "the remote holds versions, objects and members"
+    );
+    for (path, bytes) in &files {
+        for needle in [SECRET, "secret-multi", "bob-secret-value", "alpha-123"] {
+            assert!(
+                !bytes
+                    .windows(needle.len())
+                    .any(|window| window == needle.as_bytes()),
+                "{} contains a plaintext value",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_version_is_a_plain_age_file_the_age_cli_decrypts() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let text = "# comment\nexport A='1'\r\nB=\"two\\nlines\"\n";
+    alice.write_env(".env", text);
+    alice.run(&["push"]).ok();
+    let objects: Vec<PathBuf> = team
+        .remote_files()
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.extension().is_some_and(|extension| extension == "age"))
+        .collect();
+    assert!(!objects.is_empty());
+    let head = newest_object(&team);
+    for who in [&alice, &bob] {
+        let output = std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(who.identity_file())
+            .arg(&head)
+            .output()
+            .expect("the age CLI is installed");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), text);
+    }
+}
+
+/// The ciphertext named by the newest version record of app/development.
+fn newest_object(team: &Team) -> PathBuf {
+    let versions = team.remote_path("app/environments/development/versions");
+    let mut names: Vec<_> = std::fs::read_dir(&versions)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    names.sort();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(names.last().unwrap()).unwrap()).unwrap();
+    let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    team.remote_path(&format!("app/environments/development/objects/{sha}.age"))
+}
+
+fn version_path(team: &Team, number: u64) -> PathBuf {
+    team.remote_path(&format!(
+        "app/environments/development/versions/{number:08}.json"
+    ))
+}
+
+#[test]
+fn a_tampered_record_is_refused() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "A=3\n");
+    alice.run(&["push", "-m", "three"]).ok();
+    let path = version_path(&team, 3);
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, original.replace("\"three\"", "\"innocent\"")).unwrap();
+    let refused = bob.run(&["pull"]).code(6);
+    assert!(
+        refused.stderr.contains("signature does not verify"),
+        "{}",
+        refused.stderr
+    );
+    bob.run(&["log"]).code(6);
+    assert!(!bob.read_env(".env").contains("A=3"));
+}
+
+#[test]
+fn a_version_forged_by_an_outsider_is_refused() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    // Mallory has write access to the folder and a valid key, but is no member.
+    let mallory = team.member("mallory");
+    let forged_remote = team.root.path().join("forge");
+    std::fs::create_dir_all(&forged_remote).unwrap();
+    let config = std::fs::read_to_string(mallory.workspace.join("envsync.toml")).unwrap();
+    std::fs::write(
+        mallory.workspace.join("envsync.toml"),
+        config.replace(
+            team.remote.to_str().unwrap(),
+            forged_remote.to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    // In her own copy she signs versions until one carries the real remote's next number.
+    let next = std::fs::read_dir(team.remote_path("app/environments/development/versions"))
+        .unwrap()
+        .count() as u64
+        + 1;
+    for round in 1..=next {
+        mallory.write_env(".env", &format!("A=1\nB=evil-{round}\n"));
+        mallory.run(&["push"]).ok();
+    }
+    let name = format!("{next:08}.json");
+    let forged_record = std::fs::read_to_string(
+        forged_remote
+            .join("app/environments/development/versions")
+            .join(&name),
+    )
+    .unwrap();
+    let record: serde_json::Value = serde_json::from_str(&forged_record).unwrap();
+    let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    std::fs::copy(
+        forged_remote.join(format!("app/environments/development/objects/{sha}.age")),
+        team.remote_path(&format!("app/environments/development/objects/{sha}.age")),
+    )
+    .unwrap();
+    std::fs::write(version_path(&team, next), forged_record).unwrap();
+    let refused = bob.run(&["pull"]).code(6);
+    assert!(
+        refused.stderr.contains("not a member"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!bob.read_env(".env").contains("evil"));
+    alice.run(&["log"]).code(6);
+}
+
+#[test]
+fn reordered_history_and_corrupt_blobs_are_refused() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "A=3\n");
+    alice.run(&["push"]).ok();
+    alice.write_env(".env", "A=4\n");
+    alice.run(&["push"]).ok();
+    // Swap versions 3 and 4: each record's number no longer matches its place.
+    let (three, four) = (version_path(&team, 3), version_path(&team, 4));
+    let (a, b) = (
+        std::fs::read(&three).unwrap(),
+        std::fs::read(&four).unwrap(),
+    );
+    std::fs::write(&three, &b).unwrap();
+    std::fs::write(&four, &a).unwrap();
+    bob.run(&["pull"]).code(6);
+    std::fs::write(&three, &a).unwrap();
+    std::fs::write(&four, &b).unwrap();
+
+    let object = newest_object(&team);
+    let mut bytes = std::fs::read(&object).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&object, &bytes).unwrap();
+    let refused = bob.run(&["pull"]).code(6);
+    assert!(refused.stderr.contains("corrupt"), "{}", refused.stderr);
+    assert!(!bob.read_env(".env").contains("A=4"));
+}
+
+#[test]
+fn a_forged_membership_entry_is_refused() {
+    let team = Team::new();
+    let (_alice, bob) = alice_and_bob(&team);
+    let entry = team.remote_path("app/members/00000002.json");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(&entry, text.replace("\"writer\"", "\"owner\"")).unwrap();
+    let refused = bob.run(&["status"]).code(6);
+    assert!(
+        refused.stderr.contains("membership log"),
+        "{}",
+        refused.stderr
+    );
+}
