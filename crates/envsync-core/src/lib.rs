@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod dotenv;
+pub mod expand;
 pub mod hash;
 pub mod merge;
 pub mod role;

@@ -6,7 +6,7 @@
 //! against an edit, or two different additions) are conflicts. The result keeps ours' layout,
 //! so a user's comments, order, blank lines and quoting survive a sync.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -89,14 +89,8 @@ impl fmt::Debug for Conflict {
 pub struct Merge {
     pub document: Document,
     pub conflicts: Vec<Conflict>,
-    /// Where theirs would put each conflicting key that ours lacks, should it be taken.
-    placements: HashMap<String, Placement>,
-}
-
-#[derive(Clone)]
-struct Placement {
-    after: Option<String>,
-    line: Option<String>,
+    /// How theirs writes each conflicting key, should theirs' value be taken.
+    theirs_text: HashMap<String, Written>,
 }
 
 impl fmt::Debug for Merge {
@@ -109,64 +103,86 @@ impl fmt::Debug for Merge {
     }
 }
 
+/// How theirs writes a key: its value token, its whole entry, and the key it follows. Taking
+/// theirs' value copies theirs' text when ours' quoting cannot hold it.
+#[derive(Clone, Default)]
+struct Written {
+    token: Option<String>,
+    line: Option<String>,
+    after: Option<String>,
+}
+
 /// Merges theirs' changes since base into ours, key by key. `base` may be empty (no common
 /// ancestor): then every key both sides hold with different values is a conflict.
 pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
     let base_vars = base.effective();
     let our_vars = ours.effective();
     let their_vars = theirs.effective();
-    let placements_of = placements(ours, &our_vars, theirs, &their_vars);
-    let keys = our_vars
+    // Ours' keys in ours' order, then theirs' new keys, then keys only base still has.
+    let theirs_only = their_vars
         .keys()
-        .chain(their_vars.keys())
-        .chain(base_vars.keys())
-        .copied()
-        .collect::<indexmap::IndexSet<&str>>();
-    let mut changes = Vec::new();
-    let mut conflicts = Vec::new();
-    let mut placements = HashMap::new();
-    for key in keys {
-        let base_value = base_vars.get(key).copied();
+        .filter(|key| !our_vars.contains_key(**key));
+    let base_only = base_vars
+        .keys()
+        .filter(|key| !our_vars.contains_key(**key) && !their_vars.contains_key(**key));
+    let mut taken = Vec::new();
+    let mut conflicting = Vec::new();
+    for &key in our_vars.keys().chain(theirs_only).chain(base_only) {
         let our_value = our_vars.get(key).copied();
         let their_value = their_vars.get(key).copied();
+        let base_value = base_vars.get(key).copied();
         if our_value == their_value || their_value == base_value {
             continue;
         }
         if our_value == base_value {
-            changes.push(change(key, our_value, their_value, placements_of.get(key)));
-            continue;
+            taken.push(key);
+        } else {
+            conflicting.push(key);
         }
-        if let Some(placement) = placements_of.get(key) {
-            placements.insert(key.to_owned(), placement.clone());
+    }
+    let wanted: HashSet<&str> = taken.iter().chain(&conflicting).copied().collect();
+    let forms = theirs.written_forms(&wanted);
+    let anchors = anchors(&our_vars, &their_vars);
+    let newline = ours.line_ending();
+    let written = |key: &str| {
+        let (token, line) = forms.get(key).copied().unzip();
+        Written {
+            token: token.map(|text| with_line_ending(text, newline)),
+            line: line.map(|text| with_line_ending(text, newline)),
+            after: anchors.get(key).copied().flatten().map(str::to_owned),
         }
-        conflicts.push(conflict(key, base_value, our_value, their_value));
-    }
-    if changes.is_empty() {
-        return Merge {
-            document: ours.clone(),
-            conflicts,
-            placements,
-        };
-    }
-    let (document, failed) = ours.apply(&changes);
-    for (change, _) in failed {
-        let key = change.key();
-        let placement = placements_of.get(key);
-        if let Some(placement) = placement {
-            placements.insert(key.to_owned(), placement.clone());
-        }
-        let base_value = base_vars.get(key).copied();
-        conflicts.push(conflict(
-            key,
-            base_value,
-            our_vars.get(key).copied(),
-            their_vars.get(key).copied(),
-        ));
-    }
+    };
+    let changes: Vec<Change> = taken
+        .iter()
+        .map(|&key| {
+            change(
+                key,
+                our_vars.get(key).copied(),
+                their_vars.get(key).copied(),
+                &written(key),
+            )
+        })
+        .collect();
+    let (document, failed) = if changes.is_empty() {
+        (ours.clone(), Vec::new())
+    } else {
+        ours.apply(&changes)
+    };
+    conflicting.extend(failed.iter().map(|(change, _)| change.key()));
+    let owned = |value: Option<&&str>| value.map(|value| (*value).to_owned());
+    let conflicts = conflicting.iter().map(|&key| Conflict {
+        key: key.to_owned(),
+        base: owned(base_vars.get(key)),
+        ours: owned(our_vars.get(key)),
+        theirs: owned(their_vars.get(key)),
+    });
     Merge {
         document,
-        conflicts,
-        placements,
+        conflicts: conflicts.collect(),
+        theirs_text: conflicting
+            .iter()
+            .map(|&key| (key.to_owned(), written(key)))
+            .collect(),
     }
 }
 
@@ -198,77 +214,67 @@ impl Merge {
         if wanted == conflict.ours.as_deref() {
             return None;
         }
-        let placement = self.placements.get(&conflict.key);
-        let mut change = change(&conflict.key, conflict.ours.as_deref(), wanted, placement);
-        // Theirs' own text only fits theirs' value; the position fits any value.
-        if wanted != conflict.theirs.as_deref()
-            && let Change::Insert { line, .. } = &mut change
-        {
-            *line = None;
+        let mut written = self
+            .theirs_text
+            .get(&conflict.key)
+            .cloned()
+            .unwrap_or_default();
+        // Theirs' text only fits theirs' value; the position fits any value.
+        if wanted != conflict.theirs.as_deref() {
+            written.token = None;
+            written.line = None;
         }
-        Some(change)
+        Some(change(
+            &conflict.key,
+            conflict.ours.as_deref(),
+            wanted,
+            &written,
+        ))
     }
 }
 
 /// The change that turns `from` into `to` for `key`.
-fn change(
-    key: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    placement: Option<&Placement>,
-) -> Change {
+fn change(key: &str, from: Option<&str>, to: Option<&str>, written: &Written) -> Change {
     let key = key.to_owned();
     match (from, to) {
         (_, None) => Change::Remove { key },
         (Some(_), Some(value)) => Change::Set {
             key,
             value: value.to_owned(),
+            written: written.token.clone(),
         },
         (None, Some(value)) => Change::Insert {
             key,
             value: value.to_owned(),
-            after: placement.and_then(|placement| placement.after.clone()),
-            line: placement.and_then(|placement| placement.line.clone()),
+            after: written.after.clone(),
+            line: written.line.clone(),
         },
     }
 }
 
-fn conflict(key: &str, base: Option<&str>, ours: Option<&str>, theirs: Option<&str>) -> Conflict {
-    Conflict {
-        key: key.to_owned(),
-        base: base.map(str::to_owned),
-        ours: ours.map(str::to_owned),
-        theirs: theirs.map(str::to_owned),
-    }
-}
-
-/// For each key of theirs that ours lacks: the nearest key before it (in theirs' order) that
-/// ours has, and its entry as theirs writes it, in ours' line endings.
-fn placements(
-    ours: &Document,
+/// For each key of theirs that ours lacks, the nearest key before it (in theirs' order) that
+/// ours has: where an addition of theirs goes.
+fn anchors<'a>(
     our_vars: &IndexMap<&str, &str>,
-    theirs: &Document,
-    their_vars: &IndexMap<&str, &str>,
-) -> HashMap<String, Placement> {
-    let newline = ours.line_ending();
-    let mut previous: Option<&str> = None;
-    let mut placements = HashMap::new();
+    their_vars: &IndexMap<&'a str, &str>,
+) -> HashMap<&'a str, Option<&'a str>> {
+    let mut previous = None;
+    let mut anchors = HashMap::new();
     for &key in their_vars.keys() {
         if our_vars.contains_key(key) {
             previous = Some(key);
-            continue;
+        } else {
+            anchors.insert(key, previous);
         }
-        let line = theirs
-            .entry_text(key)
-            .map(|text| with_line_ending(text, newline));
-        let after = previous.map(str::to_owned);
-        placements.insert(key.to_owned(), Placement { after, line });
     }
-    placements
+    anchors
 }
 
 /// `text` with every line terminator written as `newline` (values read the same either way).
 fn with_line_ending(text: &str, newline: &str) -> String {
+    if !text.contains(['\n', '\r']) {
+        return text.to_owned();
+    }
     text.replace("\r\n", "\n")
         .replace('\r', "\n")
         .replace('\n', newline)

@@ -53,8 +53,11 @@ fn oracle(regex: &Regex, text: &str) -> Vec<(String, String)> {
         let Some(end) = caps.get_match().map(|m| m.end()) else {
             continue;
         };
-        let key = caps.get_group(1).map_or("", |span| &text[span]).to_owned();
-        let group = caps.get_group(2).map_or("", |span| &text[span]);
+        let key = caps
+            .get_group(1)
+            .map_or("", |span| &text[span.range()])
+            .to_owned();
+        let group = caps.get_group(2).map_or("", |span| &text[span.range()]);
         found.push((key, decode(group)));
         last_index = end;
     }
@@ -106,8 +109,16 @@ const FRAGMENTS: &[&str] = &[
     "\\", "n", "x y", "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}", "\u{85}", "é", "$",
 ];
 
+/// `default` cases, or `PROPTEST_CASES` for a longer run.
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok());
+    ProptestConfig::with_cases(cases.unwrap_or(default))
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(config(2000))]
 
     #[test]
     fn the_scanner_reads_what_the_regex_reads(

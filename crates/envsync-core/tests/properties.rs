@@ -89,8 +89,16 @@ fn any_document() -> impl Strategy<Value = String> {
     prop_oneof![fragments(), tidy_document()]
 }
 
+/// `default` cases, or `PROPTEST_CASES` for a longer run.
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok());
+    ProptestConfig::with_cases(cases.unwrap_or(default))
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn parsing_is_lossless(text in prop_oneof![fragments(), tidy_document(), any::<String>()]) {

@@ -8,8 +8,12 @@ mod encryption;
 mod error;
 mod identity;
 mod member_key;
+mod passphrase;
 
 pub use encryption::encrypt;
 pub use error::CryptoError;
 pub use identity::Identity;
 pub use member_key::{MemberKey, Signature};
+pub use passphrase::{
+    PASSPHRASE_WORDS, decrypt_with_passphrase, encrypt_with_passphrase, generate_passphrase,
+};

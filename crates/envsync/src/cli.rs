@@ -73,14 +73,28 @@ pub enum Command {
     /// List, add, remove and accept members of a project.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Write a passphrase-encrypted .share bundle that lets a new teammate join in one step.
+    Share(ShareArgs),
+    /// Join a project from a .share bundle: sets up envsync.toml and asks for access.
+    Join(JoinArgs),
     /// Create your identity (an age X25519 key; the signing key is derived from it).
     Keygen(KeygenArgs),
     /// Print your member key, for teammates to add.
     Whoami,
-    /// Print the variables of a .env file as json, shell, yaml or docker env-file.
+    /// Run a command with an environment's variables injected (never written to disk).
+    Run(RunArgs),
+    /// Print an environment's (or a file's) variables as json, yaml, shell, docker, k8s-secret or github-env.
     Export(ExportArgs),
+    /// Merge variables from a dotenv, JSON or YAML file into an environment's linked file.
+    Import(ImportArgs),
+    /// Refuse commits that would add plaintext secrets; `guard install` adds the git hook.
+    Guard(GuardArgs),
     /// Report lines of a .env file that dotenv ignores or reads differently than intended.
     Lint(LintArgs),
+    /// Print shell completions: bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `envsync man > /usr/local/share/man/man1/envsync.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +248,22 @@ pub struct AccessArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ShareArgs {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Where to write the bundle (default: PROJECT.share).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The .share bundle. The passphrase is asked on the terminal, or read from
+    /// ENVSYNC_PASSPHRASE or standard input.
+    pub bundle: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct KeygenArgs {
     /// Your name as teammates will see it (default: $ENVSYNC_NAME, git's user.email, or user@host).
     #[arg(long)]
@@ -244,20 +274,89 @@ pub struct KeygenArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The .env file to read.
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Decrypt the remote head instead of reading the linked file (CI: with ENVSYNC_IDENTITY).
     #[arg(long)]
-    pub file: PathBuf,
+    pub remote: bool,
+    /// Pass values as written, without `${VAR}` expansion.
+    #[arg(long)]
+    pub no_expand: bool,
+    /// Let the environment's values replace variables already set in the calling process
+    /// (by default, as with dotenv, the calling process wins).
+    #[arg(long = "override")]
+    pub override_existing: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Read this .env file instead of an environment.
+    #[arg(long, conflicts_with_all = ["remote", "project", "environment"])]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Decrypt the remote head instead of reading the linked file.
+    #[arg(long)]
+    pub remote: bool,
     #[arg(long, value_enum, default_value = "json")]
     pub format: ExportFormat,
+    /// Secret name for `--format k8s-secret` (default: PROJECT-ENVIRONMENT).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
     Json,
-    Shell,
     Yaml,
+    Shell,
     Docker,
+    K8sSecret,
+    GithubEnv,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import: dotenv, JSON (an object) or YAML (a mapping).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Its format (default: from the extension: .json, .yaml/.yml, else dotenv).
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Dotenv,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    #[command(subcommand)]
+    pub action: Option<GuardAction>,
+    /// Check what is staged for commit (what the pre-commit hook runs).
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+    /// Files to check as they are on disk.
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardAction {
+    /// Add a pre-commit hook running `envsync guard --staged`; an existing hook is kept and chained.
+    Install,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `ENVSYNC_IDENTITY` | path to an identity file, or an `AGE-SECRET-KEY-1…` key itself (CI) |
 //! | `ENVSYNC_NAME` | your name for a new identity |
+//! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
 //! | `XDG_CONFIG_HOME`, `HOME` | where the identity is kept: `$XDG_CONFIG_HOME/envsync/identity.txt`, else `~/.config/envsync/identity.txt` |
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::cli::GlobalArgs;
 
 pub struct Settings {
     pub directory: PathBuf,
+    pub passphrase: Option<String>,
     pub yes: bool,
     pub identity: IdentityConfig,
 }
@@ -34,6 +36,7 @@ impl Settings {
         let creating = override_value.is_none() && !default_path.exists();
         Ok(Self {
             directory,
+            passphrase: non_empty_var("ENVSYNC_PASSPHRASE"),
             yes: global.yes,
             identity: IdentityConfig {
                 override_value,

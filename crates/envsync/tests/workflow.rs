@@ -297,3 +297,44 @@ fn readers_cannot_push_and_a_new_key_must_be_accepted_before_encrypting_to_it() 
     carol.run(&["pull", "--force"]).ok();
     assert_eq!(carol.read_env(".env"), "DB_URL=bob\n");
 }
+
+#[test]
+fn on_a_terminal_sync_asks_about_each_conflict() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    bob.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=bob-key\n",
+    );
+    bob.run(&["push"]).ok();
+    alice.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alice-key\n",
+    );
+    // `script` gives envsync a real terminal; the answers go through it: view, then edit.
+    let binary = env!("CARGO_BIN_EXE_envsync");
+    let mut child = alice
+        .program("script", &["-qec", &format!("{binary} sync"), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is installed");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"v\ne\nmerged-key\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("conflict: API_KEY") && screen.contains("theirs: bob-key"),
+        "{screen}"
+    );
+    assert!(alice.read_env(".env").contains("API_KEY=merged-key"));
+    bob.run(&["pull"]).ok();
+    assert!(bob.read_env(".env").contains("API_KEY=merged-key"));
+}

@@ -65,19 +65,7 @@ impl Session {
         &mut self,
         target: &Target,
     ) -> Result<(DiffSide, IndexMap<String, String>)> {
-        let view = self.project_view(&target.project)?;
-        let head = self
-            .remote
-            .head(&target.project, &target.environment)?
-            .ok_or_else(|| {
-                ClientError::Input(format!(
-                    "{}/{} has no versions on the remote yet",
-                    target.project, target.environment
-                ))
-            })?;
-        let record = self.fetch_record(&view, target, head, None)?;
-        let ciphertext = self.fetch_ciphertext(target, &record)?;
-        let content = self.decrypt(&view, target, &record, &ciphertext)?;
+        let (head, content) = self.head_plaintext(target)?;
         let vars = Self::parse_local(target, &content)?.vars();
         Ok((DiffSide::RemoteHead(head), vars))
     }

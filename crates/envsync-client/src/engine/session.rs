@@ -166,7 +166,7 @@ impl Session {
         read_optional(&target.file)
     }
 
-    pub(crate) fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {
+    pub fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {
         let text = std::str::from_utf8(bytes).map_err(|error| {
             ClientError::Input(format!(
                 "{}: not valid UTF-8 (byte {})",

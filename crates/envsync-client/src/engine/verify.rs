@@ -120,8 +120,19 @@ impl Session {
     /// The error for a user who is not a member yet; files their access request on the
     /// remote so an owner sees it in `envsync status`.
     pub(crate) fn require_membership(&mut self, view: &ProjectView) -> Result<ClientError> {
+        self.file_access_request(view)?;
         let identity = self.identity()?;
         let fingerprint = identity.member_key().fingerprint();
+        Ok(ClientError::Access(format!(
+            "you ({}, {fingerprint}) are not a member of project `{}` yet. Your access request is now on the remote: ask an owner to run `envsync members accept {fingerprint}` on their machine, then run this command again",
+            identity.name(),
+            view.project
+        )))
+    }
+
+    /// Puts this user's signed access request on the remote (idempotent).
+    pub(crate) fn file_access_request(&mut self, view: &ProjectView) -> Result<()> {
+        let identity = self.identity()?;
         let name = identity.name().to_owned();
         let request: AccessRequest = Signed::sign(
             AccessRequestBody {
@@ -133,11 +144,7 @@ impl Session {
             },
             identity,
         );
-        self.remote.put_access_request(&request)?;
-        Ok(ClientError::Access(format!(
-            "you ({name}, {fingerprint}) are not a member of project `{}` yet. Your access request is now on the remote: ask an owner to run `envsync members accept {fingerprint}` on their machine, then run this command again",
-            view.project
-        )))
+        self.remote.put_access_request(&request)
     }
 }
 

@@ -2,10 +2,12 @@
 //! so it only ever sees ciphertext and signed records, and everything it returns is verified
 //! by the sync engine, not here.
 
+mod bucket;
 mod folder;
 
 use std::path::Path;
 
+pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
 
 use crate::error::{ClientError, Result};
@@ -40,13 +42,17 @@ pub trait Remote {
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()>;
 }
 
-/// Opens the remote named in `envsync.toml`; a relative folder path is taken from the
-/// workspace root, so every teammate's clone resolves it the same way.
+/// Opens the remote named in `envsync.toml`: a bucket URL (`s3://`, `gs://`, `az://`) or a
+/// folder. A relative folder path is taken from the workspace root, so every teammate's
+/// clone resolves it the same way.
 pub fn open(spec: &str, workspace_root: &Path) -> Result<Box<dyn Remote>> {
     if let Some(path) = spec.strip_prefix("file://") {
         return Ok(Box::new(FolderRemote::new(workspace_root.join(path))));
     }
     if let Some((scheme, _)) = spec.split_once("://") {
+        if matches!(scheme, "s3" | "gs" | "az") {
+            return Ok(Box::new(BucketRemote::open(spec)?));
+        }
         return Err(ClientError::Input(format!(
             "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use a folder path or file:// URL"
         )));

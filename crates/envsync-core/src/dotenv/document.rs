@@ -1,6 +1,7 @@
 //! The lossless document: the exact text plus where dotenv finds each entry in it.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
@@ -98,10 +99,17 @@ impl Document {
     /// The values dotenv ends up with, keys in order of first appearance (as in the object
     /// dotenv returns).
     pub fn vars(&self) -> IndexMap<String, String> {
-        self.effective()
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect()
+        let mut vars: IndexMap<String, String> = IndexMap::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            let value = self.value_of(slot);
+            match vars.get_mut(self.key_of(slot)) {
+                Some(previous) => value.clone_into(previous),
+                None => {
+                    vars.insert(self.key_of(slot).to_owned(), value.to_owned());
+                }
+            }
+        }
+        vars
     }
 
     /// The keys of [`Document::vars`], in the same order.
@@ -128,16 +136,24 @@ impl Document {
         }
     }
 
-    /// The text of `key`'s last occurrence, without its final line terminator, so that a merge
-    /// can copy an added entry as its author wrote it.
-    pub(crate) fn entry_text(&self, key: &str) -> Option<&str> {
-        let slot = self.last_slot(key)?;
-        let text = &self.text[slot.extent.clone()];
-        Some(
-            text.strip_suffix('\n')
-                .unwrap_or(text)
-                .trim_end_matches('\r'),
-        )
+    /// How each of `keys` is written where it last occurs: its value token (trimmed, quotes
+    /// included) and its whole entry without the final line terminator. A merge copies these
+    /// so that a key it takes from theirs looks as its author wrote it. One pass for all keys.
+    pub(crate) fn written_forms<'a>(
+        &'a self,
+        keys: &HashSet<&str>,
+    ) -> HashMap<&'a str, (&'a str, &'a str)> {
+        let mut forms = HashMap::with_capacity(keys.len());
+        for slot in &self.slots {
+            let key = self.key_of(slot);
+            if keys.contains(key) {
+                let entry = &self.text[slot.extent.clone()];
+                let entry = entry.strip_suffix('\n').unwrap_or(entry);
+                let entry = entry.strip_suffix('\r').unwrap_or(entry);
+                forms.insert(key, (&self.text[slot.token.clone()], entry));
+            }
+        }
+        forms
     }
 
     pub(super) fn last_slot(&self, key: &str) -> Option<&Slot> {
@@ -145,6 +161,20 @@ impl Document {
             .iter()
             .rev()
             .find(|slot| self.key_of(slot) == key)
+    }
+
+    /// Keys whose effective value is written in single quotes: literal text, which `${VAR}`
+    /// expansion leaves alone (as a shell and dotenvx do).
+    pub fn single_quoted_keys(&self) -> Vec<&str> {
+        let mut keys: IndexMap<&str, bool> = IndexMap::new();
+        for slot in &self.slots {
+            let quoted = self.text[slot.token.clone()].starts_with('\'');
+            keys.insert(self.key_of(slot), quoted);
+        }
+        keys.into_iter()
+            .filter(|(_, quoted)| *quoted)
+            .map(|(key, _)| key)
+            .collect()
     }
 }
 

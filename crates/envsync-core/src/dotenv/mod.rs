@@ -11,6 +11,7 @@
 
 mod document;
 mod edit;
+mod forms;
 mod lint;
 mod scan;
 mod value;

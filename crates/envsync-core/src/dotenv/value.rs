@@ -191,12 +191,21 @@ pub fn render_value(value: &str) -> Result<String, DotenvError> {
         .ok_or(DotenvError::Unrepresentable { key: None })
 }
 
-/// Unquoted is safe when trimming, inline comments, quote stripping and line ends cannot touch it.
+/// Unquoted is safe when trimming, inline comments, quote stripping and line ends cannot touch
+/// it. U+2028 and U+2029 may appear (dotenv's unquoted run takes them), but not before a quote,
+/// which the multiline quote strip would then see at a line start.
 fn plain(value: &str) -> bool {
     let clean_ends = !value.starts_with(is_js_space) && !value.ends_with(is_js_space);
-    let no_specials = !value.contains(['#', '\n', '\r', '\u{2028}', '\u{2029}']);
-    let no_opening_quote = !value.starts_with(['\'', '"', '`']);
-    clean_ends && no_specials && no_opening_quote
+    let no_specials = !value.contains(['#', '\n', '\r']);
+    let quotes = ['\'', '"', '`'];
+    let no_opening_quote = !value.starts_with(quotes);
+    let no_quote_after_break = ["\u{2028}", "\u{2029}"].iter().all(|separator| {
+        value
+            .split(separator)
+            .skip(1)
+            .all(|line| !line.starts_with(quotes))
+    });
+    clean_ends && no_specials && no_opening_quote && no_quote_after_break
 }
 
 /// Single quotes and backticks take any text in which their quote only appears escaped (`\'`,

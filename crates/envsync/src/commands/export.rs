@@ -1,16 +1,36 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use envsync_client::ClientError;
 use envsync_core::dotenv::Document;
+use envsync_core::hash::sha256_hex;
 use indexmap::IndexMap;
 
+use super::source::Variables;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::printer::Printer;
+use crate::settings::Settings;
 
-pub fn run(args: ExportArgs, printer: &Printer) -> Result<ExitCode> {
-    let label = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).map_err(|error| ClientError::Io {
+pub fn run(args: ExportArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let (vars, default_name) = match &args.file {
+        Some(file) => (read_file(file)?, "env".to_owned()),
+        None => {
+            let source = Variables::load(settings, printer, &args.target, args.remote)?;
+            let name = format!("{}-{}", source.target.project, source.target.environment);
+            (source.vars, name)
+        }
+    };
+    let name = args.name.unwrap_or(default_name);
+    let text = render(&vars, args.format, &name).map_err(ClientError::Input)?;
+    printer.data(text.trim_end_matches('\n'));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_file(path: &std::path::Path) -> Result<IndexMap<String, String>> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| ClientError::Io {
         what: format!("reading {label}"),
         source: error,
     })?;
@@ -20,22 +40,27 @@ pub fn run(args: ExportArgs, printer: &Printer) -> Result<ExitCode> {
             error.utf8_error().valid_up_to()
         ))
     })?;
-    let vars = Document::parse(&text).vars();
-    printer.data(
-        render(&vars, args.format)
-            .map_err(ClientError::Input)?
-            .trim_end_matches('\n'),
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(Document::parse(&text).vars())
 }
 
 /// Renders variables in one of the export formats; errors name the key that cannot be
 /// represented, never its value.
-pub fn render(vars: &IndexMap<String, String>, format: ExportFormat) -> Result<String, String> {
+pub fn render(
+    vars: &IndexMap<String, String>,
+    format: ExportFormat,
+    name: &str,
+) -> Result<String, String> {
+    let quote = |text: &str| serde_json::to_string(text).expect("strings always serialise");
     let mut out = String::new();
     match format {
         ExportFormat::Json => {
-            out = serde_json::to_string_pretty(vars).expect("strings always serialise");
+            out = serde_json::to_string_pretty(vars).expect("strings always serialise")
+        }
+        // JSON strings are valid YAML double-quoted scalars, escapes included.
+        ExportFormat::Yaml => {
+            for (key, value) in vars {
+                out.push_str(&format!("{}: {}\n", quote(key), quote(value)));
+            }
         }
         ExportFormat::Shell => {
             for (key, value) in vars {
@@ -45,16 +70,6 @@ pub fn render(vars: &IndexMap<String, String>, format: ExportFormat) -> Result<S
                 out.push_str(&format!(
                     "export {key}='{}'\n",
                     value.replace('\'', "'\\''")
-                ));
-            }
-        }
-        ExportFormat::Yaml => {
-            // JSON strings are valid YAML double-quoted scalars, escapes included.
-            for (key, value) in vars {
-                out.push_str(&format!(
-                    "{}: {}\n",
-                    serde_json::to_string(key).expect("strings serialise"),
-                    serde_json::to_string(value).expect("strings serialise")
                 ));
             }
         }
@@ -68,8 +83,40 @@ pub fn render(vars: &IndexMap<String, String>, format: ExportFormat) -> Result<S
                 out.push_str(&format!("{key}={value}\n"));
             }
         }
+        ExportFormat::K8sSecret => {
+            out.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
+            out.push_str(&format!("  name: {}\ntype: Opaque\ndata:\n", quote(name)));
+            for (key, value) in vars {
+                out.push_str(&format!("  {}: {}\n", quote(key), STANDARD.encode(value)));
+            }
+        }
+        ExportFormat::GithubEnv => {
+            for (key, value) in vars {
+                if value.contains(['\n', '\r']) {
+                    let delimiter = heredoc_delimiter(key, value);
+                    out.push_str(&format!("{key}<<{delimiter}\n{value}\n{delimiter}\n"));
+                } else {
+                    out.push_str(&format!("{key}={value}\n"));
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+/// A GitHub Actions heredoc delimiter that does not occur in the value.
+fn heredoc_delimiter(key: &str, value: &str) -> String {
+    let mut counter = 0u32;
+    loop {
+        let delimiter = format!(
+            "ENVSYNC_EOF_{}",
+            &sha256_hex(format!("{key}{counter}").as_bytes())[..16]
+        );
+        if !value.contains(&delimiter) {
+            return delimiter;
+        }
+        counter += 1;
+    }
 }
 
 fn is_shell_name(key: &str) -> bool {

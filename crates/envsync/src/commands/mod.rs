@@ -1,7 +1,10 @@
 //! One module per subcommand; each returns the process exit status.
 
+mod completions;
 mod diff;
 mod export;
+mod guard;
+mod import;
 mod init;
 mod keygen;
 mod lint;
@@ -10,6 +13,9 @@ mod members;
 mod pull;
 mod push;
 mod rollback;
+mod run;
+mod share;
+mod source;
 mod status;
 mod sync;
 
@@ -33,10 +39,17 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Log(args) => log::run(args, settings, printer),
         Command::Rollback(args) => rollback::run(args, settings, printer),
         Command::Members(command) => members::run(command, settings, printer),
+        Command::Share(args) => share::share(args, settings, printer),
+        Command::Join(args) => share::join_command(args, settings, printer),
         Command::Keygen(args) => keygen::run(args, settings, printer),
         Command::Whoami => keygen::whoami(settings, printer),
-        Command::Export(args) => export::run(args, printer),
+        Command::Run(args) => run::run(args, settings, printer),
+        Command::Export(args) => export::run(args, settings, printer),
+        Command::Import(args) => import::run(args, settings, printer),
+        Command::Guard(args) => guard::run(args, settings, printer),
         Command::Lint(args) => lint::run(args, printer),
+        Command::Completions(args) => completions::run(args),
+        Command::Man => completions::man(),
     }
 }
 

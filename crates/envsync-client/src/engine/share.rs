@@ -1,0 +1,153 @@
+//! Onboarding in one step: a `.share` bundle, encrypted to a one-time diceware passphrase
+//! that travels on another channel, carries everything a new teammate needs to join.
+
+use std::path::Path;
+
+use envsync_core::config::{self, Config};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::Session;
+use crate::error::{ClientError, Result};
+use crate::files::write_atomic;
+
+const BUNDLE_FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Bundle {
+    format: u32,
+    project: String,
+    /// The workspace's envsync.toml, with a folder remote made absolute.
+    config: String,
+    shared_by: String,
+    /// The sharer's member key: it must be a member on the remote the joiner finds.
+    shared_by_key: String,
+}
+
+/// What `join` did, for the binary to explain the next step.
+#[derive(Debug, Serialize)]
+pub struct Joined {
+    pub project: String,
+    pub remote: String,
+    pub shared_by: String,
+    pub wrote_config: bool,
+    /// `None` when the joiner already was a member.
+    pub request_fingerprint: Option<String>,
+}
+
+impl Session {
+    /// `envsync share`: the bundle's bytes and its passphrase (to be printed once).
+    pub fn share(&mut self, project: &str) -> Result<(Vec<u8>, Zeroizing<String>)> {
+        let view = self.project_view(project)?;
+        let mut config = self.workspace.config.clone();
+        if !config.remote.contains("://") {
+            config.remote = self
+                .workspace
+                .root
+                .join(&config.remote)
+                .display()
+                .to_string();
+        }
+        let identity = self.identity()?;
+        let key = identity.member_key().to_string();
+        if !view
+            .roster
+            .find(&key)
+            .is_some_and(|member| member.is_active())
+        {
+            return Err(ClientError::Access(format!(
+                "only a member of project `{project}` can share it; run `envsync push` to found it, or ask to join"
+            )));
+        }
+        let bundle = Bundle {
+            format: BUNDLE_FORMAT,
+            project: project.to_owned(),
+            config: config.to_toml(),
+            shared_by: identity.name().to_owned(),
+            shared_by_key: key,
+        };
+        let json = Zeroizing::new(serde_json::to_vec(&bundle).expect("bundles always serialise"));
+        let passphrase = envsync_crypto::generate_passphrase(envsync_crypto::PASSPHRASE_WORDS);
+        let sealed = envsync_crypto::encrypt_with_passphrase(&json, &passphrase)
+            .map_err(|error| ClientError::Input(format!("sealing the bundle: {error}")))?;
+        Ok((sealed, passphrase))
+    }
+}
+
+/// `envsync join FILE.share`: opens the bundle, writes envsync.toml into `directory` unless
+/// one is there, checks the sharer is a member on the remote, and files an access request.
+pub fn join(
+    sealed: &[u8],
+    passphrase: &str,
+    directory: &Path,
+    open: impl FnOnce(&Path) -> Result<Session>,
+) -> Result<Joined> {
+    let json =
+        envsync_crypto::decrypt_with_passphrase(sealed, passphrase.trim()).map_err(|_| {
+            ClientError::Access(
+                "the passphrase does not open this bundle (or the bundle is corrupt)".into(),
+            )
+        })?;
+    let bundle: Bundle = serde_json::from_slice(&json).map_err(|error| {
+        ClientError::Input(format!(
+            "the bundle is not an envsync share bundle: {error}"
+        ))
+    })?;
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(ClientError::Input(format!(
+            "bundle format {} is not supported; upgrade envsync",
+            bundle.format
+        )));
+    }
+    let shared = Config::parse(&bundle.config).map_err(|source| ClientError::Config {
+        path: "share bundle".into(),
+        source,
+    })?;
+    let config_path = directory.join(config::FILE_NAME);
+    let wrote_config = !config_path.exists();
+    if wrote_config {
+        write_atomic(&config_path, bundle.config.as_bytes())?;
+    }
+    let mut session = open(directory)?;
+    if !session
+        .workspace
+        .config
+        .projects
+        .contains_key(&bundle.project)
+    {
+        return Err(ClientError::Input(format!(
+            "{} exists here but has no project `{}`: run join in the right repository",
+            config_path.display(),
+            bundle.project
+        )));
+    }
+    let view = session.project_view(&bundle.project)?;
+    if !view
+        .roster
+        .find(&bundle.shared_by_key)
+        .is_some_and(|member| member.is_active())
+    {
+        return Err(ClientError::Integrity(format!(
+            "{} shared this bundle but is not a member of `{}` on the remote: the remote may have been tampered with",
+            bundle.shared_by, bundle.project
+        )));
+    }
+    let me = session.identity()?.member_key().clone();
+    let request_fingerprint = if view
+        .roster
+        .find(me.as_str())
+        .is_some_and(|member| member.is_active())
+    {
+        None
+    } else {
+        session.file_access_request(&view)?;
+        Some(me.fingerprint())
+    };
+    Ok(Joined {
+        project: bundle.project,
+        remote: shared.remote,
+        shared_by: bundle.shared_by,
+        wrote_config,
+        request_fingerprint,
+    })
+}

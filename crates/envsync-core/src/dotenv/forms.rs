@@ -1,0 +1,210 @@
+//! The ways of writing one change into a document, preferred first.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::document::{Document, Slot};
+use super::edit::Change;
+use super::value::{Style, candidates_in_context, render_in};
+
+/// A replacement of `range` of the text by `text`.
+pub(super) struct Splice {
+    pub range: Range<usize>,
+    pub text: String,
+}
+
+/// Where each key occurs, found once for a whole batch of edits (a search per edit would make
+/// a merge quadratic in the file's size).
+pub(super) struct Occurrences<'a> {
+    last: HashMap<&'a str, usize>,
+    /// For each slot, the previous slot with the same key.
+    previous: Vec<Option<usize>>,
+}
+
+impl<'a> Occurrences<'a> {
+    pub(super) fn of(document: &'a Document) -> Occurrences<'a> {
+        let mut last = HashMap::with_capacity(document.slots.len());
+        let previous = document
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(index, slot)| last.insert(document.key_of(slot), index))
+            .collect();
+        Occurrences { last, previous }
+    }
+
+    pub(super) fn last(&self, key: &str) -> Option<usize> {
+        self.last.get(key).copied()
+    }
+
+    /// Every occurrence of `key`, last first.
+    pub(super) fn all(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(self.last(key), |&index| self.previous[index])
+    }
+}
+
+impl Document {
+    /// The edits for `change`, preferred first.
+    pub(super) fn attempts(
+        &self,
+        change: &Change,
+        occurrences: &Occurrences<'_>,
+    ) -> Vec<Vec<Splice>> {
+        match change {
+            Change::Set {
+                key,
+                value,
+                written,
+            } => {
+                let written_line = written.as_ref().map(|written| format!("{key}={written}"));
+                let Some(slot) = occurrences.last(key).map(|index| &self.slots[index]) else {
+                    return self.insertions(key, value, None, written_line.as_deref(), occurrences);
+                };
+                let in_place = self
+                    .renderings_for(slot, value, written.as_deref())
+                    .map(|text| vec![self.replace_value(slot, text)]);
+                // Last resort: an unclosed quote (`A='x`) can be closed by a quote on a later
+                // line; moved to the end of the file, nothing follows it.
+                let moved = self
+                    .insertions(key, value, None, written_line.as_deref(), occurrences)
+                    .into_iter()
+                    .map(|mut splices| {
+                        splices.push(Splice {
+                            range: slot.extent.clone(),
+                            text: String::new(),
+                        });
+                        splices
+                    });
+                in_place.chain(moved).collect()
+            }
+            Change::Remove { key } => vec![
+                self.removal(key, "", occurrences),
+                self.removal(key, "#", occurrences),
+            ],
+            Change::Insert {
+                key,
+                value,
+                after,
+                line,
+            } => self.insertions(key, value, after.as_deref(), line.as_deref(), occurrences),
+        }
+    }
+
+    /// Ways to write `value` over `slot`'s: in the slot's own quoting, as `written`, in other
+    /// quotes if the slot was quoted, then in every style that can hold it.
+    fn renderings_for<'a>(
+        &self,
+        slot: &Slot,
+        value: &'a str,
+        written: Option<&str>,
+    ) -> impl Iterator<Item = String> + use<'a> {
+        let style = Style::of(&self.text[slot.token.clone()]);
+        // A value that was quoted stays quoted, if in other quotes.
+        let quoted = (style != Style::Plain)
+            .then(|| candidates_in_context(value).filter(|text| text.starts_with(['\'', '"', '`'])))
+            .into_iter()
+            .flatten();
+        let mut seen = Vec::new();
+        render_in(value, style)
+            .into_iter()
+            .chain(written.map(str::to_owned))
+            .chain(quoted)
+            .chain(candidates_in_context(value))
+            .filter(move |text| {
+                let fresh = !seen.contains(text);
+                seen.push(text.clone());
+                fresh
+            })
+    }
+
+    /// Replaces the value token; a value that dotenv read from a later line is pulled back
+    /// onto the key's line.
+    fn replace_value(&self, slot: &Slot, text: String) -> Splice {
+        let gap = &self.text[slot.value_start..slot.token.start];
+        let start = if gap.contains(['\n', '\r']) {
+            slot.value_start
+        } else {
+            slot.token.start
+        };
+        Splice {
+            range: start..slot.token.end,
+            text,
+        }
+    }
+
+    /// Deletes every occurrence's lines, leaving `placeholder` (plus a line end) in their place
+    /// when it is not empty.
+    pub(super) fn removal(
+        &self,
+        key: &str,
+        placeholder: &str,
+        occurrences: &Occurrences<'_>,
+    ) -> Vec<Splice> {
+        let newline = self.line_ending();
+        occurrences
+            .all(key)
+            .map(|index| &self.slots[index])
+            .map(|slot| Splice {
+                range: slot.extent.clone(),
+                text: if placeholder.is_empty() {
+                    String::new()
+                } else {
+                    format!("{placeholder}{newline}")
+                },
+            })
+            .collect()
+    }
+
+    /// Ways to add `key`: after `after`'s line if it exists, else at the end (else at the top);
+    /// as `line` first
+    /// when given, then as `KEY=value` in each style that can hold the value.
+    fn insertions(
+        &self,
+        key: &str,
+        value: &str,
+        after: Option<&str>,
+        line: Option<&str>,
+        occurrences: &Occurrences<'_>,
+    ) -> Vec<Vec<Splice>> {
+        let mut places = Vec::new();
+        if let Some(index) = after.and_then(|anchor| occurrences.last(anchor)) {
+            places.push(self.slots[index].extent.end);
+        }
+        places.push(self.text.len());
+        // Last resort: a malformed last line (`KEY:`) can swallow anything put after it.
+        places.push(self.text.len() - self.text.trim_start_matches('\u{feff}').len());
+        let texts: Vec<String> = line
+            .map(str::to_owned)
+            .into_iter()
+            .chain(candidates_in_context(value).map(|rendered| format!("{key}={rendered}")))
+            .collect();
+        places
+            .iter()
+            .flat_map(|&at| texts.iter().map(move |text| vec![self.insertion(at, text)]))
+            .collect()
+    }
+
+    /// `text` as a line of its own at `at`, which is a line start or the end of the text.
+    fn insertion(&self, at: usize, text: &str) -> Splice {
+        let newline = self.line_ending();
+        let before = &self.text[..at];
+        let at_line_start =
+            before.trim_start_matches('\u{feff}').is_empty() || before.ends_with(['\n', '\r']);
+        let before = if at_line_start { "" } else { newline };
+        Splice {
+            range: at..at,
+            text: format!("{before}{text}{newline}"),
+        }
+    }
+
+    /// The file's line ending: that of its first line, `\n` for a file of one line.
+    pub(crate) fn line_ending(&self) -> &'static str {
+        let bytes = self.text.as_bytes();
+        match bytes.iter().position(|&b| matches!(b, b'\n' | b'\r')) {
+            Some(at) if bytes[at] == b'\n' => "\n",
+            Some(at) if bytes.get(at + 1) == Some(&b'\n') => "\r\n",
+            Some(_) => "\r",
+            None => "\n",
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! `${VAR}` expansion with the semantics of npm `dotenv-expand` 12 (as dotenvx applies it):
+//! `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`,
+//! `\$` for a literal dollar; variables already in the process environment win over the
+//! file's; a key sees only the keys defined before it. Values written in single quotes are
+//! literal, as in a shell and in dotenvx. `$(command)` is never run.
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+
+/// Expansion never loops forever on values that refer to each other through the process
+/// environment; past this many substitutions in one value it stops where it is.
+const MAX_SUBSTITUTIONS: usize = 10_000;
+
+/// Expands every value of `vars`, in order. `process_env` looks up the environment the
+/// command will inherit; `literal` holds the keys whose values were single-quoted.
+pub fn expand(
+    vars: &IndexMap<String, String>,
+    literal: &HashSet<String>,
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> IndexMap<String, String> {
+    let mut running: IndexMap<String, String> = IndexMap::with_capacity(vars.len());
+    for (key, value) in vars {
+        let expanded = match process_env(key).filter(|existing| !existing.is_empty()) {
+            Some(existing) if &existing != value => existing,
+            _ if literal.contains(key) => value.clone(),
+            _ => resolve_escapes(&expand_value(value, process_env, &running)),
+        };
+        running.insert(key.clone(), expanded);
+    }
+    running
+}
+
+fn expand_value(
+    value: &str,
+    process_env: &dyn Fn(&str) -> Option<String>,
+    running: &IndexMap<String, String>,
+) -> String {
+    // The process environment shadows the file's keys even when it holds an empty string.
+    let lookup = |key: &str| match process_env(key) {
+        Some(value) => (!value.is_empty()).then_some(value),
+        None => running.get(key).filter(|value| !value.is_empty()).cloned(),
+    };
+    let mut result = value.to_owned();
+    let mut seen: HashSet<String> = HashSet::new();
+    for _ in 0..MAX_SUBSTITUTIONS {
+        let Some(reference) = find_reference(&result) else {
+            break;
+        };
+        seen.insert(result.clone());
+        let (key, operator, argument) = split_expression(reference.expression);
+        let key = key.to_owned();
+        let replacement = match operator {
+            Some(":+") | Some("+") => {
+                if lookup(&key).is_some() {
+                    argument
+                } else {
+                    String::new()
+                }
+            }
+            _ => match lookup(&key) {
+                Some(found) if !seen.contains(&found) => found,
+                _ => argument,
+            },
+        };
+        let template = reference.template.to_owned();
+        result = replace_first(&result, &template, &replacement);
+        if running.get(&key) == Some(&result) {
+            break;
+        }
+    }
+    result
+}
+
+struct Reference<'a> {
+    template: &'a str,
+    expression: &'a str,
+}
+
+/// The first `${…}` (no braces inside) or `$NAME` not preceded by a backslash.
+fn find_reference(text: &str) -> Option<Reference<'_>> {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while let Some(offset) = text[index..].find('$') {
+        let dollar = index + offset;
+        index = dollar + 1;
+        if dollar > 0 && bytes[dollar - 1] == b'\\' {
+            continue;
+        }
+        let rest = &text[dollar + 1..];
+        if let Some(inner) = rest.strip_prefix('{') {
+            let end = inner.find(['{', '}']);
+            if let Some(end) = end.filter(|&end| end > 0 && inner.as_bytes()[end] == b'}') {
+                return Some(Reference {
+                    template: &text[dollar..dollar + 2 + end + 1],
+                    expression: &inner[..end],
+                });
+            }
+            continue;
+        }
+        let name_length = rest
+            .bytes()
+            .enumerate()
+            .take_while(|&(position, byte)| {
+                byte == b'_'
+                    || byte.is_ascii_alphabetic()
+                    || (position > 0 && byte.is_ascii_digit())
+            })
+            .count();
+        if name_length > 0 {
+            return Some(Reference {
+                template: &text[dollar..dollar + 1 + name_length],
+                expression: &rest[..name_length],
+            });
+        }
+    }
+    None
+}
+
+/// `KEY`, `KEY:-default`, `KEY-default`, `KEY:+alt`, `KEY+alt`: the first operator found
+/// splits the expression; later occurrences of it stay in the argument.
+fn split_expression(expression: &str) -> (&str, Option<&'static str>, String) {
+    let first = expression.char_indices().find_map(|(position, c)| match c {
+        ':' if expression[position + 1..].starts_with('+') => Some((position, ":+")),
+        ':' if expression[position + 1..].starts_with('-') => Some((position, ":-")),
+        '+' => Some((position, "+")),
+        '-' => Some((position, "-")),
+        _ => None,
+    });
+    match first {
+        None => (expression, None, String::new()),
+        Some((position, operator)) => {
+            let key = &expression[..position];
+            let parts: Vec<&str> = expression[position + operator.len()..]
+                .split(operator)
+                .collect();
+            (key, Some(operator), parts.join(operator))
+        }
+    }
+}
+
+/// `String.prototype.replace` with a string pattern: the first occurrence only, and the
+/// replacement's `$$`, `$&`, `` $` `` and `$'` patterns honoured.
+fn replace_first(haystack: &str, pattern: &str, replacement: &str) -> String {
+    let Some(start) = haystack.find(pattern) else {
+        return haystack.to_owned();
+    };
+    let end = start + pattern.len();
+    let mut expanded = String::with_capacity(replacement.len());
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            expanded.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('$') => {
+                chars.next();
+                expanded.push('$');
+            }
+            Some('&') => {
+                chars.next();
+                expanded.push_str(pattern);
+            }
+            Some('`') => {
+                chars.next();
+                expanded.push_str(&haystack[..start]);
+            }
+            Some('\'') => {
+                chars.next();
+                expanded.push_str(&haystack[end..]);
+            }
+            _ => expanded.push('$'),
+        }
+    }
+    format!("{}{expanded}{}", &haystack[..start], &haystack[end..])
+}
+
+fn resolve_escapes(value: &str) -> String {
+    value.replace("\\$", "$")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> IndexMap<String, String> {
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        expand(&vars, &HashSet::new(), &lookup)
+    }
+
+    #[test]
+    fn defaults_alternatives_and_escapes() {
+        let out = run(
+            &[
+                ("A", "one"),
+                ("B", "${A}-${MISSING:-fallback}-${MISSING-x}"),
+                ("C", "${A:+set}${MISSING:+no}"),
+                ("D", "\\$A costs \\$5"),
+                ("E", "$A$A"),
+            ],
+            &[],
+        );
+        assert_eq!(out["B"], "one-fallback-x");
+        assert_eq!(out["C"], "set");
+        assert_eq!(out["D"], "$A costs $5");
+        assert_eq!(out["E"], "oneone");
+    }
+
+    #[test]
+    fn the_process_environment_wins_and_self_references_end() {
+        let out = run(
+            &[("HOME", "/file"), ("P", "$HOME/bin"), ("S", "$S")],
+            &[("HOME", "/real")],
+        );
+        assert_eq!(out["HOME"], "/real");
+        assert_eq!(out["P"], "/real/bin");
+        assert_eq!(out["S"], "");
+        let loop_env = run(&[("X", "$A")], &[("A", "$B"), ("B", "$A")]);
+        assert!(loop_env["X"].len() < 10);
+    }
+
+    #[test]
+    fn commands_are_never_run() {
+        let out = run(&[("X", "$(whoami)")], &[]);
+        assert_eq!(out["X"], "$(whoami)");
+    }
+}

@@ -1,0 +1,78 @@
+//! Passphrase encryption for onboarding bundles: age's scrypt recipient, and diceware
+//! passphrases drawn from the EFF large wordlist (12.9 bits per word).
+
+use age::secrecy::SecretString;
+use rand::Rng;
+use rand::rngs::OsRng;
+use zeroize::Zeroizing;
+
+use crate::CryptoError;
+
+/// Words in a generated passphrase: 6 × 12.9 ≈ 77 bits, beyond offline guessing through
+/// scrypt.
+pub const PASSPHRASE_WORDS: usize = 6;
+
+/// A new passphrase of `words` words from the EFF large wordlist, separated by `-`.
+pub fn generate_passphrase(words: usize) -> Zeroizing<String> {
+    let list = &eff_wordlist::large::LIST;
+    let chosen: Vec<&str> = (0..words)
+        .map(|_| list[OsRng.gen_range(0..list.len())].1)
+        .collect();
+    Zeroizing::new(chosen.join("-"))
+}
+
+/// Encrypts to a passphrase as a plain age file (`age -d` asks for the passphrase).
+pub fn encrypt_with_passphrase(plaintext: &[u8], passphrase: &str) -> Result<Vec<u8>, CryptoError> {
+    use std::io::Write;
+    let encryptor = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_owned()));
+    let mut ciphertext = Vec::new();
+    let mut writer = encryptor
+        .wrap_output(&mut ciphertext)
+        .map_err(|error| CryptoError::Encryption(error.to_string()))?;
+    writer
+        .write_all(plaintext)
+        .and_then(|()| writer.finish().map(drop))
+        .map_err(|error| CryptoError::Encryption(error.to_string()))?;
+    Ok(ciphertext)
+}
+
+/// Decrypts a passphrase-encrypted age file; a wrong passphrase is `NotARecipient`.
+pub fn decrypt_with_passphrase(
+    ciphertext: &[u8],
+    passphrase: &str,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let identity = age::scrypt::Identity::new(SecretString::from(passphrase.to_owned()));
+    age::decrypt(&identity, ciphertext)
+        .map(Zeroizing::new)
+        .map_err(|error| match error {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                CryptoError::NotARecipient
+            }
+            _ => CryptoError::Decryption,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passphrases_are_words_and_differ() {
+        let one = generate_passphrase(PASSPHRASE_WORDS);
+        let two = generate_passphrase(PASSPHRASE_WORDS);
+        assert_eq!(one.split('-').count(), PASSPHRASE_WORDS);
+        assert_ne!(*one, *two);
+    }
+
+    #[test]
+    fn only_the_right_passphrase_decrypts() {
+        let ciphertext = encrypt_with_passphrase(b"bundle", "correct-horse").unwrap();
+        assert_eq!(
+            decrypt_with_passphrase(&ciphertext, "correct-horse")
+                .unwrap()
+                .as_slice(),
+            b"bundle"
+        );
+        assert!(decrypt_with_passphrase(&ciphertext, "wrong-horse").is_err());
+    }
+}

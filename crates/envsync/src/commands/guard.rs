@@ -1,0 +1,309 @@
+//! The git guard: refuses commits that would add plaintext secrets. It never prints a value.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::Result;
+use envsync_client::ClientError;
+use envsync_client::workspace::Workspace;
+use envsync_core::dotenv::Document;
+
+use crate::cli::{GuardAction, GuardArgs};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+/// Values shorter than this are too likely to occur by chance (`true`, `3000`, `dev`).
+const MIN_SECRET_LENGTH: usize = 8;
+const HOOK_MARKER: &str = "# envsync guard";
+const CHAINED_SUFFIX: &str = ".envsync-chained";
+
+pub fn run(args: GuardArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    match args.action {
+        Some(GuardAction::Install) => install(settings, printer),
+        None => check(&args, settings, printer),
+    }
+}
+
+/// One linked value to look for, by where it comes from.
+struct Secret {
+    value: String,
+    origin: String,
+}
+
+struct Problem {
+    file: String,
+    line: Option<usize>,
+    message: String,
+}
+
+fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let workspace = Workspace::discover(&settings.directory).ok();
+    let secrets = workspace.as_ref().map(linked_secrets).unwrap_or_default();
+    let linked: Vec<(PathBuf, String)> = workspace
+        .as_ref()
+        .and_then(|workspace| workspace.targets(None).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|target| {
+            (
+                target.file,
+                format!("{}/{}", target.project, target.environment),
+            )
+        })
+        .collect();
+    let files = if args.staged {
+        staged_files(&settings.directory)?
+    } else {
+        let mut files = Vec::new();
+        for path in &args.paths {
+            let full = settings.directory.join(path);
+            let bytes = std::fs::read(&full).map_err(|error| ClientError::Io {
+                what: format!("reading {}", path.display()),
+                source: error,
+            })?;
+            files.push((full, path.display().to_string(), bytes));
+        }
+        files
+    };
+    let mut problems = Vec::new();
+    for (full, label, bytes) in &files {
+        inspect(full, label, bytes, &linked, &secrets, &mut problems);
+    }
+    report(&problems, files.len(), printer)
+}
+
+fn inspect(
+    full: &Path,
+    label: &str,
+    bytes: &[u8],
+    linked: &[(PathBuf, String)],
+    secrets: &[Secret],
+    problems: &mut Vec<Problem>,
+) {
+    let canonical = full.canonicalize().unwrap_or_else(|_| full.to_path_buf());
+    for (file, origin) in linked {
+        if file.canonicalize().unwrap_or_else(|_| file.clone()) == canonical {
+            problems.push(Problem {
+                file: label.to_owned(),
+                line: None,
+                message: format!(
+                    "is the linked env file of {origin}; keep it out of git (envsync syncs it)"
+                ),
+            });
+            return;
+        }
+    }
+    if looks_like_env_file(full)
+        && let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(entry) = Document::parse(text)
+            .entries()
+            .into_iter()
+            .find(|entry| !entry.value.is_empty())
+    {
+        problems.push(Problem {
+            file: label.to_owned(),
+            line: Some(entry.line),
+            message: format!(
+                "plaintext .env file with values (`{}`); push it with envsync instead",
+                entry.key
+            ),
+        });
+        return;
+    }
+    for secret in secrets {
+        if let Some(position) = find(bytes, secret.value.as_bytes()) {
+            let line = bytes[..position]
+                .iter()
+                .filter(|&&byte| byte == b'\n')
+                .count()
+                + 1;
+            problems.push(Problem {
+                file: label.to_owned(),
+                line: Some(line),
+                message: format!("contains the value of {}", secret.origin),
+            });
+        }
+    }
+}
+
+fn report(problems: &[Problem], checked: usize, printer: &Printer) -> Result<ExitCode> {
+    if printer.json {
+        let list: Vec<_> = problems
+            .iter()
+            .map(|problem| serde_json::json!({"file": problem.file, "line": problem.line, "problem": problem.message}))
+            .collect();
+        printer.json(&serde_json::json!({ "checked": checked, "problems": list }));
+    } else {
+        for problem in problems {
+            match problem.line {
+                Some(line) => printer.data(format!("{}:{line}: {}", problem.file, problem.message)),
+                None => printer.data(format!("{}: {}", problem.file, problem.message)),
+            }
+        }
+    }
+    if problems.is_empty() {
+        if !printer.json {
+            printer.message(format!(
+                "envsync guard: {checked} file(s) checked, no plaintext secrets"
+            ));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    printer.message(format!(
+        "error: envsync guard found {} problem(s); unstage those files (`git restore --staged FILE`) or remove the values",
+        problems.len()
+    ));
+    Ok(ExitCode::from(1))
+}
+
+/// `.env`, `.env.production`, `prod.env`, but not `.env.example` and other templates.
+fn looks_like_env_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    let env_like = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
+    let template = ["example", "sample", "template", "dist", "defaults"]
+        .iter()
+        .any(|word| name.contains(word));
+    env_like && !template
+}
+
+/// Values of at least [`MIN_SECRET_LENGTH`] characters from every linked file present.
+fn linked_secrets(workspace: &Workspace) -> Vec<Secret> {
+    let mut secrets = Vec::new();
+    for target in workspace.targets(None).unwrap_or_default() {
+        let Ok(text) = std::fs::read_to_string(&target.file) else {
+            continue;
+        };
+        for (key, value) in Document::parse(&text).vars() {
+            if value.chars().count() >= MIN_SECRET_LENGTH {
+                secrets.push(Secret {
+                    value,
+                    origin: format!("{}/{} `{key}`", target.project, target.environment),
+                });
+            }
+        }
+    }
+    secrets
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn git(directory: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(directory)
+        .output()
+        .map_err(|error| ClientError::Io {
+            what: "running git".into(),
+            source: error,
+        })?;
+    if !output.status.success() {
+        return Err(ClientError::Input(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+        .into());
+    }
+    Ok(output.stdout)
+}
+
+/// Staged files that add or change content, with their staged bytes.
+fn staged_files(directory: &Path) -> Result<Vec<(PathBuf, String, Vec<u8>)>> {
+    let top = String::from_utf8_lossy(&git(directory, &["rev-parse", "--show-toplevel"])?)
+        .trim()
+        .to_owned();
+    let top = PathBuf::from(top);
+    let names = git(
+        &top,
+        &[
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--diff-filter=ACMR",
+        ],
+    )?;
+    let mut files = Vec::new();
+    for name in names
+        .split(|&byte| byte == 0)
+        .filter(|name| !name.is_empty())
+    {
+        let name = String::from_utf8_lossy(name).into_owned();
+        let bytes = git(&top, &["show", &format!(":{name}")])?;
+        files.push((top.join(&name), name, bytes));
+    }
+    Ok(files)
+}
+
+/// Installs the pre-commit hook; an existing hook is renamed and run after the guard.
+fn install(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let hooks = git(&settings.directory, &["rev-parse", "--git-path", "hooks"])?;
+    let hooks = settings
+        .directory
+        .join(String::from_utf8_lossy(&hooks).trim());
+    let hook = hooks.join("pre-commit");
+    let chained = hooks.join(format!("pre-commit{CHAINED_SUFFIX}"));
+    if let Ok(existing) = std::fs::read_to_string(&hook) {
+        if existing.contains(HOOK_MARKER) {
+            printer.message(format!(
+                "the envsync guard is already installed in {}",
+                hook.display()
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if chained.exists() {
+            return Err(ClientError::Input(format!(
+                "{} and {} both exist; merge them by hand",
+                hook.display(),
+                chained.display()
+            ))
+            .into());
+        }
+        std::fs::rename(&hook, &chained).map_err(|error| ClientError::Io {
+            what: format!("moving the existing hook to {}", chained.display()),
+            source: error,
+        })?;
+        printer.message(format!(
+            "kept your existing hook; it now runs after the guard from {}",
+            chained.display()
+        ));
+    }
+    let binary = std::env::current_exe().map_err(|error| ClientError::Io {
+        what: "locating the envsync binary".into(),
+        source: error,
+    })?;
+    let script = format!(
+        "#!/bin/sh\n{HOOK_MARKER}: refuses commits that add plaintext secrets (`envsync guard install`)\n\
+         envsync='{}'\n\
+         [ -x \"$envsync\" ] || envsync=envsync\n\
+         \"$envsync\" guard --staged || exit $?\n\
+         chained=\"$(dirname \"$0\")/pre-commit{CHAINED_SUFFIX}\"\n\
+         if [ -x \"$chained\" ]; then exec \"$chained\" \"$@\"; fi\n",
+        binary.display().to_string().replace('\'', "'\\''")
+    );
+    std::fs::create_dir_all(&hooks)
+        .and_then(|()| std::fs::write(&hook, script))
+        .map_err(|error| ClientError::Io {
+            what: format!("writing {}", hook.display()),
+            source: error,
+        })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).map_err(
+            |error| ClientError::Io {
+                what: format!("making {} executable", hook.display()),
+                source: error,
+            },
+        )?;
+    }
+    printer.message(format!("installed the envsync guard as {}", hook.display()));
+    Ok(ExitCode::SUCCESS)
+}

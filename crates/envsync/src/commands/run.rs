@@ -1,0 +1,75 @@
+use std::process::{Command, ExitCode};
+
+use anyhow::Result;
+use envsync_client::ClientError;
+use envsync_core::expand::expand;
+
+use super::source::Variables;
+use crate::cli::RunArgs;
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+/// Exit status of a command that could not be started, as shells use them.
+const NOT_FOUND: u8 = 127;
+const NOT_EXECUTABLE: u8 = 126;
+
+/// Runs the command with the variables in its environment. On Unix the command replaces
+/// envsync (exec), so its exit status and signals reach the caller unchanged.
+pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let source = Variables::load(settings, printer, &args.target, args.remote)?;
+    let defined = source.vars.clone();
+    let vars = if args.no_expand {
+        source.vars
+    } else {
+        let inherited = |key: &str| {
+            if args.override_existing && defined.contains_key(key) {
+                None
+            } else {
+                std::env::var(key).ok()
+            }
+        };
+        expand(&source.vars, &source.literal, &inherited)
+    };
+    let (program, arguments) = args.command.split_first().expect("clap requires a command");
+    let mut command = Command::new(program);
+    command.args(arguments);
+    for (key, value) in &vars {
+        if key.is_empty() || value.contains('\0') {
+            return Err(ClientError::Input(format!(
+                "{}: `{key}` cannot be passed to a process (empty name or NUL byte in its value)",
+                source.target.file_label
+            ))
+            .into());
+        }
+        if args.override_existing || std::env::var_os(key).is_none() {
+            command.env(key, value);
+        }
+    }
+    let name = program.to_string_lossy().into_owned();
+    exec(command, &name, printer)
+}
+
+#[cfg(unix)]
+fn exec(mut command: Command, name: &str, printer: &Printer) -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let error = command.exec();
+    Ok(start_failure(&error, name, printer))
+}
+
+#[cfg(not(unix))]
+fn exec(mut command: Command, name: &str, printer: &Printer) -> Result<ExitCode> {
+    match command.status() {
+        Ok(status) => Ok(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        )),
+        Err(error) => Ok(start_failure(&error, name, printer)),
+    }
+}
+
+fn start_failure(error: &std::io::Error, name: &str, printer: &Printer) -> ExitCode {
+    printer.message(format!("error: cannot run `{name}`: {error}"));
+    ExitCode::from(match error.kind() {
+        std::io::ErrorKind::NotFound => NOT_FOUND,
+        _ => NOT_EXECUTABLE,
+    })
+}

@@ -1,0 +1,105 @@
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use envsync_client::ClientError;
+use envsync_client::engine::{Session, SessionOptions, join};
+use envsync_client::files::write_atomic;
+use envsync_client::workspace::Workspace;
+use zeroize::Zeroizing;
+
+use super::print_notices;
+use crate::cli::{JoinArgs, ShareArgs};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let mut session = settings.session()?;
+    let project = session
+        .workspace
+        .target(args.project.as_deref(), None)?
+        .project;
+    let result = session.share(&project);
+    print_notices(&mut session, printer);
+    let (sealed, passphrase) = result?;
+    let output = args
+        .output
+        .unwrap_or_else(|| settings.directory.join(format!("{project}.share")));
+    write_atomic(&output, &sealed)?;
+    if printer.json {
+        printer.json(&serde_json::json!({ "bundle": output.display().to_string(), "passphrase": passphrase.as_str() }));
+    } else {
+        printer.message(format!(
+            "wrote {}: send it to your new teammate.",
+            output.display()
+        ));
+        printer.message("send this passphrase on another channel (a call, a different chat); it is shown only once:");
+        printer.data(passphrase.as_str());
+        printer.message(format!(
+            "they run `envsync join {}` in their clone of the repository, then you accept them with `envsync members accept`",
+            output.file_name().and_then(|name| name.to_str()).unwrap_or("PROJECT.share")
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn join_command(args: JoinArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let sealed = std::fs::read(&args.bundle).map_err(|error| ClientError::Io {
+        what: format!("reading {}", args.bundle.display()),
+        source: error,
+    })?;
+    let passphrase = read_passphrase(settings)?;
+    let open = |directory: &std::path::Path| {
+        Session::open(
+            Workspace::load(directory)?,
+            settings.identity.clone(),
+            SessionOptions {
+                accept_new_keys: settings.yes,
+            },
+        )
+    };
+    let joined = join(&sealed, &passphrase, &settings.directory, open)?;
+    if printer.json {
+        printer.json(&joined);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if joined.wrote_config {
+        printer.message("wrote envsync.toml from the bundle");
+    }
+    match &joined.request_fingerprint {
+        Some(fingerprint) => printer.message(format!(
+            "joined project `{}` on {}. Ask {} to run `envsync members accept {fingerprint}` on their machine, then run `envsync pull`",
+            joined.project, joined.remote, joined.shared_by
+        )),
+        None => printer.message(format!("you already are a member of `{}`: run `envsync pull`", joined.project)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ENVSYNC_PASSPHRASE`, else a hidden prompt on a terminal, else a line of standard input.
+fn read_passphrase(settings: &Settings) -> Result<Zeroizing<String>> {
+    if let Some(passphrase) = &settings.passphrase {
+        return Ok(Zeroizing::new(passphrase.clone()));
+    }
+    let passphrase = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("passphrase: ").map_err(|error| ClientError::Io {
+            what: "reading the passphrase".into(),
+            source: error,
+        })?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|error| ClientError::Io {
+                what: "reading the passphrase from standard input".into(),
+                source: error,
+            })?;
+        line
+    };
+    let passphrase = Zeroizing::new(passphrase.trim().to_owned());
+    if passphrase.is_empty() {
+        return Err(ClientError::Input("no passphrase given".into()).into());
+    }
+    Ok(passphrase)
+}

@@ -1,0 +1,537 @@
+//! Teammates sharing an S3 bucket: the real binary against a real S3 server process (moto,
+//! on a free loopback port; see `support::S3Server`). The same guarantees as the folder
+//! remote: no plaintext in the bucket, exactly one winner per version number, forgeries
+//! refused, and clear errors that change nothing locally.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::{S3Mode, S3Server, Team, Teammate};
+
+const SECRET: &str = "sk_live_bucket_5e4d3c2b1a";
+
+/// A team whose envsync.toml names `s3://BUCKET/team?endpoint=…`, each member with an AWS
+/// profile of their own.
+struct BucketTeam<'a> {
+    team: Team,
+    server: &'a S3Server,
+    bucket: String,
+    url: String,
+}
+
+impl<'a> BucketTeam<'a> {
+    fn new() -> Self {
+        Self::on(S3Server::shared())
+    }
+
+    fn on(server: &'a S3Server) -> Self {
+        let bucket = server.bucket("envsync");
+        let url = format!("s3://{bucket}/team?endpoint={}", server.endpoint);
+        Self {
+            team: Team::new(),
+            server,
+            bucket,
+            url,
+        }
+    }
+
+    fn member(&self, name: &str) -> Teammate {
+        let mate = self.team.member_of(name, &self.url);
+        mate.use_aws_profile();
+        mate
+    }
+
+    fn key(&self, relative: &str) -> String {
+        format!("team/app/{relative}")
+    }
+
+    fn version_key(&self, number: u64) -> String {
+        self.key(&format!(
+            "environments/development/versions/{number:08}.json"
+        ))
+    }
+
+    fn object(&self, relative: &str) -> Vec<u8> {
+        self.server
+            .object(&self.bucket, &self.key(relative))
+            .unwrap_or_else(|| panic!("{relative} is in the bucket"))
+    }
+
+    fn put(&self, relative: &str, bytes: &[u8]) {
+        self.server
+            .put_object(&self.bucket, &self.key(relative), bytes);
+    }
+
+    /// The ciphertext key named by version `number`.
+    fn ciphertext_key(&self, number: u64) -> String {
+        let record: serde_json::Value = serde_json::from_slice(&self.object(&format!(
+            "environments/development/versions/{number:08}.json"
+        )))
+        .unwrap();
+        let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+        format!("environments/development/objects/{sha}.age")
+    }
+}
+
+/// Alice founds the project; Bob asks for access and Alice accepts.
+fn alice_and_bob(team: &BucketTeam<'_>) -> (Teammate, Teammate) {
+    let alice = team.member("alice");
+    let bob = team.member("bob");
+    alice.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n",
+    );
+    alice.run(&["push", "-m", "first"]).ok();
+    let refused = bob.run(&["pull"]).code(5);
+    assert!(
+        refused.stderr.contains("not a member"),
+        "{}",
+        refused.stderr
+    );
+    alice.run(&["members", "accept", &bob.fingerprint()]).ok();
+    bob.run(&["pull"]).ok();
+    (alice, bob)
+}
+
+#[test]
+fn teammates_push_pull_and_see_status_through_a_bucket() {
+    let team = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&team);
+    assert_eq!(
+        bob.read_env(".env"),
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n"
+    );
+    assert_eq!(bob.badge("development"), "synced");
+    assert_eq!(bob.badge("staging"), "not_linked");
+    bob.write_env(".env", "DB_URL=postgres://db/app\nAPI_KEY=alpha-123\n");
+    assert_eq!(bob.badge("development"), "local_changes");
+    let pushed = bob.run(&["push", "-m", "move db", "--json"]).ok().json();
+    assert_eq!(
+        pushed["version"], 3,
+        "1 first push, 2 re-encryption for bob, 3"
+    );
+    assert_eq!(alice.badge("development"), "update_available");
+    alice.run(&["pull"]).ok();
+    assert_eq!(
+        alice.read_env(".env"),
+        "DB_URL=postgres://db/app\nAPI_KEY=alpha-123\n"
+    );
+    let status = alice.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["environments"][0]["remote_version"], 3);
+    let log = alice.run(&["log", "--json"]).ok().json();
+    assert_eq!(log[0]["message"], "move db");
+    assert_eq!(log.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn sync_merges_and_conflicts_write_nothing_until_resolved() {
+    let team = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&team);
+    bob.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://db/app\nAPI_KEY=alpha-123\n",
+    );
+    bob.run(&["push"]).ok();
+    alice.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\nSTRIPE=sk_1\n",
+    );
+    assert_eq!(alice.badge("development"), "diverged");
+    alice.run(&["push"]).code(3);
+    alice.run(&["sync"]).ok();
+    assert_eq!(
+        alice.read_env(".env"),
+        "# database\nDB_URL=postgres://db/app\nAPI_KEY=alpha-123\nSTRIPE=sk_1\n"
+    );
+
+    bob.run(&["pull"]).ok();
+    bob.write_env(
+        ".env",
+        "DB_URL=postgres://db/app\nAPI_KEY=bob\nSTRIPE=sk_1\n",
+    );
+    bob.run(&["push"]).ok();
+    let mine = "DB_URL=postgres://db/app\nAPI_KEY=alice\nSTRIPE=sk_1\n";
+    alice.write_env(".env", mine);
+    let refused = alice.run(&["sync"]).code(3);
+    assert!(refused.stderr.contains("API_KEY"), "{}", refused.stderr);
+    assert_eq!(
+        alice.read_env(".env"),
+        mine,
+        "a failed merge writes nothing"
+    );
+    alice.run(&["sync", "--ours"]).ok();
+    bob.run(&["pull"]).ok();
+    assert!(bob.read_env(".env").contains("API_KEY=alice"));
+}
+
+#[test]
+fn log_and_rollback_through_a_bucket() {
+    let team = BucketTeam::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push", "-m", "one"]).ok();
+    alice.write_env(".env", "A=2\nB=2\n");
+    alice.run(&["push", "-m", "two"]).ok();
+    alice.run(&["rollback", "1"]).ok();
+    assert_eq!(alice.read_env(".env"), "A=1\n");
+    let log = alice.run(&["log", "--json"]).ok().json();
+    assert_eq!(log.as_array().unwrap().len(), 3, "rollback adds a version");
+    assert_eq!(log[0]["message"], "rollback to version 1");
+    alice.run(&["rollback", "9"]).code(2);
+    assert_eq!(alice.badge("development"), "synced");
+}
+
+const PUSHERS: usize = 12;
+
+#[test]
+fn of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss() {
+    let team = BucketTeam::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "SHARED=1\n");
+    alice.run(&["push"]).ok();
+    let mates: Vec<_> = (0..PUSHERS)
+        .map(|index| team.member(&format!("mate{index}")))
+        .collect();
+    for mate in &mates {
+        alice
+            .run(&["members", "add", &mate.member_key(), "--name", &mate.name])
+            .ok();
+    }
+    for mate in &mates {
+        mate.run(&["pull", "--yes"]).ok();
+        let current = mate.read_env(".env");
+        let key = mate.name.to_uppercase();
+        mate.write_env(".env", &format!("{current}{key}_KEY=value-{}\n", mate.name));
+    }
+    let base = alice
+        .run(&["log", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+
+    let children: Vec<_> = mates
+        .iter()
+        .map(|mate| {
+            mate.command(&["push", "--yes"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    let codes: Vec<i32> = outputs
+        .iter()
+        .map(|output| output.status.code().unwrap())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|&&code| code == 0).count(),
+        1,
+        "exit codes: {codes:?}"
+    );
+    for output in outputs.iter().filter(|output| !output.status.success()) {
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    std::thread::scope(|scope| {
+        for (mate, code) in mates.iter().zip(&codes) {
+            if *code == 0 {
+                continue;
+            }
+            scope.spawn(move || {
+                for _ in 0..60 {
+                    if mate.run(&["sync", "--yes"]).code == 0 {
+                        return;
+                    }
+                }
+                panic!("{} never managed to sync", mate.name);
+            });
+        }
+    });
+
+    alice.run(&["pull", "--yes"]).ok();
+    let vars = alice.run(&["export", "--file", ".env"]).ok().json();
+    for mate in &mates {
+        let key = format!("{}_KEY", mate.name.to_uppercase());
+        assert_eq!(vars[&key], format!("value-{}", mate.name), "{key} was lost");
+    }
+    let log = alice.run(&["log", "--json"]).ok().json();
+    let numbers: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        base + PUSHERS,
+        "one version per pusher, none lost"
+    );
+    let expected: Vec<u64> = (1..=numbers.len() as u64).rev().collect();
+    assert_eq!(numbers, expected, "versions are numbered without gaps");
+}
+
+#[test]
+fn the_bucket_never_holds_a_pushed_secret_and_versions_are_age_files() {
+    let team = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(
+        ".env",
+        &format!("STRIPE_KEY={SECRET}\nMULTI=\"line one\\nline two secret-multi\"\n"),
+    );
+    alice.run(&["push", "-m", "add stripe"]).ok();
+    bob.run(&["pull"]).ok();
+    bob.write_env(
+        ".env",
+        &format!("STRIPE_KEY={SECRET}\nOTHER=bob-secret-value\n"),
+    );
+    bob.run(&["push"]).ok();
+    let objects = team.server.objects(&team.bucket);
+    assert!(
+        objects.len() > 8,
+        "versions, ciphertexts, members: {}",
+        objects.len()
+    );
+    for (key, bytes) in &objects {
+        for needle in [SECRET, "secret-multi", "bob-secret-value", "alpha-123"] {
+            assert!(
+                !bytes
+                    .windows(needle.len())
+                    .any(|window| window == needle.as_bytes()),
+                "{key} contains a plaintext value"
+            );
+        }
+    }
+
+    let newest = objects
+        .iter()
+        .filter(|(key, _)| key.contains("/versions/"))
+        .count() as u64;
+    let file = alice.workspace.join("newest.age");
+    std::fs::write(&file, team.object(&team.ciphertext_key(newest))).unwrap();
+    let output = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(alice.identity_file())
+        .arg(&file)
+        .output()
+        .expect("the age CLI is installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("STRIPE_KEY={SECRET}\nOTHER=bob-secret-value\n")
+    );
+}
+
+#[test]
+fn tampered_records_and_ciphertexts_are_refused_and_a_forged_hint_is_harmless() {
+    let team = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "A=3\n");
+    alice.run(&["push", "-m", "three"]).ok();
+
+    team.put("environments/development/head", b"999999\n");
+    assert_eq!(bob.badge("development"), "update_available");
+    let status = bob.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["environments"][0]["remote_version"], 3);
+    team.server
+        .delete_object(&team.bucket, &team.key("environments/development/head"));
+    assert_eq!(bob.badge("development"), "update_available");
+
+    let record_key = team.version_key(3);
+    let original = team.server.object(&team.bucket, &record_key).unwrap();
+    let forged = String::from_utf8(original.clone())
+        .unwrap()
+        .replace("\"three\"", "\"innocent\"");
+    team.server
+        .put_object(&team.bucket, &record_key, forged.as_bytes());
+    let refused = bob.run(&["pull"]).code(6);
+    assert!(
+        refused.stderr.contains("signature does not verify"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!bob.read_env(".env").contains("A=3"));
+    team.server.put_object(&team.bucket, &record_key, &original);
+
+    let object = team.ciphertext_key(3);
+    let mut bytes = team.object(&object);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    team.put(&object, &bytes);
+    let refused = bob.run(&["pull"]).code(6);
+    assert!(refused.stderr.contains("corrupt"), "{}", refused.stderr);
+    assert!(!bob.read_env(".env").contains("A=3"));
+}
+
+/// The workspace's files, to show that a failed command wrote nothing.
+fn listing(mate: &Teammate) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(&mate.workspace)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            (path.display().to_string(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[track_caller]
+fn assert_one_line_remote_error(stderr: &str, names: &str, says: &str) {
+    let lines: Vec<&str> = stderr.trim().lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(
+        lines[0].contains(names) && lines[0].contains(says),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret-of-"),
+        "no credentials in messages: {stderr}"
+    );
+}
+
+#[test]
+fn a_missing_bucket_and_an_unreachable_store_are_one_line_errors_that_change_nothing() {
+    let server = S3Server::shared();
+    let team = Team::new();
+    let url = format!(
+        "s3://envsync-no-such-bucket/team?endpoint={}",
+        server.endpoint
+    );
+    let mate = team.member_of("alice", &url);
+    mate.use_aws_profile();
+    mate.write_env(".env", "A=1\n");
+    let before = listing(&mate);
+    for command in [&["status"][..], &["push"], &["pull"], &["log"]] {
+        let failed = mate.run(command).code(1);
+        assert_one_line_remote_error(
+            &failed.stderr,
+            "s3://envsync-no-such-bucket/team",
+            "bucket does not exist",
+        );
+    }
+    assert_eq!(listing(&mate), before);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let other = team.member_of(
+        "bob",
+        &format!("s3://envsync-any/team?endpoint=http://127.0.0.1:{port}"),
+    );
+    other.use_aws_profile();
+    other.write_env(".env", "A=1\n");
+    let before = listing(&other);
+    let started = std::time::Instant::now();
+    for command in [&["status"][..], &["push"]] {
+        let failed = other.run(command).code(1);
+        assert_one_line_remote_error(
+            &failed.stderr,
+            &format!("127.0.0.1:{port}"),
+            "cannot connect",
+        );
+    }
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "fails fast: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(listing(&other), before);
+}
+
+#[test]
+fn a_store_without_conditional_writes_is_refused_before_anything_is_written() {
+    let server = S3Server::start(S3Mode::IgnoresConditionalWrites);
+    let team = BucketTeam::on(&server);
+    let alice = team.member("alice");
+    alice.write_env(".env", "A=1\n");
+    let refused = alice.run(&["push"]).code(1);
+    assert_one_line_remote_error(&refused.stderr, &team.bucket, "ignores conditional writes");
+    let keys: Vec<String> = server
+        .objects(&team.bucket)
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert!(
+        keys.iter()
+            .all(|key| !key.contains("/versions/") && !key.contains("/members/")),
+        "{keys:?}"
+    );
+
+    let normal = BucketTeam::new();
+    let bob = normal.member("bob");
+    bob.write_env(".env", "A=1\n");
+    let refused = bob
+        .run_with_env(&["push"], &[("AWS_CONDITIONAL_PUT", "disabled")])
+        .code(1);
+    assert_one_line_remote_error(
+        &refused.stderr,
+        &normal.bucket,
+        "conditional writes (create only if absent) are turned off",
+    );
+    bob.run(&["push"]).ok();
+}
+
+#[test]
+fn credentials_and_endpoint_may_come_from_the_environment() {
+    let server = S3Server::shared();
+    let bucket = server.bucket("envsync-env");
+    let team = Team::new();
+    let mate = team.member_of("carol", &format!("s3://{bucket}/team"));
+    let env = [
+        ("AWS_ENDPOINT_URL", server.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIACAROL"),
+        ("AWS_SECRET_ACCESS_KEY", "secret-of-carol"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+    mate.write_env(".env", "A=1\n");
+    mate.run_with_env(&["push"], &env).ok();
+    let status = mate.run_with_env(&["status", "--json"], &env).ok().json();
+    assert_eq!(status["environments"][0]["badge"], "synced");
+    assert!(
+        server
+            .objects(&bucket)
+            .iter()
+            .any(|(key, _)| key == "team/app/environments/development/versions/00000001.json")
+    );
+}
+
+#[test]
+fn status_costs_the_same_few_requests_however_long_the_history() {
+    let server = S3Server::start(S3Mode::Normal);
+    let team = BucketTeam::on(&server);
+    let alice = team.member("alice");
+    let mut costs = Vec::new();
+    for round in 1..=24 {
+        alice.write_env(".env", &format!("A={round}\n"));
+        alice.run(&["push"]).ok();
+        if round == 2 || round == 24 {
+            let before = server.request_total();
+            alice.run(&["status"]).ok();
+            costs.push(server.request_total() - before);
+        }
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "status requests at 2 and 24 versions: {costs:?}"
+    );
+    assert!(costs[1] <= 12, "status requests: {costs:?}");
+}
