@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs envsync's whole test suite. Installs what the tests talk to (the `age` CLI, and the
-# S3 server the bucket tests start: moto, from PyPI) when it is missing, so it works on a
-# fresh Debian/Ubuntu machine.
+# Runs envsync's whole test suite. Installs what the tests talk to when it is missing (the
+# `age` CLI; git; D-Bus and gnome-keyring for the OS keychain test; the S3 server the bucket
+# tests start: moto, from PyPI), so it works on a fresh Debian/Ubuntu machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v age >/dev/null 2>&1 || need_apt+=(age)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
+command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus-daemon dbus-bin)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2

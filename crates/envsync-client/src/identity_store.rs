@@ -1,5 +1,10 @@
-//! Where an identity lives: `ENVSYNC_IDENTITY` (a path or the key itself), else the user's
-//! config directory with mode 0600.
+//! Where an identity lives: `ENVSYNC_IDENTITY` (a path or the key itself); else the OS
+//! keychain (Secret Service, macOS Keychain, Windows Credential Manager) when one is
+//! reachable; else the user's config directory with mode 0600.
+//!
+//! A keychain-held identity leaves a small marker file (`identity.keychain`, no secret in
+//! it) beside where the file would be, so that users without a keychain never pay for a
+//! keychain round trip on every command.
 
 use std::path::PathBuf;
 
@@ -18,6 +23,18 @@ pub struct IdentityConfig {
     pub default_path: PathBuf,
     /// Name used when an identity is created or carries no `# name:` line.
     pub default_name: String,
+    /// Whether new identities may go to the OS keychain (`ENVSYNC_KEYCHAIN=off` disables).
+    pub use_keychain: bool,
+}
+
+const KEYCHAIN_SERVICE: &str = "envsync";
+const KEYCHAIN_USER: &str = "identity";
+
+/// Where an identity is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    Keychain,
+    File,
 }
 
 impl IdentityConfig {
@@ -28,7 +45,34 @@ impl IdentityConfig {
                 "ENVSYNC_IDENTITY (inline key)".into()
             }
             Some(path) => format!("ENVSYNC_IDENTITY={path}"),
+            None if !self.default_path.exists() && self.marker_path().exists() => {
+                "the OS keychain".into()
+            }
             None => self.default_path.display().to_string(),
+        }
+    }
+
+    fn marker_path(&self) -> PathBuf {
+        self.default_path.with_extension("keychain")
+    }
+
+    fn keychain_entry() -> Result<keyring::Entry> {
+        keyring::Entry::new(KEYCHAIN_SERVICE, KEYCHAIN_USER)
+            .map_err(|error| ClientError::Input(format!("OS keychain: {error}")))
+    }
+
+    fn read_keychain(&self) -> Result<Option<zeroize::Zeroizing<String>>> {
+        let entry = Self::keychain_entry()?;
+        match entry.get_password() {
+            Ok(text) => Ok(Some(zeroize::Zeroizing::new(text))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(ClientError::BadIdentity {
+                origin: "the OS keychain".into(),
+                reason: format!(
+                    "{error} (the marker {} says the identity is there; is the keychain unlocked?)",
+                    self.marker_path().display()
+                ),
+            }),
         }
     }
 
@@ -47,7 +91,15 @@ impl IdentityConfig {
             }
             None => match std::fs::read_to_string(&self.default_path) {
                 Ok(text) => (zeroize::Zeroizing::new(text), self.origin()),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    if !self.marker_path().exists() {
+                        return Ok(None);
+                    }
+                    match self.read_keychain()? {
+                        Some(text) => (text, self.origin()),
+                        None => return Ok(None),
+                    }
+                }
                 Err(error) => {
                     return Err(ClientError::BadIdentity {
                         origin: self.origin(),
@@ -69,27 +121,44 @@ impl IdentityConfig {
             .ok_or_else(|| ClientError::NoIdentity(self.default_path.clone()))
     }
 
-    /// Writes a new identity to the default path; refuses to replace one unless `force`,
-    /// because a lost identity cannot read any version encrypted to it.
+    /// Stores a new identity; refuses to replace one unless `force`, because a lost
+    /// identity cannot read any version encrypted to it.
     pub fn create(&self, name: Option<&str>, force: bool) -> Result<Identity> {
+        let identity = Identity::generate(name.unwrap_or(&self.default_name));
+        self.store(&identity, force)?;
+        Ok(identity)
+    }
+
+    /// Keeps `identity` in the keychain when one is reachable, else in the config file.
+    pub fn store(&self, identity: &Identity, force: bool) -> Result<Storage> {
         if self.override_value.is_some() {
             return Err(ClientError::Input(
-                "ENVSYNC_IDENTITY is set: unset it to create an identity in the config directory"
-                    .into(),
+                "ENVSYNC_IDENTITY is set: unset it to store an identity on this machine".into(),
             ));
         }
-        if self.default_path.exists() && !force {
+        if (self.default_path.exists() || self.marker_path().exists()) && !force {
             return Err(ClientError::Input(format!(
-                "an identity already exists at {}; pass --force to replace it (versions encrypted to the old one stay unreadable to the new one)",
-                self.default_path.display()
+                "an identity already exists ({}); pass --force to replace it (versions encrypted to the old one stay unreadable to the new one)",
+                self.origin()
             )));
         }
-        let identity = Identity::generate(name.unwrap_or(&self.default_name));
-        write_atomic(
-            &self.default_path,
-            identity.to_identity_file(&now_rfc3339()).as_bytes(),
-        )?;
-        Ok(identity)
+        let text = identity.to_identity_file(&now_rfc3339());
+        if self.use_keychain && Self::save_to_keychain(&text) {
+            write_atomic(
+                &self.marker_path(),
+                b"# envsync: the identity is kept in the OS keychain (service envsync, account identity)\n",
+            )?;
+            let _ = std::fs::remove_file(&self.default_path);
+            return Ok(Storage::Keychain);
+        }
+        write_atomic(&self.default_path, text.as_bytes())?;
+        let _ = std::fs::remove_file(self.marker_path());
+        Ok(Storage::File)
+    }
+
+    /// Whether the keychain took the identity; any failure means "no usable keychain here".
+    fn save_to_keychain(text: &str) -> bool {
+        Self::keychain_entry().is_ok_and(|entry| entry.set_password(text).is_ok())
     }
 
     /// The identity, created on first need; the flag says whether it was just created.

@@ -6,13 +6,13 @@
 //! against an edit, or two different additions) are conflicts. The result keeps ours' layout,
 //! so a user's comments, order, blank lines and quoting survive a sync.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::dotenv::{Change, Document, DotenvError};
+use crate::dotenv::{Change, Document, DotenvError, KeyHashMap, KeyMap, KeySet};
 
 /// One side of a merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,8 +127,9 @@ pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
         .filter(|key| !our_vars.contains_key(**key) && !their_vars.contains_key(**key));
     let mut taken = Vec::new();
     let mut conflicting = Vec::new();
-    for &key in our_vars.keys().chain(theirs_only).chain(base_only) {
-        let our_value = our_vars.get(key).copied();
+    let ours_first = our_vars.iter().map(|(&key, &value)| (key, Some(value)));
+    let others = theirs_only.chain(base_only).map(|&key| (key, None));
+    for (key, our_value) in ours_first.chain(others) {
         let their_value = their_vars.get(key).copied();
         let base_value = base_vars.get(key).copied();
         if our_value == their_value || their_value == base_value {
@@ -140,9 +141,14 @@ pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
             conflicting.push(key);
         }
     }
-    let wanted: HashSet<&str> = taken.iter().chain(&conflicting).copied().collect();
+    let wanted: KeySet<'_> = taken.iter().chain(&conflicting).copied().collect();
     let forms = theirs.written_forms(&wanted);
-    let anchors = anchors(&our_vars, &their_vars);
+    let additions = wanted.iter().any(|key| !our_vars.contains_key(key));
+    let anchors = if additions {
+        anchors(&our_vars, &their_vars)
+    } else {
+        KeyHashMap::default()
+    };
     let newline = ours.line_ending();
     let written = |key: &str| {
         let (token, line) = forms.get(key).copied().unzip();
@@ -166,7 +172,7 @@ pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
     let (document, failed) = if changes.is_empty() {
         (ours.clone(), Vec::new())
     } else {
-        ours.apply(&changes)
+        ours.apply(our_vars.clone(), &changes)
     };
     conflicting.extend(failed.iter().map(|(change, _)| change.key()));
     let owned = |value: Option<&&str>| value.map(|value| (*value).to_owned());
@@ -202,7 +208,7 @@ impl Merge {
             };
             changes.extend(self.change_to(conflict, wanted.as_deref()));
         }
-        let (document, failed) = self.document.apply(&changes);
+        let (document, failed) = self.document.apply(self.document.effective(), &changes);
         match failed.into_iter().next() {
             Some((_, error)) => Err(error),
             None => Ok(document),
@@ -255,11 +261,11 @@ fn change(key: &str, from: Option<&str>, to: Option<&str>, written: &Written) ->
 /// For each key of theirs that ours lacks, the nearest key before it (in theirs' order) that
 /// ours has: where an addition of theirs goes.
 fn anchors<'a>(
-    our_vars: &IndexMap<&str, &str>,
-    their_vars: &IndexMap<&'a str, &str>,
-) -> HashMap<&'a str, Option<&'a str>> {
+    our_vars: &KeyMap<'_, &str>,
+    their_vars: &KeyMap<'a, &str>,
+) -> KeyHashMap<'a, Option<&'a str>> {
     let mut previous = None;
-    let mut anchors = HashMap::new();
+    let mut anchors = KeyHashMap::default();
     for &key in their_vars.keys() {
         if our_vars.contains_key(key) {
             previous = Some(key);

@@ -81,6 +81,9 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Print your member key, for teammates to add.
     Whoami,
+    /// Move your identity between machines.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
     /// Run a command with an environment's variables injected (never written to disk).
     Run(RunArgs),
     /// Print an environment's (or a file's) variables as json, yaml, shell, docker, k8s-secret or github-env.
@@ -261,6 +264,22 @@ pub struct JoinArgs {
     /// The .share bundle. The passphrase is asked on the terminal, or read from
     /// ENVSYNC_PASSPHRASE or standard input.
     pub bundle: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Print your identity file (secret!) to stdout, or write it to --output with mode 0600.
+    Export {
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+    /// Store an identity file (`-` for standard input) in the keychain, else the config dir.
+    Import {
+        file: PathBuf,
+        /// Replace the identity this machine has.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `ENVSYNC_IDENTITY` | path to an identity file, or an `AGE-SECRET-KEY-1…` key itself (CI) |
 //! | `ENVSYNC_NAME` | your name for a new identity |
+//! | `ENVSYNC_KEYCHAIN` | `off` keeps new identities in the config file instead of the OS keychain |
 //! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
 //! | `XDG_CONFIG_HOME`, `HOME` | where the identity is kept: `$XDG_CONFIG_HOME/envsync/identity.txt`, else `~/.config/envsync/identity.txt` |
 
@@ -33,7 +34,9 @@ impl Settings {
         let override_value = non_empty_var("ENVSYNC_IDENTITY");
         let default_path = config_dir().join("envsync").join("identity.txt");
         // Asking git costs a process; only worth it when an identity may be created.
-        let creating = override_value.is_none() && !default_path.exists();
+        let creating = override_value.is_none()
+            && !default_path.exists()
+            && !default_path.with_extension("keychain").exists();
         Ok(Self {
             directory,
             passphrase: non_empty_var("ENVSYNC_PASSPHRASE"),
@@ -42,6 +45,8 @@ impl Settings {
                 override_value,
                 default_path,
                 default_name: default_name(creating),
+                use_keychain: non_empty_var("ENVSYNC_KEYCHAIN")
+                    .is_none_or(|value| value != "off" && value != "0"),
             },
         })
     }

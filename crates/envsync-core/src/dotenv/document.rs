@@ -1,13 +1,13 @@
 //! The lossless document: the exact text plus where dotenv finds each entry in it.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
 use indexmap::IndexMap;
 
 use super::Entry;
+use super::keymap::{KeyHashMap, KeyMap, KeySet, KeyState};
 use super::scan::{RawMatch, is_js_space, scan};
 use super::value::{Decoded, decode, js_trim};
 
@@ -117,8 +117,9 @@ impl Document {
         self.effective().into_keys().collect()
     }
 
-    pub(crate) fn effective(&self) -> IndexMap<&str, &str> {
-        let mut map = IndexMap::with_capacity(self.slots.len());
+    /// Effective values by key, borrowed: what [`Document::vars`] copies.
+    pub(crate) fn effective(&self) -> KeyMap<'_, &str> {
+        let mut map = KeyMap::with_capacity_and_hasher(self.slots.len(), KeyState::default());
         for slot in &self.slots {
             map.insert(self.key_of(slot), self.value_of(slot));
         }
@@ -141,9 +142,9 @@ impl Document {
     /// so that a key it takes from theirs looks as its author wrote it. One pass for all keys.
     pub(crate) fn written_forms<'a>(
         &'a self,
-        keys: &HashSet<&str>,
-    ) -> HashMap<&'a str, (&'a str, &'a str)> {
-        let mut forms = HashMap::with_capacity(keys.len());
+        keys: &KeySet<'_>,
+    ) -> KeyHashMap<'a, (&'a str, &'a str)> {
+        let mut forms = KeyHashMap::with_capacity_and_hasher(keys.len(), KeyState::default());
         for slot in &self.slots {
             let key = self.key_of(slot);
             if keys.contains(key) {

@@ -6,10 +6,9 @@
 //! must read exactly as intended, every other key unchanged. When the preferred form fails, the
 //! next one is tried; when none works, the edit is refused with the key named.
 
-use indexmap::IndexMap;
-
 use super::document::Document;
 use super::forms::{Occurrences, Splice};
+use super::keymap::KeyMap;
 use super::{DotenvError, is_valid_key};
 
 /// One key's change, as a merge or a conflict resolution produces it.
@@ -81,14 +80,19 @@ impl Document {
     }
 
     /// Applies `changes` in one pass when that reads back as intended, else one by one.
-    /// Returns the new document and the changes that could not be applied.
-    pub(crate) fn apply(&self, changes: &[Change]) -> (Document, Vec<(Change, DotenvError)>) {
+    /// `current` must be `self.effective()` (callers often have it already). Returns the new
+    /// document and the changes that could not be applied.
+    pub(crate) fn apply<'a>(
+        &'a self,
+        current: KeyMap<'a, &'a str>,
+        changes: &'a [Change],
+    ) -> (Document, Vec<(Change, DotenvError)>) {
         let occurrences = Occurrences::of(self);
         let mut splices = Vec::new();
-        let mut expected = self.effective();
+        let mut expected = current;
         let mut failed = Vec::new();
         for change in changes {
-            match self.attempts(change, &occurrences).into_iter().next() {
+            match self.attempts(change, &occurrences).next() {
                 Some(splice) => {
                     splices.extend(splice);
                     record(&mut expected, change);
@@ -116,7 +120,6 @@ impl Document {
         let mut expected = self.effective();
         record(&mut expected, change);
         self.attempts(change, &Occurrences::of(self))
-            .into_iter()
             .map(|splices| self.reparsed(splices))
             .find(|candidate| candidate.effective() == expected)
             .ok_or_else(|| unrepresentable(change.key()))
@@ -139,7 +142,7 @@ impl Document {
 }
 
 /// What `change` does to the effective values.
-fn record<'a>(expected: &mut IndexMap<&'a str, &'a str>, change: &'a Change) {
+fn record<'a>(expected: &mut KeyMap<'a, &'a str>, change: &'a Change) {
     match change {
         Change::Set { key, value, .. } | Change::Insert { key, value, .. } => {
             expected.insert(key, value);

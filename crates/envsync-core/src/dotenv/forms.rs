@@ -1,10 +1,10 @@
 //! The ways of writing one change into a document, preferred first.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use super::document::{Document, Slot};
 use super::edit::Change;
+use super::keymap::{KeyHashMap, KeyState};
 use super::value::{Style, candidates_in_context, render_in};
 
 /// A replacement of `range` of the text by `text`.
@@ -16,14 +16,15 @@ pub(super) struct Splice {
 /// Where each key occurs, found once for a whole batch of edits (a search per edit would make
 /// a merge quadratic in the file's size).
 pub(super) struct Occurrences<'a> {
-    last: HashMap<&'a str, usize>,
+    last: KeyHashMap<'a, usize>,
     /// For each slot, the previous slot with the same key.
     previous: Vec<Option<usize>>,
 }
 
 impl<'a> Occurrences<'a> {
     pub(super) fn of(document: &'a Document) -> Occurrences<'a> {
-        let mut last = HashMap::with_capacity(document.slots.len());
+        let mut last =
+            KeyHashMap::with_capacity_and_hasher(document.slots.len(), KeyState::default());
         let previous = document
             .slots
             .iter()
@@ -44,12 +45,12 @@ impl<'a> Occurrences<'a> {
 }
 
 impl Document {
-    /// The edits for `change`, preferred first.
-    pub(super) fn attempts(
-        &self,
-        change: &Change,
-        occurrences: &Occurrences<'_>,
-    ) -> Vec<Vec<Splice>> {
+    /// The edits for `change`, preferred first, made only as far as they are tried.
+    pub(super) fn attempts<'a>(
+        &'a self,
+        change: &'a Change,
+        occurrences: &'a Occurrences<'_>,
+    ) -> Box<dyn Iterator<Item = Vec<Splice>> + 'a> {
         match change {
             Change::Set {
                 key,
@@ -58,7 +59,7 @@ impl Document {
             } => {
                 let written_line = written.as_ref().map(|written| format!("{key}={written}"));
                 let Some(slot) = occurrences.last(key).map(|index| &self.slots[index]) else {
-                    return self.insertions(key, value, None, written_line.as_deref(), occurrences);
+                    return Box::new(self.insertions(key, value, None, written_line, occurrences));
                 };
                 let in_place = self
                     .renderings_for(slot, value, written.as_deref())
@@ -66,8 +67,7 @@ impl Document {
                 // Last resort: an unclosed quote (`A='x`) can be closed by a quote on a later
                 // line; moved to the end of the file, nothing follows it.
                 let moved = self
-                    .insertions(key, value, None, written_line.as_deref(), occurrences)
-                    .into_iter()
+                    .insertions(key, value, None, written_line, occurrences)
                     .map(|mut splices| {
                         splices.push(Splice {
                             range: slot.extent.clone(),
@@ -75,18 +75,19 @@ impl Document {
                         });
                         splices
                     });
-                in_place.chain(moved).collect()
+                Box::new(in_place.chain(moved))
             }
-            Change::Remove { key } => vec![
-                self.removal(key, "", occurrences),
-                self.removal(key, "#", occurrences),
-            ],
+            Change::Remove { key } => Box::new(
+                ["", "#"]
+                    .into_iter()
+                    .map(|placeholder| self.removal(key, placeholder, occurrences)),
+            ),
             Change::Insert {
                 key,
                 value,
                 after,
                 line,
-            } => self.insertions(key, value, after.as_deref(), line.as_deref(), occurrences),
+            } => Box::new(self.insertions(key, value, after.as_deref(), line.clone(), occurrences)),
         }
     }
 
@@ -158,30 +159,28 @@ impl Document {
     /// Ways to add `key`: after `after`'s line if it exists, else at the end (else at the top);
     /// as `line` first
     /// when given, then as `KEY=value` in each style that can hold the value.
-    fn insertions(
-        &self,
-        key: &str,
-        value: &str,
+    fn insertions<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
         after: Option<&str>,
-        line: Option<&str>,
+        line: Option<String>,
         occurrences: &Occurrences<'_>,
-    ) -> Vec<Vec<Splice>> {
-        let mut places = Vec::new();
-        if let Some(index) = after.and_then(|anchor| occurrences.last(anchor)) {
-            places.push(self.slots[index].extent.end);
-        }
-        places.push(self.text.len());
+    ) -> impl Iterator<Item = Vec<Splice>> + 'a {
+        let anchored = after.and_then(|anchor| occurrences.last(anchor));
+        let end = self.text.len();
         // Last resort: a malformed last line (`KEY:`) can swallow anything put after it.
-        places.push(self.text.len() - self.text.trim_start_matches('\u{feff}').len());
-        let texts: Vec<String> = line
-            .map(str::to_owned)
+        let top = end - self.text.trim_start_matches('\u{feff}').len();
+        let places = anchored
+            .map(|index| self.slots[index].extent.end)
             .into_iter()
-            .chain(candidates_in_context(value).map(|rendered| format!("{key}={rendered}")))
-            .collect();
-        places
-            .iter()
-            .flat_map(|&at| texts.iter().map(move |text| vec![self.insertion(at, text)]))
-            .collect()
+            .chain([end, top]);
+        places.flat_map(move |at| {
+            let texts = line.clone().into_iter().chain(
+                candidates_in_context(value).map(move |rendered| format!("{key}={rendered}")),
+            );
+            texts.map(move |text| vec![self.insertion(at, &text)])
+        })
     }
 
     /// `text` as a line of its own at `at`, which is a line start or the end of the text.

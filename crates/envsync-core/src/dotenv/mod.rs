@@ -12,6 +12,7 @@
 mod document;
 mod edit;
 mod forms;
+mod keymap;
 mod lint;
 mod scan;
 mod value;
@@ -23,6 +24,7 @@ pub use document::Document;
 pub use value::render_value;
 
 pub(crate) use edit::Change;
+pub(crate) use keymap::{KeyHashMap, KeyMap, KeySet};
 
 /// One `KEY=value` occurrence, as dotenv reads it.
 #[derive(Clone, PartialEq, Eq)]

@@ -43,6 +43,7 @@ pub(super) fn scan(text: &str) -> Vec<RawMatch> {
     let scanner = Scanner {
         text,
         bytes: text.as_bytes(),
+        unicode_breaks: text.contains(['\u{2028}', '\u{2029}']),
     };
     let mut matches = Vec::new();
     let mut candidate = 0;
@@ -82,6 +83,9 @@ pub(super) fn is_key_byte(byte: u8) -> bool {
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
+    /// Whether the text has U+2028 or U+2029; if not, `\n` is the only line terminator and
+    /// lines can be found with a fast byte search.
+    unicode_breaks: bool,
 }
 
 impl Scanner<'_> {
@@ -132,11 +136,11 @@ impl Scanner<'_> {
         {
             return (close + 1, end);
         }
-        let run = self.bytes[start..]
-            .iter()
-            .position(|&b| matches!(b, b'#' | b'\n' | b'\r'))
-            .unwrap_or(self.bytes.len() - start);
-        let group_end = start + run;
+        // `[^#\r\n]+`; the normalised text has no `\r`.
+        let line_end = self.find(b'\n', start).unwrap_or(self.bytes.len());
+        let group_end = self.text[start..line_end]
+            .find('#')
+            .map_or(line_end, |at| start + at);
         // The tail always holds after the longest run or an absent group (see the module docs).
         (group_end, self.tail(group_end).unwrap_or(group_end))
     }
@@ -146,8 +150,13 @@ impl Scanner<'_> {
         let unescaped = if self.bytes.get(open + 1) == Some(&quote) {
             Some(open + 1)
         } else {
-            (open + 2..self.bytes.len())
-                .find(|&at| self.bytes[at] == quote && self.bytes[at - 1] != b'\\')
+            let mut from = open + 2;
+            loop {
+                match self.find(quote, from) {
+                    Some(at) if self.bytes[at - 1] == b'\\' => from = at + 1,
+                    found => break found,
+                }
+            }
         };
         if let Some(close) = unescaped
             && let Some(end) = self.tail(close + 1)
@@ -204,11 +213,23 @@ impl Scanner<'_> {
 
     /// The first line terminator at or after `at`, or the end of the text.
     fn line_end(&self, at: usize) -> usize {
+        if !self.unicode_breaks {
+            return self.find(b'\n', at).unwrap_or(self.bytes.len());
+        }
         let mut at = at;
         while at < self.bytes.len() && terminator_width(&self.bytes[at..]) == 0 {
             at += 1;
         }
         at
+    }
+
+    /// The first `byte` (ASCII) at or after `from`, by the standard library's `memchr`.
+    fn find(&self, byte: u8, from: usize) -> Option<usize> {
+        // Bytes skipped to reach a character boundary continue a character: none is ASCII.
+        let start = (from..self.bytes.len()).find(|&at| self.text.is_char_boundary(at))?;
+        self.text[start..]
+            .find(char::from(byte))
+            .map(|at| start + at)
     }
 
     fn line_start_after(&self, at: usize) -> usize {

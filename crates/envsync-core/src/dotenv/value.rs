@@ -42,6 +42,18 @@ pub(super) fn decode(token: &str) -> Decoded {
 /// and U+2029 as line ends and the greedy `[\s\S]*` closes on the last possible quote.
 fn strip_quotes(value: &str) -> Decoded {
     let bytes = value.as_bytes();
+    let one_line = !bytes.iter().any(|&b| matches!(b, b'\n' | b'\r' | 0xe2));
+    if one_line {
+        // The common case: only a quote pair around the whole value can match.
+        let quoted = bytes.len() >= 2
+            && matches!(bytes[0], b'\'' | b'"' | b'`')
+            && bytes[bytes.len() - 1] == bytes[0];
+        return Decoded::Slice(if quoted {
+            1..bytes.len() - 1
+        } else {
+            0..bytes.len()
+        });
+    }
     let mut kept: Vec<Range<usize>> = Vec::new();
     let mut copied_to = 0;
     let mut at = 0;
@@ -86,7 +98,10 @@ fn ends_with_terminator(bytes: &[u8]) -> bool {
 
 /// Replaces `\n` and `\r` escapes; `None` when there are none.
 fn unescape(text: &str) -> Option<String> {
-    if !text.contains("\\n") && !text.contains("\\r") {
+    let escapes = text
+        .match_indices('\\')
+        .any(|(at, _)| matches!(text.as_bytes().get(at + 1), Some(b'n' | b'r')));
+    if !escapes {
         return None;
     }
     let mut out = String::with_capacity(text.len());

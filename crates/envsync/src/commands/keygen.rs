@@ -2,7 +2,13 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::KeygenArgs;
+use std::io::Read;
+
+use envsync_client::ClientError;
+use envsync_client::files::write_atomic;
+use envsync_crypto::Identity;
+
+use crate::cli::{IdentityCommand, KeygenArgs};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -19,9 +25,9 @@ pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<E
     } else {
         printer.data(key.to_string());
         printer.message(format!(
-            "created identity for {} at {} (fingerprint {})",
+            "created identity for {} in {} (fingerprint {})",
             identity.name(),
-            settings.identity.default_path.display(),
+            settings.identity.origin(),
             key.fingerprint()
         ));
         printer.message("keep that file secret and backed up: without it you cannot read what is encrypted to you");
@@ -47,6 +53,56 @@ pub fn whoami(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
             key.fingerprint(),
             settings.identity.origin()
         ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn identity(
+    command: IdentityCommand,
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<ExitCode> {
+    match command {
+        IdentityCommand::Export { output } => {
+            let identity = settings.identity.require()?;
+            let text = identity.to_identity_file(&envsync_client::records::now_rfc3339());
+            match output {
+                Some(path) => {
+                    write_atomic(&path, text.as_bytes())?;
+                    printer.message(format!(
+                        "wrote your identity to {} (mode 0600): keep it secret",
+                        path.display()
+                    ));
+                }
+                None => printer.data(text.trim_end()),
+            }
+        }
+        IdentityCommand::Import { file, force } => {
+            let mut text = zeroize::Zeroizing::new(String::new());
+            let read = if file.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut text).map(drop)
+            } else {
+                std::fs::read_to_string(&file).map(|contents| *text = contents)
+            };
+            read.map_err(|error| ClientError::Io {
+                what: format!("reading {}", file.display()),
+                source: error,
+            })?;
+            let identity =
+                Identity::parse(&text, &settings.identity.default_name).map_err(|error| {
+                    ClientError::BadIdentity {
+                        origin: file.display().to_string(),
+                        reason: error.to_string(),
+                    }
+                })?;
+            settings.identity.store(&identity, force)?;
+            printer.message(format!(
+                "imported the identity of {} (fingerprint {}) into {}",
+                identity.name(),
+                identity.member_key().fingerprint(),
+                settings.identity.origin()
+            ));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

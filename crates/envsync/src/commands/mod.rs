@@ -43,6 +43,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Join(args) => share::join_command(args, settings, printer),
         Command::Keygen(args) => keygen::run(args, settings, printer),
         Command::Whoami => keygen::whoami(settings, printer),
+        Command::Identity(command) => keygen::identity(command, settings, printer),
         Command::Run(args) => run::run(args, settings, printer),
         Command::Export(args) => export::run(args, settings, printer),
         Command::Import(args) => import::run(args, settings, printer),
