@@ -12,7 +12,7 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::dotenv::{Change, Document, DotenvError, KeyHashMap, KeyMap, KeySet};
+use crate::dotenv::{Change, Document, DotenvError, KeyHashMap, Occurrences};
 
 /// One side of a merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,80 +115,117 @@ struct Written {
 /// Merges theirs' changes since base into ours, key by key. `base` may be empty (no common
 /// ancestor): then every key both sides hold with different values is a conflict.
 pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
-    let base_vars = base.effective();
-    let our_vars = ours.effective();
-    let their_vars = theirs.effective();
-    // Ours' keys in ours' order, then theirs' new keys, then keys only base still has.
-    let theirs_only = their_vars
-        .keys()
-        .filter(|key| !our_vars.contains_key(**key));
-    let base_only = base_vars
-        .keys()
-        .filter(|key| !our_vars.contains_key(**key) && !their_vars.contains_key(**key));
-    let mut taken = Vec::new();
-    let mut conflicting = Vec::new();
-    let ours_first = our_vars.iter().map(|(&key, &value)| (key, Some(value)));
-    let others = theirs_only.chain(base_only).map(|&key| (key, None));
-    for (key, our_value) in ours_first.chain(others) {
-        let their_value = their_vars.get(key).copied();
-        let base_value = base_vars.get(key).copied();
-        if our_value == their_value || their_value == base_value {
-            continue;
-        }
-        if our_value == base_value {
-            taken.push(key);
-        } else {
-            conflicting.push(key);
-        }
-    }
-    let wanted: KeySet<'_> = taken.iter().chain(&conflicting).copied().collect();
-    let forms = theirs.written_forms(&wanted);
-    let additions = wanted.iter().any(|key| !our_vars.contains_key(key));
-    let anchors = if additions {
-        anchors(&our_vars, &their_vars)
-    } else {
-        KeyHashMap::default()
+    let vars = Sides {
+        base: Occurrences::of(base),
+        ours: Occurrences::of(ours),
+        theirs: Occurrences::of(theirs),
     };
-    let newline = ours.line_ending();
-    let written = |key: &str| {
-        let (token, line) = forms.get(key).copied().unzip();
-        Written {
-            token: token.map(|text| with_line_ending(text, newline)),
-            line: line.map(|text| with_line_ending(text, newline)),
-            after: anchors.get(key).copied().flatten().map(str::to_owned),
-        }
-    };
+    let (taken, mut conflicting) = vars.classify();
+    let written = vars.written_by_theirs(ours, taken.iter().chain(&conflicting).copied());
+    let unwritten = Written::default();
     let changes: Vec<Change> = taken
         .iter()
         .map(|&key| {
-            change(
-                key,
-                our_vars.get(key).copied(),
-                their_vars.get(key).copied(),
-                &written(key),
-            )
+            let form = written.get(key).unwrap_or(&unwritten);
+            change(key, vars.ours(key), vars.theirs(key), form)
         })
         .collect();
     let (document, failed) = if changes.is_empty() {
         (ours.clone(), Vec::new())
     } else {
-        ours.apply(our_vars.clone(), &changes)
+        ours.apply(&vars.ours, &changes)
     };
+    // A change of theirs that cannot be written into ours is left for the user to settle.
     conflicting.extend(failed.iter().map(|(change, _)| change.key()));
-    let owned = |value: Option<&&str>| value.map(|value| (*value).to_owned());
+    let owned = |value: Option<&str>| value.map(str::to_owned);
     let conflicts = conflicting.iter().map(|&key| Conflict {
         key: key.to_owned(),
-        base: owned(base_vars.get(key)),
-        ours: owned(our_vars.get(key)),
-        theirs: owned(their_vars.get(key)),
+        base: owned(vars.base.value(key)),
+        ours: owned(vars.ours(key)),
+        theirs: owned(vars.theirs(key)),
     });
     Merge {
         document,
         conflicts: conflicts.collect(),
         theirs_text: conflicting
             .iter()
-            .map(|&key| (key.to_owned(), written(key)))
+            .map(|&key| {
+                (
+                    key.to_owned(),
+                    written.get(key).cloned().unwrap_or_default(),
+                )
+            })
             .collect(),
+    }
+}
+
+/// The three sides, indexed.
+struct Sides<'a> {
+    base: Occurrences<'a>,
+    ours: Occurrences<'a>,
+    theirs: Occurrences<'a>,
+}
+
+impl<'a> Sides<'a> {
+    fn ours(&self, key: &str) -> Option<&'a str> {
+        self.ours.value(key)
+    }
+
+    fn theirs(&self, key: &str) -> Option<&'a str> {
+        self.theirs.value(key)
+    }
+
+    /// The keys to take from theirs, and the conflicting keys: ours' keys in ours' order, then
+    /// theirs' new keys, then keys only base still has.
+    fn classify(&self) -> (Vec<&'a str>, Vec<&'a str>) {
+        let theirs_only = self.theirs.keys().filter(|key| !self.ours.contains(key));
+        let base_only = self
+            .base
+            .keys()
+            .filter(|key| !self.ours.contains(key) && !self.theirs.contains(key));
+        let ours_first = self.ours.values().map(|(key, value)| (key, Some(value)));
+        let others = theirs_only.chain(base_only).map(|key| (key, None));
+        let (mut taken, mut conflicting) = (Vec::new(), Vec::new());
+        for (key, our_value) in ours_first.chain(others) {
+            let their_value = self.theirs(key);
+            let base_value = self.base.value(key);
+            if our_value == their_value || their_value == base_value {
+                continue;
+            }
+            if our_value == base_value {
+                taken.push(key);
+            } else {
+                conflicting.push(key);
+            }
+        }
+        (taken, conflicting)
+    }
+
+    /// How theirs writes each of `keys`, in ours' line endings.
+    fn written_by_theirs(
+        &self,
+        ours: &Document,
+        keys: impl Iterator<Item = &'a str>,
+    ) -> KeyHashMap<'a, Written> {
+        let keys: Vec<&str> = keys.collect();
+        let additions = keys.iter().any(|key| !self.ours.contains(key));
+        let anchors = if additions {
+            anchors(&self.ours, &self.theirs)
+        } else {
+            KeyHashMap::default()
+        };
+        let newline = ours.line_ending();
+        keys.into_iter()
+            .map(|key| {
+                let (token, line) = self.theirs.written(key).unzip();
+                let written = Written {
+                    token: token.map(|text| with_line_ending(text, newline)),
+                    line: line.map(|text| with_line_ending(text, newline)),
+                    after: anchors.get(key).copied().flatten().map(str::to_owned),
+                };
+                (key, written)
+            })
+            .collect()
     }
 }
 
@@ -208,7 +245,9 @@ impl Merge {
             };
             changes.extend(self.change_to(conflict, wanted.as_deref()));
         }
-        let (document, failed) = self.document.apply(self.document.effective(), &changes);
+        let (document, failed) = self
+            .document
+            .apply(&Occurrences::of(&self.document), &changes);
         match failed.into_iter().next() {
             Some((_, error)) => Err(error),
             None => Ok(document),
@@ -261,13 +300,13 @@ fn change(key: &str, from: Option<&str>, to: Option<&str>, written: &Written) ->
 /// For each key of theirs that ours lacks, the nearest key before it (in theirs' order) that
 /// ours has: where an addition of theirs goes.
 fn anchors<'a>(
-    our_vars: &KeyMap<'_, &str>,
-    their_vars: &KeyMap<'a, &str>,
+    ours: &Occurrences<'_>,
+    theirs: &Occurrences<'a>,
 ) -> KeyHashMap<'a, Option<&'a str>> {
     let mut previous = None;
     let mut anchors = KeyHashMap::default();
-    for &key in their_vars.keys() {
-        if our_vars.contains_key(key) {
+    for key in theirs.keys() {
+        if ours.contains(key) {
             previous = Some(key);
         } else {
             anchors.insert(key, previous);

@@ -2,6 +2,9 @@
 //! backtracking-equivalent engine (regex-automata's leftmost-first search reports the match and
 //! captures a backtracking engine would), with JavaScript's character classes spelt out.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use envsync_core::dotenv::Document;
 use proptest::prelude::*;
 use regex_automata::meta::Regex;
@@ -127,6 +130,26 @@ proptest! {
         let regex = Regex::new(&LINE.replace("@S", SPACE)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let text = parts.concat();
         prop_assert_eq!(entries(&text), oracle(&regex, &text), "input {:?}", text);
+    }
+}
+
+/// The oracle itself reads every recorded npm dotenv case as npm dotenv did.
+#[test]
+fn the_oracle_reads_the_conformance_cases_as_npm_dotenv() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        id: String,
+        input: String,
+        dotenv_js: BTreeMap<String, String>,
+    }
+    let regex = Regex::new(&LINE.replace("@S", SPACE)).expect("the LINE regex compiles");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/dotenv/cases.jsonl");
+    let text = std::fs::read_to_string(&path).expect("the conformance cases are readable");
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let case: Case = serde_json::from_str(line).expect("a case is valid JSON");
+        let read: BTreeMap<String, String> = oracle(&regex, &case.input).into_iter().collect();
+        assert_eq!(read, case.dotenv_js, "{}", case.id);
     }
 }
 

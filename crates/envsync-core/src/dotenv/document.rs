@@ -7,7 +7,7 @@ use std::ops::Range;
 use indexmap::IndexMap;
 
 use super::Entry;
-use super::keymap::{KeyHashMap, KeyMap, KeySet, KeyState};
+use super::keymap::{KeyMap, KeyState};
 use super::scan::{RawMatch, is_js_space, scan};
 use super::value::{Decoded, decode, js_trim};
 
@@ -36,8 +36,6 @@ pub(super) struct Slot {
     pub value_end: usize,
     /// The value dotenv reports.
     pub value: Stored,
-    /// 1-based line of the key.
-    pub line: usize,
     /// The whole lines the entry occupies, with the final line terminator.
     pub extent: Range<usize>,
 }
@@ -52,17 +50,15 @@ impl Document {
     /// Reads `text` the way npm dotenv's `parse()` does. Never fails.
     pub fn parse(text: &str) -> Document {
         let normal = Normalised::new(text);
-        let matches = scan(&normal.text);
-        let mut lines = LineCounter::default();
-        let mut slots: Vec<Slot> = matches
-            .iter()
-            .map(|found| slot(&normal, found, lines.line_of(&normal.text, found.key.start)))
-            .collect();
-        let raw = text.as_bytes();
+        let matches = scan(&normal.text, normal.unicode_breaks);
+        let mut slots: Vec<Slot> = matches.iter().map(|found| slot(&normal, found)).collect();
         let firsts: Vec<usize> = slots.iter().map(|slot| slot.first).collect();
+        let mut previous_end = 0;
         for (index, slot) in slots.iter_mut().enumerate() {
-            let next_first = firsts.get(index + 1).copied().unwrap_or(raw.len());
-            slot.extent = extent(text, slot.first, slot.value_end, next_first);
+            let next_first = firsts.get(index + 1).copied().unwrap_or(text.len());
+            let neighbours = previous_end..next_first;
+            slot.extent = extent(text, slot.first, slot.value_end, neighbours);
+            previous_end = slot.value_end;
         }
         Document {
             text: text.to_owned(),
@@ -81,12 +77,13 @@ impl Document {
 
     /// Every `KEY=value` occurrence in file order, repeated keys included.
     pub fn entries(&self) -> Vec<Entry<'_>> {
+        let mut lines = LineCounter::default();
         self.slots
             .iter()
             .map(|slot| Entry {
                 key: self.key_of(slot),
                 value: Cow::Borrowed(self.value_of(slot)),
-                line: slot.line,
+                line: lines.line_of(&self.text, slot.key.start),
             })
             .collect()
     }
@@ -137,26 +134,6 @@ impl Document {
         }
     }
 
-    /// How each of `keys` is written where it last occurs: its value token (trimmed, quotes
-    /// included) and its whole entry without the final line terminator. A merge copies these
-    /// so that a key it takes from theirs looks as its author wrote it. One pass for all keys.
-    pub(crate) fn written_forms<'a>(
-        &'a self,
-        keys: &KeySet<'_>,
-    ) -> KeyHashMap<'a, (&'a str, &'a str)> {
-        let mut forms = KeyHashMap::with_capacity_and_hasher(keys.len(), KeyState::default());
-        for slot in &self.slots {
-            let key = self.key_of(slot);
-            if keys.contains(key) {
-                let entry = &self.text[slot.extent.clone()];
-                let entry = entry.strip_suffix('\n').unwrap_or(entry);
-                let entry = entry.strip_suffix('\r').unwrap_or(entry);
-                forms.insert(key, (&self.text[slot.token.clone()], entry));
-            }
-        }
-        forms
-    }
-
     pub(super) fn last_slot(&self, key: &str) -> Option<&Slot> {
         self.slots
             .iter()
@@ -202,15 +179,20 @@ impl fmt::Debug for Document {
 /// dotenv's `replace(/\r\n?/mg, '\n')`, remembering how to map offsets back to the raw text.
 struct Normalised<'a> {
     text: Cow<'a, str>,
+    /// Whether U+2028 or U+2029 occur (dotenv sees them as line ends in places).
+    unicode_breaks: bool,
     /// Offsets (in the normalised text) of the `\n`s that were `\r\n`.
     shrunk: Vec<usize>,
 }
 
 impl<'a> Normalised<'a> {
     fn new(raw: &'a str) -> Normalised<'a> {
+        let unicode_breaks =
+            !raw.is_ascii() && (raw.contains('\u{2028}') || raw.contains('\u{2029}'));
         if !raw.contains('\r') {
             return Normalised {
                 text: Cow::Borrowed(raw),
+                unicode_breaks,
                 shrunk: Vec::new(),
             };
         }
@@ -230,6 +212,7 @@ impl<'a> Normalised<'a> {
         }
         Normalised {
             text: Cow::Owned(text),
+            unicode_breaks,
             shrunk,
         }
     }
@@ -239,7 +222,8 @@ impl<'a> Normalised<'a> {
     }
 }
 
-/// Counts `\n`s incrementally, since matches come in text order.
+/// Line numbers for offsets visited in order, counted only when asked for (parsing does not
+/// need them). `\n`, `\r\n` and `\r` each end a line.
 #[derive(Default)]
 struct LineCounter {
     offset: usize,
@@ -248,21 +232,29 @@ struct LineCounter {
 
 impl LineCounter {
     fn line_of(&mut self, text: &str, offset: usize) -> usize {
-        let newlines = text.as_bytes()[self.offset..offset]
+        let bytes = &text.as_bytes()[self.offset..offset];
+        let feeds = bytes.iter().filter(|&&b| b == b'\n').count();
+        let lone_returns = bytes
             .iter()
-            .filter(|&&b| b == b'\n');
-        self.line += newlines.count();
+            .enumerate()
+            .filter(|&(at, &b)| {
+                b == b'\r' && text.as_bytes().get(self.offset + at + 1) != Some(&b'\n')
+            })
+            .count();
+        self.line += feeds + lone_returns;
         self.offset = offset;
         self.line + 1
     }
 }
 
-fn slot(normal: &Normalised<'_>, found: &RawMatch, line: usize) -> Slot {
+fn slot(normal: &Normalised<'_>, found: &RawMatch) -> Slot {
     let group = &normal.text[found.group.clone()];
     let trimmed = js_trim(group);
     let token_start = found.group.start + trimmed.start;
     let token = token_start..found.group.start + trimmed.end;
-    let value = match decode(&normal.text[token.clone()]) {
+    let written = &normal.text[token.clone()];
+    let may_break = normal.unicode_breaks || written.starts_with(['\'', '"', '`']);
+    let value = match decode(written, may_break) {
         Decoded::Slice(range) if matches!(normal.text, Cow::Borrowed(_)) => {
             Stored::Span(token_start + range.start..token_start + range.end)
         }
@@ -277,32 +269,35 @@ fn slot(normal: &Normalised<'_>, found: &RawMatch, line: usize) -> Slot {
         token: raw(token.start)..raw(token.end),
         value_end: raw(found.group.end),
         value,
-        line,
         extent: 0..0,
     }
 }
 
 /// The whole lines from `first` to the end of the line holding `value_end`, terminator included;
 /// narrowed to the entry itself where another entry or junk shares its first or last line.
-fn extent(text: &str, first: usize, value_end: usize, next_first: usize) -> Range<usize> {
+/// `neighbours` runs from the previous entry's value to the next entry's start: the searches
+/// stay inside it, so that a file of entries on one long line is not quadratic.
+fn extent(text: &str, first: usize, value_end: usize, neighbours: Range<usize>) -> Range<usize> {
     let bytes = text.as_bytes();
-    let line_start = bytes[..first]
+    let is_break = |b: &u8| matches!(b, b'\n' | b'\r');
+    let line_start = bytes[neighbours.start..first]
         .iter()
-        .rposition(|&b| matches!(b, b'\n' | b'\r'))
-        .map_or(0, |at| at + 1);
-    let start = if text[line_start..first].chars().all(is_js_space) {
-        line_start
-    } else {
-        first
+        .rposition(is_break)
+        .map(|at| neighbours.start + at + 1);
+    let start = match line_start {
+        Some(line_start) if text[line_start..first].chars().all(is_js_space) => line_start,
+        None if neighbours.start == 0 && text[..first].chars().all(is_js_space) => 0,
+        _ => first,
     };
-    let line_end = bytes[value_end..]
+    let limit = neighbours.end.max(value_end);
+    let line_end = bytes[value_end..limit]
         .iter()
-        .position(|&b| matches!(b, b'\n' | b'\r'))
-        .map_or(bytes.len(), |at| value_end + at);
+        .position(is_break)
+        .map_or(limit, |at| value_end + at);
     let end = match &bytes[line_end..] {
         [b'\r', b'\n', ..] => line_end + 2,
         [_, ..] => line_end + 1,
         [] => line_end,
     };
-    start..end.min(next_first.max(value_end))
+    start..end.min(limit)
 }

@@ -7,8 +7,10 @@
 //! next one is tried; when none works, the edit is refused with the key named.
 
 use super::document::Document;
-use super::forms::{Occurrences, Splice};
+use super::forms::Splice;
+use super::index::Occurrences;
 use super::keymap::KeyMap;
+use super::verify::reads_as_planned;
 use super::{DotenvError, is_valid_key};
 
 /// One key's change, as a merge or a conflict resolution produces it.
@@ -51,6 +53,9 @@ impl Document {
                 key: key.to_owned(),
             });
         }
+        if self.get(key) == Some(value) {
+            return Ok(());
+        }
         let change = Change::Set {
             key: key.to_owned(),
             value: value.to_owned(),
@@ -80,27 +85,33 @@ impl Document {
     }
 
     /// Applies `changes` in one pass when that reads back as intended, else one by one.
-    /// `current` must be `self.effective()` (callers often have it already). Returns the new
-    /// document and the changes that could not be applied.
-    pub(crate) fn apply<'a>(
-        &'a self,
-        current: KeyMap<'a, &'a str>,
-        changes: &'a [Change],
+    /// `occurrences` must index `self`; callers have it already. Returns the new document and
+    /// the changes that could not be applied.
+    pub(crate) fn apply(
+        &self,
+        occurrences: &Occurrences<'_>,
+        changes: &[Change],
     ) -> (Document, Vec<(Change, DotenvError)>) {
-        let occurrences = Occurrences::of(self);
         let mut splices = Vec::new();
-        let mut expected = current;
+        let mut planned = Vec::with_capacity(changes.len());
         let mut failed = Vec::new();
         for change in changes {
-            match self.attempts(change, &occurrences).next() {
+            match self.attempts(change, occurrences).next() {
                 Some(splice) => {
                     splices.extend(splice);
-                    record(&mut expected, change);
+                    planned.push(change);
                 }
                 None => failed.push((change.clone(), unrepresentable(change.key()))),
             }
         }
         let batch = self.reparsed(splices);
+        if reads_as_planned(self, occurrences, &planned, &batch) {
+            return (batch, failed);
+        }
+        let mut expected: KeyMap<'_, &str> = occurrences.values().collect();
+        for change in &planned {
+            record(&mut expected, change);
+        }
         if batch.effective() == expected {
             return (batch, failed);
         }

@@ -4,44 +4,13 @@ use std::ops::Range;
 
 use super::document::{Document, Slot};
 use super::edit::Change;
-use super::keymap::{KeyHashMap, KeyState};
+use super::index::Occurrences;
 use super::value::{Style, candidates_in_context, render_in};
 
 /// A replacement of `range` of the text by `text`.
 pub(super) struct Splice {
     pub range: Range<usize>,
     pub text: String,
-}
-
-/// Where each key occurs, found once for a whole batch of edits (a search per edit would make
-/// a merge quadratic in the file's size).
-pub(super) struct Occurrences<'a> {
-    last: KeyHashMap<'a, usize>,
-    /// For each slot, the previous slot with the same key.
-    previous: Vec<Option<usize>>,
-}
-
-impl<'a> Occurrences<'a> {
-    pub(super) fn of(document: &'a Document) -> Occurrences<'a> {
-        let mut last =
-            KeyHashMap::with_capacity_and_hasher(document.slots.len(), KeyState::default());
-        let previous = document
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(index, slot)| last.insert(document.key_of(slot), index))
-            .collect();
-        Occurrences { last, previous }
-    }
-
-    pub(super) fn last(&self, key: &str) -> Option<usize> {
-        self.last.get(key).copied()
-    }
-
-    /// Every occurrence of `key`, last first.
-    pub(super) fn all(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        std::iter::successors(self.last(key), |&index| self.previous[index])
-    }
 }
 
 impl Document {
@@ -157,8 +126,7 @@ impl Document {
     }
 
     /// Ways to add `key`: after `after`'s line if it exists, else at the end (else at the top);
-    /// as `line` first
-    /// when given, then as `KEY=value` in each style that can hold the value.
+    /// written as `line` when given, then as `KEY=value` in each style that can hold the value.
     fn insertions<'a>(
         &'a self,
         key: &'a str,

@@ -5,7 +5,7 @@
 //! decrypted and whose signatures were checked, so hash flooding is not a concern worth that
 //! cost here. The hash is the multiply-rotate scheme of rustc's `FxHasher`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use indexmap::IndexMap;
@@ -17,8 +17,6 @@ pub(crate) type KeyState = BuildHasherDefault<KeyHasher>;
 pub(crate) type KeyMap<'a, V> = IndexMap<&'a str, V, KeyState>;
 
 pub(crate) type KeyHashMap<'a, V> = HashMap<&'a str, V, KeyState>;
-
-pub(crate) type KeySet<'a> = HashSet<&'a str, KeyState>;
 
 #[derive(Default, Clone, Copy)]
 pub(crate) struct KeyHasher {

@@ -5,6 +5,7 @@
 //! not even quote a skipped line's first word unless it looks like a key name rather than, say,
 //! a line of a PEM key whose opening quote dotenv did not see.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -20,6 +21,7 @@ impl Document {
         let linter = Linter {
             document: self,
             lines: physical_lines(&self.text),
+            last_column: Cell::new(None),
         };
         let mut warnings = Vec::new();
         linter.duplicates(&mut warnings);
@@ -37,6 +39,8 @@ struct Linter<'a> {
     document: &'a Document,
     /// Content ranges of the physical lines.
     lines: Vec<Range<usize>>,
+    /// The last offset asked for and its column.
+    last_column: Cell<Option<(usize, usize)>>,
 }
 
 impl Linter<'_> {
@@ -61,14 +65,14 @@ impl Linter<'_> {
             let winner = if last.key == slot.key {
                 "this line wins".to_owned()
             } else {
-                format!("line {} wins", last.line)
+                format!("line {} wins", self.line_of(last.key.start))
             };
             warnings.push(Warning {
-                line: slot.line,
+                line: self.line_of(slot.key.start),
                 column: self.column(slot.key.start),
                 message: format!(
                     "`{key}` is set again here (first on line {}); {winner}",
-                    first.line
+                    self.line_of(first.key.start)
                 ),
             });
         }
@@ -95,7 +99,7 @@ impl Linter<'_> {
         };
         if let Some(message) = stitched {
             warnings.push(Warning {
-                line: slot.line,
+                line: self.line_of(slot.key.start),
                 column: self.column(slot.key.start),
                 message,
             });
@@ -118,7 +122,7 @@ impl Linter<'_> {
         } else {
             unclosed.push(Unclosed {
                 key: key.to_owned(),
-                line: slot.line,
+                line: self.line_of(slot.key.start),
                 quote,
                 value_end: slot.value_end,
             });
@@ -199,19 +203,29 @@ impl Linter<'_> {
     }
 
     /// 1-based column, in characters, of a raw offset (a leading byte-order mark not counted).
+    /// Counting resumes from the previous answer on the same line, so that many warnings on
+    /// one long line (entries separated by U+2028) cost one pass over it.
     fn column(&self, offset: usize) -> usize {
         let text = &self.document.text;
-        let line_start = text.as_bytes()[..offset]
-            .iter()
-            .rposition(|&b| matches!(b, b'\n' | b'\r'))
-            .map_or(0, |at| at + 1);
-        let line = &text[line_start..offset];
-        let line = if line_start == 0 {
-            line.trim_start_matches('\u{feff}')
+        let line_start = self
+            .lines
+            .get(self.line_of(offset) - 1)
+            .map_or(offset, |line| line.start.min(offset));
+        let (mut from, mut column) = (line_start, 1);
+        if let Some((known, known_column)) = self.last_column.get()
+            && (line_start..=offset).contains(&known)
+        {
+            (from, column) = (known, known_column);
+        }
+        let skipped = &text[from..offset];
+        let skipped = if from == 0 {
+            skipped.trim_start_matches('\u{feff}')
         } else {
-            line
+            skipped
         };
-        line.chars().count() + 1
+        column += skipped.chars().count();
+        self.last_column.set(Some((offset, column)));
+        column
     }
 }
 

@@ -12,10 +12,12 @@
 mod document;
 mod edit;
 mod forms;
+mod index;
 mod keymap;
 mod lint;
 mod scan;
 mod value;
+mod verify;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,7 +26,8 @@ pub use document::Document;
 pub use value::render_value;
 
 pub(crate) use edit::Change;
-pub(crate) use keymap::{KeyHashMap, KeyMap, KeySet};
+pub(crate) use index::Occurrences;
+pub(crate) use keymap::KeyHashMap;
 
 /// One `KEY=value` occurrence, as dotenv reads it.
 #[derive(Clone, PartialEq, Eq)]

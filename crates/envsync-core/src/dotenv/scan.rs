@@ -38,12 +38,13 @@ pub(super) struct RawMatch {
     pub end: usize,
 }
 
-/// Runs dotenv's global `exec` loop over `text`, which must contain no `\r`.
-pub(super) fn scan(text: &str) -> Vec<RawMatch> {
+/// Runs dotenv's global `exec` loop over `text`, which must contain no `\r`;
+/// `unicode_breaks` says whether it contains U+2028 or U+2029.
+pub(super) fn scan(text: &str, unicode_breaks: bool) -> Vec<RawMatch> {
     let scanner = Scanner {
         text,
         bytes: text.as_bytes(),
-        unicode_breaks: text.contains(['\u{2028}', '\u{2029}']),
+        unicode_breaks,
     };
     let mut matches = Vec::new();
     let mut candidate = 0;
@@ -77,8 +78,20 @@ pub(super) fn is_js_space(c: char) -> bool {
 
 /// `[\w.-]` without the `u` flag.
 pub(super) fn is_key_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-')
+    KEY_BYTES[usize::from(byte)]
 }
+
+/// [`is_key_byte`] as a table: keys are most of what the scanner reads.
+static KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        byte += 1;
+    }
+    table
+};
 
 struct Scanner<'a> {
     text: &'a str,
@@ -137,10 +150,10 @@ impl Scanner<'_> {
             return (close + 1, end);
         }
         // `[^#\r\n]+`; the normalised text has no `\r`.
-        let line_end = self.find(b'\n', start).unwrap_or(self.bytes.len());
-        let group_end = self.text[start..line_end]
-            .find('#')
-            .map_or(line_end, |at| start + at);
+        let run = self.bytes[start..]
+            .iter()
+            .position(|&b| b == b'#' || b == b'\n');
+        let group_end = run.map_or(self.bytes.len(), |run| start + run);
         // The tail always holds after the longest run or an absent group (see the module docs).
         (group_end, self.tail(group_end).unwrap_or(group_end))
     }
@@ -226,6 +239,9 @@ impl Scanner<'_> {
     /// The first `byte` (ASCII) at or after `from`, by the standard library's `memchr`.
     fn find(&self, byte: u8, from: usize) -> Option<usize> {
         // Bytes skipped to reach a character boundary continue a character: none is ASCII.
+        if self.bytes.get(from) == Some(&byte) {
+            return Some(from);
+        }
         let start = (from..self.bytes.len()).find(|&at| self.text.is_char_boundary(at))?;
         self.text[start..]
             .find(char::from(byte))

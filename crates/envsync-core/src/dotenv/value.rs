@@ -19,14 +19,21 @@ pub(super) enum Decoded {
 
 /// The range of `text` that JavaScript's `String.prototype.trim` keeps.
 pub(super) fn js_trim(text: &str) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let solid = |byte: Option<&u8>| byte.is_some_and(|&b| b.is_ascii_graphic());
+    if solid(bytes.first()) && solid(bytes.last()) {
+        return 0..text.len();
+    }
     let start = text.len() - text.trim_start_matches(is_js_space).len();
     let end = text.trim_end_matches(is_js_space).len().max(start);
     start..end
 }
 
 /// Decodes an already trimmed value token the way dotenv does.
-pub(super) fn decode(token: &str) -> Decoded {
-    let stripped = strip_quotes(token);
+/// `may_break`: whether the token can hold a line terminator; the caller knows it cannot when
+/// the token is unquoted and the file has no U+2028 or U+2029.
+pub(super) fn decode(token: &str, may_break: bool) -> Decoded {
+    let stripped = strip_quotes(token, may_break);
     if !token.starts_with('"') {
         return stripped;
     }
@@ -40,9 +47,9 @@ pub(super) fn decode(token: &str) -> Decoded {
 
 /// `value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2')`, where `^` and `$` see `\n`, `\r`, U+2028
 /// and U+2029 as line ends and the greedy `[\s\S]*` closes on the last possible quote.
-fn strip_quotes(value: &str) -> Decoded {
+fn strip_quotes(value: &str, may_break: bool) -> Decoded {
     let bytes = value.as_bytes();
-    let one_line = !bytes.iter().any(|&b| matches!(b, b'\n' | b'\r' | 0xe2));
+    let one_line = !may_break || !bytes.iter().any(|&b| matches!(b, b'\n' | b'\r' | 0xe2));
     if one_line {
         // The common case: only a quote pair around the whole value can match.
         let quoted = bytes.len() >= 2
@@ -105,20 +112,26 @@ fn unescape(text: &str) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\\', Some('n')) => {
-                out.push('\n');
-                chars.next();
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escaped = match rest.as_bytes().get(at + 1) {
+            Some(b'n') => Some('\n'),
+            Some(b'r') => Some('\r'),
+            _ => None,
+        };
+        match escaped {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[at + 2..];
             }
-            ('\\', Some('r')) => {
-                out.push('\r');
-                chars.next();
+            None => {
+                out.push('\\');
+                rest = &rest[at + 1..];
             }
-            _ => out.push(c),
         }
     }
+    out.push_str(rest);
     Some(out)
 }
 
@@ -266,7 +279,7 @@ mod tests {
     use super::*;
 
     fn decoded(token: &str) -> String {
-        match decode(token) {
+        match decode(token, true) {
             Decoded::Slice(range) => token[range].to_owned(),
             Decoded::Owned(text) => text,
         }
