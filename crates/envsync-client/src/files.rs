@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{ClientError, Result};
 
@@ -18,22 +18,10 @@ pub fn write_atomic_shared(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let parent = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)
-        .map_err(|error| ClientError::io(format!("creating {}", parent.display()), error))?;
-    let context = |error| ClientError::io(format!("writing {}", path.display()), error);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".envsync-")
-        .tempfile_in(parent)
-        .map_err(context)?;
-    set_mode(temp.as_file(), mode).map_err(context)?;
-    temp.write_all(bytes).map_err(context)?;
-    temp.as_file().sync_all().map_err(context)?;
-    temp.persist(path).map_err(|error| context(error.error))?;
-    sync_directory(parent);
+    let (parent, temp) = finished_temp_file(path, bytes, mode)?;
+    temp.persist(path)
+        .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
+    sync_directory(&parent);
     Ok(())
 }
 
@@ -42,25 +30,43 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// never sees a torn file and of two racing writers exactly one wins.
 /// Returns `Ok(false)` when the path already existed.
 pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)
+    let (parent, temp) = finished_temp_file(path, bytes, 0o644)?;
+    match fs::hard_link(temp.path(), path) {
+        Ok(()) => {
+            sync_directory(&parent);
+            Ok(true)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(ClientError::io(
+            format!("writing {}", path.display()),
+            error,
+        )),
+    }
+}
+
+/// A temporary file beside `path` holding `bytes`, with `mode`, flushed to disk: the first
+/// half of every crash-safe write.
+fn finished_temp_file(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(PathBuf, tempfile::NamedTempFile)> {
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    fs::create_dir_all(&parent)
         .map_err(|error| ClientError::io(format!("creating {}", parent.display()), error))?;
     let context = |error| ClientError::io(format!("writing {}", path.display()), error);
     let mut temp = tempfile::Builder::new()
         .prefix(".envsync-")
-        .tempfile_in(parent)
+        .tempfile_in(&parent)
         .map_err(context)?;
-    set_mode(temp.as_file(), 0o644).map_err(context)?;
+    set_mode(temp.as_file(), mode).map_err(context)?;
     temp.write_all(bytes).map_err(context)?;
     temp.as_file().sync_all().map_err(context)?;
-    match fs::hard_link(temp.path(), path) {
-        Ok(()) => {
-            sync_directory(parent);
-            Ok(true)
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(error) => Err(context(error)),
-    }
+    Ok((parent, temp))
 }
 
 /// Reads a file, `None` if it does not exist.

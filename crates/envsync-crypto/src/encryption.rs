@@ -13,7 +13,12 @@ pub fn encrypt(plaintext: &[u8], recipients: &[MemberKey]) -> Result<Vec<u8>, Cr
             .map(|key| &key.recipient as &dyn age::Recipient),
     )
     .map_err(|error| CryptoError::Encryption(error.to_string()))?;
-    let mut ciphertext = Vec::with_capacity(plaintext.len() + 256 + 64 * recipients.len());
+    seal(encryptor, plaintext)
+}
+
+/// Streams `plaintext` through an age encryptor into one complete age file.
+pub(crate) fn seal(encryptor: age::Encryptor, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let mut ciphertext = Vec::with_capacity(plaintext.len() + 512);
     let mut writer = encryptor
         .wrap_output(&mut ciphertext)
         .map_err(|error| CryptoError::Encryption(error.to_string()))?;

@@ -23,17 +23,8 @@ pub fn generate_passphrase(words: usize) -> Zeroizing<String> {
 
 /// Encrypts to a passphrase as a plain age file (`age -d` asks for the passphrase).
 pub fn encrypt_with_passphrase(plaintext: &[u8], passphrase: &str) -> Result<Vec<u8>, CryptoError> {
-    use std::io::Write;
     let encryptor = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_owned()));
-    let mut ciphertext = Vec::new();
-    let mut writer = encryptor
-        .wrap_output(&mut ciphertext)
-        .map_err(|error| CryptoError::Encryption(error.to_string()))?;
-    writer
-        .write_all(plaintext)
-        .and_then(|()| writer.finish().map(drop))
-        .map_err(|error| CryptoError::Encryption(error.to_string()))?;
-    Ok(ciphertext)
+    crate::encryption::seal(encryptor, plaintext)
 }
 
 /// Decrypts a passphrase-encrypted age file; a wrong passphrase is `NotARecipient`.

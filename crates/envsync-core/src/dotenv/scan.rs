@@ -63,17 +63,16 @@ pub(super) fn scan(text: &str, unicode_breaks: bool) -> Vec<RawMatch> {
 
 /// JavaScript's `\s` (and what `String.prototype.trim` strips).
 pub(super) fn is_js_space(c: char) -> bool {
-    matches!(
+    let ascii = matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ');
+    let separators = matches!(
         c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
+        '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}' | '\u{202f}'
+    );
+    let others = matches!(
+        c,
+        '\u{205f}' | '\u{3000}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
+    );
+    ascii || separators || others
 }
 
 /// `[\w.-]` without the `u` flag.

@@ -15,7 +15,10 @@ use crate::settings::Settings;
 
 pub fn run(args: ExportArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (vars, default_name) = match &args.file {
-        Some(file) => (read_file(file)?, "env".to_owned()),
+        Some(file) => (
+            Document::parse(&super::read_text_file(file)?).vars(),
+            "env".to_owned(),
+        ),
         None => {
             let source = Variables::load(settings, printer, &args.target, args.remote)?;
             let name = format!("{}-{}", source.target.project, source.target.environment);
@@ -26,21 +29,6 @@ pub fn run(args: ExportArgs, settings: &Settings, printer: &Printer) -> Result<E
     let text = render(&vars, args.format, &name).map_err(ClientError::Input)?;
     printer.data(text.trim_end_matches('\n'));
     Ok(ExitCode::SUCCESS)
-}
-
-fn read_file(path: &std::path::Path) -> Result<IndexMap<String, String>> {
-    let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ClientError::Io {
-        what: format!("reading {label}"),
-        source: error,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|error| {
-        ClientError::Input(format!(
-            "{label}: not valid UTF-8 (byte {})",
-            error.utf8_error().valid_up_to()
-        ))
-    })?;
-    Ok(Document::parse(&text).vars())
 }
 
 /// Renders variables in one of the export formats; errors name the key that cannot be

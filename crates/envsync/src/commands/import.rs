@@ -22,10 +22,7 @@ pub fn run(args: ImportArgs, settings: &Settings, printer: &Printer) -> Result<E
         args.target.environment.as_deref(),
     )?;
     let label = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file).map_err(|error| ClientError::Io {
-        what: format!("reading {label}"),
-        source: error,
-    })?;
+    let text = super::read_text_file(&args.file)?;
     let format = args.format.unwrap_or_else(|| detect(&args.file));
     let incoming = parse(&text, format, &label).map_err(ClientError::Input)?;
     let existing = match std::fs::read(&target.file) {

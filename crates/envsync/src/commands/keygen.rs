@@ -1,9 +1,7 @@
+use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Result;
-
-use std::io::Read;
-
 use envsync_client::ClientError;
 use envsync_client::files::write_atomic;
 use envsync_crypto::Identity;
@@ -16,12 +14,7 @@ pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<E
     let identity = settings.identity.create(args.name.as_deref(), args.force)?;
     let key = identity.member_key();
     if printer.json {
-        printer.json(&serde_json::json!({
-            "name": identity.name(),
-            "member_key": key.to_string(),
-            "fingerprint": key.fingerprint(),
-            "identity": settings.identity.default_path.display().to_string(),
-        }));
+        printer.json(&describe(&identity, settings));
     } else {
         printer.data(key.to_string());
         printer.message(format!(
@@ -30,7 +23,9 @@ pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<E
             settings.identity.origin(),
             key.fingerprint()
         ));
-        printer.message("keep that file secret and backed up: without it you cannot read what is encrypted to you");
+        printer.message(
+            "back it up with `envsync identity export`: without it you cannot read what is encrypted to you",
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -39,12 +34,7 @@ pub fn whoami(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let identity = settings.identity.require()?;
     let key = identity.member_key();
     if printer.json {
-        printer.json(&serde_json::json!({
-            "name": identity.name(),
-            "member_key": key.to_string(),
-            "fingerprint": key.fingerprint(),
-            "identity": settings.identity.origin(),
-        }));
+        printer.json(&describe(&identity, settings));
     } else {
         printer.data(key.to_string());
         printer.message(format!(
@@ -55,6 +45,17 @@ pub fn whoami(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The public facts about an identity, for `--json`.
+fn describe(identity: &Identity, settings: &Settings) -> serde_json::Value {
+    let key = identity.member_key();
+    serde_json::json!({
+        "name": identity.name(),
+        "member_key": key.to_string(),
+        "fingerprint": key.fingerprint(),
+        "identity": settings.identity.origin(),
+    })
 }
 
 pub fn identity(

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::ClientError;
 use envsync_core::dotenv::Document;
 
 use crate::cli::LintArgs;
@@ -10,16 +9,7 @@ use crate::printer::Printer;
 /// Exits 0 when the file is clean, 1 when it has warnings.
 pub fn run(args: LintArgs, printer: &Printer) -> Result<ExitCode> {
     let label = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).map_err(|error| ClientError::Io {
-        what: format!("reading {label}"),
-        source: error,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|error| {
-        ClientError::Input(format!(
-            "{label}: not valid UTF-8 (byte {})",
-            error.utf8_error().valid_up_to()
-        ))
-    })?;
+    let text = super::read_text_file(&args.file)?;
     let warnings = Document::parse(&text).warnings();
     if printer.json {
         let list: Vec<_> = warnings

@@ -66,6 +66,21 @@ fn open(
     Ok((session, target))
 }
 
+/// Reads a text file given on the command line; not UTF-8 is bad input (exit 2).
+fn read_text_file(path: &std::path::Path) -> Result<String> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| envsync_client::ClientError::Io {
+        what: format!("reading {label}"),
+        source: error,
+    })?;
+    Ok(String::from_utf8(bytes).map_err(|error| {
+        envsync_client::ClientError::Input(format!(
+            "{label}: not valid UTF-8 (byte {})",
+            error.utf8_error().valid_up_to()
+        ))
+    })?)
+}
+
 /// Prints what the engine noticed along the way (a new identity, keys trusted on first use).
 fn print_notices(session: &mut Session, printer: &Printer) {
     for notice in session.take_notices() {

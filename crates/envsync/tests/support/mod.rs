@@ -127,15 +127,7 @@ fn collect(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
 
 impl Teammate {
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_envsync"));
-        command
-            .args(args)
-            .current_dir(&self.workspace)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"));
-        command
+        self.program(env!("CARGO_BIN_EXE_envsync"), args)
     }
 
     /// Runs another program (e.g. `script`) in this teammate's environment.
