@@ -15,7 +15,7 @@ as() {
   local who=$1; shift
   local dir="$demo/$who/app"
   printf '\n\033[1m%s$ envsync %s\033[0m\n' "$who" "$*"
-  (cd "$dir" && HOME="$demo/home-$who" XDG_CONFIG_HOME="$demo/home-$who/.config" ENVSYNC_NAME="$who@example.com" \
+  (cd "$dir" && HOME="$demo/home-$who" XDG_CONFIG_HOME="$demo/home-$who/.config" ENVSYNC_NAME="$who@example.com" ENVSYNC_KEYCHAIN=off \
     "$envsync_bin" "$@") || echo "(exit $?)"
 }
 say() { printf '\n# %s\n' "$*"; }

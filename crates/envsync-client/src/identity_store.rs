@@ -28,7 +28,6 @@ pub struct IdentityConfig {
 }
 
 const KEYCHAIN_SERVICE: &str = "envsync";
-const KEYCHAIN_USER: &str = "identity";
 
 /// Where an identity is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,13 +55,19 @@ impl IdentityConfig {
         self.default_path.with_extension("keychain")
     }
 
-    fn keychain_entry() -> Result<keyring::Entry> {
-        keyring::Entry::new(KEYCHAIN_SERVICE, KEYCHAIN_USER)
+    /// The keychain account is named after the config path, so separate config directories
+    /// (other users of one login, test homes, the demo) never share or overwrite an entry.
+    fn keychain_account(&self) -> String {
+        format!("identity {}", self.default_path.display())
+    }
+
+    fn keychain_entry(&self) -> Result<keyring::Entry> {
+        keyring::Entry::new(KEYCHAIN_SERVICE, &self.keychain_account())
             .map_err(|error| ClientError::Input(format!("OS keychain: {error}")))
     }
 
     fn read_keychain(&self) -> Result<Option<zeroize::Zeroizing<String>>> {
-        let entry = Self::keychain_entry()?;
+        let entry = self.keychain_entry()?;
         match entry.get_password() {
             Ok(text) => Ok(Some(zeroize::Zeroizing::new(text))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -143,11 +148,12 @@ impl IdentityConfig {
             )));
         }
         let text = identity.to_identity_file(&now_rfc3339());
-        if self.use_keychain && Self::save_to_keychain(&text) {
-            write_atomic(
-                &self.marker_path(),
-                b"# envsync: the identity is kept in the OS keychain (service envsync, account identity)\n",
-            )?;
+        if self.use_keychain && self.save_to_keychain(&text) {
+            let marker = format!(
+                "# envsync: the identity is kept in the OS keychain (service `{KEYCHAIN_SERVICE}`, account `{}`)\n",
+                self.keychain_account()
+            );
+            write_atomic(&self.marker_path(), marker.as_bytes())?;
             let _ = std::fs::remove_file(&self.default_path);
             return Ok(Storage::Keychain);
         }
@@ -157,8 +163,9 @@ impl IdentityConfig {
     }
 
     /// Whether the keychain took the identity; any failure means "no usable keychain here".
-    fn save_to_keychain(text: &str) -> bool {
-        Self::keychain_entry().is_ok_and(|entry| entry.set_password(text).is_ok())
+    fn save_to_keychain(&self, text: &str) -> bool {
+        self.keychain_entry()
+            .is_ok_and(|entry| entry.set_password(text).is_ok())
     }
 
     /// The identity, created on first need; the flag says whether it was just created.

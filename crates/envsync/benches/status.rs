@@ -15,6 +15,7 @@ fn envsync(home: &Path, workspace: &Path, args: &[&str]) -> std::process::Output
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("ENVSYNC_NAME", "bench")
+        .env("ENVSYNC_KEYCHAIN", "off")
         .output()
         .expect("envsync runs");
     assert!(
