@@ -221,15 +221,7 @@ impl Session {
     /// `envsync rollback N`: makes version N's content the new head, as a new version.
     pub fn rollback(&mut self, target: &Target, number: u64) -> Result<PushOutcome> {
         let view = self.project_view(&target.project)?;
-        let head = self
-            .remote
-            .head(&target.project, &target.environment)?
-            .ok_or_else(|| {
-                ClientError::Input(format!(
-                    "{}/{} has no versions yet",
-                    target.project, target.environment
-                ))
-            })?;
+        let head = self.require_head(target)?;
         if number == 0 || number > head {
             return Err(ClientError::Input(format!(
                 "{}/{} has versions 1 to {head}; there is no version {number}",
