@@ -27,4 +27,31 @@ if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$MOTO"
 fi
 
+# The server's store tests need PostgreSQL on 127.0.0.1:5432, reachable as `postgres` without
+# a password. Install it when missing, trust loopback connections, start the cluster when it
+# is stopped; every step is skipped when it is already done.
+if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  if ! ls /etc/postgresql/*/main/pg_hba.conf >/dev/null 2>&1; then
+    echo "installing postgresql (Debian packages)" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  fi
+  pg_version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  pg_hba="/etc/postgresql/$pg_version/main/pg_hba.conf"
+  if ! $SUDO grep -q '^host all all 127.0.0.1/32 trust' "$pg_hba"; then
+    $SUDO sed -i '1i host all all 127.0.0.1/32 trust' "$pg_hba"
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload
+  else
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
+  fi
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 1
+  done
+  psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'SELECT 1' >/dev/null
+fi
+
 cargo test --workspace --locked "$@"

@@ -1,0 +1,4 @@
+//! The envsync sync server. It keeps what clients push (ciphertext, signed records, key
+//! names, metadata) and cannot decrypt any of it: this crate does not link envsync-crypto.
+
+pub mod store;

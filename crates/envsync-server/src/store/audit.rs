@@ -1,0 +1,102 @@
+//! The audit log: who did what to which project, from where and when. Append-only; paged by
+//! id, which only grows, so a page boundary never skips or repeats an entry.
+
+use super::{Result, Store};
+
+/// An event to record. The caller supplies the time so that one request's entries agree.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditEntry<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    /// `None` for events outside any project, e.g. a failed sign-in.
+    pub project: Option<&'a str>,
+    pub target: &'a str,
+    pub source_address: Option<&'a str>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// Which entries [`Store::audit`] returns; `None` fields match everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    pub project: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub action: Option<&'a str>,
+    /// Only entries with a larger id: the last id of the previous page.
+    pub after_id: i64,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub project: Option<String>,
+    pub target: String,
+    pub source_address: Option<String>,
+}
+
+type AuditRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+impl Store {
+    /// Records an event and returns its id.
+    pub async fn append_audit(&self, entry: &AuditEntry<'_>) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO audit (at, actor, action, project, target, source_address) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(entry.at)
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.project)
+        .bind(entry.target)
+        .bind(entry.source_address)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))
+    }
+
+    /// One page of matching entries, oldest first.
+    pub async fn audit(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditRecord>> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, at, actor, action, project, target, source_address FROM audit \
+             WHERE id > $1 \
+               AND ($2 IS NULL OR project = $2) \
+               AND ($3 IS NULL OR actor = $3) \
+               AND ($4 IS NULL OR action = $4) \
+             ORDER BY id LIMIT $5",
+        )
+        .bind(filter.after_id)
+        .bind(filter.project)
+        .bind(filter.actor)
+        .bind(filter.action)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, actor, action, project, target, source_address)| AuditRecord {
+                    id,
+                    at,
+                    actor,
+                    action,
+                    project,
+                    target,
+                    source_address,
+                },
+            )
+            .collect())
+    }
+}

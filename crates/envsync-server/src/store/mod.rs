@@ -1,0 +1,182 @@
+//! Where the server keeps what clients push: ciphertext, signed record JSON, key names and
+//! metadata, never anything it could decrypt.
+//!
+//! SQLite (a file, created when missing) is the zero-configuration default; PostgreSQL lets
+//! several server replicas share one database. The database is chosen at run time by the
+//! URL's scheme. Both run the same SQL through sqlx's `Any` driver: the queries use only what
+//! both dialects share (`$N` parameters, `INSERT … SELECT`, `ON CONFLICT`), so the
+//! per-database parts are the migrations and the connection setup, and one test suite
+//! (`tests/store/`) holds both to the same behaviour.
+//!
+//! Every guarantee that matters under concurrency is enforced by the database itself
+//! (primary keys, single-statement conditional inserts), not by the process, so it holds
+//! across replicas.
+
+mod audit;
+mod error;
+mod records;
+mod tokens;
+mod url;
+mod versions;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::pin::Pin;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use error::{Result, StoreError};
+pub use tokens::{NewToken, TokenRecord};
+pub use url::{Backend, redact as redact_url};
+pub use versions::{Created, NewVersion, StoredVersion};
+
+/// An open, migrated database. Cloning is cheap and shares the connection pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Kept only in redacted form: this is what errors and `Debug` show.
+    redacted_url: String,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("url", &self.redacted_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`postgres://…`, `sqlite://PATH` or a plain file path) and brings
+    /// its schema up to date. Migrations take a database lock, so replicas that start at the
+    /// same time migrate once.
+    pub async fn open(url: &str) -> Result<Self> {
+        let redacted_url = url::redact(url);
+        let (backend, connect_url) =
+            url::resolve(url).ok_or_else(|| StoreError::UnsupportedUrl {
+                url: redacted_url.clone(),
+            })?;
+        install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(10)
+            .connect(&connect_url)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: redacted_url.clone(),
+                source,
+            })?;
+        let store = Self {
+            pool,
+            backend,
+            redacted_url,
+        };
+        if backend == Backend::Sqlite {
+            // Readers do not block the single writer; the setting is kept in the file.
+            store
+                .pool
+                .execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(|source| store.query_error(source))?;
+        }
+        let migrator = Migrator::new(EmbeddedMigrations(backend))
+            .await
+            .map_err(|source| store.migrate_error(source))?;
+        migrator
+            .run(&store.pool)
+            .await
+            .map_err(|source| store.migrate_error(source))?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database URL without its password, for messages.
+    pub fn redacted_url(&self) -> &str {
+        &self.redacted_url
+    }
+
+    /// Closes every connection; pending queries finish first.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn query_error(&self, source: sqlx::Error) -> StoreError {
+        StoreError::Query {
+            url: self.redacted_url.clone(),
+            source,
+        }
+    }
+
+    fn migrate_error(&self, source: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migrate {
+            url: self.redacted_url.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: &'static str, value: i64) -> StoreError {
+        StoreError::Corrupt {
+            url: self.redacted_url.clone(),
+            what,
+            value,
+        }
+    }
+
+    /// A database integer as a version number or count; negative values are corruption.
+    fn to_u64(&self, what: &'static str, value: i64) -> Result<u64> {
+        u64::try_from(value).map_err(|_| self.corrupt(what, value))
+    }
+}
+
+/// A number as the signed 64-bit integer both databases store.
+fn to_i64(what: &'static str, value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange { what, value })
+}
+
+/// The migrations, compiled into the binary so a server needs nothing beside itself. (Not
+/// `sqlx::migrate!`, which would build sqlx's macro crate and both drivers a second time.)
+#[derive(Debug)]
+struct EmbeddedMigrations(Backend);
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)];
+
+impl MigrationSource<'static> for EmbeddedMigrations {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send>> {
+        let migrations = match self.0 {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrations = migrations
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}

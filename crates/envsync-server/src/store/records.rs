@@ -1,0 +1,82 @@
+//! The membership log and access requests: signed JSON the server keeps but cannot verify
+//! (it does not link the crypto crate); clients verify the chain and the signatures.
+
+use super::{Result, Store, to_i64};
+
+impl Store {
+    /// The project's membership log, oldest first.
+    pub async fn membership(&self, project: &str) -> Result<Vec<Vec<u8>>> {
+        sqlx::query_scalar("SELECT record_json FROM membership WHERE project = $1 ORDER BY number")
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    /// Appends an event at `number` if that number is free; `false` when another write took
+    /// it first. Events are never replaced: the log is hash-chained, and a replaced event
+    /// would break every client's copy of it.
+    pub async fn append_membership(
+        &self,
+        project: &str,
+        number: u64,
+        record_json: &[u8],
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "INSERT INTO membership (project, number, record_json) VALUES ($1, $2, $3) \
+             ON CONFLICT (project, number) DO NOTHING",
+        )
+        .bind(project)
+        .bind(to_i64("membership number", number)?)
+        .bind(record_json)
+        .execute(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Pending access requests of a project as `(fingerprint, record JSON)`, by fingerprint.
+    pub async fn access_requests(&self, project: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        sqlx::query_as(
+            "SELECT fingerprint, record_json FROM access_requests \
+             WHERE project = $1 ORDER BY fingerprint",
+        )
+        .bind(project)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))
+    }
+
+    /// Stores a request, replacing an earlier one from the same key: asking again (say, with
+    /// a corrected name) is not an error.
+    pub async fn put_access_request(
+        &self,
+        project: &str,
+        fingerprint: &str,
+        record_json: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_requests (project, fingerprint, record_json) VALUES ($1, $2, $3) \
+             ON CONFLICT (project, fingerprint) DO UPDATE SET record_json = excluded.record_json",
+        )
+        .bind(project)
+        .bind(fingerprint)
+        .bind(record_json)
+        .execute(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(())
+    }
+
+    /// Removes a request; `false` if there was none, which callers may treat as done.
+    pub async fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<bool> {
+        let result =
+            sqlx::query("DELETE FROM access_requests WHERE project = $1 AND fingerprint = $2")
+                .bind(project)
+                .bind(fingerprint)
+                .execute(&self.pool)
+                .await
+                .map_err(|source| self.query_error(source))?;
+        Ok(result.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,164 @@
+//! Versions: each environment's append-only, numbered history of signed records and their
+//! ciphertexts.
+
+use sqlx::Row;
+
+use super::{Result, Store, to_i64};
+
+/// A version as a client pushed it. The server cannot check the signature (it does not link
+/// the crypto crate), so `record_json` is stored as given; clients verify what they read.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    pub project: &'a str,
+    pub environment: &'a str,
+    pub number: u64,
+    pub base: Option<u64>,
+    pub author_key: &'a str,
+    pub record_json: &'a [u8],
+    pub ciphertext_sha256: &'a str,
+    pub ciphertext: &'a [u8],
+}
+
+/// The outcome of [`Store::create_version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Created,
+    /// The environment is not at `number - 1`: another push won, or the client is behind.
+    /// The HTTP layer answers 409 and the client syncs.
+    Conflict {
+        head: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub record_json: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl Store {
+    /// The newest version number of an environment, `None` before its first push.
+    pub async fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
+        let head: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(number) FROM versions WHERE project = $1 AND environment = $2",
+        )
+        .bind(project)
+        .bind(environment)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        head.map(|number| self.to_u64("version number", number))
+            .transpose()
+    }
+
+    pub async fn version(
+        &self,
+        project: &str,
+        environment: &str,
+        number: u64,
+    ) -> Result<Option<StoredVersion>> {
+        let row = sqlx::query(
+            "SELECT record_json, ciphertext FROM versions \
+             WHERE project = $1 AND environment = $2 AND number = $3",
+        )
+        .bind(project)
+        .bind(environment)
+        .bind(to_i64("version number", number)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        row.map(|row| {
+            Ok(StoredVersion {
+                record_json: row.try_get(0)?,
+                ciphertext: row.try_get(1)?,
+            })
+        })
+        .transpose()
+        .map_err(|source| self.query_error(source))
+    }
+
+    /// The ciphertext a record names by its SHA-256, as the client's `Remote::ciphertext`
+    /// asks for it. The hash is the client's claim; the client checks it on download.
+    pub async fn ciphertext(
+        &self,
+        project: &str,
+        environment: &str,
+        sha256: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(
+            "SELECT ciphertext FROM versions \
+             WHERE project = $1 AND environment = $2 AND ciphertext_sha256 = $3 LIMIT 1",
+        )
+        .bind(project)
+        .bind(environment)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))
+    }
+
+    /// Stores `version` if and only if it is the environment's next number (head + 1, or 1
+    /// for the first push). The check and the insert are one statement, and the primary key
+    /// on (project, environment, number) refuses a second row with the same number, so of
+    /// any number of concurrent pushes on one base, on any number of replicas, exactly one
+    /// is created and history never has a gap. Ciphertext and record land in the same row,
+    /// so a visible version is always complete.
+    pub async fn create_version(&self, version: &NewVersion<'_>) -> Result<Created> {
+        let inserted = sqlx::query(
+            "INSERT INTO versions (project, environment, number, base, author_key, \
+                                   record_json, ciphertext_sha256, ciphertext) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+             WHERE (SELECT COALESCE(MAX(number), 0) FROM versions \
+                    WHERE project = $1 AND environment = $2) = $3 - 1",
+        )
+        .bind(version.project)
+        .bind(version.environment)
+        .bind(to_i64("version number", version.number)?)
+        .bind(version.base.map(|base| to_i64("base", base)).transpose()?)
+        .bind(version.author_key)
+        .bind(version.record_json)
+        .bind(version.ciphertext_sha256)
+        .bind(version.ciphertext)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(result) if result.rows_affected() == 1 => Ok(Created::Created),
+            Ok(_) => self.conflict(version).await,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                self.conflict(version).await
+            }
+            Err(source) => Err(self.query_error(source)),
+        }
+    }
+
+    async fn conflict(&self, version: &NewVersion<'_>) -> Result<Created> {
+        let head = self.head(version.project, version.environment).await?;
+        Ok(Created::Conflict { head })
+    }
+
+    /// Record JSON of the versions numbered above `after`, oldest first, at most `limit`:
+    /// what `log` and a catching-up client page through. Ciphertexts are fetched one by one.
+    pub async fn list_versions(
+        &self,
+        project: &str,
+        environment: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT number, record_json FROM versions \
+             WHERE project = $1 AND environment = $2 AND number > $3 \
+             ORDER BY number LIMIT $4",
+        )
+        .bind(project)
+        .bind(environment)
+        .bind(to_i64("version number", after)?)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        rows.into_iter()
+            .map(|(number, record)| Ok((self.to_u64("version number", number)?, record)))
+            .collect()
+    }
+}

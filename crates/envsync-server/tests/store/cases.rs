@@ -1,0 +1,288 @@
+//! The cases every store must pass, whatever the database.
+
+use envsync_server::store::{AuditEntry, AuditFilter, Created, NewToken, NewVersion};
+use sqlx::{AnyPool, Row};
+
+use super::TestDatabase;
+
+fn version<'a>(number: u64, record: &'a [u8], ciphertext: &'a [u8]) -> NewVersion<'a> {
+    NewVersion {
+        project: "ranking-be",
+        environment: "production",
+        number,
+        base: number.checked_sub(1).filter(|base| *base > 0),
+        author_key: "envsync1-author",
+        record_json: record,
+        ciphertext_sha256: "sha-of-ciphertext",
+        ciphertext,
+    }
+}
+
+pub async fn versions_are_append_only(db: TestDatabase) {
+    let store = &db.store;
+    assert_eq!(store.head("ranking-be", "production").await.unwrap(), None);
+    assert_eq!(
+        store
+            .create_version(&version(2, b"{}", b"age"))
+            .await
+            .unwrap(),
+        Created::Conflict { head: None },
+        "a first push must be number 1"
+    );
+    assert_eq!(
+        store
+            .create_version(&version(1, b"{\"n\":1}", b"age1"))
+            .await
+            .unwrap(),
+        Created::Created
+    );
+    assert_eq!(
+        store
+            .create_version(&version(1, b"{\"n\":\"x\"}", b"forged"))
+            .await
+            .unwrap(),
+        Created::Conflict { head: Some(1) },
+        "an existing number is never replaced"
+    );
+    assert_eq!(
+        store
+            .create_version(&version(3, b"{}", b"gap"))
+            .await
+            .unwrap(),
+        Created::Conflict { head: Some(1) },
+        "history has no gaps"
+    );
+    assert_eq!(
+        store
+            .create_version(&version(2, b"{\"n\":2}", b"age2"))
+            .await
+            .unwrap(),
+        Created::Created
+    );
+    let first = store
+        .version("ranking-be", "production", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.record_json, b"{\"n\":1}");
+    assert_eq!(first.ciphertext, b"age1");
+    assert_eq!(
+        store.version("ranking-be", "production", 9).await.unwrap(),
+        None
+    );
+    assert_eq!(store.head("ranking-be", "staging").await.unwrap(), None);
+    let page = store
+        .list_versions("ranking-be", "production", 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(page, vec![(2, b"{\"n\":2}".to_vec())]);
+    let ciphertext = store
+        .ciphertext("ranking-be", "production", "sha-of-ciphertext")
+        .await
+        .unwrap();
+    assert!(ciphertext.is_some());
+}
+
+/// Twenty pushes on one base, split over `stores`: exactly one wins, the rest conflict, and
+/// history ends at the base plus one.
+async fn race(stores: &[envsync_server::store::Store]) {
+    let base = &stores[0];
+    assert_eq!(
+        base.create_version(&version(1, b"{}", b"v1"))
+            .await
+            .unwrap(),
+        Created::Created
+    );
+    let mut tasks = Vec::new();
+    for attempt in 0..20_usize {
+        let store = stores[attempt % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let record = format!("{{\"attempt\":{attempt}}}").into_bytes();
+            store
+                .create_version(&version(2, &record, b"v2"))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Created::Created => created += 1,
+            Created::Conflict { head } => assert_eq!(head, Some(2)),
+        }
+    }
+    assert_eq!(created, 1, "exactly one of 20 concurrent pushes wins");
+    assert_eq!(
+        base.head("ranking-be", "production").await.unwrap(),
+        Some(2)
+    );
+    let all = base
+        .list_versions("ranking-be", "production", 0, 100)
+        .await
+        .unwrap();
+    let numbers: Vec<u64> = all.iter().map(|(number, _)| *number).collect();
+    assert_eq!(numbers, vec![1, 2]);
+}
+
+pub async fn concurrent_pushes_on_one_base(db: TestDatabase) {
+    race(std::slice::from_ref(&db.store)).await;
+}
+
+pub async fn concurrent_pushes_across_replicas(db: TestDatabase) {
+    let replica = db.replica().await;
+    race(&[db.store.clone(), replica]).await;
+}
+
+pub async fn membership_is_create_only(db: TestDatabase) {
+    let store = &db.store;
+    assert!(store.membership("p").await.unwrap().is_empty());
+    assert!(store.append_membership("p", 1, b"first").await.unwrap());
+    assert!(!store.append_membership("p", 1, b"forged").await.unwrap());
+    assert!(store.append_membership("p", 2, b"second").await.unwrap());
+    assert!(
+        store
+            .append_membership("other", 1, b"elsewhere")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.membership("p").await.unwrap(),
+        vec![b"first".to_vec(), b"second".to_vec()]
+    );
+}
+
+pub async fn access_requests_upsert_and_delete(db: TestDatabase) {
+    let store = &db.store;
+    store.put_access_request("p", "fp-b", b"b1").await.unwrap();
+    store.put_access_request("p", "fp-a", b"a1").await.unwrap();
+    store.put_access_request("p", "fp-b", b"b2").await.unwrap();
+    assert_eq!(
+        store.access_requests("p").await.unwrap(),
+        vec![
+            ("fp-a".to_owned(), b"a1".to_vec()),
+            ("fp-b".to_owned(), b"b2".to_vec())
+        ]
+    );
+    assert!(store.delete_access_request("p", "fp-a").await.unwrap());
+    assert!(!store.delete_access_request("p", "fp-a").await.unwrap());
+    assert!(store.access_requests("other").await.unwrap().is_empty());
+    assert_eq!(store.access_requests("p").await.unwrap().len(), 1);
+}
+
+pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
+    let store = &db.store;
+    let ci = NewToken {
+        token_hash: "hash-ci",
+        account: "ci",
+        project: "p",
+        role: "writer",
+        environment: Some("staging"),
+        member_key: None,
+        expires_at: Some(1_000),
+    };
+    store.create_token(&ci).await.unwrap();
+    let person = NewToken {
+        token_hash: "hash-ada",
+        account: "ada",
+        environment: None,
+        member_key: Some("envsync1-ada"),
+        expires_at: None,
+        ..ci
+    };
+    store.create_token(&person).await.unwrap();
+    assert!(store.create_token(&ci).await.is_err(), "hashes are unique");
+
+    let found = store.token("hash-ci", 999).await.unwrap().unwrap();
+    assert_eq!(found.environment.as_deref(), Some("staging"));
+    assert_eq!(
+        store.token("hash-ci", 1_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.token("nope", 0).await.unwrap(), None);
+    assert!(store.revoke_token("hash-ada", 5).await.unwrap());
+    assert!(!store.revoke_token("hash-ada", 6).await.unwrap());
+    assert_eq!(store.token("hash-ada", 5).await.unwrap(), None, "revoked");
+    let listed = store.tokens("p").await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].account, "ada");
+    assert_eq!(listed[0].revoked_at, Some(5));
+}
+
+pub async fn audit_pages_and_filters(db: TestDatabase) {
+    let store = &db.store;
+    for index in 0..7 {
+        let entry = AuditEntry {
+            actor: if index % 2 == 0 { "ada" } else { "ci" },
+            action: "push",
+            project: if index < 6 { Some("p") } else { None },
+            target: "production",
+            source_address: Some("127.0.0.1"),
+            at: 1_700_000_000 + index,
+        };
+        store.append_audit(&entry).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut filter = AuditFilter {
+        project: Some("p"),
+        limit: 4,
+        ..AuditFilter::default()
+    };
+    loop {
+        let page = store.audit(&filter).await.unwrap();
+        let Some(last) = page.last() else { break };
+        filter.after_id = last.id;
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 6, "pages neither skip nor repeat");
+    assert!(seen.windows(2).all(|pair| pair[0].id < pair[1].id));
+    let by_actor = AuditFilter {
+        actor: Some("ci"),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert_eq!(store.audit(&by_actor).await.unwrap().len(), 3);
+    let everything = AuditFilter {
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert_eq!(store.audit(&everything).await.unwrap().len(), 7);
+    let other = AuditFilter {
+        action: Some("pull"),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert!(store.audit(&other).await.unwrap().is_empty());
+}
+
+/// The version table holds exactly the bytes the client sent, and no other column of it
+/// holds anything the client did not give.
+pub async fn stores_only_what_it_is_given(db: TestDatabase) {
+    let record = b"{\"body\":{\"keys\":[\"STRIPE_KEY\"]},\"signature\":\"c2ln\"}";
+    let ciphertext = b"age-encryption.org/v1\n-> X25519 opaque\n";
+    db.store
+        .create_version(&version(1, record, ciphertext))
+        .await
+        .unwrap();
+    sqlx::any::install_default_drivers();
+    let raw_url = match db.store.backend() {
+        envsync_server::store::Backend::Sqlite => format!("sqlite://{}", db.url),
+        envsync_server::store::Backend::Postgres => db.url.clone(),
+    };
+    let pool = AnyPool::connect(&raw_url).await.unwrap();
+    let rows = sqlx::query("SELECT * FROM versions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        row.columns().len(),
+        8,
+        "no column beyond what NewVersion names"
+    );
+    assert_eq!(row.get::<Vec<u8>, _>("record_json"), record);
+    assert_eq!(row.get::<Vec<u8>, _>("ciphertext"), ciphertext);
+    assert_eq!(row.get::<String, _>("author_key"), "envsync1-author");
+    pool.close().await;
+}
