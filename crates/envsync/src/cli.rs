@@ -6,10 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Git-style pull / push / sync for .env files, end-to-end encrypted.
 ///
-/// The remote (a shared folder, later a server or a bucket) only ever holds ciphertext and
-/// signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run `envsync
-/// sync`), 4 local changes would be overwritten, 5 identity / membership / access, 6 a
-/// version or the history failed verification. `envsync lint` exits 1 when it warns.
+/// The remote (a shared folder, or an s3://, gs:// or az:// bucket) only ever holds ciphertext
+/// and signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run
+/// `envsync sync`), 4 local changes would be overwritten, 5 identity / membership / access, 6
+/// a version or the history failed verification. `envsync lint` and `envsync guard` exit 1
+/// when they find a problem; `envsync run` exits with the command's status.
 #[derive(Debug, Parser)]
 #[command(
     name = "envsync",
@@ -102,7 +103,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where versions live: a folder path (relative to the workspace) or file:// URL.
+    /// Where versions live: a folder path (relative to the workspace), file:// URL, or an
+    /// s3://, gs:// or az:// bucket URL.
     #[arg(long)]
     pub remote: Option<String>,
     /// Project name (default: the directory's name).
