@@ -65,6 +65,8 @@ pub enum Command {
     Push(PushArgs),
     /// Pull, merge key by key with your local edits, and push the result.
     Sync(SyncArgs),
+    /// Keep the workspace up to date: pull clean files as soon as the remote moves, flag edits.
+    Watch(WatchArgs),
     /// Keys added, removed and changed: local against remote, or ENV_A against ENV_B.
     Diff(DiffArgs),
     /// The history of an environment, newest first.
@@ -120,6 +122,13 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// Only this project.
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
     /// Only this project.
     #[arg(long, short = 'p')]
     pub project: Option<String>,

@@ -81,6 +81,11 @@ impl Session {
         self.notices.push(message);
     }
 
+    /// See [`Remote::watch_directory`].
+    pub fn remote_watch_directory(&self) -> Option<std::path::PathBuf> {
+        self.remote.watch_directory()
+    }
+
     pub fn remote_description(&self) -> String {
         self.remote.describe()
     }

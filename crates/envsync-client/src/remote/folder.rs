@@ -103,6 +103,10 @@ impl Remote for FolderRemote {
         format!("folder {}", self.root.display())
     }
 
+    fn watch_directory(&self) -> Option<PathBuf> {
+        Some(self.root.clone())
+    }
+
     fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
         let versions = self.environment_dir(project, environment).join("versions");
         Ok(self.numbered_files(&versions)?.last().copied())

@@ -40,6 +40,12 @@ pub trait Remote {
     fn put_access_request(&self, request: &AccessRequest) -> Result<()>;
 
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()>;
+
+    /// A local directory whose changes mean the remote changed (a folder remote's root), so
+    /// `envsync watch` can react to filesystem events instead of polling.
+    fn watch_directory(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// Opens the remote named in `envsync.toml`: a bucket URL (`s3://`, `gs://`, `az://`) or a

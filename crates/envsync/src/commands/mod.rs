@@ -18,6 +18,7 @@ mod share;
 mod source;
 mod status;
 mod sync;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Pull(args) => pull::run(args, settings, printer),
         Command::Push(args) => push::run(args, settings, printer),
         Command::Sync(args) => sync::run(args, settings, printer),
+        Command::Watch(args) => watch::run(args, settings, printer),
         Command::Diff(args) => diff::run(args, settings, printer),
         Command::Log(args) => log::run(args, settings, printer),
         Command::Rollback(args) => rollback::run(args, settings, printer),
