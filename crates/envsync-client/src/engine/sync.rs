@@ -39,7 +39,7 @@ impl Session {
             pushed: None,
             resolved: Vec::new(),
         };
-        let head = self.remote.head(&target.project, &target.environment)?;
+        let remote_head = self.remote.head(&target.project, &target.environment)?;
         let state = self.state.read(&target.project, &target.environment)?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
@@ -48,15 +48,15 @@ impl Session {
             (None, _) => false,
         };
         let base_number = state.as_ref().map(|state| state.base_version);
-        if head.is_none() || head == base_number {
-            outcome.version = head;
+        let Some(head) = remote_head.filter(|&head| Some(head) != base_number) else {
+            outcome.version = remote_head;
             if local_changed {
                 let pushed = self.push(target, message)?;
-                outcome.version = pushed.version.or(head);
+                outcome.version = pushed.version.or(remote_head);
                 outcome.pushed = pushed.version;
             }
             return Ok(outcome);
-        }
+        };
         if !local_changed {
             let pulled = self.pull(target, false)?;
             outcome.version = pulled.version;
@@ -64,22 +64,20 @@ impl Session {
             return Ok(outcome);
         }
         let local = local.unwrap_or_default();
-        self.merge_and_push(target, message, &local, resolve, outcome)
+        self.merge_and_push(target, message, head, &local, resolve, outcome)
     }
 
+    /// Merges the remote head `head` (known to be past the local base) into `local`.
     fn merge_and_push(
         &mut self,
         target: &Target,
         message: &str,
+        head: u64,
         local: &[u8],
         resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
         mut outcome: SyncOutcome,
     ) -> Result<SyncOutcome> {
         let view = self.project_view(&target.project)?;
-        let head = self
-            .remote
-            .head(&target.project, &target.environment)?
-            .unwrap_or_default();
         let base = self
             .state
             .base_record(&target.project, &target.environment)?;

@@ -46,7 +46,7 @@ fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<Exi
         .into_iter()
         .map(|target| {
             (
-                target.file,
+                canonical(&target.file),
                 format!("{}/{}", target.project, target.environment),
             )
         })
@@ -80,9 +80,9 @@ fn inspect(
     secrets: &[Secret],
     problems: &mut Vec<Problem>,
 ) {
-    let canonical = full.canonicalize().unwrap_or_else(|_| full.to_path_buf());
+    let resolved = canonical(full);
     for (file, origin) in linked {
-        if file.canonicalize().unwrap_or_else(|_| file.clone()) == canonical {
+        if *file == resolved {
             problems.push(Problem {
                 file: label.to_owned(),
                 line: None,
@@ -154,6 +154,12 @@ fn report(problems: &[Problem], checked: usize, printer: &Printer) -> Result<Exi
         problems.len()
     ));
     Ok(ExitCode::from(1))
+}
+
+/// The path with links resolved, so `./.env` and a symlinked checkout compare equal; a path
+/// that does not exist stays as given.
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `.env`, `.env.production`, `prod.env`, but not `.env.example` and other templates.

@@ -17,12 +17,11 @@ const NOT_EXECUTABLE: u8 = 126;
 /// envsync (exec), so its exit status and signals reach the caller unchanged.
 pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let source = Variables::load(settings, printer, &args.target, args.remote)?;
-    let defined = source.vars.clone();
     let vars = if args.no_expand {
         source.vars
     } else {
         let inherited = |key: &str| {
-            if args.override_existing && defined.contains_key(key) {
+            if args.override_existing && source.vars.contains_key(key) {
                 None
             } else {
                 std::env::var(key).ok()
