@@ -12,6 +12,7 @@
 //! (primary keys, single-statement conditional inserts), not by the process, so it holds
 //! across replicas.
 
+mod accounts;
 mod audit;
 mod error;
 mod records;
@@ -28,6 +29,7 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 
+pub use accounts::{Account, GrantRecord, InviteGrant, NewInvite};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::{Result, StoreError};
 pub use tokens::{NewToken, TokenRecord};

@@ -8,25 +8,29 @@ use super::{Result, Store};
 #[derive(Debug, Clone, Copy)]
 pub struct NewToken<'a> {
     pub token_hash: &'a str,
+    /// Public handle to list and revoke the token by.
+    pub id: &'a str,
+    pub label: &'a str,
+    /// `personal` or `ci`.
+    pub kind: &'a str,
     pub account: &'a str,
-    pub project: &'a str,
-    pub role: &'a str,
-    /// `None`: every environment of the project. CI tokens name one.
+    /// CI tokens: the one project and environment they may read.
+    pub project: Option<&'a str>,
     pub environment: Option<&'a str>,
-    /// The member key the token acts for, when it belongs to a member.
-    pub member_key: Option<&'a str>,
+    pub created_at: i64,
     /// Unix seconds after which the token is refused; `None` never expires.
     pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
-    pub token_hash: String,
+    pub id: String,
+    pub label: String,
+    pub kind: String,
     pub account: String,
-    pub project: String,
-    pub role: String,
+    pub project: Option<String>,
     pub environment: Option<String>,
-    pub member_key: Option<String>,
+    pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
@@ -38,21 +42,23 @@ type TokenRow = (
     String,
     Option<String>,
     Option<String>,
+    i64,
     Option<i64>,
     Option<i64>,
 );
 
 impl From<TokenRow> for TokenRecord {
     fn from(row: TokenRow) -> Self {
-        let (token_hash, account, project, role, environment, member_key, expires_at, revoked_at) =
+        let (id, label, kind, account, project, environment, created_at, expires_at, revoked_at) =
             row;
         Self {
-            token_hash,
+            id,
+            label,
+            kind,
             account,
             project,
-            role,
             environment,
-            member_key,
+            created_at,
             expires_at,
             revoked_at,
         }
@@ -60,21 +66,23 @@ impl From<TokenRow> for TokenRecord {
 }
 
 const COLUMNS: &str =
-    "token_hash, account, project, role, environment, member_key, expires_at, revoked_at";
+    "id, label, kind, account, project, environment, created_at, expires_at, revoked_at";
 
 impl Store {
     pub async fn create_token(&self, token: &NewToken<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO tokens (token_hash, account, project, role, environment, member_key, \
-                                 expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO tokens (token_hash, id, label, kind, account, project, environment, \
+                                 created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(token.token_hash)
+        .bind(token.id)
+        .bind(token.label)
+        .bind(token.kind)
         .bind(token.account)
         .bind(token.project)
-        .bind(token.role)
         .bind(token.environment)
-        .bind(token.member_key)
+        .bind(token.created_at)
         .bind(token.expires_at)
         .execute(&self.pool)
         .await
@@ -82,24 +90,58 @@ impl Store {
         Ok(())
     }
 
-    /// The live token with this hash: not revoked and not expired at `now` (unix seconds).
-    pub async fn token(&self, token_hash: &str, now: i64) -> Result<Option<TokenRecord>> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)"
+    /// The live token with this public id, not revoked and not expired at `now` (unix
+    /// seconds), with its stored hash for the caller to compare in constant time.
+    pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenRecord)>> {
+        let row: Option<(String, String, String, String, String, Option<String>, Option<String>, i64, Option<i64>, Option<i64>)> =
+            sqlx::query_as(&format!(
+                "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $2)"
+            ))
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        Ok(row.map(
+            |(hash, id, label, kind, account, project, environment, created_at, expires_at, revoked_at)| {
+                (
+                    hash,
+                    TokenRecord::from((
+                        id, label, kind, account, project, environment, created_at, expires_at,
+                        revoked_at,
+                    )),
+                )
+            },
         ))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(row.map(TokenRecord::from))
     }
 
-    /// Every token of a project, revoked ones included, so an owner can see what existed.
-    pub async fn tokens(&self, project: &str) -> Result<Vec<TokenRecord>> {
+    /// Tokens an account made, plus CI tokens of `projects` (those it owns), revoked ones
+    /// included so an owner can see what existed.
+    pub async fn tokens_visible_to(
+        &self,
+        account: &str,
+        projects: &[String],
+    ) -> Result<Vec<TokenRecord>> {
         let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM tokens WHERE project = $1 ORDER BY account, token_hash"
+            "SELECT {COLUMNS} FROM tokens WHERE account = $1 ORDER BY created_at, id"
+        ))
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        let mut tokens: Vec<TokenRecord> = rows.into_iter().map(TokenRecord::from).collect();
+        for project in projects {
+            tokens.extend(self.ci_tokens(project).await?);
+        }
+        tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        tokens.dedup_by(|a, b| a.id == b.id);
+        Ok(tokens)
+    }
+
+    async fn ci_tokens(&self, project: &str) -> Result<Vec<TokenRecord>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM tokens WHERE project = $1 AND kind = 'ci' ORDER BY id"
         ))
         .bind(project)
         .fetch_all(&self.pool)
@@ -108,17 +150,41 @@ impl Store {
         Ok(rows.into_iter().map(TokenRecord::from).collect())
     }
 
+    pub async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+        let row: Option<TokenRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|source| self.query_error(source))?;
+        Ok(row.map(TokenRecord::from))
+    }
+
     /// Marks a token revoked at `now`; `false` if it did not exist or was already revoked.
     /// The row stays, so the audit log's references to it keep meaning something.
-    pub async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool> {
+    pub async fn revoke_token(&self, id: &str, now: i64) -> Result<bool> {
+        let result =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(|source| self.query_error(source))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Revokes an account's CI tokens for one project: its member was removed.
+    pub async fn revoke_ci_tokens(&self, account: &str, project: &str, now: i64) -> Result<u64> {
         let result = sqlx::query(
-            "UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            "UPDATE tokens SET revoked_at = $3 \
+             WHERE account = $1 AND project = $2 AND kind = 'ci' AND revoked_at IS NULL",
         )
-        .bind(token_hash)
+        .bind(account)
+        .bind(project)
         .bind(now)
         .execute(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(result.rows_affected() == 1)
+        Ok(result.rows_affected())
     }
 }

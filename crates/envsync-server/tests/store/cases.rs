@@ -1,6 +1,6 @@
 //! The cases every store must pass, whatever the database.
 
-use envsync_server::store::{AuditEntry, AuditFilter, Created, NewToken, NewVersion};
+use envsync_server::store::{AuditEntry, AuditFilter, Created, NewInvite, NewToken, NewVersion};
 use sqlx::{AnyPool, Row};
 
 use super::TestDatabase;
@@ -173,40 +173,114 @@ pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
     let store = &db.store;
     let ci = NewToken {
         token_hash: "hash-ci",
-        account: "ci",
-        project: "p",
-        role: "writer",
+        id: "id-ci",
+        label: "github",
+        kind: "ci",
+        account: "ci-1",
+        project: Some("p"),
         environment: Some("staging"),
-        member_key: None,
+        created_at: 1,
         expires_at: Some(1_000),
     };
     store.create_token(&ci).await.unwrap();
     let person = NewToken {
         token_hash: "hash-ada",
+        id: "id-ada",
+        label: "laptop",
+        kind: "personal",
         account: "ada",
+        project: None,
         environment: None,
-        member_key: Some("envsync1-ada"),
+        created_at: 2,
         expires_at: None,
-        ..ci
     };
     store.create_token(&person).await.unwrap();
     assert!(store.create_token(&ci).await.is_err(), "hashes are unique");
+    assert!(
+        store
+            .create_token(&NewToken {
+                token_hash: "other",
+                ..ci
+            })
+            .await
+            .is_err(),
+        "ids are unique"
+    );
 
-    let found = store.token("hash-ci", 999).await.unwrap().unwrap();
+    let (hash, found) = store.live_token("id-ci", 999).await.unwrap().unwrap();
+    assert_eq!(hash, "hash-ci");
     assert_eq!(found.environment.as_deref(), Some("staging"));
     assert_eq!(
-        store.token("hash-ci", 1_000).await.unwrap(),
+        store.live_token("id-ci", 1_000).await.unwrap(),
         None,
         "expired"
     );
-    assert_eq!(store.token("nope", 0).await.unwrap(), None);
-    assert!(store.revoke_token("hash-ada", 5).await.unwrap());
-    assert!(!store.revoke_token("hash-ada", 6).await.unwrap());
-    assert_eq!(store.token("hash-ada", 5).await.unwrap(), None, "revoked");
-    let listed = store.tokens("p").await.unwrap();
-    assert_eq!(listed.len(), 2);
-    assert_eq!(listed[0].account, "ada");
-    assert_eq!(listed[0].revoked_at, Some(5));
+    assert_eq!(store.live_token("nope", 0).await.unwrap(), None);
+    assert!(store.revoke_token("id-ada", 5).await.unwrap());
+    assert!(!store.revoke_token("id-ada", 6).await.unwrap());
+    assert_eq!(store.live_token("id-ada", 5).await.unwrap(), None, "revoked");
+    let visible = store
+        .tokens_visible_to("ada", &["p".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(visible.len(), 2, "own tokens and the owned project's CI tokens");
+    assert_eq!(visible[1].revoked_at, Some(5));
+    assert_eq!(store.revoke_ci_tokens("ci-1", "p", 7).await.unwrap(), 1);
+    assert_eq!(store.live_token("id-ci", 8).await.unwrap(), None);
+}
+
+pub async fn accounts_grants_and_invites(db: TestDatabase) {
+    let store = &db.store;
+    assert!(!store.has_admin().await.unwrap());
+    store.create_account("ada-1", "Ada", "age1ada:sig", true, 1).await.unwrap();
+    assert!(
+        store.create_account("ada-2", "Ada", "age1ada:sig", false, 1).await.is_err(),
+        "one account per member key"
+    );
+    assert!(store.has_admin().await.unwrap());
+    let ada = store.account_by_member_key("age1ada:sig").await.unwrap().unwrap();
+    assert_eq!((ada.id.as_str(), ada.admin), ("ada-1", true));
+
+    store.set_grant("ada-1", "p", "owner", None).await.unwrap();
+    store.set_grant("ada-1", "p", "reader", Some("[\"staging\"]")).await.unwrap();
+    let grant = store.grant("ada-1", "p").await.unwrap().unwrap();
+    assert_eq!(grant.role, "reader");
+    assert_eq!(grant.environments.as_deref(), Some("[\"staging\"]"));
+    assert_eq!(store.grants("ada-1").await.unwrap().len(), 1);
+    assert!(store.delete_grant("ada-1", "p").await.unwrap());
+    assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
+
+    let invite = NewInvite {
+        code_hash: "code",
+        project: "p",
+        role: "writer",
+        environments: None,
+        created_by: "ada-1",
+        created_at: 1,
+        expires_at: 100,
+    };
+    store.create_invite(&invite).await.unwrap();
+    store
+        .create_invite(&NewInvite {
+            code_hash: "old",
+            expires_at: 10,
+            ..invite
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.redeem_invite("old", "bob-1", 10).await.unwrap(), None, "expired");
+    let (first, second) = tokio::join!(
+        store.redeem_invite("code", "bob-1", 50),
+        db.replica_redeem("code", "eve-1", 50)
+    );
+    let winners = [first.unwrap(), second].iter().filter(|grant| grant.is_some()).count();
+    assert_eq!(winners, 1, "an invite is used once");
+
+    store.set_setup_code("setup-1").await.unwrap();
+    store.set_setup_code("setup-2").await.unwrap();
+    assert!(!store.take_setup_code("setup-1").await.unwrap(), "replaced");
+    assert!(store.take_setup_code("setup-2").await.unwrap());
+    assert!(!store.take_setup_code("setup-2").await.unwrap(), "one-time");
 }
 
 pub async fn audit_pages_and_filters(db: TestDatabase) {

@@ -21,6 +21,20 @@ impl TestDatabase {
     pub async fn replica(&self) -> Store {
         Store::open(&self.url).await.expect("open a second store")
     }
+
+    /// Redeems an invite through a second store, as another replica would.
+    pub async fn replica_redeem(
+        &self,
+        code_hash: &str,
+        account: &str,
+        now: i64,
+    ) -> Option<envsync_server::store::InviteGrant> {
+        self.replica()
+            .await
+            .redeem_invite(code_hash, account, now)
+            .await
+            .expect("redeem on a replica")
+    }
 }
 
 async fn with_sqlite<F, Fut>(case: F)
@@ -115,6 +129,7 @@ suite!(
     membership_is_create_only,
     access_requests_upsert_and_delete,
     tokens_create_lookup_revoke,
+    accounts_grants_and_invites,
     audit_pages_and_filters,
     stores_only_what_it_is_given,
 );

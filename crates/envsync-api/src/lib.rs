@@ -1,0 +1,28 @@
+//! The envsync server's HTTP API, as both sides of it compile it: the server (which answers)
+//! and the client's HTTP remote (which asks). Keeping paths, bodies and error codes in one
+//! crate means a change to the protocol cannot compile on one side only.
+//!
+//! Every path is under [`PREFIX`]. Requests authenticate with `Authorization: Bearer TOKEN`.
+//! Errors are [`ErrorBody`] JSON with a stable [`ErrorBody::code`]. A project the caller has
+//! no role on answers 404, the same as a project that does not exist.
+
+pub mod paths;
+mod records;
+mod types;
+
+pub use records::{
+    AccessRequestHeader, MembershipAction, MembershipHeader, RecordHeader, VersionHeader,
+};
+pub use types::*;
+
+/// The prefix of every API path; the number changes only with an incompatible protocol.
+pub const PREFIX: &str = "/api/v1";
+
+/// The largest request body the server reads. An `.env` file is kilobytes; this leaves room
+/// for very large ones (base64 adds a third) and refuses a 2 GB upload before reading it.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Server tokens start with this, so a leaked one is recognisable (secret scanners, `guard`).
+pub const TOKEN_PREFIX: &str = "esk_";
+/// Invite codes and the owner setup code start with this.
+pub const CODE_PREFIX: &str = "esi_";

@@ -1,0 +1,235 @@
+//! Request and response bodies.
+
+use envsync_core::role::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Stable machine-readable error codes: a client may match on these, never on messages.
+pub mod code {
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const NOT_FOUND: &str = "not_found";
+    /// A create-only write lost: the number is taken. `head` says where the remote is.
+    pub const CONFLICT: &str = "conflict";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const INTERNAL: &str = "internal";
+    pub const UNAVAILABLE: &str = "unavailable";
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// One of [`code`]'s constants.
+    pub code: String,
+    /// One line for a human; never contains a token or a secret.
+    pub message: String,
+    /// On `conflict`: the environment's current head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<u64>,
+}
+
+impl ErrorBody {
+    pub fn code(&self) -> &str {
+        &self.error.code
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct JoinRequest {
+    /// An invite code, or the owner setup code the server printed on its first start.
+    pub code: String,
+    /// The joiner's member key (`age1…:…`), which the server binds the account to.
+    pub member_key: String,
+    /// A display name for the account, e.g. "Alice".
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct JoinResponse {
+    /// A personal access token, shown this once.
+    pub token: String,
+    pub token_id: String,
+    pub account: String,
+    /// True when the code was the owner setup code: the account may create projects.
+    pub admin: bool,
+    /// The project the invite was for; `None` for the setup code.
+    pub grant: Option<Grant>,
+}
+
+/// A role on one project, possibly limited to some environments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Grant {
+    pub project: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "writer"))]
+    pub role: Role,
+    /// `None`: every environment.
+    pub environments: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WhoAmI {
+    pub account: String,
+    pub name: String,
+    pub member_key: Option<String>,
+    pub admin: bool,
+    /// `personal` or `ci`.
+    pub token_kind: String,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Head {
+    pub head: Option<u64>,
+}
+
+/// A push: the signed version record and its ciphertext. The server stores both exactly as
+/// sent; it can read the record's header fields but not check its signature.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushVersion {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub record: Box<RawValue>,
+    /// The age ciphertext, standard base64.
+    pub ciphertext: String,
+}
+
+/// Signed records (versions, membership events or access requests), oldest first.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Records {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub records: Vec<Box<RawValue>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewInvite {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "writer"))]
+    pub role: Role,
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
+    /// Default: 7 days.
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Invite {
+    /// The one-time code, shown this once.
+    pub code: String,
+    pub grant: Grant,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewToken {
+    pub label: String,
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewCiToken {
+    /// A name for the CI account, e.g. "github-actions".
+    pub name: String,
+    pub environment: String,
+    /// The CI identity's member key: the token can only read what is encrypted to it.
+    pub member_key: String,
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenCreated {
+    /// Shown this once; the server keeps only its hash.
+    pub token: String,
+    pub info: TokenInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenInfo {
+    /// A short public id (not the token) to revoke it by.
+    pub id: String,
+    pub label: String,
+    /// `personal` or `ci`.
+    pub kind: String,
+    pub account: String,
+    pub project: Option<String>,
+    pub environment: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub project: Option<String>,
+    pub target: String,
+    pub source_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `?after=` for the next page; `None` on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// One message on the events WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Event {
+    pub project: String,
+    /// `None` for a membership change.
+    pub environment: Option<String>,
+    /// The environment's new head, or the membership log's newest number.
+    pub number: u64,
+}

@@ -1,0 +1,80 @@
+//! Roles: what a caller may do on a project and environment. A caller with no role on a
+//! project gets the same 404 as for a project that does not exist.
+
+use envsync_api::Grant;
+use envsync_core::role::Role;
+
+use super::ApiError;
+use super::auth::Caller;
+use crate::api::AppState;
+
+/// A caller's standing on one project.
+#[derive(Debug, Clone)]
+pub enum Access {
+    Member,
+    /// The project does not exist yet and the caller may create it (a server owner).
+    Creator,
+}
+
+/// The caller's grant on `project`: a CI token's is reader on its one environment.
+pub async fn grant(state: &AppState, caller: &Caller, project: &str) -> Result<Option<Grant>, ApiError> {
+    if caller.is_ci() {
+        return Ok((caller.token.project.as_deref() == Some(project)).then(|| Grant {
+            project: project.to_owned(),
+            role: Role::Reader,
+            environments: caller.token.environment.clone().map(|environment| vec![environment]),
+        }));
+    }
+    let Some(record) = state.store().grant(&caller.account.id, project).await? else {
+        return Ok(None);
+    };
+    Ok(Some(to_grant(record.project, &record.role, record.environments.as_deref())))
+}
+
+pub fn to_grant(project: String, role: &str, environments: Option<&str>) -> Grant {
+    Grant {
+        project,
+        // Only this crate writes roles, from parsed `Role`s; an unknown one grants least.
+        role: role.parse().unwrap_or(Role::Reader),
+        environments: environments.and_then(|text| serde_json::from_str(text).ok()),
+    }
+}
+
+/// Resolves the caller's access to `project` and, when `environment` is given, checks it
+/// may touch that environment with at least `needed`.
+pub async fn require(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    environment: Option<&str>,
+    needed: Role,
+) -> Result<Access, ApiError> {
+    if !envsync_core::config::is_valid_name(project)
+        || environment.is_some_and(|name| !envsync_core::config::is_valid_name(name))
+    {
+        return Err(ApiError::no_project(project));
+    }
+    let Some(grant) = grant(state, caller, project).await? else {
+        if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await? {
+            return Ok(Access::Creator);
+        }
+        return Err(ApiError::no_project(project));
+    };
+    if let (Some(environment), Some(allowed)) = (environment, &grant.environments)
+        && !allowed.iter().any(|name| name == environment)
+    {
+        return Err(ApiError::forbidden(format!(
+            "your role on project {project} does not cover environment {environment}"
+        )));
+    }
+    if grant.role < needed {
+        return Err(ApiError::forbidden(format!(
+            "this needs the {needed} role on project {project}; you are {}",
+            grant.role
+        )));
+    }
+    if caller.is_ci() && needed > Role::Reader {
+        return Err(ApiError::forbidden("CI tokens are read-only"));
+    }
+    Ok(Access::Member)
+}

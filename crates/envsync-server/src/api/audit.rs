@@ -1,0 +1,69 @@
+//! The audit log, paged for a project's owners.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use envsync_api::{AuditEntry, AuditPage};
+use envsync_core::role::Role;
+use serde::Deserialize;
+
+use super::access::{Access, require};
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::store::AuditFilter;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Entries after this id: the previous page's `next_after`.
+    #[serde(default)]
+    after: i64,
+    /// Page size, default 100, at most 1000.
+    limit: Option<u32>,
+    actor: Option<String>,
+    action: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/audit",
+    params(("project" = String, Path), AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
+        return Err(ApiError::no_project(&project));
+    }
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let records = state
+        .store()
+        .audit(&AuditFilter {
+            project: Some(&project),
+            actor: query.actor.as_deref(),
+            action: query.action.as_deref(),
+            after_id: query.after,
+            limit,
+        })
+        .await?;
+    let next_after = (records.len() == limit as usize)
+        .then(|| records.last().map(|record| record.id))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries: records
+            .into_iter()
+            .map(|record| AuditEntry {
+                id: record.id,
+                at: record.at,
+                actor: record.actor,
+                action: record.action,
+                project: record.project,
+                target: record.target,
+                source_address: record.source_address,
+            })
+            .collect(),
+        next_after,
+    }))
+}

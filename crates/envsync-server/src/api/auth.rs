@@ -1,0 +1,140 @@
+//! Who is calling: the bearer token, checked against its stored hash in constant time, and
+//! the client's address for the audit log and the failure limiter.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use envsync_core::hash::sha256_hex;
+use subtle::ConstantTimeEq;
+
+use super::{ApiError, AppState, now, token_id};
+use crate::store::{Account, AuditEntry, TokenRecord};
+
+/// The client's address: the socket peer, or with `--behind-proxy` the first
+/// `X-Forwarded-For` entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Source(pub Option<IpAddr>);
+
+impl Source {
+    pub fn text(&self) -> Option<String> {
+        self.0.map(|address| address.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.behind_proxy()
+            && let Some(address) = forwarded_for(&parts.headers)
+        {
+            return Ok(Source(Some(address)));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        Ok(Source(peer))
+    }
+}
+
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: Account,
+    pub token: TokenRecord,
+    pub source: Source,
+}
+
+impl Caller {
+    pub fn is_ci(&self) -> bool {
+        self.token.kind == "ci"
+    }
+
+    /// How the audit log names the caller: account id and name.
+    pub fn actor(&self) -> String {
+        format!("{} ({})", self.account.id, self.account.name)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let source = Source::from_request_parts(parts, state).await?;
+        if state.limiter().is_blocked(source.0) {
+            return Err(ApiError::rate_limited());
+        }
+        let presented = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("missing `Authorization: Bearer TOKEN` header")
+        })?;
+        match authenticate(state, presented).await? {
+            Some((account, token)) => Ok(Caller {
+                account,
+                token,
+                source,
+            }),
+            None => {
+                state.limiter().record_failure(source.0);
+                let source_text = source.text();
+                state
+                    .store()
+                    .append_audit(&AuditEntry {
+                        actor: "anonymous",
+                        action: "auth.failed",
+                        project: None,
+                        target: "token",
+                        source_address: source_text.as_deref(),
+                        at: now(),
+                    })
+                    .await?;
+                Err(ApiError::unauthorized(
+                    "the token is not valid (revoked, expired or mistyped)",
+                ))
+            }
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+async fn authenticate(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<(Account, TokenRecord)>, ApiError> {
+    let Some(id) = token_id(presented) else {
+        return Ok(None);
+    };
+    let Some((stored_hash, token)) = state.store().live_token(id, now()).await? else {
+        return Ok(None);
+    };
+    let presented_hash = sha256_hex(presented.as_bytes());
+    if !bool::from(presented_hash.as_bytes().ct_eq(stored_hash.as_bytes())) {
+        return Ok(None);
+    }
+    let Some(account) = state.store().account(&token.account).await? else {
+        return Ok(None);
+    };
+    Ok(Some((account, token)))
+}

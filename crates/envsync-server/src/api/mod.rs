@@ -1,0 +1,167 @@
+//! The HTTP API under `/api/v1` (paths and bodies in envsync-api), described by the OpenAPI
+//! document served at `/api/openapi.json`.
+
+mod access;
+mod audit;
+mod auth;
+mod error;
+mod join;
+mod json;
+mod limiter;
+mod members;
+mod openapi;
+mod tokens;
+mod versions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post, put};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, TOKEN_PREFIX};
+use rand::RngCore;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
+
+use crate::store::{Store, StoreError};
+use limiter::FailureLimiter;
+
+/// What every handler shares. Cloning is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    limiter: FailureLimiter,
+    behind_proxy: bool,
+}
+
+impl AppState {
+    pub async fn new(store: Store, behind_proxy: bool) -> Result<Self, StoreError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                limiter: FailureLimiter::new(),
+                behind_proxy,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn limiter(&self) -> &FailureLimiter {
+        &self.inner.limiter
+    }
+
+    pub(crate) fn behind_proxy(&self) -> bool {
+        self.inner.behind_proxy
+    }
+
+    /// Releases what outlives requests, once the server has stopped serving.
+    pub async fn stop(&self) {}
+}
+
+/// Requests slower than this are cut off with 408: a stuck client cannot hold a
+/// connection, and with it a database connection, forever.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState) -> Router {
+    let project = "/api/v1/projects/{project}";
+    let environment = "/api/v1/projects/{project}/environments/{environment}";
+    Router::new()
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/v1/health", get(openapi::health))
+        .route("/api/v1/join", post(join::join))
+        .route("/api/v1/whoami", get(tokens::whoami))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route(&format!("{project}/members"), get(members::log))
+        .route(&format!("{project}/members/{{number}}"), put(members::append))
+        .route(&format!("{project}/requests"), get(members::requests))
+        .route(
+            &format!("{project}/requests/{{fingerprint}}"),
+            put(members::put_request).delete(members::delete_request),
+        )
+        .route(&format!("{project}/invites"), post(members::invite))
+        .route(&format!("{project}/ci-tokens"), post(tokens::create_ci))
+        .route(&format!("{project}/audit"), get(audit::page))
+        .route(&format!("{environment}/head"), get(versions::head))
+        .route(&format!("{environment}/versions"), get(versions::list))
+        .route(
+            &format!("{environment}/versions/{{number}}"),
+            get(versions::get).put(versions::create),
+        )
+        .route(
+            &format!("{environment}/objects/{{sha256}}"),
+            get(versions::object),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// `len` random bytes from the OS, base64url: 32 bytes make a code nobody guesses.
+fn random_text(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A one-time code: an invite, or the owner setup code.
+pub fn new_code() -> String {
+    format!("{CODE_PREFIX}{}", random_text(32))
+}
+
+/// A token and its public id: `esk_<id>_<secret>`. The id lets the server find the row
+/// without looking anything up by the secret; the secret is compared by hash in constant
+/// time.
+fn new_token() -> (String, String) {
+    let mut id = [0u8; 6];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
+    let token = format!("{TOKEN_PREFIX}{id}_{}", random_text(32));
+    (token, id)
+}
+
+/// The public id inside a token, if it has the shape [`new_token`] makes.
+fn token_id(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 12 && id.bytes().all(|byte| byte.is_ascii_hexdigit()) && !secret.is_empty())
+        .then_some(id)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_their_id() {
+        let (token, id) = new_token();
+        assert_eq!(token_id(&token), Some(id.as_str()));
+        assert_ne!(new_token().0, token);
+        assert_eq!(token_id("esk_zz_secret"), None);
+        assert_eq!(token_id("esk_0123456789ab_"), None);
+        assert_eq!(token_id("bearer"), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the health check.
+
+use axum::Json;
+use envsync_api::Health;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "envsync server", description = "Stores ciphertext and signed records for envsync clients; it cannot decrypt them."),
+    paths(
+        health,
+        super::join::join,
+        super::tokens::whoami,
+        super::tokens::list,
+        super::tokens::create,
+        super::tokens::revoke,
+        super::tokens::create_ci,
+        super::members::log,
+        super::members::append,
+        super::members::requests,
+        super::members::put_request,
+        super::members::delete_request,
+        super::members::invite,
+        super::audit::page,
+        super::versions::head,
+        super::versions::list,
+        super::versions::get,
+        super::versions::object,
+        super::versions::create,
+    ),
+    modifiers(&BearerToken)
+)]
+struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}

@@ -1,0 +1,292 @@
+//! Tokens: who a token belongs to, personal access tokens and CI tokens.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use envsync_api::{Grant, NewCiToken, NewToken, TokenCreated, TokenInfo, TokenList, WhoAmI};
+use envsync_core::hash::sha256_hex;
+use envsync_core::role::Role;
+
+use super::access::{Access, grant, require, to_grant};
+use super::auth::Caller;
+use super::join::new_account_id;
+use super::json::ApiJson;
+use super::{ApiError, AppState, new_token, now};
+use crate::store::{self, AuditEntry, TokenRecord};
+
+const MAX_TOKEN_SECONDS: u64 = 366 * 24 * 3600;
+
+#[utoipa::path(get, path = "/api/v1/whoami",
+    responses((status = 200, body = WhoAmI), (status = 401, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Result<Json<WhoAmI>, ApiError> {
+    let grants = grants_of(&state, &caller).await?;
+    Ok(Json(WhoAmI {
+        account: caller.account.id,
+        name: caller.account.name,
+        member_key: caller.account.member_key,
+        admin: caller.account.admin,
+        token_kind: caller.token.kind,
+        grants,
+    }))
+}
+
+async fn grants_of(state: &AppState, caller: &Caller) -> Result<Vec<Grant>, ApiError> {
+    if caller.is_ci() {
+        let Some(project) = &caller.token.project else {
+            return Ok(Vec::new());
+        };
+        return Ok(grant(state, caller, project).await?.into_iter().collect());
+    }
+    Ok(state
+        .store()
+        .grants(&caller.account.id)
+        .await?
+        .into_iter()
+        .map(|record| to_grant(record.project, &record.role, record.environments.as_deref()))
+        .collect())
+}
+
+fn info(record: TokenRecord) -> TokenInfo {
+    TokenInfo {
+        id: record.id,
+        label: record.label,
+        kind: record.kind,
+        account: record.account,
+        project: record.project,
+        environment: record.environment,
+        created_at: record.created_at,
+        expires_at: record.expires_at,
+        revoked_at: record.revoked_at,
+    }
+}
+
+fn expiry(seconds: Option<u64>, created_at: i64) -> Result<Option<i64>, ApiError> {
+    match seconds {
+        None => Ok(None),
+        Some(seconds) if seconds == 0 || seconds > MAX_TOKEN_SECONDS => Err(ApiError::bad_request(
+            format!("expires_in_seconds must be between 1 and {MAX_TOKEN_SECONDS}"),
+        )),
+        Some(seconds) => Ok(Some(
+            created_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)),
+        )),
+    }
+}
+
+fn check_label(label: &str) -> Result<(), ApiError> {
+    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("label: give 1 to 100 printable characters"));
+    }
+    Ok(())
+}
+
+/// Projects the caller owns: their CI tokens are the caller's to see and revoke.
+async fn owned_projects(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    if caller.is_ci() {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store()
+        .grants(&caller.account.id)
+        .await?
+        .into_iter()
+        .filter(|grant| grant.role == Role::Owner.as_str())
+        .map(|grant| grant.project)
+        .collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens",
+    responses((status = 200, body = TokenList), (status = 401, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
+    let projects = owned_projects(&state, &caller).await?;
+    let tokens = if caller.is_ci() {
+        vec![caller.token.clone()]
+    } else {
+        state
+            .store()
+            .tokens_visible_to(&caller.account.id, &projects)
+            .await?
+    };
+    Ok(Json(TokenList {
+        tokens: tokens.into_iter().map(info).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens",
+    request_body = NewToken,
+    responses((status = 201, body = TokenCreated), (status = 400, body = envsync_api::ErrorBody),
+        (status = 403, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    if caller.is_ci() {
+        return Err(ApiError::forbidden("CI tokens cannot create tokens"));
+    }
+    check_label(&request.label)?;
+    let created_at = now();
+    let expires_at = expiry(request.expires_in_seconds, created_at)?;
+    let account = caller.account.id.clone();
+    let created = issue(
+        &state,
+        &caller,
+        IssuedToken {
+            label: request.label.trim(),
+            kind: "personal",
+            account: &account,
+            project: None,
+            environment: None,
+            created_at,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+struct IssuedToken<'a> {
+    label: &'a str,
+    kind: &'a str,
+    account: &'a str,
+    project: Option<&'a str>,
+    environment: Option<&'a str>,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+async fn issue(state: &AppState, caller: &Caller, token: IssuedToken<'_>) -> Result<TokenCreated, ApiError> {
+    let (secret, id) = new_token();
+    state
+        .store()
+        .create_token(&store::NewToken {
+            token_hash: &sha256_hex(secret.as_bytes()),
+            id: &id,
+            label: token.label,
+            kind: token.kind,
+            account: token.account,
+            project: token.project,
+            environment: token.environment,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+        })
+        .await?;
+    let source = caller.source.text();
+    state
+        .store()
+        .append_audit(&AuditEntry {
+            actor: &caller.actor(),
+            action: if token.kind == "ci" { "token.create_ci" } else { "token.create" },
+            project: token.project,
+            target: &format!("token {id} ({})", token.label),
+            source_address: source.as_deref(),
+            at: token.created_at,
+        })
+        .await?;
+    Ok(TokenCreated {
+        token: secret,
+        info: TokenInfo {
+            id,
+            label: token.label.to_owned(),
+            kind: token.kind.to_owned(),
+            account: token.account.to_owned(),
+            project: token.project.map(str::to_owned),
+            environment: token.environment.map(str::to_owned),
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            revoked_at: None,
+        },
+    })
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "revoked"), (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let not_found = || ApiError::not_found(format!("no token {id} of yours"));
+    let token = state.store().token_by_id(&id).await?.ok_or_else(not_found)?;
+    let allowed = if caller.is_ci() {
+        token.id == caller.token.id
+    } else if token.account == caller.account.id {
+        true
+    } else {
+        token.kind == "ci"
+            && match &token.project {
+                Some(project) => owned_projects(&state, &caller).await?.contains(project),
+                None => false,
+            }
+    };
+    if !allowed {
+        return Err(not_found());
+    }
+    if state.store().revoke_token(&id, now()).await? {
+        let source = caller.source.text();
+        state
+            .store()
+            .append_audit(&AuditEntry {
+                actor: &caller.actor(),
+                action: "token.revoke",
+                project: token.project.as_deref(),
+                target: &format!("token {id} ({})", token.label),
+                source_address: source.as_deref(),
+                at: now(),
+            })
+            .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{project}/ci-tokens",
+    params(("project" = String, Path)),
+    request_body = NewCiToken,
+    responses((status = 201, body = TokenCreated), (status = 400, body = envsync_api::ErrorBody),
+        (status = 403, body = envsync_api::ErrorBody), (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn create_ci(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    ApiJson(request): ApiJson<NewCiToken>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    if let Access::Creator =
+        require(&state, &caller, &project, Some(&request.environment), Role::Owner).await?
+    {
+        return Err(ApiError::no_project(&project));
+    }
+    check_label(&request.name)?;
+    let created_at = now();
+    let expires_at = expiry(request.expires_in_seconds, created_at)?;
+    let store = state.store();
+    let account = match store.account_by_member_key(&request.member_key).await? {
+        Some(account) => account.id,
+        None => {
+            let id = new_account_id(&request.name);
+            store
+                .create_account(&id, request.name.trim(), &request.member_key, false, created_at)
+                .await?;
+            id
+        }
+    };
+    let created = issue(
+        &state,
+        &caller,
+        IssuedToken {
+            label: request.name.trim(),
+            kind: "ci",
+            account: &account,
+            project: Some(&project),
+            environment: Some(&request.environment),
+            created_at,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}

@@ -1,0 +1,205 @@
+//! Versions: head, records, ciphertexts, and the create-only push.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_api::{Head, PushVersion, RecordHeader, Records, VersionHeader};
+use envsync_core::hash::sha256_hex;
+use envsync_core::role::Role;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::access::{Access, require};
+use super::auth::Caller;
+use super::json::{ApiJson, parse};
+use super::{ApiError, AppState, now};
+use crate::store::{AuditEntry, Created, NewVersion};
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/head",
+    params(("project" = String, Path), ("environment" = String, Path)),
+    responses((status = 200, body = Head), (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn head(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, environment)): Path<(String, String)>,
+) -> Result<Json<Head>, ApiError> {
+    let head = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
+        Access::Creator => None,
+        Access::Member => state.store().head(&project, &environment).await?,
+    };
+    Ok(Json(Head { head }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only versions numbered above this.
+    #[serde(default)]
+    after: u64,
+    /// At most this many (default and maximum 1000).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/versions",
+    params(("project" = String, Path), ("environment" = String, Path), ListQuery),
+    responses((status = 200, body = Records), (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, environment)): Path<(String, String)>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Records>, ApiError> {
+    let rows = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
+        Access::Creator => Vec::new(),
+        Access::Member => {
+            let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
+            state
+                .store()
+                .list_versions(&project, &environment, query.after, limit)
+                .await?
+        }
+    };
+    let records = rows
+        .into_iter()
+        .map(|(_, json)| raw_record(json))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(Records { records }))
+}
+
+/// Stored record bytes as embeddable JSON. The server stored them only after parsing them,
+/// so a failure here means the database was altered behind its back.
+pub fn raw_record(bytes: Vec<u8>) -> Result<Box<RawValue>, ApiError> {
+    String::from_utf8(bytes)
+        .ok()
+        .and_then(|text| RawValue::from_string(text).ok())
+        .ok_or_else(|| {
+            tracing::error!("a stored record is not JSON");
+            ApiError::not_found("a stored record is corrupt")
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/versions/{number}",
+    params(("project" = String, Path), ("environment" = String, Path), ("number" = u64, Path)),
+    responses((status = 200, description = "the signed version record", content_type = "application/json"),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, environment, number)): Path<(String, String, u64)>,
+) -> Result<Response, ApiError> {
+    require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
+    let version = state
+        .store()
+        .version(&project, &environment, number)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("{project}/{environment} has no version {number}"))
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], version.record_json).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/objects/{sha256}",
+    params(("project" = String, Path), ("environment" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, description = "the age ciphertext", content_type = "application/octet-stream"),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn object(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, environment, sha256)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
+    let ciphertext = state
+        .store()
+        .ciphertext(&project, &environment, &sha256)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("{project}/{environment} has no object {sha256}"))
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], ciphertext).into_response())
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{project}/environments/{environment}/versions/{number}",
+    params(("project" = String, Path), ("environment" = String, Path), ("number" = u64, Path)),
+    request_body = PushVersion,
+    responses((status = 201, description = "created"),
+        (status = 409, description = "the number is taken: the body's `head` is the current head", body = envsync_api::ErrorBody),
+        (status = 400, body = envsync_api::ErrorBody), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody), (status = 413, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, environment, number)): Path<(String, String, u64)>,
+    ApiJson(push): ApiJson<PushVersion>,
+) -> Result<StatusCode, ApiError> {
+    if let Access::Creator =
+        require(&state, &caller, &project, Some(&environment), Role::Writer).await?
+    {
+        return Err(ApiError::no_project(&project));
+    }
+    let header: RecordHeader<VersionHeader> = parse(push.record.get().as_bytes(), "record")?;
+    let body = &header.body;
+    if body.project != project || body.environment != environment || body.number != number {
+        return Err(ApiError::bad_request(format!(
+            "record is for {}/{} version {}, not {project}/{environment} version {number}",
+            body.project, body.environment, body.number
+        )));
+    }
+    if caller.account.member_key.as_deref() != Some(body.author.as_str()) {
+        return Err(ApiError::forbidden(
+            "the record's author is not the member key your account joined with",
+        ));
+    }
+    let ciphertext = STANDARD
+        .decode(push.ciphertext.as_bytes())
+        .map_err(|error| ApiError::bad_request(format!("ciphertext: not base64: {error}")))?;
+    if sha256_hex(&ciphertext) != body.ciphertext_sha256 {
+        return Err(ApiError::bad_request(
+            "ciphertext does not match the record's ciphertext_sha256",
+        ));
+    }
+    let created = state
+        .store()
+        .create_version(&NewVersion {
+            project: &project,
+            environment: &environment,
+            number,
+            base: body.base,
+            author_key: &body.author,
+            record_json: push.record.get().as_bytes(),
+            ciphertext_sha256: &body.ciphertext_sha256,
+            ciphertext: &ciphertext,
+        })
+        .await?;
+    match created {
+        Created::Created => {
+            let source = caller.source.text();
+            state
+                .store()
+                .append_audit(&AuditEntry {
+                    actor: &caller.actor(),
+                    action: "version.push",
+                    project: Some(&project),
+                    target: &format!("{environment} version {number}"),
+                    source_address: source.as_deref(),
+                    at: now(),
+                })
+                .await?;
+            Ok(StatusCode::CREATED)
+        }
+        Created::Conflict { head } => Err(ApiError::conflict(
+            format!(
+                "{project}/{environment} is at version {}, so version {number} cannot be created: pull or sync first",
+                head.unwrap_or(0)
+            ),
+            head,
+        )),
+    }
+}

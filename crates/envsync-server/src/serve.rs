@@ -1,0 +1,150 @@
+//! Starting and stopping: open the store, print the owner setup code when no owner exists,
+//! listen (plain HTTP or rustls TLS), and on SIGINT / SIGTERM stop accepting connections and
+//! let requests in flight, pushes included, finish before the process exits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum_server::tls_rustls::RustlsConfig;
+use envsync_core::hash::sha256_hex;
+use thiserror::Error;
+
+use crate::api::{self, AppState};
+use crate::store::{Store, StoreError};
+
+/// How long in-flight requests may take to finish once a shutdown has begun.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// A SQLite file path, `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// PEM certificate chain and private key: serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub behind_proxy: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS certificate {cert} / key {key}: {source}")]
+    Tls {
+        cert: String,
+        key: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(config: ServerConfig) -> Result<(), ServerError> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ENVSYNC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(config))
+}
+
+async fn serve(config: ServerConfig) -> Result<(), ServerError> {
+    let store = Store::open(&config.database_url).await?;
+    let listener = std::net::TcpListener::bind(config.listen).map_err(|source| {
+        ServerError::Listen {
+            address: config.listen,
+            source,
+        }
+    })?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{address}");
+    eprintln!(
+        "envsync server listening on {url} (database {})",
+        store.redacted_url()
+    );
+    if !store.has_admin().await? {
+        let code = api::new_code();
+        store.set_setup_code(&sha256_hex(code.as_bytes())).await?;
+        eprintln!("owner setup code: {code}");
+        eprintln!("  join as the server's owner with: envsync join {url} {code}");
+        eprintln!("  (a new code is printed at each start until it is used)");
+    }
+    let state = AppState::new(store.clone(), config.behind_proxy).await?;
+    let app = api::router(state.clone())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let signal_handle = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("envsync server: shutting down, finishing requests in flight");
+        signal_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    match config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|source| ServerError::Tls {
+                    cert: cert.display().to_string(),
+                    key: key.display().to_string(),
+                    source,
+                })?;
+            axum_server::from_tcp_rustls(listener, tls)
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+    }
+    state.stop().await;
+    store.close().await;
+    eprintln!("envsync server: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
