@@ -63,12 +63,11 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
 
 async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     let store = Store::open(&config.database_url).await?;
-    let listener = std::net::TcpListener::bind(config.listen).map_err(|source| {
-        ServerError::Listen {
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             address: config.listen,
             source,
-        }
-    })?;
+        })?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let scheme = if config.tls.is_some() {
@@ -77,10 +76,6 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         "http"
     };
     let url = format!("{scheme}://{address}");
-    eprintln!(
-        "envsync server listening on {url} (database {})",
-        store.redacted_url()
-    );
     if !store.has_admin().await? {
         let code = api::new_code();
         store.set_setup_code(&sha256_hex(code.as_bytes())).await?;
@@ -89,25 +84,38 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         eprintln!("  (a new code is printed at each start until it is used)");
     }
     let state = AppState::new(store.clone(), config.behind_proxy).await?;
-    let app = api::router(state.clone())
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let signal_handle = handle.clone();
+    let signal_state = state.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
+        signal_state.begin_shutdown();
         eprintln!("envsync server: shutting down, finishing requests in flight");
         signal_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
-    match config.tls {
+    let tls = match &config.tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .map_err(|source| ServerError::Tls {
-                    cert: cert.display().to_string(),
-                    key: key.display().to_string(),
-                    source,
-                })?;
+            Some(
+                RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|source| ServerError::Tls {
+                        cert: cert.display().to_string(),
+                        key: key.display().to_string(),
+                        source,
+                    })?,
+            )
+        }
+        None => None,
+    };
+    // Printed last: the line scripts (and tests) wait for before connecting.
+    eprintln!(
+        "envsync server listening on {url} (database {})",
+        store.redacted_url()
+    );
+    match tls {
+        Some(tls) => {
             axum_server::from_tcp_rustls(listener, tls)
                 .handle(handle)
                 .serve(app)
@@ -120,7 +128,6 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
                 .await?;
         }
     }
-    state.stop().await;
     store.close().await;
     eprintln!("envsync server: stopped");
     Ok(())

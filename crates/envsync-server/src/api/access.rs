@@ -17,18 +17,32 @@ pub enum Access {
 }
 
 /// The caller's grant on `project`: a CI token's is reader on its one environment.
-pub async fn grant(state: &AppState, caller: &Caller, project: &str) -> Result<Option<Grant>, ApiError> {
+pub async fn grant(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+) -> Result<Option<Grant>, ApiError> {
     if caller.is_ci() {
-        return Ok((caller.token.project.as_deref() == Some(project)).then(|| Grant {
-            project: project.to_owned(),
-            role: Role::Reader,
-            environments: caller.token.environment.clone().map(|environment| vec![environment]),
-        }));
+        return Ok(
+            (caller.token.project.as_deref() == Some(project)).then(|| Grant {
+                project: project.to_owned(),
+                role: Role::Reader,
+                environments: caller
+                    .token
+                    .environment
+                    .clone()
+                    .map(|environment| vec![environment]),
+            }),
+        );
     }
     let Some(record) = state.store().grant(&caller.account.id, project).await? else {
         return Ok(None);
     };
-    Ok(Some(to_grant(record.project, &record.role, record.environments.as_deref())))
+    Ok(Some(to_grant(
+        record.project,
+        &record.role,
+        record.environments.as_deref(),
+    )))
 }
 
 pub fn to_grant(project: String, role: &str, environments: Option<&str>) -> Grant {
@@ -55,7 +69,8 @@ pub async fn require(
         return Err(ApiError::no_project(project));
     }
     let Some(grant) = grant(state, caller, project).await? else {
-        if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await? {
+        if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await?
+        {
             return Ok(Access::Creator);
         }
         return Err(ApiError::no_project(project));

@@ -118,9 +118,10 @@ pub async fn join(
             actor: &actor,
             action: if admin { "join.owner" } else { "join" },
             project: grant.as_ref().map(|invite| invite.project.as_str()),
-            target: &grant
-                .as_ref()
-                .map_or_else(|| "server owner".to_owned(), |invite| format!("role {}", invite.role)),
+            target: &grant.as_ref().map_or_else(
+                || "server owner".to_owned(),
+                |invite| format!("role {}", invite.role),
+            ),
             source_address: source_text.as_deref(),
             at,
         })
@@ -179,7 +180,12 @@ pub fn new_account_id(name: &str) -> String {
     }
     let mut suffix = [0u8; 2];
     rand::rngs::OsRng.fill_bytes(&mut suffix);
-    format!("{}-{:02x}{:02x}", slug.trim_end_matches('-'), suffix[0], suffix[1])
+    format!(
+        "{}-{:02x}{:02x}",
+        slug.trim_end_matches('-'),
+        suffix[0],
+        suffix[1]
+    )
 }
 
 #[cfg(test)]

@@ -28,7 +28,10 @@ impl FailureLimiter {
         let Some(address) = address else {
             return false;
         };
-        let failures = self.failures.lock().unwrap_or_else(|poison| poison.into_inner());
+        let failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         failures
             .get(&address)
             .is_some_and(|(start, count)| start.elapsed() < WINDOW && *count >= MAX_FAILURES)
@@ -38,7 +41,10 @@ impl FailureLimiter {
         let Some(address) = address else {
             return;
         };
-        let mut failures = self.failures.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         if failures.len() >= SWEEP_AT {
             failures.retain(|_, (start, _)| start.elapsed() < WINDOW);
         }

@@ -49,10 +49,7 @@ pub async fn log(
         Access::Creator => Vec::new(),
         Access::Member => state.store().membership(&project).await?,
     };
-    let records = rows
-        .into_iter()
-        .map(raw_record)
-        .collect::<Result<_, _>>()?;
+    let records = rows.into_iter().map(raw_record).collect::<Result<_, _>>()?;
     Ok(Json(Records { records }))
 }
 
@@ -106,11 +103,26 @@ pub async fn append(
         ));
     }
     apply_to_grants(&state, &project, event).await?;
+    state
+        .events()
+        .publish(envsync_api::Event {
+            project: project.clone(),
+            environment: None,
+            number,
+        })
+        .await;
     let action = match event.action {
         envsync_api::MembershipAction::Add => "member.add",
         envsync_api::MembershipAction::Remove => "member.remove",
     };
-    audit(&state, &caller, action, &project, &member_label(&state, &event.member).await?).await?;
+    audit(
+        &state,
+        &caller,
+        action,
+        &project,
+        &member_label(&state, &event.member).await?,
+    )
+    .await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -131,12 +143,20 @@ async fn apply_to_grants(
                 .map(|names| serde_json::to_string(names).unwrap_or_default());
             state
                 .store()
-                .set_grant(&account.id, project, event.role.as_str(), environments.as_deref())
+                .set_grant(
+                    &account.id,
+                    project,
+                    event.role.as_str(),
+                    environments.as_deref(),
+                )
                 .await?;
         }
         envsync_api::MembershipAction::Remove => {
             state.store().delete_grant(&account.id, project).await?;
-            state.store().revoke_ci_tokens(&account.id, project, now()).await?;
+            state
+                .store()
+                .revoke_ci_tokens(&account.id, project, now())
+                .await?;
         }
     }
     Ok(())
@@ -144,10 +164,12 @@ async fn apply_to_grants(
 
 /// An account's id and name when the key has one, else the start of the key.
 async fn member_label(state: &AppState, member_key: &str) -> Result<String, ApiError> {
-    Ok(match state.store().account_by_member_key(member_key).await? {
-        Some(account) => format!("{} ({})", account.id, account.name),
-        None => format!("key {}", member_key.chars().take(16).collect::<String>()),
-    })
+    Ok(
+        match state.store().account_by_member_key(member_key).await? {
+            Some(account) => format!("{} ({})", account.id, account.name),
+            None => format!("key {}", member_key.chars().take(16).collect::<String>()),
+        },
+    )
 }
 
 async fn audit(
@@ -239,9 +261,9 @@ pub async fn put_request(
 fn valid_fingerprint(text: &str) -> bool {
     text.len() == 19
         && text.split('-').count() == 4
-        && text.split('-').all(|group| {
-            group.len() == 4 && group.bytes().all(|byte| byte.is_ascii_hexdigit())
-        })
+        && text
+            .split('-')
+            .all(|group| group.len() == 4 && group.bytes().all(|byte| byte.is_ascii_hexdigit()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{project}/requests/{fingerprint}",
@@ -262,7 +284,14 @@ pub async fn delete_request(
         .delete_access_request(&project, &fingerprint)
         .await?
     {
-        audit(&state, &caller, "access.request.delete", &project, &fingerprint).await?;
+        audit(
+            &state,
+            &caller,
+            "access.request.delete",
+            &project,
+            &fingerprint,
+        )
+        .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -277,11 +306,12 @@ pub async fn invite(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-    ApiJson(request): ApiJson<NewInvite>,
+    request: Result<ApiJson<NewInvite>, ApiError>,
 ) -> Result<(StatusCode, Json<Invite>), ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
     }
+    let ApiJson(request) = request?;
     if let Some(environments) = &request.environments {
         if environments.is_empty() {
             return Err(ApiError::bad_request(

@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod error;
+mod events;
 mod join;
 mod json;
 mod limiter;
@@ -38,6 +39,7 @@ pub struct AppState {
 
 struct Inner {
     store: Store,
+    events: Arc<events::EventHub>,
     limiter: FailureLimiter,
     behind_proxy: bool,
 }
@@ -46,6 +48,7 @@ impl AppState {
     pub async fn new(store: Store, behind_proxy: bool) -> Result<Self, StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
+                events: events::EventHub::start(store.clone()).await?,
                 store,
                 limiter: FailureLimiter::new(),
                 behind_proxy,
@@ -57,6 +60,15 @@ impl AppState {
         &self.inner.store
     }
 
+    pub(crate) fn events(&self) -> &events::EventHub {
+        &self.inner.events
+    }
+
+    /// Closes the event sockets, so a graceful shutdown only waits for real requests.
+    pub fn begin_shutdown(&self) {
+        self.inner.events.stop();
+    }
+
     pub(crate) fn limiter(&self) -> &FailureLimiter {
         &self.inner.limiter
     }
@@ -64,9 +76,6 @@ impl AppState {
     pub(crate) fn behind_proxy(&self) -> bool {
         self.inner.behind_proxy
     }
-
-    /// Releases what outlives requests, once the server has stopped serving.
-    pub async fn stop(&self) {}
 }
 
 /// Requests slower than this are cut off with 408: a stuck client cannot hold a
@@ -81,10 +90,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(openapi::health))
         .route("/api/v1/join", post(join::join))
         .route("/api/v1/whoami", get(tokens::whoami))
+        .route("/api/v1/events", get(events::events))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route(&format!("{project}/members"), get(members::log))
-        .route(&format!("{project}/members/{{number}}"), put(members::append))
+        .route(
+            &format!("{project}/members/{{number}}"),
+            put(members::append),
+        )
         .route(&format!("{project}/requests"), get(members::requests))
         .route(
             &format!("{project}/requests/{{fingerprint}}"),

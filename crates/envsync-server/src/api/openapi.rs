@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         health,
         super::join::join,
         super::tokens::whoami,
+        super::events::events,
         super::tokens::list,
         super::tokens::create,
         super::tokens::revoke,

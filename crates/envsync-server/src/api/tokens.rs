@@ -19,7 +19,10 @@ const MAX_TOKEN_SECONDS: u64 = 366 * 24 * 3600;
 #[utoipa::path(get, path = "/api/v1/whoami",
     responses((status = 200, body = WhoAmI), (status = 401, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
-pub async fn whoami(State(state): State<AppState>, caller: Caller) -> Result<Json<WhoAmI>, ApiError> {
+pub async fn whoami(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<WhoAmI>, ApiError> {
     let grants = grants_of(&state, &caller).await?;
     Ok(Json(WhoAmI {
         account: caller.account.id,
@@ -74,8 +77,11 @@ fn expiry(seconds: Option<u64>, created_at: i64) -> Result<Option<i64>, ApiError
 }
 
 fn check_label(label: &str) -> Result<(), ApiError> {
-    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("label: give 1 to 100 printable characters"));
+    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "label: give 1 to 100 printable characters",
+        ));
     }
     Ok(())
 }
@@ -98,7 +104,10 @@ async fn owned_projects(state: &AppState, caller: &Caller) -> Result<Vec<String>
 #[utoipa::path(get, path = "/api/v1/tokens",
     responses((status = 200, body = TokenList), (status = 401, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<TokenList>, ApiError> {
     let projects = owned_projects(&state, &caller).await?;
     let tokens = if caller.is_ci() {
         vec![caller.token.clone()]
@@ -157,7 +166,11 @@ struct IssuedToken<'a> {
     expires_at: Option<i64>,
 }
 
-async fn issue(state: &AppState, caller: &Caller, token: IssuedToken<'_>) -> Result<TokenCreated, ApiError> {
+async fn issue(
+    state: &AppState,
+    caller: &Caller,
+    token: IssuedToken<'_>,
+) -> Result<TokenCreated, ApiError> {
     let (secret, id) = new_token();
     state
         .store()
@@ -178,7 +191,11 @@ async fn issue(state: &AppState, caller: &Caller, token: IssuedToken<'_>) -> Res
         .store()
         .append_audit(&AuditEntry {
             actor: &caller.actor(),
-            action: if token.kind == "ci" { "token.create_ci" } else { "token.create" },
+            action: if token.kind == "ci" {
+                "token.create_ci"
+            } else {
+                "token.create"
+            },
             project: token.project,
             target: &format!("token {id} ({})", token.label),
             source_address: source.as_deref(),
@@ -211,7 +228,11 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found(format!("no token {id} of yours"));
-    let token = state.store().token_by_id(&id).await?.ok_or_else(not_found)?;
+    let token = state
+        .store()
+        .token_by_id(&id)
+        .await?
+        .ok_or_else(not_found)?;
     let allowed = if caller.is_ci() {
         token.id == caller.token.id
     } else if token.account == caller.account.id {
@@ -253,12 +274,17 @@ pub async fn create_ci(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-    ApiJson(request): ApiJson<NewCiToken>,
+    request: Result<ApiJson<NewCiToken>, ApiError>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    if let Access::Creator =
-        require(&state, &caller, &project, Some(&request.environment), Role::Owner).await?
-    {
+    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
+    }
+    let ApiJson(request) = request?;
+    if !envsync_core::config::is_valid_name(&request.environment) {
+        return Err(ApiError::bad_request(format!(
+            "environment: invalid environment name `{}`",
+            request.environment
+        )));
     }
     check_label(&request.name)?;
     let created_at = now();
@@ -269,7 +295,13 @@ pub async fn create_ci(
         None => {
             let id = new_account_id(&request.name);
             store
-                .create_account(&id, request.name.trim(), &request.member_key, false, created_at)
+                .create_account(
+                    &id,
+                    request.name.trim(),
+                    &request.member_key,
+                    false,
+                    created_at,
+                )
                 .await?;
             id
         }

@@ -101,7 +101,11 @@ pub async fn get(
         .ok_or_else(|| {
             ApiError::not_found(format!("{project}/{environment} has no version {number}"))
         })?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], version.record_json).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        version.record_json,
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/objects/{sha256}",
@@ -122,7 +126,11 @@ pub async fn object(
         .ok_or_else(|| {
             ApiError::not_found(format!("{project}/{environment} has no object {sha256}"))
         })?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], ciphertext).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        ciphertext,
+    )
+        .into_response())
 }
 
 #[utoipa::path(put, path = "/api/v1/projects/{project}/environments/{environment}/versions/{number}",
@@ -137,13 +145,16 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Path((project, environment, number)): Path<(String, String, u64)>,
-    ApiJson(push): ApiJson<PushVersion>,
+    push: Result<ApiJson<PushVersion>, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator =
         require(&state, &caller, &project, Some(&environment), Role::Writer).await?
     {
         return Err(ApiError::no_project(&project));
     }
+    // The body is read only after the role check, so that a caller without access learns
+    // nothing from validation errors.
+    let ApiJson(push) = push?;
     let header: RecordHeader<VersionHeader> = parse(push.record.get().as_bytes(), "record")?;
     let body = &header.body;
     if body.project != project || body.environment != environment || body.number != number {
@@ -180,6 +191,14 @@ pub async fn create(
         .await?;
     match created {
         Created::Created => {
+            state
+                .events()
+                .publish(envsync_api::Event {
+                    project: project.clone(),
+                    environment: Some(environment.clone()),
+                    number,
+                })
+                .await;
             let source = caller.source.text();
             state
                 .store()

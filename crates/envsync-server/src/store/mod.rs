@@ -15,6 +15,7 @@
 mod accounts;
 mod audit;
 mod error;
+mod notify;
 mod records;
 mod tokens;
 mod url;
@@ -41,8 +42,10 @@ pub use versions::{Created, NewVersion, StoredVersion};
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// Kept only in redacted form: this is what errors and `Debug` show.
+    /// What errors and `Debug` show.
     redacted_url: String,
+    /// With any password: only for opening further connections (event listeners).
+    connect_url: String,
 }
 
 impl fmt::Debug for Store {
@@ -78,6 +81,7 @@ impl Store {
             pool,
             backend,
             redacted_url,
+            connect_url,
         };
         if backend == Backend::Sqlite {
             // Readers do not block the single writer; the setting is kept in the file.

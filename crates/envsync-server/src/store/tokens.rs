@@ -93,22 +93,50 @@ impl Store {
     /// The live token with this public id, not revoked and not expired at `now` (unix
     /// seconds), with its stored hash for the caller to compare in constant time.
     pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenRecord)>> {
-        let row: Option<(String, String, String, String, String, Option<String>, Option<String>, i64, Option<i64>, Option<i64>)> =
-            sqlx::query_as(&format!(
-                "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
+        let row: Option<(
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        )> = sqlx::query_as(&format!(
+            "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
                  AND (expires_at IS NULL OR expires_at > $2)"
-            ))
-            .bind(id)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|source| self.query_error(source))?;
+        ))
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
         Ok(row.map(
-            |(hash, id, label, kind, account, project, environment, created_at, expires_at, revoked_at)| {
+            |(
+                hash,
+                id,
+                label,
+                kind,
+                account,
+                project,
+                environment,
+                created_at,
+                expires_at,
+                revoked_at,
+            )| {
                 (
                     hash,
                     TokenRecord::from((
-                        id, label, kind, account, project, environment, created_at, expires_at,
+                        id,
+                        label,
+                        kind,
+                        account,
+                        project,
+                        environment,
+                        created_at,
+                        expires_at,
                         revoked_at,
                     )),
                 )

@@ -218,12 +218,20 @@ pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
     assert_eq!(store.live_token("nope", 0).await.unwrap(), None);
     assert!(store.revoke_token("id-ada", 5).await.unwrap());
     assert!(!store.revoke_token("id-ada", 6).await.unwrap());
-    assert_eq!(store.live_token("id-ada", 5).await.unwrap(), None, "revoked");
+    assert_eq!(
+        store.live_token("id-ada", 5).await.unwrap(),
+        None,
+        "revoked"
+    );
     let visible = store
         .tokens_visible_to("ada", &["p".to_owned()])
         .await
         .unwrap();
-    assert_eq!(visible.len(), 2, "own tokens and the owned project's CI tokens");
+    assert_eq!(
+        visible.len(),
+        2,
+        "own tokens and the owned project's CI tokens"
+    );
     assert_eq!(visible[1].revoked_at, Some(5));
     assert_eq!(store.revoke_ci_tokens("ci-1", "p", 7).await.unwrap(), 1);
     assert_eq!(store.live_token("id-ci", 8).await.unwrap(), None);
@@ -232,17 +240,30 @@ pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
 pub async fn accounts_grants_and_invites(db: TestDatabase) {
     let store = &db.store;
     assert!(!store.has_admin().await.unwrap());
-    store.create_account("ada-1", "Ada", "age1ada:sig", true, 1).await.unwrap();
+    store
+        .create_account("ada-1", "Ada", "age1ada:sig", true, 1)
+        .await
+        .unwrap();
     assert!(
-        store.create_account("ada-2", "Ada", "age1ada:sig", false, 1).await.is_err(),
+        store
+            .create_account("ada-2", "Ada", "age1ada:sig", false, 1)
+            .await
+            .is_err(),
         "one account per member key"
     );
     assert!(store.has_admin().await.unwrap());
-    let ada = store.account_by_member_key("age1ada:sig").await.unwrap().unwrap();
+    let ada = store
+        .account_by_member_key("age1ada:sig")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((ada.id.as_str(), ada.admin), ("ada-1", true));
 
     store.set_grant("ada-1", "p", "owner", None).await.unwrap();
-    store.set_grant("ada-1", "p", "reader", Some("[\"staging\"]")).await.unwrap();
+    store
+        .set_grant("ada-1", "p", "reader", Some("[\"staging\"]"))
+        .await
+        .unwrap();
     let grant = store.grant("ada-1", "p").await.unwrap().unwrap();
     assert_eq!(grant.role, "reader");
     assert_eq!(grant.environments.as_deref(), Some("[\"staging\"]"));
@@ -268,12 +289,19 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
         })
         .await
         .unwrap();
-    assert_eq!(store.redeem_invite("old", "bob-1", 10).await.unwrap(), None, "expired");
+    assert_eq!(
+        store.redeem_invite("old", "bob-1", 10).await.unwrap(),
+        None,
+        "expired"
+    );
     let (first, second) = tokio::join!(
         store.redeem_invite("code", "bob-1", 50),
         db.replica_redeem("code", "eve-1", 50)
     );
-    let winners = [first.unwrap(), second].iter().filter(|grant| grant.is_some()).count();
+    let winners = [first.unwrap(), second]
+        .iter()
+        .filter(|grant| grant.is_some())
+        .count();
     assert_eq!(winners, 1, "an invite is used once");
 
     store.set_setup_code("setup-1").await.unwrap();
