@@ -12,6 +12,8 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus-daemon dbus-bin)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+# The server tests make a PostgreSQL database per test with psql and search it with pg_dump.
+command -v pg_dump >/dev/null 2>&1 || need_apt+=(postgresql-client)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -27,7 +29,7 @@ if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$MOTO"
 fi
 
-# The server's store tests need PostgreSQL on 127.0.0.1:5432, reachable as `postgres` without
+# The server's tests need PostgreSQL on 127.0.0.1:5432, reachable as `postgres` without
 # a password. Install it when missing, trust loopback connections, start the cluster when it
 # is stopped; every step is skipped when it is already done.
 if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'SELECT 1' >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 //! The binary resolves settings and prints; everything that touches a remote or the
 //! workspace's files happens here, behind [`engine::Session`].
 
+pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod files;
@@ -10,6 +11,7 @@ pub mod identity_store;
 pub mod membership;
 pub mod records;
 pub mod remote;
+pub mod server_api;
 pub mod state;
 pub mod workspace;
 

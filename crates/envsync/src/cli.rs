@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Git-style pull / push / sync for .env files, end-to-end encrypted.
 ///
-/// The remote (a shared folder, or an s3://, gs:// or az:// bucket) only ever holds ciphertext
-/// and signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run
+/// The remote (an envsync server at http(s)://, an s3://, gs:// or az:// bucket, or a shared
+/// folder) only ever holds ciphertext and signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run
 /// `envsync sync`), 4 local changes would be overwritten, 5 identity / membership / access, 6
 /// a version or the history failed verification. `envsync lint` and `envsync guard` exit 1
 /// when they find a problem; `envsync run` exits with the command's status.
@@ -78,8 +78,21 @@ pub enum Command {
     Members(MembersCommand),
     /// Write a passphrase-encrypted .share bundle that lets a new teammate join in one step.
     Share(ShareArgs),
-    /// Join a project from a .share bundle: sets up envsync.toml and asks for access.
+    /// Join a project: `join URL CODE` with an invite to an envsync server, or `join
+    /// FILE.share` with a bundle from `envsync share`. Either way, asks for access.
     Join(JoinArgs),
+    /// Sign in to an envsync server with an existing token and store it for later commands.
+    Login(LoginArgs),
+    /// Create a one-time invite code to the workspace's envsync server (owners).
+    Invite(InviteArgs),
+    /// Create, list and revoke your tokens on an envsync server.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Give a CI job read access to one environment: a new identity and a CI token.
+    #[command(subcommand)]
+    Ci(CiCommand),
+    /// The project's audit log on its envsync server (owners).
+    Audit(AuditArgs),
     /// Create your identity (an age X25519 key; the signing key is derived from it).
     Keygen(KeygenArgs),
     /// Print your member key, for teammates to add.
@@ -101,12 +114,44 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `envsync man > /usr/local/share/man/man1/envsync.1`.
     Man,
+    /// Run the envsync sync server (SQLite in your data dir unless --database-url says otherwise).
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address and port to listen on; port 0 picks a free one (the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDRESS:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Where the embedded SQLite database lives (default: $XDG_DATA_HOME/envsync-server, else
+    /// ~/.local/share/envsync-server).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Store in this database instead: postgres://USER@HOST/DATABASE (for several replicas)
+    /// or sqlite://PATH.
+    #[arg(
+        long,
+        env = "ENVSYNC_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Trust X-Forwarded-For for the client address (audit log, rate limits): only behind a
+    /// proxy that sets it.
+    #[arg(long)]
+    pub behind_proxy: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where versions live: a folder path (relative to the workspace), file:// URL, or an
-    /// s3://, gs:// or az:// bucket URL.
+    /// Where versions live: an envsync server (http(s)://HOST[:PORT]), an s3://, gs:// or
+    /// az:// bucket URL, a folder path (relative to the workspace) or a file:// URL.
     #[arg(long)]
     pub remote: Option<String>,
     /// Project name (default: the directory's name).
@@ -272,9 +317,111 @@ pub struct ShareArgs {
 
 #[derive(Debug, Args)]
 pub struct JoinArgs {
-    /// The .share bundle. The passphrase is asked on the terminal, or read from
-    /// ENVSYNC_PASSPHRASE or standard input.
-    pub bundle: PathBuf,
+    /// An envsync server URL (then CODE is required), or a .share bundle (its passphrase is
+    /// asked on the terminal, or read from ENVSYNC_PASSPHRASE or standard input).
+    #[arg(value_name = "URL|BUNDLE")]
+    pub source: String,
+    /// The invite code (`esi_…`) from `envsync invite`, or the setup code the server printed
+    /// on its first start (which makes you the server's owner).
+    #[arg(value_name = "CODE")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The envsync server, http(s)://HOST[:PORT].
+    pub url: String,
+    /// The token (`esk_…`). Without it: ENVSYNC_TOKEN, else asked on the terminal or read
+    /// from standard input, which keep it out of your shell history.
+    #[arg(long)]
+    pub token: Option<String>,
+}
+
+/// `--server URL`, for commands that default to the workspace's remote.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServerArg {
+    /// The envsync server (default: the remote in envsync.toml).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    /// How long the code stays valid, e.g. 30m, 12h, 7d (default: the server's, 7 days).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
+    pub expires: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal access token (printed once) that acts as you, e.g. for a script.
+    Create {
+        /// What it is for, shown by `envsync token list`.
+        label: String,
+        /// Expire after, e.g. 30d or 12h (default: never).
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
+        expires: Option<u64>,
+        #[command(flatten)]
+        server: ServerArg,
+    },
+    /// Your tokens, and the CI tokens of projects you own.
+    List {
+        #[command(flatten)]
+        server: ServerArg,
+    },
+    /// Revoke a token by its id (as `envsync token list` shows it).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        server: ServerArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Create an identity for a CI job, add it as a reader of one environment, and create a
+    /// CI token bound to it. Prints ENVSYNC_IDENTITY and ENVSYNC_TOKEN (once) for your CI
+    /// system's secrets.
+    Add(CiAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiAddArgs {
+    /// A name for the job, e.g. github-actions or deploy-production.
+    pub name: String,
+    /// The one environment it may read.
+    #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
+    pub environment: String,
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Expire the CI token after, e.g. 90d (default: never).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
+    pub expires: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Only entries by this actor (an account id).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only entries of this action, e.g. version.create or member.add.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Entries per page (the server caps it).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Start after the entry with this id (what a previous page said).
+    #[arg(long, value_name = "ID")]
+    pub after: Option<i64>,
+    /// Fetch every page, not just the first.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]

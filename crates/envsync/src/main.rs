@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod duration;
 mod exit;
 mod printer;
 mod settings;

@@ -6,13 +6,17 @@
 //! | `ENVSYNC_NAME` | your name for a new identity |
 //! | `ENVSYNC_KEYCHAIN` | `off` keeps new identities in the config file instead of the OS keychain |
 //! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
-//! | `XDG_CONFIG_HOME`, `HOME` | where the identity is kept: `$XDG_CONFIG_HOME/envsync/identity.txt`, else `~/.config/envsync/identity.txt` |
+//! | `ENVSYNC_TOKEN` | an envsync server token (`esk_…`, e.g. a CI token), used for every server instead of the stored ones |
+//! | `XDG_CONFIG_HOME`, `HOME` | where the identity and server tokens are kept: `$XDG_CONFIG_HOME/envsync/identity.txt` and `credentials.toml`, else under `~/.config/envsync/` |
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use envsync_client::ClientError;
+use envsync_client::credentials::{self, CredentialsConfig, Token};
 use envsync_client::engine::{Session, SessionOptions};
 use envsync_client::identity_store::IdentityConfig;
+use envsync_client::server_api::ApiClient;
 use envsync_client::workspace::Workspace;
 
 use crate::cli::GlobalArgs;
@@ -22,6 +26,7 @@ pub struct Settings {
     pub passphrase: Option<String>,
     pub yes: bool,
     pub identity: IdentityConfig,
+    pub credentials: CredentialsConfig,
 }
 
 impl Settings {
@@ -32,7 +37,8 @@ impl Settings {
             None => current,
         };
         let override_value = non_empty_var("ENVSYNC_IDENTITY");
-        let default_path = config_dir().join("envsync").join("identity.txt");
+        let config_dir = config_dir();
+        let default_path = config_dir.join("envsync").join("identity.txt");
         // Asking git costs a process; only worth it when an identity may be created.
         let creating = override_value.is_none()
             && !default_path.exists()
@@ -48,6 +54,10 @@ impl Settings {
                 use_keychain: non_empty_var("ENVSYNC_KEYCHAIN")
                     .is_none_or(|value| value != "off" && value != "0"),
             },
+            credentials: CredentialsConfig {
+                path: credentials::default_path(&config_dir),
+                override_token: non_empty_var("ENVSYNC_TOKEN").map(Token::new),
+            },
         })
     }
 
@@ -55,15 +65,45 @@ impl Settings {
         Workspace::discover(&self.directory)
     }
 
-    pub fn session(&self) -> Result<Session, envsync_client::ClientError> {
+    pub fn session(&self) -> Result<Session, ClientError> {
+        self.session_in(self.workspace()?)
+    }
+
+    pub fn session_in(&self, workspace: Workspace) -> Result<Session, ClientError> {
         Session::open(
-            self.workspace()?,
+            workspace,
             self.identity.clone(),
+            &self.credentials,
             SessionOptions {
                 accept_new_keys: self.yes,
             },
         )
     }
+
+    /// A client for `server`'s API with the token stored for it (or `ENVSYNC_TOKEN`).
+    pub fn api(&self, server: &str) -> Result<ApiClient, ClientError> {
+        ApiClient::new(server, self.credentials.token_for(server)?)
+    }
+
+    /// The server a command talks to: `--server URL`, else the workspace's remote.
+    pub fn server(&self, explicit: Option<&str>) -> Result<String, ClientError> {
+        match explicit {
+            Some(url) => credentials::normalise_server_url(url),
+            None => server_of(&self.workspace()?),
+        }
+    }
+}
+
+/// The workspace's remote, if it is an envsync server; these commands need one.
+pub fn server_of(workspace: &Workspace) -> Result<String, ClientError> {
+    let remote = &workspace.config.remote;
+    if !credentials::is_server_url(remote) {
+        return Err(ClientError::Input(format!(
+            "the remote in {} is `{remote}`, not an envsync server: this command needs an http(s):// remote (or --server URL where offered)",
+            workspace.root.join("envsync.toml").display()
+        )));
+    }
+    credentials::normalise_server_url(remote)
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

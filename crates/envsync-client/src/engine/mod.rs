@@ -2,6 +2,7 @@
 //! Decisions (badges, merges) come from `envsync-core`; this layer fetches, verifies,
 //! decrypts, and writes.
 
+mod access;
 mod diff;
 mod log;
 mod members;
@@ -14,6 +15,7 @@ mod status;
 mod sync;
 mod verify;
 
+pub use access::{AccessRequested, request_access};
 pub use diff::{DiffSide, KeyDiff};
 pub use log::LogEntry;
 pub use members::{MemberRow, MemberStatus, Removal};

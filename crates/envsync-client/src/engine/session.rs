@@ -4,6 +4,7 @@ use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
 use envsync_crypto::Identity;
 
+use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic};
 use crate::identity_store::IdentityConfig;
@@ -43,9 +44,10 @@ impl Session {
     pub fn open(
         workspace: Workspace,
         identity_config: IdentityConfig,
+        credentials: &CredentialsConfig,
         options: SessionOptions,
     ) -> Result<Self> {
-        let remote = remote::open(&workspace.config.remote, &workspace.root)?;
+        let remote = remote::open(&workspace.config.remote, &workspace.root, credentials)?;
         Ok(Self::with_remote(
             workspace,
             remote,

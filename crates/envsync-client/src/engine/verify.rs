@@ -4,11 +4,10 @@ use envsync_core::hash::sha256_hex;
 use envsync_crypto::CryptoError;
 use zeroize::Zeroizing;
 
+use super::access::sign_access_request;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
-use crate::records::{
-    AccessRequest, AccessRequestBody, FORMAT, Signed, VersionRecord, now_rfc3339,
-};
+use crate::records::{FORMAT, VersionRecord};
 use crate::workspace::Target;
 
 impl Session {
@@ -132,18 +131,7 @@ impl Session {
 
     /// Puts this user's signed access request on the remote (idempotent).
     pub(crate) fn file_access_request(&mut self, view: &ProjectView) -> Result<()> {
-        let identity = self.identity()?;
-        let name = identity.name().to_owned();
-        let request: AccessRequest = Signed::sign(
-            AccessRequestBody {
-                format: FORMAT,
-                project: view.project.clone(),
-                member: identity.member_key().to_string(),
-                name: name.clone(),
-                created_at: now_rfc3339(),
-            },
-            identity,
-        );
+        let request = sign_access_request(self.identity()?, &view.project);
         self.remote.put_access_request(&request)
     }
 }

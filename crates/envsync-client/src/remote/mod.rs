@@ -4,12 +4,15 @@
 
 mod bucket;
 mod folder;
+mod http;
 
 use std::path::Path;
 
 pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
+pub use http::HttpRemote;
 
+use crate::credentials::{CredentialsConfig, is_server_url};
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, VersionRecord};
 
@@ -48,19 +51,27 @@ pub trait Remote {
     }
 }
 
-/// Opens the remote named in `envsync.toml`: a bucket URL (`s3://`, `gs://`, `az://`) or a
-/// folder. A relative folder path is taken from the workspace root, so every teammate's
-/// clone resolves it the same way.
-pub fn open(spec: &str, workspace_root: &Path) -> Result<Box<dyn Remote>> {
+/// Opens the remote named in `envsync.toml`: an envsync server (`http://`, `https://`),
+/// a bucket URL (`s3://`, `gs://`, `az://`) or a folder. A relative folder path is taken
+/// from the workspace root, so every teammate's clone resolves it the same way. Servers
+/// get their token from `credentials`.
+pub fn open(
+    spec: &str,
+    workspace_root: &Path,
+    credentials: &CredentialsConfig,
+) -> Result<Box<dyn Remote>> {
     if let Some(path) = spec.strip_prefix("file://") {
         return Ok(Box::new(FolderRemote::new(workspace_root.join(path))));
+    }
+    if is_server_url(spec) {
+        return Ok(Box::new(HttpRemote::open(spec, credentials)?));
     }
     if let Some((scheme, _)) = spec.split_once("://") {
         if matches!(scheme, "s3" | "gs" | "az") {
             return Ok(Box::new(BucketRemote::open(spec)?));
         }
         return Err(ClientError::Input(format!(
-            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use a folder path or file:// URL"
+            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use an http(s):// server, an s3://, gs:// or az:// bucket, a folder path or a file:// URL"
         )));
     }
     Ok(Box::new(FolderRemote::new(workspace_root.join(spec))))

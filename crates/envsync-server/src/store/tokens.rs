@@ -47,6 +47,20 @@ type TokenRow = (
     Option<i64>,
 );
 
+/// The stored hash, then a [`TokenRow`].
+type LiveTokenRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 impl From<TokenRow> for TokenRecord {
     fn from(row: TokenRow) -> Self {
         let (id, label, kind, account, project, environment, created_at, expires_at, revoked_at) =
@@ -93,18 +107,7 @@ impl Store {
     /// The live token with this public id, not revoked and not expired at `now` (unix
     /// seconds), with its stored hash for the caller to compare in constant time.
     pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenRecord)>> {
-        let row: Option<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<i64>,
-            Option<i64>,
-        )> = sqlx::query_as(&format!(
+        let row: Option<LiveTokenRow> = sqlx::query_as(&format!(
             "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
                  AND (expires_at IS NULL OR expires_at > $2)"
         ))

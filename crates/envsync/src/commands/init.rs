@@ -21,7 +21,7 @@ pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     } else {
         let remote = args.remote.clone().ok_or_else(|| {
             ClientError::Input(
-                "--remote is required: where should versions live (a shared folder path)?".into(),
+                "--remote is required: where should versions live (an envsync server URL, a bucket URL or a shared folder path)?".into(),
             )
         })?;
         Config {

@@ -1,29 +1,39 @@
 //! One module per subcommand; each returns the process exit status.
 
+mod audit;
+mod ci;
 mod completions;
 mod diff;
 mod export;
 mod guard;
 mod import;
 mod init;
+mod invite;
+mod join;
 mod keygen;
 mod lint;
 mod log;
+mod login;
 mod members;
 mod pull;
 mod push;
 mod rollback;
 mod run;
+mod server;
 mod share;
 mod source;
 mod status;
 mod sync;
+mod token;
 mod watch;
 
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use envsync_client::ClientError;
 use envsync_client::engine::Session;
+use zeroize::Zeroizing;
 
 use crate::cli::{Command, TargetArgs};
 use crate::printer::Printer;
@@ -42,7 +52,12 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Rollback(args) => rollback::run(args, settings, printer),
         Command::Members(command) => members::run(command, settings, printer),
         Command::Share(args) => share::share(args, settings, printer),
-        Command::Join(args) => share::join_command(args, settings, printer),
+        Command::Join(args) => join::run(args, settings, printer),
+        Command::Login(args) => login::run(args, settings, printer),
+        Command::Invite(args) => invite::run(args, settings, printer),
+        Command::Token(command) => token::run(command, settings, printer),
+        Command::Ci(command) => ci::run(command, settings, printer),
+        Command::Audit(args) => audit::run(args, settings, printer),
         Command::Keygen(args) => keygen::run(args, settings, printer),
         Command::Whoami => keygen::whoami(settings, printer),
         Command::Identity(command) => keygen::identity(command, settings, printer),
@@ -53,6 +68,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Lint(args) => lint::run(args, printer),
         Command::Completions(args) => completions::run(args),
         Command::Man => completions::man(),
+        Command::Server(args) => server::run(args, printer),
     }
 }
 
@@ -88,4 +104,43 @@ fn print_notices(session: &mut Session, printer: &Printer) {
     for notice in session.take_notices() {
         printer.note(notice);
     }
+}
+
+/// A secret (`what`: "passphrase", "token") from a hidden prompt on a terminal, else from
+/// a line of standard input, so it stays out of shell history and `ps`.
+fn read_secret(what: &str) -> Result<Zeroizing<String>> {
+    let secret = if std::io::stdin().is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password(format!("{what}: ")).map_err(|error| ClientError::Io {
+                what: format!("reading the {what}"),
+                source: error,
+            })?,
+        )
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|error| ClientError::Io {
+                what: format!("reading the {what} from standard input"),
+                source: error,
+            })?;
+        line
+    };
+    let secret = Zeroizing::new(secret.trim().to_owned());
+    if secret.is_empty() {
+        return Err(ClientError::Input(format!("no {what} given")).into());
+    }
+    Ok(secret)
+}
+
+/// Unix seconds as RFC 3339, for tables.
+fn format_time(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|time| {
+            time.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| seconds.to_string())
 }

@@ -1,15 +1,15 @@
-use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::engine::{Session, SessionOptions, join};
+use envsync_client::engine::join;
 use envsync_client::files::write_atomic;
 use envsync_client::workspace::Workspace;
 use zeroize::Zeroizing;
 
-use super::print_notices;
-use crate::cli::{JoinArgs, ShareArgs};
+use super::{print_notices, read_secret};
+use crate::cli::ShareArgs;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -43,21 +43,14 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn join_command(args: JoinArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
-    let sealed = std::fs::read(&args.bundle).map_err(|error| ClientError::Io {
-        what: format!("reading {}", args.bundle.display()),
+/// `envsync join FILE.share`.
+pub fn join_bundle(bundle: &Path, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let sealed = std::fs::read(bundle).map_err(|error| ClientError::Io {
+        what: format!("reading {}", bundle.display()),
         source: error,
     })?;
     let passphrase = read_passphrase(settings)?;
-    let open = |directory: &std::path::Path| {
-        Session::open(
-            Workspace::load(directory)?,
-            settings.identity.clone(),
-            SessionOptions {
-                accept_new_keys: settings.yes,
-            },
-        )
-    };
+    let open = |directory: &Path| settings.session_in(Workspace::load(directory)?);
     let joined = join(&sealed, &passphrase, &settings.directory, open)?;
     if printer.json {
         printer.json(&joined);
@@ -81,25 +74,5 @@ fn read_passphrase(settings: &Settings) -> Result<Zeroizing<String>> {
     if let Some(passphrase) = &settings.passphrase {
         return Ok(Zeroizing::new(passphrase.clone()));
     }
-    let passphrase = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("passphrase: ").map_err(|error| ClientError::Io {
-            what: "reading the passphrase".into(),
-            source: error,
-        })?
-    } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|error| ClientError::Io {
-                what: "reading the passphrase from standard input".into(),
-                source: error,
-            })?;
-        line
-    };
-    let passphrase = Zeroizing::new(passphrase.trim().to_owned());
-    if passphrase.is_empty() {
-        return Err(ClientError::Input("no passphrase given".into()).into());
-    }
-    Ok(passphrase)
+    read_secret("passphrase")
 }

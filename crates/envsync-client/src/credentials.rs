@@ -1,0 +1,311 @@
+//! Per-user server tokens: `$XDG_CONFIG_HOME/envsync/credentials.toml` (else
+//! `~/.config/envsync/credentials.toml`), mode 0600, one table per server URL:
+//!
+//! ```toml
+//! ["https://envsync.example.com"]
+//! token = "esk_…"
+//! account = "alice-3f2a"
+//! token_id = "5c1d0e9a7b44"
+//! ```
+//!
+//! Tokens are per user, not per workspace, so they never sit in a repository. The
+//! `ENVSYNC_TOKEN` variable (a CI job's token) overrides the file for every server.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{ClientError, Result};
+use crate::files::{read_optional, write_atomic};
+
+/// A server token. Not `Debug`, not `Serialize`, zeroized on drop: it reaches the wire and
+/// the credentials file only through [`Token::expose_secret`].
+#[derive(Clone)]
+pub struct Token(Zeroizing<String>);
+
+impl Token {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(Zeroizing::new(token.into().trim().to_owned()))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What `envsync join` or `envsync login` stored for one server.
+#[derive(Clone)]
+pub struct ServerCredentials {
+    pub token: Token,
+    pub account: String,
+    /// The token's public id, to revoke it by; unknown after `login` with a pasted token.
+    pub token_id: Option<String>,
+}
+
+/// Where tokens come from; resolved by the binary's settings layer, which owns environment
+/// variables.
+#[derive(Clone)]
+pub struct CredentialsConfig {
+    /// `$XDG_CONFIG_HOME/envsync/credentials.toml` or `~/.config/envsync/credentials.toml`.
+    pub path: PathBuf,
+    /// `ENVSYNC_TOKEN`: used for every server instead of the file.
+    pub override_token: Option<Token>,
+}
+
+impl fmt::Debug for CredentialsConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("CredentialsConfig")
+            .field("path", &self.path)
+            .field("override_token", &self.override_token.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// The file's shape; private so that tokens leave this module only as [`Token`]s.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    token: String,
+    account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_id: Option<String>,
+}
+
+const HEADER: &str = "# envsync server tokens, written by `envsync join` and `envsync login`. Secret: keep it mode 0600.\n";
+
+impl CredentialsConfig {
+    /// The token to send to `server`: `ENVSYNC_TOKEN`, else the stored one.
+    pub fn token_for(&self, server: &str) -> Result<Option<Token>> {
+        if let Some(token) = &self.override_token {
+            return Ok(Some(token.clone()));
+        }
+        Ok(self.get(server)?.map(|credentials| credentials.token))
+    }
+
+    pub fn get(&self, server: &str) -> Result<Option<ServerCredentials>> {
+        let server = normalise_server_url(server)?;
+        let mut entries = self.read()?;
+        Ok(entries.remove(&server).map(|entry| ServerCredentials {
+            token: Token::new(entry.token),
+            account: entry.account,
+            token_id: entry.token_id,
+        }))
+    }
+
+    /// Stores (or replaces) the credentials for `server`, atomically and with mode 0600.
+    pub fn save(&self, server: &str, credentials: &ServerCredentials) -> Result<()> {
+        let server = normalise_server_url(server)?;
+        let mut entries = self.read()?;
+        entries.insert(
+            server,
+            Entry {
+                token: credentials.token.expose_secret().to_owned(),
+                account: credentials.account.clone(),
+                token_id: credentials.token_id.clone(),
+            },
+        );
+        self.write(&entries)
+    }
+
+    /// Forgets `server`'s token (after revoking it); `false` when none was stored.
+    pub fn remove(&self, server: &str) -> Result<bool> {
+        let server = normalise_server_url(server)?;
+        let mut entries = self.read()?;
+        let removed = entries.remove(&server).is_some();
+        if removed {
+            self.write(&entries)?;
+        }
+        Ok(removed)
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, Entry>> {
+        let Some(bytes) = read_optional(&self.path)? else {
+            return Ok(BTreeMap::new());
+        };
+        let bytes = Zeroizing::new(bytes);
+        let text = std::str::from_utf8(&bytes).map_err(|_| self.corrupt(None))?;
+        // toml's own message quotes the offending line, which may hold a token: name the
+        // line only.
+        toml::from_str(text).map_err(|error| {
+            let line = error
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            self.corrupt(line)
+        })
+    }
+
+    fn write(&self, entries: &BTreeMap<String, Entry>) -> Result<()> {
+        let body = Zeroizing::new(
+            toml::to_string(entries).expect("credentials always serialise as TOML tables"),
+        );
+        let text = Zeroizing::new(format!("{HEADER}{}", body.as_str()));
+        write_atomic(&self.path, text.as_bytes())
+    }
+
+    fn corrupt(&self, line: Option<usize>) -> ClientError {
+        let place = line
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default();
+        ClientError::Input(format!(
+            "{}{place} is not a valid envsync credentials file: fix or delete it, then run `envsync login URL`",
+            self.path.display()
+        ))
+    }
+}
+
+/// The form a server URL is stored and compared in: scheme and host in lower case, no
+/// trailing slash, so `HTTPS://Host/` and `https://host` share one token.
+pub fn normalise_server_url(url: &str) -> Result<String> {
+    let url = url.trim();
+    let invalid = || {
+        ClientError::Input(format!(
+            "`{url}` is not an envsync server URL: expected http://HOST[:PORT] or https://HOST[:PORT]"
+        ))
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(invalid());
+    }
+    let rest = rest.trim_end_matches('/');
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if authority.is_empty()
+        || authority.contains('@')
+        || rest.contains(['?', '#'])
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid());
+    }
+    let authority = authority.to_ascii_lowercase();
+    Ok(if path.is_empty() {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}/{path}")
+    })
+}
+
+/// Whether a remote spec names an envsync server.
+pub fn is_server_url(spec: &str) -> bool {
+    let lower = spec.trim().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// `$XDG_CONFIG_HOME/envsync/credentials.toml` given the config directory.
+pub fn default_path(config_dir: &Path) -> PathBuf {
+    config_dir.join("envsync").join("credentials.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &Path) -> CredentialsConfig {
+        CredentialsConfig {
+            path: default_path(dir),
+            override_token: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = config(dir.path());
+        assert!(store.get("http://127.0.0.1:8787").unwrap().is_none());
+        let saved = ServerCredentials {
+            token: Token::new("esk_0123456789ab_secret"),
+            account: "alice-1a2b".into(),
+            token_id: Some("0123456789ab".into()),
+        };
+        store.save("http://127.0.0.1:8787/", &saved).unwrap();
+        store
+            .save(
+                "https://other.example",
+                &ServerCredentials {
+                    token: Token::new("esk_other"),
+                    account: "bob".into(),
+                    token_id: None,
+                },
+            )
+            .unwrap();
+        let loaded = store.get("HTTP://127.0.0.1:8787").unwrap().unwrap();
+        assert_eq!(loaded.token.expose_secret(), "esk_0123456789ab_secret");
+        assert_eq!(loaded.account, "alice-1a2b");
+        assert_eq!(loaded.token_id.as_deref(), Some("0123456789ab"));
+        let other = store.get("https://other.example").unwrap().unwrap();
+        assert_eq!(other.token.expose_secret(), "esk_other");
+        assert_eq!(other.token_id, None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&store.path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let text = std::fs::read_to_string(&store.path).unwrap();
+        assert!(text.contains("[\"http://127.0.0.1:8787\"]"), "{text}");
+        assert!(store.remove("http://127.0.0.1:8787").unwrap());
+        assert!(store.get("http://127.0.0.1:8787").unwrap().is_none());
+        assert!(store.get("https://other.example").unwrap().is_some());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = config(dir.path());
+        store
+            .save(
+                "http://a",
+                &ServerCredentials {
+                    token: Token::new("esk_file"),
+                    account: "a".into(),
+                    token_id: None,
+                },
+            )
+            .unwrap();
+        store.override_token = Some(Token::new("esk_env"));
+        let token = store.token_for("http://a").unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "esk_env");
+        let unknown = store.token_for("http://b").unwrap().unwrap();
+        assert_eq!(unknown.expose_secret(), "esk_env");
+        assert!(!format!("{store:?}").contains("esk_env"));
+    }
+
+    #[test]
+    fn a_garbled_file_is_named_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = config(dir.path());
+        std::fs::create_dir_all(store.path.parent().unwrap()).unwrap();
+        std::fs::write(&store.path, "[\"http://a\"]\ntoken = \"esk_leak\nbroken").unwrap();
+        let Err(error) = store.get("http://a") else {
+            panic!("a garbled file must not load");
+        };
+        let error = error.to_string();
+        assert!(error.contains("credentials.toml (line 2)"), "{error}");
+        assert!(!error.contains("esk_leak"), "{error}");
+    }
+
+    #[test]
+    fn server_urls_are_normalised() {
+        assert_eq!(
+            normalise_server_url(" HTTPS://Example.COM:8443/ ").unwrap(),
+            "https://example.com:8443"
+        );
+        assert_eq!(
+            normalise_server_url("http://host/envsync/").unwrap(),
+            "http://host/envsync"
+        );
+        for bad in [
+            "ftp://host",
+            "host:80",
+            "http://",
+            "http://u:p@host",
+            "http://h?x=1",
+        ] {
+            assert!(normalise_server_url(bad).is_err(), "{bad}");
+        }
+        assert!(is_server_url("HTTP://x") && !is_server_url("s3://bucket"));
+    }
+}

@@ -1,0 +1,166 @@
+//! An envsync server as a remote. The server stores what it is sent and answers what it
+//! stores; like every remote it is untrusted, so everything it returns is verified by the
+//! engine exactly as a folder's files are. The server adds what a folder cannot: accounts,
+//! roles (a reader's push is refused before it is stored) and an audit log.
+
+#[cfg(test)]
+mod tests;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_api::{Head, PushVersion, Records, paths};
+use ureq::http::Method;
+
+use crate::credentials::CredentialsConfig;
+use crate::error::{ClientError, Result};
+use crate::records::{AccessRequest, MembershipEvent, Signed, VersionRecord};
+use crate::remote::Remote;
+use crate::server_api::{ApiClient, Subject};
+
+pub struct HttpRemote {
+    api: ApiClient,
+}
+
+impl HttpRemote {
+    /// Opens `http(s)://host[:port]` with the token `credentials` hold for it. Makes no
+    /// request; a missing token surfaces on first use as an actionable error.
+    pub fn open(spec: &str, credentials: &CredentialsConfig) -> Result<Self> {
+        let token = credentials.token_for(spec)?;
+        Ok(Self::new(ApiClient::new(spec, token)?))
+    }
+
+    pub fn new(api: ApiClient) -> Self {
+        Self { api }
+    }
+
+    fn get(&self, path: &str, subject: Subject<'_>) -> Result<Vec<u8>> {
+        let reply = self.api.call(Method::GET, path, None)?;
+        Ok(self.api.expect(reply, &[200], subject)?.body)
+    }
+
+    /// A create-only `PUT`: `true` when created, `false` when the number was taken.
+    fn create(&self, path: &str, body: Vec<u8>, project: &str) -> Result<bool> {
+        let reply = self.api.call(Method::PUT, path, Some(body))?;
+        match reply.status {
+            200 | 201 | 204 => Ok(true),
+            409 => Ok(false),
+            _ => Err(self.api.refusal(&reply, Subject::Project(project))),
+        }
+    }
+
+    /// A list of signed records; each one is parsed here and verified by the engine.
+    fn records(&self, path: &str, project: &str) -> Result<Records> {
+        let body = self.get(path, Subject::Project(project))?;
+        self.api.decode(&body)
+    }
+}
+
+impl Remote for HttpRemote {
+    fn describe(&self) -> String {
+        self.api.describe()
+    }
+
+    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
+        let body = self.get(
+            &paths::head(project, environment),
+            Subject::Project(project),
+        )?;
+        let head: Head = self.api.decode(&body)?;
+        Ok(head.head)
+    }
+
+    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord> {
+        let what = format!("version {number} of {project}/{environment}");
+        let subject = Subject::Stored {
+            project,
+            what: &what,
+        };
+        let body = self.get(&paths::version(project, environment, number), subject)?;
+        VersionRecord::from_json(&body, &what)
+    }
+
+    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(ClientError::Integrity(format!(
+                "malformed ciphertext digest `{sha256}`"
+            )));
+        }
+        let what = format!("ciphertext {sha256}");
+        let subject = Subject::Stored {
+            project,
+            what: &what,
+        };
+        self.get(&paths::object(project, environment, sha256), subject)
+    }
+
+    fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {
+        let body = &record.body;
+        let push = PushVersion {
+            record: serde_json::value::to_raw_value(record).expect("records always serialise"),
+            ciphertext: STANDARD.encode(ciphertext),
+        };
+        let bytes = serde_json::to_vec(&push).expect("push bodies always serialise");
+        self.create(
+            &paths::version(&body.project, &body.environment, body.number),
+            bytes,
+            &body.project,
+        )
+    }
+
+    fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
+        let records = self.records(&paths::members(project), project)?;
+        records
+            .records
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                let what = format!("membership entry {} of {project}", index + 1);
+                MembershipEvent::from_json(raw.get().as_bytes(), &what)
+            })
+            .collect()
+    }
+
+    fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
+        let body = &event.body;
+        self.create(
+            &paths::member_event(&body.project, body.number),
+            event.to_json(),
+            &body.project,
+        )
+    }
+
+    fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {
+        let records = self.records(&paths::requests(project), project)?;
+        // A garbled request is someone else's problem: skip it rather than block everyone.
+        let mut requests: Vec<AccessRequest> = records
+            .records
+            .iter()
+            .filter_map(|raw| Signed::from_json(raw.get().as_bytes(), "access request").ok())
+            .collect();
+        requests.sort_by(|a, b| a.body.created_at.cmp(&b.body.created_at));
+        Ok(requests)
+    }
+
+    fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
+        let fingerprint = request.verify_signature()?.fingerprint();
+        let project = &request.body.project;
+        let reply = self.api.call(
+            Method::PUT,
+            &paths::request(project, &fingerprint),
+            Some(request.to_json()),
+        )?;
+        self.api
+            .expect(reply, &[200, 201, 204], Subject::Project(project))
+            .map(drop)
+    }
+
+    fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()> {
+        let reply = self
+            .api
+            .call(Method::DELETE, &paths::request(project, fingerprint), None)?;
+        // Gone already is what was asked for.
+        self.api
+            .expect(reply, &[200, 204, 404], Subject::Project(project))
+            .map(drop)
+    }
+}

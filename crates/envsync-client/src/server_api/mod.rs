@@ -1,0 +1,271 @@
+//! A blocking client for the envsync server's HTTP API (paths and bodies in envsync-api):
+//! the account calls behind `join`, `login`, `invite`, `token`, `ci` and `audit`, and the
+//! transport [`crate::remote::HttpRemote`] is built on.
+//!
+//! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
+//! one line naming the server, and no message ever holds the token.
+
+mod failure;
+
+use std::time::Duration;
+
+use envsync_api::{
+    AuditPage, Invite, JoinRequest, JoinResponse, NewCiToken, NewInvite, NewToken, TokenCreated,
+    TokenList, WhoAmI, paths,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use ureq::http;
+
+pub(crate) use failure::Subject;
+
+use crate::credentials::{Token, normalise_server_url};
+use crate::error::{ClientError, Result};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Responses are records and age files of kilobytes; this only stops a hostile server from
+/// filling memory.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct ApiClient {
+    server: String,
+    token: Option<Token>,
+    agent: ureq::Agent,
+}
+
+/// A response read in full, of any status.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// `?after=&limit=&actor=&action=` of an audit page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+}
+
+impl ApiClient {
+    /// A client for `server` (`http(s)://host[:port]`), sending `token` when there is one.
+    /// Makes no request.
+    pub fn new(server: &str, token: Option<Token>) -> Result<Self> {
+        let server = normalise_server_url(server)?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .user_agent(format!("envsync/{}", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Self {
+            server,
+            token,
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+
+    /// The normalised server URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// `server http://host:port`, for messages.
+    pub fn describe(&self) -> String {
+        format!("server {}", self.server)
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Trades an invite or the owner setup code for an account and a token. Needs no token.
+    pub fn join(&self, request: &JoinRequest) -> Result<JoinResponse> {
+        self.post_json(&paths::join(), request, Subject::Code)
+    }
+
+    pub fn whoami(&self) -> Result<WhoAmI> {
+        self.get_json(&paths::whoami(), Subject::Account)
+    }
+
+    pub fn create_token(&self, request: &NewToken) -> Result<TokenCreated> {
+        self.post_json(&paths::tokens(), request, Subject::Account)
+    }
+
+    pub fn list_tokens(&self) -> Result<TokenList> {
+        self.get_json(&paths::tokens(), Subject::Account)
+    }
+
+    pub fn revoke_token(&self, id: &str) -> Result<()> {
+        if id.is_empty() || !id.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+            return Err(ClientError::Input(format!(
+                "`{id}` is not a token id (see `envsync token list`)"
+            )));
+        }
+        let reply = self.call(http::Method::DELETE, &paths::token(id), None)?;
+        self.expect(reply, &[200, 204], Subject::Token(id))
+            .map(drop)
+    }
+
+    pub fn create_invite(&self, project: &str, request: &NewInvite) -> Result<Invite> {
+        self.post_json(&paths::invites(project), request, Subject::Project(project))
+    }
+
+    pub fn create_ci_token(&self, project: &str, request: &NewCiToken) -> Result<TokenCreated> {
+        self.post_json(
+            &paths::ci_tokens(project),
+            request,
+            Subject::Project(project),
+        )
+    }
+
+    pub fn audit(&self, project: &str, query: &AuditQuery) -> Result<AuditPage> {
+        let mut pairs = Vec::new();
+        if let Some(after) = query.after {
+            pairs.push(("after", after.to_string()));
+        }
+        if let Some(limit) = query.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(actor) = &query.actor {
+            pairs.push(("actor", actor.clone()));
+        }
+        if let Some(action) = &query.action {
+            pairs.push(("action", action.clone()));
+        }
+        let path = format!("{}{}", paths::audit(project), query_string(&pairs));
+        self.get_json(&path, Subject::Project(project))
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, path: &str, subject: Subject<'_>) -> Result<T> {
+        let reply = self.call(http::Method::GET, path, None)?;
+        let reply = self.expect(reply, &[200], subject)?;
+        self.decode(&reply.body)
+    }
+
+    fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        subject: Subject<'_>,
+    ) -> Result<T> {
+        let bytes = serde_json::to_vec(body).expect("request bodies always serialise");
+        let reply = self.call(http::Method::POST, path, Some(bytes))?;
+        let reply = self.expect(reply, &[200, 201], subject)?;
+        self.decode(&reply.body)
+    }
+
+    /// Parses a successful response; a garbled one is the server's fault, not a panic.
+    pub(crate) fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T> {
+        serde_json::from_slice(body).map_err(|error| {
+            ClientError::Remote(format!(
+                "{}: the response is not what this envsync expects ({error}); is it an envsync server of the same version?",
+                self.describe()
+            ))
+        })
+    }
+
+    /// Sends one request and reads the whole response, whatever its status. Only a failure
+    /// to get a response at all is an error here.
+    pub(crate) fn call(
+        &self,
+        method: http::Method,
+        path: &str,
+        json_body: Option<Vec<u8>>,
+    ) -> Result<Reply> {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.server))
+            .header("accept", "application/json");
+        if let Some(token) = &self.token {
+            builder = builder.header("authorization", format!("Bearer {}", token.expose_secret()));
+        }
+        let response = match json_body {
+            Some(body) => builder
+                .header("content-type", "application/json")
+                .body(body)
+                .map_err(|_| self.bad_request_line())
+                .and_then(|request| self.run(request)),
+            None => builder
+                .body(())
+                .map_err(|_| self.bad_request_line())
+                .and_then(|request| self.run(request)),
+        };
+        let mut response = response?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|error| self.transport_error(&error))?;
+        Ok(Reply { status, body })
+    }
+
+    fn run(
+        &self,
+        request: http::Request<impl ureq::AsSendBody>,
+    ) -> Result<http::Response<ureq::Body>> {
+        self.agent
+            .run(request)
+            .map_err(|error| self.transport_error(&error))
+    }
+
+    /// A token with characters a header cannot carry; never echoes the token.
+    fn bad_request_line(&self) -> ClientError {
+        ClientError::Input(format!(
+            "{}: the token or a name holds characters that cannot be sent in a request",
+            self.describe()
+        ))
+    }
+
+    /// The reply if its status is one of `ok`, else the error it means.
+    pub(crate) fn expect(&self, reply: Reply, ok: &[u16], subject: Subject<'_>) -> Result<Reply> {
+        if ok.contains(&reply.status) {
+            Ok(reply)
+        } else {
+            Err(self.refusal(&reply, subject))
+        }
+    }
+}
+
+/// `?a=1&b=x%20y`; values are percent-encoded, names are ours.
+fn query_string(pairs: &[(&str, String)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+        .collect();
+    if encoded.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded() {
+        assert_eq!(query_string(&[]), "");
+        assert_eq!(
+            query_string(&[("after", "5".into()), ("actor", "alice (a&b)".into())]),
+            "?after=5&actor=alice%20%28a%26b%29"
+        );
+    }
+}

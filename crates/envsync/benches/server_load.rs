@@ -1,0 +1,164 @@
+//! Load on a real `envsync server` over loopback: 64 clients, each on its own keep-alive
+//! connection, ask as fast as they can for an environment's head, and for what a pull
+//! downloads (the head version's record, then its ciphertext). Reports requests per second
+//! and latency percentiles, for SQLite and for PostgreSQL. The load generator runs on the
+//! same machine, so it competes with the server for the CPU: the figures are a floor.
+//!
+//! Run with `cargo bench -p envsync --bench server_load` (PostgreSQL on 127.0.0.1:5432, as
+//! `scripts/test.sh` ensures; `ENVSYNC_BENCH_SECONDS` sets each run's length, default 10).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_core::hash::sha256_hex;
+use envsync_crypto::Identity;
+use serde_json::json;
+use support::server::{Api, PgDatabase, Server};
+
+const CLIENTS: usize = 64;
+
+struct Target {
+    url: String,
+    token: String,
+    head: String,
+    version: String,
+    object: String,
+}
+
+/// Owner joins with the setup code, creates project `bench`, pushes one version (an
+/// encrypted-size blob of 2 KiB).
+fn prepare(server: &Server) -> Target {
+    let api = Api::new(&server.url);
+    let identity = Identity::generate("bench");
+    let key = identity.member_key().to_string();
+    let token = api.join(server.setup_code.as_deref().unwrap(), "Bench", &key);
+    let genesis = json!({"body": {"project": "bench", "number": 1, "action": "add",
+        "member": key, "role": "owner", "environments": null, "actor": key},
+        "signature": "s"});
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/api/v1/projects/bench/members/1",
+            Some(&token),
+            &genesis.to_string()
+        )
+        .status,
+        201
+    );
+    let ciphertext = vec![7u8; 2048];
+    let sha = sha256_hex(&ciphertext);
+    let push = json!({"record": {"body": {"project": "bench", "environment": "production",
+        "number": 1, "base": null, "author": key, "ciphertext_sha256": sha}, "signature": "s"},
+        "ciphertext": STANDARD.encode(&ciphertext)});
+    let environment = "/api/v1/projects/bench/environments/production";
+    assert_eq!(
+        api.send(
+            "PUT",
+            &format!("{environment}/versions/1"),
+            Some(&token),
+            &push.to_string()
+        )
+        .status,
+        201
+    );
+    Target {
+        url: server.url.clone(),
+        token,
+        head: format!("{environment}/head"),
+        version: format!("{environment}/versions/1"),
+        object: format!("{environment}/objects/{sha}"),
+    }
+}
+
+/// Runs `CLIENTS` threads for `seconds`, each sending `paths` in turn; returns requests per
+/// second and the sorted latencies.
+fn load(target: &Target, paths: &[&str], seconds: u64) -> (f64, Vec<Duration>) {
+    let start = Arc::new(Barrier::new(CLIENTS + 1));
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            let url = target.url.clone();
+            let token = target.token.clone();
+            let paths: Vec<String> = paths.iter().map(|path| (*path).to_owned()).collect();
+            std::thread::spawn(move || {
+                let api = Api::new(&url);
+                let mut latencies = Vec::with_capacity(100_000);
+                start.wait();
+                let deadline = Instant::now() + Duration::from_secs(seconds);
+                'run: loop {
+                    for path in &paths {
+                        let sent = Instant::now();
+                        let reply = api.get(path, Some(&token));
+                        latencies.push(sent.elapsed());
+                        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+                        if Instant::now() >= deadline {
+                            break 'run;
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut latencies: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|worker| worker.join().unwrap())
+        .collect();
+    let elapsed = began.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    (latencies.len() as f64 / elapsed, latencies)
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
+    let index = ((sorted.len() as f64 * fraction) as usize).min(sorted.len() - 1);
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn bench(store: &str, server: &Server, seconds: u64) {
+    let target = prepare(server);
+    // Warm up connections and caches.
+    load(&target, &[&target.head], 1);
+    for (name, paths) in [
+        ("head", vec![target.head.as_str()]),
+        (
+            "pull (record + ciphertext)",
+            vec![target.version.as_str(), target.object.as_str()],
+        ),
+    ] {
+        let (rate, latencies) = load(&target, &paths, seconds);
+        println!(
+            "| {store} | {name} | {CLIENTS} | {:.0} req/s | {:.2} ms | {:.2} ms | {:.2} ms |",
+            rate,
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 1.0),
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing to run.
+    if !std::env::args().any(|argument| argument == "--bench") {
+        return;
+    }
+    let seconds = std::env::var("ENVSYNC_BENCH_SECONDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(10);
+    println!("| store | requests | clients | throughput | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    let directory = tempfile::tempdir().unwrap();
+    let sqlite = Server::sqlite(directory.path());
+    bench("SQLite", &sqlite, seconds);
+    drop(sqlite);
+    let database = PgDatabase::create();
+    let postgres = Server::postgres(&database.url);
+    bench("PostgreSQL", &postgres, seconds);
+}

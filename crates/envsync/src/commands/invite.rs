@@ -1,0 +1,60 @@
+//! `envsync invite`: a one-time code with which a teammate joins the workspace's server.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use envsync_api::NewInvite;
+
+use super::format_time;
+use crate::cli::InviteArgs;
+use crate::printer::Printer;
+use crate::settings::{Settings, server_of};
+
+pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let workspace = settings.workspace()?;
+    let project = workspace.target(args.project.as_deref(), None)?.project;
+    let server = server_of(&workspace)?;
+    let environments = (!args.access.environments.is_empty()).then_some(args.access.environments);
+    let invite = settings.api(&server)?.create_invite(
+        &project,
+        &NewInvite {
+            role: args.access.role,
+            environments,
+            expires_in_seconds: args.expires,
+        },
+    )?;
+    let command = format!("envsync join {server} {}", invite.code);
+    if printer.json {
+        printer.json(&serde_json::json!({
+            "server": server,
+            "code": invite.code,
+            "grant": invite.grant,
+            "expires_at": invite.expires_at,
+            "join_command": command,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scope = invite
+        .grant
+        .environments
+        .as_ref()
+        .map_or_else(|| "every environment".to_owned(), |list| list.join(", "));
+    printer.message(format!(
+        "invite code {} to project `{project}` as {} ({scope}); it works once, until {}.",
+        invite.code,
+        invite.grant.role,
+        format_time(invite.expires_at)
+    ));
+    printer.message("send your teammate this command on a private channel; they run it in their clone of the repository:");
+    printer.data(&command);
+    // The membership event decides the role in the end (the server follows it), so the
+    // accept must repeat what the invite promised.
+    let mut accept = format!("envsync members accept NAME --role {}", invite.grant.role);
+    for environment in invite.grant.environments.iter().flatten() {
+        accept.push_str(&format!(" --env {environment}"));
+    }
+    printer.message(format!(
+        "once they have, their access request shows in `envsync status`: accept it with `{accept}`"
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,40 @@
+//! `envsync server`: the sync server, from the same binary as the client.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use envsync_server::ServerConfig;
+
+use crate::cli::ServerArgs;
+use crate::printer::Printer;
+
+pub fn run(args: ServerArgs, _printer: &Printer) -> Result<ExitCode> {
+    let database_url = match args.database_url {
+        Some(url) => url,
+        None => {
+            let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+            data_dir.join("envsync.db").display().to_string()
+        }
+    };
+    let config = ServerConfig {
+        listen: args.listen,
+        database_url,
+        tls: args.tls_cert.zip(args.tls_key),
+        behind_proxy: args.behind_proxy,
+    };
+    envsync_server::run(config)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `$XDG_DATA_HOME/envsync-server`, else `~/.local/share/envsync-server`.
+fn default_data_dir() -> PathBuf {
+    let from = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    match from("XDG_DATA_HOME") {
+        Some(directory) => PathBuf::from(directory).join("envsync-server"),
+        None => PathBuf::from(from("HOME").unwrap_or_else(|| ".".into()))
+            .join(".local/share/envsync-server"),
+    }
+}

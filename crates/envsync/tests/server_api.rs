@@ -1,0 +1,494 @@
+//! The server's HTTP API, called directly: who may do what (every role against every
+//! endpoint), create-only pushes under contention, and answers to bad input. The records
+//! here are hand-made: the server cannot verify signatures, only clients can (their tests
+//! are in server_workflow.rs).
+
+mod support;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_core::hash::sha256_hex;
+use serde_json::json;
+use support::Team;
+use support::server::{Api, Server};
+
+fn genesis(project: &str, owner: &str) -> String {
+    json!({
+        "body": {"format": 1, "project": project, "number": 1, "parent_digest": null,
+                 "action": "add", "member": owner, "name": "owner", "role": "owner",
+                 "environments": null, "heads": {}, "actor": owner,
+                 "created_at": "2026-11-23T00:00:00Z"},
+        "signature": "not-checked-by-the-server"
+    })
+    .to_string()
+}
+
+/// A push body: a version record naming `ciphertext` by its hash, and the ciphertext.
+fn push_body(
+    project: &str,
+    environment: &str,
+    number: u64,
+    author: &str,
+    ciphertext: &[u8],
+) -> String {
+    json!({
+        "record": {
+            "body": {"format": 1, "project": project, "environment": environment,
+                     "number": number, "base": number.checked_sub(1).filter(|n| *n > 0),
+                     "author": author, "ciphertext_sha256": sha256_hex(ciphertext)},
+            "signature": "s"
+        },
+        "ciphertext": STANDARD.encode(ciphertext),
+    })
+    .to_string()
+}
+
+struct Fixture {
+    _team: Team,
+    _server: Server,
+    api: Api,
+    /// (role label, token)
+    tokens: Vec<(&'static str, String)>,
+    object: String,
+}
+
+/// A server with project `app` (owner Alice, writer Bob, reader Carol, Dave reading only
+/// staging, a CI token for staging) and project `other` whose owner Frank has no role on
+/// `app`. Version 1 of app/development exists.
+fn fixture() -> Fixture {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let api = Api::new(&server.url);
+    let key = |name: &str| team.member(name).member_key();
+    let alice_key = key("alice");
+    let alice = api.join(server.setup_code.as_deref().unwrap(), "Alice", &alice_key);
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/api/v1/projects/app/members/1",
+            Some(&alice),
+            &genesis("app", &alice_key)
+        )
+        .status,
+        201
+    );
+    let invite = |project: &str, body: serde_json::Value| {
+        let reply = api.send(
+            "POST",
+            &format!("/api/v1/projects/{project}/invites"),
+            Some(&alice),
+            &body.to_string(),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["code"].as_str().unwrap().to_owned()
+    };
+    let bob = api.join(
+        &invite("app", json!({"role": "writer"})),
+        "Bob",
+        &key("bob"),
+    );
+    let carol = api.join(
+        &invite("app", json!({"role": "reader"})),
+        "Carol",
+        &key("carol"),
+    );
+    let dave = api.join(
+        &invite(
+            "app",
+            json!({"role": "reader", "environments": ["staging"]}),
+        ),
+        "Dave",
+        &key("dave"),
+    );
+    let ci = api.send(
+        "POST",
+        "/api/v1/projects/app/ci-tokens",
+        Some(&alice),
+        &json!({"name": "ci", "environment": "staging", "member_key": key("erin")}).to_string(),
+    );
+    assert_eq!(ci.status, 201, "{}", ci.body);
+    let ci = ci.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/api/v1/projects/other/members/1",
+            Some(&alice),
+            &genesis("other", &alice_key)
+        )
+        .status,
+        201
+    );
+    let frank = api.join(
+        &invite("other", json!({"role": "owner"})),
+        "Frank",
+        &key("frank"),
+    );
+
+    let ciphertext = b"age-encryption.org/v1 pretend ciphertext".to_vec();
+    let pushed = api.send(
+        "PUT",
+        "/api/v1/projects/app/environments/development/versions/1",
+        Some(&alice),
+        &push_body("app", "development", 1, &alice_key, &ciphertext),
+    );
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    Fixture {
+        _team: team,
+        _server: server,
+        api,
+        tokens: vec![
+            ("owner", alice),
+            ("writer", bob),
+            ("reader", carol),
+            ("staging reader", dave),
+            ("ci staging", ci),
+            ("other project", frank),
+        ],
+        object: sha256_hex(&ciphertext),
+    }
+}
+
+#[test]
+fn every_role_against_every_endpoint() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let project = "/api/v1/projects/app";
+    let development = format!("{project}/environments/development");
+    let staging = format!("{project}/environments/staging");
+    let object = format!("{development}/objects/{}", fixture.object);
+    // Writes carry an invalid body: 400 shows the caller got past the role check without
+    // changing anything, and the body is read only after that check.
+    let endpoints: Vec<(&str, String, &str)> = vec![
+        ("GET", format!("{development}/head"), ""),
+        ("GET", format!("{staging}/head"), ""),
+        ("GET", format!("{development}/versions"), ""),
+        ("GET", format!("{development}/versions/1"), ""),
+        ("GET", object, ""),
+        ("PUT", format!("{development}/versions/2"), "{}"),
+        ("PUT", format!("{staging}/versions/1"), "{}"),
+        ("GET", format!("{project}/members"), ""),
+        ("PUT", format!("{project}/members/9"), "{}"),
+        ("GET", format!("{project}/requests"), ""),
+        (
+            "PUT",
+            format!("{project}/requests/0000-0000-0000-0000"),
+            "{}",
+        ),
+        (
+            "DELETE",
+            format!("{project}/requests/0000-0000-0000-0000"),
+            "",
+        ),
+        ("POST", format!("{project}/invites"), "{}"),
+        ("POST", format!("{project}/ci-tokens"), "{}"),
+        ("GET", format!("{project}/audit"), ""),
+    ];
+    #[rustfmt::skip]
+    let expected: Vec<(&str, [u16; 15])> = vec![
+        //                 head  head  list  get   obj   put   put   mem   mem   req   req   req   inv   ci    audit
+        //                 dev   stg   dev   dev   dev   dev   stg   GET   PUT   GET   PUT   DEL   POST  POST  GET
+        ("owner",          [200,  200,  200,  200,  200,  400,  400,  200,  400,  200,  400,  204,  400,  400,  200]),
+        ("writer",         [200,  200,  200,  200,  200,  400,  400,  200,  403,  200,  400,  403,  403,  403,  403]),
+        ("reader",         [200,  200,  200,  200,  200,  403,  403,  200,  403,  200,  400,  403,  403,  403,  403]),
+        ("staging reader", [403,  200,  403,  403,  403,  403,  403,  200,  403,  200,  400,  403,  403,  403,  403]),
+        ("ci staging",     [403,  200,  403,  403,  403,  403,  403,  200,  403,  200,  403,  403,  403,  403,  403]),
+        ("other project",  [404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404]),
+        ("no token",       [401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401]),
+    ];
+    let mut failures = Vec::new();
+    for (role, statuses) in &expected {
+        let token = fixture
+            .tokens
+            .iter()
+            .find(|(label, _)| label == role)
+            .map(|(_, token)| token.as_str());
+        for ((method, path, body), want) in endpoints.iter().zip(statuses) {
+            let reply = match *method {
+                "GET" => api.get(path, token),
+                "DELETE" => api.delete(path, token),
+                _ => api.send(method, path, token, body),
+            };
+            if reply.status != *want {
+                failures.push(format!(
+                    "{role}: {method} {path}: {} (want {want}): {}",
+                    reply.status, reply.body
+                ));
+            }
+            // Every error is JSON with a stable code.
+            if reply.status >= 400 {
+                assert!(!reply.code().is_empty(), "{method} {path}: {}", reply.body);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing the matrix sent changed the project.
+    let head = api
+        .get(&format!("{development}/head"), Some(&fixture.tokens[0].1))
+        .json();
+    assert_eq!(head["head"], 1);
+}
+
+#[test]
+fn tokens_belong_to_their_account() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let token = |label: &str| {
+        fixture
+            .tokens
+            .iter()
+            .find(|(l, _)| *l == label)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let (owner, writer, ci) = (token("owner"), token("writer"), token("ci staging"));
+
+    let whoami = api.get("/api/v1/whoami", Some(&writer)).json();
+    assert_eq!(whoami["grants"][0]["role"], "writer");
+    let created = api.send(
+        "POST",
+        "/api/v1/tokens",
+        Some(&writer),
+        r#"{"label":"laptop"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let laptop = created.json()["token"].as_str().unwrap().to_owned();
+    let laptop_id = created.json()["info"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(api.get("/api/v1/whoami", Some(&laptop)).status, 200);
+    // Someone else's token cannot be revoked, nor learned of.
+    assert_eq!(
+        api.delete(&format!("/api/v1/tokens/{laptop_id}"), Some(&owner))
+            .status,
+        404
+    );
+    let listed = api.get("/api/v1/tokens", Some(&writer)).json();
+    assert!(
+        listed["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| !t.to_string().contains("esk_"))
+    );
+    assert_eq!(
+        api.delete(&format!("/api/v1/tokens/{laptop_id}"), Some(&writer))
+            .status,
+        204
+    );
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&laptop)).status,
+        401,
+        "revoked"
+    );
+
+    // CI tokens: read-only, cannot mint tokens; the owner sees and revokes them.
+    assert_eq!(
+        api.send("POST", "/api/v1/tokens", Some(&ci), r#"{"label":"x"}"#)
+            .status,
+        403
+    );
+    let owners_view = api.get("/api/v1/tokens", Some(&owner)).json();
+    let ci_id = owners_view["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "ci")
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .expect("the owner sees the project's CI token");
+    assert_eq!(
+        api.delete(&format!("/api/v1/tokens/{ci_id}"), Some(&owner))
+            .status,
+        204
+    );
+    assert_eq!(api.get("/api/v1/whoami", Some(&ci)).status, 401);
+
+    // The audit log recorded all of it, with actor and source address.
+    let audit = api
+        .get(
+            "/api/v1/projects/app/audit?action=token.revoke",
+            Some(&owner),
+        )
+        .json();
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["source_address"], "127.0.0.1");
+    assert!(entries[0]["actor"].as_str().unwrap().contains("Alice"));
+}
+
+#[test]
+fn twenty_concurrent_pushes_on_one_base_make_one_version() {
+    let fixture = fixture();
+    let owner = fixture.tokens[0].1.clone();
+    let whoami = fixture.api.get("/api/v1/whoami", Some(&owner)).json();
+    let author = whoami["member_key"].as_str().unwrap().to_owned();
+    let url = fixture.api.url.clone();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(20));
+    let pushers: Vec<_> = (0..20)
+        .map(|index| {
+            let (url, owner, author, start) =
+                (url.clone(), owner.clone(), author.clone(), start.clone());
+            std::thread::spawn(move || {
+                let api = Api::new(&url);
+                let body = push_body(
+                    "app",
+                    "development",
+                    2,
+                    &author,
+                    format!("ciphertext {index}").as_bytes(),
+                );
+                start.wait();
+                let reply = api.send(
+                    "PUT",
+                    "/api/v1/projects/app/environments/development/versions/2",
+                    Some(&owner),
+                    &body,
+                );
+                (index, reply.status, reply.body)
+            })
+        })
+        .collect();
+    let results: Vec<_> = pushers
+        .into_iter()
+        .map(|pusher| pusher.join().unwrap())
+        .collect();
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(_, status, _)| *status == 201)
+        .collect();
+    let conflicts: Vec<_> = results
+        .iter()
+        .filter(|(_, status, _)| *status == 409)
+        .collect();
+    assert_eq!((winners.len(), conflicts.len()), (1, 19), "{results:?}");
+    for (_, _, body) in &conflicts {
+        let error: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(error["error"]["code"], "conflict");
+        assert_eq!(
+            error["error"]["head"], 2,
+            "a refused push learns the current head"
+        );
+    }
+    let api = &fixture.api;
+    let development = "/api/v1/projects/app/environments/development";
+    assert_eq!(
+        api.get(&format!("{development}/head"), Some(&owner)).json()["head"],
+        2
+    );
+    let stored = api
+        .get(&format!("{development}/versions/2"), Some(&owner))
+        .json();
+    let winner = winners[0].0;
+    let expected = sha256_hex(format!("ciphertext {winner}").as_bytes());
+    assert_eq!(
+        stored["body"]["ciphertext_sha256"],
+        expected.as_str(),
+        "the winner's version is the one kept"
+    );
+    let object = api.get(&format!("{development}/objects/{expected}"), Some(&owner));
+    assert_eq!(object.body, format!("ciphertext {winner}"));
+    let listed = api
+        .get(&format!("{development}/versions"), Some(&owner))
+        .json();
+    assert_eq!(
+        listed["records"].as_array().unwrap().len(),
+        2,
+        "no lost and no extra version"
+    );
+}
+
+#[test]
+fn bad_input_gets_a_status_and_a_code() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let owner = fixture.tokens[0].1.clone();
+    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let version2 = "/api/v1/projects/app/environments/development/versions/2";
+    let send = |body: &str| api.send("PUT", version2, Some(&owner), body);
+
+    let garbled = send("{\"record\": ");
+    assert_eq!(
+        (garbled.status, garbled.code().as_str()),
+        (400, "bad_request")
+    );
+    let unknown_field = send(
+        &push_body("app", "development", 2, &author, b"x")
+            .replace("\"record\"", "\"extra\":1,\"record\""),
+    );
+    assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
+    let wrong_place = send(&push_body("app", "staging", 2, &author, b"x"));
+    assert_eq!(wrong_place.status, 400, "{}", wrong_place.body);
+    let mut mismatched: serde_json::Value =
+        serde_json::from_str(&push_body("app", "development", 2, &author, b"x")).unwrap();
+    mismatched["ciphertext"] = json!(STANDARD.encode(b"y"));
+    assert_eq!(
+        send(&mismatched.to_string()).status,
+        400,
+        "ciphertext must match its hash"
+    );
+    let forged_author = send(&push_body(
+        "app",
+        "development",
+        2,
+        "age1someone:else",
+        b"x",
+    ));
+    assert_eq!(forged_author.status, 403, "{}", forged_author.body);
+
+    // A body over the limit is refused before it is read in full.
+    let huge = format!(
+        "{{\"record\": {{}}, \"ciphertext\": \"{}\"}}",
+        "A".repeat(5 * 1024 * 1024)
+    );
+    let too_large = send(&huge);
+    assert_eq!(
+        (too_large.status, too_large.code().as_str()),
+        (413, "payload_too_large")
+    );
+
+    let wrong_type = api.send_as("PUT", version2, Some(&owner), "text/plain", "hello");
+    assert_eq!(
+        (wrong_type.status, wrong_type.code().as_str()),
+        (415, "unsupported_media_type")
+    );
+    assert_eq!(api.get("/api/v1/nowhere", Some(&owner)).code(), "not_found");
+    assert_eq!(
+        api.get(
+            "/api/v1/projects/app/environments/development/head",
+            Some(&owner)
+        )
+        .json()["head"],
+        1,
+        "nothing changed"
+    );
+
+    let openapi = api.get("/api/openapi.json", None).json();
+    assert!(
+        openapi["paths"]["/api/v1/projects/{project}/environments/{environment}/versions/{number}"]
+            ["put"]
+            .is_object()
+    );
+}
+
+#[test]
+fn failed_sign_ins_are_rate_limited() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let api = Api::new(&server.url);
+    let mut statuses = Vec::new();
+    for attempt in 0..12 {
+        let token = format!("esk_0123456789ab_guess{attempt}");
+        statuses.push(api.get("/api/v1/whoami", Some(&token)).status);
+    }
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429, 429]);
+    // Guessing invite codes counts too, and the right code is refused while blocked.
+    let join = api.send(
+        "POST",
+        "/api/v1/join",
+        None,
+        &json!({"code": server.setup_code.as_deref().unwrap(), "name": "A", "member_key": team.member("alice").member_key()}).to_string(),
+    );
+    assert_eq!((join.status, join.code().as_str()), (429, "rate_limited"));
+}

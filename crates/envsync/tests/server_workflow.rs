@@ -1,0 +1,294 @@
+//! Teammates working through a real `envsync server` (SQLite and PostgreSQL): joining by
+//! invite, push / pull / sync with a 409 that `sync` resolves, CI tokens, removal, what the
+//! database holds, network failures, and two server replicas on one PostgreSQL database.
+
+mod support;
+
+use support::server::{PgDatabase, Server};
+use support::{Run, Team, Teammate};
+
+const ALICE_ENV: &str = "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n";
+
+/// The `esi_…` code in a command's output.
+fn code_in(run: &Run) -> String {
+    run.stdout
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '`')
+        .find(|word| word.starts_with("esi_"))
+        .unwrap_or_else(|| panic!("no invite code in: {}", run.stdout))
+        .to_owned()
+}
+
+/// Alice joins `server` as its owner and publishes her `.env`; Bob joins by her invite
+/// (with `role`) through `bob_server` (the same server, or another replica), and Alice
+/// accepts him. The setup code is the newest one printed: `bob_server`'s.
+fn alice_invites_bob(
+    team: &Team,
+    server: &Server,
+    bob_server: &Server,
+    role: &str,
+) -> (Teammate, Teammate) {
+    let alice = team.member_of("alice", &server.url);
+    let bob = team.member_of("bob", &bob_server.url);
+    let setup_code = bob_server.setup_code.as_deref().unwrap();
+    alice.run(&["join", &server.url, setup_code]).ok();
+    alice.write_env(".env", ALICE_ENV);
+    alice.run(&["push", "-m", "first"]).ok();
+    let invite = alice.run(&["invite", "--role", role]).ok();
+    let code = code_in(&invite);
+    bob.run(&["join", &bob_server.url, &code]).ok();
+    // Bob's key is not trusted yet: he cannot read, and Alice sees him waiting.
+    bob.run(&["pull"]).code(5);
+    let status = alice.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("waiting") || status.stderr.contains("waiting"),
+        "{}{}",
+        status.stdout,
+        status.stderr
+    );
+    alice
+        .run(&["members", "accept", &bob.fingerprint(), "--role", role])
+        .ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), ALICE_ENV);
+    (alice, bob)
+}
+
+#[test]
+fn two_teammates_joined_by_invite_push_pull_and_sync() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+
+    // Both edit different keys; Bob's push loses the race (409) and sync merges.
+    alice.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://db.internal/app\nAPI_KEY=alpha-123\n",
+    );
+    bob.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=beta-456\n",
+    );
+    alice.run(&["push", "-m", "move the database"]).ok();
+    bob.run(&["push", "-m", "rotate"]).code(3);
+    bob.run(&["sync"]).ok();
+    let merged = "# database\nDB_URL=postgres://db.internal/app\nAPI_KEY=beta-456\n";
+    assert_eq!(bob.read_env(".env"), merged);
+    alice.run(&["pull"]).ok();
+    assert_eq!(alice.read_env(".env"), merged);
+    assert_eq!(alice.badge("development"), "synced");
+    let log = alice.run(&["log", "--json"]).ok().json();
+    // first push, re-encryption for Bob, Alice's push, Bob's merge.
+    assert_eq!(
+        log.as_array()
+            .map_or(0, Vec::len)
+            .max(log["versions"].as_array().map_or(0, Vec::len)),
+        4
+    );
+
+    // The audit log saw every push, with who and from where.
+    let audit = alice.run(&["audit", "--json"]).ok().stdout;
+    assert!(
+        audit.contains("version.push") && audit.contains("127.0.0.1"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn readers_pull_but_cannot_push_and_removal_ends_access() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "reader");
+    bob.write_env(".env", "API_KEY=mine\n");
+    let refused = bob.run(&["push"]).code(5);
+    assert!(
+        !refused.stderr.trim().contains('\n'),
+        "one line: {}",
+        refused.stderr
+    );
+    bob.write_env(".env", ALICE_ENV);
+    alice.run(&["members", "remove", &bob.fingerprint()]).ok();
+    bob.run(&["pull", "--force"]).code(5);
+}
+
+#[test]
+fn a_ci_token_reads_one_environment_without_a_persons_key() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let alice = team.member_of("alice", &server.url);
+    alice
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    alice.write_env(".env", ALICE_ENV);
+    alice.run(&["push"]).ok();
+    alice.write_env(".env.staging", "API_KEY=staging-secret\n");
+    alice.run(&["push", "--env", "staging"]).ok();
+    let added = alice.run(&["ci", "add", "github", "--env", "staging"]).ok();
+    let secret = |name: &str| {
+        added
+            .stdout
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in: {}", added.stdout))
+            .to_owned()
+    };
+    let (identity, token) = (secret("ENVSYNC_IDENTITY"), secret("ENVSYNC_TOKEN"));
+
+    // A CI machine: a checkout with envsync.toml, no identity file, no credentials.
+    let ci = Teammate {
+        name: "ci".into(),
+        home: team.root.path().join("homes/ci"),
+        workspace: team.root.path().join("clone-ci"),
+    };
+    std::fs::create_dir_all(&ci.home).unwrap();
+    std::fs::create_dir_all(&ci.workspace).unwrap();
+    std::fs::copy(
+        alice.workspace.join("envsync.toml"),
+        ci.workspace.join("envsync.toml"),
+    )
+    .unwrap();
+    let env = [
+        ("ENVSYNC_IDENTITY", identity.as_str()),
+        ("ENVSYNC_TOKEN", token.as_str()),
+    ];
+    let run = ci
+        .run_with_env(
+            &[
+                "run", "--remote", "--env", "staging", "--yes", "--", "printenv", "API_KEY",
+            ],
+            &env,
+        )
+        .ok();
+    assert_eq!(run.stdout.trim(), "staging-secret");
+    ci.run_with_env(
+        &[
+            "run",
+            "--remote",
+            "--env",
+            "development",
+            "--yes",
+            "--",
+            "true",
+        ],
+        &env,
+    )
+    .code(5);
+    ci.run_with_env(&["pull", "--env", "staging", "--yes"], &env)
+        .ok();
+    ci.write_env(".env.staging", "API_KEY=from-ci\n");
+    ci.run_with_env(&["push", "--env", "staging", "--yes"], &env)
+        .code(5);
+}
+
+/// Every byte the database holds, for searching: the SQLite file and its WAL.
+fn sqlite_bytes(directory: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+const SECRET: &str = "sk_live_4f9b2c7d1e8a6f3b";
+
+#[test]
+fn a_pushed_secret_is_nowhere_in_sqlite() {
+    let team = Team::new();
+    let data = team.root.path().join("server");
+    let server = Server::sqlite(&data);
+    let alice = team.member_of("alice", &server.url);
+    alice
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    alice.write_env(".env", &format!("STRIPE_KEY={SECRET}\n"));
+    alice.run(&["push"]).ok();
+    let bytes = sqlite_bytes(&data);
+    assert!(
+        contains(&bytes, b"STRIPE_KEY"),
+        "key names are stored (the search works)"
+    );
+    assert!(!contains(&bytes, SECRET.as_bytes()), "the value is not");
+}
+
+#[test]
+fn a_pushed_secret_is_nowhere_in_postgresql() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let server = Server::postgres(&database.url);
+    let alice = team.member_of("alice", &server.url);
+    alice
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    alice.write_env(".env", &format!("STRIPE_KEY={SECRET}\n"));
+    alice.run(&["push"]).ok();
+    let dump = database.dump();
+    let hex: String = SECRET.bytes().map(|byte| format!("{byte:02x}")).collect();
+    let key_hex: String = "STRIPE_KEY"
+        .bytes()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert!(
+        dump.contains(&key_hex),
+        "key names are stored (the search works)"
+    );
+    assert!(
+        !dump.contains(SECRET) && !dump.contains(&hex),
+        "the value is not, as text or bytea"
+    );
+}
+
+#[test]
+fn network_failures_change_nothing_locally() {
+    let team = Team::new();
+    let mut server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    alice.write_env(".env", "API_KEY=rotated\n");
+    alice.run(&["push"]).ok();
+    server.stop();
+    let state_before = std::fs::read_dir(bob.workspace.join(".envsync")).is_ok();
+    let failed = bob.run(&["pull"]).code(1);
+    assert!(failed.stderr.contains(&server.url), "{}", failed.stderr);
+    assert_eq!(failed.stderr.trim().lines().count(), 1, "{}", failed.stderr);
+    assert_eq!(bob.read_env(".env"), ALICE_ENV);
+    assert!(state_before);
+    server.restart();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), "API_KEY=rotated\n");
+}
+
+#[test]
+fn two_replicas_on_one_postgresql_serve_one_team() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let first = Server::postgres(&database.url);
+    let second = Server::postgres(&database.url);
+    // Alice talks to one replica, Bob to the other.
+    let (alice, bob) = alice_invites_bob(&team, &first, &second, "writer");
+    alice.write_env(".env", &ALICE_ENV.replace("localhost", "db.internal"));
+    bob.write_env(".env", ALICE_ENV.replace("alpha-123", "from-bob").as_str());
+    let (alice_push, bob_push) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| alice.run(&["push"]).code);
+        let b = scope.spawn(|| bob.run(&["push"]).code);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut codes = [alice_push, bob_push];
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        [0, 3],
+        "one push wins across replicas, the other gets 409"
+    );
+    let (winner, loser) = if alice_push == 0 {
+        (&alice, &bob)
+    } else {
+        (&bob, &alice)
+    };
+    loser.run(&["sync"]).ok();
+    winner.run(&["pull"]).ok();
+    assert_eq!(winner.read_env(".env"), loser.read_env(".env"));
+}

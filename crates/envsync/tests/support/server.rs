@@ -1,0 +1,273 @@
+//! A real `envsync server` process on an ephemeral loopback port, a fresh PostgreSQL
+//! database per test, and a small HTTP client for calling the API directly.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    /// The owner setup code printed on a first start.
+    pub setup_code: Option<String>,
+    log: Arc<Mutex<String>>,
+    args: Vec<String>,
+}
+
+impl Server {
+    /// A server keeping its SQLite database in `data_dir`.
+    pub fn sqlite(data_dir: &Path) -> Self {
+        Self::start(vec!["--data-dir".into(), data_dir.display().to_string()])
+    }
+
+    pub fn postgres(database_url: &str) -> Self {
+        Self::start(vec!["--database-url".into(), database_url.to_owned()])
+    }
+
+    fn start(args: Vec<String>) -> Self {
+        Self::start_on("127.0.0.1:0", args)
+    }
+
+    fn start_on(listen: &str, args: Vec<String>) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_envsync"))
+            .args(["server", "--listen", listen])
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start envsync server");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready, wait) = mpsc::channel();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+                if line.contains("listening on") {
+                    let _ = ready.send(());
+                }
+            }
+        });
+        if wait.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            panic!("server did not start:\n{}", log.lock().unwrap());
+        }
+        let text = log.lock().unwrap().clone();
+        let url = text
+            .lines()
+            .find_map(|line| line.split("listening on ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("listening line has a URL")
+            .to_owned();
+        let setup_code = text
+            .lines()
+            .find_map(|line| line.strip_prefix("owner setup code: "))
+            .map(str::to_owned);
+        Self {
+            child: Some(child),
+            url,
+            setup_code,
+            log,
+            args,
+        }
+    }
+
+    /// Stops with SIGTERM (a graceful shutdown) and waits for the process to exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server is running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap()
+    }
+
+    /// Stops and starts again on the same port and database.
+    pub fn restart(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+        let listen = self.url.trim_start_matches("http://").to_owned();
+        let mut again = Self::start_on(&listen, self.args.clone());
+        self.child = again.child.take();
+        self.log = Arc::clone(&again.log);
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A fresh database on the test PostgreSQL server (127.0.0.1:5432, or the server of
+/// `ENVSYNC_TEST_POSTGRES_URL`), dropped afterwards.
+pub struct PgDatabase {
+    pub url: String,
+    maintenance: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Self {
+        let maintenance = std::env::var("ENVSYNC_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("envsync_cli_{}_{nanos}", std::process::id());
+        psql(&maintenance, &format!("CREATE DATABASE {name}"));
+        let (base, _) = maintenance.rsplit_once('/').unwrap();
+        Self {
+            url: format!("{base}/{name}"),
+            maintenance,
+            name,
+        }
+    }
+
+    /// Every row of every table, as `pg_dump` prints it (bytea as hex).
+    pub fn dump(&self) -> String {
+        let output = Command::new("pg_dump")
+            .args(["--data-only", &self.url])
+            .output()
+            .expect("run pg_dump");
+        assert!(output.status.success(), "pg_dump failed: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.maintenance,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let output = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("run psql (PostgreSQL's client; scripts/test.sh installs it)");
+    assert!(
+        output.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Direct API calls, for what the CLI never sends.
+pub struct Api {
+    agent: ureq::Agent,
+    pub url: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
+    }
+
+    /// The stable error code of an error reply.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+impl Api {
+    pub fn new(url: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Self {
+            agent,
+            url: url.to_owned(),
+        }
+    }
+
+    fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = result.expect("HTTP request");
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Reply { status, body }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        Self::reply(request.call())
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.agent.delete(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        Self::reply(request.call())
+    }
+
+    /// `method` is PUT or POST; `body` is sent as JSON text as is.
+    pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+        self.send_as(method, path, token, "application/json", body)
+    }
+
+    pub fn send_as(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        let url = format!("{}{path}", self.url);
+        let mut request = match method {
+            "PUT" => self.agent.put(url),
+            "POST" => self.agent.post(url),
+            other => panic!("unsupported method {other}"),
+        };
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        Self::reply(request.content_type(content_type).send(body.as_bytes()))
+    }
+
+    /// Joins with `code` as `name`, with the given member key; returns the token.
+    pub fn join(&self, code: &str, name: &str, member_key: &str) -> String {
+        let reply = self.send(
+            "POST",
+            "/api/v1/join",
+            None,
+            &serde_json::json!({"code": code, "name": name, "member_key": member_key}).to_string(),
+        );
+        assert_eq!(reply.status, 201, "join: {}", reply.body);
+        reply.json()["token"].as_str().unwrap().to_owned()
+    }
+}
