@@ -310,6 +310,9 @@ pub struct AccessArgs {
 pub struct ShareArgs {
     #[arg(long, short = 'p')]
     pub project: Option<String>,
+    /// With a server remote, the bundle carries a one-time invite with this role and scope.
+    #[command(flatten)]
+    pub access: AccessArgs,
     /// Where to write the bundle (default: PROJECT.share).
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,

@@ -292,3 +292,66 @@ fn two_replicas_on_one_postgresql_serve_one_team() {
     winner.run(&["pull"]).ok();
     assert_eq!(winner.read_env(".env"), loser.read_env(".env"));
 }
+
+#[test]
+fn a_share_bundle_carries_a_server_invite_to_a_first_pull() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let alice = team.member_of("alice", &server.url);
+    alice
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    alice.write_env(".env", ALICE_ENV);
+    alice.run(&["push"]).ok();
+    let shared = alice
+        .run(&[
+            "share",
+            "--role",
+            "reader",
+            "--output",
+            "app.share",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let passphrase = shared["passphrase"].as_str().unwrap().to_owned();
+    let bundle = alice.workspace.join("app.share");
+
+    // Bob has only a clone without envsync.toml, no account and no token.
+    let bob = team.member_of("bob", &server.url);
+    std::fs::remove_file(bob.workspace.join("envsync.toml")).unwrap();
+    let joined = bob
+        .run_with_env(
+            &["join", bundle.to_str().unwrap()],
+            &[("ENVSYNC_PASSPHRASE", &passphrase)],
+        )
+        .ok();
+    assert!(
+        joined.stderr.contains("members accept"),
+        "{}",
+        joined.stderr
+    );
+    assert!(bob.workspace.join("envsync.toml").exists());
+    let status = alice.run(&["status"]).ok().stdout;
+    assert!(
+        status.contains("1 member waiting for access: bob"),
+        "{status}"
+    );
+    alice
+        .run(&["members", "accept", "bob", "--role", "reader"])
+        .ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), ALICE_ENV);
+    // The invite made Bob a reader on the server too.
+    bob.write_env(".env", "API_KEY=bob\n");
+    bob.run(&["push"]).code(5);
+    // The code in the bundle worked once.
+    let again = team.member_of("carol", &server.url);
+    std::fs::remove_file(again.workspace.join("envsync.toml")).unwrap();
+    again
+        .run_with_env(
+            &["join", bundle.to_str().unwrap()],
+            &[("ENVSYNC_PASSPHRASE", &passphrase)],
+        )
+        .code(5);
+}

@@ -22,6 +22,10 @@ struct Bundle {
     shared_by: String,
     /// The sharer's member key: it must be a member on the remote the joiner finds.
     shared_by_key: String,
+    /// For an envsync server remote: a one-time invite code, redeemed before anything else
+    /// so the joiner has an account and a token to reach the server with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invite: Option<String>,
 }
 
 /// What `join` did, for the binary to explain the next step.
@@ -33,11 +37,18 @@ pub struct Joined {
     pub wrote_config: bool,
     /// `None` when the joiner already was a member.
     pub request_fingerprint: Option<String>,
+    /// Whether the bundle carried a server invite, now redeemed.
+    pub redeemed_invite: bool,
 }
 
 impl Session {
-    /// `envsync share`: the bundle's bytes and its passphrase (to be printed once).
-    pub fn share(&mut self, project: &str) -> Result<(Vec<u8>, Zeroizing<String>)> {
+    /// `envsync share`: the bundle's bytes and its passphrase (to be printed once). With a
+    /// server remote, `invite` is a fresh invite code for the bundle to carry.
+    pub fn share(
+        &mut self,
+        project: &str,
+        invite: Option<String>,
+    ) -> Result<(Vec<u8>, Zeroizing<String>)> {
         let view = self.project_view(project)?;
         let mut config = self.workspace.config.clone();
         if !config.remote.contains("://") {
@@ -65,6 +76,7 @@ impl Session {
             config: config.to_toml(),
             shared_by: identity.name().to_owned(),
             shared_by_key: key,
+            invite,
         };
         let json = Zeroizing::new(serde_json::to_vec(&bundle).expect("bundles always serialise"));
         let passphrase = envsync_crypto::generate_passphrase(envsync_crypto::PASSPHRASE_WORDS);
@@ -75,11 +87,13 @@ impl Session {
 }
 
 /// `envsync join FILE.share`: opens the bundle, writes envsync.toml into `directory` unless
-/// one is there, checks the sharer is a member on the remote, and files an access request.
+/// one is there, redeems the bundle's server invite with `redeem(server, code)` if it has
+/// one, checks the sharer is a member on the remote, and files an access request.
 pub fn join(
     sealed: &[u8],
     passphrase: &str,
     directory: &Path,
+    redeem: impl FnOnce(&str, &str) -> Result<()>,
     open: impl FnOnce(&Path) -> Result<Session>,
 ) -> Result<Joined> {
     let json =
@@ -107,6 +121,9 @@ pub fn join(
     let wrote_config = !config_path.exists();
     if wrote_config {
         write_atomic(&config_path, bundle.config.as_bytes())?;
+    }
+    if let Some(code) = &bundle.invite {
+        redeem(&shared.remote, code)?;
     }
     let mut session = open(directory)?;
     if !session
@@ -149,5 +166,6 @@ pub fn join(
         shared_by: bundle.shared_by,
         wrote_config,
         request_fingerprint,
+        redeemed_invite: bundle.invite.is_some(),
     })
 }

@@ -51,6 +51,39 @@ struct Joined {
     in_workspace: bool,
 }
 
+/// Redeems a code from a share bundle: the account and token, without the access request,
+/// which the bundle's join files itself.
+pub fn redeem(
+    url: &str,
+    code: &str,
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<(), ClientError> {
+    let (identity, created) = settings.identity.load_or_create()?;
+    if created {
+        printer.note(format!(
+            "created your identity in {} (member key {}, fingerprint {})",
+            settings.identity.origin(),
+            identity.member_key(),
+            identity.member_key().fingerprint()
+        ));
+    }
+    let anonymous = ApiClient::new(url, None)?;
+    let joined = anonymous.join(&JoinRequest {
+        code: code.trim().to_owned(),
+        member_key: identity.member_key().to_string(),
+        name: identity.name().to_owned(),
+    })?;
+    settings.credentials.save(
+        anonymous.server(),
+        &ServerCredentials {
+            token: Token::new(joined.token),
+            account: joined.account,
+            token_id: Some(joined.token_id),
+        },
+    )
+}
+
 fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (identity, created) = settings.identity.load_or_create()?;
     if created {

@@ -8,10 +8,14 @@ use envsync_client::files::write_atomic;
 use envsync_client::workspace::Workspace;
 use zeroize::Zeroizing;
 
+use envsync_api::NewInvite;
+use envsync_client::credentials::is_server_url;
+
 use super::{print_notices, read_secret};
 use crate::cli::ShareArgs;
 use crate::printer::Printer;
 use crate::settings::Settings;
+use crate::settings::server_of;
 
 pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
@@ -19,7 +23,23 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         .workspace
         .target(args.project.as_deref(), None)?
         .project;
-    let result = session.share(&project);
+    let invite = if is_server_url(&session.workspace.config.remote) {
+        let server = server_of(&session.workspace)?;
+        let environments =
+            (!args.access.environments.is_empty()).then(|| args.access.environments.clone());
+        let invite = settings.api(&server)?.create_invite(
+            &project,
+            &NewInvite {
+                role: args.access.role,
+                environments,
+                expires_in_seconds: None,
+            },
+        )?;
+        Some(invite.code)
+    } else {
+        None
+    };
+    let result = session.share(&project, invite);
     print_notices(&mut session, printer);
     let (sealed, passphrase) = result?;
     let output = args
@@ -35,8 +55,12 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         ));
         printer.message("send this passphrase on another channel (a call, a different chat); it is shown only once:");
         printer.data(passphrase.as_str());
+        let mut accept = format!("envsync members accept NAME --role {}", args.access.role);
+        for environment in &args.access.environments {
+            accept.push_str(&format!(" --env {environment}"));
+        }
         printer.message(format!(
-            "they run `envsync join {}` in their clone of the repository, then you accept them with `envsync members accept`",
+            "they run `envsync join {}` in their clone of the repository, then you accept them with `{accept}`",
             output.file_name().and_then(|name| name.to_str()).unwrap_or("PROJECT.share")
         ));
     }
@@ -51,7 +75,8 @@ pub fn join_bundle(bundle: &Path, settings: &Settings, printer: &Printer) -> Res
     })?;
     let passphrase = read_passphrase(settings)?;
     let open = |directory: &Path| settings.session_in(Workspace::load(directory)?);
-    let joined = join(&sealed, &passphrase, &settings.directory, open)?;
+    let redeem = |server: &str, code: &str| super::join::redeem(server, code, settings, printer);
+    let joined = join(&sealed, &passphrase, &settings.directory, redeem, open)?;
     if printer.json {
         printer.json(&joined);
         return Ok(ExitCode::SUCCESS);
