@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v dbus-run-session >/dev/null 2>&1 || need_apt+=(dbus-daemon dbus-bin)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)

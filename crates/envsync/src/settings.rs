@@ -7,6 +7,7 @@
 //! | `ENVSYNC_KEYCHAIN` | `off` keeps new identities in the config file instead of the OS keychain |
 //! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
 //! | `ENVSYNC_TOKEN` | an envsync server token (`esk_…`, e.g. a CI token), used for every server instead of the stored ones |
+//! | `ENVSYNC_CA_CERT` | a PEM file of the certificate authorities to trust for https:// servers instead of the web's (read by envsync-client) |
 //! | `XDG_CONFIG_HOME`, `HOME` | where the identity and server tokens are kept: `$XDG_CONFIG_HOME/envsync/identity.txt` and `credentials.toml`, else under `~/.config/envsync/` |
 
 use std::path::PathBuf;

@@ -249,7 +249,7 @@ fn network_failures_change_nothing_locally() {
     let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
     alice.write_env(".env", "API_KEY=rotated\n");
     alice.run(&["push"]).ok();
-    server.stop();
+    assert!(server.stop().success(), "SIGTERM stops the server cleanly");
     let state_before = std::fs::read_dir(bob.workspace.join(".envsync")).is_ok();
     let failed = bob.run(&["pull"]).code(1);
     assert!(failed.stderr.contains(&server.url), "{}", failed.stderr);
@@ -354,4 +354,124 @@ fn a_share_bundle_carries_a_server_invite_to_a_first_pull() {
             &[("ENVSYNC_PASSPHRASE", &passphrase)],
         )
         .code(5);
+}
+
+#[test]
+fn https_with_a_private_certificate_authority() {
+    let team = Team::new();
+    let directory = team.root.path();
+    let (ca, cert, key) = (
+        directory.join("ca.pem"),
+        directory.join("cert.pem"),
+        directory.join("key.pem"),
+    );
+    // A private CA, and a server certificate for 127.0.0.1 signed by it.
+    let openssl = |args: &[&str]| {
+        let made = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(directory)
+            .output()
+            .expect("run openssl (scripts/test.sh installs it)");
+        assert!(
+            made.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=envsync test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "server.csr",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        directory.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    let server = Server::start(vec![
+        "--data-dir".into(),
+        directory.join("server").display().to_string(),
+        "--tls-cert".into(),
+        cert.display().to_string(),
+        "--tls-key".into(),
+        key.display().to_string(),
+    ]);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let alice = team.member_of("alice", &server.url);
+    let code = server.setup_code.as_deref().unwrap();
+
+    // The certificate is not from a public CA: refused, in one line, nothing stored.
+    let refused = alice.run(&["join", &server.url, code]).code(1);
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    assert!(!alice.home.join(".config/envsync/credentials.toml").exists());
+
+    let trust = [("ENVSYNC_CA_CERT", ca.to_str().unwrap())];
+    alice
+        .run_with_env(&["join", &server.url, code], &trust)
+        .ok();
+    alice.write_env(".env", ALICE_ENV);
+    alice.run_with_env(&["push"], &trust).ok();
+    std::fs::remove_file(alice.workspace.join(".env")).unwrap();
+    alice.run_with_env(&["pull"], &trust).ok();
+    assert_eq!(alice.read_env(".env"), ALICE_ENV);
 }

@@ -5,6 +5,7 @@
 //! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
 //! one line naming the server, and no message ever holds the token.
 
+mod events;
 mod failure;
 
 use std::time::Duration;
@@ -49,6 +50,41 @@ pub struct AuditQuery {
     pub action: Option<String>,
 }
 
+/// Which certificate authorities HTTPS trusts: the web's (Mozilla's list) by default, or
+/// only those in the PEM file `ENVSYNC_CA_CERT` names, for a server with a private CA or a
+/// self-signed certificate.
+fn tls_config() -> Result<ureq::tls::TlsConfig> {
+    let builder = ureq::tls::TlsConfig::builder();
+    let Some(path) = std::env::var_os("ENVSYNC_CA_CERT").filter(|path| !path.is_empty()) else {
+        return Ok(builder.build());
+    };
+    let label = std::path::Path::new(&path).display().to_string();
+    let pem = std::fs::read(&path).map_err(|error| ClientError::Io {
+        what: format!("ENVSYNC_CA_CERT {label}"),
+        source: error,
+    })?;
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
+            Ok(_) => {}
+            Err(error) => {
+                return Err(ClientError::Input(format!(
+                    "ENVSYNC_CA_CERT {label}: not a PEM file: {error}"
+                )));
+            }
+        }
+    }
+    if certificates.is_empty() {
+        return Err(ClientError::Input(format!(
+            "ENVSYNC_CA_CERT {label}: no certificate in it"
+        )));
+    }
+    Ok(builder
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&certificates))
+        .build())
+}
+
 impl ApiClient {
     /// A client for `server` (`http(s)://host[:port]`), sending `token` when there is one.
     /// Makes no request.
@@ -59,6 +95,7 @@ impl ApiClient {
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(REQUEST_TIMEOUT))
             .user_agent(format!("envsync/{}", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls_config()?)
             .build();
         Ok(Self {
             server,

@@ -26,7 +26,8 @@ impl Server {
         Self::start(vec!["--database-url".into(), database_url.to_owned()])
     }
 
-    fn start(args: Vec<String>) -> Self {
+    /// A server started with these extra `envsync server` arguments.
+    pub fn start(args: Vec<String>) -> Self {
         Self::start_on("127.0.0.1:0", args)
     }
 
@@ -94,7 +95,7 @@ impl Server {
         if self.child.is_some() {
             self.stop();
         }
-        let listen = self.url.trim_start_matches("http://").to_owned();
+        let listen = self.url.split("://").nth(1).unwrap_or_default().to_owned();
         let mut again = Self::start_on(&listen, self.args.clone());
         self.child = again.child.take();
         self.log = Arc::clone(&again.log);
