@@ -5,7 +5,6 @@
 //! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
 //! one line naming the server, and no message ever holds the token.
 
-mod events;
 mod failure;
 
 use std::time::Duration;
