@@ -42,6 +42,10 @@ pub enum ServerError {
         key: String,
         source: std::io::Error,
     },
+    #[error(
+        "another envsync server uses this SQLite database (it holds {lock}); run one server per SQLite file, or several on PostgreSQL with --database-url"
+    )]
+    Locked { lock: String },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -62,7 +66,21 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
 }
 
 async fn serve(config: ServerConfig) -> Result<(), ServerError> {
-    let store = Store::open(&config.database_url).await?;
+    let mut store = Store::open(&config.database_url).await?;
+    // One server per SQLite file: held for the life of the process, the lock lets the read
+    // cache trust that every write goes through this process.
+    let _sqlite_lock = match store.sqlite_path() {
+        Some(path) => {
+            let lock_path = path.with_extension("lock");
+            let lock = std::fs::File::create(&lock_path)?;
+            lock.try_lock().map_err(|_| ServerError::Locked {
+                lock: lock_path.display().to_string(),
+            })?;
+            store.enable_read_cache();
+            Some(lock)
+        }
+        None => None,
+    };
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             address: config.listen,

@@ -492,3 +492,22 @@ fn failed_sign_ins_are_rate_limited() {
     );
     assert_eq!((join.status, join.code().as_str()), (429, "rate_limited"));
 }
+
+#[test]
+fn one_server_per_sqlite_file() {
+    let team = Team::new();
+    let data = team.root.path().join("server");
+    let _first = Server::sqlite(&data);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))
+        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another envsync server uses this SQLite database"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

@@ -126,15 +126,12 @@ async fn authenticate(
     let Some(id) = token_id(presented) else {
         return Ok(None);
     };
-    let Some((stored_hash, token)) = state.store().live_token(id, now()).await? else {
+    let Some((stored_hash, token, account)) = state.store().authenticate(id, now()).await? else {
         return Ok(None);
     };
     let presented_hash = sha256_hex(presented.as_bytes());
     if !bool::from(presented_hash.as_bytes().ct_eq(stored_hash.as_bytes())) {
         return Ok(None);
     }
-    let Some(account) = state.store().account(&token.account).await? else {
-        return Ok(None);
-    };
     Ok(Some((account, token)))
 }

@@ -118,6 +118,13 @@ impl Store {
     }
 
     pub async fn grant(&self, account: &str, project: &str) -> Result<Option<GrantRecord>> {
+        let key = (account.to_owned(), project.to_owned());
+        if let Some(cache) = &self.cache
+            && let Some(found) = cache.grants().get(&key)
+        {
+            return Ok(found);
+        }
+        let generation = self.cache.as_ref().map(|cache| cache.grants().generation());
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT role, environments FROM grants WHERE account = $1 AND project = $2",
         )
@@ -126,11 +133,23 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(row.map(|(role, environments)| GrantRecord {
+        let found = row.map(|(role, environments)| GrantRecord {
             project: project.to_owned(),
             role,
             environments,
-        }))
+        });
+        if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+            cache.grants().put(generation, key, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn forget_grant(&self, account: &str, project: &str) {
+        if let Some(cache) = &self.cache {
+            cache
+                .grants()
+                .forget(&(account.to_owned(), project.to_owned()));
+        }
     }
 
     /// Sets an account's role on a project, replacing any earlier one.
@@ -153,6 +172,7 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
+        self.forget_grant(account, project);
         Ok(())
     }
 
@@ -163,6 +183,7 @@ impl Store {
             .execute(&self.pool)
             .await
             .map_err(|source| self.query_error(source))?;
+        self.forget_grant(account, project);
         Ok(result.rows_affected() == 1)
     }
 

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod audit;
+mod cache;
 mod error;
 mod notify;
 mod records;
@@ -46,6 +47,8 @@ pub struct Store {
     redacted_url: String,
     /// With any password: only for opening further connections (event listeners).
     connect_url: String,
+    /// See [`Store::enable_read_cache`].
+    cache: Option<std::sync::Arc<cache::ReadCache>>,
 }
 
 impl fmt::Debug for Store {
@@ -82,6 +85,7 @@ impl Store {
             backend,
             redacted_url,
             connect_url,
+            cache: None,
         };
         if backend == Backend::Sqlite {
             // Readers do not block the single writer; the setting is kept in the file.
@@ -99,6 +103,23 @@ impl Store {
             .await
             .map_err(|source| store.migrate_error(source))?;
         Ok(store)
+    }
+
+    /// Serves token, role and head lookups from memory, kept exact by this store's own
+    /// writes. Only for a database no other process writes: the server enables it for its
+    /// SQLite file, which it locks.
+    pub fn enable_read_cache(&mut self) {
+        self.cache = Some(std::sync::Arc::default());
+    }
+
+    /// The SQLite database file, if that is the backend.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let path = self.connect_url.strip_prefix("sqlite://")?;
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
+        Some(std::path::PathBuf::from(path))
     }
 
     pub fn backend(&self) -> Backend {

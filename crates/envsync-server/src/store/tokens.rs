@@ -61,6 +61,23 @@ type LiveTokenRow = (
     Option<i64>,
 );
 
+/// A [`LiveTokenRow`], then the account's name, member key and admin flag.
+type AuthRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+    i64,
+);
+
 impl From<TokenRow> for TokenRecord {
     fn from(row: TokenRow) -> Self {
         let (id, label, kind, account, project, environment, created_at, expires_at, revoked_at) =
@@ -147,6 +164,79 @@ impl Store {
         ))
     }
 
+    /// [`Self::live_token`] and the account it belongs to, in one query: this runs on
+    /// every authenticated request.
+    pub async fn authenticate(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<(String, TokenRecord, super::Account)>> {
+        if let Some(cache) = &self.cache
+            && let Some(found) = cache.tokens().get(&id.to_owned())
+        {
+            // Revocations go through this store and evict; expiry is checked here.
+            if found.1.expires_at.is_none_or(|expires_at| expires_at > now) {
+                return Ok(Some(found));
+            }
+            cache.tokens().forget(&id.to_owned());
+            return Ok(None);
+        }
+        let generation = self.cache.as_ref().map(|cache| cache.tokens().generation());
+        let row: Option<AuthRow> = sqlx::query_as(
+            "SELECT t.token_hash, t.id, t.label, t.kind, t.account, t.project, t.environment, \
+                    t.created_at, t.expires_at, t.revoked_at, a.name, a.member_key, a.admin \
+             FROM tokens t JOIN accounts a ON a.id = t.account \
+             WHERE t.id = $1 AND t.revoked_at IS NULL \
+               AND (t.expires_at IS NULL OR t.expires_at > $2)",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(row.map(
+            |(
+                hash,
+                id,
+                label,
+                kind,
+                account,
+                project,
+                environment,
+                created_at,
+                expires_at,
+                revoked_at,
+                name,
+                member_key,
+                admin,
+            )| {
+                let owner = super::Account {
+                    id: account.clone(),
+                    name,
+                    member_key,
+                    admin: admin != 0,
+                };
+                let token = TokenRecord::from((
+                    id,
+                    label,
+                    kind,
+                    account,
+                    project,
+                    environment,
+                    created_at,
+                    expires_at,
+                    revoked_at,
+                ));
+                (hash, token, owner)
+            },
+        ))
+        .inspect(|found| {
+            if let (Some(cache), Some(generation), Some(found)) = (&self.cache, generation, found) {
+                cache.tokens().put(generation, id.to_owned(), found.clone());
+            }
+        })
+    }
+
     /// Tokens an account made, plus CI tokens of `projects` (those it owns), revoked ones
     /// included so an owner can see what existed.
     pub async fn tokens_visible_to(
@@ -201,6 +291,9 @@ impl Store {
                 .execute(&self.pool)
                 .await
                 .map_err(|source| self.query_error(source))?;
+        if let Some(cache) = &self.cache {
+            cache.tokens().forget(&id.to_owned());
+        }
         Ok(result.rows_affected() == 1)
     }
 
@@ -216,6 +309,9 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
+        if let Some(cache) = &self.cache {
+            cache.tokens().clear();
+        }
         Ok(result.rows_affected())
     }
 }

@@ -39,6 +39,13 @@ pub struct StoredVersion {
 impl Store {
     /// The newest version number of an environment, `None` before its first push.
     pub async fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
+        let key = (project.to_owned(), environment.to_owned());
+        if let Some(cache) = &self.cache
+            && let Some(head) = cache.heads().get(&key)
+        {
+            return Ok(head);
+        }
+        let generation = self.cache.as_ref().map(|cache| cache.heads().generation());
         let head: Option<i64> = sqlx::query_scalar(
             "SELECT MAX(number) FROM versions WHERE project = $1 AND environment = $2",
         )
@@ -47,8 +54,13 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        head.map(|number| self.to_u64("version number", number))
-            .transpose()
+        let head = head
+            .map(|number| self.to_u64("version number", number))
+            .transpose()?;
+        if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+            cache.heads().put(generation, key, head);
+        }
+        Ok(head)
     }
 
     pub async fn version(
@@ -121,6 +133,11 @@ impl Store {
         .bind(version.ciphertext)
         .execute(&self.pool)
         .await;
+        if let Some(cache) = &self.cache {
+            cache
+                .heads()
+                .forget(&(version.project.to_owned(), version.environment.to_owned()));
+        }
         match inserted {
             Ok(result) if result.rows_affected() == 1 => Ok(Created::Created),
             Ok(_) => self.conflict(version).await,

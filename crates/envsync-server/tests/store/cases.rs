@@ -388,3 +388,73 @@ pub async fn stores_only_what_it_is_given(db: TestDatabase) {
     assert_eq!(row.get::<String, _>("author_key"), "envsync1-author");
     pool.close().await;
 }
+
+pub async fn read_cache_follows_writes(db: TestDatabase) {
+    let mut store = db.store.clone();
+    store.enable_read_cache();
+    store
+        .create_account("ada-1", "Ada", "age1ada:sig", false, 1)
+        .await
+        .unwrap();
+    store
+        .create_token(&NewToken {
+            token_hash: "hash",
+            id: "tok",
+            label: "laptop",
+            kind: "personal",
+            account: "ada-1",
+            project: None,
+            environment: None,
+            created_at: 1,
+            expires_at: Some(100),
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let (_, token, account) = store.authenticate("tok", 50).await.unwrap().unwrap();
+        assert_eq!((token.id.as_str(), account.name.as_str()), ("tok", "Ada"));
+    }
+    assert_eq!(
+        store.authenticate("tok", 100).await.unwrap(),
+        None,
+        "expiry applies to cached tokens"
+    );
+    store.authenticate("tok", 50).await.unwrap().unwrap();
+    store.revoke_token("tok", 60).await.unwrap();
+    assert_eq!(
+        store.authenticate("tok", 61).await.unwrap(),
+        None,
+        "revocation evicts"
+    );
+
+    assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
+    store.set_grant("ada-1", "p", "writer", None).await.unwrap();
+    assert_eq!(
+        store.grant("ada-1", "p").await.unwrap().unwrap().role,
+        "writer"
+    );
+    store.set_grant("ada-1", "p", "reader", None).await.unwrap();
+    assert_eq!(
+        store.grant("ada-1", "p").await.unwrap().unwrap().role,
+        "reader"
+    );
+    store.delete_grant("ada-1", "p").await.unwrap();
+    assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
+
+    assert_eq!(store.head("p", "dev").await.unwrap(), None);
+    let version = NewVersion {
+        project: "p",
+        environment: "dev",
+        number: 1,
+        base: None,
+        author_key: "age1ada:sig",
+        record_json: b"{}",
+        ciphertext_sha256: "00",
+        ciphertext: b"x",
+    };
+    assert_eq!(
+        store.create_version(&version).await.unwrap(),
+        Created::Created
+    );
+    assert_eq!(store.head("p", "dev").await.unwrap(), Some(1));
+}

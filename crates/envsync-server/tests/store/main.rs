@@ -130,6 +130,7 @@ suite!(
     access_requests_upsert_and_delete,
     tokens_create_lookup_revoke,
     accounts_grants_and_invites,
+    read_cache_follows_writes,
     audit_pages_and_filters,
     stores_only_what_it_is_given,
 );
