@@ -66,6 +66,12 @@ pub fn audit(project: &str) -> String {
     format!("{PREFIX}/projects/{project}/audit")
 }
 
+/// `GET` a page of the whole server's audit log (server owners): every project, joins and
+/// failed sign-ins.
+pub fn server_audit() -> String {
+    format!("{PREFIX}/audit")
+}
+
 /// `GET` the head number.
 pub fn head(project: &str, environment: &str) -> String {
     format!("{PREFIX}/projects/{project}/environments/{environment}/head")

@@ -4,6 +4,11 @@
 //! and latency percentiles, for SQLite and for PostgreSQL. The load generator runs on the
 //! same machine, so it competes with the server for the CPU: the figures are a floor.
 //!
+//! Two load generators: this binary's own (64 threads, blocking HTTP/1.1 clients), which is
+//! heavy enough to take much of the CPU from the server on a small machine, and, when it is
+//! installed, `wrk` (Debian package `wrk`; 2 threads, 64 connections, with a Lua script for
+//! the pull's two paths), which is light and shows what the server itself sustains.
+//!
 //! Run with `cargo bench -p envsync --bench server_load` (PostgreSQL on 127.0.0.1:5432, as
 //! `scripts/test.sh` ensures; `ENVSYNC_BENCH_SECONDS` sets each run's length, default 10).
 
@@ -121,6 +126,65 @@ fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
+/// The same load from `wrk`, if installed: (requests per second, p50 ms, p99 ms, max ms).
+fn wrk(target: &Target, paths: &[&str], seconds: u64) -> Option<(f64, f64, f64, f64)> {
+    let script = tempfile::NamedTempFile::new().ok()?;
+    let list: Vec<String> = paths.iter().map(|path| format!("\"{path}\"")).collect();
+    std::fs::write(
+        script.path(),
+        format!(
+            "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n",
+            list.join(", ")
+        ),
+    )
+    .ok()?;
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CLIENTS}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+        ])
+        .args(["-H", &format!("Authorization: Bearer {}", target.token)])
+        .arg("-s")
+        .arg(script.path())
+        .arg(&target.url)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let number = |prefix: &str| -> Option<f64> {
+        let line = text
+            .lines()
+            .find(|line| line.trim_start().starts_with(prefix))?;
+        milliseconds(line.split_whitespace().nth(1)?)
+    };
+    let rate = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Requests/sec:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    let max = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("Latency"))
+        .and_then(|line| milliseconds(line.split_whitespace().nth(3)?));
+    Some((rate, number("50%")?, number("99%")?, max?))
+}
+
+/// `2.12ms`, `850.00us`, `1.20s` in milliseconds.
+fn milliseconds(text: &str) -> Option<f64> {
+    let (value, scale) = if let Some(value) = text.strip_suffix("ms") {
+        (value, 1.0)
+    } else if let Some(value) = text.strip_suffix("us") {
+        (value, 0.001)
+    } else if let Some(value) = text.strip_suffix('s') {
+        (value, 1000.0)
+    } else {
+        return None;
+    };
+    value.parse::<f64>().ok().map(|value| value * scale)
+}
+
 fn bench(store: &str, server: &Server, seconds: u64) {
     let target = prepare(server);
     // Warm up connections and caches.
@@ -134,12 +198,17 @@ fn bench(store: &str, server: &Server, seconds: u64) {
     ] {
         let (rate, latencies) = load(&target, &paths, seconds);
         println!(
-            "| {store} | {name} | {CLIENTS} | {:.0} req/s | {:.2} ms | {:.2} ms | {:.2} ms |",
+            "| {store} | {name} | built-in, 64 threads | {:.0} req/s | {:.2} ms | {:.2} ms | {:.2} ms |",
             rate,
             percentile(&latencies, 0.50),
             percentile(&latencies, 0.99),
             percentile(&latencies, 1.0),
         );
+        if let Some((rate, p50, p99, max)) = wrk(&target, &paths, seconds) {
+            println!(
+                "| {store} | {name} | wrk, 64 connections | {rate:.0} req/s | {p50:.2} ms | {p99:.2} ms | {max:.2} ms |"
+            );
+        }
     }
 }
 
@@ -152,7 +221,7 @@ fn main() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(10);
-    println!("| store | requests | clients | throughput | p50 | p99 | max |");
+    println!("| store | requests | load generator | throughput | p50 | p99 | max |");
     println!("|---|---|---|---|---|---|---|");
     let directory = tempfile::tempdir().unwrap();
     let sqlite = Server::sqlite(directory.path());

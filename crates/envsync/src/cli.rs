@@ -66,6 +66,17 @@ pub enum Command {
     /// Pull, merge key by key with your local edits, and push the result.
     Sync(SyncArgs),
     /// Keep the workspace up to date: pull clean files as soon as the remote moves, flag edits.
+    ///
+    /// A folder remote is watched through filesystem events; an envsync server sends live
+    /// events over a WebSocket, reconnecting after 0.5 s doubling to 30 s (with jitter) and
+    /// catching up on every reconnect. Every remote is also polled every
+    /// `auto_refresh_seconds` (envsync.toml; default 60, 0 never). A token the server refuses
+    /// (revoked, expired) stops the watch with exit code 5.
+    ///
+    /// With --json, one object per line on stdout, each with "schema": 1 and an "event":
+    /// "status" (project, environment, file, badge, local_version, remote_version, action),
+    /// "pulled" (project, environment, file, badge, version), "error" (project, environment,
+    /// message), "connected" (remote) and "disconnected" (remote, retry_in_ms, reason).
     Watch(WatchArgs),
     /// Keys added, removed and changed: local against remote, or ENV_A against ENV_B.
     Diff(DiffArgs),
@@ -410,10 +421,13 @@ pub struct CiAddArgs {
 pub struct AuditArgs {
     #[arg(long, short = 'p')]
     pub project: Option<String>,
-    /// Only entries by this actor (an account id).
+    /// The whole server's log: every project, joins and failed sign-ins (server owners).
+    #[arg(long, conflicts_with = "project")]
+    pub server_wide: bool,
+    /// Only entries by this actor (an account id, e.g. alice-3f9a).
     #[arg(long)]
     pub actor: Option<String>,
-    /// Only entries of this action, e.g. version.create or member.add.
+    /// Only entries of this action, e.g. version.push, member.add, token.revoke, auth.failed.
     #[arg(long)]
     pub action: Option<String>,
     /// Entries per page (the server caps it).

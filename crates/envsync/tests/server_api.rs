@@ -311,7 +311,23 @@ fn tokens_belong_to_their_account() {
     let entries = audit["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["source_address"], "127.0.0.1");
-    assert!(entries[0]["actor"].as_str().unwrap().contains("Alice"));
+    assert!(entries[0]["actor"].as_str().unwrap().starts_with("alice-"));
+    // Failed sign-ins are outside any project: the server's owner sees them server-wide.
+    assert_eq!(
+        api.get("/api/v1/whoami", Some("esk_0123456789ab_wrong"))
+            .status,
+        401
+    );
+    let server_wide = api
+        .get("/api/v1/audit?action=auth.failed", Some(&owner))
+        .json();
+    // The revoked laptop token, the revoked CI token, and the wrong one.
+    assert_eq!(
+        server_wide["entries"].as_array().unwrap().len(),
+        3,
+        "{server_wide}"
+    );
+    assert_eq!(api.get("/api/v1/audit", Some(&writer)).status, 403);
 }
 
 #[test]
@@ -510,4 +526,59 @@ fn one_server_per_sqlite_file() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_shutdown_finishes_a_push_in_flight() {
+    use std::io::{Read, Write};
+
+    let team = Team::new();
+    let mut server = Server::sqlite(&team.root.path().join("server"));
+    let api = Api::new(&server.url);
+    let key = team.member("alice").member_key();
+    let token = api.join(server.setup_code.as_deref().unwrap(), "Alice", &key);
+    assert_eq!(
+        api.send(
+            "PUT",
+            "/api/v1/projects/app/members/1",
+            Some(&token),
+            &genesis("app", &key)
+        )
+        .status,
+        201
+    );
+    // Half a push is on the wire when SIGTERM arrives; the rest follows after.
+    let body = push_body("app", "development", 1, &key, b"in flight");
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "PUT /api/v1/projects/app/environments/development/versions/1 HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(first.as_bytes()).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(server.wait().success(), "{}", server.log());
+    assert!(
+        server.log().contains("finishing requests in flight"),
+        "{}",
+        server.log()
+    );
+    // New connections are refused once the server is gone; the push was stored.
+    assert!(std::net::TcpStream::connect(&address).is_err());
+    server.restart();
+    let head = Api::new(&server.url).get(
+        "/api/v1/projects/app/environments/development/head",
+        Some(&token),
+    );
+    assert_eq!(head.json()["head"], 1);
 }

@@ -88,6 +88,10 @@ impl Session {
         self.remote.watch_directory()
     }
 
+    pub fn remote_events(&self) -> Option<crate::remote::EventSource> {
+        self.remote.events()
+    }
+
     pub fn remote_description(&self) -> String {
         self.remote.describe()
     }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
-pub use http::HttpRemote;
+pub use http::{EventSource, EventStream, HttpRemote, Live, Subscription};
 
 use crate::credentials::{CredentialsConfig, is_server_url};
 use crate::error::{ClientError, Result};
@@ -47,6 +47,13 @@ pub trait Remote {
     /// A local directory whose changes mean the remote changed (a folder remote's root), so
     /// `envsync watch` can react to filesystem events instead of polling.
     fn watch_directory(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// Where to hear of changes as they happen (an envsync server's WebSocket), so that
+    /// `envsync watch` need not poll. A source rather than a stream: the watcher reconnects
+    /// from a thread of its own.
+    fn events(&self) -> Option<EventSource> {
         None
     }
 }

@@ -5,6 +5,7 @@
 //! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
 //! one line naming the server, and no message ever holds the token.
 
+mod events;
 mod failure;
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ureq::http;
 
+pub(crate) use events::trusted_roots;
 pub(crate) use failure::Subject;
 
 use crate::credentials::{Token, normalise_server_url};
@@ -157,7 +159,8 @@ impl ApiClient {
         )
     }
 
-    pub fn audit(&self, project: &str, query: &AuditQuery) -> Result<AuditPage> {
+    /// A page of `project`'s audit log, or with `None` the whole server's (server owners).
+    pub fn audit(&self, project: Option<&str>, query: &AuditQuery) -> Result<AuditPage> {
         let mut pairs = Vec::new();
         if let Some(after) = query.after {
             pairs.push(("after", after.to_string()));
@@ -171,8 +174,16 @@ impl ApiClient {
         if let Some(action) = &query.action {
             pairs.push(("action", action.clone()));
         }
-        let path = format!("{}{}", paths::audit(project), query_string(&pairs));
-        self.get_json(&path, Subject::Project(project))
+        match project {
+            Some(project) => {
+                let path = format!("{}{}", paths::audit(project), query_string(&pairs));
+                self.get_json(&path, Subject::Project(project))
+            }
+            None => {
+                let path = format!("{}{}", paths::server_audit(), query_string(&pairs));
+                self.get_json(&path, Subject::Account)
+            }
+        }
     }
 
     fn get_json<T: DeserializeOwned>(&self, path: &str, subject: Subject<'_>) -> Result<T> {

@@ -37,11 +37,37 @@ pub async fn page(
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
     }
+    read(&state, Some(&project), &query).await
+}
+
+#[utoipa::path(get, path = "/api/v1/audit",
+    params(AuditQuery),
+    responses((status = 200, description = "every project's entries and those outside any project (joins, failed sign-ins)", body = AuditPage),
+        (status = 403, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn server_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    if !caller.account.admin || caller.is_ci() {
+        return Err(ApiError::forbidden(
+            "the server-wide audit log is for the server's owners (who joined with the setup code)",
+        ));
+    }
+    read(&state, None, &query).await
+}
+
+async fn read(
+    state: &AppState,
+    project: Option<&str>,
+    query: &AuditQuery,
+) -> Result<Json<AuditPage>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let records = state
         .store()
         .audit(&AuditFilter {
-            project: Some(&project),
+            project,
             actor: query.actor.as_deref(),
             action: query.action.as_deref(),
             after_id: query.after,

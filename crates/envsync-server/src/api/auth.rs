@@ -65,9 +65,10 @@ impl Caller {
         self.token.kind == "ci"
     }
 
-    /// How the audit log names the caller: account id and name.
+    /// How the audit log names the caller: the account id (its name as a slug, and a
+    /// suffix), which `envsync audit --actor` filters on.
     pub fn actor(&self) -> String {
-        format!("{} ({})", self.account.id, self.account.name)
+        self.account.id.clone()
     }
 }
 

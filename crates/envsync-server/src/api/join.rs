@@ -112,7 +112,7 @@ pub async fn join(
             expires_at: None,
         })
         .await?;
-    let actor = format!("{} ({})", account.id, account.name);
+    let actor = account.id.clone();
     store
         .append_audit(&AuditEntry {
             actor: &actor,

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/join", post(join::join))
         .route("/api/v1/whoami", get(tokens::whoami))
         .route("/api/v1/events", get(events::events))
+        .route("/api/v1/audit", get(audit::server_page))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route(&format!("{project}/members"), get(members::log))

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         super::members::delete_request,
         super::members::invite,
         super::audit::page,
+        super::audit::server_page,
         super::versions::head,
         super::versions::list,
         super::versions::get,

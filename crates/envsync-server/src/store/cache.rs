@@ -72,6 +72,63 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
+impl ReadCache {
+    pub fn tokens(&self) -> &Map<String, (String, TokenRecord, Account)> {
+        &self.tokens
+    }
+
+    pub fn grants(&self) -> &Map<(String, String), Option<GrantRecord>> {
+        &self.grants
+    }
+
+    pub fn heads(&self) -> &Map<(String, String), Option<u64>> {
+        &self.heads
+    }
+}
+
+/// Records and ciphertexts by their immutable keys. A stored version never changes and is
+/// never deleted, so an entry can never be stale and any number of replicas may each keep
+/// one of these: it needs no invalidation, only a bound on memory.
+pub(super) struct Immutable {
+    entries: Mutex<(usize, HashMap<String, bytes::Bytes>)>,
+}
+
+/// Bytes kept before the cache starts over.
+const IMMUTABLE_BUDGET: usize = 64 * 1024 * 1024;
+
+impl Default for Immutable {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new((0, HashMap::new())),
+        }
+    }
+}
+
+impl Immutable {
+    pub fn get(&self, key: &str) -> Option<bytes::Bytes> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        entries.1.get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, value: bytes::Bytes) {
+        if value.len() > IMMUTABLE_BUDGET / 16 {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if entries.0 + value.len() > IMMUTABLE_BUDGET {
+            *entries = (0, HashMap::new());
+        }
+        entries.0 += value.len();
+        entries.1.insert(key, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,19 +142,5 @@ mod tests {
         assert_eq!(map.get(&"role"), None);
         map.put(map.generation(), "role", 2);
         assert_eq!(map.get(&"role"), Some(2));
-    }
-}
-
-impl ReadCache {
-    pub fn tokens(&self) -> &Map<String, (String, TokenRecord, Account)> {
-        &self.tokens
-    }
-
-    pub fn grants(&self) -> &Map<(String, String), Option<GrantRecord>> {
-        &self.grants
-    }
-
-    pub fn heads(&self) -> &Map<(String, String), Option<u64>> {
-        &self.heads
     }
 }

@@ -49,6 +49,8 @@ pub struct Store {
     connect_url: String,
     /// See [`Store::enable_read_cache`].
     cache: Option<std::sync::Arc<cache::ReadCache>>,
+    /// Version records and ciphertexts, which never change once stored.
+    immutable: std::sync::Arc<cache::Immutable>,
 }
 
 impl fmt::Debug for Store {
@@ -86,6 +88,7 @@ impl Store {
             redacted_url,
             connect_url,
             cache: None,
+            immutable: std::sync::Arc::default(),
         };
         if backend == Backend::Sqlite {
             // Readers do not block the single writer; the setting is kept in the file.

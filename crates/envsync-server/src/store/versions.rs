@@ -63,6 +63,34 @@ impl Store {
         Ok(head)
     }
 
+    /// A version's signed record, as stored.
+    pub async fn version_record(
+        &self,
+        project: &str,
+        environment: &str,
+        number: u64,
+    ) -> Result<Option<bytes::Bytes>> {
+        let key = format!("record {project}/{environment}/{number}");
+        if let Some(found) = self.immutable.get(&key) {
+            return Ok(Some(found));
+        }
+        let record: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT record_json FROM versions \
+             WHERE project = $1 AND environment = $2 AND number = $3",
+        )
+        .bind(project)
+        .bind(environment)
+        .bind(to_i64("version number", number)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(record.map(|record| {
+            let record = bytes::Bytes::from(record);
+            self.immutable.put(key, record.clone());
+            record
+        }))
+    }
+
     pub async fn version(
         &self,
         project: &str,
@@ -96,8 +124,12 @@ impl Store {
         project: &str,
         environment: &str,
         sha256: &str,
-    ) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar(
+    ) -> Result<Option<bytes::Bytes>> {
+        let key = format!("object {project}/{environment}/{sha256}");
+        if let Some(found) = self.immutable.get(&key) {
+            return Ok(Some(found));
+        }
+        let ciphertext: Option<Vec<u8>> = sqlx::query_scalar(
             "SELECT ciphertext FROM versions \
              WHERE project = $1 AND environment = $2 AND ciphertext_sha256 = $3 LIMIT 1",
         )
@@ -106,7 +138,12 @@ impl Store {
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|source| self.query_error(source))
+        .map_err(|source| self.query_error(source))?;
+        Ok(ciphertext.map(|ciphertext| {
+            let ciphertext = bytes::Bytes::from(ciphertext);
+            self.immutable.put(key, ciphertext.clone());
+            ciphertext
+        }))
     }
 
     /// Stores `version` if and only if it is the environment's next number (head + 1, or 1

@@ -66,6 +66,21 @@ pub async fn versions_are_append_only(db: TestDatabase) {
         .unwrap();
     assert_eq!(first.record_json, b"{\"n\":1}");
     assert_eq!(first.ciphertext, b"age1");
+    for _ in 0..2 {
+        let record = store
+            .version_record("ranking-be", "production", 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&record[..], b"{\"n\":1}");
+    }
+    assert_eq!(
+        store
+            .version_record("ranking-be", "production", 3)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         store.version("ranking-be", "production", 9).await.unwrap(),
         None

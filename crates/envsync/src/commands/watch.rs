@@ -1,23 +1,39 @@
 //! `envsync watch`: a long-running client for the workspace. Filesystem events on the linked
-//! files and on a folder remote trigger a refresh; every remote is also polled every
-//! `auto_refresh_seconds` (default 60, 0 disables polling). A clean file whose remote moved
-//! is pulled at once; an edited one is never touched, the user is told to sync.
+//! files and on a folder remote trigger a refresh, and so do an envsync server's live events
+//! (a WebSocket kept open by a background thread, see [`live`]); every remote is also polled
+//! every `auto_refresh_seconds` (default 60, 0 disables polling) as a safety net. A clean
+//! file whose remote moved is pulled at once; an edited one is never touched, the user is
+//! told to sync.
+//!
+//! With `--json`, stdout carries one event per line, each with `"schema": 1`:
+//!
+//! | event | fields |
+//! |---|---|
+//! | `status` | project, environment, file, badge, local_version, remote_version, action? |
+//! | `pulled` | project, environment, file, badge, version |
+//! | `error` | project?, environment?, message |
+//! | `connected` | remote (the server URL); a full refresh follows |
+//! | `disconnected` | remote, retry_in_ms (until the next attempt), reason |
+
+mod live;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use envsync_client::ClientError;
 use envsync_client::engine::{Session, StatusRow};
+use envsync_client::remote::Live;
 use envsync_core::status::Badge;
 use notify::{RecursiveMode, Watcher};
 
 use crate::cli::WatchArgs;
 use crate::printer::Printer;
 use crate::settings::Settings;
+use live::{Connection, Wake};
 
 /// Schema version of the `--json` event lines, bumped on any incompatible change.
 const EVENT_SCHEMA: u32 = 1;
@@ -27,51 +43,146 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 
 pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
+    let project = args.project.as_deref();
     let refresh_seconds = session
         .workspace
         .config
         .auto_refresh_seconds
         .unwrap_or(DEFAULT_REFRESH_SECONDS);
+    let poll_every = (refresh_seconds > 0).then(|| Duration::from_secs(refresh_seconds));
     let (sender, receiver) = mpsc::channel();
+    let _watcher = file_watcher(&session, project, sender.clone())?;
+    let mut connection = match session.remote_events() {
+        Some(source) => Some(live::spawn(
+            source,
+            watched_projects(&session, project)?,
+            sender,
+        )?),
+        None => None,
+    };
+    if !printer.json {
+        let live = if connection.is_some() {
+            "live events; "
+        } else {
+            ""
+        };
+        let polling = match poll_every {
+            Some(_) => format!("polling every {refresh_seconds} s"),
+            None => "no polling".to_owned(),
+        };
+        printer.message(format!(
+            "watching {} ({live}{polling}); Ctrl-C to stop",
+            session.remote_description(),
+        ));
+    }
+    let mut last: HashMap<(String, String), Badge> = HashMap::new();
+    let mut due = true;
+    let mut next_poll = None;
+    loop {
+        if due {
+            refresh(&mut session, project, &mut last, printer);
+            next_poll = poll_every.map(|every| Instant::now() + every);
+        }
+        let first = match next_wake(&receiver, next_poll) {
+            Next::Wake(wake) => wake,
+            Next::Poll => {
+                due = true;
+                continue;
+            }
+            Next::Stopped => return Ok(ExitCode::SUCCESS),
+        };
+        std::thread::sleep(DEBOUNCE);
+        let batch = std::iter::once(first).chain(receiver.try_iter());
+        due = absorb(batch, connection.as_mut(), printer)?;
+    }
+}
+
+enum Next {
+    Wake(Wake),
+    /// Time to poll the remote.
+    Poll,
+    /// Nothing can wake the watcher any more.
+    Stopped,
+}
+
+fn next_wake(receiver: &mpsc::Receiver<Wake>, next_poll: Option<Instant>) -> Next {
+    let Some(deadline) = next_poll else {
+        return receiver.recv().map_or(Next::Stopped, Next::Wake);
+    };
+    match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(wake) => Next::Wake(wake),
+        Err(mpsc::RecvTimeoutError::Timeout) => Next::Poll,
+        Err(mpsc::RecvTimeoutError::Disconnected) => Next::Stopped,
+    }
+}
+
+/// Reports what a batch of wake-ups says about the connection, and whether to refresh. A
+/// reconnection calls for a catch-up unless the socket dropped again in the same batch: the
+/// next reconnection will catch up then, and a refresh now would only fail.
+fn absorb(
+    batch: impl Iterator<Item = Wake>,
+    mut connection: Option<&mut Connection>,
+    printer: &Printer,
+) -> Result<bool> {
+    let (mut due, mut catch_up) = (false, false);
+    for wake in batch {
+        match wake {
+            Wake::Files => due = true,
+            Wake::Live(update) => {
+                match &update {
+                    Live::Connected => catch_up = true,
+                    Live::Disconnected { .. } => catch_up = false,
+                    Live::Event(_) => due = true,
+                }
+                if let Some(connection) = connection.as_deref_mut() {
+                    connection.report(update, printer);
+                }
+            }
+            Wake::Refused(error) => return Err(error.into()),
+        }
+    }
+    Ok(due || catch_up)
+}
+
+/// Watches the linked files' directories (and a folder remote) for changes. A refresh reads
+/// those files and writes envsync's own state; neither may wake the watcher again, or it
+/// would refresh forever, so reads and `.envsync/` are ignored.
+fn file_watcher(
+    session: &Session,
+    project: Option<&str>,
+    sender: mpsc::Sender<Wake>,
+) -> Result<notify::RecommendedWatcher> {
+    let state_directory = session.workspace.state_dir();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
-            let _ = sender.send(());
+        let Ok(event) = event else { return };
+        let only_state = !event.paths.is_empty()
+            && event
+                .paths
+                .iter()
+                .all(|path| path.starts_with(&state_directory));
+        if !event.kind.is_access() && !only_state {
+            let _ = sender.send(Wake::Files);
         }
     })
     .map_err(|error| ClientError::Input(format!("cannot watch files: {error}")))?;
-    for (directory, mode) in watched_directories(&session, args.project.as_deref())? {
+    for (directory, mode) in watched_directories(session, project)? {
         watcher.watch(&directory, mode).map_err(|error| {
             ClientError::Input(format!("cannot watch {}: {error}", directory.display()))
         })?;
     }
-    if !printer.json {
-        printer.message(format!(
-            "watching {} (polling every {}); Ctrl-C to stop",
-            session.remote_description(),
-            if refresh_seconds == 0 {
-                "never".to_owned()
-            } else {
-                format!("{refresh_seconds} s")
-            }
-        ));
-    }
-    let mut last: HashMap<(String, String), Badge> = HashMap::new();
-    loop {
-        refresh(&mut session, args.project.as_deref(), &mut last, printer);
-        let woke = if refresh_seconds == 0 {
-            receiver.recv().is_ok()
-        } else {
-            !matches!(
-                receiver.recv_timeout(Duration::from_secs(refresh_seconds)),
-                Err(mpsc::RecvTimeoutError::Disconnected)
-            )
-        };
-        if !woke {
-            return Ok(ExitCode::SUCCESS);
+    Ok(watcher)
+}
+
+/// The projects whose events matter: a server sends events of every project the token may
+/// read, and a workspace may hold only some of them.
+fn watched_projects(session: &Session, project: Option<&str>) -> Result<Vec<String>> {
+    let mut projects: Vec<String> = Vec::new();
+    for target in session.workspace.targets(project)? {
+        if !projects.contains(&target.project) {
+            projects.push(target.project.clone());
         }
-        std::thread::sleep(DEBOUNCE);
-        while receiver.try_recv().is_ok() {}
     }
+    Ok(projects)
 }
 
 /// The linked files' directories, and the remote's own directory when it is a folder.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod team_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -90,6 +90,24 @@ impl Server {
         child.wait().unwrap()
     }
 
+    /// Sends SIGTERM without waiting: a graceful shutdown begins.
+    pub fn terminate(&self) {
+        let child = self.child.as_ref().expect("server is running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child
+            .take()
+            .expect("server is running")
+            .wait()
+            .unwrap()
+    }
+
     /// Stops and starts again on the same port and database.
     pub fn restart(&mut self) {
         if self.child.is_some() {

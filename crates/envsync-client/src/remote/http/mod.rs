@@ -1,8 +1,11 @@
 //! An envsync server as a remote. The server stores what it is sent and answers what it
 //! stores; like every remote it is untrusted, so everything it returns is verified by the
 //! engine exactly as a folder's files are. The server adds what a folder cannot: accounts,
-//! roles (a reader's push is refused before it is stored) and an audit log.
+//! roles (a reader's push is refused before it is stored) and an audit log, and live
+//! events over a WebSocket, so that `envsync watch` hears of a push as it happens.
 
+mod events;
+mod reconnect;
 #[cfg(test)]
 mod tests;
 
@@ -16,6 +19,9 @@ use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, Signed, VersionRecord};
 use crate::remote::Remote;
 use crate::server_api::{ApiClient, Subject};
+
+pub use events::{EventSource, EventStream};
+pub use reconnect::{Live, Subscription};
 
 pub struct HttpRemote {
     api: ApiClient,
@@ -58,6 +64,10 @@ impl HttpRemote {
 impl Remote for HttpRemote {
     fn describe(&self) -> String {
         self.api.describe()
+    }
+
+    fn events(&self) -> Option<EventSource> {
+        Some(self.api.event_source())
     }
 
     fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {

@@ -1,0 +1,194 @@
+//! Live-event latency of a real `envsync server` (SQLite) with many watchers: 1,000
+//! WebSocket connections, each opened through envsync-client's `EventSource` (the code
+//! `envsync watch` uses) and read by a thread of its own, hear 50 pushes made one at a time
+//! through the API. For every (watcher, push) pair it records the delay from the push's
+//! 201 response to the watcher receiving the event, and from the moment the push was sent
+//! (which includes the push itself), and from the first watcher to hear that push (the
+//! fan-out). The server publishes before it answers, so an event can beat its own 201: such
+//! a delay counts as 0. Watchers, pushes and server share the machine, so the figures
+//! include the client threads' scheduling: they are a ceiling.
+//!
+//! Run with `cargo bench -p envsync --bench watch_latency`. The server and this process
+//! each hold one socket per watcher: raise the open-files limit first if it is below about
+//! 2,100 (`ulimit -n 4096; cargo bench …`). `ENVSYNC_BENCH_WATCHERS` and
+//! `ENVSYNC_BENCH_PUSHES` change the counts (defaults 1000 and 50).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_client::credentials::Token;
+use envsync_client::remote::{EventSource, HttpRemote, Remote};
+use envsync_client::server_api::ApiClient;
+use envsync_core::hash::sha256_hex;
+use envsync_crypto::Identity;
+use serde_json::json;
+use support::server::{Api, Server};
+
+const ENVIRONMENT: &str = "/api/v1/projects/bench/environments/production";
+
+/// The owner of project `bench`, with its token and member key.
+struct Owner {
+    api: Api,
+    token: String,
+    key: String,
+}
+
+fn prepare(server: &Server) -> Owner {
+    let api = Api::new(&server.url);
+    let key = Identity::generate("bench").member_key().to_string();
+    let token = api.join(server.setup_code.as_deref().unwrap(), "Bench", &key);
+    let genesis = json!({"body": {"project": "bench", "number": 1, "action": "add",
+        "member": key, "role": "owner", "environments": null, "actor": key},
+        "signature": "s"});
+    let reply = api.send(
+        "PUT",
+        "/api/v1/projects/bench/members/1",
+        Some(&token),
+        &genesis.to_string(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    Owner { api, token, key }
+}
+
+impl Owner {
+    /// Pushes version `number`; the instants it was sent and answered 201.
+    fn push(&self, number: u64) -> (Instant, Instant) {
+        let ciphertext = format!("version {number}").repeat(64).into_bytes();
+        let push = json!({"record": {"body": {"project": "bench", "environment": "production",
+            "number": number, "base": (number > 1).then(|| number - 1), "author": self.key,
+            "ciphertext_sha256": sha256_hex(&ciphertext)}, "signature": "s"},
+            "ciphertext": STANDARD.encode(&ciphertext)});
+        let path = format!("{ENVIRONMENT}/versions/{number}");
+        let body = push.to_string();
+        let sent = Instant::now();
+        let reply = self.api.send("PUT", &path, Some(&self.token), &body);
+        let answered = Instant::now();
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        (sent, answered)
+    }
+}
+
+/// Opens `count` event streams, each read by its own thread that records when each version
+/// number arrives. Returns once every stream is open.
+fn watchers(
+    source: &EventSource,
+    count: usize,
+    pushes: u64,
+    heard: &Arc<AtomicUsize>,
+) -> Vec<std::thread::JoinHandle<Vec<(u64, Instant)>>> {
+    let ready = Arc::new(Barrier::new(count + 1));
+    let handles = (0..count)
+        .map(|_| {
+            let source = source.clone();
+            let ready = Arc::clone(&ready);
+            let heard = Arc::clone(heard);
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    let mut stream = source.connect().expect("open the event stream");
+                    ready.wait();
+                    let mut arrivals = Vec::with_capacity(pushes as usize);
+                    while arrivals.len() < pushes as usize {
+                        let event = stream.next_event().expect("the stream stays open");
+                        arrivals.push((event.number, Instant::now()));
+                        heard.fetch_add(1, Ordering::Release);
+                    }
+                    arrivals
+                })
+                .expect("spawn a watcher thread")
+        })
+        .collect();
+    ready.wait();
+    handles
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
+    let index = ((sorted.len() as f64 * fraction) as usize).min(sorted.len() - 1);
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing to run.
+    if !std::env::args().any(|argument| argument == "--bench") {
+        return;
+    }
+    let count = setting("ENVSYNC_BENCH_WATCHERS", 1000);
+    let pushes = setting("ENVSYNC_BENCH_PUSHES", 50) as u64;
+    let directory = tempfile::tempdir().unwrap();
+    let server = Server::sqlite(directory.path());
+    let owner = prepare(&server);
+    let client = ApiClient::new(&server.url, Some(Token::new(owner.token.clone()))).unwrap();
+    let source = HttpRemote::new(client)
+        .events()
+        .expect("a server has events");
+    let heard = Arc::new(AtomicUsize::new(0));
+    let opened = Instant::now();
+    let handles = watchers(&source, count, pushes, &heard);
+    let opened = opened.elapsed();
+    // The server subscribes a socket just after its handshake: let the last ones settle.
+    std::thread::sleep(Duration::from_millis(500));
+
+    let mut times = Vec::with_capacity(pushes as usize);
+    for number in 1..=pushes {
+        times.push(owner.push(number));
+        let expected = count * number as usize;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while heard.load(Ordering::Acquire) < expected {
+            assert!(
+                Instant::now() < deadline,
+                "push {number} did not reach every watcher"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let arrivals: Vec<Vec<(u64, Instant)>> = handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    let mut first = vec![None::<Instant>; pushes as usize];
+    for &(number, arrived) in arrivals.iter().flatten() {
+        let slot = &mut first[number as usize - 1];
+        *slot = Some(slot.map_or(arrived, |earliest| earliest.min(arrived)));
+    }
+    let (mut from_201, mut from_sent, mut from_first) = (Vec::new(), Vec::new(), Vec::new());
+    for &(number, arrived) in arrivals.iter().flatten() {
+        let (sent, answered) = times[number as usize - 1];
+        from_201.push(arrived.saturating_duration_since(answered));
+        from_sent.push(arrived.saturating_duration_since(sent));
+        from_first.push(arrived.saturating_duration_since(first[number as usize - 1].unwrap()));
+    }
+    for delays in [&mut from_201, &mut from_sent, &mut from_first] {
+        delays.sort_unstable();
+    }
+    println!(
+        "opened {count} event streams in {:.2} s",
+        opened.as_secs_f64()
+    );
+    println!("| watchers | pushes | measured from | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|");
+    for (name, delays) in [
+        ("201 response", &from_201),
+        ("push sent", &from_sent),
+        ("first watcher", &from_first),
+    ] {
+        println!(
+            "| {count} | {pushes} | {name} | {:.2} ms | {:.2} ms | {:.2} ms |",
+            percentile(delays, 0.50),
+            percentile(delays, 0.99),
+            percentile(delays, 1.0),
+        );
+    }
+}

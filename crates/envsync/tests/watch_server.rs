@@ -1,0 +1,225 @@
+//! `envsync watch` against a real envsync server: live events over the WebSocket, a server
+//! restart, two PostgreSQL replicas, and a revoked token. Polling is off in the watcher's
+//! envsync.toml (`auto_refresh_seconds = 0`), so only a live event can explain an update.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::server::{PgDatabase, Server};
+use support::team_server::{Watcher, alice_invites_bob};
+use support::{Team, Teammate};
+
+const ROTATED: &str = "DB_URL=postgres://db.internal/app\nAPI_KEY=rotated\n";
+/// Far below any poll interval; generous for a loaded CI machine running debug builds.
+const PROMPTLY: Duration = Duration::from_secs(10);
+
+/// Bob's watcher, started once its socket is open and its first refresh has reported.
+fn watch(bob: &Teammate) -> Watcher {
+    bob.set_auto_refresh(0);
+    let watcher = Watcher::start(bob, true, &[]);
+    watcher.wait_for("a connection", PROMPTLY, |event| {
+        event["event"] == "connected"
+    });
+    watcher.wait_for("the initial status", PROMPTLY, |event| {
+        event["event"] == "status" && event["environment"] == "development"
+    });
+    watcher
+}
+
+/// Alice pushes `text`; Bob's watcher pulls it promptly.
+fn push_reaches(alice: &Teammate, bob: &Teammate, watcher: &Watcher, text: &str) {
+    alice.write_env(".env", text);
+    alice.run(&["push", "-m", "live"]).ok();
+    let pushed = Instant::now();
+    let pulled = watcher.wait_for("a pull", PROMPTLY, |event| event["event"] == "pulled");
+    assert_eq!(pulled["schema"], 1);
+    assert_eq!(pulled["environment"], "development");
+    assert_eq!(bob.read_env(".env"), text);
+    eprintln!("pushed to pulled: {:?}", pushed.elapsed());
+}
+
+#[test]
+fn a_push_reaches_a_watcher_through_the_servers_live_events() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let watcher = watch(&bob);
+    push_reaches(&alice, &bob, &watcher, ROTATED);
+    // A second push is heard on the same socket.
+    push_reaches(&alice, &bob, &watcher, "API_KEY=again\n");
+}
+
+#[test]
+fn a_watcher_reconnects_after_a_server_restart() {
+    let team = Team::new();
+    let mut server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let watcher = watch(&bob);
+    server.stop();
+    let down = watcher.wait_for("a disconnection", PROMPTLY, |event| {
+        event["event"] == "disconnected"
+    });
+    assert_eq!(down["remote"], server.url.as_str());
+    assert!(down["retry_in_ms"].as_u64().unwrap() <= 625, "{down}");
+    assert!(
+        down["reason"].as_str().unwrap().contains(&server.url),
+        "{down}"
+    );
+    server.restart();
+    watcher.wait_for("a reconnection", Duration::from_secs(40), |event| {
+        event["event"] == "connected"
+    });
+    push_reaches(&alice, &bob, &watcher, ROTATED);
+}
+
+#[test]
+fn events_cross_postgresql_replicas_and_a_reconnect_catches_up() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let first = Server::postgres(&database.url);
+    let mut second = Server::postgres(&database.url);
+    // Alice pushes through the first replica; Bob watches the second.
+    let (alice, bob) = alice_invites_bob(&team, &first, &second, "writer");
+    let watcher = watch(&bob);
+    push_reaches(&alice, &bob, &watcher, ROTATED);
+
+    // A push while Bob's replica is down sends him no event: the refresh after the
+    // reconnection finds it by comparing heads.
+    second.stop();
+    watcher.wait_for("a disconnection", PROMPTLY, |event| {
+        event["event"] == "disconnected"
+    });
+    alice.write_env(".env", "API_KEY=while-away\n");
+    alice.run(&["push", "-m", "while away"]).ok();
+    second.restart();
+    watcher.wait_for("a reconnection", Duration::from_secs(40), |event| {
+        event["event"] == "connected"
+    });
+    watcher.wait_for("the catch-up pull", PROMPTLY, |event| {
+        event["event"] == "pulled"
+    });
+    assert_eq!(bob.read_env(".env"), "API_KEY=while-away\n");
+}
+
+#[test]
+fn a_revoked_token_stops_the_watch_with_exit_code_5() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (_alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let watcher = watch(&bob);
+    let tokens = bob.run(&["token", "list", "--json"]).ok().json();
+    let id = tokens["tokens"][0]["id"].as_str().unwrap().to_owned();
+    bob.run(&["token", "revoke", &id]).ok();
+    // The server notices at its next ping (every 20 s) and closes the socket; the
+    // reconnection is refused.
+    let (code, stderr) = watcher.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, 5, "{stderr}");
+    let lines: Vec<&str> = stderr.trim().lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains("refused the token"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_person_reads_one_line_when_the_connection_drops_and_one_when_it_returns() {
+    let team = Team::new();
+    let mut server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    bob.set_auto_refresh(0);
+    let watcher = Watcher::start(&bob, false, &[]);
+    let line = |wanted: &'static str| {
+        move |event: &serde_json::Value| event.as_str().is_some_and(|line| line.contains(wanted))
+    };
+    let started = watcher.wait_for("the start line", PROMPTLY, line("watching"));
+    assert!(
+        started
+            .as_str()
+            .unwrap()
+            .contains("(live events; no polling)"),
+        "{started}"
+    );
+    watcher.wait_for("the initial status", PROMPTLY, line("development: synced"));
+    // Nothing tells a person of the first connection; give it time to open.
+    std::thread::sleep(Duration::from_secs(1));
+    server.stop();
+    // Several attempts fail meanwhile (after about 0.5 s, 1 s, 2 s); one line says so.
+    std::thread::sleep(Duration::from_secs(4));
+    server.restart();
+    watcher.wait_for(
+        "a reconnection",
+        Duration::from_secs(40),
+        line("reconnected"),
+    );
+    alice.write_env(".env", ROTATED);
+    alice.run(&["push"]).ok();
+    watcher.wait_for("a pull", PROMPTLY, line("pulled version"));
+    let stderr = watcher.stop();
+    let count = |text: &str| stderr.lines().filter(|line| line.contains(text)).count();
+    assert_eq!(count("reconnecting in"), 1, "{stderr}");
+    assert_eq!(
+        count(&format!("reconnected to server {}", server.url)),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(count("error"), 0, "{stderr}");
+}
+
+#[test]
+fn live_events_over_tls_trust_the_same_authorities_as_https() {
+    let team = Team::new();
+    let (ca, cert, key) = support::team_server::private_ca(team.root.path());
+    let server = Server::start(vec![
+        "--data-dir".into(),
+        team.root.path().join("server").display().to_string(),
+        "--tls-cert".into(),
+        cert.display().to_string(),
+        "--tls-key".into(),
+        key.display().to_string(),
+    ]);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let trust = [("ENVSYNC_CA_CERT", ca.to_str().unwrap())];
+    let alice = team.member_of("alice", &server.url);
+    let code = server.setup_code.as_deref().unwrap();
+    alice
+        .run_with_env(&["join", &server.url, code], &trust)
+        .ok();
+    alice.write_env(".env", "API_KEY=first\n");
+    alice.run_with_env(&["push"], &trust).ok();
+    // Alice's second clone (same identity and credentials) is the one watched.
+    let laptop = Teammate {
+        name: "alice".into(),
+        home: alice.home.clone(),
+        workspace: team.root.path().join("clone-alice-laptop"),
+    };
+    std::fs::create_dir_all(&laptop.workspace).unwrap();
+    std::fs::copy(
+        alice.workspace.join("envsync.toml"),
+        laptop.workspace.join("envsync.toml"),
+    )
+    .unwrap();
+    laptop.set_auto_refresh(0);
+    laptop.run_with_env(&["pull"], &trust).ok();
+
+    // Without the CA the socket is refused like any request, and retried.
+    let untrusting = Watcher::start(&laptop, true, &[]);
+    let refused = untrusting.wait_for("a refused connection", PROMPTLY, |event| {
+        event["event"] == "disconnected"
+    });
+    assert!(
+        refused["reason"].as_str().unwrap().contains("certificate"),
+        "{refused}"
+    );
+    drop(untrusting);
+
+    let watcher = Watcher::start(&laptop, true, &trust);
+    watcher.wait_for("a connection", PROMPTLY, |event| {
+        event["event"] == "connected"
+    });
+    alice.write_env(".env", "API_KEY=second\n");
+    alice.run_with_env(&["push"], &trust).ok();
+    watcher.wait_for("a pull", PROMPTLY, |event| event["event"] == "pulled");
+    assert_eq!(laptop.read_env(".env"), "API_KEY=second\n");
+}
