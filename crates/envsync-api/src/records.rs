@@ -21,6 +21,9 @@ pub struct VersionHeader {
     pub number: u64,
     pub base: Option<u64>,
     pub author: String,
+    /// Older records may lack it; it only labels events.
+    #[serde(default)]
+    pub author_name: Option<String>,
     pub ciphertext_sha256: String,
 }
 

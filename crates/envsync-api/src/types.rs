@@ -232,4 +232,8 @@ pub struct Event {
     pub environment: Option<String>,
     /// The environment's new head, or the membership log's newest number.
     pub number: u64,
+    /// Who made the change: a version's author as its record names them, or the account
+    /// that changed membership. Informational; clients verify the record itself.
+    #[serde(default)]
+    pub author: Option<String>,
 }

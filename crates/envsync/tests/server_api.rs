@@ -582,3 +582,56 @@ fn a_shutdown_finishes_a_push_in_flight() {
     );
     assert_eq!(head.json()["head"], 1);
 }
+
+/// Opens the live-event stream with `token` and forwards events on a channel.
+fn subscribe(url: &str, token: &str) -> std::sync::mpsc::Receiver<envsync_api::Event> {
+    use envsync_client::credentials::Token;
+    use envsync_client::remote::{HttpRemote, Remote};
+    use envsync_client::server_api::ApiClient;
+
+    let remote = HttpRemote::new(ApiClient::new(url, Some(Token::new(token))).unwrap());
+    let mut stream = remote.events().expect("a server has events").connect().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok(event) = stream.next_event() {
+            if sender.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+#[test]
+fn events_reach_only_what_a_token_may_read() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let token = |label: &str| fixture.tokens.iter().find(|(l, _)| *l == label).unwrap().1.clone();
+    let owner = token("owner");
+    let staging_reader = subscribe(&api.url, &token("staging reader"));
+    let outsider = subscribe(&api.url, &token("other project"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"].as_str().unwrap().to_owned();
+    let push = |project: &str, environment: &str, number: u64| {
+        let reply = api.send(
+            "PUT",
+            &format!("/api/v1/projects/{project}/environments/{environment}/versions/{number}"),
+            Some(&owner),
+            &push_body(project, environment, number, &author, format!("{project} {environment} {number}").as_bytes()),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    };
+    push("app", "development", 2);
+    push("app", "staging", 1);
+    push("other", "development", 1);
+    let wait = std::time::Duration::from_secs(10);
+    // Events arrive in order, so the first each one hears shows what was filtered out.
+    let first = staging_reader.recv_timeout(wait).expect("the staging reader hears staging");
+    assert_eq!(
+        (first.project.as_str(), first.environment.as_deref(), first.number),
+        ("app", Some("staging"), 1)
+    );
+    assert!(first.author.is_some());
+    let first = outsider.recv_timeout(wait).expect("the outsider hears its own project");
+    assert_eq!((first.project.as_str(), first.number), ("other", 1));
+}

@@ -51,6 +51,23 @@ fn a_push_reaches_a_watcher_through_the_servers_live_events() {
 }
 
 #[test]
+fn an_edited_file_is_flagged_and_never_overwritten() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let watcher = watch(&bob);
+    bob.write_env(".env", "API_KEY=bobs-unpushed-edit\n");
+    watcher.wait_for("local changes", PROMPTLY, |event| {
+        event["badge"] == "local_changes"
+    });
+    alice.write_env(".env", ROTATED);
+    alice.run(&["push"]).ok();
+    let diverged = watcher.wait_for("diverged", PROMPTLY, |event| event["badge"] == "diverged");
+    assert_eq!(diverged["action"], "envsync sync");
+    assert_eq!(bob.read_env(".env"), "API_KEY=bobs-unpushed-edit\n");
+}
+
+#[test]
 fn a_watcher_reconnects_after_a_server_restart() {
     let team = Team::new();
     let mut server = Server::sqlite(&team.root.path().join("server"));

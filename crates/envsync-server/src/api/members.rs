@@ -109,6 +109,7 @@ pub async fn append(
             project: project.clone(),
             environment: None,
             number,
+            author: Some(caller.actor()),
         })
         .await;
     let action = match event.action {

@@ -197,6 +197,7 @@ pub async fn create(
                     project: project.clone(),
                     environment: Some(environment.clone()),
                     number,
+                    author: Some(body.author_name.clone().unwrap_or_else(|| caller.actor())),
                 })
                 .await;
             let source = caller.source.text();
