@@ -8,6 +8,12 @@
 //! a delay counts as 0. Watchers, pushes and server share the machine, so the figures
 //! include the client threads' scheduling: they are a ceiling.
 //!
+//! Then the end-to-end figure the issue asks for: on a second server with 999 such streams
+//! open, Alice runs the real `envsync push` and Bob the real `envsync watch`; the delay from
+//! Alice's push returning to Bob's `.env` holding the new text (`ENVSYNC_BENCH_ROUNDS`
+//! rounds, default 30). That includes Bob's watcher fetching, verifying and decrypting the
+//! version and writing the file.
+//!
 //! Run with `cargo bench -p envsync --bench watch_latency`. The server and this process
 //! each hold one socket per watcher: raise the open-files limit first if it is below about
 //! 2,100 (`ulimit -n 4096; cargo bench …`). `ENVSYNC_BENCH_WATCHERS` and
@@ -28,7 +34,9 @@ use envsync_client::server_api::ApiClient;
 use envsync_core::hash::sha256_hex;
 use envsync_crypto::Identity;
 use serde_json::json;
+use support::Team;
 use support::server::{Api, Server};
+use support::team_server::{Watcher, alice_invites_bob};
 
 const ENVIRONMENT: &str = "/api/v1/projects/bench/environments/production";
 
@@ -106,6 +114,73 @@ fn watchers(
         .collect();
     ready.wait();
     handles
+}
+
+/// The end-to-end figure: Alice runs `envsync push` (the real binary) and Bob runs
+/// `envsync watch` (the real binary, polling off); from the moment Alice's push returns to
+/// the moment Bob's `.env` holds the new text, while `others` more event streams listen on
+/// the same server. Returns the sorted delays.
+fn file_rewritten(others: usize, rounds: usize) -> Vec<Duration> {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let credentials =
+        std::fs::read_to_string(alice.home.join(".config/envsync/credentials.toml")).unwrap();
+    let token = credentials
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("token = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("alice's stored token")
+        .to_owned();
+    let client = ApiClient::new(&server.url, Some(Token::new(token))).unwrap();
+    let source = HttpRemote::new(client)
+        .events()
+        .expect("a server has events");
+    let ready = Arc::new(Barrier::new(others + 1));
+    for _ in 0..others {
+        let (source, ready) = (source.clone(), Arc::clone(&ready));
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let mut stream = source.connect().expect("open the event stream");
+                ready.wait();
+                while stream.next_event().is_ok() {}
+            })
+            .expect("spawn a watcher thread");
+    }
+    ready.wait();
+    bob.set_auto_refresh(0);
+    let watcher = Watcher::start(&bob, true, &[]);
+    let patience = Duration::from_secs(30);
+    watcher.wait_for("a connection", patience, |event| {
+        event["event"] == "connected"
+    });
+    watcher.wait_for("the initial status", patience, |event| {
+        event["event"] == "status" && event["environment"] == "development"
+    });
+    let mut delays = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let text = format!("API_KEY=round-{round}\n");
+        alice.write_env(".env", &text);
+        alice.run(&["push", "-m", "bench"]).ok();
+        let returned = Instant::now();
+        let deadline = returned + patience;
+        while std::fs::read_to_string(bob.workspace.join(".env"))
+            .ok()
+            .as_deref()
+            != Some(&text)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "round {round} never reached Bob's file"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        delays.push(returned.elapsed());
+    }
+    drop(watcher);
+    delays.sort_unstable();
+    delays
 }
 
 fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
@@ -191,4 +266,12 @@ fn main() {
             percentile(delays, 1.0),
         );
     }
+    let rounds = setting("ENVSYNC_BENCH_ROUNDS", 30);
+    let delays = file_rewritten(count - 1, rounds);
+    println!(
+        "| {count} | {rounds} | `envsync push` returned → Bob's `.env` rewritten by `envsync watch` | {:.2} ms | {:.2} ms | {:.2} ms |",
+        percentile(&delays, 0.50),
+        percentile(&delays, 0.99),
+        percentile(&delays, 1.0),
+    );
 }

@@ -590,7 +590,11 @@ fn subscribe(url: &str, token: &str) -> std::sync::mpsc::Receiver<envsync_api::E
     use envsync_client::server_api::ApiClient;
 
     let remote = HttpRemote::new(ApiClient::new(url, Some(Token::new(token))).unwrap());
-    let mut stream = remote.events().expect("a server has events").connect().unwrap();
+    let mut stream = remote
+        .events()
+        .expect("a server has events")
+        .connect()
+        .unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         while let Ok(event) = stream.next_event() {
@@ -606,18 +610,35 @@ fn subscribe(url: &str, token: &str) -> std::sync::mpsc::Receiver<envsync_api::E
 fn events_reach_only_what_a_token_may_read() {
     let fixture = fixture();
     let api = &fixture.api;
-    let token = |label: &str| fixture.tokens.iter().find(|(l, _)| *l == label).unwrap().1.clone();
+    let token = |label: &str| {
+        fixture
+            .tokens
+            .iter()
+            .find(|(l, _)| *l == label)
+            .unwrap()
+            .1
+            .clone()
+    };
     let owner = token("owner");
     let staging_reader = subscribe(&api.url, &token("staging reader"));
     let outsider = subscribe(&api.url, &token("other project"));
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"].as_str().unwrap().to_owned();
+    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let push = |project: &str, environment: &str, number: u64| {
         let reply = api.send(
             "PUT",
             &format!("/api/v1/projects/{project}/environments/{environment}/versions/{number}"),
             Some(&owner),
-            &push_body(project, environment, number, &author, format!("{project} {environment} {number}").as_bytes()),
+            &push_body(
+                project,
+                environment,
+                number,
+                &author,
+                format!("{project} {environment} {number}").as_bytes(),
+            ),
         );
         assert_eq!(reply.status, 201, "{}", reply.body);
     };
@@ -626,12 +647,20 @@ fn events_reach_only_what_a_token_may_read() {
     push("other", "development", 1);
     let wait = std::time::Duration::from_secs(10);
     // Events arrive in order, so the first each one hears shows what was filtered out.
-    let first = staging_reader.recv_timeout(wait).expect("the staging reader hears staging");
+    let first = staging_reader
+        .recv_timeout(wait)
+        .expect("the staging reader hears staging");
     assert_eq!(
-        (first.project.as_str(), first.environment.as_deref(), first.number),
+        (
+            first.project.as_str(),
+            first.environment.as_deref(),
+            first.number
+        ),
         ("app", Some("staging"), 1)
     );
     assert!(first.author.is_some());
-    let first = outsider.recv_timeout(wait).expect("the outsider hears its own project");
+    let first = outsider
+        .recv_timeout(wait)
+        .expect("the outsider hears its own project");
     assert_eq!((first.project.as_str(), first.number), ("other", 1));
 }

@@ -44,6 +44,37 @@ impl Modify for BearerToken {
             "token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // Group operations by what they act on, instead of by Rust module.
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let tag = tag_of(path);
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.tags = Some(vec![tag.to_owned()]);
+            }
+        }
+    }
+}
+
+fn tag_of(path: &str) -> &'static str {
+    if path.contains("/environments/") {
+        "versions"
+    } else if path.contains("/members") || path.contains("/requests") || path.contains("/invites") {
+        "members"
+    } else if path.contains("audit") {
+        "audit"
+    } else if path.contains("token") || path.ends_with("/whoami") || path.ends_with("/join") {
+        "accounts and tokens"
+    } else if path.ends_with("/events") {
+        "events"
+    } else {
+        "server"
     }
 }
 
