@@ -5,53 +5,8 @@
 mod support;
 
 use support::server::{PgDatabase, Server};
-use support::{Run, Team, Teammate};
-
-const ALICE_ENV: &str = "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n";
-
-/// The `esi_…` code in a command's output.
-fn code_in(run: &Run) -> String {
-    run.stdout
-        .split(|c: char| c.is_whitespace() || c == '"' || c == '`')
-        .find(|word| word.starts_with("esi_"))
-        .unwrap_or_else(|| panic!("no invite code in: {}", run.stdout))
-        .to_owned()
-}
-
-/// Alice joins `server` as its owner and publishes her `.env`; Bob joins by her invite
-/// (with `role`) through `bob_server` (the same server, or another replica), and Alice
-/// accepts him. The setup code is the newest one printed: `bob_server`'s.
-fn alice_invites_bob(
-    team: &Team,
-    server: &Server,
-    bob_server: &Server,
-    role: &str,
-) -> (Teammate, Teammate) {
-    let alice = team.member_of("alice", &server.url);
-    let bob = team.member_of("bob", &bob_server.url);
-    let setup_code = bob_server.setup_code.as_deref().unwrap();
-    alice.run(&["join", &server.url, setup_code]).ok();
-    alice.write_env(".env", ALICE_ENV);
-    alice.run(&["push", "-m", "first"]).ok();
-    let invite = alice.run(&["invite", "--role", role]).ok();
-    let code = code_in(&invite);
-    bob.run(&["join", &bob_server.url, &code]).ok();
-    // Bob's key is not trusted yet: he cannot read, and Alice sees him waiting.
-    bob.run(&["pull"]).code(5);
-    let status = alice.run(&["status"]).ok();
-    assert!(
-        status.stdout.contains("waiting") || status.stderr.contains("waiting"),
-        "{}{}",
-        status.stdout,
-        status.stderr
-    );
-    alice
-        .run(&["members", "accept", &bob.fingerprint(), "--role", role])
-        .ok();
-    bob.run(&["pull"]).ok();
-    assert_eq!(bob.read_env(".env"), ALICE_ENV);
-    (alice, bob)
-}
+use support::team_server::{ALICE_ENV, alice_invites_bob};
+use support::{Team, Teammate};
 
 #[test]
 fn two_teammates_joined_by_invite_push_pull_and_sync() {

@@ -1,6 +1,5 @@
 //! Teammates on a real envsync server, and a running `envsync watch --json` to listen to.
-//! `alice_invites_bob` is the same ceremony as in server_workflow.rs, shared here for the
-//! tests that need a team before they start.
+//! `alice_invites_bob` is the joining ceremony every server test starts from.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -40,6 +39,15 @@ pub fn alice_invites_bob(
     alice.run(&["push", "-m", "first"]).ok();
     let invite = alice.run(&["invite", "--role", role]).ok();
     bob.run(&["join", &bob_server.url, &code_in(&invite)]).ok();
+    // Bob's key is not trusted yet: he cannot read, and Alice sees him waiting.
+    bob.run(&["pull"]).code(5);
+    let status = alice.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("1 member waiting for access: bob"),
+        "{}{}",
+        status.stdout,
+        status.stderr
+    );
     alice
         .run(&["members", "accept", &bob.fingerprint(), "--role", role])
         .ok();
