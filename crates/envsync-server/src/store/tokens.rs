@@ -2,7 +2,10 @@
 //! and every lookup compares hashes, so a copy of the database grants nothing and no
 //! comparison ever touches a token itself.
 
-use super::{Result, Store};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Account, Result, Store};
 
 /// A token to store. `token_hash` is the hex SHA-256 of the token, computed by the caller.
 #[derive(Debug, Clone, Copy)]
@@ -35,65 +38,20 @@ pub struct TokenRecord {
     pub revoked_at: Option<i64>,
 }
 
-type TokenRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
-
-/// The stored hash, then a [`TokenRow`].
-type LiveTokenRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
-
-/// A [`LiveTokenRow`], then the account's name, member key and admin flag.
-type AuthRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    String,
-    Option<String>,
-    i64,
-);
-
-impl From<TokenRow> for TokenRecord {
-    fn from(row: TokenRow) -> Self {
-        let (id, label, kind, account, project, environment, created_at, expires_at, revoked_at) =
-            row;
-        Self {
-            id,
-            label,
-            kind,
-            account,
-            project,
-            environment,
-            created_at,
-            expires_at,
-            revoked_at,
-        }
-    }
+/// A token's columns, read by name so that one function serves every query that selects
+/// them (plus whatever else the query selects).
+fn token_from(row: &AnyRow) -> std::result::Result<TokenRecord, sqlx::Error> {
+    Ok(TokenRecord {
+        id: row.try_get("id")?,
+        label: row.try_get("label")?,
+        kind: row.try_get("kind")?,
+        account: row.try_get("account")?,
+        project: row.try_get("project")?,
+        environment: row.try_get("environment")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
 }
 
 const COLUMNS: &str =
@@ -124,44 +82,18 @@ impl Store {
     /// The live token with this public id, not revoked and not expired at `now` (unix
     /// seconds), with its stored hash for the caller to compare in constant time.
     pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenRecord)>> {
-        let row: Option<LiveTokenRow> = sqlx::query_as(&format!(
+        let row = sqlx::query(&format!(
             "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
-                 AND (expires_at IS NULL OR expires_at > $2)"
+             AND (expires_at IS NULL OR expires_at > $2)"
         ))
         .bind(id)
         .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(row.map(
-            |(
-                hash,
-                id,
-                label,
-                kind,
-                account,
-                project,
-                environment,
-                created_at,
-                expires_at,
-                revoked_at,
-            )| {
-                (
-                    hash,
-                    TokenRecord::from((
-                        id,
-                        label,
-                        kind,
-                        account,
-                        project,
-                        environment,
-                        created_at,
-                        expires_at,
-                        revoked_at,
-                    )),
-                )
-            },
-        ))
+        row.map(|row| Ok((row.try_get("token_hash")?, token_from(&row)?)))
+            .transpose()
+            .map_err(|source| self.query_error(source))
     }
 
     /// [`Self::live_token`] and the account it belongs to, in one query: this runs on
@@ -170,7 +102,7 @@ impl Store {
         &self,
         id: &str,
         now: i64,
-    ) -> Result<Option<(String, TokenRecord, super::Account)>> {
+    ) -> Result<Option<(String, TokenRecord, Account)>> {
         if let Some(cache) = &self.cache
             && let Some(found) = cache.tokens().get(&id.to_owned())
         {
@@ -182,9 +114,10 @@ impl Store {
             return Ok(None);
         }
         let generation = self.cache.as_ref().map(|cache| cache.tokens().generation());
-        let row: Option<AuthRow> = sqlx::query_as(
+        let row = sqlx::query(
             "SELECT t.token_hash, t.id, t.label, t.kind, t.account, t.project, t.environment, \
-                    t.created_at, t.expires_at, t.revoked_at, a.name, a.member_key, a.admin \
+                    t.created_at, t.expires_at, t.revoked_at, \
+                    a.name, a.member_key, a.admin \
              FROM tokens t JOIN accounts a ON a.id = t.account \
              WHERE t.id = $1 AND t.revoked_at IS NULL \
                AND (t.expires_at IS NULL OR t.expires_at > $2)",
@@ -194,42 +127,18 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(row.map(
-            |(
-                hash,
-                id,
-                label,
-                kind,
-                account,
-                project,
-                environment,
-                created_at,
-                expires_at,
-                revoked_at,
-                name,
-                member_key,
-                admin,
-            )| {
-                let owner = super::Account {
-                    id: account.clone(),
-                    name,
-                    member_key,
-                    admin: admin != 0,
-                };
-                let token = TokenRecord::from((
-                    id,
-                    label,
-                    kind,
-                    account,
-                    project,
-                    environment,
-                    created_at,
-                    expires_at,
-                    revoked_at,
-                ));
-                (hash, token, owner)
-            },
-        ))
+        row.map(|row| -> std::result::Result<_, sqlx::Error> {
+            let token = token_from(&row)?;
+            let account = Account {
+                id: token.account.clone(),
+                name: row.try_get("name")?,
+                member_key: row.try_get("member_key")?,
+                admin: row.try_get::<i64, _>("admin")? != 0,
+            };
+            Ok((row.try_get("token_hash")?, token, account))
+        })
+        .transpose()
+        .map_err(|source| self.query_error(source))
         .inspect(|found| {
             if let (Some(cache), Some(generation), Some(found)) = (&self.cache, generation, found) {
                 cache.tokens().put(generation, id.to_owned(), found.clone());
@@ -244,14 +153,14 @@ impl Store {
         account: &str,
         projects: &[String],
     ) -> Result<Vec<TokenRecord>> {
-        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+        let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE account = $1 ORDER BY created_at, id"
         ))
         .bind(account)
         .fetch_all(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        let mut tokens: Vec<TokenRecord> = rows.into_iter().map(TokenRecord::from).collect();
+        let mut tokens = self.tokens_from(&rows)?;
         for project in projects {
             tokens.extend(self.ci_tokens(project).await?);
         }
@@ -261,24 +170,32 @@ impl Store {
     }
 
     async fn ci_tokens(&self, project: &str) -> Result<Vec<TokenRecord>> {
-        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+        let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE project = $1 AND kind = 'ci' ORDER BY id"
         ))
         .bind(project)
         .fetch_all(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(rows.into_iter().map(TokenRecord::from).collect())
+        self.tokens_from(&rows)
+    }
+
+    fn tokens_from(&self, rows: &[AnyRow]) -> Result<Vec<TokenRecord>> {
+        rows.iter()
+            .map(token_from)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|source| self.query_error(source))
     }
 
     pub async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
-        let row: Option<TokenRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|source| self.query_error(source))?;
-        Ok(row.map(TokenRecord::from))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        row.map(|row| token_from(&row))
+            .transpose()
+            .map_err(|source| self.query_error(source))
     }
 
     /// Marks a token revoked at `now`; `false` if it did not exist or was already revoked.

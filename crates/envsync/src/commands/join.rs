@@ -11,6 +11,7 @@ use envsync_client::credentials::{ServerCredentials, Token, is_server_url};
 use envsync_client::engine::{AccessRequested, request_access};
 use envsync_client::remote::HttpRemote;
 use envsync_client::server_api::ApiClient;
+use envsync_crypto::Identity;
 use serde::Serialize;
 
 use super::share;
@@ -51,40 +52,24 @@ struct Joined {
     in_workspace: bool,
 }
 
-/// Redeems a code from a share bundle: the account and token, without the access request,
-/// which the bundle's join files itself.
-pub fn redeem(
+/// What redeeming a code made: the account, and its token, already stored.
+struct Redeemed {
+    identity: Identity,
+    server: String,
+    token: Token,
+    account: String,
+    admin: bool,
+    grant: Option<Grant>,
+}
+
+/// Redeems `code` on the server at `url` with the user's identity (created if needed):
+/// an account bound to its member key, and a token, stored in the credentials file.
+fn redeem_code(
     url: &str,
     code: &str,
     settings: &Settings,
     printer: &Printer,
-) -> Result<(), ClientError> {
-    let (identity, created) = settings.identity.load_or_create()?;
-    if created {
-        printer.note(format!(
-            "created your identity in {} (member key {}, fingerprint {})",
-            settings.identity.origin(),
-            identity.member_key(),
-            identity.member_key().fingerprint()
-        ));
-    }
-    let anonymous = ApiClient::new(url, None)?;
-    let joined = anonymous.join(&JoinRequest {
-        code: code.trim().to_owned(),
-        member_key: identity.member_key().to_string(),
-        name: identity.name().to_owned(),
-    })?;
-    settings.credentials.save(
-        anonymous.server(),
-        &ServerCredentials {
-            token: Token::new(joined.token),
-            account: joined.account,
-            token_id: Some(joined.token_id),
-        },
-    )
-}
-
-fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+) -> Result<Redeemed, ClientError> {
     let (identity, created) = settings.identity.load_or_create()?;
     if created {
         printer.note(format!(
@@ -116,6 +101,36 @@ fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) ->
             token_id: Some(token_id),
         },
     )?;
+    Ok(Redeemed {
+        identity,
+        server,
+        token,
+        account,
+        admin,
+        grant,
+    })
+}
+
+/// Redeems a code from a share bundle: the account and token, without the access request,
+/// which the bundle's join files itself.
+pub fn redeem(
+    url: &str,
+    code: &str,
+    settings: &Settings,
+    printer: &Printer,
+) -> Result<(), ClientError> {
+    redeem_code(url, code, settings, printer).map(|_| ())
+}
+
+fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let Redeemed {
+        identity,
+        server,
+        token,
+        account,
+        admin,
+        grant,
+    } = redeem_code(url, code, settings, printer)?;
     // The new token, not ENVSYNC_TOKEN: the request must come from the account just made.
     let access_request = match &grant {
         Some(grant) => {
