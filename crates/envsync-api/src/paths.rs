@@ -51,6 +51,12 @@ pub fn request(project: &str, fingerprint: &str) -> String {
     format!("{PREFIX}/projects/{project}/requests/{fingerprint}")
 }
 
+/// `GET` every account's role on the project (owners): what an invite granted shows here
+/// until an owner accepts the member.
+pub fn grants(project: &str) -> String {
+    format!("{PREFIX}/projects/{project}/grants")
+}
+
 /// `POST` a new invite (owners).
 pub fn invites(project: &str) -> String {
     format!("{PREFIX}/projects/{project}/invites")

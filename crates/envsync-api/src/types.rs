@@ -89,6 +89,25 @@ pub struct Grant {
     pub environments: Option<Vec<String>>,
 }
 
+/// An account's role on a project, as the server enforces it: set by the invite the
+/// account joined with, then by the membership events the server stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountGrant {
+    pub account: String,
+    pub name: String,
+    pub member_key: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "reader"))]
+    pub role: Role,
+    pub environments: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProjectGrants {
+    pub grants: Vec<AccountGrant>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WhoAmI {

@@ -309,9 +309,10 @@ pub struct MembersAcceptArgs {
 
 #[derive(Debug, Args)]
 pub struct AccessArgs {
-    /// Role for a new member: owner, writer or reader.
-    #[arg(long, default_value = "writer")]
-    pub role: envsync_core::role::Role,
+    /// Role for a new member: owner, writer or reader (default: writer; when accepting
+    /// someone who joined a server by invite, the role and environments the invite gave).
+    #[arg(long)]
+    pub role: Option<envsync_core::role::Role>,
     /// Limit a new member to these environments (repeatable; default: all).
     #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
     pub environments: Vec<String>,

@@ -292,9 +292,8 @@ fn a_share_bundle_carries_a_server_invite_to_a_first_pull() {
         status.contains("1 member waiting for access: bob"),
         "{status}"
     );
-    alice
-        .run(&["members", "accept", "bob", "--role", "reader"])
-        .ok();
+    // No --role: the invite's role (reader) applies.
+    alice.run(&["members", "accept", "bob"]).ok();
     bob.run(&["pull"]).ok();
     assert_eq!(bob.read_env(".env"), ALICE_ENV);
     // The invite made Bob a reader on the server too.

@@ -81,12 +81,14 @@ impl Session {
 
     /// `envsync members accept WHO|--all`: trusts a member key that appeared since, or, for
     /// an access request, makes the requester a member (owners only) and re-encrypts every
-    /// environment's head so they can read it. Returns the names accepted.
+    /// environment's head so they can read it. Returns the names accepted. Without a `role`,
+    /// a requester gets what their invite promised (on a server), else writer on every
+    /// environment.
     pub fn members_accept(
         &mut self,
         project: &str,
         who: Option<&str>,
-        role: Role,
+        role: Option<Role>,
         environments: Option<Vec<String>>,
     ) -> Result<Vec<String>> {
         let view = self.project_view(project)?;
@@ -115,7 +117,14 @@ impl Session {
             .collect();
         let mut view = self.project_view(project)?;
         for (key, name) in requests {
-            self.add_member(&mut view, &key, &name, role, environments.clone())?;
+            let (role, environments) = match role {
+                Some(role) => (role, environments.clone()),
+                None => match self.remote.invited_grant(project, key.as_str())? {
+                    Some(invited) => invited,
+                    None => (Role::Writer, environments.clone()),
+                },
+            };
+            self.add_member(&mut view, &key, &name, role, environments)?;
             self.remote
                 .delete_access_request(project, &key.fingerprint())?;
             accepted.push(name);

@@ -44,6 +44,17 @@ pub trait Remote {
 
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()>;
 
+    /// The role and environments an invite promised `member_key` on `project`, where the
+    /// remote keeps invites (a server): what accepting that member grants unless the owner
+    /// says otherwise. `None` elsewhere.
+    fn invited_grant(
+        &self,
+        _project: &str,
+        _member_key: &str,
+    ) -> Result<Option<(envsync_core::role::Role, Option<Vec<String>>)>> {
+        Ok(None)
+    }
+
     /// A local directory whose changes mean the remote changed (a folder remote's root), so
     /// `envsync watch` can react to filesystem events instead of polling.
     fn watch_directory(&self) -> Option<std::path::PathBuf> {

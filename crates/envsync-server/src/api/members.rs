@@ -10,12 +10,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use envsync_api::{
-    AccessRequestHeader, Grant, Invite, MembershipHeader, NewInvite, RecordHeader, Records,
+    AccessRequestHeader, AccountGrant, Grant, Invite, MembershipHeader, NewInvite, ProjectGrants,
+    RecordHeader, Records,
 };
 use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 
-use super::access::{Access, require};
+use super::access::{Access, require, to_grant};
 use super::auth::Caller;
 use super::json::{ApiJson, parse};
 use super::versions::raw_record;
@@ -193,6 +194,38 @@ async fn audit(
         })
         .await?;
     Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/grants",
+    params(("project" = String, Path)),
+    responses((status = 200, body = ProjectGrants), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> Result<Json<ProjectGrants>, ApiError> {
+    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
+        return Err(ApiError::no_project(&project));
+    }
+    let grants = state
+        .store()
+        .project_grants(&project)
+        .await?
+        .into_iter()
+        .map(|(account, record)| {
+            let grant = to_grant(record.project, &record.role, record.environments.as_deref());
+            AccountGrant {
+                account: account.id,
+                name: account.name,
+                member_key: account.member_key,
+                role: grant.role,
+                environments: grant.environments,
+            }
+        })
+        .collect();
+    Ok(Json(ProjectGrants { grants }))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project}/requests",

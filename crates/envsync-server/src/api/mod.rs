@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
             put(members::append),
         )
         .route(&format!("{project}/requests"), get(members::requests))
+        .route(&format!("{project}/grants"), get(members::grants))
         .route(
             &format!("{project}/requests/{{fingerprint}}"),
             put(members::put_request).delete(members::delete_request),
@@ -120,11 +121,40 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
         .with_state(state)
+}
+
+/// Answers 413 at once to a request whose `Content-Length` is over the limit, so a client
+/// sending a huge body learns it from the headers alone (the limit on reading still applies
+/// to bodies of undeclared length).
+async fn refuse_declared_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        let mut response = ApiError::too_large(format!(
+            "request body is larger than {MAX_BODY_BYTES} bytes"
+        ))
+        .into_response();
+        // The unread body stays on the connection: close it rather than read gigabytes.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(request).await
 }
 
 /// `len` random bytes from the OS, base64url: 32 bytes make a code nobody guesses.

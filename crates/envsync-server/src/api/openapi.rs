@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         super::members::log,
         super::members::append,
         super::members::requests,
+        super::members::grants,
         super::members::put_request,
         super::members::delete_request,
         super::members::invite,
@@ -65,7 +66,11 @@ impl Modify for BearerToken {
 fn tag_of(path: &str) -> &'static str {
     if path.contains("/environments/") {
         "versions"
-    } else if path.contains("/members") || path.contains("/requests") || path.contains("/invites") {
+    } else if path.contains("/members")
+        || path.contains("/requests")
+        || path.contains("/invites")
+        || path.contains("/grants")
+    {
         "members"
     } else if path.contains("audit") {
         "audit"

@@ -152,6 +152,38 @@ impl Store {
         }
     }
 
+    /// Every account with a role on `project`, with its name and member key, by account.
+    pub async fn project_grants(&self, project: &str) -> Result<Vec<(Account, GrantRecord)>> {
+        let rows: Vec<(String, String, Option<String>, i64, String, Option<String>)> =
+            sqlx::query_as(
+                "SELECT a.id, a.name, a.member_key, a.admin, g.role, g.environments \
+                 FROM grants g JOIN accounts a ON a.id = g.account \
+                 WHERE g.project = $1 ORDER BY a.id",
+            )
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, member_key, admin, role, environments)| {
+                (
+                    Account {
+                        id,
+                        name,
+                        member_key,
+                        admin: admin != 0,
+                    },
+                    GrantRecord {
+                        project: project.to_owned(),
+                        role,
+                        environments,
+                    },
+                )
+            })
+            .collect())
+    }
+
     /// Sets an account's role on a project, replacing any earlier one.
     pub async fn set_grant(
         &self,

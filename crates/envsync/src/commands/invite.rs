@@ -18,7 +18,7 @@ pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<E
     let invite = settings.api(&server)?.create_invite(
         &project,
         &NewInvite {
-            role: args.access.role,
+            role: args.access.role.unwrap_or(envsync_core::role::Role::Writer),
             environments,
             expires_in_seconds: args.expires,
         },
@@ -47,14 +47,10 @@ pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<E
     ));
     printer.message("send your teammate this command on a private channel; they run it in their clone of the repository:");
     printer.data(&command);
-    // The membership event decides the role in the end (the server follows it), so the
-    // accept must repeat what the invite promised.
-    let mut accept = format!("envsync members accept NAME --role {}", invite.grant.role);
-    for environment in invite.grant.environments.iter().flatten() {
-        accept.push_str(&format!(" --env {environment}"));
-    }
-    printer.message(format!(
-        "once they have, their access request shows in `envsync status`: accept it with `{accept}`"
-    ));
+    // Accepting without --role applies what the invite promised; the signed membership
+    // event decides in the end, and the server follows it.
+    printer.message(
+        "once they have, their access request shows in `envsync status`: accept it with `envsync members accept NAME`",
+    );
     Ok(ExitCode::SUCCESS)
 }

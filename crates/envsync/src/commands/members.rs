@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::engine::{MemberStatus, Session};
+use envsync_core::role::Role;
 
 use super::print_notices;
 use crate::cli::{AccessArgs, MembersCommand};
@@ -18,6 +19,7 @@ pub fn run(command: MembersCommand, settings: &Settings, printer: &Printer) -> R
         MembersCommand::Add(args) => {
             let project = project(&session, args.project.as_deref())?;
             let (role, environments) = access(args.access);
+            let role = role.unwrap_or(Role::Writer);
             session.members_add(&project, &args.key, &args.name, role, environments)?;
             printer.message(format!(
                 "added {} to project `{project}` as {role}; every environment's head is re-encrypted for them",
@@ -68,9 +70,15 @@ fn project(session: &Session, project: Option<&str>) -> Result<String> {
     Ok(session.workspace.target(project, None)?.project)
 }
 
-fn access(args: AccessArgs) -> (envsync_core::role::Role, Option<Vec<String>>) {
+/// The role and environments given on the command line; `None` for the role when neither
+/// `--role` nor `--env` was, which lets `accept` apply what an invite promised.
+fn access(args: AccessArgs) -> (Option<Role>, Option<Vec<String>>) {
     let environments = (!args.environments.is_empty()).then_some(args.environments);
-    (args.role, environments)
+    let role = match (args.role, &environments) {
+        (None, None) => None,
+        (role, _) => Some(role.unwrap_or(Role::Writer)),
+    };
+    (role, environments)
 }
 
 fn list(session: &mut Session, project: &str, printer: &Printer) -> Result<()> {

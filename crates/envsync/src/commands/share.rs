@@ -30,7 +30,7 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         let invite = settings.api(&server)?.create_invite(
             &project,
             &NewInvite {
-                role: args.access.role,
+                role: args.access.role.unwrap_or(envsync_core::role::Role::Writer),
                 environments,
                 expires_in_seconds: None,
             },
@@ -55,12 +55,8 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         ));
         printer.message("send this passphrase on another channel (a call, a different chat); it is shown only once:");
         printer.data(passphrase.as_str());
-        let mut accept = format!("envsync members accept NAME --role {}", args.access.role);
-        for environment in &args.access.environments {
-            accept.push_str(&format!(" --env {environment}"));
-        }
         printer.message(format!(
-            "they run `envsync join {}` in their clone of the repository, then you accept them with `{accept}`",
+            "they run `envsync join {}` in their clone of the repository, then you accept them with `envsync members accept NAME`",
             output.file_name().and_then(|name| name.to_str()).unwrap_or("PROJECT.share")
         ));
     }

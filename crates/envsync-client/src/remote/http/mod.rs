@@ -11,7 +11,7 @@ mod tests;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::{Head, PushVersion, Records, paths};
+use envsync_api::{Head, ProjectGrants, PushVersion, Records, paths};
 use ureq::http::Method;
 
 use crate::credentials::CredentialsConfig;
@@ -64,6 +64,20 @@ impl HttpRemote {
 impl Remote for HttpRemote {
     fn describe(&self) -> String {
         self.api.describe()
+    }
+
+    fn invited_grant(
+        &self,
+        project: &str,
+        member_key: &str,
+    ) -> Result<Option<(envsync_core::role::Role, Option<Vec<String>>)>> {
+        let body = self.get(&paths::grants(project), Subject::Project(project))?;
+        let grants: ProjectGrants = self.api.decode(&body)?;
+        Ok(grants
+            .grants
+            .into_iter()
+            .find(|grant| grant.member_key.as_deref() == Some(member_key))
+            .map(|grant| (grant.role, grant.environments)))
     }
 
     fn events(&self) -> Option<EventSource> {
