@@ -4,6 +4,8 @@
 //! sign; grants are the server's copy of it for deciding which requests to serve, set by
 //! invites and kept in step with the membership events the server stores.
 
+use sqlx::Row;
+
 use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,34 +156,33 @@ impl Store {
 
     /// Every account with a role on `project`, with its name and member key, by account.
     pub async fn project_grants(&self, project: &str) -> Result<Vec<(Account, GrantRecord)>> {
-        let rows: Vec<(String, String, Option<String>, i64, String, Option<String>)> =
-            sqlx::query_as(
-                "SELECT a.id, a.name, a.member_key, a.admin, g.role, g.environments \
-                 FROM grants g JOIN accounts a ON a.id = g.account \
-                 WHERE g.project = $1 ORDER BY a.id",
-            )
-            .bind(project)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|source| self.query_error(source))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, member_key, admin, role, environments)| {
-                (
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, a.member_key, a.admin, g.role, g.environments \
+             FROM grants g JOIN accounts a ON a.id = g.account \
+             WHERE g.project = $1 ORDER BY a.id",
+        )
+        .bind(project)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        rows.iter()
+            .map(|row| -> std::result::Result<_, sqlx::Error> {
+                Ok((
                     Account {
-                        id,
-                        name,
-                        member_key,
-                        admin: admin != 0,
+                        id: row.try_get("id")?,
+                        name: row.try_get("name")?,
+                        member_key: row.try_get("member_key")?,
+                        admin: row.try_get::<i64, _>("admin")? != 0,
                     },
                     GrantRecord {
                         project: project.to_owned(),
-                        role,
-                        environments,
+                        role: row.try_get("role")?,
+                        environments: row.try_get("environments")?,
                     },
-                )
+                ))
             })
-            .collect())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|source| self.query_error(source))
     }
 
     /// Sets an account's role on a project, replacing any earlier one.

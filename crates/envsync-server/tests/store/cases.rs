@@ -283,6 +283,10 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
     assert_eq!(grant.role, "reader");
     assert_eq!(grant.environments.as_deref(), Some("[\"staging\"]"));
     assert_eq!(store.grants("ada-1").await.unwrap().len(), 1);
+    let on_project = store.project_grants("p").await.unwrap();
+    assert_eq!(on_project.len(), 1);
+    assert_eq!(on_project[0].0.member_key.as_deref(), Some("age1ada:sig"));
+    assert_eq!(on_project[0].1.role, "reader");
     assert!(store.delete_grant("ada-1", "p").await.unwrap());
     assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
 
