@@ -134,6 +134,70 @@ fn a_ci_token_reads_one_environment_without_a_persons_key() {
         .code(5);
 }
 
+#[test]
+fn the_guard_refuses_server_credentials_by_their_shape() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let alice = team.member_of("alice", &server.url);
+    alice
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    alice.write_env(".env", ALICE_ENV);
+    alice.run(&["push"]).ok();
+    let added = alice
+        .run(&["ci", "add", "deploy", "--env", "development"])
+        .ok();
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let code = support::team_server::code_in(&invite);
+
+    // What a hurried teammate pastes into the repository: the CI secrets into a workflow,
+    // a copy of their credentials file, the invite into the README.
+    let workflow: String = added
+        .stdout
+        .lines()
+        .filter(|line| line.contains('='))
+        .map(|line| format!("      {}\n", line.trim().replacen('=', ": ", 1)))
+        .collect();
+    std::fs::create_dir_all(alice.workspace.join("ci")).unwrap();
+    alice.write_env("ci/deploy.yml", &format!("env:\n{workflow}"));
+    std::fs::copy(
+        alice.home.join(".config/envsync/credentials.toml"),
+        alice.workspace.join("credentials.toml"),
+    )
+    .unwrap();
+    alice.write_env("README.md", &format!("# app\n\nJoin with `{code}`.\n"));
+
+    let refused = alice
+        .run(&["guard", "ci/deploy.yml", "credentials.toml", "README.md"])
+        .code(1);
+    let lines: Vec<&str> = refused.stdout.lines().collect();
+    assert!(
+        lines.contains(
+            &"ci/deploy.yml:2: contains an age secret key (an identity); keep identities out of git"
+        ) && lines
+            .iter()
+            .any(|line| line.starts_with("ci/deploy.yml:3: contains an envsync server token"))
+            && lines
+                .iter()
+                .any(|line| line.starts_with("credentials.toml:")
+                    && line.contains("contains an envsync server token"))
+            && lines
+                .iter()
+                .any(|line| line
+                    .starts_with("README.md:3: contains an envsync invite or setup code")),
+        "{}",
+        refused.stdout
+    );
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    for line in added.stdout.lines().filter_map(|line| line.split_once('=')) {
+        assert!(
+            !said.contains(line.1.trim()),
+            "never prints a credential: {said}"
+        );
+    }
+    assert!(!said.contains(&code), "never prints the code: {said}");
+}
+
 /// Every byte the database holds, for searching: the SQLite file and its WAL.
 fn sqlite_bytes(directory: &std::path::Path) -> Vec<u8> {
     let mut bytes = Vec::new();

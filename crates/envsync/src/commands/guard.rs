@@ -9,6 +9,8 @@ use envsync_client::workspace::Workspace;
 use envsync_core::dotenv::Document;
 
 use crate::cli::{GuardAction, GuardArgs};
+
+mod key_material;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -112,18 +114,29 @@ fn inspect(
     }
     for secret in secrets {
         if let Some(position) = find(bytes, secret.value.as_bytes()) {
-            let line = bytes[..position]
-                .iter()
-                .filter(|&&byte| byte == b'\n')
-                .count()
-                + 1;
             problems.push(Problem {
                 file: label.to_owned(),
-                line: Some(line),
+                line: Some(line_of(bytes, position)),
                 message: format!("contains the value of {}", secret.origin),
             });
         }
     }
+    for (position, kind) in key_material::find_all(bytes) {
+        problems.push(Problem {
+            file: label.to_owned(),
+            line: Some(line_of(bytes, position)),
+            message: kind.describe().to_owned(),
+        });
+    }
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(bytes: &[u8], position: usize) -> usize {
+    bytes[..position]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count()
+        + 1
 }
 
 fn report(problems: &[Problem], checked: usize, printer: &Printer) -> Result<ExitCode> {
