@@ -66,6 +66,22 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
 }
 
 async fn serve(config: ServerConfig) -> Result<(), ServerError> {
+    // Before the store: a bad certificate must not cost an owner setup code.
+    let tls = match &config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|source| ServerError::Tls {
+                        cert: cert.display().to_string(),
+                        key: key.display().to_string(),
+                        source,
+                    })?,
+            )
+        }
+        None => None,
+    };
     let mut store = Store::open(&config.database_url).await?;
     // One server per SQLite file: held for the life of the process, the lock lets the read
     // cache trust that every write goes through this process.
@@ -112,21 +128,6 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         eprintln!("envsync server: shutting down, finishing requests in flight");
         signal_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
-    let tls = match &config.tls {
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            Some(
-                RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .map_err(|source| ServerError::Tls {
-                        cert: cert.display().to_string(),
-                        key: key.display().to_string(),
-                        source,
-                    })?,
-            )
-        }
-        None => None,
-    };
     // Printed last: the line scripts (and tests) wait for before connecting.
     eprintln!(
         "envsync server listening on {url} (database {})",

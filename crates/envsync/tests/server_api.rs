@@ -520,23 +520,59 @@ fn failed_sign_ins_are_rate_limited() {
     assert_eq!((join.status, join.code().as_str()), (429, "rate_limited"));
 }
 
-#[test]
-fn one_server_per_sqlite_file() {
-    let team = Team::new();
-    let data = team.root.path().join("server");
-    let _first = Server::sqlite(&data);
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))
-        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
+/// `envsync server ARGS…` that is expected to fail at start: its one-line stderr.
+fn failed_start(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))
+        .args(["server", "--listen", "127.0.0.1:0"])
+        .args(args)
         .output()
         .unwrap();
-    assert_eq!(second.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&second.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    stderr
+}
+
+#[test]
+fn start_up_failures_are_one_line_errors() {
+    let team = Team::new();
+    let data = team.root.path().join("server");
+    let data_arg = data.display().to_string();
+    let _first = Server::sqlite(&data);
+    let locked = failed_start(&["--data-dir", &data_arg]);
     assert!(
-        stderr.contains("another envsync server uses this SQLite database"),
-        "{stderr}"
+        locked.contains("another envsync server uses this SQLite database"),
+        "{locked}"
     );
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // A PostgreSQL that refuses: the reason at once, not a pool timeout.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = failed_start(&[
+        "--database-url",
+        &format!("postgres://envsync@127.0.0.1:{closed_port}/envsync"),
+    ]);
+    assert!(refused.contains("Connection refused"), "{refused}");
+
+    // A bad certificate is found before the database is touched: no setup code is spent.
+    let fresh = team.root.path().join("fresh");
+    let missing = team.root.path().join("missing.pem").display().to_string();
+    let tls = failed_start(&[
+        "--data-dir",
+        &fresh.display().to_string(),
+        "--tls-cert",
+        &missing,
+        "--tls-key",
+        &missing,
+    ]);
+    assert!(
+        tls.contains("TLS certificate") && tls.contains("missing.pem"),
+        "{tls}"
+    );
+    assert!(!fresh.join("envsync.db").exists());
 }
 
 #[test]

@@ -29,7 +29,7 @@ use std::pin::Pin;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use accounts::{Account, GrantRecord, InviteGrant, NewInvite};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
@@ -37,6 +37,9 @@ pub use error::{Result, StoreError};
 pub use tokens::{NewToken, TokenRecord};
 pub use url::{Backend, redact as redact_url};
 pub use versions::{Created, NewVersion, StoredVersion};
+
+/// How long opening the database may take before the server gives up with an error.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An open, migrated database. Cloning is cheap and shares the connection pool.
 #[derive(Clone)]
@@ -74,14 +77,28 @@ impl Store {
                 url: redacted_url.clone(),
             })?;
         install_default_drivers();
+        let open_error = |source| StoreError::Open {
+            url: redacted_url.clone(),
+            source,
+        };
+        // One connection on its own first: the pool retries a refused connection until its
+        // acquire timeout and then reports only the timeout, where one attempt says why
+        // (refused, unknown role, bad password) at once.
+        match tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect(&connect_url)).await {
+            Ok(Ok(connection)) => connection.close().await.map_err(open_error)?,
+            Ok(Err(source)) => return Err(open_error(source)),
+            Err(_) => {
+                return Err(open_error(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                ))));
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(10)
             .connect(&connect_url)
             .await
-            .map_err(|source| StoreError::Open {
-                url: redacted_url.clone(),
-                source,
-            })?;
+            .map_err(open_error)?;
         let store = Self {
             pool,
             backend,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use envsync_server::ServerConfig;
 
 use crate::cli::ServerArgs;
@@ -14,8 +14,12 @@ pub fn run(args: ServerArgs, _printer: &Printer) -> Result<ExitCode> {
         Some(url) => url,
         None => {
             let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
-            std::fs::create_dir_all(&data_dir)
-                .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+            std::fs::create_dir_all(&data_dir).map_err(|error| {
+                anyhow!(
+                    "cannot create data directory {}: {error}",
+                    data_dir.display()
+                )
+            })?;
             data_dir.join("envsync.db").display().to_string()
         }
     };
