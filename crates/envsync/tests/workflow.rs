@@ -59,145 +59,6 @@ fn a_teammate_joins_pulls_and_gets_the_exact_file_with_mode_0600() {
 }
 
 #[test]
-fn sync_merges_key_by_key_and_keeps_the_local_layout() {
-    let team = Team::new();
-    let (alice, bob) = alice_and_bob(&team);
-    bob.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://db.internal/app\nAPI_KEY=alpha-123\n",
-    );
-    bob.run(&["push", "-m", "move db"]).ok();
-
-    alice.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\n\n# payments\nAPI_KEY=alpha-123\nSTRIPE_KEY=\"sk_live_1\"\n",
-    );
-    assert_eq!(alice.badge("development"), "diverged");
-    alice.run(&["push"]).code(3);
-    let synced = alice.run(&["sync", "--json"]).ok().json();
-    assert_eq!(synced["pulled"], true);
-    assert_eq!(
-        alice.read_env(".env"),
-        "# database\nDB_URL=postgres://db.internal/app\n\n# payments\nAPI_KEY=alpha-123\nSTRIPE_KEY=\"sk_live_1\"\n"
-    );
-    bob.run(&["pull"]).ok();
-    let vars = bob.run(&["export", "--file", ".env"]).ok().json();
-    assert_eq!(vars["STRIPE_KEY"], "sk_live_1");
-    assert_eq!(vars["DB_URL"], "postgres://db.internal/app");
-    assert_eq!(alice.badge("development"), "synced");
-}
-
-#[test]
-fn conflicting_edits_write_nothing_until_resolved() {
-    let team = Team::new();
-    let (alice, bob) = alice_and_bob(&team);
-    bob.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=bob-key\n",
-    );
-    bob.run(&["push"]).ok();
-    let mine = "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alice-key\n";
-    alice.write_env(".env", mine);
-    let refused = alice.run(&["sync"]).code(3);
-    assert!(refused.stderr.contains("API_KEY"), "{}", refused.stderr);
-    assert!(!refused.stderr.contains("alice-key") && !refused.stderr.contains("bob-key"));
-    assert_eq!(
-        alice.read_env(".env"),
-        mine,
-        "a failed merge must write nothing"
-    );
-
-    alice.run(&["sync", "--theirs"]).ok();
-    assert!(alice.read_env(".env").contains("API_KEY=bob-key"));
-    assert_eq!(alice.badge("development"), "synced");
-
-    bob.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=bob-2\n",
-    );
-    bob.run(&["push"]).ok();
-    alice.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alice-2\n",
-    );
-    alice.run(&["sync", "--ours"]).ok();
-    bob.run(&["pull"]).ok();
-    assert!(bob.read_env(".env").contains("API_KEY=alice-2"));
-}
-
-#[test]
-fn pull_never_overwrites_unpushed_edits_without_force() {
-    let team = Team::new();
-    let (alice, bob) = alice_and_bob(&team);
-    alice.write_env(".env", "DB_URL=postgres://localhost/app\nAPI_KEY=new\n");
-    alice.run(&["push"]).ok();
-    bob.write_env(".env", "MINE=unpushed\n");
-    bob.run(&["pull"]).code(4);
-    assert_eq!(bob.read_env(".env"), "MINE=unpushed\n");
-    let forced = bob.run(&["pull", "--force", "--json"]).ok().json();
-    let backup = forced["backup"].as_str().unwrap().to_owned();
-    assert!(bob.read_env(".env").contains("API_KEY=new"));
-    let sealed = std::fs::read(&backup).unwrap();
-    assert!(
-        !String::from_utf8_lossy(&sealed).contains("unpushed"),
-        "backups are encrypted"
-    );
-    let age = std::process::Command::new("age")
-        .args(["-d", "-i"])
-        .arg(bob.identity_file())
-        .arg(&backup)
-        .output()
-        .expect("the age CLI is installed");
-    assert_eq!(String::from_utf8_lossy(&age.stdout), "MINE=unpushed\n");
-}
-
-#[test]
-fn status_shows_all_five_badges() {
-    let team = Team::new();
-    let (alice, bob) = alice_and_bob(&team);
-    assert_eq!(bob.badge("development"), "synced");
-    assert_eq!(bob.badge("staging"), "not_linked");
-    bob.write_env(".env", "DB_URL=changed\n");
-    assert_eq!(bob.badge("development"), "local_changes");
-    alice.write_env(".env", "DB_URL=alice\n");
-    alice.run(&["push"]).ok();
-    assert_eq!(bob.badge("development"), "diverged");
-    bob.run(&["pull", "--force"]).ok();
-    alice.write_env(".env", "DB_URL=alice-2\n");
-    alice.run(&["push"]).ok();
-    assert_eq!(bob.badge("development"), "update_available");
-    let text = bob.run(&["status"]).ok().stdout;
-    assert!(
-        text.contains("update available") && text.contains("envsync pull"),
-        "{text}"
-    );
-}
-
-#[test]
-fn log_and_rollback() {
-    let team = Team::new();
-    let alice = team.member("alice");
-    alice.write_env(".env", "A=1\n");
-    alice.run(&["push", "-m", "one"]).ok();
-    alice.write_env(".env", "A=2\nB=2\n");
-    alice.run(&["push", "-m", "two"]).ok();
-    let log = alice.run(&["log", "--json"]).ok().json();
-    assert_eq!(log[0]["version"], 2);
-    assert_eq!(log[0]["message"], "two");
-    assert_eq!(log[0]["changes"]["added"], serde_json::json!(["B"]));
-    assert_eq!(log[0]["changes"]["changed"], serde_json::json!(["A"]));
-    assert_eq!(log[1]["author"], "alice");
-
-    alice.run(&["rollback", "1"]).ok();
-    assert_eq!(alice.read_env(".env"), "A=1\n");
-    let log = alice.run(&["log", "--json"]).ok().json();
-    assert_eq!(log.as_array().unwrap().len(), 3, "rollback adds a version");
-    assert_eq!(log[0]["message"], "rollback to version 1");
-    alice.run(&["rollback", "9"]).code(2);
-    assert_eq!(alice.badge("development"), "synced");
-}
-
-#[test]
 fn diff_masks_values_unless_asked() {
     let team = Team::new();
     let alice = team.member("alice");
@@ -337,4 +198,34 @@ fn on_a_terminal_sync_asks_about_each_conflict() {
     assert!(alice.read_env(".env").contains("API_KEY=merged-key"));
     bob.run(&["pull"]).ok();
     assert!(bob.read_env(".env").contains("API_KEY=merged-key"));
+}
+
+#[test]
+fn a_version_signed_by_a_key_new_to_you_waits_for_your_acceptance_or_yes() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let carol = team.member("carol");
+    carol.run(&["pull"]).code(5);
+    alice.run(&["members", "accept", &carol.fingerprint()]).ok();
+    carol.run(&["pull"]).ok();
+    carol.write_env(".env", "DB_URL=postgres://carol/app\n");
+    carol.run(&["push"]).ok();
+
+    let refused = bob.run(&["pull"]).code(5);
+    assert!(
+        refused.stderr.contains("signed by carol") && refused.stderr.contains("not accepted yet"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!bob.read_env(".env").contains("carol"));
+    let accepted = bob.run(&["pull", "--yes"]).ok();
+    assert!(
+        accepted
+            .stderr
+            .contains("accepted 1 new member key(s) (--yes): carol"),
+        "{}",
+        accepted.stderr
+    );
+    assert_eq!(bob.read_env(".env"), "DB_URL=postgres://carol/app\n");
+    bob.run(&["pull"]).ok();
 }

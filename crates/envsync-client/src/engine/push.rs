@@ -164,23 +164,16 @@ impl Session {
             .filter(|member| !view.trust.contains(member.key.as_str()))
             .collect();
         if !untrusted.is_empty() {
-            if !self.options.accept_new_keys {
-                let listed: Vec<_> = untrusted
-                    .iter()
-                    .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
-                    .collect();
-                return Err(ClientError::Access(format!(
-                    "{} member key(s) of project `{}` are new to you: {}. Check them with their owners, then run `envsync members accept --all` (or pass --yes)",
-                    listed.len(),
-                    view.project,
-                    listed.join(", ")
-                )));
-            }
-            let mut trust = view.trust.clone();
-            for member in &untrusted {
-                trust.add(member.key.as_str(), &member.name, "accepted");
-            }
-            self.state.save_trust(&view.project, &trust)?;
+            let listed: Vec<_> = untrusted
+                .iter()
+                .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
+                .collect();
+            return Err(ClientError::Access(format!(
+                "{} member key(s) of project `{}` are new to you: {}. Check them with their owners, then run `envsync members accept --all` (or pass --yes)",
+                listed.len(),
+                view.project,
+                listed.join(", ")
+            )));
         }
         Ok(readers
             .into_iter()

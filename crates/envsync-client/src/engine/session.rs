@@ -153,6 +153,30 @@ impl Session {
             trust.add(&own, "you", "self");
             self.state.save_trust(project, &trust)?;
         }
+        // `--yes` (CI): member keys new to this user are accepted for every purpose, reading
+        // versions they signed as much as encrypting to them.
+        if self.options.accept_new_keys {
+            let new: Vec<_> = roster
+                .members
+                .iter()
+                .filter(|member| !trust.contains(member.key.as_str()))
+                .collect();
+            if !new.is_empty() {
+                for member in &new {
+                    trust.add(member.key.as_str(), &member.name, "--yes");
+                }
+                self.state.save_trust(project, &trust)?;
+                let names: Vec<_> = new
+                    .iter()
+                    .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
+                    .collect();
+                self.notice(format!(
+                    "project `{project}`: accepted {} new member key(s) (--yes): {}",
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+        }
         let requests = self
             .remote
             .access_requests(project)?

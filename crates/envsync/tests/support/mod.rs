@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod bucket;
 pub mod server;
 pub mod team_server;
 
