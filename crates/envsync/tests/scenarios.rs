@@ -10,7 +10,7 @@ use std::process::Stdio;
 
 use support::bucket::BucketTeam;
 use support::server::Server;
-use support::team_server::code_in;
+use support::team_server::{code_in, server_owner};
 use support::{Team, Teammate};
 
 /// How a kind of remote brings teammates into a project; the scenarios use nothing else.
@@ -68,10 +68,7 @@ impl Remote for EnvsyncServer {
     }
 
     fn founder(&self, name: &str) -> Teammate {
-        let founder = self.teammate(name);
-        let setup_code = self.server.setup_code.as_deref().unwrap();
-        founder.run(&["join", &self.server.url, setup_code]).ok();
-        founder
+        server_owner(&self.team, &self.server, name)
     }
 
     fn introduce(&self, owner: &Teammate, mate: &Teammate) {

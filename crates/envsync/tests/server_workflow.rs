@@ -5,7 +5,7 @@
 mod support;
 
 use support::server::{PgDatabase, Server};
-use support::team_server::{ALICE_ENV, alice_invites_bob};
+use support::team_server::{ALICE_ENV, alice_invites_bob, server_owner};
 use support::{Team, Teammate};
 
 #[test]
@@ -69,10 +69,7 @@ fn readers_pull_but_cannot_push_and_removal_ends_access() {
 fn a_ci_token_reads_one_environment_without_a_persons_key() {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
-    let alice = team.member_of("alice", &server.url);
-    alice
-        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
-        .ok();
+    let alice = server_owner(&team, &server, "alice");
     alice.write_env(".env", ALICE_ENV);
     alice.run(&["push"]).ok();
     alice.write_env(".env.staging", "API_KEY=staging-secret\n");
@@ -138,10 +135,7 @@ fn a_ci_token_reads_one_environment_without_a_persons_key() {
 fn the_guard_refuses_server_credentials_by_their_shape() {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
-    let alice = team.member_of("alice", &server.url);
-    alice
-        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
-        .ok();
+    let alice = server_owner(&team, &server, "alice");
     alice.write_env(".env", ALICE_ENV);
     alice.run(&["push"]).ok();
     let added = alice
@@ -220,10 +214,7 @@ fn a_pushed_secret_is_nowhere_in_sqlite() {
     let team = Team::new();
     let data = team.root.path().join("server");
     let server = Server::sqlite(&data);
-    let alice = team.member_of("alice", &server.url);
-    alice
-        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
-        .ok();
+    let alice = server_owner(&team, &server, "alice");
     alice.write_env(".env", &format!("STRIPE_KEY={SECRET}\n"));
     alice.run(&["push"]).ok();
     let bytes = sqlite_bytes(&data);
@@ -239,10 +230,7 @@ fn a_pushed_secret_is_nowhere_in_postgresql() {
     let team = Team::new();
     let database = PgDatabase::create();
     let server = Server::postgres(&database.url);
-    let alice = team.member_of("alice", &server.url);
-    alice
-        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
-        .ok();
+    let alice = server_owner(&team, &server, "alice");
     alice.write_env(".env", &format!("STRIPE_KEY={SECRET}\n"));
     alice.run(&["push"]).ok();
     let dump = database.dump();
@@ -316,10 +304,7 @@ fn two_replicas_on_one_postgresql_serve_one_team() {
 fn a_share_bundle_carries_a_server_invite_to_a_first_pull() {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
-    let alice = team.member_of("alice", &server.url);
-    alice
-        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
-        .ok();
+    let alice = server_owner(&team, &server, "alice");
     alice.write_env(".env", ALICE_ENV);
     alice.run(&["push"]).ok();
     let shared = alice

@@ -22,6 +22,15 @@ pub fn code_in(run: &Run) -> String {
         .to_owned()
 }
 
+/// `name` joins `server` with its setup code and so becomes the server's owner.
+pub fn server_owner(team: &Team, server: &Server, name: &str) -> Teammate {
+    let owner = team.member_of(name, &server.url);
+    owner
+        .run(&["join", &server.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    owner
+}
+
 /// Alice joins `server` as its owner and publishes her `.env`; Bob joins by her invite
 /// (with `role`) through `bob_server` (the same server, or another replica), and Alice
 /// accepts him. The setup code is the newest one printed: `bob_server`'s.
