@@ -2,38 +2,14 @@
 //! from the remote head of a folder remote. Targets: under 10 ms from the file, under 20 ms
 //! from the remote.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::{envsync, layout};
 use criterion::{Criterion, criterion_group, criterion_main};
-
-fn envsync(home: &Path, workspace: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_envsync"))
-        .args(args)
-        .current_dir(workspace)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("ENVSYNC_NAME", "bench")
-        .env("ENVSYNC_KEYCHAIN", "off")
-        .output()
-        .expect("envsync runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 fn run(criterion: &mut Criterion) {
     let root = tempfile::tempdir().unwrap();
-    let (home, workspace, remote) = (
-        root.path().join("home"),
-        root.path().join("ws"),
-        root.path().join("remote"),
-    );
-    for dir in [&home, &workspace, &remote] {
-        std::fs::create_dir_all(dir).unwrap();
-    }
+    let (home, workspace, _remote) = layout(root.path());
     std::fs::write(
         workspace.join("envsync.toml"),
         "remote = \"../remote\"\n\n[projects.app.environments]\nvars20 = \".env.20\"\nvars1000 = \".env.1000\"\n",

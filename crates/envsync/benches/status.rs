@@ -1,41 +1,16 @@
 //! `envsync status` end to end (process start to exit) on a workspace of 20 environments
 //! that are all pushed, with a folder remote. Target: under 20 ms.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::{envsync, layout};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const ENVIRONMENTS: usize = 20;
 
-fn envsync(home: &Path, workspace: &Path, args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_envsync"))
-        .args(args)
-        .current_dir(workspace)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("ENVSYNC_NAME", "bench")
-        .env("ENVSYNC_KEYCHAIN", "off")
-        .output()
-        .expect("envsync runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 fn status(criterion: &mut Criterion) {
     let root = tempfile::tempdir().unwrap();
-    let (home, workspace, remote) = (
-        root.path().join("home"),
-        root.path().join("ws"),
-        root.path().join("remote"),
-    );
-    for dir in [&home, &workspace, &remote] {
-        std::fs::create_dir_all(dir).unwrap();
-    }
+    let (home, workspace, _remote) = layout(root.path());
     let mut config = String::from("remote = \"../remote\"\n\n[projects.app.environments]\n");
     for index in 0..ENVIRONMENTS {
         config.push_str(&format!("env{index} = \".env.{index}\"\n"));

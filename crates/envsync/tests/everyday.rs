@@ -233,6 +233,26 @@ fn the_guard_refuses_real_commits_of_secrets_and_passes_clean_ones() {
     );
     git(&alice, &["restore", "--staged", "config.yml"]);
 
+    // Several staged files at once, one renamed: each finding names its own file.
+    git(&alice, &["mv", "README.md", "GUIDE.md"]);
+    alice.write_env("a.txt", "nothing here\n");
+    alice.write_env("b.txt", "line one\nkey: sk_live_abcdef123456\n");
+    alice.write_env("c.txt", "nothing here either\n");
+    alice.write_env("GUIDE.md", "hello\nsk_live_abcdef123456\n");
+    git(&alice, &["add", "a.txt", "b.txt", "c.txt", "GUIDE.md"]);
+    let several = alice.run(&["guard", "--staged"]).code(1);
+    let findings: Vec<&str> = several.stdout.lines().collect();
+    assert_eq!(
+        findings,
+        [
+            "GUIDE.md:2: contains the value of app/development `STRIPE_KEY`",
+            "b.txt:2: contains the value of app/development `STRIPE_KEY`",
+        ],
+        "{}",
+        several.stdout
+    );
+    git(&alice, &["reset", "-q", "--hard"]);
+
     git(&alice, &["add", "-f", ".env"]);
     let linked = alice.run(&["guard", "--staged"]).code(1);
     assert!(
