@@ -1,15 +1,16 @@
 //! The everyday scenarios, written once and run against every kind of remote: a shared
 //! folder, an S3 bucket (moto) and an `envsync server` (SQLite). Each remote must keep the
-//! same promises: exact files, key-by-key merges, conflicts that write nothing, pulls that
-//! never overwrite unpushed edits, rollback as a new version, and exactly one winner per
-//! version number however many teammates push at once.
+//! same promises: no plaintext in what it stores and versions that are plain age files,
+//! exact files, key-by-key merges, conflicts that write nothing, pulls that never overwrite
+//! unpushed edits, rollback as a new version, and exactly one winner per version number
+//! however many teammates push at once.
 
 mod support;
 
 use std::process::Stdio;
 
 use support::bucket::BucketTeam;
-use support::server::Server;
+use support::server::{Api, Server};
 use support::team_server::{code_in, server_owner};
 use support::{Team, Teammate};
 
@@ -25,6 +26,12 @@ trait Remote {
 
     /// Whatever must happen before `mate` can ask `owner` for access (an invite on a server).
     fn introduce(&self, _owner: &Teammate, _mate: &Teammate) {}
+
+    /// Every byte the remote keeps, by where it keeps it: files, objects, database files.
+    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)>;
+
+    /// The ciphertext of version `number` of app/development, fetched as `reader` can.
+    fn ciphertext(&self, reader: &Teammate, number: u64) -> Vec<u8>;
 
     /// A new writer: introduced, refused until accepted, then accepted by `owner`.
     fn admit(&self, owner: &Teammate, name: &str) -> Teammate {
@@ -47,6 +54,33 @@ impl Remote for Folder {
     fn teammate(&self, name: &str) -> Teammate {
         self.0.member(name)
     }
+
+    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        self.0
+            .remote_files()
+            .into_iter()
+            .map(|(path, bytes)| (path.display().to_string(), bytes))
+            .collect()
+    }
+
+    fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
+        let read = |relative: &str| std::fs::read(self.0.remote_path(relative)).unwrap();
+        let record = read(&format!("{VERSIONS}/{number:08}.json"));
+        read(&format!("{OBJECTS}/{}.age", ciphertext_sha256(&record)))
+    }
+}
+
+/// Where the folder and bucket layouts keep app/development's records and ciphertexts.
+const VERSIONS: &str = "app/environments/development/versions";
+const OBJECTS: &str = "app/environments/development/objects";
+
+/// The ciphertext digest a signed version record names.
+fn ciphertext_sha256(record: &[u8]) -> String {
+    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
+    record["body"]["ciphertext_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 struct Bucket(BucketTeam<'static>);
@@ -55,11 +89,21 @@ impl Remote for Bucket {
     fn teammate(&self, name: &str) -> Teammate {
         self.0.member(name)
     }
+
+    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        self.0.server.objects(&self.0.bucket)
+    }
+
+    fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
+        self.0.object(&self.0.ciphertext_key(number))
+    }
 }
 
 struct EnvsyncServer {
     team: Team,
     server: Server,
+    /// The server's data directory: its SQLite database and write-ahead log.
+    data: std::path::PathBuf,
 }
 
 impl Remote for EnvsyncServer {
@@ -69,6 +113,30 @@ impl Remote for EnvsyncServer {
 
     fn founder(&self, name: &str) -> Teammate {
         server_owner(&self.team, &self.server, name)
+    }
+
+    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        std::fs::read_dir(&self.data)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                (path.display().to_string(), std::fs::read(&path).unwrap())
+            })
+            .collect()
+    }
+
+    fn ciphertext(&self, reader: &Teammate, number: u64) -> Vec<u8> {
+        let credentials =
+            std::fs::read_to_string(reader.home.join(".config/envsync/credentials.toml")).unwrap();
+        let token = credentials
+            .split('"')
+            .find(|word| word.starts_with("esk_"))
+            .expect("a token in credentials.toml");
+        let api = Api::new(&self.server.url);
+        let environment = "/api/v1/projects/app/environments/development";
+        let record = api.get_bytes(&format!("{environment}/versions/{number}"), token);
+        let sha = ciphertext_sha256(&record);
+        api.get_bytes(&format!("{environment}/objects/{sha}"), token)
     }
 
     fn introduce(&self, owner: &Teammate, mate: &Teammate) {
@@ -88,8 +156,9 @@ fn bucket() -> Bucket {
 
 fn envsync_server() -> EnvsyncServer {
     let team = Team::new();
-    let server = Server::sqlite(&team.root.path().join("server"));
-    EnvsyncServer { team, server }
+    let data = team.root.path().join("server");
+    let server = Server::sqlite(&data);
+    EnvsyncServer { team, server, data }
 }
 
 /// Runs each scenario against one kind of remote, as a module of tests named after it.
@@ -127,6 +196,13 @@ macro_rules! on_remote {
             }
 
             #[test]
+            fn the_remote_holds_no_plaintext_and_each_version_is_an_age_file() {
+                super::the_remote_holds_no_plaintext_and_each_version_is_an_age_file(
+                    &super::$remote(),
+                );
+            }
+
+            #[test]
             fn of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss() {
                 super::of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss(
                     &super::$remote(),
@@ -151,6 +227,63 @@ fn alice_and_bob(remote: &dyn Remote) -> (Teammate, Teammate) {
     bob.run(&["pull"]).ok();
     assert_eq!(bob.read_env(".env"), ALICE_ENV);
     (alice, bob)
+}
+
+const SECRET: &str = "sk_live_9f8e7d6c5b4a39281706";
+
+/// DESIGN guarantees 1 and 2: whatever the remote, it keeps no plaintext value, and a
+/// version's ciphertext is an age file that the `age` CLI decrypts for each reader.
+fn the_remote_holds_no_plaintext_and_each_version_is_an_age_file(remote: &dyn Remote) {
+    let (alice, bob) = alice_and_bob(remote);
+    alice.write_env(
+        ".env",
+        &format!("STRIPE_KEY={SECRET}\nMULTI=\"line one\\nline two secret-multi\"\n"),
+    );
+    alice.run(&["push", "-m", "add stripe"]).ok();
+    bob.run(&["pull"]).ok();
+    let text = format!(
+        "# comment\r\nexport STRIPE_KEY='{SECRET}'\r\nOTHER=\"bob-secret-value\\nsecond\"\n"
+    );
+    bob.write_env(".env", &text);
+    let pushed = bob.run(&["push", "--json"]).ok().json();
+
+    let stored = remote.stored_bytes();
+    let holds = |needle: &str| {
+        stored
+            .iter()
+            .find(|(_, bytes)| {
+                bytes
+                    .windows(needle.len())
+                    .any(|window| window == needle.as_bytes())
+            })
+            .map(|(place, _)| place.clone())
+    };
+    assert!(
+        holds("STRIPE_KEY").is_some(),
+        "key names are stored in the clear, so the search can see stored text"
+    );
+    for needle in [SECRET, "secret-multi", "bob-secret-value", "alpha-123"] {
+        assert_eq!(holds(needle), None, "a plaintext value is stored");
+    }
+
+    let number = pushed["version"].as_u64().unwrap();
+    let file = alice.workspace.join("newest.age");
+    std::fs::write(&file, remote.ciphertext(&bob, number)).unwrap();
+    for who in [&alice, &bob] {
+        let output = std::process::Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(who.identity_file())
+            .arg(&file)
+            .output()
+            .expect("the age CLI is installed");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), text);
+    }
 }
 
 fn teammates_push_pull_and_read_the_log(remote: &dyn Remote) {

@@ -245,6 +245,18 @@ impl Api {
         Self::reply(request.call())
     }
 
+    /// A GET whose body is bytes (a ciphertext), which must succeed.
+    pub fn get_bytes(&self, path: &str, token: &str) -> Vec<u8> {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("HTTP request");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        response.body_mut().read_to_vec().unwrap()
+    }
+
     pub fn delete(&self, path: &str, token: Option<&str>) -> Reply {
         let mut request = self.agent.delete(format!("{}{path}", self.url));
         if let Some(token) = token {
