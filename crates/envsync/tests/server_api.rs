@@ -52,6 +52,18 @@ struct Fixture {
     object: String,
 }
 
+impl Fixture {
+    /// The token of the caller labelled `label`.
+    fn token(&self, label: &str) -> String {
+        self.tokens
+            .iter()
+            .find(|(known, _)| *known == label)
+            .unwrap_or_else(|| panic!("no caller {label}"))
+            .1
+            .clone()
+    }
+}
+
 /// A server with project `app` (owner Alice, writer Bob, reader Carol, Dave reading only
 /// staging, a CI token for staging) and project `other` whose owner Frank has no role on
 /// `app`. Version 1 of app/development exists.
@@ -233,15 +245,7 @@ fn every_role_against_every_endpoint() {
 fn tokens_belong_to_their_account() {
     let fixture = fixture();
     let api = &fixture.api;
-    let token = |label: &str| {
-        fixture
-            .tokens
-            .iter()
-            .find(|(l, _)| *l == label)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let token = |label: &str| fixture.token(label);
     let (owner, writer, ci) = (token("owner"), token("writer"), token("ci staging"));
 
     let whoami = api.get("/api/v1/whoami", Some(&writer)).json();
@@ -657,15 +661,7 @@ fn subscribe(url: &str, token: &str) -> std::sync::mpsc::Receiver<envsync_api::E
 fn events_reach_only_what_a_token_may_read() {
     let fixture = fixture();
     let api = &fixture.api;
-    let token = |label: &str| {
-        fixture
-            .tokens
-            .iter()
-            .find(|(l, _)| *l == label)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let token = |label: &str| fixture.token(label);
     let owner = token("owner");
     let staging_reader = subscribe(&api.url, &token("staging reader"));
     let outsider = subscribe(&api.url, &token("other project"));

@@ -94,18 +94,14 @@ pub async fn get(
     Path((project, environment, number)): Path<(String, String, u64)>,
 ) -> Result<Response, ApiError> {
     require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
-    let version = state
+    let record = state
         .store()
-        .version(&project, &environment, number)
+        .version_record(&project, &environment, number)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("{project}/{environment} has no version {number}"))
         })?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        version.record_json,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], record).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project}/environments/{environment}/objects/{sha256}",

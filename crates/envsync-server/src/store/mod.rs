@@ -36,7 +36,7 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::{Result, StoreError};
 pub use tokens::{NewToken, TokenRecord};
 pub use url::{Backend, redact as redact_url};
-pub use versions::{Created, NewVersion, StoredVersion};
+pub use versions::{Created, NewVersion};
 
 /// How long opening the database may take before the server gives up with an error.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

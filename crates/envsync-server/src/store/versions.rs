@@ -1,8 +1,6 @@
 //! Versions: each environment's append-only, numbered history of signed records and their
 //! ciphertexts.
 
-use sqlx::Row;
-
 use super::{Result, Store, to_i64};
 
 /// A version as a client pushed it. The server cannot check the signature (it does not link
@@ -28,12 +26,6 @@ pub enum Created {
     Conflict {
         head: Option<u64>,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredVersion {
-    pub record_json: Vec<u8>,
-    pub ciphertext: Vec<u8>,
 }
 
 impl Store {
@@ -89,32 +81,6 @@ impl Store {
             self.immutable.put(key, record.clone());
             record
         }))
-    }
-
-    pub async fn version(
-        &self,
-        project: &str,
-        environment: &str,
-        number: u64,
-    ) -> Result<Option<StoredVersion>> {
-        let row = sqlx::query(
-            "SELECT record_json, ciphertext FROM versions \
-             WHERE project = $1 AND environment = $2 AND number = $3",
-        )
-        .bind(project)
-        .bind(environment)
-        .bind(to_i64("version number", number)?)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        row.map(|row| {
-            Ok(StoredVersion {
-                record_json: row.try_get(0)?,
-                ciphertext: row.try_get(1)?,
-            })
-        })
-        .transpose()
-        .map_err(|source| self.query_error(source))
     }
 
     /// The ciphertext a record names by its SHA-256, as the client's `Remote::ciphertext`
