@@ -153,8 +153,8 @@ pub struct ServerArgs {
     /// The PEM private key for --tls-cert.
     #[arg(long, requires = "tls_cert", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// Trust X-Forwarded-For for the client address (audit log, rate limits): only behind a
-    /// proxy that sets it.
+    /// Take the client address (audit log, rate limits) from the last X-Forwarded-For entry,
+    /// the one the proxy appends: only behind a proxy that sets it.
     #[arg(long)]
     pub behind_proxy: bool,
 }

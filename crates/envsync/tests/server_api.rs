@@ -524,6 +524,39 @@ fn failed_sign_ins_are_rate_limited() {
     assert_eq!((join.status, join.code().as_str()), (429, "rate_limited"));
 }
 
+#[test]
+fn behind_a_proxy_the_address_is_the_one_the_proxy_appended() {
+    let team = Team::new();
+    let data = team.root.path().join("server");
+    let server = Server::start(vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--behind-proxy".into(),
+    ]);
+    let api = Api::new(&server.url);
+    // A client that invents a new address for each guess; the proxy appends the real one.
+    let statuses: Vec<u16> = (0..12)
+        .map(|attempt| {
+            let forwarded = format!("10.0.0.{attempt}, 203.0.113.7");
+            api.get_with(
+                "/api/v1/whoami",
+                Some(&format!("esk_0123456789ab_guess{attempt}")),
+                &[("X-Forwarded-For", &forwarded)],
+            )
+            .status
+        })
+        .collect();
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // Another client behind the same proxy is not blocked.
+    let other = api.get_with(
+        "/api/v1/whoami",
+        Some("esk_0123456789ab_guess"),
+        &[("X-Forwarded-For", "203.0.113.8")],
+    );
+    assert_eq!(other.status, 401);
+}
+
 /// `envsync server ARGS…` that is expected to fail at start: its one-line stderr.
 fn failed_start(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))

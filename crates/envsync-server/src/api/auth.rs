@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use super::{ApiError, AppState, now, token_id};
 use crate::store::{Account, AuditEntry, TokenRecord};
 
-/// The client's address: the socket peer, or with `--behind-proxy` the first
+/// The client's address: the socket peer, or with `--behind-proxy` the last
 /// `X-Forwarded-For` entry.
 #[derive(Debug, Clone, Copy)]
 pub struct Source(pub Option<IpAddr>);
@@ -40,12 +40,17 @@ impl FromRequestParts<AppState> for Source {
     }
 }
 
+/// The rightmost `X-Forwarded-For` entry: the one the proxy in front of us appended. Every
+/// entry to its left came from the client, who could otherwise pick an address per request
+/// and walk around the failed-sign-in limit or forge the audit log's source.
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
     headers
-        .get("x-forwarded-for")?
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
         .to_str()
         .ok()?
-        .split(',')
+        .rsplit(',')
         .next()?
         .trim()
         .parse()

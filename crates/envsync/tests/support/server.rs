@@ -238,9 +238,17 @@ impl Api {
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.get_with(path, token, &[])
+    }
+
+    /// A GET with extra request headers.
+    pub fn get_with(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Reply {
         let mut request = self.agent.get(format!("{}{path}", self.url));
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         Self::reply(request.call())
     }
