@@ -1,6 +1,6 @@
 //! The bucket remote on `object_store`'s in-memory store: key layout, create-only
 //! versions, the head hint and access requests. The same code against a real S3 server is
-//! exercised by `crates/envsync/tests/s3.rs`.
+//! exercised by `crates/envsync/tests/s3.rs` and `scenarios.rs`.
 
 use std::sync::Arc;
 
