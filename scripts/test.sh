@@ -22,7 +22,8 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The bucket tests (tests/s3.rs, tests/scenarios.rs) start moto's S3 server on a free loopback port themselves.
+# The bucket tests (tests/s3.rs, tests/scenarios.rs) start moto's S3 server on a free
+# loopback port themselves.
 MOTO='moto[server]==5.2.1'
 if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
   echo "installing $MOTO (PyPI)" >&2
