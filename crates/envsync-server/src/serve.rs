@@ -2,6 +2,7 @@
 //! listen (plain HTTP or rustls TLS), and on SIGINT / SIGTERM stop accepting connections and
 //! let requests in flight, pushes included, finish before the process exits.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +59,8 @@ pub fn run(config: ServerConfig) -> Result<(), ServerError> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour for a person at a terminal; plain text for journald, files and pipes.
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::server::{PgDatabase, Server};
+use support::server::{Api, PgDatabase, Server};
 use support::team_server::{ALICE_ENV, alice_invites_bob, server_owner};
 use support::{Team, Teammate};
 
@@ -446,4 +446,55 @@ fn https_with_a_private_certificate_authority() {
     std::fs::remove_file(alice.workspace.join(".env")).unwrap();
     alice.run_with_env(&["pull"], &trust).ok();
     assert_eq!(alice.read_env(".env"), ALICE_ENV);
+}
+
+#[test]
+fn the_server_log_holds_no_token_value_or_database_password() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    // Loopback PostgreSQL trusts the connection and ignores the password; the server must
+    // never print it all the same.
+    let url = database
+        .url
+        .replacen("postgres@", "postgres:db-password-42@", 1);
+    assert!(url.contains("db-password-42"), "{url}");
+    let server = Server::start_with_env(
+        vec!["--database-url".into(), url],
+        vec![("ENVSYNC_LOG".into(), "debug".into())],
+    );
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    alice.write_env(".env", &format!("STRIPE_KEY={SECRET}\n"));
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    let guess = "esk_0123456789ab_wrong-guess-secret";
+    assert_eq!(
+        Api::new(&server.url)
+            .get("/api/v1/whoami", Some(guess))
+            .status,
+        401
+    );
+
+    let log = server.log();
+    assert!(
+        log.contains("DEBUG") && log.contains("sqlx::query"),
+        "the most verbose logging is on: {log}"
+    );
+    let token_of = |mate: &Teammate| {
+        let credentials =
+            std::fs::read_to_string(mate.home.join(".config/envsync/credentials.toml")).unwrap();
+        credentials
+            .split('"')
+            .find(|word| word.starts_with("esk_"))
+            .expect("a stored token")
+            .to_owned()
+    };
+    for (what, needle) in [
+        ("the database password", "db-password-42".to_owned()),
+        ("a pushed value", SECRET.to_owned()),
+        ("a guessed token", guess.to_owned()),
+        ("alice's token", token_of(&alice)),
+        ("bob's token", token_of(&bob)),
+    ] {
+        assert!(!log.contains(&needle), "the server log shows {what}");
+    }
 }

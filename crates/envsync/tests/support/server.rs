@@ -14,6 +14,7 @@ pub struct Server {
     pub setup_code: Option<String>,
     log: Arc<Mutex<String>>,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -28,16 +29,22 @@ impl Server {
 
     /// A server started with these extra `envsync server` arguments.
     pub fn start(args: Vec<String>) -> Self {
-        Self::start_on("127.0.0.1:0", args)
+        Self::start_with_env(args, Vec::new())
     }
 
-    fn start_on(listen: &str, args: Vec<String>) -> Self {
+    /// [`Server::start`] with extra environment variables (e.g. `ENVSYNC_LOG`).
+    pub fn start_with_env(args: Vec<String>, env: Vec<(String, String)>) -> Self {
+        Self::start_on("127.0.0.1:0", args, env)
+    }
+
+    fn start_on(listen: &str, args: Vec<String>, env: Vec<(String, String)>) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_envsync"))
             .args(["server", "--listen", listen])
             .args(&args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -77,6 +84,7 @@ impl Server {
             setup_code,
             log,
             args,
+            env,
         }
     }
 
@@ -114,7 +122,7 @@ impl Server {
             self.stop();
         }
         let listen = self.url.split("://").nth(1).unwrap_or_default().to_owned();
-        let mut again = Self::start_on(&listen, self.args.clone());
+        let mut again = Self::start_on(&listen, self.args.clone(), self.env.clone());
         self.child = again.child.take();
         self.log = Arc::clone(&again.log);
     }
