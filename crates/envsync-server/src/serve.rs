@@ -113,6 +113,12 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         "http"
     };
     let url = format!("{scheme}://{address}");
+    if config.tls.is_none() && !config.behind_proxy && !address.ip().is_loopback() {
+        eprintln!(
+            "warning: plain HTTP on {address}: tokens and setup codes cross the network unencrypted; \
+             serve HTTPS with --tls-cert/--tls-key, or listen on loopback behind a TLS proxy (--behind-proxy)"
+        );
+    }
     if !store.has_admin().await? {
         let code = api::new_code();
         store.set_setup_code(&sha256_hex(code.as_bytes())).await?;

@@ -557,6 +557,53 @@ fn behind_a_proxy_the_address_is_the_one_the_proxy_appended() {
     assert_eq!(other.status, 401);
 }
 
+/// What `envsync server ARGS…` prints up to its listening line; the server is then stopped.
+fn start_up_lines(args: &[&str]) -> String {
+    use std::io::BufRead;
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))
+        .arg("server")
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    said
+}
+
+#[test]
+fn plain_http_beyond_loopback_is_warned_about() {
+    let team = Team::new();
+    let data = |name: &str| team.root.path().join(name).display().to_string();
+    let open = start_up_lines(&["--listen", "0.0.0.0:0", "--data-dir", &data("open")]);
+    assert!(
+        open.contains("warning: plain HTTP on 0.0.0.0:") && open.contains("--tls-cert"),
+        "{open}"
+    );
+    for quiet in [
+        start_up_lines(&["--listen", "127.0.0.1:0", "--data-dir", &data("loopback")]),
+        start_up_lines(&[
+            "--listen",
+            "0.0.0.0:0",
+            "--behind-proxy",
+            "--data-dir",
+            &data("proxied"),
+        ]),
+    ] {
+        assert!(!quiet.contains("warning"), "{quiet}");
+    }
+}
+
 /// `envsync server ARGS…` that is expected to fail at start: its one-line stderr.
 fn failed_start(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_envsync"))
