@@ -161,7 +161,7 @@ pub struct ServerArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where versions live: an envsync server (http(s)://HOST[:PORT]), an s3://, gs:// or
+    /// Where versions live: an envsync server (http(s)://HOST:PORT), an s3://, gs:// or
     /// az:// bucket URL, a folder path (relative to the workspace) or a file:// URL.
     #[arg(long)]
     pub remote: Option<String>,
@@ -344,7 +344,7 @@ pub struct JoinArgs {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// The envsync server, http(s)://HOST[:PORT].
+    /// The envsync server, http(s)://HOST:PORT (the port may be omitted).
     pub url: String,
     /// The token (`esk_…`). Without it: ENVSYNC_TOKEN, else asked on the terminal or read
     /// from standard input, which keep it out of your shell history.
