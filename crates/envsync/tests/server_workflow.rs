@@ -238,6 +238,42 @@ fn network_failures_change_nothing_locally() {
 }
 
 #[test]
+fn a_url_that_is_not_an_envsync_server_says_so() {
+    use std::io::{Read, Write};
+
+    // Some other web server on the configured address: every path is 404 Not Found, HTML.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<html>Not Found</html>",
+            );
+        }
+    });
+    let team = Team::new();
+    let mate = team.member_of("alice", &url);
+    mate.write_env(".env", ALICE_ENV);
+    for command in [&["pull"][..], &["push"], &["status"]] {
+        let failed = mate
+            .run_with_env(command, &[("ENVSYNC_TOKEN", "esk_0123456789ab_token")])
+            .code(1);
+        assert_eq!(
+            failed.stderr.trim(),
+            format!(
+                "error: server {url}: answered HTTP 404 without an envsync error: is this URL an envsync server?"
+            ),
+            "{command:?}"
+        );
+    }
+    assert_eq!(mate.read_env(".env"), ALICE_ENV);
+    assert!(!mate.workspace.join(".envsync").exists());
+}
+
+#[test]
 fn two_replicas_on_one_postgresql_serve_one_team() {
     let team = Team::new();
     let database = PgDatabase::create();

@@ -27,13 +27,24 @@ impl ApiClient {
     pub(crate) fn refusal(&self, reply: &Reply, subject: Subject<'_>) -> ClientError {
         let server = &self.server;
         let message = server_message(reply);
+        if reply.status == 401 && self.token.is_none() && !matches!(subject, Subject::Code) {
+            return ClientError::Access(format!(
+                "no token for server {server}: run `envsync join {server} CODE` (invite) or `envsync login {server}`"
+            ));
+        }
+        // An envsync server explains every refusal in JSON; a bare 4xx comes from something
+        // else on that address (another web server, a wrong port or path prefix), and must
+        // not read as "no such project".
+        if reply.status < 500 && error_body(reply).is_none() {
+            return ClientError::Remote(format!(
+                "server {server}: answered HTTP {} without an envsync error: is this URL an envsync server?",
+                reply.status
+            ));
+        }
         match reply.status {
             401 if matches!(subject, Subject::Code) => {
                 ClientError::Access(format!("server {server}: {message}"))
             }
-            401 if self.token.is_none() => ClientError::Access(format!(
-                "no token for server {server}: run `envsync join {server} CODE` (invite) or `envsync login {server}`"
-            )),
             401 => ClientError::Access(format!(
                 "server {server} refused the token ({message}): run `envsync login {server}` or `envsync join {server} CODE`"
             )),
@@ -109,10 +120,13 @@ fn is_connect_failure(kind: std::io::ErrorKind) -> bool {
     )
 }
 
+fn error_body(reply: &Reply) -> Option<ErrorBody> {
+    serde_json::from_slice::<ErrorBody>(&reply.body).ok()
+}
+
 /// The server's one-line message, else its status.
 fn server_message(reply: &Reply) -> String {
-    serde_json::from_slice::<ErrorBody>(&reply.body)
-        .ok()
+    error_body(reply)
         .map(|body| one_line(&body.error.message))
         .filter(|message| !message.is_empty())
         .unwrap_or_else(|| format!("HTTP {}", reply.status))
@@ -175,7 +189,10 @@ mod tests {
         );
         assert!(!text.contains("esk_abc_secret"));
 
-        let error = client.refusal(&reply(404, ""), Subject::Project("api"));
+        let error = client.refusal(
+            &reply(404, &body("not_found", "no such project")),
+            Subject::Project("api"),
+        );
         assert_eq!(error.kind(), ErrorKind::Access);
         assert_eq!(
             error.to_string(),
@@ -186,7 +203,9 @@ mod tests {
             what: "version 3 of api/dev",
         };
         assert_eq!(
-            client.refusal(&reply(404, ""), stored).kind(),
+            client
+                .refusal(&reply(404, &body("not_found", "no such version")), stored)
+                .kind(),
             ErrorKind::Integrity
         );
         let error = client.refusal(
@@ -196,14 +215,32 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Access);
         assert!(error.to_string().ends_with("this needs the writer role"));
         assert_eq!(
-            client.refusal(&reply(413, ""), Subject::Account).kind(),
+            client
+                .refusal(
+                    &reply(413, &body("too_large", "too large")),
+                    Subject::Account
+                )
+                .kind(),
             ErrorKind::Input
         );
-        let error = client.refusal(&reply(429, ""), Subject::Code);
+        let error = client.refusal(
+            &reply(429, &body("rate_limited", "slow down")),
+            Subject::Code,
+        );
         assert!(
             error
                 .to_string()
                 .contains("too many failed sign-ins; wait a minute")
+        );
+        // Something else answering on the address: not "no such project".
+        let error = client.refusal(
+            &reply(404, "<html>Not Found</html>"),
+            Subject::Project("api"),
+        );
+        assert_eq!(error.kind(), ErrorKind::Other);
+        assert_eq!(
+            error.to_string(),
+            "server http://127.0.0.1:9: answered HTTP 404 without an envsync error: is this URL an envsync server?"
         );
         let error = client.refusal(&reply(502, "<html>\n</html>"), Subject::Account);
         assert_eq!(error.kind(), ErrorKind::Other);
