@@ -26,3 +26,10 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub const TOKEN_PREFIX: &str = "esk_";
 /// Invite codes and the owner setup code start with this.
 pub const CODE_PREFIX: &str = "esi_";
+/// A token's public id, in hex digits: `esk_<id>_<secret>`.
+pub const TOKEN_ID_LENGTH: usize = 12;
+/// Random bytes behind a token's secret and behind a code: nobody guesses 256 bits.
+pub const SECRET_BYTES: usize = 32;
+/// [`SECRET_BYTES`] as unpadded base64url text, the length the secret or code has on the
+/// wire; the guard recognises leaked ones by it.
+pub const SECRET_TEXT_LENGTH: usize = (SECRET_BYTES * 4).div_ceil(3);

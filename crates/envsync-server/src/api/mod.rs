@@ -22,7 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, TOKEN_PREFIX};
+use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, SECRET_BYTES, TOKEN_ID_LENGTH, TOKEN_PREFIX};
 use rand::RngCore;
 use tower_http::timeout::TimeoutLayer;
 
@@ -157,26 +157,26 @@ async fn refuse_declared_oversize(
     next.run(request).await
 }
 
-/// `len` random bytes from the OS, base64url: 32 bytes make a code nobody guesses.
-fn random_text(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
+/// [`SECRET_BYTES`] random bytes from the OS, as unpadded base64url.
+fn random_text() -> String {
+    let mut bytes = [0u8; SECRET_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A one-time code: an invite, or the owner setup code.
 pub fn new_code() -> String {
-    format!("{CODE_PREFIX}{}", random_text(32))
+    format!("{CODE_PREFIX}{}", random_text())
 }
 
 /// A token and its public id: `esk_<id>_<secret>`. The id lets the server find the row
 /// without looking anything up by the secret; the secret is compared by hash in constant
 /// time.
 fn new_token() -> (String, String) {
-    let mut id = [0u8; 6];
+    let mut id = [0u8; TOKEN_ID_LENGTH / 2];
     rand::rngs::OsRng.fill_bytes(&mut id);
     let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
-    let token = format!("{TOKEN_PREFIX}{id}_{}", random_text(32));
+    let token = format!("{TOKEN_PREFIX}{id}_{}", random_text());
     (token, id)
 }
 
@@ -184,8 +184,10 @@ fn new_token() -> (String, String) {
 fn token_id(token: &str) -> Option<&str> {
     let rest = token.strip_prefix(TOKEN_PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
-    (id.len() == 12 && id.bytes().all(|byte| byte.is_ascii_hexdigit()) && !secret.is_empty())
-        .then_some(id)
+    (id.len() == TOKEN_ID_LENGTH
+        && id.bytes().all(|byte| byte.is_ascii_hexdigit())
+        && !secret.is_empty())
+    .then_some(id)
 }
 
 fn now() -> i64 {

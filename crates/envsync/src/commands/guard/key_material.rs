@@ -3,7 +3,7 @@
 //! workflow file. None of them is a variable of a linked environment, so the value search
 //! alone would let them through.
 
-use envsync_api::{CODE_PREFIX, TOKEN_PREFIX};
+use envsync_api::{CODE_PREFIX, SECRET_TEXT_LENGTH, TOKEN_ID_LENGTH, TOKEN_PREFIX};
 
 /// What a shape is, as the guard names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,10 +33,6 @@ const AGE_SECRET_PREFIX: &[u8] = b"AGE-SECRET-KEY-1";
 /// Bech32 data of a 32-byte key plus checksum: 58 characters, upper case in identity files.
 const AGE_SECRET_DATA_LENGTH: usize = 58;
 const BECH32_UPPER: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
-/// 12 hex digits of token id (`esk_<id>_<secret>`).
-const TOKEN_ID_LENGTH: usize = 12;
-/// 32 random bytes in unpadded base64url, the secret part of tokens and codes.
-const RANDOM_TEXT_LENGTH: usize = 43;
 
 /// Every credential in `bytes`, with its byte offset, in order of appearance.
 pub fn find_all(bytes: &[u8]) -> Vec<(usize, KeyMaterial)> {
@@ -78,13 +74,13 @@ fn server_token(rest: &[u8]) -> Option<usize> {
         return None;
     }
     let secret = run_of(&after_prefix[id + 1..], is_base64url);
-    (secret == RANDOM_TEXT_LENGTH).then_some(TOKEN_PREFIX.len() + id + 1 + secret)
+    (secret == SECRET_TEXT_LENGTH).then_some(TOKEN_PREFIX.len() + id + 1 + secret)
 }
 
 fn invite_code(rest: &[u8]) -> Option<usize> {
     let after_prefix = rest.strip_prefix(CODE_PREFIX.as_bytes())?;
     let length = run_of(after_prefix, is_base64url);
-    (length == RANDOM_TEXT_LENGTH).then_some(CODE_PREFIX.len() + length)
+    (length == SECRET_TEXT_LENGTH).then_some(CODE_PREFIX.len() + length)
 }
 
 /// How many leading bytes satisfy `accept`.
