@@ -23,6 +23,11 @@ pub struct Member {
 }
 
 impl Member {
+    /// `name (fingerprint)`, as messages that ask the user to check a key name it.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.key.fingerprint())
+    }
+
     pub fn is_active(&self) -> bool {
         self.removed_at.is_none()
     }

@@ -164,10 +164,7 @@ impl Session {
             .filter(|member| !view.trust.contains(member.key.as_str()))
             .collect();
         if !untrusted.is_empty() {
-            let listed: Vec<_> = untrusted
-                .iter()
-                .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
-                .collect();
+            let listed: Vec<_> = untrusted.iter().map(|member| member.label()).collect();
             return Err(ClientError::Access(format!(
                 "{} member key(s) of project `{}` are new to you: {}. Check them with their owners, then run `envsync members accept --all` (or pass --yes)",
                 listed.len(),

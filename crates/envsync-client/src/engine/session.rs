@@ -8,7 +8,7 @@ use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic};
 use crate::identity_store::IdentityConfig;
-use crate::membership::{Roster, fold};
+use crate::membership::{Member, Roster, fold};
 use crate::records::{AccessRequest, VersionRecord};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
@@ -130,19 +130,11 @@ impl Session {
         let roster = fold(project, &events)?;
         let mut trust = self.state.trust(project)?;
         if trust.keys.is_empty() && !roster.members.is_empty() {
-            for member in &roster.members {
-                trust.add(member.key.as_str(), &member.name, "first use");
-            }
-            self.state.save_trust(project, &trust)?;
-            let names: Vec<_> = roster
-                .members
-                .iter()
-                .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
-                .collect();
+            let all: Vec<_> = roster.members.iter().collect();
+            let names = self.pin(project, &mut trust, &all, "first use")?;
             self.notice(format!(
-                "project `{project}`: trusting its {} member key(s) on first use: {}",
-                names.len(),
-                names.join(", ")
+                "project `{project}`: trusting its {} member key(s) on first use: {names}",
+                all.len()
             ));
         }
         // Your own key is trusted by definition, whoever added it.
@@ -162,18 +154,10 @@ impl Session {
                 .filter(|member| !trust.contains(member.key.as_str()))
                 .collect();
             if !new.is_empty() {
-                for member in &new {
-                    trust.add(member.key.as_str(), &member.name, "--yes");
-                }
-                self.state.save_trust(project, &trust)?;
-                let names: Vec<_> = new
-                    .iter()
-                    .map(|member| format!("{} ({})", member.name, member.key.fingerprint()))
-                    .collect();
+                let names = self.pin(project, &mut trust, &new, "--yes")?;
                 self.notice(format!(
-                    "project `{project}`: accepted {} new member key(s) (--yes): {}",
-                    names.len(),
-                    names.join(", ")
+                    "project `{project}`: accepted {} new member key(s) (--yes): {names}",
+                    new.len()
                 ));
             }
         }
@@ -195,6 +179,26 @@ impl Session {
             trust,
             requests,
         })
+    }
+
+    /// Trusts `members` (recording `how`), saves the trust file, and lists them for the
+    /// notice that tells the user.
+    fn pin(
+        &self,
+        project: &str,
+        trust: &mut Trust,
+        members: &[&Member],
+        how: &str,
+    ) -> Result<String> {
+        for member in members {
+            trust.add(member.key.as_str(), &member.name, how);
+        }
+        self.state.save_trust(project, trust)?;
+        Ok(members
+            .iter()
+            .map(|member| member.label())
+            .collect::<Vec<_>>()
+            .join(", "))
     }
 
     pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
