@@ -26,7 +26,7 @@ pub(crate) enum Subject<'a> {
 impl ApiClient {
     pub(crate) fn refusal(&self, reply: &Reply, subject: Subject<'_>) -> ClientError {
         let server = &self.server;
-        let message = server_message(reply);
+        let body = error_body(reply);
         if reply.status == 401 && self.token.is_none() && !matches!(subject, Subject::Code) {
             return ClientError::Access(format!(
                 "no token for server {server}: run `envsync join {server} CODE` (invite) or `envsync login {server}`"
@@ -35,12 +35,13 @@ impl ApiClient {
         // An envsync server explains every refusal in JSON; a bare 4xx comes from something
         // else on that address (another web server, a wrong port or path prefix), and must
         // not read as "no such project".
-        if reply.status < 500 && error_body(reply).is_none() {
+        if reply.status < 500 && body.is_none() {
             return ClientError::Remote(format!(
                 "server {server}: answered HTTP {} without an envsync error: is this URL an envsync server?",
                 reply.status
             ));
         }
+        let message = server_message(body.as_ref(), reply.status);
         match reply.status {
             401 if matches!(subject, Subject::Code) => {
                 ClientError::Access(format!("server {server}: {message}"))
@@ -125,11 +126,10 @@ fn error_body(reply: &Reply) -> Option<ErrorBody> {
 }
 
 /// The server's one-line message, else its status.
-fn server_message(reply: &Reply) -> String {
-    error_body(reply)
-        .map(|body| one_line(&body.error.message))
+fn server_message(body: Option<&ErrorBody>, status: u16) -> String {
+    body.map(|body| one_line(&body.error.message))
         .filter(|message| !message.is_empty())
-        .unwrap_or_else(|| format!("HTTP {}", reply.status))
+        .unwrap_or_else(|| format!("HTTP {status}"))
 }
 
 /// Control characters become spaces and long text is cut, so a hostile server cannot
@@ -252,9 +252,10 @@ mod tests {
 
     #[test]
     fn server_messages_are_one_short_line() {
-        let message = server_message(&reply(400, &body("bad_request", "a\nb\u{1b}[31m")));
-        assert_eq!(message, "a b [31m");
-        let long = server_message(&reply(400, &body("bad_request", &"x".repeat(1000))));
+        let message = |reply: Reply| server_message(error_body(&reply).as_ref(), reply.status);
+        let short = message(reply(400, &body("bad_request", "a\nb\u{1b}[31m")));
+        assert_eq!(short, "a b [31m");
+        let long = message(reply(400, &body("bad_request", &"x".repeat(1000))));
         assert!(long.chars().count() <= 301);
     }
 }
