@@ -35,13 +35,13 @@ struct Problem {
 }
 
 fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
-    let workspace = Workspace::discover(&settings.directory).ok();
-    let secrets = LinkedValues::new(workspace.as_ref().map(linked_secrets).unwrap_or_default())?;
-    let linked: Vec<(PathBuf, String)> = workspace
-        .as_ref()
+    let targets = Workspace::discover(&settings.directory)
+        .ok()
         .and_then(|workspace| workspace.targets(None).ok())
-        .unwrap_or_default()
-        .into_iter()
+        .unwrap_or_default();
+    let secrets = LinkedValues::new(linked_secrets(&targets))?;
+    let linked: Vec<(PathBuf, String)> = targets
+        .iter()
         .map(|target| {
             (
                 canonical(&target.file),

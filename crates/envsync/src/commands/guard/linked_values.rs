@@ -3,7 +3,7 @@
 use aho_corasick::AhoCorasick;
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::workspace::Workspace;
+use envsync_client::workspace::Target;
 use envsync_core::dotenv::Document;
 
 /// Values shorter than this are too likely to occur by chance (`true`, `3000`, `dev`).
@@ -51,10 +51,10 @@ impl LinkedValues {
     }
 }
 
-/// Values of at least [`MIN_SECRET_LENGTH`] characters from every linked file present.
-pub fn linked_secrets(workspace: &Workspace) -> Vec<Secret> {
+/// Values of at least [`MIN_SECRET_LENGTH`] characters from each linked file present.
+pub fn linked_secrets(targets: &[Target]) -> Vec<Secret> {
     let mut secrets = Vec::new();
-    for target in workspace.targets(None).unwrap_or_default() {
+    for target in targets {
         let Ok(text) = std::fs::read_to_string(&target.file) else {
             continue;
         };
