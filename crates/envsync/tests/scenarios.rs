@@ -70,7 +70,7 @@ impl Remote for Folder {
     }
 }
 
-/// Where the folder and bucket layouts keep app/development's records and ciphertexts.
+/// Where the folder layout keeps app/development's records and ciphertexts.
 const VERSIONS: &str = "app/environments/development/versions";
 const OBJECTS: &str = "app/environments/development/objects";
 
@@ -126,12 +126,7 @@ impl Remote for EnvsyncServer {
     }
 
     fn ciphertext(&self, reader: &Teammate, number: u64) -> Vec<u8> {
-        let credentials =
-            std::fs::read_to_string(reader.home.join(".config/envsync/credentials.toml")).unwrap();
-        let token = credentials
-            .split('"')
-            .find(|word| word.starts_with("esk_"))
-            .expect("a token in credentials.toml");
+        let token = &reader.server_token();
         let api = Api::new(&self.server.url);
         let environment = "/api/v1/projects/app/environments/development";
         let record = api.get_bytes(&format!("{environment}/versions/{number}"), token);

@@ -155,7 +155,7 @@ fn the_guard_refuses_server_credentials_by_their_shape() {
     std::fs::create_dir_all(alice.workspace.join("ci")).unwrap();
     alice.write_env("ci/deploy.yml", &format!("env:\n{workflow}"));
     std::fs::copy(
-        alice.home.join(".config/envsync/credentials.toml"),
+        alice.credentials_file(),
         alice.workspace.join("credentials.toml"),
     )
     .unwrap();
@@ -471,7 +471,7 @@ fn https_with_a_private_certificate_authority() {
         "{}",
         refused.stderr
     );
-    assert!(!alice.home.join(".config/envsync/credentials.toml").exists());
+    assert!(!alice.credentials_file().exists());
 
     let trust = [("ENVSYNC_CA_CERT", ca.to_str().unwrap())];
     alice
@@ -515,21 +515,12 @@ fn the_server_log_holds_no_token_value_or_database_password() {
         log.contains("DEBUG") && log.contains("sqlx::query"),
         "the most verbose logging is on: {log}"
     );
-    let token_of = |mate: &Teammate| {
-        let credentials =
-            std::fs::read_to_string(mate.home.join(".config/envsync/credentials.toml")).unwrap();
-        credentials
-            .split('"')
-            .find(|word| word.starts_with("esk_"))
-            .expect("a stored token")
-            .to_owned()
-    };
     for (what, needle) in [
         ("the database password", "db-password-42".to_owned()),
         ("a pushed value", SECRET.to_owned()),
         ("a guessed token", guess.to_owned()),
-        ("alice's token", token_of(&alice)),
-        ("bob's token", token_of(&bob)),
+        ("alice's token", alice.server_token()),
+        ("bob's token", bob.server_token()),
     ] {
         assert!(!log.contains(&needle), "the server log shows {what}");
     }

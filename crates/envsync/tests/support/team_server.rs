@@ -66,6 +66,21 @@ pub fn alice_invites_bob(
 }
 
 impl Teammate {
+    /// Where `envsync join` and `envsync login` keep this teammate's server tokens.
+    pub fn credentials_file(&self) -> std::path::PathBuf {
+        self.home.join(".config/envsync/credentials.toml")
+    }
+
+    /// The server token stored in [`Teammate::credentials_file`].
+    pub fn server_token(&self) -> String {
+        std::fs::read_to_string(self.credentials_file())
+            .unwrap()
+            .split('"')
+            .find(|word| word.starts_with("esk_"))
+            .expect("a token in credentials.toml")
+            .to_owned()
+    }
+
     /// Sets `auto_refresh_seconds` in this clone's envsync.toml: 0 turns polling off, so
     /// that only live events can explain an update.
     pub fn set_auto_refresh(&self, seconds: u64) {
