@@ -2,7 +2,8 @@
 
 mod support;
 
-use support::{Team, alice_and_bob};
+use support::Team;
+use support::remotes::alice_and_bob;
 
 #[test]
 fn malformed_config_is_one_located_line_with_exit_2() {

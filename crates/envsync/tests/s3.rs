@@ -7,27 +7,8 @@
 mod support;
 
 use support::bucket::BucketTeam;
+use support::remotes::alice_and_bob;
 use support::{S3Mode, S3Server, Team, Teammate};
-
-/// Alice founds the project; Bob asks for access and Alice accepts.
-fn alice_and_bob(team: &BucketTeam<'_>) -> (Teammate, Teammate) {
-    let alice = team.member("alice");
-    let bob = team.member("bob");
-    alice.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n",
-    );
-    alice.run(&["push", "-m", "first"]).ok();
-    let refused = bob.run(&["pull"]).code(5);
-    assert!(
-        refused.stderr.contains("not a member"),
-        "{}",
-        refused.stderr
-    );
-    alice.run(&["members", "accept", &bob.fingerprint()]).ok();
-    bob.run(&["pull"]).ok();
-    (alice, bob)
-}
 
 #[test]
 fn tampered_records_and_ciphertexts_are_refused_and_a_forged_hint_is_harmless() {

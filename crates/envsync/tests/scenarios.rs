@@ -9,152 +9,7 @@ mod support;
 
 use std::process::Stdio;
 
-use support::bucket::BucketTeam;
-use support::server::{Api, Server};
-use support::team_server::{code_in, server_owner};
-use support::{Team, Teammate};
-
-/// How a kind of remote brings teammates into a project; the scenarios use nothing else.
-trait Remote {
-    /// A teammate with a fresh identity whose clone names this remote.
-    fn teammate(&self, name: &str) -> Teammate;
-
-    /// The teammate who will create the project with a first push.
-    fn founder(&self, name: &str) -> Teammate {
-        self.teammate(name)
-    }
-
-    /// Whatever must happen before `mate` can ask `owner` for access (an invite on a server).
-    fn introduce(&self, _owner: &Teammate, _mate: &Teammate) {}
-
-    /// Every byte the remote keeps, by where it keeps it: files, objects, database files.
-    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)>;
-
-    /// The ciphertext of version `number` of app/development, fetched as `reader` can.
-    fn ciphertext(&self, reader: &Teammate, number: u64) -> Vec<u8>;
-
-    /// A new writer: introduced, refused until accepted, then accepted by `owner`.
-    fn admit(&self, owner: &Teammate, name: &str) -> Teammate {
-        let mate = self.teammate(name);
-        self.introduce(owner, &mate);
-        let refused = mate.run(&["pull"]).code(5);
-        assert!(
-            refused.stderr.contains("not a member"),
-            "{}",
-            refused.stderr
-        );
-        owner.run(&["members", "accept", &mate.fingerprint()]).ok();
-        mate
-    }
-}
-
-struct Folder(Team);
-
-impl Remote for Folder {
-    fn teammate(&self, name: &str) -> Teammate {
-        self.0.member(name)
-    }
-
-    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
-        self.0
-            .remote_files()
-            .into_iter()
-            .map(|(path, bytes)| (path.display().to_string(), bytes))
-            .collect()
-    }
-
-    fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
-        let read = |relative: &str| std::fs::read(self.0.remote_path(relative)).unwrap();
-        let record = read(&format!("{VERSIONS}/{number:08}.json"));
-        read(&format!("{OBJECTS}/{}.age", ciphertext_sha256(&record)))
-    }
-}
-
-/// Where the folder layout keeps app/development's records and ciphertexts.
-const VERSIONS: &str = "app/environments/development/versions";
-const OBJECTS: &str = "app/environments/development/objects";
-
-/// The ciphertext digest a signed version record names.
-fn ciphertext_sha256(record: &[u8]) -> String {
-    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
-    record["body"]["ciphertext_sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-struct Bucket(BucketTeam<'static>);
-
-impl Remote for Bucket {
-    fn teammate(&self, name: &str) -> Teammate {
-        self.0.member(name)
-    }
-
-    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
-        self.0.server.objects(&self.0.bucket)
-    }
-
-    fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
-        self.0.object(&self.0.ciphertext_key(number))
-    }
-}
-
-struct EnvsyncServer {
-    team: Team,
-    server: Server,
-    /// The server's data directory: its SQLite database and write-ahead log.
-    data: std::path::PathBuf,
-}
-
-impl Remote for EnvsyncServer {
-    fn teammate(&self, name: &str) -> Teammate {
-        self.team.member_of(name, &self.server.url)
-    }
-
-    fn founder(&self, name: &str) -> Teammate {
-        server_owner(&self.team, &self.server, name)
-    }
-
-    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
-        std::fs::read_dir(&self.data)
-            .unwrap()
-            .map(|entry| {
-                let path = entry.unwrap().path();
-                (path.display().to_string(), std::fs::read(&path).unwrap())
-            })
-            .collect()
-    }
-
-    fn ciphertext(&self, reader: &Teammate, number: u64) -> Vec<u8> {
-        let token = &reader.server_token();
-        let api = Api::new(&self.server.url);
-        let environment = "/api/v1/projects/app/environments/development";
-        let record = api.get_bytes(&format!("{environment}/versions/{number}"), token);
-        let sha = ciphertext_sha256(&record);
-        api.get_bytes(&format!("{environment}/objects/{sha}"), token)
-    }
-
-    fn introduce(&self, owner: &Teammate, mate: &Teammate) {
-        let invite = owner.run(&["invite", "--role", "writer"]).ok();
-        mate.run(&["join", &self.server.url, &code_in(&invite)])
-            .ok();
-    }
-}
-
-fn folder() -> Folder {
-    Folder(Team::new())
-}
-
-fn bucket() -> Bucket {
-    Bucket(BucketTeam::new())
-}
-
-fn envsync_server() -> EnvsyncServer {
-    let team = Team::new();
-    let data = team.root.path().join("server");
-    let server = Server::sqlite(&data);
-    EnvsyncServer { team, server, data }
-}
+use support::remotes::{Remote, ServerTeam, alice_and_bob};
 
 /// Runs each scenario against one kind of remote, as a module of tests named after it.
 macro_rules! on_remote {
@@ -211,17 +66,16 @@ on_remote!(folder_remote, folder);
 on_remote!(bucket_remote, bucket);
 on_remote!(server_remote, envsync_server);
 
-const ALICE_ENV: &str = "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n";
+fn folder() -> support::Team {
+    support::Team::new()
+}
 
-/// Alice founds the project with a first version; Bob is admitted and pulls it.
-fn alice_and_bob(remote: &dyn Remote) -> (Teammate, Teammate) {
-    let alice = remote.founder("alice");
-    alice.write_env(".env", ALICE_ENV);
-    alice.run(&["push", "-m", "first"]).ok();
-    let bob = remote.admit(&alice, "bob");
-    bob.run(&["pull"]).ok();
-    assert_eq!(bob.read_env(".env"), ALICE_ENV);
-    (alice, bob)
+fn bucket() -> support::bucket::BucketTeam<'static> {
+    support::bucket::BucketTeam::new()
+}
+
+fn envsync_server() -> ServerTeam {
+    ServerTeam::sqlite()
 }
 
 const SECRET: &str = "sk_live_9f8e7d6c5b4a39281706";

@@ -5,7 +5,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use support::{Team, alice_and_bob};
+use support::Team;
+use support::remotes::alice_and_bob;
 
 #[test]
 fn a_tampered_record_is_refused() {

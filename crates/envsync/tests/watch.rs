@@ -7,7 +7,8 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{Team, alice_and_bob};
+use support::Team;
+use support::remotes::alice_and_bob;
 
 /// Reads the watcher's JSON lines until one satisfies `wanted`, or fails after a while.
 fn wait_for(

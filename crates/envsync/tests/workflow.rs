@@ -2,7 +2,8 @@
 
 mod support;
 
-use support::{Team, alice_and_bob};
+use support::Team;
+use support::remotes::alice_and_bob;
 
 #[test]
 fn a_teammate_asks_for_access_and_gets_the_exact_file_once_accepted() {

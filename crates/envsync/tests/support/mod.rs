@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod remotes;
 pub mod server;
 pub mod team_server;
 
@@ -192,21 +193,6 @@ impl Teammate {
             .map(|row| row["badge"].as_str().unwrap().to_owned())
             .unwrap()
     }
-}
-
-/// Alice founds the project with a first version; Bob asks for access and Alice accepts.
-pub fn alice_and_bob(team: &Team) -> (Teammate, Teammate) {
-    let alice = team.member("alice");
-    let bob = team.member("bob");
-    alice.write_env(
-        ".env",
-        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alpha-123\n",
-    );
-    alice.run(&["push", "-m", "first"]).ok();
-    bob.run(&["pull"]).code(5);
-    alice.run(&["members", "accept", &bob.fingerprint()]).ok();
-    bob.run(&["pull"]).ok();
-    (alice, bob)
 }
 
 /// The S3 server the bucket tests talk to: moto's S3 implementation in a real server
