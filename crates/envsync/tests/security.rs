@@ -5,8 +5,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use support::Team;
 use support::remotes::alice_and_bob;
+use support::{Team, ciphertext_sha256};
 
 #[test]
 fn a_tampered_record_is_refused() {
@@ -60,8 +60,7 @@ fn a_version_forged_by_an_outsider_is_refused() {
             .join(&name),
     )
     .unwrap();
-    let record: serde_json::Value = serde_json::from_str(&forged_record).unwrap();
-    let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    let sha = ciphertext_sha256(forged_record.as_bytes());
     std::fs::copy(
         forged_remote.join(format!("app/environments/development/objects/{sha}.age")),
         team.remote_path(&format!("app/environments/development/objects/{sha}.age")),
@@ -136,8 +135,6 @@ fn newest_object(team: &Team) -> PathBuf {
         .map(|entry| entry.unwrap().path())
         .collect();
     names.sort();
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(names.last().unwrap()).unwrap()).unwrap();
-    let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    let sha = ciphertext_sha256(&std::fs::read(names.last().unwrap()).unwrap());
     team.remote_path(&format!("app/environments/development/objects/{sha}.age"))
 }

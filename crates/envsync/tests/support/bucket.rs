@@ -1,6 +1,6 @@
 //! A team sharing an S3 bucket on the local S3 server (see [`S3Server`]).
 
-use super::{S3Server, Team, Teammate};
+use super::{S3Server, Team, Teammate, ciphertext_sha256};
 
 /// A team whose envsync.toml names `s3://BUCKET/team?endpoint=…`, each member with an AWS
 /// profile of their own.
@@ -56,11 +56,9 @@ impl<'a> BucketTeam<'a> {
 
     /// The ciphertext key named by version `number`.
     pub fn ciphertext_key(&self, number: u64) -> String {
-        let record: serde_json::Value = serde_json::from_slice(&self.object(&format!(
+        let sha = ciphertext_sha256(&self.object(&format!(
             "environments/development/versions/{number:08}.json"
-        )))
-        .unwrap();
-        let sha = record["body"]["ciphertext_sha256"].as_str().unwrap();
+        )));
         format!("environments/development/objects/{sha}.age")
     }
 }

@@ -195,6 +195,15 @@ impl Teammate {
     }
 }
 
+/// The ciphertext digest a signed version record names.
+pub fn ciphertext_sha256(record: &[u8]) -> String {
+    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
+    record["body"]["ciphertext_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// The S3 server the bucket tests talk to: moto's S3 implementation in a real server
 /// process on a free loopback port, speaking the S3 protocol over HTTP.
 ///

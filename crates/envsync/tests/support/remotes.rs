@@ -5,7 +5,7 @@
 use super::bucket::BucketTeam;
 use super::server::{Api, Server};
 use super::team_server::{ALICE_ENV, code_in, server_owner};
-use super::{Team, Teammate};
+use super::{Team, Teammate, ciphertext_sha256};
 
 /// How a kind of remote brings teammates into a project; the scenarios use nothing else.
 pub trait Remote {
@@ -63,15 +63,6 @@ impl Remote for Team {
 /// Where the folder layout keeps app/development's records and ciphertexts.
 const VERSIONS: &str = "app/environments/development/versions";
 const OBJECTS: &str = "app/environments/development/objects";
-
-/// The ciphertext digest a signed version record names.
-fn ciphertext_sha256(record: &[u8]) -> String {
-    let record: serde_json::Value = serde_json::from_slice(record).unwrap();
-    record["body"]["ciphertext_sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 impl Remote for BucketTeam<'_> {
     fn teammate(&self, name: &str) -> Teammate {
