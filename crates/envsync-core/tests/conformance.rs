@@ -1,5 +1,6 @@
-//! The recorded npm dotenv behaviour in `shared/conformance/dotenv/cases.jsonl`: every case
-//! must read as `dotenv_js` and round-trip byte for byte.
+//! The recorded npm dotenv behaviour in `tests/data/conformance/dotenv/cases.jsonl` (a copy of
+//! `shared/conformance/`, so a clone alone passes): every case must read as `dotenv_js` and
+//! round-trip byte for byte.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/dotenv/cases.jsonl");
+        .join("tests/data/conformance/dotenv/cases.jsonl");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     text.lines()

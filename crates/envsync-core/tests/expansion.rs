@@ -9,13 +9,13 @@ use indexmap::IndexMap;
 
 const CASES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/conformance/dotenv/cases.jsonl"
+    "/tests/data/conformance/dotenv/cases.jsonl"
 );
 
 #[test]
 fn expansion_matches_dotenvx_on_every_conformance_case() {
     let text = std::fs::read_to_string(CASES)
-        .expect("shared/conformance/dotenv/cases.jsonl beside the repository");
+        .expect("tests/data/conformance/dotenv/cases.jsonl (copied from shared/conformance)");
     let mut checked = 0;
     let mut failures = Vec::new();
     for line in text.lines().filter(|line| !line.trim().is_empty()) {

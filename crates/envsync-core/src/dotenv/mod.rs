@@ -2,7 +2,7 @@
 //!
 //! npm `dotenv` is the format's reference implementation, so a file means here exactly what it
 //! means to `require('dotenv').config()`: the same keys, the same values, the same lines
-//! silently skipped. The conformance cases in `shared/conformance/dotenv/` pin that down.
+//! silently skipped. The conformance cases in `tests/data/conformance/dotenv/` pin that down.
 //!
 //! A [`Document`] keeps the file's exact text, so that `pull`, `sync` and `set` change only the
 //! values they mean to change and leave comments, order, quoting and line endings alone. Every
