@@ -45,7 +45,17 @@ impl Session {
         {
             return Err(went_back(target, Some(head), floor));
         }
-        let record = self.fetch_verified(view, target, head)?;
+        let record = self
+            .remote
+            .version(&target.project, &target.environment, head)?;
+        // A different record at a number already seen is the first thing to say, before
+        // whatever is wrong with the record itself.
+        if let Some(floor) = floors.iter().find(|floor| floor.pin.number == head)
+            && record.digest() != floor.pin.digest
+        {
+            return Err(rewritten(target, floor));
+        }
+        self.verify_fetched(view, target, head, &record)?;
         self.chain_to_floors(view, target, &record, &floors)?;
         self.ledger.advance_environment(&record)?;
         Ok(Some(record))
@@ -59,14 +69,14 @@ impl Session {
             .environment(&target.project, &target.environment)?
         {
             floors.push(Floor {
-                source: format!("this machine verified it on {}", seen.seen_at),
+                source: format!("this machine verified on {}", seen.seen_at),
                 pin: seen.pin(),
             });
         }
         if let Some(pin) = view.roster.pinned_heads.get(&target.environment) {
             floors.push(Floor {
                 pin: pin.clone(),
-                source: "the project's membership log pinned it".into(),
+                source: "the project's membership log pinned".into(),
             });
         }
         if let Some(state) = self.state.read(&target.project, &target.environment)? {
@@ -75,7 +85,7 @@ impl Session {
                     number: state.base_version,
                     digest: state.base_digest,
                 },
-                source: format!("{} is based on it", target.file_label),
+                source: format!("{} is based on", target.file_label),
             });
         }
         Ok(floors)
@@ -157,11 +167,21 @@ impl Session {
         let record = self
             .remote
             .version(&target.project, &target.environment, number)?;
-        match verify_record(view, target, number, &record)? {
-            SignerStanding::Current => {}
-            SignerStanding::EndedAt(pin) => self.inside_pinned_history(target, &record, &pin)?,
-        }
+        self.verify_fetched(view, target, number, &record)?;
         Ok(record)
+    }
+
+    fn verify_fetched(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        number: u64,
+        record: &VersionRecord,
+    ) -> Result<()> {
+        match verify_record(view, target, number, record)? {
+            SignerStanding::Current => Ok(()),
+            SignerStanding::EndedAt(pin) => self.inside_pinned_history(target, record, &pin),
+        }
     }
 
     /// A record signed under a standing that has since ended counts only if it lies inside
@@ -407,14 +427,14 @@ fn went_back(target: &Target, head: Option<u64>, floor: &Floor) -> ClientError {
         |head| format!("version {head}"),
     );
     ClientError::Integrity(format!(
-        "{target} went back: the remote shows {shows}, but version {} exists ({}). Versions were deleted or hidden; nothing was written. If the remote was restored from a backup, run `envsync repair` to put back what this machine verified",
+        "{target} went back: the remote shows {shows}, but version {} exists (the record {}). Versions were deleted or hidden; nothing was written. If the remote was restored from a backup, run `envsync repair` to put back what this machine verified",
         floor.pin.number, floor.source
     ))
 }
 
 fn rewritten(target: &Target, floor: &Floor) -> ClientError {
     ClientError::Integrity(format!(
-        "version {} of {target} was rewritten on the remote: its digest is not the one {}; nothing was written",
+        "version {} of {target} was rewritten on the remote: it is not the record {}; nothing was written",
         floor.pin.number, floor.source
     ))
 }
