@@ -123,6 +123,22 @@ impl Ledger {
         write_atomic(&path, ciphertext)
     }
 
+    /// The environments of `project` this machine verified something of.
+    pub fn environments(&self, project: &str) -> Result<Vec<String>> {
+        let directory = self.project_dir(project).join("environments");
+        let entries = match std::fs::read_dir(&directory) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(ClientError::io(directory.display().to_string(), error)),
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// The kept copy of membership entry `number`.
     pub fn kept_event(&self, project: &str, number: u64) -> Result<Option<MembershipEvent>> {
         let path = self

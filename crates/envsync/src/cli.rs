@@ -87,6 +87,9 @@ pub enum Command {
     /// List, add, remove and accept members of a project.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Put back what this machine verified and the remote lost (a server or bucket restored
+    /// from an older backup): membership entries and versions, unchanged.
+    Repair(MembersProject),
     /// Write a passphrase-encrypted .share bundle that lets a new teammate join in one step.
     Share(ShareArgs),
     /// Join a project: `join URL CODE` with an invite to an envsync server, or `join

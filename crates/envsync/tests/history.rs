@@ -117,6 +117,13 @@ fn cutting_the_removal_off_the_membership_log_is_refused() {
     let fresh = new_machine(&team, &bob, "bob-laptop");
     let pulled = fresh.run(&["pull"]).code(6);
     refused_with(&pulled, "entries were removed");
+    // Had the folder been restored from a backup, whoever saw the removal puts it back.
+    let repaired = alice.run(&["repair"]).ok();
+    refused_with(&repaired, "put back membership entries 4");
+    bob.run(&["pull"]).ok();
+    fresh.run(&["pull"]).ok();
+    alice.run(&["push"]).ok();
+    mallory.run(&["pull", "--force"]).code(5);
 }
 
 /// Item 3: deleting the newest version rolled everyone back to the one before.
@@ -154,8 +161,12 @@ fn deleting_the_newest_version_is_refused_by_every_command() {
         workspace: team.root.path().join("clone-bob-again"),
     };
     copy_dir(&bob.workspace, &reclone.workspace);
-    std::fs::remove_dir_all(reclone.workspace.join(".envsync")).unwrap();
     reclone.run(&["pull"]).code(6);
+    // A remote restored from an older backup: Bob, who verified version 3, puts it back.
+    refused_with(&bob.run(&["repair"]).ok(), "put back versions 3");
+    alice.run(&["pull"]).ok();
+    reclone.run(&["pull", "--force"]).ok();
+    assert_eq!(reclone.read_env(".env"), "A=new-secret\n");
 }
 
 /// Item 4: a removed member re-signed an old version and deleted the newer ones.

@@ -17,6 +17,7 @@ mod login;
 mod members;
 mod pull;
 mod push;
+mod repair;
 mod rollback;
 mod run;
 mod server;
@@ -50,6 +51,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Diff(args) => diff::run(args, settings, printer),
         Command::Log(args) => log::run(args, settings, printer),
         Command::Rollback(args) => rollback::run(args, settings, printer),
+        Command::Repair(args) => repair::run(args, settings, printer),
         Command::Members(command) => members::run(command, settings, printer),
         Command::Share(args) => share::share(args, settings, printer),
         Command::Join(args) => join::run(args, settings, printer),
