@@ -1,6 +1,6 @@
 //! The workspace: the directory holding `envsync.toml`, and the environments it links.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
 
@@ -89,6 +89,54 @@ impl Workspace {
                     .map(move |(environment, file)| self.make_target(name, environment, file))
             })
             .collect())
+    }
+
+    /// The path to read and write `target`'s linked file at: its real path, once neither the
+    /// file nor any directory between it and the workspace root is a symlink that leaves
+    /// the workspace. Every read and write of a linked file goes through here, so a clone
+    /// whose `.env` links to `~/.ssh/id_ed25519`, or whose `deploy/` links to `/tmp`, can
+    /// neither upload that file nor receive plaintext there. A symlink that stays inside is
+    /// followed, so a write goes to the file it names and the link itself is kept.
+    pub fn linked_file(&self, target: &Target) -> Result<PathBuf> {
+        let io = |what: &Path, error| ClientError::io(format!("reading {}", what.display()), error);
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|error| io(&self.root, error))?;
+        let mut current = root.clone();
+        let mut written = PathBuf::new();
+        for component in Path::new(&target.file_label).components() {
+            let Component::Normal(name) = component else {
+                continue;
+            };
+            written.push(name);
+            current.push(name);
+            let metadata = match std::fs::symlink_metadata(&current) {
+                Ok(metadata) => metadata,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(io(&current, error)),
+            };
+            if metadata.file_type().is_symlink() {
+                current = self.inside(target, &written, &current, &root)?;
+            }
+        }
+        Ok(current)
+    }
+
+    /// Where the symlink `link` resolves to, if that is inside `root`.
+    fn inside(&self, target: &Target, written: &Path, link: &Path, root: &Path) -> Result<PathBuf> {
+        let outside = |resolved: PathBuf| ClientError::LinkOutsideWorkspace {
+            file: target.file_label.clone(),
+            link: written.display().to_string(),
+            target: resolved,
+            root: self.root.clone(),
+        };
+        match link.canonicalize() {
+            Ok(resolved) if resolved.starts_with(root) => Ok(resolved),
+            Ok(resolved) => Err(outside(resolved)),
+            // A dangling link: whatever it names does not exist yet, and is not ours to create.
+            Err(_) => Err(outside(std::fs::read_link(link).unwrap_or_default())),
+        }
     }
 
     fn project_name<'a>(&'a self, project: Option<&'a str>) -> Result<&'a str> {
