@@ -131,11 +131,21 @@ impl Workspace {
             target: resolved,
             root: self.root.clone(),
         };
-        match link.canonicalize() {
-            Ok(resolved) if resolved.starts_with(root) => Ok(resolved),
-            Ok(resolved) => Err(outside(resolved)),
-            // A dangling link: whatever it names does not exist yet, and is not ours to create.
-            Err(_) => Err(outside(std::fs::read_link(link).unwrap_or_default())),
+        if let Ok(resolved) = link.canonicalize() {
+            return if resolved.starts_with(root) {
+                Ok(resolved)
+            } else {
+                Err(outside(resolved))
+            };
+        }
+        // A dangling link (a first pull): what it names is inside when its directory is.
+        let pointed = std::fs::read_link(link).unwrap_or_default();
+        let full = link.parent().unwrap_or(root).join(&pointed);
+        match (full.parent().map(Path::canonicalize), full.file_name()) {
+            (Some(Ok(directory)), Some(name)) if directory.starts_with(root) => {
+                Ok(directory.join(name))
+            }
+            _ => Err(outside(pointed)),
         }
     }
 
@@ -172,6 +182,46 @@ impl Workspace {
             environment: environment.to_owned(),
             file_label: file.to_owned(),
             file: self.root.join(file),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn workspace(root: &Path, file: &str) -> (Workspace, Target) {
+        let config = format!(
+            "remote = \"../remote\"\n[projects.app.environments]\ndevelopment = \"{file}\"\n"
+        );
+        std::fs::write(root.join(config::FILE_NAME), config).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        let target = workspace.target(None, None).unwrap();
+        (workspace, target)
+    }
+
+    #[test]
+    fn links_are_followed_inside_the_workspace_and_refused_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("workspace/config")).unwrap();
+        let root = dir.path().join("workspace").canonicalize().unwrap();
+        let (workspace, target) = workspace(&root, ".env");
+        assert_eq!(workspace.linked_file(&target).unwrap(), root.join(".env"));
+        // Dangling, but into the workspace: the file it will name.
+        symlink("config/dev.env", root.join(".env")).unwrap();
+        let inside = workspace.linked_file(&target).unwrap();
+        assert_eq!(inside, root.join("config/dev.env"));
+        std::fs::remove_file(root.join(".env")).unwrap();
+        for outside in ["../elsewhere.env", "/etc/passwd", "config/../../x"] {
+            symlink(outside, root.join(".env")).unwrap();
+            let error = workspace.linked_file(&target).unwrap_err();
+            assert!(
+                matches!(error, ClientError::LinkOutsideWorkspace { .. }),
+                "{outside}: {error}"
+            );
+            assert_eq!(error.kind(), crate::error::ErrorKind::Input);
+            std::fs::remove_file(root.join(".env")).unwrap();
         }
     }
 }

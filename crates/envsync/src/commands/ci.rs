@@ -87,7 +87,8 @@ fn add(args: CiAddArgs, settings: &Settings, printer: &Printer) -> Result<ExitCo
         created.info.id
     ));
     printer.message(
-        "set these in your CI system, the first two as secrets; they are shown only this once and this machine keeps neither (the token is sent only to ENVSYNC_SERVER):",
+        "set these in your CI system, the first two as secrets; they are shown only this once \
+         and this machine keeps neither (the token is sent only to ENVSYNC_SERVER):",
     );
     printer.data(format!("ENVSYNC_IDENTITY={}", secret_key.as_str()));
     printer.data(format!("ENVSYNC_TOKEN={}", created.token));
