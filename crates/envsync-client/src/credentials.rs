@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Tokens are per user, not per workspace, so they never sit in a repository. The
-//! `ENVSYNC_TOKEN` variable (a CI job's token) overrides the file for every server.
+//! `ENVSYNC_TOKEN` variable (a CI job's token) overrides the file, for the one server
+//! `ENVSYNC_SERVER` names: the remote comes from `envsync.toml`, which a pull request may
+//! change, so the token must not follow it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,8 +53,10 @@ pub struct ServerCredentials {
 pub struct CredentialsConfig {
     /// `$XDG_CONFIG_HOME/envsync/credentials.toml` or `~/.config/envsync/credentials.toml`.
     pub path: PathBuf,
-    /// `ENVSYNC_TOKEN`: used for every server instead of the file.
+    /// `ENVSYNC_TOKEN`: used instead of the file, for [`Self::override_server`] only.
     pub override_token: Option<Token>,
+    /// `ENVSYNC_SERVER`: the server `ENVSYNC_TOKEN` belongs to, as the job's owner set it.
+    pub override_server: Option<String>,
 }
 
 impl fmt::Debug for CredentialsConfig {
@@ -61,6 +65,7 @@ impl fmt::Debug for CredentialsConfig {
             .debug_struct("CredentialsConfig")
             .field("path", &self.path)
             .field("override_token", &self.override_token.as_ref().map(|_| "…"))
+            .field("override_server", &self.override_server)
             .finish()
     }
 }
@@ -78,12 +83,34 @@ struct Entry {
 const HEADER: &str = "# envsync server tokens, written by `envsync join` and `envsync login`. Secret: keep it mode 0600.\n";
 
 impl CredentialsConfig {
-    /// The token to send to `server`: `ENVSYNC_TOKEN`, else the stored one.
+    /// The token to send to `server`: `ENVSYNC_TOKEN` when `ENVSYNC_SERVER` names `server`,
+    /// else the stored one. With `ENVSYNC_TOKEN` set, any other server is refused rather
+    /// than sent the stored token: the job meant its token, and a wrong remote is news.
     pub fn token_for(&self, server: &str) -> Result<Option<Token>> {
         if let Some(token) = &self.override_token {
+            self.check_token_server(server)?;
             return Ok(Some(token.clone()));
         }
         Ok(self.get(server)?.map(|credentials| credentials.token))
+    }
+
+    /// Whether `ENVSYNC_TOKEN` may go to `server`: only when `ENVSYNC_SERVER` names it.
+    fn check_token_server(&self, server: &str) -> Result<()> {
+        let remote = normalise_server_url(server)?;
+        let token_server = match &self.override_server {
+            Some(url) => Some(
+                normalise_server_url(url)
+                    .map_err(|error| ClientError::Input(format!("ENVSYNC_SERVER: {error}")))?,
+            ),
+            None => None,
+        };
+        if token_server.as_deref() == Some(remote.as_str()) {
+            return Ok(());
+        }
+        Err(ClientError::TokenForAnotherServer {
+            remote,
+            token_server,
+        })
     }
 
     pub fn get(&self, server: &str) -> Result<Option<ServerCredentials>> {
@@ -207,6 +234,7 @@ mod tests {
         CredentialsConfig {
             path: default_path(dir),
             override_token: None,
+            override_server: None,
         }
     }
 
@@ -266,11 +294,29 @@ mod tests {
             )
             .unwrap();
         store.override_token = Some(Token::new("esk_env"));
+        store.override_server = Some("HTTP://A/".into());
         let token = store.token_for("http://a").unwrap().unwrap();
         assert_eq!(token.expose_secret(), "esk_env");
-        let unknown = store.token_for("http://b").unwrap().unwrap();
-        assert_eq!(unknown.expose_secret(), "esk_env");
         assert!(!format!("{store:?}").contains("esk_env"));
+    }
+
+    #[test]
+    fn the_environments_token_goes_only_to_its_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = config(dir.path());
+        store.override_token = Some(Token::new("esk_env"));
+        let Err(error) = store.token_for("http://a") else {
+            panic!("ENVSYNC_TOKEN without ENVSYNC_SERVER must not be sent");
+        };
+        assert!(error.to_string().contains("ENVSYNC_SERVER"), "{error}");
+        store.override_server = Some("https://envsync.example.com".into());
+        let Err(error) = store.token_for("https://evil.example") else {
+            panic!("ENVSYNC_TOKEN must not go to another server");
+        };
+        let message = error.to_string();
+        assert!(message.contains("https://envsync.example.com"), "{message}");
+        assert!(message.contains("https://evil.example"), "{message}");
+        assert!(!message.contains("esk_env"), "{message}");
     }
 
     #[test]

@@ -50,6 +50,41 @@ pub enum ClientError {
     LocalChanges(String),
     #[error("{0}")]
     Remote(String),
+    /// A linked file, or a directory above it, is a symlink that leaves the workspace:
+    /// following it would push another file or write plaintext elsewhere.
+    #[error(
+        "{}{link} is a symlink to {target}, which is not inside the workspace {root}; envsync \
+         reads and writes linked files only inside it",
+        if file == link { String::new() } else { format!("{file}: ") }
+    )]
+    LinkOutsideWorkspace {
+        file: String,
+        link: String,
+        target: PathBuf,
+        root: PathBuf,
+    },
+    /// `ENVSYNC_TOKEN` is set but `ENVSYNC_SERVER` does not name the server about to be
+    /// called: the remote may come from a pull request's `envsync.toml`.
+    #[error("{}", token_refusal(remote, token_server.as_deref()))]
+    TokenForAnotherServer {
+        remote: String,
+        token_server: Option<String>,
+    },
+}
+
+fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
+    match token_server {
+        Some(token_server) => format!(
+            "ENVSYNC_TOKEN belongs to ENVSYNC_SERVER={token_server}, but the remote here is \
+             {remote}: envsync sends the token to no other server (if {remote} is right, set \
+             ENVSYNC_SERVER to it)"
+        ),
+        None => format!(
+            "ENVSYNC_TOKEN is set without ENVSYNC_SERVER: set ENVSYNC_SERVER to the URL of the \
+             server the token belongs to (the remote here is {remote}); envsync sends the token \
+             to that server only"
+        ),
+    }
 }
 
 impl ClientError {
@@ -58,10 +93,12 @@ impl ClientError {
             ClientError::NoWorkspace(_)
             | ClientError::Config { .. }
             | ClientError::Input(_)
-            | ClientError::Dotenv(_) => ErrorKind::Input,
+            | ClientError::Dotenv(_)
+            | ClientError::LinkOutsideWorkspace { .. } => ErrorKind::Input,
             ClientError::NoIdentity(_)
             | ClientError::BadIdentity { .. }
-            | ClientError::Access(_) => ErrorKind::Access,
+            | ClientError::Access(_)
+            | ClientError::TokenForAnotherServer { .. } => ErrorKind::Access,
             ClientError::Integrity(_) => ErrorKind::Integrity,
             ClientError::Conflict(_) => ErrorKind::Conflict,
             ClientError::LocalChanges(_) => ErrorKind::LocalChanges,

@@ -6,7 +6,8 @@
 //! it) beside where the file would be, so that users without a keychain never pay for a
 //! keychain round trip on every command.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use envsync_crypto::Identity;
 
@@ -15,7 +16,7 @@ use crate::files::write_atomic;
 use crate::records::now_rfc3339;
 
 /// Resolved by the binary's settings layer, which owns environment variables.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IdentityConfig {
     /// `ENVSYNC_IDENTITY`: a path to an identity file, or an `AGE-SECRET-KEY-1…` string.
     pub override_value: Option<String>,
@@ -29,6 +30,30 @@ pub struct IdentityConfig {
 
 const KEYCHAIN_SERVICE: &str = "envsync";
 
+/// `ENVSYNC_IDENTITY` may hold the secret key itself, so its value is never shown.
+impl fmt::Debug for IdentityConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("IdentityConfig")
+            .field("override_value", &self.override_value.as_ref().map(|_| "…"))
+            .field("default_path", &self.default_path)
+            .field("default_name", &self.default_name)
+            .field("use_keychain", &self.use_keychain)
+            .finish()
+    }
+}
+
+/// Whether `ENVSYNC_IDENTITY` holds a key rather than a path: anything that starts like one,
+/// in any case and even quoted, so that a mangled key is parsed (and refused) as a key
+/// instead of being taken for a file name and shown.
+fn is_inline_key(value: &str) -> bool {
+    value
+        .trim()
+        .trim_start_matches(['"', '\''])
+        .get(..15)
+        .is_some_and(|start| start.eq_ignore_ascii_case("AGE-SECRET-KEY-"))
+}
+
 /// Where an identity is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {
@@ -37,13 +62,16 @@ pub enum Storage {
 }
 
 impl IdentityConfig {
-    /// Where the identity comes from, for messages.
+    /// Where the identity comes from, for messages. `ENVSYNC_IDENTITY` is shown only when
+    /// it names an existing file: any other value may be a mangled secret key, and messages
+    /// reach CI logs.
     pub fn origin(&self) -> String {
         match &self.override_value {
-            Some(value) if value.trim_start().starts_with("AGE-SECRET-KEY-1") => {
-                "ENVSYNC_IDENTITY (inline key)".into()
-            }
-            Some(path) => format!("ENVSYNC_IDENTITY={path}"),
+            Some(value) if is_inline_key(value) => "ENVSYNC_IDENTITY (inline key)".into(),
+            Some(path) if Path::new(path).exists() => format!("ENVSYNC_IDENTITY={path}"),
+            Some(_) => "ENVSYNC_IDENTITY (neither an AGE-SECRET-KEY-1… key nor the path of a \
+                        file; its value is not shown)"
+                .into(),
             None if !self.default_path.exists() && self.marker_path().exists() => {
                 "the OS keychain".into()
             }
@@ -83,7 +111,7 @@ impl IdentityConfig {
 
     pub fn load(&self) -> Result<Option<Identity>> {
         let (text, origin) = match &self.override_value {
-            Some(value) if value.trim_start().starts_with("AGE-SECRET-KEY-1") => {
+            Some(value) if is_inline_key(value) => {
                 (zeroize::Zeroizing::new(value.clone()), self.origin())
             }
             Some(path) => {

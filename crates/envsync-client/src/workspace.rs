@@ -1,6 +1,6 @@
 //! The workspace: the directory holding `envsync.toml`, and the environments it links.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
 
@@ -98,6 +98,64 @@ impl Workspace {
             .collect())
     }
 
+    /// The path to read and write `target`'s linked file at: its real path, once neither the
+    /// file nor any directory between it and the workspace root is a symlink that leaves
+    /// the workspace. Every read and write of a linked file goes through here, so a clone
+    /// whose `.env` links to `~/.ssh/id_ed25519`, or whose `deploy/` links to `/tmp`, can
+    /// neither upload that file nor receive plaintext there. A symlink that stays inside is
+    /// followed, so a write goes to the file it names and the link itself is kept.
+    pub fn linked_file(&self, target: &Target) -> Result<PathBuf> {
+        let io = |what: &Path, error| ClientError::io(format!("reading {}", what.display()), error);
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|error| io(&self.root, error))?;
+        let mut current = root.clone();
+        let mut written = PathBuf::new();
+        for component in Path::new(&target.file_label).components() {
+            let Component::Normal(name) = component else {
+                continue;
+            };
+            written.push(name);
+            current.push(name);
+            let metadata = match std::fs::symlink_metadata(&current) {
+                Ok(metadata) => metadata,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(io(&current, error)),
+            };
+            if metadata.file_type().is_symlink() {
+                current = self.inside(target, &written, &current, &root)?;
+            }
+        }
+        Ok(current)
+    }
+
+    /// Where the symlink `link` resolves to, if that is inside `root`.
+    fn inside(&self, target: &Target, written: &Path, link: &Path, root: &Path) -> Result<PathBuf> {
+        let outside = |resolved: PathBuf| ClientError::LinkOutsideWorkspace {
+            file: target.file_label.clone(),
+            link: written.display().to_string(),
+            target: resolved,
+            root: self.root.clone(),
+        };
+        if let Ok(resolved) = link.canonicalize() {
+            return if resolved.starts_with(root) {
+                Ok(resolved)
+            } else {
+                Err(outside(resolved))
+            };
+        }
+        // A dangling link (a first pull): what it names is inside when its directory is.
+        let pointed = std::fs::read_link(link).unwrap_or_default();
+        let full = link.parent().unwrap_or(root).join(&pointed);
+        match (full.parent().map(Path::canonicalize), full.file_name()) {
+            (Some(Ok(directory)), Some(name)) if directory.starts_with(root) => {
+                Ok(directory.join(name))
+            }
+            _ => Err(outside(pointed)),
+        }
+    }
+
     fn project_name<'a>(&'a self, project: Option<&'a str>) -> Result<&'a str> {
         let projects = &self.config.projects;
         let known = || {
@@ -131,6 +189,46 @@ impl Workspace {
             environment: environment.to_owned(),
             file_label: file.to_owned(),
             file: self.root.join(file),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn workspace(root: &Path, file: &str) -> (Workspace, Target) {
+        let config = format!(
+            "remote = \"../remote\"\n[projects.app.environments]\ndevelopment = \"{file}\"\n"
+        );
+        std::fs::write(root.join(config::FILE_NAME), config).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        let target = workspace.target(None, None).unwrap();
+        (workspace, target)
+    }
+
+    #[test]
+    fn links_are_followed_inside_the_workspace_and_refused_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("workspace/config")).unwrap();
+        let root = dir.path().join("workspace").canonicalize().unwrap();
+        let (workspace, target) = workspace(&root, ".env");
+        assert_eq!(workspace.linked_file(&target).unwrap(), root.join(".env"));
+        // Dangling, but into the workspace: the file it will name.
+        symlink("config/dev.env", root.join(".env")).unwrap();
+        let inside = workspace.linked_file(&target).unwrap();
+        assert_eq!(inside, root.join("config/dev.env"));
+        std::fs::remove_file(root.join(".env")).unwrap();
+        for outside in ["../elsewhere.env", "/etc/passwd", "config/../../x"] {
+            symlink(outside, root.join(".env")).unwrap();
+            let error = workspace.linked_file(&target).unwrap_err();
+            assert!(
+                matches!(error, ClientError::LinkOutsideWorkspace { .. }),
+                "{outside}: {error}"
+            );
+            assert_eq!(error.kind(), crate::error::ErrorKind::Input);
+            std::fs::remove_file(root.join(".env")).unwrap();
         }
     }
 }

@@ -407,7 +407,7 @@ pub enum TokenCommand {
 pub enum CiCommand {
     /// Create an identity for a CI job, add it as a reader of one environment, and create a
     /// CI token bound to it. Prints ENVSYNC_IDENTITY and ENVSYNC_TOKEN (once) for your CI
-    /// system's secrets.
+    /// system's secrets, and ENVSYNC_SERVER, the only server the token is sent to.
     Add(CiAddArgs),
 }
 

@@ -6,7 +6,9 @@
 //! | `ENVSYNC_NAME` | your name for a new identity |
 //! | `ENVSYNC_KEYCHAIN` | `off` keeps new identities in the config file instead of the OS keychain |
 //! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
-//! | `ENVSYNC_TOKEN` | an envsync server token (`esk_…`, e.g. a CI token), used for every server instead of the stored ones |
+//! | `ENVSYNC_TOKEN` | an envsync server token (`esk_…`, e.g. a CI token), used instead of the stored one, and only for the server `ENVSYNC_SERVER` names |
+//! | `ENVSYNC_SERVER` | the server URL `ENVSYNC_TOKEN` belongs to; required with it, and must match the workspace's remote |
+//! | `ENVSYNC_DATABASE_URL` | the database of `envsync server` (read by clap in cli.rs) |
 //! | `ENVSYNC_CA_CERT` | a PEM file of the certificate authorities to trust for https:// servers instead of the web's (read by envsync-client) |
 //! | `XDG_STATE_HOME` | where the ledger of verified histories is kept: `$XDG_STATE_HOME/envsync/ledger/`, else `~/.local/state/envsync/ledger/` |
 //! | `XDG_CONFIG_HOME`, `HOME` | where the identity and server tokens are kept: `$XDG_CONFIG_HOME/envsync/identity.txt` and `credentials.toml`, else under `~/.config/envsync/` |
@@ -22,6 +24,17 @@ use envsync_client::server_api::ApiClient;
 use envsync_client::workspace::Workspace;
 
 use crate::cli::GlobalArgs;
+
+/// envsync's own secrets among the variables above. `envsync run` removes them from the
+/// environment of the command it starts: that command was given a project's variables, not
+/// the keys to every environment, and a child that prints its environment (a crash report,
+/// `env` in a CI log) must not publish them. Expansion never reads them either.
+pub const OWN_SECRETS: &[&str] = &[
+    "ENVSYNC_IDENTITY",
+    "ENVSYNC_TOKEN",
+    "ENVSYNC_PASSPHRASE",
+    "ENVSYNC_DATABASE_URL",
+];
 
 pub struct Settings {
     pub directory: PathBuf,
@@ -59,6 +72,7 @@ impl Settings {
             credentials: CredentialsConfig {
                 path: credentials::default_path(&config_dir),
                 override_token: non_empty_var("ENVSYNC_TOKEN").map(Token::new),
+                override_server: non_empty_var("ENVSYNC_SERVER"),
             },
         })
     }
@@ -83,7 +97,8 @@ impl Settings {
         )
     }
 
-    /// A client for `server`'s API with the token stored for it (or `ENVSYNC_TOKEN`).
+    /// A client for `server`'s API with the token stored for it (or `ENVSYNC_TOKEN`, when
+    /// `ENVSYNC_SERVER` names `server`).
     pub fn api(&self, server: &str) -> Result<ApiClient, ClientError> {
         ApiClient::new(server, self.credentials.token_for(server)?)
     }

@@ -101,6 +101,7 @@ fn a_ci_token_reads_one_environment_without_a_persons_key() {
     let env = [
         ("ENVSYNC_IDENTITY", identity.as_str()),
         ("ENVSYNC_TOKEN", token.as_str()),
+        ("ENVSYNC_SERVER", server.url.as_str()),
     ];
     let run = ci
         .run_with_env(
@@ -259,7 +260,13 @@ fn a_url_that_is_not_an_envsync_server_says_so() {
     mate.write_env(".env", ALICE_ENV);
     for command in [&["pull"][..], &["push"], &["status"]] {
         let failed = mate
-            .run_with_env(command, &[("ENVSYNC_TOKEN", "esk_0123456789ab_token")])
+            .run_with_env(
+                command,
+                &[
+                    ("ENVSYNC_TOKEN", "esk_0123456789ab_token"),
+                    ("ENVSYNC_SERVER", &url),
+                ],
+            )
             .code(1);
         assert_eq!(
             failed.stderr.trim(),

@@ -230,7 +230,7 @@ impl Session {
     }
 
     pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
-        read_optional(&target.file)
+        read_optional(&self.workspace.linked_file(target)?)
     }
 
     pub fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {
@@ -274,7 +274,7 @@ impl Session {
         record: &VersionRecord,
         ciphertext: &[u8],
     ) -> Result<()> {
-        write_atomic(&target.file, content)?;
+        write_atomic(&self.workspace.linked_file(target)?, content)?;
         self.state
             .save_base(record, ciphertext, &sha256_hex(content))
     }

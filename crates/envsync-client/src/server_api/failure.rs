@@ -23,7 +23,27 @@ pub(crate) enum Subject<'a> {
     Stored { project: &'a str, what: &'a str },
 }
 
+/// The longest `Location` a redirect refusal repeats; past it the message says "elsewhere".
+const MAX_LOCATION_SHOWN: usize = 200;
+
 impl ApiClient {
+    /// A redirect is refused, not followed: the URL in `envsync.toml` is the server. The
+    /// target is named when it is short printable text, since a server is untrusted.
+    pub(crate) fn redirect_refusal<B>(&self, response: &ureq::http::Response<B>) -> ClientError {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .filter(|value| value.len() <= MAX_LOCATION_SHOWN && !value.is_empty())
+            .unwrap_or("elsewhere");
+        ClientError::Remote(format!(
+            "server {}: answered HTTP {}, a redirect to {location}; envsync follows no redirects \
+             (an envsync server sends none): if the new address is right, put it in envsync.toml",
+            self.server,
+            response.status().as_u16()
+        ))
+    }
+
     pub(crate) fn refusal(&self, reply: &Reply, subject: Subject<'_>) -> ClientError {
         let server = &self.server;
         let body = error_body(reply);

@@ -95,6 +95,9 @@ impl ApiClient {
             .http_status_as_error(false)
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(REQUEST_TIMEOUT))
+            // An envsync server never redirects, and a redirect followed would carry a push
+            // or the token to wherever it points, https to plain http included.
+            .max_redirects(0)
             .user_agent(format!("envsync/{}", env!("CARGO_PKG_VERSION")))
             .tls_config(tls_config()?)
             .build();
@@ -241,6 +244,9 @@ impl ApiClient {
                 .and_then(|request| self.run(request)),
         };
         let mut response = response?;
+        if response.status().is_redirection() {
+            return Err(self.redirect_refusal(&response));
+        }
         let status = response.status().as_u16();
         let body = response
             .body_mut()

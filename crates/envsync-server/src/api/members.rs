@@ -239,6 +239,9 @@ pub async fn requests(
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, None, Role::Reader).await? {
         Access::Creator => Vec::new(),
+        Access::Member if caller.is_ci() => {
+            return Err(ApiError::forbidden("CI tokens do not read access requests"));
+        }
         Access::Member => state.store().access_requests(&project).await?,
     };
     let records = rows

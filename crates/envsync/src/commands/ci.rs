@@ -76,6 +76,7 @@ fn add(args: CiAddArgs, settings: &Settings, printer: &Printer) -> Result<ExitCo
             "expires_at": created.info.expires_at,
             "ENVSYNC_IDENTITY": secret_key.as_str(),
             "ENVSYNC_TOKEN": created.token,
+            "ENVSYNC_SERVER": server,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -86,10 +87,12 @@ fn add(args: CiAddArgs, settings: &Settings, printer: &Printer) -> Result<ExitCo
         created.info.id
     ));
     printer.message(
-        "set these two secrets in your CI system; they are shown only this once and this machine keeps neither:",
+        "set these in your CI system, the first two as secrets; they are shown only this once \
+         and this machine keeps neither (the token is sent only to ENVSYNC_SERVER):",
     );
     printer.data(format!("ENVSYNC_IDENTITY={}", secret_key.as_str()));
     printer.data(format!("ENVSYNC_TOKEN={}", created.token));
+    printer.data(format!("ENVSYNC_SERVER={server}"));
     printer.message(format!(
         "the job then runs e.g. `envsync run --remote --yes -e {environment} -- COMMAND`; revoke with `envsync token revoke {}` and `envsync members remove {}`",
         created.info.id, args.name

@@ -3,13 +3,13 @@
 mod key_material;
 mod linked_values;
 mod staged;
+mod workspaces;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::workspace::Workspace;
 use envsync_core::dotenv::Document;
 
 use crate::cli::{GuardAction, GuardArgs};
@@ -17,6 +17,7 @@ use crate::printer::Printer;
 use crate::settings::Settings;
 use linked_values::{LinkedValues, linked_secrets};
 use staged::{git, staged_files};
+use workspaces::linked_files;
 
 const HOOK_MARKER: &str = "# envsync guard";
 const CHAINED_SUFFIX: &str = ".envsync-chained";
@@ -35,17 +36,14 @@ struct Problem {
 }
 
 fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
-    let targets = Workspace::discover(&settings.directory)
-        .ok()
-        .and_then(|workspace| workspace.targets(None).ok())
-        .unwrap_or_default();
-    let secrets = LinkedValues::new(linked_secrets(&targets))?;
+    let targets = linked_files(&settings.directory, printer);
+    let secrets = LinkedValues::new(linked_secrets(&targets, printer))?;
     let linked: Vec<(PathBuf, String)> = targets
         .iter()
-        .map(|target| {
+        .map(|linked| {
             (
-                canonical(&target.file),
-                format!("{}/{}", target.project, target.environment),
+                canonical(&linked.path),
+                format!("{}/{}", linked.target.project, linked.target.environment),
             )
         })
         .collect();

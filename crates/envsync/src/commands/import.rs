@@ -25,7 +25,8 @@ pub fn run(args: ImportArgs, settings: &Settings, printer: &Printer) -> Result<E
     let text = super::read_text_file(&args.file)?;
     let format = args.format.unwrap_or_else(|| detect(&args.file));
     let incoming = parse(&text, format, &label).map_err(ClientError::Input)?;
-    let existing = match std::fs::read(&target.file) {
+    let path = workspace.linked_file(&target)?;
+    let existing = match std::fs::read(&path) {
         Ok(bytes) => Session::parse_local(&target, &bytes)?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Document::parse(""),
         Err(error) => {
@@ -46,7 +47,7 @@ pub fn run(args: ImportArgs, settings: &Settings, printer: &Printer) -> Result<E
         }
         document.set(key, value)?;
     }
-    write_atomic(&target.file, document.as_str().as_bytes())?;
+    write_atomic(&path, document.as_str().as_bytes())?;
     printer.message(format!(
         "imported {} variable(s) from {label} into {}: {added} added, {changed} changed; run `envsync push` to publish",
         incoming.len(),

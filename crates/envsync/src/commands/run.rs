@@ -7,7 +7,7 @@ use envsync_core::expand::expand;
 use super::source::Variables;
 use crate::cli::RunArgs;
 use crate::printer::Printer;
-use crate::settings::Settings;
+use crate::settings::{OWN_SECRETS, Settings};
 
 /// Exit status of a command that could not be started, as shells use them.
 const NOT_FOUND: u8 = 127;
@@ -20,18 +20,21 @@ pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<Exit
     let vars = if args.no_expand {
         source.vars
     } else {
-        let inherited = |key: &str| {
+        let lookup = |key: &str| {
             if args.override_existing && source.vars.contains_key(key) {
                 None
             } else {
-                std::env::var(key).ok()
+                inherited(key)
             }
         };
-        expand(&source.vars, &source.literal, &inherited)
+        expand(&source.vars, &source.literal, &lookup)
     };
     let (program, arguments) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(arguments);
+    for name in OWN_SECRETS {
+        command.env_remove(name);
+    }
     for (key, value) in &vars {
         if key.is_empty() || value.contains('\0') {
             return Err(ClientError::Input(format!(
@@ -40,12 +43,27 @@ pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<Exit
             ))
             .into());
         }
-        if args.override_existing || std::env::var_os(key).is_none() {
+        if args.override_existing || !is_inherited(key) {
             command.env(key, value);
         }
     }
     let name = program.to_string_lossy().into_owned();
     exec(command, &name, printer)
+}
+
+/// A variable of the calling environment, as the command would inherit it: envsync's own
+/// secrets are not inherited ([`OWN_SECRETS`]), so a file's `${ENVSYNC_TOKEN}` expands to
+/// nothing and a file that sets one of those names itself still gets its own value through.
+fn inherited(key: &str) -> Option<String> {
+    if OWN_SECRETS.contains(&key) {
+        return None;
+    }
+    std::env::var(key).ok()
+}
+
+/// Whether the command would inherit `key` (set, even if not UTF-8, and not our own secret).
+fn is_inherited(key: &str) -> bool {
+    !OWN_SECRETS.contains(&key) && std::env::var_os(key).is_some()
 }
 
 #[cfg(unix)]

@@ -166,8 +166,17 @@ impl Remote for HttpRemote {
         )
     }
 
+    /// The requests the caller may see. A CI token may see none (403): they name people
+    /// and keys, which a deploy job has no use for, and it reads on without them.
     fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {
-        let records = self.records(&paths::requests(project), project)?;
+        let reply = self
+            .api
+            .call(Method::GET, &paths::requests(project), None)?;
+        if reply.status == 403 {
+            return Ok(Vec::new());
+        }
+        let reply = self.api.expect(reply, &[200], Subject::Project(project))?;
+        let records: Records = self.api.decode(&reply.body)?;
         // A garbled request is someone else's problem: skip it rather than block everyone.
         let mut requests: Vec<AccessRequest> = records
             .records

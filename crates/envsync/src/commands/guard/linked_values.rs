@@ -3,8 +3,10 @@
 use aho_corasick::AhoCorasick;
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::workspace::Target;
 use envsync_core::dotenv::Document;
+
+use super::workspaces::{Linked, warn};
+use crate::printer::Printer;
 
 /// Values shorter than this are too likely to occur by chance (`true`, `3000`, `dev`).
 const MIN_SECRET_LENGTH: usize = 8;
@@ -51,12 +53,18 @@ impl LinkedValues {
     }
 }
 
-/// Values of at least [`MIN_SECRET_LENGTH`] characters from each linked file present.
-pub fn linked_secrets(targets: &[Target]) -> Vec<Secret> {
+/// Values of at least [`MIN_SECRET_LENGTH`] characters from each linked file present; a
+/// file that exists but cannot be read is a warning.
+pub fn linked_secrets(linked: &[Linked], printer: &Printer) -> Vec<Secret> {
     let mut secrets = Vec::new();
-    for target in targets {
-        let Ok(text) = std::fs::read_to_string(&target.file) else {
-            continue;
+    for Linked { target, path } in linked {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                warn(printer, &format!("cannot read {}: {error}", path.display()));
+                continue;
+            }
         };
         for (key, value) in Document::parse(&text).vars() {
             if value.chars().count() >= MIN_SECRET_LENGTH {
