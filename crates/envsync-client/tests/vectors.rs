@@ -14,42 +14,61 @@ use serde_json::{Value, json};
 
 /// A key made for these vectors only; it protects nothing.
 const TEST_KEY: &str = "AGE-SECRET-KEY-1YGN2QP89W58WWMQ6GTCWD6QW4HDYEL2JFZDE5L5CJ8HMATQ7G6ZSZQELVS";
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/signed-records.json");
+const VECTORS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/signed-records.json"
+);
 
 fn identity() -> Identity {
     Identity::parse(TEST_KEY, "vector").unwrap()
 }
 
 fn bodies(key: &str) -> Vec<(&'static str, Value)> {
-    let pin = |number: u64, fill: char| json!({"number": number, "digest": fill.to_string().repeat(64)});
+    let pin =
+        |number: u64, fill: char| json!({"number": number, "digest": fill.to_string().repeat(64)});
     vec![
-        ("version", json!({
-            "format": 2, "project": "app", "environment": "development", "number": 2,
-            "base": 1, "parent_digest": "a".repeat(64), "membership": pin(1, 'b'),
-            "author": key, "author_name": "vector", "created_at": "2026-12-01T00:00:00Z",
-            "message": "rotate", "keys": ["API_KEY"],
-            "changes": {"added": [], "removed": [], "changed": ["API_KEY"]},
-            "recipients": [key], "ciphertext_sha256": "c".repeat(64), "ciphertext_size": 321,
-        })),
-        ("membership", json!({
-            "format": 2, "project": "app", "number": 2, "parent_digest": "d".repeat(64),
-            "action": "remove", "member": key, "name": "vector", "role": "writer",
-            "environments": ["staging"], "heads": {"staging": pin(7, 'e')},
-            "actor": key, "created_at": "2026-12-01T00:00:00Z",
-        })),
-        ("access request", json!({
-            "format": 2, "project": "app", "member": key, "name": "vector", "after": 3,
-            "invite": "f".repeat(64), "created_at": "2026-12-01T00:00:00Z",
-            "expires_at": 1_800_000_000,
-        })),
-        ("invite", json!({
-            "format": 2, "project": "app", "code_sha256": "1".repeat(64), "role": "reader",
-            "environments": ["staging"], "created_by": key,
-            "created_at": "2026-12-01T00:00:00Z", "expires_at": 1_800_000_000,
-        })),
-        ("join", json!({
-            "format": 2, "member_key": key, "name": "vector", "code_sha256": "2".repeat(64),
-        })),
+        (
+            "version",
+            json!({
+                "format": 2, "project": "app", "environment": "development", "number": 2,
+                "base": 1, "parent_digest": "a".repeat(64), "membership": pin(1, 'b'),
+                "author": key, "author_name": "vector", "created_at": "2026-12-01T00:00:00Z",
+                "message": "rotate", "keys": ["API_KEY"],
+                "changes": {"added": [], "removed": [], "changed": ["API_KEY"]},
+                "recipients": [key], "ciphertext_sha256": "c".repeat(64), "ciphertext_size": 321,
+            }),
+        ),
+        (
+            "membership",
+            json!({
+                "format": 2, "project": "app", "number": 2, "parent_digest": "d".repeat(64),
+                "action": "remove", "member": key, "name": "vector", "role": "writer",
+                "environments": ["staging"], "heads": {"staging": pin(7, 'e')},
+                "actor": key, "created_at": "2026-12-01T00:00:00Z",
+            }),
+        ),
+        (
+            "access request",
+            json!({
+                "format": 2, "project": "app", "member": key, "name": "vector", "after": 3,
+                "invite": "f".repeat(64), "created_at": "2026-12-01T00:00:00Z",
+                "expires_at": 1_800_000_000,
+            }),
+        ),
+        (
+            "invite",
+            json!({
+                "format": 2, "project": "app", "code_sha256": "1".repeat(64), "role": "reader",
+                "environments": ["staging"], "created_by": key,
+                "created_at": "2026-12-01T00:00:00Z", "expires_at": 1_800_000_000,
+            }),
+        ),
+        (
+            "join",
+            json!({
+                "format": 2, "member_key": key, "name": "vector", "code_sha256": "2".repeat(64),
+            }),
+        ),
     ]
 }
 
@@ -57,7 +76,9 @@ fn bodies(key: &str) -> Vec<(&'static str, Value)> {
 fn vector<T: Signable>(body: &Value, identity: &Identity) -> Value {
     let body: T = serde_json::from_value(body.clone()).expect("the body parses as its type");
     let record = Signed::sign(body.clone(), identity);
-    record.verified_signer().expect("a fresh signature verifies");
+    record
+        .verified_signer()
+        .expect("a fresh signature verifies");
     let bytes = signed_bytes(&body);
     json!({
         "signed_bytes": String::from_utf8(bytes.clone()).unwrap(),
@@ -90,15 +111,20 @@ fn every_signed_structure_matches_its_committed_vector() {
         let text = serde_json::to_string_pretty(&computed).unwrap() + "\n";
         std::fs::write(VECTORS, text).unwrap();
     }
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
     for domain in ["version", "membership", "access request", "invite", "join"] {
-        assert_eq!(committed[domain], computed[domain], "the `{domain}` vector changed");
+        assert_eq!(
+            committed[domain], computed[domain],
+            "the `{domain}` vector changed"
+        );
     }
 }
 
 #[test]
 fn a_changed_byte_breaks_the_committed_signature() {
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
     let vector = &committed["version"];
     let mut body: VersionBody = serde_json::from_value(vector["body"].clone()).unwrap();
     body.ciphertext_size += 1;

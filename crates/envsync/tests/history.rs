@@ -201,7 +201,10 @@ fn a_removed_member_cannot_rewrite_history() {
     // A machine that saw nothing: the removal pinned the digest of the version she replaced.
     let fresh = new_machine(&team, &bob, "bob-fresh");
     let pulled = fresh.run(&["pull"]).code(6);
-    refused_with(&pulled, "not the record the project's membership log pinned");
+    refused_with(
+        &pulled,
+        "not the record the project's membership log pinned",
+    );
     assert!(!fresh.workspace.join(".env").exists());
 }
 

@@ -34,7 +34,11 @@ fn tampered_records_and_ciphertexts_are_refused_and_a_forged_hint_is_harmless() 
         .put_object(&team.bucket, &record_key, forged.as_bytes());
     // Bob's status verified version 3, so the edit reads as a rewrite of what he saw.
     let refused = bob.run(&["pull"]).code(6);
-    assert!(refused.stderr.contains("was rewritten"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("was rewritten"),
+        "{}",
+        refused.stderr
+    );
     assert!(!bob.read_env(".env").contains("A=3"));
     team.server.put_object(&team.bucket, &record_key, &original);
 

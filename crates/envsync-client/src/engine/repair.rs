@@ -82,7 +82,9 @@ impl Session {
         let (mut created, mut missing) = (Vec::new(), Vec::new());
         for number in head + 1..=seen.number {
             let Some(record) = self.ledger.kept_version(project, environment, number)? else {
-                missing.push(format!("{project}/{environment} version {number}: no copy here"));
+                missing.push(format!(
+                    "{project}/{environment} version {number}: no copy here"
+                ));
                 break;
             };
             let Some(ciphertext) = self.ledger.kept_ciphertext(&record)? else {

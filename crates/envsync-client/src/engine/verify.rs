@@ -55,7 +55,8 @@ impl Session {
         {
             return Err(rewritten(target, floor));
         }
-        self.verify_fetched(view, target, head, &record)?;
+        self.verify_fetched(view, target, head, &record)
+            .map_err(|error| name_last_good(error, highest))?;
         self.chain_to_floors(view, target, &record, &floors)?;
         self.ledger.advance_environment(&record)?;
         Ok(Some(record))
@@ -357,15 +358,14 @@ fn verify_record(
     record.verified_signer().map_err(|_| {
         ClientError::Integrity(format!(
             "{label}: the signature does not verify (forged or tampered){}",
-            supersede_hint(number)
+            SUPERSEDE_HINT
         ))
     })?;
     check_membership_pin(view, &label, &body.membership)?;
     let Some(author) = view.roster.find(&body.author) else {
         return Err(ClientError::Integrity(format!(
             "{label} is signed by a key that is not a member of project `{}`{}",
-            target.project,
-            supersede_hint(number)
+            target.project, SUPERSEDE_HINT
         )));
     };
     let standing = author
@@ -374,7 +374,7 @@ fn verify_record(
             ClientError::Integrity(format!(
                 "{label} is signed by {}, who {reason}{}",
                 author.label(),
-                supersede_hint(number)
+                SUPERSEDE_HINT
             ))
         })?;
     if body.supersedes() && !author.owner_at(body.membership.number) {
@@ -413,11 +413,19 @@ fn check_membership_pin(view: &ProjectView, label: &str, pin: &Pin) -> Result<()
     }))
 }
 
-fn supersede_hint(number: u64) -> String {
-    format!(
-        ". An owner can void it with `envsync rollback {} --supersede`",
-        number.saturating_sub(1)
-    )
+const SUPERSEDE_HINT: &str = ". An owner can void it with `envsync rollback N --supersede`, N being the newest version that verifies";
+
+/// Names the newest version known good here, so the supersede hint can be acted on.
+fn name_last_good(error: ClientError, floor: Option<&Floor>) -> ClientError {
+    match (error, floor) {
+        (ClientError::Integrity(message), Some(floor)) if message.contains("--supersede") => {
+            ClientError::Integrity(format!(
+                "{message} (the newest known good here is version {}: `envsync rollback {} --supersede`)",
+                floor.pin.number, floor.pin.number
+            ))
+        }
+        (error, _) => error,
+    }
 }
 
 /// The remote shows less than a floor: versions were deleted or hidden.

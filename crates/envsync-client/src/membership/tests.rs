@@ -17,7 +17,13 @@ struct Log {
 impl Log {
     fn new(owner: &Identity) -> Self {
         let mut log = Self { events: Vec::new() };
-        log.push(owner, owner, MembershipAction::Add, Role::Owner, BTreeMap::new());
+        log.push(
+            owner,
+            owner,
+            MembershipAction::Add,
+            Role::Owner,
+            BTreeMap::new(),
+        );
         log
     }
 
@@ -62,7 +68,13 @@ fn a_removed_writer_counts_only_up_to_the_head_their_removal_pinned() {
     let (alice, bob) = (Identity::generate("alice"), Identity::generate("bob"));
     let mut log = Log::new(&alice);
     log.push(&alice, &bob, MembershipAction::Add, Role::Writer, heads(1));
-    log.push(&alice, &bob, MembershipAction::Remove, Role::Writer, heads(5));
+    log.push(
+        &alice,
+        &bob,
+        MembershipAction::Remove,
+        Role::Writer,
+        heads(5),
+    );
     let roster = fold("app", &log.events).unwrap();
     let bob = roster.find(bob.member_key().as_str()).unwrap();
     assert!(!bob.is_active());
@@ -70,9 +82,18 @@ fn a_removed_writer_counts_only_up_to_the_head_their_removal_pinned() {
         bob.standing_for("development", 4, 2),
         Ok(SignerStanding::EndedAt(heads(5)["development"].clone()))
     );
-    assert!(bob.standing_for("development", 6, 2).is_err(), "after the pinned head");
-    assert!(bob.standing_for("development", 4, 1).is_err(), "before he was added");
-    assert!(bob.standing_for("development", 4, 3).is_err(), "claims the removal's entry");
+    assert!(
+        bob.standing_for("development", 6, 2).is_err(),
+        "after the pinned head"
+    );
+    assert!(
+        bob.standing_for("development", 4, 1).is_err(),
+        "before he was added"
+    );
+    assert!(
+        bob.standing_for("development", 4, 3).is_err(),
+        "claims the removal's entry"
+    );
     assert_eq!(roster.pinned_heads["development"].number, 5);
 }
 
@@ -90,8 +111,14 @@ fn a_demoted_writer_keeps_the_versions_signed_as_writer() {
         member.standing_for("development", 3, 2),
         Ok(SignerStanding::EndedAt(_))
     ));
-    assert!(member.standing_for("development", 4, 3).is_err(), "a reader now");
-    assert!(member.standing_for("development", 4, 2).is_err(), "backdated");
+    assert!(
+        member.standing_for("development", 4, 3).is_err(),
+        "a reader now"
+    );
+    assert!(
+        member.standing_for("development", 4, 2).is_err(),
+        "backdated"
+    );
 }
 
 #[test]
@@ -127,7 +154,13 @@ fn only_owners_sign_entries_and_the_chain_cannot_be_reordered() {
 
     let mut log = Log::new(&alice);
     log.push(&alice, &bob, MembershipAction::Add, Role::Writer, heads(1));
-    log.push(&alice, &carol, MembershipAction::Add, Role::Writer, heads(1));
+    log.push(
+        &alice,
+        &carol,
+        MembershipAction::Add,
+        Role::Writer,
+        heads(1),
+    );
     log.events.swap(1, 2);
     let error = fold("app", &log.events).unwrap_err().to_string();
     assert!(error.contains("missing, reordered or replaced"), "{error}");
@@ -139,7 +172,13 @@ fn a_name_two_members_share_is_ambiguous() {
     let (bob, other) = (Identity::generate("bob"), Identity::generate("bob"));
     let mut log = Log::new(&alice);
     log.push(&alice, &bob, MembershipAction::Add, Role::Writer, heads(1));
-    log.push(&alice, &other, MembershipAction::Add, Role::Writer, heads(1));
+    log.push(
+        &alice,
+        &other,
+        MembershipAction::Add,
+        Role::Writer,
+        heads(1),
+    );
     let roster = fold("app", &log.events).unwrap();
     let error = roster.lookup("bob").unwrap_err().to_string();
     assert!(error.contains(&bob.member_key().fingerprint()), "{error}");

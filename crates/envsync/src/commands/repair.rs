@@ -9,7 +9,10 @@ use crate::settings::Settings;
 
 pub fn run(args: MembersProject, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
-    let project = session.workspace.target(args.project.as_deref(), None)?.project;
+    let project = session
+        .workspace
+        .target(args.project.as_deref(), None)?
+        .project;
     let result = session.repair(&project);
     print_notices(&mut session, printer);
     let repaired = result?;
@@ -33,7 +36,9 @@ pub fn run(args: MembersProject, settings: &Settings, printer: &Printer) -> Resu
         ));
     }
     for missing in &repaired.missing {
-        printer.message(format!("could not put back {missing}: a teammate who pulled it can"));
+        printer.message(format!(
+            "could not put back {missing}: a teammate who pulled it can"
+        ));
     }
     if !restored && repaired.missing.is_empty() {
         printer.message(format!(
