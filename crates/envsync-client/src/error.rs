@@ -70,6 +70,16 @@ pub enum ClientError {
         remote: String,
         token_server: Option<String>,
     },
+    /// This user's key was removed from the project: nothing is filed, nothing retried.
+    #[error(
+        "you were removed from project `{project}` by {by} on {at}; ask an owner to add you \
+         again if that was a mistake"
+    )]
+    Removed {
+        project: String,
+        by: String,
+        at: String,
+    },
 }
 
 fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
@@ -98,7 +108,8 @@ impl ClientError {
             ClientError::NoIdentity(_)
             | ClientError::BadIdentity { .. }
             | ClientError::Access(_)
-            | ClientError::TokenForAnotherServer { .. } => ErrorKind::Access,
+            | ClientError::TokenForAnotherServer { .. }
+            | ClientError::Removed { .. } => ErrorKind::Access,
             ClientError::Integrity(_) => ErrorKind::Integrity,
             ClientError::Conflict(_) => ErrorKind::Conflict,
             ClientError::LocalChanges(_) => ErrorKind::LocalChanges,

@@ -45,6 +45,8 @@ pub struct Member {
     pub environments: Option<Vec<String>>,
     /// Set once removed: the removal entry's number.
     pub removed_in: Option<u64>,
+    /// Who removed them (their key) and when, for the removed member's own messages.
+    pub removed_by: Option<(String, String)>,
     pub history: Vec<Standing>,
 }
 
@@ -263,6 +265,7 @@ fn apply(roster: &mut Roster, body: &MembershipBody, key: MemberKey) {
                 role: body.role,
                 environments: body.environments.clone(),
                 removed_in: None,
+                removed_by: None,
                 history: Vec::new(),
             });
             roster.members.last_mut().expect("just pushed")
@@ -281,6 +284,7 @@ fn apply(roster: &mut Roster, body: &MembershipBody, key: MemberKey) {
             member.role = body.role;
             member.environments = body.environments.clone();
             member.removed_in = None;
+            member.removed_by = None;
             member.history.push(Standing {
                 from: body.number,
                 role: body.role,
@@ -288,7 +292,10 @@ fn apply(roster: &mut Roster, body: &MembershipBody, key: MemberKey) {
                 until: None,
             });
         }
-        MembershipAction::Remove => member.removed_in = Some(body.number),
+        MembershipAction::Remove => {
+            member.removed_in = Some(body.number);
+            member.removed_by = Some((body.actor.clone(), body.created_at.clone()));
+        }
     }
 }
 

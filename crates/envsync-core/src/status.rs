@@ -22,6 +22,8 @@ pub enum Badge {
     UpdateAvailable,
     Diverged,
     NotLinked,
+    /// The member's role does not cover this environment: there is nothing to pull.
+    NoAccess,
 }
 
 impl Badge {
@@ -32,13 +34,14 @@ impl Badge {
             Badge::UpdateAvailable => "update available",
             Badge::Diverged => "diverged",
             Badge::NotLinked => "not linked",
+            Badge::NoAccess => "no access",
         }
     }
 
     /// The command that moves this environment back to `synced`.
     pub fn action(self) -> Option<&'static str> {
         match self {
-            Badge::Synced => None,
+            Badge::Synced | Badge::NoAccess => None,
             Badge::LocalChanges => Some("push"),
             Badge::UpdateAvailable | Badge::NotLinked => Some("pull"),
             Badge::Diverged => Some("sync"),

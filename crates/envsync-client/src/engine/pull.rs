@@ -56,13 +56,7 @@ impl Session {
                         target.file_label
                     )));
                 }
-                let own_key = self.identity()?.member_key().clone();
-                let sealed = envsync_crypto::encrypt(local, &[own_key])
-                    .map_err(|error| ClientError::Input(format!("encrypting backup: {error}")))?;
-                let path =
-                    self.state
-                        .write_backup(&target.project, &target.environment, &sealed)?;
-                outcome.backup = Some(path.display().to_string());
+                outcome.backup = Some(self.keep_backup(target, local)?);
             }
         }
         outcome.updated = local.as_deref() != Some(content.as_slice());

@@ -44,6 +44,8 @@ impl Session {
         Self::parse_local(target, &local)?;
         let mut view = self.project_view(&target.project)?;
         self.ensure_project_exists(&mut view)?;
+        // A reader is told so before anything about the remote's head.
+        self.require_push_right(&view, &target.environment)?;
         let head = self
             .verified_head(&view, target)?
             .map(|record| record.body.number);

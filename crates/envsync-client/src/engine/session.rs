@@ -125,7 +125,7 @@ impl Session {
     }
 
     /// The user's member key if an identity exists; never creates one.
-    fn own_key(&mut self) -> Option<String> {
+    pub(crate) fn own_key(&mut self) -> Option<String> {
         if self.identity.is_none() {
             self.identity = self.identity_config.load().ok().flatten();
         }
@@ -264,6 +264,18 @@ impl Session {
             ))
         })?;
         Ok(Some((record, content)))
+    }
+
+    /// Keeps `local` (content about to be discarded) encrypted to this user's own key in the
+    /// workspace state, and returns where: no local edit is ever lost without a copy.
+    pub(crate) fn keep_backup(&mut self, target: &Target, local: &[u8]) -> Result<String> {
+        let own_key = self.identity()?.member_key().clone();
+        let sealed = envsync_crypto::encrypt(local, &[own_key])
+            .map_err(|error| ClientError::Input(format!("encrypting backup: {error}")))?;
+        let path = self
+            .state
+            .write_backup(&target.project, &target.environment, &sealed)?;
+        Ok(path.display().to_string())
     }
 
     /// Writes the linked file (0600, atomically), then records its base.

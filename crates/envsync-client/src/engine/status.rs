@@ -42,16 +42,37 @@ impl Session {
         let mut rows = Vec::with_capacity(targets.len());
         let mut pending = Vec::new();
         let mut views: Vec<ProjectView> = Vec::new();
+        let own = self.own_key();
         for target in targets {
             if !views.iter().any(|view| view.project == target.project) {
                 let view = self.project_view(&target.project)?;
-                pending.extend(pending_members(&view));
+                if let Some(removed) = self.removal_of_self(&view) {
+                    return Err(removed);
+                }
+                let own_fingerprint = own
+                    .as_deref()
+                    .and_then(|key| key.parse::<envsync_crypto::MemberKey>().ok())
+                    .map(|key| key.fingerprint());
+                // Your own request waits for an owner; it is not yours to accept.
+                pending.extend(
+                    pending_members(&view)
+                        .into_iter()
+                        .filter(|pending| Some(&pending.fingerprint) != own_fingerprint.as_ref()),
+                );
                 views.push(view);
             }
             let view = views
                 .iter()
                 .find(|view| view.project == target.project)
                 .expect("the project's view was just loaded");
+            let standing = own.as_deref().and_then(|key| view.roster.find(key));
+            if standing
+                .is_some_and(|member| member.is_active() && !member.may_read(&target.environment))
+            {
+                rows.push(no_access(target));
+                continue;
+            }
+            let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
             // Verified exactly as `pull` verifies: a head that does not chain to what this
             // machine saw is an error here too, never "synced".
             let head = self
@@ -71,12 +92,37 @@ impl Session {
                 environment: target.environment,
                 file: target.file_label,
                 badge,
-                action: badge.action(),
+                action: advice(badge, head, may_push),
                 local_version: state.map(|state| state.base_version),
                 remote_version: head,
             });
         }
         Ok(StatusReport { rows, pending })
+    }
+}
+
+/// The badge's action, if this member can take it: nothing to pull from an environment with
+/// no versions (push creates it), and no push for a reader.
+fn advice(badge: Badge, head: Option<u64>, may_push: bool) -> Option<&'static str> {
+    match (badge.action(), head) {
+        (Some("pull"), None) if may_push => Some("push"),
+        (Some("pull"), None) => None,
+        (Some("push" | "sync"), _) if !may_push => None,
+        (action, _) => action,
+    }
+}
+
+/// The row of an environment the member's role does not cover: nothing is asked of the
+/// remote, which would refuse.
+fn no_access(target: crate::workspace::Target) -> StatusRow {
+    StatusRow {
+        project: target.project,
+        environment: target.environment,
+        file: target.file_label,
+        badge: Badge::NoAccess,
+        action: None,
+        local_version: None,
+        remote_version: None,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct SyncOutcome {
     pub pushed: Option<u64>,
     /// Keys whose conflict was resolved (by flag or interactively).
     pub resolved: Vec<String>,
+    /// Where the local file was kept (encrypted to you) when a resolution discarded a
+    /// local edit (`--theirs`, or a value typed in its place).
+    pub backup: Option<String>,
 }
 
 impl Session {
@@ -38,6 +41,7 @@ impl Session {
             pulled: false,
             pushed: None,
             resolved: Vec::new(),
+            backup: None,
         };
         // Verified first: a remote that went back is refused, never called "in sync".
         let view = self.project_view(&target.project)?;
@@ -94,9 +98,11 @@ impl Session {
         let merge = merge3(&base_document, &ours, &theirs);
         let mut unresolved = Vec::new();
         let mut resolved = Vec::new();
+        let mut discards = false;
         let merged = merge.resolve(|conflict| match resolve(conflict) {
             Some(resolution) => {
                 resolved.push(conflict.key.clone());
+                discards |= resolution != Resolution::Ours;
                 resolution
             }
             None => {
@@ -114,6 +120,9 @@ impl Session {
         }
         outcome.resolved = resolved;
         outcome.pulled = true;
+        if discards {
+            outcome.backup = Some(self.keep_backup(target, local)?);
+        }
         let merged_text = merged.into_string();
         if Document::parse(&merged_text).vars() == theirs.vars() {
             self.write_local(

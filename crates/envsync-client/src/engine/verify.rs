@@ -257,37 +257,58 @@ impl Session {
         let result = self.identity()?.decrypt(ciphertext);
         match result {
             Ok(plaintext) => Ok(plaintext),
-            Err(CryptoError::NotARecipient) => Err(self.not_a_recipient(view, target, number)?),
+            Err(CryptoError::NotARecipient) => Err(self.not_a_recipient(view, target, record)?),
             Err(_) => Err(ClientError::Integrity(format!(
                 "version {number} of {target} does not decrypt: the ciphertext is corrupt"
             ))),
         }
     }
 
+    /// Why this member cannot read `record`, and who can help: an owner when the role
+    /// does not cover the environment, else the members who were its recipients.
     fn not_a_recipient(
         &mut self,
         view: &ProjectView,
         target: &Target,
-        number: u64,
+        record: &VersionRecord,
     ) -> Result<ClientError> {
-        let is_member = {
-            let key = self.identity()?.member_key().as_str().to_owned();
-            view.roster
-                .find(&key)
-                .is_some_and(|member| member.is_active())
-        };
-        if !is_member {
+        let own = self.identity()?.member_key().as_str().to_owned();
+        let Some(member) = view.roster.find(&own).filter(|member| member.is_active()) else {
             return self.require_membership(view);
+        };
+        if !member.may_read(&target.environment) {
+            let owners = owner_names(view);
+            return Ok(ClientError::Access(format!(
+                "your role on project `{}` ({}) does not cover `{}`: ask an owner ({owners}) for access to it",
+                view.project, member.role, target.environment
+            )));
         }
-        let fingerprint = self.identity()?.member_key().fingerprint();
+        let able: Vec<String> = record
+            .body
+            .recipients
+            .iter()
+            .filter_map(|key| view.roster.find(key))
+            .filter(|recipient| recipient.may_push(&target.environment))
+            .map(|recipient| recipient.name.clone())
+            .collect();
+        let fingerprint = member.key.fingerprint();
         Ok(ClientError::Access(format!(
-            "you are not a recipient of version {number} of {target}: ask a member who can read it to run `envsync members accept {fingerprint}` on their machine, or an owner to supersede it with `envsync rollback --supersede`"
+            "you are not a recipient of version {} of {target}: it was encrypted before you could read it. It can be read by {}, who can roll back to it or, if it is the newest, re-encrypt it to you with `envsync members accept {fingerprint}`",
+            record.body.number,
+            if able.is_empty() {
+                "no current member who may write here (an owner can supersede it with `envsync rollback N --supersede`)".to_owned()
+            } else {
+                able.join(", ")
+            }
         )))
     }
 
     /// The error for a user who is not a member yet; files their access request on the
     /// remote so an owner sees it in `envsync status`.
     pub(crate) fn require_membership(&mut self, view: &ProjectView) -> Result<ClientError> {
+        if let Some(removed) = self.removal_of_self(view) {
+            return Ok(removed);
+        }
         self.file_access_request(view)?;
         let identity = self.identity()?;
         let fingerprint = identity.member_key().fingerprint();
@@ -298,6 +319,22 @@ impl Session {
         )))
     }
 
+    /// The error for a user whose key an owner removed, naming who and when.
+    pub(crate) fn removal_of_self(&mut self, view: &ProjectView) -> Option<ClientError> {
+        let own = self.own_key()?;
+        let member = view.roster.find(&own)?;
+        let (actor, at) = member.removed_by.as_ref()?;
+        let by = view
+            .roster
+            .find(actor)
+            .map_or_else(|| actor.clone(), |owner| owner.label());
+        Some(ClientError::Removed {
+            project: view.project.clone(),
+            by,
+            at: at.clone(),
+        })
+    }
+
     /// Puts this user's signed access request on the remote (idempotent).
     pub(crate) fn file_access_request(&mut self, view: &ProjectView) -> Result<()> {
         let after = view.roster.next_number - 1;
@@ -305,6 +342,16 @@ impl Session {
             super::access::sign_access_request(self.identity()?, &view.project, after, None);
         self.remote.put_access_request(&request)
     }
+}
+
+/// The names of the project's active owners, for "ask an owner" messages.
+pub(crate) fn owner_names(view: &ProjectView) -> String {
+    view.roster
+        .active()
+        .filter(|member| member.role.can_manage_members())
+        .map(|member| member.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `parent` must be the record `child` names as its base, and the membership entry a

@@ -34,6 +34,11 @@ pub fn run(args: SyncArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     if !outcome.resolved.is_empty() {
         printer.message(format!("resolved: {}", outcome.resolved.join(", ")));
     }
+    if let Some(backup) = &outcome.backup {
+        printer.message(format!(
+            "kept your file as it was, encrypted to you, at {backup} (`age -d -i` your identity reads it)"
+        ));
+    }
     match (outcome.pulled, outcome.pushed, outcome.version) {
         (_, Some(pushed), _) if outcome.pulled => printer.message(format!(
             "merged remote changes and pushed version {pushed} of {place}"

@@ -80,7 +80,7 @@ pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<Ex
     let mut next_poll = None;
     loop {
         if due {
-            refresh(&mut session, project, &mut last, printer);
+            refresh(&mut session, project, &mut last, printer)?;
             next_poll = poll_every.map(|every| Instant::now() + every);
         }
         let first = match next_wake(&receiver, next_poll) {
@@ -211,16 +211,21 @@ fn watched_directories(
 }
 
 /// Re-reads the status; pulls clean environments whose remote moved; reports changes.
-/// Errors (a remote briefly unreachable) are reported and the watch goes on.
+/// Errors (a remote briefly unreachable) are reported and the watch goes on, except a
+/// removal from the project, which no retry can mend: it ends the watch (exit 5).
 fn refresh(
     session: &mut Session,
     project: Option<&str>,
     last: &mut HashMap<(String, String), Badge>,
     printer: &Printer,
-) {
+) -> Result<()> {
     let report = match session.status(project) {
         Ok(report) => report,
-        Err(error) => return emit_error(printer, None, &error.to_string()),
+        Err(error @ ClientError::Removed { .. }) => return Err(error.into()),
+        Err(error) => {
+            emit_error(printer, None, &error.to_string());
+            return Ok(());
+        }
     };
     for notice in session.take_notices() {
         if !printer.json {
@@ -239,6 +244,7 @@ fn refresh(
             last.insert(key, row.badge);
         }
     }
+    Ok(())
 }
 
 fn pull(session: &mut Session, row: &StatusRow, printer: &Printer) {
