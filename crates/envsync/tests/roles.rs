@@ -1,0 +1,149 @@
+//! What members in each role see in their first week: environments their role does not
+//! cover, advice they can act on, removal, and local edits never lost without a copy.
+
+mod support;
+
+use support::Team;
+use support::remotes::alice_and_bob;
+
+#[track_caller]
+fn says(run: &support::Run, needle: &str) {
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains(needle), "expected `{needle}` in: {all}");
+}
+
+/// Issue 18, item 1: a member limited to staging sees development as `no access`.
+#[test]
+fn a_member_limited_to_one_environment_sees_no_access_for_the_others() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    alice.write_env(".env.staging", "STAGING=1\n");
+    alice.run(&["push", "--env", "staging"]).ok();
+    let carol = team.member("carol");
+    carol.run(&["pull", "--env", "staging"]).code(5);
+    alice
+        .run(&[
+            "members", "accept", "carol", "--role", "reader", "--env", "staging",
+        ])
+        .ok();
+    carol.run(&["pull", "--env", "staging"]).ok();
+    assert_eq!(carol.badge("staging"), "synced");
+    assert_eq!(carol.badge("development"), "no_access");
+    says(&carol.run(&["status"]).ok(), "no access");
+    // Pulling what the role does not cover names the owner to ask, not `members accept`.
+    let refused = carol.run(&["pull"]).code(5);
+    says(&refused, "does not cover `development`");
+    says(&refused, "alice");
+    assert!(
+        !refused.stderr.contains("members accept"),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// Issue 18, item 3: who can roll back to a version encrypted before you joined.
+#[test]
+fn rolling_back_past_your_own_arrival_names_who_can() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let refused = bob.run(&["rollback", "1"]).code(5);
+    says(&refused, "not a recipient of version 1");
+    says(&refused, "It can be read by alice");
+    alice.run(&["rollback", "1"]).ok();
+}
+
+/// Issue 18, item 5: `sync --theirs` kept no copy of the edits it threw away.
+#[test]
+fn sync_theirs_keeps_an_encrypted_backup_of_the_discarded_edit() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "API_KEY=alice\n");
+    alice.run(&["push"]).ok();
+    bob.write_env(".env", "API_KEY=bobs-unpushed\n");
+    let synced = bob.run(&["sync", "--theirs", "--json"]).ok().json();
+    let backup = synced["backup"].as_str().expect("a backup path").to_owned();
+    assert_eq!(bob.read_env(".env"), "API_KEY=alice\n");
+    let sealed = std::fs::read(&backup).unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("bobs-unpushed"));
+    let age = std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(bob.identity_file())
+        .arg(&backup)
+        .output()
+        .expect("the age CLI is installed");
+    assert_eq!(
+        String::from_utf8_lossy(&age.stdout),
+        "API_KEY=bobs-unpushed\n"
+    );
+}
+
+/// Issue 18, item 6: advice a member can act on.
+#[test]
+fn advice_is_what_the_member_can_do() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    // An environment with no versions: there is nothing to pull; push creates it.
+    alice.write_env(".env.staging", "S=1\n");
+    let status = alice.run(&["status", "--json"]).ok().json();
+    let staging = status["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["environment"] == "staging")
+        .unwrap()
+        .clone();
+    assert_eq!(staging["action"], "push");
+    // A reader's push is read-only (exit 5), not a conflict to sync.
+    let reader = team.member("reader");
+    reader.run(&["pull"]).code(5);
+    // Someone waiting is not told to accept themselves.
+    let waiting = reader.run(&["status"]).ok();
+    assert!(
+        !waiting
+            .stdout
+            .contains(&format!("members accept {}", reader.fingerprint())),
+        "{}",
+        waiting.stdout
+    );
+    alice
+        .run(&["members", "accept", "reader", "--role", "reader"])
+        .ok();
+    reader.run(&["pull"]).ok();
+    alice.write_env(".env", "A=moved\n");
+    alice.run(&["push"]).ok();
+    reader.write_env(".env", "A=mine\n");
+    let refused = reader.run(&["push"]).code(5);
+    says(&refused, "may not push");
+    // Diverged, but there is nothing a reader could push: no `sync` advice.
+    let status = reader.run(&["status", "--json"]).ok().json();
+    assert_eq!(status["environments"][0]["badge"], "diverged");
+    assert!(status["environments"][0]["action"].is_null(), "{status}");
+}
+
+/// Issue 18, item 7: a removed member is told so, files nothing, and `watch` ends.
+#[test]
+fn a_removed_member_is_told_and_asks_nothing() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.run(&["members", "remove", "bob"]).ok();
+    let refused = bob.run(&["pull"]).code(5);
+    says(&refused, "you were removed from project `app` by alice");
+    assert!(
+        !team.remote_path("app/requests").exists()
+            || std::fs::read_dir(team.remote_path("app/requests"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "a request was filed"
+    );
+    bob.run(&["status"]).code(5);
+    // Bounded, so that a watch that would loop forever fails the test instead of hanging.
+    let output = bob
+        .program("timeout", &["60", env!("CARGO_BIN_EXE_envsync"), "watch"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("you were removed"));
+    let status = alice.run(&["status"]).ok();
+    assert!(!status.stdout.contains("waiting"), "{}", status.stdout);
+}
