@@ -62,6 +62,13 @@ pub struct Acceptance {
     pub source: String,
 }
 
+/// What accepting a request grants, and where that came from.
+struct Granted {
+    role: Role,
+    environments: Option<Vec<String>>,
+    source: String,
+}
+
 /// One membership change, as the entry that records it.
 pub(crate) struct Change<'a> {
     pub action: MembershipAction,
@@ -206,24 +213,25 @@ impl Session {
         let key: MemberKey = request.body.member.parse().map_err(|error| {
             ClientError::Integrity(format!("an access request's key is malformed: {error}"))
         })?;
-        let (role, environments, source) = match role {
-            Some(role) => (role, environments.clone(), "your --role/--env".to_owned()),
-            None => match self.invited(view, request)? {
-                Some(invited) => invited,
-                None => (
-                    Role::Writer,
-                    environments.clone(),
-                    "the default (no owner-signed invite)".to_owned(),
-                ),
+        let granted = match role {
+            Some(role) => Granted {
+                role,
+                environments: environments.clone(),
+                source: "your --role/--env".to_owned(),
             },
+            None => self.invited(view, request)?.unwrap_or_else(|| Granted {
+                role: Role::Writer,
+                environments: environments.clone(),
+                source: "the default (no owner-signed invite)".to_owned(),
+            }),
         };
         let acceptance = Acceptance {
             name: request.body.name.clone(),
             fingerprint: key.fingerprint(),
             kind: "request",
-            role: Some(role),
-            environments,
-            source,
+            role: Some(granted.role),
+            environments: granted.environments,
+            source: granted.source,
         };
         Ok((key, acceptance))
     }
@@ -234,7 +242,7 @@ impl Session {
         &self,
         view: &ProjectView,
         request: &AccessRequest,
-    ) -> Result<Option<(Role, Option<Vec<String>>, String)>> {
+    ) -> Result<Option<Granted>> {
         let Some(code_sha256) = &request.body.invite else {
             return Ok(None);
         };
@@ -249,11 +257,11 @@ impl Session {
         let body = &invite.body;
         match owner {
             Some(owner) if body.project == view.project && body.code_sha256 == *code_sha256 => {
-                Ok(Some((
-                    body.role,
-                    body.environments.clone(),
-                    format!("the invite {} signed", owner.label()),
-                )))
+                Ok(Some(Granted {
+                    role: body.role,
+                    environments: body.environments.clone(),
+                    source: format!("the invite {} signed", owner.label()),
+                }))
             }
             _ => Err(ClientError::Integrity(format!(
                 "the invite {}'s request names was not signed by an owner of project `{}`, or not for this request: refusing to grant what it says",
