@@ -13,7 +13,7 @@ use envsync_core::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic};
+use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{MembershipEvent, Pin, VersionRecord, now_rfc3339};
 
 /// A point this machine verified, and when it first did.
@@ -194,19 +194,10 @@ fn read_record<T: envsync_core::records::Signable>(
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match read_optional(path)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|error| {
-            ClientError::Integrity(format!(
-                "the ledger file {} is corrupt ({error}): this machine's record of what it verified is damaged",
-                path.display()
-            ))
-        }),
-    }
-}
-
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).expect("ledger entries serialise");
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    crate::files::read_json(path, |path, error| {
+        ClientError::Integrity(format!(
+            "the ledger file {} is corrupt ({error}): this machine's record of what it verified is damaged",
+            path.display()
+        ))
+    })
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic};
+use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{VersionRecord, now_rfc3339};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,19 +124,10 @@ impl LocalState {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match read_optional(path)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|error| {
-            ClientError::Integrity(format!(
-                "local state {} is corrupt ({error}); delete it and run `envsync pull`",
-                path.display()
-            ))
-        }),
-    }
-}
-
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).expect("state always serialises");
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    crate::files::read_json(path, |path, error| {
+        ClientError::Integrity(format!(
+            "local state {} is corrupt ({error}); delete it and run `envsync pull`",
+            path.display()
+        ))
+    })
 }

@@ -238,11 +238,7 @@ impl Session {
 
     /// The role and environments of the invite `request` names, once its signature, its
     /// signer (an active owner) and its project and code check out; a bad one is an error.
-    fn invited(
-        &self,
-        view: &ProjectView,
-        request: &AccessRequest,
-    ) -> Result<Option<Granted>> {
+    fn invited(&self, view: &ProjectView, request: &AccessRequest) -> Result<Option<Granted>> {
         let Some(code_sha256) = &request.body.invite else {
             return Ok(None);
         };
@@ -367,23 +363,7 @@ impl Session {
         view: &ProjectView,
         change: Change<'_>,
     ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
-        let me = self.identity()?.member_key().to_string();
-        if !view
-            .roster
-            .find(&me)
-            .is_some_and(|member| member.is_active() && member.role.can_manage_members())
-        {
-            return Err(ClientError::Access(format!(
-                "only an owner of project `{}` can change its members; ask one of: {}",
-                view.project,
-                view.roster
-                    .active()
-                    .filter(|member| member.role.can_manage_members())
-                    .map(|member| member.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        self.require_owner(view, "change its members")?;
         let heads = self.verified_heads(view)?;
         let pins = heads
             .iter()

@@ -289,17 +289,7 @@ impl Session {
         target: &Target,
         number: u64,
     ) -> Result<(VersionRecord, VersionRecord, Option<u64>)> {
-        let me = self.identity()?.member_key().to_string();
-        if !view
-            .roster
-            .find(&me)
-            .is_some_and(|member| member.is_active() && member.role.can_manage_members())
-        {
-            return Err(ClientError::Access(format!(
-                "only an owner of project `{}` can supersede versions",
-                view.project
-            )));
-        }
+        self.require_owner(view, "supersede versions")?;
         let head = self.remote.head(&target.project, &target.environment)?;
         let head = head
             .filter(|&head| number >= 1 && number < head)

@@ -209,6 +209,24 @@ impl Session {
         }))
     }
 
+    /// Refuses anyone but an active owner of the project, naming the owners to ask;
+    /// `doing` says what was refused ("change its members").
+    pub(crate) fn require_owner(&mut self, view: &ProjectView, doing: &str) -> Result<()> {
+        let me = self.identity()?.member_key().to_string();
+        let owner = view
+            .roster
+            .find(&me)
+            .is_some_and(|member| member.is_active() && member.role.can_manage_members());
+        if owner {
+            return Ok(());
+        }
+        Err(ClientError::Access(format!(
+            "only an owner of project `{}` can {doing}; ask one of: {}",
+            view.project,
+            super::verify::owner_names(view)
+        )))
+    }
+
     /// Trusts `members` (recording `how`), saves the trust file, and lists them for the
     /// notice that tells the user.
     fn pin(
