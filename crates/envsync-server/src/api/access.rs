@@ -7,6 +7,7 @@ use envsync_core::role::Role;
 use super::ApiError;
 use super::auth::Caller;
 use crate::api::AppState;
+use crate::store::GrantRecord;
 
 /// A caller's standing on one project.
 #[derive(Debug, Clone)]
@@ -35,22 +36,17 @@ pub async fn grant(
             }),
         );
     }
-    let Some(record) = state.store().grant(&caller.account.id, project).await? else {
-        return Ok(None);
-    };
-    Ok(Some(to_grant(
-        record.project,
-        &record.role,
-        record.environments.as_deref(),
-    )))
+    let record = state.store().grant(&caller.account.id, project).await?;
+    Ok(record.map(to_grant))
 }
 
-pub fn to_grant(project: String, role: &str, environments: Option<&str>) -> Grant {
+/// A stored grant as the API shows it. The store decoded the row (a corrupt one is an
+/// error there, answered 500), so nothing here can widen it.
+pub fn to_grant(record: GrantRecord) -> Grant {
     Grant {
-        project,
-        // Only this crate writes roles, from parsed `Role`s; an unknown one grants least.
-        role: role.parse().unwrap_or(Role::Reader),
-        environments: environments.and_then(|text| serde_json::from_str(text).ok()),
+        project: record.project,
+        role: record.role,
+        environments: record.environments,
     }
 }
 

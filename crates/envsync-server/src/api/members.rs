@@ -21,7 +21,7 @@ use super::auth::Caller;
 use super::json::{ApiJson, parse};
 use super::versions::raw_record;
 use super::{ApiError, AppState, new_code, now};
-use crate::store::{self, AuditEntry};
+use crate::store::{self, AuditEntry, Transaction};
 
 const DEFAULT_INVITE_SECONDS: u64 = 7 * 24 * 3600;
 const MAX_INVITE_SECONDS: u64 = 30 * 24 * 3600;
@@ -93,8 +93,12 @@ pub async fn append(
             return Err(ApiError::no_project(&project));
         }
     }
-    if !state
-        .store()
+    let label = member_label(&state, &event.member).await?;
+    let member = state.store().account_by_member_key(&event.member).await?;
+    // The event, the grant it changes, the CI tokens it revokes and its audit entry: one
+    // transaction, so a member is never removed from the log while keeping a role here.
+    let mut transaction = state.store().begin().await?;
+    if !transaction
         .append_membership(&project, number, &bytes)
         .await?
     {
@@ -103,7 +107,15 @@ pub async fn append(
             None,
         ));
     }
-    apply_to_grants(&state, &project, event).await?;
+    if let Some(member) = member {
+        apply_to_grants(&mut transaction, &member.id, &project, event).await?;
+    }
+    let action = match event.action {
+        envsync_api::MembershipAction::Add => "member.add",
+        envsync_api::MembershipAction::Remove => "member.remove",
+    };
+    audit(&mut transaction, &caller, action, &project, &label).await?;
+    transaction.commit().await?;
     state
         .events()
         .publish(envsync_api::Event {
@@ -113,51 +125,26 @@ pub async fn append(
             author: Some(caller.actor()),
         })
         .await;
-    let action = match event.action {
-        envsync_api::MembershipAction::Add => "member.add",
-        envsync_api::MembershipAction::Remove => "member.remove",
-    };
-    audit(
-        &state,
-        &caller,
-        action,
-        &project,
-        &member_label(&state, &event.member).await?,
-    )
-    .await?;
     Ok(StatusCode::CREATED)
 }
 
 /// Mirrors a stored event in the grants of the account bound to its member key.
 async fn apply_to_grants(
-    state: &AppState,
+    transaction: &mut Transaction<'_>,
+    account: &str,
     project: &str,
     event: &MembershipHeader,
 ) -> Result<(), ApiError> {
-    let Some(account) = state.store().account_by_member_key(&event.member).await? else {
-        return Ok(());
-    };
     match event.action {
         envsync_api::MembershipAction::Add => {
-            let environments = event
-                .environments
-                .as_ref()
-                .map(|names| serde_json::to_string(names).unwrap_or_default());
-            state
-                .store()
-                .set_grant(
-                    &account.id,
-                    project,
-                    event.role.as_str(),
-                    environments.as_deref(),
-                )
+            transaction
+                .set_grant(account, project, event.role, event.environments.as_deref())
                 .await?;
         }
         envsync_api::MembershipAction::Remove => {
-            state.store().delete_grant(&account.id, project).await?;
-            state
-                .store()
-                .revoke_ci_tokens(&account.id, project, now())
+            transaction.delete_grant(account, project).await?;
+            transaction
+                .revoke_ci_tokens(account, project, now())
                 .await?;
         }
     }
@@ -174,16 +161,16 @@ async fn member_label(state: &AppState, member_key: &str) -> Result<String, ApiE
     )
 }
 
+/// Records the caller's change as part of its transaction.
 async fn audit(
-    state: &AppState,
+    transaction: &mut Transaction<'_>,
     caller: &Caller,
     action: &str,
     project: &str,
     target: &str,
 ) -> Result<(), ApiError> {
     let source = caller.source.text();
-    state
-        .store()
+    transaction
         .append_audit(&AuditEntry {
             actor: &caller.actor(),
             action,
@@ -215,7 +202,7 @@ pub async fn grants(
         .await?
         .into_iter()
         .map(|(account, record)| {
-            let grant = to_grant(record.project, &record.role, record.environments.as_deref());
+            let grant = to_grant(record);
             AccountGrant {
                 account: account.id,
                 name: account.name,
@@ -284,11 +271,19 @@ pub async fn put_request(
             "`{fingerprint}` is not a key fingerprint (xxxx-xxxx-xxxx-xxxx)"
         )));
     }
-    state
-        .store()
+    let mut transaction = state.store().begin().await?;
+    transaction
         .put_access_request(&project, &fingerprint, &bytes)
         .await?;
-    audit(&state, &caller, "access.request", &project, &fingerprint).await?;
+    audit(
+        &mut transaction,
+        &caller,
+        "access.request",
+        &project,
+        &fingerprint,
+    )
+    .await?;
+    transaction.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -313,13 +308,13 @@ pub async fn delete_request(
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
     }
-    if state
-        .store()
+    let mut transaction = state.store().begin().await?;
+    if transaction
         .delete_access_request(&project, &fingerprint)
         .await?
     {
         audit(
-            &state,
+            &mut transaction,
             &caller,
             "access.request.delete",
             &project,
@@ -327,6 +322,7 @@ pub async fn delete_request(
         )
         .await?;
     }
+    transaction.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -369,30 +365,27 @@ pub async fn invite(
     let code = new_code();
     let created_at = now();
     let expires_at = created_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
-    let environments = request
-        .environments
-        .as_ref()
-        .map(|names| serde_json::to_string(names).unwrap_or_default());
-    state
-        .store()
+    let mut transaction = state.store().begin().await?;
+    transaction
         .create_invite(&store::NewInvite {
             code_hash: &sha256_hex(code.as_bytes()),
             project: &project,
-            role: request.role.as_str(),
-            environments: environments.as_deref(),
+            role: request.role,
+            environments: request.environments.as_deref(),
             created_by: &caller.account.id,
             created_at,
             expires_at,
         })
         .await?;
     audit(
-        &state,
+        &mut transaction,
         &caller,
         "invite.create",
         &project,
         &format!("role {}", request.role),
     )
     .await?;
+    transaction.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(Invite {

@@ -8,7 +8,6 @@ mod error;
 mod events;
 mod join;
 mod json;
-mod limiter;
 mod members;
 mod openapi;
 mod tokens;
@@ -29,7 +28,6 @@ use tower_http::timeout::TimeoutLayer;
 pub use error::ApiError;
 
 use crate::store::{Store, StoreError};
-use limiter::FailureLimiter;
 
 /// What every handler shares. Cloning is cheap.
 #[derive(Clone)]
@@ -40,7 +38,6 @@ pub struct AppState {
 struct Inner {
     store: Store,
     events: Arc<events::EventHub>,
-    limiter: FailureLimiter,
     behind_proxy: bool,
 }
 
@@ -50,7 +47,6 @@ impl AppState {
             inner: Arc::new(Inner {
                 events: events::EventHub::start(store.clone()).await?,
                 store,
-                limiter: FailureLimiter::new(),
                 behind_proxy,
             }),
         })
@@ -67,10 +63,6 @@ impl AppState {
     /// Closes the event sockets, so a graceful shutdown only waits for real requests.
     pub fn begin_shutdown(&self) {
         self.inner.events.stop();
-    }
-
-    pub(crate) fn limiter(&self) -> &FailureLimiter {
-        &self.inner.limiter
     }
 
     pub(crate) fn behind_proxy(&self) -> bool {
@@ -188,6 +180,11 @@ fn token_id(token: &str) -> Option<&str> {
         && id.bytes().all(|byte| byte.is_ascii_hexdigit())
         && !secret.is_empty())
     .then_some(id)
+}
+
+/// The current time in unix seconds, as the store records it.
+pub fn unix_now() -> i64 {
+    now()
 }
 
 fn now() -> i64 {
