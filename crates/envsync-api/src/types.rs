@@ -18,6 +18,8 @@ pub mod code {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The request was not done within the server's time limit (30 s).
+    pub const TIMEOUT: &str = "timeout";
     pub const INTERNAL: &str = "internal";
     pub const UNAVAILABLE: &str = "unavailable";
 }

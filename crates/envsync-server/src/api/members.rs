@@ -6,8 +6,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use envsync_api::{
     AccessRequestHeader, AccountGrant, Grant, Invite, MembershipHeader, NewInvite, ProjectGrants,
@@ -18,7 +18,7 @@ use envsync_core::role::Role;
 
 use super::access::{Access, require, to_grant};
 use super::auth::Caller;
-use super::json::{ApiJson, parse};
+use super::json::{ApiJson, ApiPath, parse};
 use super::versions::raw_record;
 use super::{ApiError, AppState, new_code, now};
 use crate::store::{self, AuditEntry, Transaction};
@@ -44,7 +44,7 @@ pub fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 pub async fn log(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, None, Role::Reader).await? {
         Access::Creator => Vec::new(),
@@ -65,7 +65,7 @@ pub async fn log(
 pub async fn append(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, number)): Path<(String, u64)>,
+    ApiPath((project, number)): ApiPath<(String, u64)>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let access = require(&state, &caller, &project, None, Role::Owner).await?;
@@ -191,7 +191,7 @@ async fn audit(
 pub async fn grants(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<ProjectGrants>, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
@@ -222,7 +222,7 @@ pub async fn grants(
 pub async fn requests(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, None, Role::Reader).await? {
         Access::Creator => Vec::new(),
@@ -244,7 +244,7 @@ pub async fn requests(
 pub async fn put_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, fingerprint)): Path<(String, String)>,
+    ApiPath((project, fingerprint)): ApiPath<(String, String)>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Reader).await? {
@@ -303,7 +303,7 @@ fn valid_fingerprint(text: &str) -> bool {
 pub async fn delete_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, fingerprint)): Path<(String, String)>,
+    ApiPath((project, fingerprint)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
@@ -335,7 +335,7 @@ pub async fn delete_request(
 pub async fn invite(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     request: Result<ApiJson<NewInvite>, ApiError>,
 ) -> Result<(StatusCode, Json<Invite>), ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {

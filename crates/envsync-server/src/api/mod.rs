@@ -23,7 +23,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, SECRET_BYTES, TOKEN_ID_LENGTH, TOKEN_PREFIX};
 use rand::RngCore;
-use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
@@ -114,11 +113,24 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .with_state(state)
+}
+
+/// Answers 408 with the API's JSON error to a request not done in [`REQUEST_TIMEOUT`].
+async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout(format!(
+            "the request took longer than {} s",
+            REQUEST_TIMEOUT.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 /// Answers 413 at once to a request whose `Content-Length` is over the limit, so a client

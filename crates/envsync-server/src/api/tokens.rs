@@ -1,7 +1,7 @@
 //! Tokens: who a token belongs to, personal access tokens and CI tokens.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use envsync_api::{Grant, NewCiToken, NewToken, TokenCreated, TokenInfo, TokenList, WhoAmI};
 use envsync_core::hash::sha256_hex;
@@ -10,7 +10,7 @@ use envsync_core::role::Role;
 use super::access::{Access, grant, require, to_grant};
 use super::auth::Caller;
 use super::join::new_account_id;
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use super::{ApiError, AppState, new_token, now};
 use crate::store::{self, AuditEntry, TokenRecord, Transaction};
 
@@ -226,7 +226,7 @@ async fn issue(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found(format!("no token {id} of yours"));
     let token = state
@@ -274,7 +274,7 @@ pub async fn revoke(
 pub async fn create_ci(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     request: Result<ApiJson<NewCiToken>, ApiError>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {

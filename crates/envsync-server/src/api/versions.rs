@@ -1,7 +1,7 @@
 //! Versions: head, records, ciphertexts, and the create-only push.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::access::{Access, require};
 use super::auth::Caller;
-use super::json::{ApiJson, parse};
+use super::json::{ApiJson, ApiPath, ApiQuery, parse};
 use super::{ApiError, AppState, now};
 use crate::store::{AuditEntry, Created, NewVersion};
 
@@ -25,7 +25,7 @@ use crate::store::{AuditEntry, Created, NewVersion};
 pub async fn head(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment)): Path<(String, String)>,
+    ApiPath((project, environment)): ApiPath<(String, String)>,
 ) -> Result<Json<Head>, ApiError> {
     let head = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
         Access::Creator => None,
@@ -51,8 +51,8 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment)): Path<(String, String)>,
-    Query(query): Query<ListQuery>,
+    ApiPath((project, environment)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
         Access::Creator => Vec::new(),
@@ -91,7 +91,7 @@ pub fn raw_record(bytes: Vec<u8>) -> Result<Box<RawValue>, ApiError> {
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, number)): Path<(String, String, u64)>,
+    ApiPath((project, environment, number)): ApiPath<(String, String, u64)>,
 ) -> Result<Response, ApiError> {
     require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
     let record = state
@@ -112,7 +112,7 @@ pub async fn get(
 pub async fn object(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, sha256)): Path<(String, String, String)>,
+    ApiPath((project, environment, sha256)): ApiPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
     let ciphertext = state
@@ -140,7 +140,7 @@ pub async fn object(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, number)): Path<(String, String, u64)>,
+    ApiPath((project, environment, number)): ApiPath<(String, String, u64)>,
     push: Result<ApiJson<PushVersion>, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator =
