@@ -79,6 +79,16 @@ pub fn server_audit() -> String {
 }
 
 /// `GET` the head number.
+/// `GET` the names of the project's environments that have versions (members).
+pub fn environments(project: &str) -> String {
+    format!("{PREFIX}/projects/{project}/environments")
+}
+
+/// `GET` the owner-signed invite redeemed with the code of this SHA-256 (owners).
+pub fn invite(project: &str, code_sha256: &str) -> String {
+    format!("{PREFIX}/projects/{project}/invites/{code_sha256}")
+}
+
 pub fn head(project: &str, environment: &str) -> String {
     format!("{PREFIX}/projects/{project}/environments/{environment}/head")
 }

@@ -128,6 +128,13 @@ pub struct Head {
     pub head: Option<u64>,
 }
 
+/// The environments of a project that have at least one version, sorted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Environments {
+    pub environments: Vec<String>,
+}
+
 /// A push: the signed version record and its ciphertext. The server stores both exactly as
 /// sent; it can read the record's header fields but not check its signature.
 #[derive(Debug, Serialize, Deserialize)]

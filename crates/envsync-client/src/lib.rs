@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod files;
 pub mod identity_store;
+pub mod ledger;
 pub mod membership;
 pub mod records;
 pub mod remote;

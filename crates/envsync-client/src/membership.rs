@@ -1,8 +1,14 @@
-//! The project's membership log, folded into the current roster.
+//! The project's membership log, folded into the current roster and each member's history.
 //!
 //! The log is append-only and hash-chained like the version history. Entry 1 is its author
 //! adding themself as owner; every later entry must be signed by someone who is an owner at
-//! that point. A remote can therefore drop the tail of the log, but not forge or reorder it.
+//! that point. A remote can therefore drop the tail of the log, but not forge or reorder it;
+//! what it drops is caught by this machine's ledger and by the entry every version names.
+//!
+//! Every entry about a member ends their previous standing and pins each environment's head
+//! (number and digest) at that moment. A version is judged by the standing its author had at
+//! the entry it names: a removed member's signature counts only inside the histories their
+//! removal pinned, and a demoted writer's old versions stay valid.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +16,26 @@ use envsync_core::role::Role;
 use envsync_crypto::MemberKey;
 
 use crate::error::{ClientError, Result};
-use crate::records::{MembershipAction, MembershipEvent};
+use crate::records::{MembershipAction, MembershipBody, MembershipEvent, Pin, Seal};
+
+/// One stretch of a member's standing, from the entry that granted it to the one that ended
+/// it (a removal, or a change of role or environments).
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub from: u64,
+    pub role: Role,
+    pub environments: Option<Vec<String>>,
+    /// The entry that ended this standing and the heads it pinned.
+    pub until: Option<(u64, BTreeMap<String, Pin>)>,
+}
+
+impl Standing {
+    fn covers(&self, environment: &str) -> bool {
+        self.environments
+            .as_ref()
+            .is_none_or(|environments| environments.iter().any(|name| name == environment))
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Member {
@@ -18,8 +43,19 @@ pub struct Member {
     pub name: String,
     pub role: Role,
     pub environments: Option<Vec<String>>,
-    /// Set once removed: each environment's head at removal.
-    pub removed_at: Option<BTreeMap<String, u64>>,
+    /// Set once removed: the removal entry's number.
+    pub removed_in: Option<u64>,
+    pub history: Vec<Standing>,
+}
+
+/// What a version's signer was allowed at the entry the version names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerStanding {
+    /// A member whose standing has not ended: the version stands on its own.
+    Current,
+    /// A standing that has ended: the version counts only if it lies inside the history
+    /// ending at this pinned head.
+    EndedAt(Pin),
 }
 
 impl Member {
@@ -29,7 +65,7 @@ impl Member {
     }
 
     pub fn is_active(&self) -> bool {
-        self.removed_at.is_none()
+        self.removed_in.is_none()
     }
 
     pub fn may_read(&self, environment: &str) -> bool {
@@ -44,18 +80,44 @@ impl Member {
         self.may_read(environment) && self.role.can_push()
     }
 
-    /// Whether a version this member signed at `number` is acceptable: written while they
-    /// were a member with write access.
-    pub fn could_sign(&self, environment: &str, number: u64) -> bool {
-        let allowed_environment = self
-            .environments
-            .as_ref()
-            .is_none_or(|environments| environments.iter().any(|name| name == environment));
-        let in_time = match &self.removed_at {
-            None => true,
-            Some(heads) => heads.get(environment).is_some_and(|&head| number <= head),
+    /// Whether this member was an owner at membership entry `entry`.
+    pub fn owner_at(&self, entry: u64) -> bool {
+        self.standing_at(entry)
+            .is_some_and(|standing| standing.role.can_manage_members())
+    }
+
+    fn standing_at(&self, entry: u64) -> Option<&Standing> {
+        self.history.iter().find(|standing| {
+            standing.from <= entry && standing.until.as_ref().is_none_or(|(end, _)| entry < *end)
+        })
+    }
+
+    /// Whether this member could sign version `number` of `environment` at membership entry
+    /// `entry`, and if their standing then has since ended, where its history was pinned.
+    pub fn standing_for(
+        &self,
+        environment: &str,
+        number: u64,
+        entry: u64,
+    ) -> std::result::Result<SignerStanding, String> {
+        let Some(standing) = self.standing_at(entry) else {
+            return Err(format!("was not a member at membership entry {entry}"));
         };
-        self.role.can_push() && allowed_environment && in_time
+        if !standing.role.can_push() || !standing.covers(environment) {
+            return Err(format!(
+                "was a {} without write access to `{environment}` at membership entry {entry}",
+                standing.role
+            ));
+        }
+        match &standing.until {
+            None => Ok(SignerStanding::Current),
+            Some((end, heads)) => match heads.get(environment) {
+                Some(pin) if number <= pin.number => Ok(SignerStanding::EndedAt(pin.clone())),
+                _ => Err(format!(
+                    "lost write access to `{environment}` at membership entry {end}, before version {number}"
+                )),
+            },
+        }
     }
 }
 
@@ -64,6 +126,10 @@ pub struct Roster {
     pub members: Vec<Member>,
     pub next_number: u64,
     pub last_digest: Option<String>,
+    /// The digest of every entry, oldest first: entry `n` is `digests[n - 1]`.
+    pub digests: Vec<String>,
+    /// Per environment, the newest head any entry pinned: no honest remote shows less.
+    pub pinned_heads: BTreeMap<String, Pin>,
 }
 
 impl Roster {
@@ -84,6 +150,23 @@ impl Roster {
             .collect()
     }
 
+    /// The newest entry, as versions name it.
+    pub fn tip(&self) -> Option<Pin> {
+        self.last_digest.as_ref().map(|digest| Pin {
+            number: self.next_number - 1,
+            digest: digest.clone(),
+        })
+    }
+
+    /// Whether this log holds `pin` exactly: an entry of that number with that digest.
+    pub fn holds(&self, pin: &Pin) -> bool {
+        pin.number >= 1
+            && self
+                .digests
+                .get(pin.number as usize - 1)
+                .is_some_and(|digest| *digest == pin.digest)
+    }
+
     /// Finds an active member by name, fingerprint or key; ambiguity is an error.
     pub fn lookup(&self, who: &str) -> Result<Option<&Member>> {
         let matches: Vec<_> = self
@@ -96,7 +179,12 @@ impl Roster {
             [] => Ok(None),
             [member] => Ok(Some(member)),
             _ => Err(ClientError::Input(format!(
-                "`{who}` matches several members; use a fingerprint from `envsync members list`"
+                "`{who}` matches several members ({}); name one by its fingerprint",
+                matches
+                    .iter()
+                    .map(|member| member.key.fingerprint())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
@@ -121,8 +209,15 @@ pub fn fold(project: &str, events: &[MembershipEvent]) -> Result<Roster> {
         if body.number != roster.next_number || body.parent_digest != roster.last_digest {
             return Err(corrupt("entries are missing, reordered or replaced".into()));
         }
+        if body.format != crate::records::FORMAT {
+            return Err(corrupt(format!(
+                "format {} (this envsync reads format {})",
+                body.format,
+                crate::records::FORMAT
+            )));
+        }
         event
-            .verify_signature()
+            .verified_signer()
             .map_err(|error| corrupt(error.to_string()))?;
         let actor_is_owner = roster
             .find(&body.actor)
@@ -139,29 +234,63 @@ pub fn fold(project: &str, events: &[MembershipEvent]) -> Result<Roster> {
             .parse()
             .map_err(|error: envsync_crypto::CryptoError| corrupt(error.to_string()))?;
         apply(&mut roster, body, key);
-        roster.last_digest = Some(event.digest());
+        let digest = event.digest();
+        roster.digests.push(digest.clone());
+        roster.last_digest = Some(digest);
         roster.next_number += 1;
     }
     Ok(roster)
 }
 
-fn apply(roster: &mut Roster, body: &crate::records::MembershipBody, key: MemberKey) {
+fn apply(roster: &mut Roster, body: &MembershipBody, key: MemberKey) {
+    for (environment, pin) in &body.heads {
+        let newer = roster
+            .pinned_heads
+            .get(environment)
+            .is_none_or(|known| known.number <= pin.number);
+        if newer {
+            roster.pinned_heads.insert(environment.clone(), pin.clone());
+        }
+    }
     let existing = roster.members.iter_mut().find(|member| member.key == key);
-    match (body.action, existing) {
-        (MembershipAction::Add, Some(member)) => {
+    let member = match existing {
+        Some(member) => member,
+        None if body.action == MembershipAction::Remove => return,
+        None => {
+            roster.members.push(Member {
+                key,
+                name: body.name.clone(),
+                role: body.role,
+                environments: body.environments.clone(),
+                removed_in: None,
+                history: Vec::new(),
+            });
+            roster.members.last_mut().expect("just pushed")
+        }
+    };
+    if let Some(open) = member
+        .history
+        .iter_mut()
+        .find(|standing| standing.until.is_none())
+    {
+        open.until = Some((body.number, body.heads.clone()));
+    }
+    match body.action {
+        MembershipAction::Add => {
             member.name = body.name.clone();
             member.role = body.role;
             member.environments = body.environments.clone();
-            member.removed_at = None;
+            member.removed_in = None;
+            member.history.push(Standing {
+                from: body.number,
+                role: body.role,
+                environments: body.environments.clone(),
+                until: None,
+            });
         }
-        (MembershipAction::Add, None) => roster.members.push(Member {
-            key,
-            name: body.name.clone(),
-            role: body.role,
-            environments: body.environments.clone(),
-            removed_at: None,
-        }),
-        (MembershipAction::Remove, Some(member)) => member.removed_at = Some(body.heads.clone()),
-        (MembershipAction::Remove, None) => {}
+        MembershipAction::Remove => member.removed_in = Some(body.number),
     }
 }
+
+#[cfg(test)]
+mod tests;

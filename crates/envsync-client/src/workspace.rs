@@ -21,6 +21,13 @@ pub struct Target {
     pub file: PathBuf,
 }
 
+/// `project/environment`, as every message names an environment.
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.project, self.environment)
+    }
+}
+
 impl Workspace {
     /// Finds `envsync.toml` in `start` or the nearest parent, as git finds `.git`.
     pub fn discover(start: &Path) -> Result<Self> {

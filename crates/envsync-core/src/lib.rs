@@ -8,5 +8,6 @@ pub mod dotenv;
 pub mod expand;
 pub mod hash;
 pub mod merge;
+pub mod records;
 pub mod role;
 pub mod status;

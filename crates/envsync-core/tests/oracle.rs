@@ -143,8 +143,8 @@ fn the_oracle_reads_the_conformance_cases_as_npm_dotenv() {
         dotenv_js: BTreeMap<String, String>,
     }
     let regex = Regex::new(&LINE.replace("@S", SPACE)).expect("the LINE regex compiles");
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/conformance/dotenv/cases.jsonl");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/dotenv/cases.jsonl");
     let text = std::fs::read_to_string(&path).expect("the conformance cases are readable");
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         let case: Case = serde_json::from_str(line).expect("a case is valid JSON");

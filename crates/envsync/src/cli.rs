@@ -250,6 +250,10 @@ pub struct RollbackArgs {
     /// The version whose content becomes the new head.
     #[arg(value_name = "N")]
     pub number: u64,
+    /// Owners: build on version N itself and void every version after it, the way out of a
+    /// head that is forged, garbled or encrypted to nobody else.
+    #[arg(long)]
+    pub supersede: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }

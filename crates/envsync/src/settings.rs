@@ -8,6 +8,7 @@
 //! | `ENVSYNC_PASSPHRASE` | the passphrase of a `.share` bundle, for `envsync join` in scripts |
 //! | `ENVSYNC_TOKEN` | an envsync server token (`esk_…`, e.g. a CI token), used for every server instead of the stored ones |
 //! | `ENVSYNC_CA_CERT` | a PEM file of the certificate authorities to trust for https:// servers instead of the web's (read by envsync-client) |
+//! | `XDG_STATE_HOME` | where the ledger of verified histories is kept: `$XDG_STATE_HOME/envsync/ledger/`, else `~/.local/state/envsync/ledger/` |
 //! | `XDG_CONFIG_HOME`, `HOME` | where the identity and server tokens are kept: `$XDG_CONFIG_HOME/envsync/identity.txt` and `credentials.toml`, else under `~/.config/envsync/` |
 
 use std::path::PathBuf;
@@ -77,6 +78,7 @@ impl Settings {
             &self.credentials,
             SessionOptions {
                 accept_new_keys: self.yes,
+                state_home: Some(state_home()),
             },
         )
     }
@@ -111,6 +113,19 @@ fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
+}
+
+/// `$XDG_STATE_HOME/envsync`, else `~/.local/state/envsync`: the ledger of what this user
+/// verified, which must outlive any workspace.
+fn state_home() -> PathBuf {
+    if let Some(directory) = non_empty_var("XDG_STATE_HOME") {
+        return PathBuf::from(directory).join("envsync");
+    }
+    let home = non_empty_var("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home)
+        .join(".local")
+        .join("state")
+        .join("envsync")
 }
 
 fn config_dir() -> PathBuf {

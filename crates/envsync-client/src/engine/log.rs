@@ -1,53 +1,66 @@
 use serde::Serialize;
 
 use super::Session;
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 use crate::records::{ChangeSummary, VersionRecord};
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LogEntry {
     pub version: u64,
+    /// The author's name as the membership log (signed by owners) records it for their
+    /// key, never the name the author wrote into their own record.
     pub author: String,
     pub fingerprint: String,
     pub time: String,
     pub message: String,
     pub changes: ChangeSummary,
+    /// Versions an owner's supersede voided, skipped by this one's history.
+    pub supersedes: Option<Vec<u64>>,
 }
 
 impl Session {
-    /// `envsync log`: the whole history, newest first, every record and link verified.
+    /// `envsync log`: the history from the verified head back to version 1, newest first,
+    /// every record and link verified. Voided versions are not part of it.
     pub fn log(&mut self, target: &Target) -> Result<Vec<LogEntry>> {
         let view = self.project_view(&target.project)?;
-        let Some(head) = self.remote.head(&target.project, &target.environment)? else {
+        let Some(head) = self.verified_head(&view, target)? else {
             return Ok(Vec::new());
         };
-        let mut entries = Vec::with_capacity(head as usize);
-        let mut previous: Option<VersionRecord> = None;
-        for number in 1..=head {
-            let record = self.fetch_record(&view, target, number, previous.as_ref())?;
-            if number == 1 && record.body.parent_digest.is_some() {
-                return Err(crate::error::ClientError::Integrity(format!(
-                    "version 1 of {}/{} claims a parent: the history was tampered with",
-                    target.project, target.environment
-                )));
-            }
-            let fingerprint = view
+        let mut entries = Vec::new();
+        let mut current = head;
+        loop {
+            let (name, fingerprint) = view
                 .roster
-                .find(&record.body.author)
-                .map(|member| member.key.fingerprint())
+                .find(&current.body.author)
+                .map(|member| (member.name.clone(), member.key.fingerprint()))
                 .unwrap_or_default();
-            entries.push(LogEntry {
-                version: number,
-                author: record.body.author_name.clone(),
-                fingerprint,
-                time: record.body.created_at.clone(),
-                message: record.body.message.clone(),
-                changes: record.body.changes.clone(),
-            });
-            previous = Some(record);
+            entries.push(entry(&current, name, fingerprint));
+            let Some(base) = current.body.base else {
+                break;
+            };
+            current = self.walk_back(&view, target, &current, base)?;
         }
-        entries.reverse();
+        if current.body.number != 1 && !current.body.supersedes() {
+            return Err(ClientError::Integrity(format!(
+                "version {} of {target} claims no parent: the history was tampered with",
+                current.body.number
+            )));
+        }
         Ok(entries)
+    }
+}
+
+fn entry(record: &VersionRecord, author: String, fingerprint: String) -> LogEntry {
+    let body = &record.body;
+    let skipped = body.base.map_or(1, |base| base + 1);
+    LogEntry {
+        version: body.number,
+        author,
+        fingerprint,
+        time: body.created_at.clone(),
+        message: body.message.clone(),
+        changes: body.changes.clone(),
+        supersedes: body.supersedes().then(|| (skipped..body.number).collect()),
     }
 }

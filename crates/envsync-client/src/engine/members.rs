@@ -1,13 +1,21 @@
+//! Membership changes: accepting keys and requests, adding and removing members. Every
+//! change pins every environment's head on the remote (not only the ones this clone links)
+//! and re-encrypts every head, so access follows membership across the whole project.
+
 use std::collections::BTreeMap;
 
 use envsync_core::role::Role;
-use envsync_crypto::MemberKey;
+use envsync_crypto::{Identity, MemberKey};
 use serde::Serialize;
 
 use super::push::NewVersion;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
-use crate::records::{FORMAT, MembershipAction, MembershipBody, Signed, now_rfc3339};
+use crate::records::{
+    AccessRequest, FORMAT, MembershipAction, MembershipBody, MembershipEvent, Pin, Seal, Signed,
+    now_rfc3339,
+};
+use crate::workspace::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +46,54 @@ pub struct Removal {
     pub name: String,
     /// Environment → keys the removed member could read: rotate these.
     pub exposed: BTreeMap<String, Vec<String>>,
+}
+
+/// One grant `members accept` is about to sign (or one key it is about to trust), shown to
+/// the owner before anything is signed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Acceptance {
+    pub name: String,
+    pub fingerprint: String,
+    /// `request` (admits a new member) or `key` (trusts a member another owner added).
+    pub kind: &'static str,
+    pub role: Option<Role>,
+    pub environments: Option<Vec<String>>,
+    /// Where the role came from: the command line, an owner-signed invite, or the default.
+    pub source: String,
+}
+
+/// One membership change, as the entry that records it.
+pub(crate) struct Change<'a> {
+    pub action: MembershipAction,
+    pub key: &'a MemberKey,
+    pub name: &'a str,
+    pub role: Role,
+    pub environments: Option<Vec<String>>,
+}
+
+/// The one builder of membership entries: the next number after `view`'s log, chained to
+/// its last entry, pinning `heads`, signed by `identity`.
+pub(crate) fn membership_event(
+    identity: &Identity,
+    view: &ProjectView,
+    change: Change<'_>,
+    heads: BTreeMap<String, Pin>,
+) -> MembershipEvent {
+    let body = MembershipBody {
+        format: FORMAT,
+        project: view.project.clone(),
+        number: view.roster.next_number,
+        parent_digest: view.roster.last_digest.clone(),
+        action: change.action,
+        member: change.key.to_string(),
+        name: change.name.to_owned(),
+        role: change.role,
+        environments: change.environments,
+        heads,
+        actor: identity.member_key().to_string(),
+        created_at: now_rfc3339(),
+    };
+    Signed::sign(body, identity)
 }
 
 impl Session {
@@ -81,63 +137,129 @@ impl Session {
 
     /// `envsync members accept WHO|--all`: trusts a member key that appeared since, or, for
     /// an access request, makes the requester a member (owners only) and re-encrypts every
-    /// environment's head so they can read it. Returns the names accepted. Without a `role`,
-    /// a requester gets what their invite promised (on a server), else writer on every
-    /// environment.
+    /// environment's head so they can read it. `WHO` must name one person: a name shared by
+    /// several keys is refused with their fingerprints. Without a `role`, a requester gets
+    /// what the owner-signed invite they redeemed says (on a server), else writer on every
+    /// environment. `confirm` sees each grant before it is signed and may refuse it.
     pub fn members_accept(
         &mut self,
         project: &str,
         who: Option<&str>,
         role: Option<Role>,
         environments: Option<Vec<String>>,
-    ) -> Result<Vec<String>> {
+        confirm: &mut dyn FnMut(&Acceptance) -> bool,
+    ) -> Result<Vec<Acceptance>> {
         let view = self.project_view(project)?;
-        let mut trust = view.trust.clone();
+        let (keys, requests) = matching(&view, who)?;
         let mut accepted = Vec::new();
-        let matches = |name: &str, key: &MemberKey| {
-            who.is_none_or(|who| who == name || who == key.fingerprint() || who == key.as_str())
-        };
-        for member in view.roster.active() {
-            if !trust.contains(member.key.as_str()) && matches(&member.name, &member.key) {
+        let mut trust = view.trust.clone();
+        for member in keys {
+            let acceptance = Acceptance {
+                name: member.name.clone(),
+                fingerprint: member.key.fingerprint(),
+                kind: "key",
+                role: Some(member.role),
+                environments: member.environments.clone(),
+                source: "added by an owner; you now trust the key".into(),
+            };
+            if confirm(&acceptance) {
                 trust.add(member.key.as_str(), &member.name, "accepted");
-                accepted.push(member.name.clone());
+                accepted.push(acceptance);
             }
         }
         self.state.save_trust(project, &trust)?;
-        let requests: Vec<_> = view
-            .requests
-            .iter()
-            .filter_map(|request| {
-                Some((
-                    request.body.member.parse::<MemberKey>().ok()?,
-                    request.body.name.clone(),
-                ))
-            })
-            .filter(|(key, name)| matches(name, key))
-            .collect();
         let mut view = self.project_view(project)?;
-        for (key, name) in requests {
-            let (role, environments) = match role {
-                Some(role) => (role, environments.clone()),
-                None => match self.remote.invited_grant(project, key.as_str())? {
-                    Some(invited) => invited,
-                    None => (Role::Writer, environments.clone()),
-                },
-            };
-            self.add_member(&mut view, &key, &name, role, environments)?;
+        for request in requests {
+            let (key, acceptance) = self.grant_for(&view, &request, role, &environments)?;
+            if !confirm(&acceptance) {
+                continue;
+            }
+            let granted = (
+                acceptance.role.unwrap_or(Role::Writer),
+                acceptance.environments.clone(),
+            );
+            self.add_member(&mut view, &key, &acceptance.name, granted.0, granted.1)?;
             self.remote
                 .delete_access_request(project, &key.fingerprint())?;
-            accepted.push(name);
+            accepted.push(acceptance);
         }
         if accepted.is_empty() {
             return Err(ClientError::Input(match who {
                 Some(who) => format!(
-                    "nobody waiting for access to project `{project}` matches `{who}` (see `envsync members list`)"
+                    "nobody waiting for access to project `{project}` was accepted as `{who}` (see `envsync members list`)"
                 ),
                 None => format!("nobody is waiting for access to project `{project}`"),
             }));
         }
         Ok(accepted)
+    }
+
+    /// What accepting `request` grants and why: `--role`/`--env` first, else the invite the
+    /// requester redeemed, if an owner of this project signed it, else the default.
+    fn grant_for(
+        &self,
+        view: &ProjectView,
+        request: &AccessRequest,
+        role: Option<Role>,
+        environments: &Option<Vec<String>>,
+    ) -> Result<(MemberKey, Acceptance)> {
+        let key: MemberKey = request.body.member.parse().map_err(|error| {
+            ClientError::Integrity(format!("an access request's key is malformed: {error}"))
+        })?;
+        let (role, environments, source) = match role {
+            Some(role) => (role, environments.clone(), "your --role/--env".to_owned()),
+            None => match self.invited(view, request)? {
+                Some(invited) => invited,
+                None => (
+                    Role::Writer,
+                    environments.clone(),
+                    "the default (no owner-signed invite)".to_owned(),
+                ),
+            },
+        };
+        let acceptance = Acceptance {
+            name: request.body.name.clone(),
+            fingerprint: key.fingerprint(),
+            kind: "request",
+            role: Some(role),
+            environments,
+            source,
+        };
+        Ok((key, acceptance))
+    }
+
+    /// The role and environments of the invite `request` names, once its signature, its
+    /// signer (an active owner) and its project and code check out; a bad one is an error.
+    fn invited(
+        &self,
+        view: &ProjectView,
+        request: &AccessRequest,
+    ) -> Result<Option<(Role, Option<Vec<String>>, String)>> {
+        let Some(code_sha256) = &request.body.invite else {
+            return Ok(None);
+        };
+        let Some(invite) = self.remote.signed_invite(&view.project, code_sha256)? else {
+            return Ok(None);
+        };
+        let signer = invite.verified_signer()?;
+        let owner = view
+            .roster
+            .find(signer.as_str())
+            .filter(|member| member.is_active() && member.role.can_manage_members());
+        let body = &invite.body;
+        match owner {
+            Some(owner) if body.project == view.project && body.code_sha256 == *code_sha256 => {
+                Ok(Some((
+                    body.role,
+                    body.environments.clone(),
+                    format!("the invite {} signed", owner.label()),
+                )))
+            }
+            _ => Err(ClientError::Integrity(format!(
+                "the invite {}'s request names was not signed by an owner of project `{}`, or not for this request: refusing to grant what it says",
+                request.body.name, view.project
+            ))),
+        }
     }
 
     /// `envsync members add KEY`: adds a member key received out of band (a CI job's).
@@ -174,75 +296,70 @@ impl Session {
         role: Role,
         environments: Option<Vec<String>>,
     ) -> Result<()> {
-        self.append_event(
-            view,
-            MembershipAction::Add,
+        let change = Change {
+            action: MembershipAction::Add,
             key,
             name,
             role,
             environments,
-            BTreeMap::new(),
-        )?;
+        };
+        self.append_event(view, change)?;
         let mut trust = self.state.trust(&view.project)?;
         trust.add(key.as_str(), name, "accepted");
         self.state.save_trust(&view.project, &trust)?;
         *view = self.project_view(&view.project.clone())?;
-        self.reencrypt_heads(view, &format!("grant access to {name}"))?;
+        self.reencrypt_heads(view, &format!("grant access to {name}"), None)?;
         Ok(())
     }
 
-    /// `envsync members remove WHO`: removes the member and re-encrypts every head without
-    /// them. What they already saw stays seen, so the result lists the keys to rotate.
+    /// `envsync members remove WHO`: removes the member, pinning every environment's head
+    /// on the remote, and re-encrypts every head without them. What they already saw stays
+    /// seen, so the result lists the keys to rotate.
     pub fn members_remove(&mut self, project: &str, who: &str) -> Result<Removal> {
         let mut view = self.project_view(project)?;
         let member = view.roster.lookup(who)?.cloned().ok_or_else(|| {
             ClientError::Input(format!("no member of project `{project}` matches `{who}`"))
         })?;
-        let mut heads = BTreeMap::new();
-        for target in self.workspace.targets(Some(project))? {
-            if let Some(head) = self.remote.head(project, &target.environment)? {
-                heads.insert(target.environment, head);
-            }
-        }
-        let mut exposed = BTreeMap::new();
-        for target in self.workspace.targets(Some(project))? {
-            if member.may_read(&target.environment)
-                && let Some(&head) = heads.get(&target.environment)
-            {
-                let record = self.fetch_record(&view, &target, head, None)?;
-                exposed.insert(target.environment, record.body.keys);
-            }
-        }
-        self.append_event(
+        let heads = self.append_event(
             &view,
-            MembershipAction::Remove,
-            &member.key,
-            &member.name,
-            member.role,
-            member.environments.clone(),
-            heads,
+            Change {
+                action: MembershipAction::Remove,
+                key: &member.key,
+                name: &member.name,
+                role: member.role,
+                environments: member.environments.clone(),
+            },
         )?;
+        let mut exposed = BTreeMap::new();
+        for (environment, record) in &heads {
+            if member.may_read(environment) {
+                exposed.insert(environment.clone(), record.body.keys.clone());
+            }
+        }
         view = self.project_view(project)?;
-        self.reencrypt_heads(&view, &format!("revoke access of {}", member.name))?;
+        let pins = heads
+            .iter()
+            .map(|(environment, record)| (environment.clone(), record.clone()))
+            .collect();
+        self.reencrypt_heads(
+            &view,
+            &format!("revoke access of {}", member.name),
+            Some(pins),
+        )?;
         Ok(Removal {
             name: member.name,
             exposed,
         })
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one membership event's fields")]
+    /// Appends the entry for `change`, pinning every environment's verified head, and
+    /// returns those heads. Owners only.
     fn append_event(
         &mut self,
         view: &ProjectView,
-        action: MembershipAction,
-        key: &MemberKey,
-        name: &str,
-        role: Role,
-        environments: Option<Vec<String>>,
-        heads: BTreeMap<String, u64>,
-    ) -> Result<()> {
-        let identity = self.identity()?;
-        let me = identity.member_key().to_string();
+        change: Change<'_>,
+    ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
+        let me = self.identity()?.member_key().to_string();
         if !view
             .roster
             .find(&me)
@@ -259,61 +376,166 @@ impl Session {
                     .join(", ")
             )));
         }
-        let body = MembershipBody {
-            format: FORMAT,
-            project: view.project.clone(),
-            number: view.roster.next_number,
-            parent_digest: view.roster.last_digest.clone(),
-            action,
-            member: key.to_string(),
-            name: name.to_owned(),
-            role,
-            environments,
-            heads,
-            actor: me,
-            created_at: now_rfc3339(),
-        };
-        let event = Signed::sign(body, identity);
+        let heads = self.verified_heads(view)?;
+        let pins = heads
+            .iter()
+            .map(|(environment, record)| {
+                let pin = Pin {
+                    number: record.body.number,
+                    digest: record.digest(),
+                };
+                (environment.clone(), pin)
+            })
+            .collect();
+        let event = membership_event(self.identity()?, view, change, pins);
         if !self.remote.append_membership(&event)? {
             return Err(ClientError::Conflict(format!(
                 "the members of project `{}` changed at the same moment: run the command again",
                 view.project
             )));
         }
-        Ok(())
+        Ok(heads)
+    }
+
+    /// Every environment of the project on the remote, with its verified head.
+    fn verified_heads(
+        &mut self,
+        view: &ProjectView,
+    ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
+        let mut heads = BTreeMap::new();
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(&view.project, &environment);
+            if let Some(record) = self.verified_head(view, &target)? {
+                heads.insert(environment, record);
+            }
+        }
+        Ok(heads)
+    }
+
+    /// The workspace's target for the environment, or a file-less one for an environment
+    /// this clone does not link (only its head is touched, never a file).
+    pub(crate) fn any_target(&self, project: &str, environment: &str) -> Target {
+        self.workspace
+            .targets(Some(project))
+            .ok()
+            .and_then(|targets| {
+                targets
+                    .into_iter()
+                    .find(|target| target.environment == environment)
+            })
+            .unwrap_or_else(|| Target {
+                project: project.to_owned(),
+                environment: environment.to_owned(),
+                file_label: format!("(no linked file for {project}/{environment})"),
+                file: std::path::PathBuf::new(),
+            })
     }
 
     /// Re-encrypts each environment's head to the current readers, as a new version with the
-    /// same content, so access follows membership.
-    fn reencrypt_heads(&mut self, view: &ProjectView, message: &str) -> Result<()> {
-        for target in self.workspace.targets(Some(&view.project))? {
-            let Some(head) = self.remote.head(&view.project, &target.environment)? else {
-                continue;
-            };
-            let record = self.fetch_record(view, &target, head, None)?;
-            let ciphertext = self.fetch_ciphertext(&target, &record)?;
-            let content = match self.decrypt(view, &target, &record, &ciphertext) {
-                Ok(content) => content,
-                Err(error) => {
-                    self.notice(format!(
-                        "could not re-encrypt {}/{}: {error}; a member who can read it must run `envsync members accept` there",
-                        view.project, target.environment
-                    ));
-                    continue;
+    /// same content, so access follows membership. `pinned` (after a removal) are the heads
+    /// the removal pinned: a version that slipped in after one of them and no longer
+    /// verifies (the removed member's racing push) is voided by superseding back to it.
+    fn reencrypt_heads(
+        &mut self,
+        view: &ProjectView,
+        message: &str,
+        pinned: Option<BTreeMap<String, crate::records::VersionRecord>>,
+    ) -> Result<()> {
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(&view.project, &environment);
+            let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
+            for _attempt in 0..5 {
+                match self.reencrypt_one(view, &target, message, fallback) {
+                    Err(error) if error.kind() == crate::ErrorKind::Conflict => continue,
+                    Err(error) => {
+                        self.notice(format!(
+                            "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
+                        ));
+                        break;
+                    }
+                    Ok(()) => break,
                 }
-            };
-            let (new_record, new_ciphertext) = self.create_version(
-                view,
-                &target,
-                NewVersion {
-                    content: &content,
-                    message: message.to_owned(),
-                    base: Some(&record),
-                    base_content: Some(&content),
-                },
-            )?;
-            self.adopt_if_clean(&target, &new_record, &new_ciphertext, &content)?;
+            }
         }
         Ok(())
     }
+
+    fn reencrypt_one(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        message: &str,
+        fallback: Option<&crate::records::VersionRecord>,
+    ) -> Result<()> {
+        let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
+            (Ok(Some(record)), _) => (record, None),
+            (Ok(None), _) => return Ok(()),
+            (Err(error), None) => return Err(error),
+            (Err(_), Some(pinned)) => {
+                let head = self.remote.head(&target.project, &target.environment)?;
+                (pinned.clone(), head)
+            }
+        };
+        let ciphertext = self.fetch_ciphertext(target, &record)?;
+        let content = self.decrypt(view, target, &record, &ciphertext)?;
+        let (new_record, new_ciphertext) = self.create_version(
+            view,
+            target,
+            NewVersion {
+                content: &content,
+                message: message.to_owned(),
+                base: Some(&record),
+                base_content: Some(&content),
+                voids_up_to,
+            },
+        )?;
+        if !target.file.as_os_str().is_empty() {
+            self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
+        }
+        Ok(())
+    }
+}
+
+/// The member keys to trust and the requests to grant that `who` names (all of them with
+/// `None`). A name that several keys share is refused, listing their fingerprints.
+fn matching<'a>(
+    view: &'a ProjectView,
+    who: Option<&str>,
+) -> Result<(Vec<&'a crate::membership::Member>, Vec<AccessRequest>)> {
+    let matches = |name: &str, key: &str, fingerprint: &str| {
+        who.is_none_or(|who| who == name || who == fingerprint || who == key)
+    };
+    let keys: Vec<_> = view
+        .roster
+        .active()
+        .filter(|member| !view.trust.contains(member.key.as_str()))
+        .filter(|member| matches(&member.name, member.key.as_str(), &member.key.fingerprint()))
+        .collect();
+    let requests: Vec<AccessRequest> = view
+        .requests
+        .iter()
+        .filter(|request| {
+            request
+                .body
+                .member
+                .parse::<MemberKey>()
+                .is_ok_and(|key| matches(&request.body.name, key.as_str(), &key.fingerprint()))
+        })
+        .cloned()
+        .collect();
+    if let Some(who) = who
+        && keys.len() + requests.len() > 1
+    {
+        let mut fingerprints: Vec<String> = keys.iter().map(|member| member.label()).collect();
+        fingerprints.extend(requests.iter().filter_map(|request| {
+            let key: MemberKey = request.body.member.parse().ok()?;
+            Some(format!("{} ({})", request.body.name, key.fingerprint()))
+        }));
+        return Err(ClientError::Input(format!(
+            "`{who}` matches {} keys: {}. Check with the person which fingerprint is theirs and accept that one",
+            fingerprints.len(),
+            fingerprints.join(", ")
+        )));
+    }
+    Ok((keys, requests))
 }

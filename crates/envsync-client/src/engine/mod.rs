@@ -18,7 +18,7 @@ mod verify;
 pub use access::{AccessRequested, request_access};
 pub use diff::{DiffSide, KeyDiff};
 pub use log::LogEntry;
-pub use members::{MemberRow, MemberStatus, Removal};
+pub use members::{Acceptance, MemberRow, MemberStatus, Removal};
 pub use pull::PullOutcome;
 pub use push::PushOutcome;
 pub use session::{ProjectView, Session, SessionOptions};

@@ -28,7 +28,7 @@ impl Session {
             backup: None,
         };
         let view = self.project_view(&target.project)?;
-        let Some(head) = self.remote.head(&target.project, &target.environment)? else {
+        let Some(record) = self.verified_head(&view, target)? else {
             if view.roster.members.is_empty() {
                 return Err(ClientError::Input(format!(
                     "project `{}` has no versions on {} yet: run `envsync push` to create it",
@@ -38,11 +38,8 @@ impl Session {
             }
             return Ok(outcome);
         };
+        let head = record.body.number;
         let state = self.state.read(&target.project, &target.environment)?;
-        let base = self
-            .state
-            .base_record(&target.project, &target.environment)?;
-        let record = self.fetch_chain(&view, target, base.as_ref(), head)?;
         let ciphertext = self.fetch_ciphertext(target, &record)?;
         let content = self.decrypt(&view, target, &record, &ciphertext)?;
         outcome.version = Some(head);

@@ -7,8 +7,7 @@ use serde::Serialize;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{
-    ChangeSummary, FORMAT, MembershipAction, MembershipBody, Signed, VersionBody, VersionRecord,
-    now_rfc3339,
+    ChangeSummary, FORMAT, MembershipAction, Seal, Signed, VersionBody, VersionRecord, now_rfc3339,
 };
 use crate::workspace::Target;
 
@@ -28,6 +27,9 @@ pub(crate) struct NewVersion<'a> {
     pub base: Option<&'a VersionRecord>,
     /// Plaintext of the base, to record which keys changed.
     pub base_content: Option<&'a [u8]>,
+    /// An owner's supersede: the remote head this version voids back to `base`. `None`
+    /// for an ordinary version, numbered `base + 1`.
+    pub voids_up_to: Option<u64>,
 }
 
 impl Session {
@@ -42,7 +44,9 @@ impl Session {
         Self::parse_local(target, &local)?;
         let mut view = self.project_view(&target.project)?;
         self.ensure_project_exists(&mut view)?;
-        let head = self.remote.head(&target.project, &target.environment)?;
+        let head = self
+            .verified_head(&view, target)?
+            .map(|record| record.body.number);
         let state = self.state.read(&target.project, &target.environment)?;
         let base_number = state.as_ref().map(|state| state.base_version);
         if head != base_number {
@@ -58,26 +62,16 @@ impl Session {
                 changes: ChangeSummary::default(),
             });
         }
-        let base = self
-            .state
-            .base_record(&target.project, &target.environment)?;
-        let base_content = match self.state.base_ciphertext(&target.project, &target.environment)? {
-            Some(ciphertext) if base.is_some() => Some(self.identity()?.decrypt(&ciphertext).map_err(|_| {
-                ClientError::Integrity(format!(
-                    "local base of {}/{} does not decrypt; delete .envsync/{}/{} and run `envsync sync`",
-                    target.project, target.environment, target.project, target.environment
-                ))
-            })?),
-            _ => None,
-        };
+        let base = self.local_base_content(target)?;
         let (record, ciphertext) = self.create_version(
             &view,
             target,
             NewVersion {
                 content: &local,
                 message: message.to_owned(),
-                base: base.as_ref(),
-                base_content: base_content.as_deref().map(Vec::as_slice),
+                base: base.as_ref().map(|(record, _)| record),
+                base_content: base.as_ref().map(|(_, content)| content.as_slice()),
+                voids_up_to: None,
             },
         )?;
         self.state
@@ -110,7 +104,13 @@ impl Session {
         let ciphertext = envsync_crypto::encrypt(new.content, &recipients).map_err(|error| {
             ClientError::Input(format!("encrypting {}: {error}", target.file_label))
         })?;
-        let number = new.base.map_or(1, |base| base.body.number + 1);
+        let number = match new.voids_up_to {
+            Some(head) => head + 1,
+            None => new.base.map_or(1, |base| base.body.number + 1),
+        };
+        let membership = view.roster.tip().ok_or_else(|| {
+            ClientError::Integrity(format!("project `{}` has no members yet", view.project))
+        })?;
         let identity = self.identity()?;
         let body = VersionBody {
             format: FORMAT,
@@ -119,6 +119,7 @@ impl Session {
             number,
             base: new.base.map(|base| base.body.number),
             parent_digest: new.base.map(|base| base.digest()),
+            membership,
             author: identity.member_key().to_string(),
             author_name: identity.name().to_owned(),
             created_at: now_rfc3339(),
@@ -132,10 +133,11 @@ impl Session {
         let record = Signed::sign(body, identity);
         if !self.remote.create_version(&record, &ciphertext)? {
             return Err(ClientError::Conflict(format!(
-                "someone else pushed version {number} of {}/{} first: run `envsync sync` to merge their changes",
-                target.project, target.environment
+                "someone else pushed version {number} of {target} first: run `envsync sync` to merge their changes"
             )));
         }
+        self.ledger.advance_environment(&record)?;
+        self.ledger.keep_ciphertext(&record, &ciphertext)?;
         Ok((record, ciphertext))
     }
 
@@ -184,54 +186,64 @@ impl Session {
             return Ok(());
         }
         let identity = self.identity()?;
-        let body = MembershipBody {
-            format: FORMAT,
-            project: view.project.clone(),
-            number: 1,
-            parent_digest: None,
-            action: MembershipAction::Add,
-            member: identity.member_key().to_string(),
-            name: identity.name().to_owned(),
-            role: Role::Owner,
-            environments: None,
-            heads: Default::default(),
-            actor: identity.member_key().to_string(),
-            created_at: now_rfc3339(),
-        };
-        let event = Signed::sign(body, identity);
-        let (key, name) = (event.body.member.clone(), event.body.name.clone());
+        let (key, name) = (identity.member_key().clone(), identity.name().to_owned());
+        let event = super::members::membership_event(
+            identity,
+            view,
+            super::members::Change {
+                action: MembershipAction::Add,
+                key: &key,
+                name: &name,
+                role: Role::Owner,
+                environments: None,
+            },
+            Default::default(),
+        );
         self.remote.append_membership(&event)?;
         let mut trust = self.state.trust(&view.project)?;
-        trust.add(&key, &name, "self");
+        trust.add(key.as_str(), &name, "self");
         self.state.save_trust(&view.project, &trust)?;
         *view = self.project_view(&view.project.clone())?;
         Ok(())
     }
 
     /// `envsync rollback N`: makes version N's content the new head, as a new version.
-    pub fn rollback(&mut self, target: &Target, number: u64) -> Result<PushOutcome> {
+    /// With `supersede` (owners), the new version builds on N itself and voids every
+    /// version after it: the way out of a head that is forged, garbled or unreadable.
+    pub fn rollback(
+        &mut self,
+        target: &Target,
+        number: u64,
+        supersede: bool,
+    ) -> Result<PushOutcome> {
         let view = self.project_view(&target.project)?;
-        let head = self.require_head(target)?;
-        if number == 0 || number > head {
-            return Err(ClientError::Input(format!(
-                "{}/{} has versions 1 to {head}; there is no version {number}",
-                target.project, target.environment
-            )));
-        }
-        let head_record = self.fetch_record(&view, target, head, None)?;
-        let old = self.fetch_record(&view, target, number, None)?;
+        let (old, base, voids_up_to) = if supersede {
+            self.supersede_base(&view, target, number)?
+        } else {
+            let head = self.require_verified_head(&view, target)?;
+            let old = self.ancestor(&view, target, &head, number)?;
+            (old, head, None)
+        };
         let old_ciphertext = self.fetch_ciphertext(target, &old)?;
         let content = self.decrypt(&view, target, &old, &old_ciphertext)?;
-        let head_ciphertext = self.fetch_ciphertext(target, &head_record)?;
-        let head_content = self.decrypt(&view, target, &head_record, &head_ciphertext)?;
+        let base_ciphertext = self.fetch_ciphertext(target, &base)?;
+        let base_content = self.decrypt(&view, target, &base, &base_ciphertext)?;
+        let message = match voids_up_to {
+            Some(head) => format!(
+                "supersede versions {} to {head} with version {number}",
+                number + 1
+            ),
+            None => format!("rollback to version {number}"),
+        };
         let (record, ciphertext) = self.create_version(
             &view,
             target,
             NewVersion {
                 content: &content,
-                message: format!("rollback to version {number}"),
-                base: Some(&head_record),
-                base_content: Some(&head_content),
+                message,
+                base: Some(&base),
+                base_content: Some(&base_content),
+                voids_up_to,
             },
         )?;
         self.adopt_if_clean(target, &record, &ciphertext, &content)?;
@@ -241,6 +253,63 @@ impl Session {
             version: Some(record.body.number),
             changes: record.body.changes,
         })
+    }
+
+    /// Version `number` as an ancestor of `head`: versions an owner voided are not in the
+    /// history and cannot be rolled back to.
+    fn ancestor(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        head: &VersionRecord,
+        number: u64,
+    ) -> Result<VersionRecord> {
+        if number == 0 || number > head.body.number {
+            return Err(ClientError::Input(format!(
+                "{target} has versions 1 to {}; there is no version {number}",
+                head.body.number
+            )));
+        }
+        let found = self.walk_back(view, target, head, number)?;
+        if found.body.number != number {
+            return Err(ClientError::Input(format!(
+                "version {number} of {target} was voided by an owner's supersede; it is not in the history"
+            )));
+        }
+        Ok(found)
+    }
+
+    /// For a supersede: version `number`, verified and chained to every floor at or below
+    /// it, and the remote head it voids back to it. Owners only.
+    fn supersede_base(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        number: u64,
+    ) -> Result<(VersionRecord, VersionRecord, Option<u64>)> {
+        let me = self.identity()?.member_key().to_string();
+        if !view
+            .roster
+            .find(&me)
+            .is_some_and(|member| member.is_active() && member.role.can_manage_members())
+        {
+            return Err(ClientError::Access(format!(
+                "only an owner of project `{}` can supersede versions",
+                view.project
+            )));
+        }
+        let head = self.remote.head(&target.project, &target.environment)?;
+        let head = head
+            .filter(|&head| number >= 1 && number < head)
+            .ok_or_else(|| {
+                ClientError::Input(format!(
+                    "supersede needs a version before the remote head of {target} (at {})",
+                    head.map_or_else(|| "no versions".into(), |head| format!("version {head}"))
+                ))
+            })?;
+        let old = self.fetch_verified(view, target, number)?;
+        self.chain_to_floors_below(view, target, &old)?;
+        Ok((old.clone(), old, Some(head)))
     }
 
     /// After this user created a version not from their file (rollback, re-encryption),

@@ -1,7 +1,8 @@
 use zeroize::Zeroizing;
 
-use super::Session;
+use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
+use crate::records::VersionRecord;
 use crate::workspace::Target;
 
 impl Session {
@@ -9,23 +10,22 @@ impl Session {
     /// --remote` and `export --remote` use, with no file on disk.
     pub fn head_plaintext(&mut self, target: &Target) -> Result<(u64, Zeroizing<Vec<u8>>)> {
         let view = self.project_view(&target.project)?;
-        let head = self.require_head(target)?;
-        let record = self.fetch_record(&view, target, head, None)?;
+        let record = self.require_verified_head(&view, target)?;
+        let head = record.body.number;
         let ciphertext = self.fetch_ciphertext(target, &record)?;
         let content = self.decrypt(&view, target, &record, &ciphertext)?;
         Ok((head, content))
     }
 
-    /// The remote head's number; an environment without versions is bad input here.
-    pub(crate) fn require_head(&self, target: &Target) -> Result<u64> {
-        self.remote
-            .head(&target.project, &target.environment)?
-            .ok_or_else(|| {
-                ClientError::Input(format!(
-                    "{}/{} has no versions on the remote yet",
-                    target.project, target.environment
-                ))
-            })
+    /// The remote head, verified; an environment without versions is bad input here.
+    pub(crate) fn require_verified_head(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+    ) -> Result<VersionRecord> {
+        self.verified_head(view, target)?.ok_or_else(|| {
+            ClientError::Input(format!("{target} has no versions on the remote yet"))
+        })
     }
 
     /// The linked file's bytes; a missing file says how to get it.

@@ -8,8 +8,9 @@ use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic};
 use crate::identity_store::IdentityConfig;
+use crate::ledger::Ledger;
 use crate::membership::{Member, Roster, fold};
-use crate::records::{AccessRequest, VersionRecord};
+use crate::records::{AccessRequest, Seal, VersionRecord};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
 use crate::workspace::{Target, Workspace};
@@ -18,6 +19,9 @@ use crate::workspace::{Target, Workspace};
 pub struct SessionOptions {
     /// `--yes`: accept member keys that appeared since this user last looked.
     pub accept_new_keys: bool,
+    /// `$XDG_STATE_HOME/envsync`: where this user's ledger of verified histories lives.
+    /// `None` keeps it in the workspace's `.envsync/` (tests of the library only).
+    pub state_home: Option<std::path::PathBuf>,
 }
 
 /// One command's view of a workspace and its remote.
@@ -25,6 +29,7 @@ pub struct Session {
     pub workspace: Workspace,
     pub(crate) remote: Box<dyn Remote>,
     pub(crate) state: LocalState,
+    pub(crate) ledger: Ledger,
     identity_config: IdentityConfig,
     identity: Option<Identity>,
     pub(crate) options: SessionOptions,
@@ -63,10 +68,16 @@ impl Session {
         options: SessionOptions,
     ) -> Self {
         let state = LocalState::new(workspace.state_dir());
+        let state_home = options
+            .state_home
+            .clone()
+            .unwrap_or_else(|| workspace.state_dir().join("ledger-home"));
+        let ledger = Ledger::open(&state_home, &remote.describe());
         Self {
             workspace,
             remote,
             state,
+            ledger,
             identity_config,
             identity: None,
             options,
@@ -123,14 +134,18 @@ impl Session {
             .map(|identity| identity.member_key().to_string())
     }
 
-    /// Loads and verifies the membership log; on the first look at a project, pins every
-    /// current member key (trust on first use) and says so.
+    /// Loads and verifies the membership log, checks it against this machine's ledger and
+    /// moves the ledger on; on the first look at a project, pins every active member key
+    /// (trust on first use) and says so. Removed members are never pinned: what they signed
+    /// counts only inside the histories their removal pinned, which owners vouch for.
     pub fn project_view(&mut self, project: &str) -> Result<ProjectView> {
         let events = self.remote.membership(project)?;
         let roster = fold(project, &events)?;
+        self.check_membership_ledger(project, &roster)?;
+        self.ledger.advance_membership(project, &events)?;
         let mut trust = self.state.trust(project)?;
         if trust.keys.is_empty() && !roster.members.is_empty() {
-            let all: Vec<_> = roster.members.iter().collect();
+            let all: Vec<_> = roster.active().collect();
             let names = self.pin(project, &mut trust, &all, "first use")?;
             self.notice(format!(
                 "project `{project}`: trusting its {} member key(s) on first use: {names}",
@@ -149,8 +164,7 @@ impl Session {
         // versions they signed as much as encrypting to them.
         if self.options.accept_new_keys {
             let new: Vec<_> = roster
-                .members
-                .iter()
+                .active()
                 .filter(|member| !trust.contains(member.key.as_str()))
                 .collect();
             if !new.is_empty() {
@@ -161,24 +175,38 @@ impl Session {
                 ));
             }
         }
-        let requests = self
-            .remote
-            .access_requests(project)?
-            .into_iter()
-            .filter(|request| {
-                request.body.project == project
-                    && request.verify_signature().is_ok()
-                    && roster
-                        .find(&request.body.member)
-                        .is_none_or(|member| !member.is_active())
-            })
-            .collect();
+        let requests = self.remote.access_requests(project)?;
+        let requests = current_requests(project, &roster, requests);
         Ok(ProjectView {
             project: project.to_owned(),
             roster,
             trust,
             requests,
         })
+    }
+
+    /// The membership log must hold the newest entry this machine verified, unchanged.
+    fn check_membership_ledger(&self, project: &str, roster: &Roster) -> Result<()> {
+        let Some(seen) = self.ledger.membership(project)? else {
+            return Ok(());
+        };
+        if roster.holds(&seen.pin()) {
+            return Ok(());
+        }
+        let length = roster.next_number - 1;
+        Err(ClientError::Integrity(if seen.number > length {
+            format!(
+                "the membership log of project `{project}` went back: {} shows {length} entries, but this machine verified entry {} on {}. Entries (a removal, say) were deleted; nothing was written. If the remote was restored from a backup, run `envsync repair` to put back what this machine verified",
+                self.remote.describe(),
+                seen.number,
+                seen.seen_at
+            )
+        } else {
+            format!(
+                "the membership log of project `{project}` was rewritten: entry {} is not the one this machine verified on {}; nothing was written",
+                seen.number, seen.seen_at
+            )
+        }))
     }
 
     /// Trusts `members` (recording `how`), saves the trust file, and lists them for the
@@ -216,6 +244,28 @@ impl Session {
         Ok(Document::parse(text))
     }
 
+    /// The workspace's base record and its plaintext, decrypted in memory: what push and
+    /// sync diff and merge against. `None` before the first pull or push.
+    pub(crate) fn local_base_content(
+        &mut self,
+        target: &Target,
+    ) -> Result<Option<(VersionRecord, zeroize::Zeroizing<Vec<u8>>)>> {
+        let project = &target.project;
+        let environment = &target.environment;
+        let (Some(record), Some(ciphertext)) = (
+            self.state.base_record(project, environment)?,
+            self.state.base_ciphertext(project, environment)?,
+        ) else {
+            return Ok(None);
+        };
+        let content = self.identity()?.decrypt(&ciphertext).map_err(|_| {
+            ClientError::Integrity(format!(
+                "the local base of {target} does not decrypt with your identity; delete .envsync/{project}/{environment} and run `envsync sync`"
+            ))
+        })?;
+        Ok(Some((record, content)))
+    }
+
     /// Writes the linked file (0600, atomically), then records its base.
     pub(crate) fn write_local(
         &self,
@@ -232,4 +282,32 @@ impl Session {
     pub fn workspace_root(&self) -> &Path {
         &self.workspace.root
     }
+}
+
+/// Access requests an owner should see: well-formed, signed by the key they ask for, not
+/// expired, from a key that is not an active member, and not older than that key's latest
+/// removal (a request filed before a removal cannot be replayed to ask again).
+fn current_requests(
+    project: &str,
+    roster: &Roster,
+    requests: Vec<AccessRequest>,
+) -> Vec<AccessRequest> {
+    let now = crate::records::now_unix();
+    requests
+        .into_iter()
+        .filter(|request| {
+            let body = &request.body;
+            let member = roster.find(&body.member);
+            body.project == project
+                && body.format == crate::records::FORMAT
+                && body.expires_at > now
+                && request.verified_signer().is_ok()
+                && member.is_none_or(|member| {
+                    !member.is_active()
+                        && member
+                            .removed_in
+                            .is_none_or(|removal| removal <= body.after)
+                })
+        })
+        .collect()
 }

@@ -41,14 +41,22 @@ impl Session {
         let targets = self.workspace.targets(project)?;
         let mut rows = Vec::with_capacity(targets.len());
         let mut pending = Vec::new();
-        let mut seen_projects: Vec<String> = Vec::new();
+        let mut views: Vec<ProjectView> = Vec::new();
         for target in targets {
-            if !seen_projects.contains(&target.project) {
-                seen_projects.push(target.project.clone());
+            if !views.iter().any(|view| view.project == target.project) {
                 let view = self.project_view(&target.project)?;
                 pending.extend(pending_members(&view));
+                views.push(view);
             }
-            let head = self.remote.head(&target.project, &target.environment)?;
+            let view = views
+                .iter()
+                .find(|view| view.project == target.project)
+                .expect("the project's view was just loaded");
+            // Verified exactly as `pull` verifies: a head that does not chain to what this
+            // machine saw is an error here too, never "synced".
+            let head = self
+                .verified_head(view, &target)?
+                .map(|record| record.body.number);
             let state = self.state.read(&target.project, &target.environment)?;
             let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
             let badge = badge(StatusInputs {

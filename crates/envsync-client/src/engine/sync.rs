@@ -39,7 +39,11 @@ impl Session {
             pushed: None,
             resolved: Vec::new(),
         };
-        let remote_head = self.remote.head(&target.project, &target.environment)?;
+        // Verified first: a remote that went back is refused, never called "in sync".
+        let view = self.project_view(&target.project)?;
+        let remote_head = self
+            .verified_head(&view, target)?
+            .map(|record| record.body.number);
         let state = self.state.read(&target.project, &target.environment)?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
@@ -48,7 +52,7 @@ impl Session {
             (None, _) => false,
         };
         let base_number = state.as_ref().map(|state| state.base_version);
-        let Some(head) = remote_head.filter(|&head| Some(head) != base_number) else {
+        if remote_head.is_none_or(|head| Some(head) == base_number) {
             outcome.version = remote_head;
             if local_changed {
                 let pushed = self.push(target, message)?;
@@ -56,7 +60,7 @@ impl Session {
                 outcome.pushed = pushed.version;
             }
             return Ok(outcome);
-        };
+        }
         if !local_changed {
             let pulled = self.pull(target, false)?;
             outcome.version = pulled.version;
@@ -64,41 +68,24 @@ impl Session {
             return Ok(outcome);
         }
         let local = local.unwrap_or_default();
-        self.merge_and_push(target, message, head, &local, resolve, outcome)
+        self.merge_and_push(target, message, &local, resolve, outcome)
     }
 
-    /// Merges the remote head `head` (known to be past the local base) into `local`.
+    /// Merges the remote head (known to be past the local base) into `local`.
     fn merge_and_push(
         &mut self,
         target: &Target,
         message: &str,
-        head: u64,
         local: &[u8],
         resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
         mut outcome: SyncOutcome,
     ) -> Result<SyncOutcome> {
         let view = self.project_view(&target.project)?;
-        let base = self
-            .state
-            .base_record(&target.project, &target.environment)?;
-        let theirs_record = self.fetch_chain(&view, target, base.as_ref(), head)?;
+        let theirs_record = self.require_verified_head(&view, target)?;
+        let head = theirs_record.body.number;
         let theirs_ciphertext = self.fetch_ciphertext(target, &theirs_record)?;
         let theirs_content = self.decrypt(&view, target, &theirs_record, &theirs_ciphertext)?;
-        let base_content = match (
-            &base,
-            self.state
-                .base_ciphertext(&target.project, &target.environment)?,
-        ) {
-            (Some(_), Some(ciphertext)) => {
-                Some(self.identity()?.decrypt(&ciphertext).map_err(|_| {
-                    ClientError::Integrity(format!(
-                        "the local base of {}/{} does not decrypt with your identity",
-                        target.project, target.environment
-                    ))
-                })?)
-            }
-            _ => None,
-        };
+        let base_content = self.local_base_content(target)?.map(|(_, content)| content);
         let base_document = Document::parse(&String::from_utf8_lossy(
             base_content.as_deref().map_or(&[][..], Vec::as_slice),
         ));
@@ -147,6 +134,7 @@ impl Session {
                 message: message.to_owned(),
                 base: Some(&theirs_record),
                 base_content: Some(&theirs_content),
+                voids_up_to: None,
             },
         )?;
         self.write_local(target, merged_text.as_bytes(), &record, &ciphertext)?;

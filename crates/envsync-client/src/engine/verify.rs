@@ -1,57 +1,226 @@
-//! Everything read from a remote passes through here before it is believed.
+//! The read path: everything read from a remote passes through here before it is believed.
+//!
+//! A version is believed when its signature verifies, its author could sign it at the
+//! membership entry it names (which this log must hold), and it chains back to every point
+//! this history is known to have reached: what this machine verified before (the ledger),
+//! what the membership log pinned, and the workspace's own base. A remote that shows less,
+//! or something else at a number already seen, is refused.
 
 use envsync_core::hash::sha256_hex;
 use envsync_crypto::CryptoError;
 use zeroize::Zeroizing;
 
-use super::access::sign_access_request;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
-use crate::records::{FORMAT, VersionRecord};
+use crate::membership::SignerStanding;
+use crate::records::{FORMAT, Pin, Seal, VersionRecord};
 use crate::workspace::Target;
 
+/// A point an environment's history is known to have reached, and who says so.
+#[derive(Debug, Clone)]
+pub(crate) struct Floor {
+    pub pin: Pin,
+    pub source: String,
+}
+
 impl Session {
-    /// Fetches version `number` and checks its place, signature, signer and, when the
-    /// previous record is known, its link to it.
-    pub(crate) fn fetch_record(
+    /// The environment's head, verified and chained to every known floor, or `None` before
+    /// its first version. Moves this machine's ledger forward.
+    pub(crate) fn verified_head(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+    ) -> Result<Option<VersionRecord>> {
+        let head = self.remote.head(&target.project, &target.environment)?;
+        let floors = self.floors(view, target)?;
+        let highest = floors.iter().max_by_key(|floor| floor.pin.number);
+        let Some(head) = head else {
+            return match highest {
+                Some(floor) => Err(went_back(target, None, floor)),
+                None => Ok(None),
+            };
+        };
+        if let Some(floor) = highest
+            && head < floor.pin.number
+        {
+            return Err(went_back(target, Some(head), floor));
+        }
+        let record = self
+            .remote
+            .version(&target.project, &target.environment, head)?;
+        // A different record at a number already seen is the first thing to say, before
+        // whatever is wrong with the record itself.
+        if let Some(floor) = floors.iter().find(|floor| floor.pin.number == head)
+            && record.digest() != floor.pin.digest
+        {
+            return Err(rewritten(target, floor));
+        }
+        self.verify_fetched(view, target, head, &record)?;
+        self.chain_to_floors(view, target, &record, &floors)?;
+        self.ledger.advance_environment(&record)?;
+        Ok(Some(record))
+    }
+
+    /// Every point this environment's history is known to have reached.
+    fn floors(&self, view: &ProjectView, target: &Target) -> Result<Vec<Floor>> {
+        let mut floors = Vec::new();
+        if let Some(seen) = self
+            .ledger
+            .environment(&target.project, &target.environment)?
+        {
+            floors.push(Floor {
+                source: format!("this machine verified on {}", seen.seen_at),
+                pin: seen.pin(),
+            });
+        }
+        if let Some(pin) = view.roster.pinned_heads.get(&target.environment) {
+            floors.push(Floor {
+                pin: pin.clone(),
+                source: "the project's membership log pinned".into(),
+            });
+        }
+        if let Some(state) = self.state.read(&target.project, &target.environment)? {
+            floors.push(Floor {
+                pin: Pin {
+                    number: state.base_version,
+                    digest: state.base_digest,
+                },
+                source: format!("{} is based on", target.file_label),
+            });
+        }
+        Ok(floors)
+    }
+
+    /// Chains `record` to every floor at or below it; floors above it are what a supersede
+    /// onto `record` voids.
+    pub(crate) fn chain_to_floors_below(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+    ) -> Result<()> {
+        let floors: Vec<Floor> = self
+            .floors(view, target)?
+            .into_iter()
+            .filter(|floor| floor.pin.number <= record.body.number)
+            .collect();
+        self.chain_to_floors(view, target, record, &floors)
+    }
+
+    /// Walks from `head` back along its bases to the highest floor, verifying every record
+    /// and link; every other floor must still hold the record it pinned.
+    fn chain_to_floors(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        head: &VersionRecord,
+        floors: &[Floor],
+    ) -> Result<()> {
+        let Some(highest) = floors.iter().max_by_key(|floor| floor.pin.number) else {
+            return Ok(());
+        };
+        let reached = self.walk_back(view, target, head, highest.pin.number)?;
+        for floor in floors {
+            let at_floor = if reached.body.number == floor.pin.number {
+                reached.clone()
+            } else {
+                self.remote
+                    .version(&target.project, &target.environment, floor.pin.number)?
+            };
+            if at_floor.digest() != floor.pin.digest {
+                return Err(rewritten(target, floor));
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows `from`'s bases down to the first record numbered `to` or less, verifying
+    /// each record and link on the way, and returns it. Versions an owner superseded are
+    /// stepped over, never read.
+    pub(crate) fn walk_back(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        from: &VersionRecord,
+        to: u64,
+    ) -> Result<VersionRecord> {
+        let mut current = from.clone();
+        while current.body.number > to {
+            let Some(base) = current.body.base else {
+                return Ok(current);
+            };
+            let parent = self.fetch_verified(view, target, base)?;
+            check_link(target, &parent, &current)?;
+            current = parent;
+        }
+        Ok(current)
+    }
+
+    /// Fetches version `number` and checks everything it says about itself against the
+    /// membership log: place, format, signature, and the author's standing at the time.
+    pub(crate) fn fetch_verified(
         &mut self,
         view: &ProjectView,
         target: &Target,
         number: u64,
-        previous: Option<&VersionRecord>,
     ) -> Result<VersionRecord> {
         let record = self
             .remote
             .version(&target.project, &target.environment, number)?;
-        verify_record(view, target, number, &record)?;
-        if let Some(previous) = previous
-            && record.body.parent_digest.as_deref() != Some(previous.digest().as_str())
-        {
-            return Err(ClientError::Integrity(format!(
-                "version {number} of {}/{} does not follow version {}: the history was rewritten or reordered",
-                target.project, target.environment, previous.body.number
-            )));
-        }
+        self.verify_fetched(view, target, number, &record)?;
         Ok(record)
     }
 
-    /// Fetches and verifies the records from `base` (exclusive) to `head`, chained to
-    /// `base` when there is one, and returns the head.
-    pub(crate) fn fetch_chain(
+    fn verify_fetched(
         &mut self,
         view: &ProjectView,
         target: &Target,
-        base: Option<&VersionRecord>,
-        head: u64,
-    ) -> Result<VersionRecord> {
-        let Some(base) = base.filter(|base| base.body.number < head) else {
-            return self.fetch_record(view, target, head, None);
-        };
-        let mut previous = base.clone();
-        for number in base.body.number + 1..=head {
-            previous = self.fetch_record(view, target, number, Some(&previous))?;
+        number: u64,
+        record: &VersionRecord,
+    ) -> Result<()> {
+        match verify_record(view, target, number, record)? {
+            SignerStanding::Current => Ok(()),
+            SignerStanding::EndedAt(pin) => self.inside_pinned_history(target, record, &pin),
         }
-        Ok(previous)
+    }
+
+    /// A record signed under a standing that has since ended counts only if it lies inside
+    /// the history pinned when the standing ended: `record` must chain up to `pin`.
+    fn inside_pinned_history(
+        &mut self,
+        target: &Target,
+        record: &VersionRecord,
+        pin: &Pin,
+    ) -> Result<()> {
+        let outside = || {
+            ClientError::Integrity(format!(
+                "version {} of {}/{} is signed by a key whose write access ended at version {}, and it is not in the history pinned then (forged after the fact)",
+                record.body.number, target.project, target.environment, pin.number
+            ))
+        };
+        let mut current = self
+            .remote
+            .version(&target.project, &target.environment, pin.number)?;
+        if current.digest() != pin.digest {
+            return Err(outside());
+        }
+        // The pinned digest vouches for the records below it: links, not signatures.
+        while current.body.number > record.body.number {
+            let Some(base) = current.body.base else {
+                return Err(outside());
+            };
+            let parent = self
+                .remote
+                .version(&target.project, &target.environment, base)?;
+            if current.body.parent_digest.as_deref() != Some(parent.digest().as_str()) {
+                return Err(outside());
+            }
+            current = parent;
+        }
+        if current.body.number != record.body.number || current.digest() != record.digest() {
+            return Err(outside());
+        }
+        Ok(())
     }
 
     pub(crate) fn fetch_ciphertext(
@@ -67,10 +236,11 @@ impl Session {
         )?;
         if sha256_hex(&ciphertext) != body.ciphertext_sha256 {
             return Err(ClientError::Integrity(format!(
-                "the ciphertext of version {} of {}/{} is corrupt (its SHA-256 does not match the signed record)",
-                body.number, target.project, target.environment
+                "the ciphertext of version {} of {target} is corrupt (its SHA-256 does not match the signed record)",
+                body.number
             )));
         }
+        self.ledger.keep_ciphertext(record, &ciphertext)?;
         Ok(ciphertext)
     }
 
@@ -88,8 +258,7 @@ impl Session {
             Ok(plaintext) => Ok(plaintext),
             Err(CryptoError::NotARecipient) => Err(self.not_a_recipient(view, target, number)?),
             Err(_) => Err(ClientError::Integrity(format!(
-                "version {number} of {}/{} does not decrypt: the ciphertext is corrupt",
-                target.project, target.environment
+                "version {number} of {target} does not decrypt: the ciphertext is corrupt"
             ))),
         }
     }
@@ -111,8 +280,7 @@ impl Session {
         }
         let fingerprint = self.identity()?.member_key().fingerprint();
         Ok(ClientError::Access(format!(
-            "you are not a recipient of version {number} of {}/{}: ask a member who can read it to run `envsync members accept {fingerprint}` on their machine",
-            target.project, target.environment
+            "you are not a recipient of version {number} of {target}: ask a member who can read it to run `envsync members accept {fingerprint}` on their machine, or an owner to supersede it with `envsync rollback --supersede`"
         )))
     }
 
@@ -131,9 +299,29 @@ impl Session {
 
     /// Puts this user's signed access request on the remote (idempotent).
     pub(crate) fn file_access_request(&mut self, view: &ProjectView) -> Result<()> {
-        let request = sign_access_request(self.identity()?, &view.project);
+        let after = view.roster.next_number - 1;
+        let request =
+            super::access::sign_access_request(self.identity()?, &view.project, after, None);
         self.remote.put_access_request(&request)
     }
+}
+
+/// `parent` must be the record `child` names as its base, and the membership entry a
+/// history names never goes back.
+fn check_link(target: &Target, parent: &VersionRecord, child: &VersionRecord) -> Result<()> {
+    if child.body.parent_digest.as_deref() != Some(parent.digest().as_str()) {
+        return Err(ClientError::Integrity(format!(
+            "version {} of {target} does not follow version {}: the history was rewritten or reordered",
+            child.body.number, parent.body.number
+        )));
+    }
+    if child.body.membership.number < parent.body.membership.number {
+        return Err(ClientError::Integrity(format!(
+            "version {} of {target} names an older membership entry than version {} before it: it was signed under a standing that had already changed",
+            child.body.number, parent.body.number
+        )));
+    }
+    Ok(())
 }
 
 fn verify_record(
@@ -141,12 +329,9 @@ fn verify_record(
     target: &Target,
     number: u64,
     record: &VersionRecord,
-) -> Result<()> {
+) -> Result<SignerStanding> {
     let body = &record.body;
-    let label = format!(
-        "version {number} of {}/{}",
-        target.project, target.environment
-    );
+    let label = format!("version {number} of {target}");
     if body.project != target.project
         || body.environment != target.environment
         || body.number != number
@@ -158,34 +343,98 @@ fn verify_record(
     }
     if body.format != FORMAT {
         return Err(ClientError::Integrity(format!(
-            "{label} has format {}; this envsync reads format {FORMAT} (upgrade envsync)",
+            "{label} has format {}; this envsync reads format {FORMAT}",
             body.format
         )));
     }
-    record.verify_signature().map_err(|_| {
+    if body.base.is_none() != body.parent_digest.is_none()
+        || body.base.is_some_and(|base| base >= number)
+    {
+        return Err(ClientError::Integrity(format!(
+            "{label} names an impossible base: the history was tampered with"
+        )));
+    }
+    record.verified_signer().map_err(|_| {
         ClientError::Integrity(format!(
-            "{label}: the signature does not verify (forged or tampered)"
+            "{label}: the signature does not verify (forged or tampered){}",
+            supersede_hint(number)
         ))
     })?;
+    check_membership_pin(view, &label, &body.membership)?;
     let Some(author) = view.roster.find(&body.author) else {
         return Err(ClientError::Integrity(format!(
-            "{label} is signed by a key that is not a member of project `{}`",
-            target.project
+            "{label} is signed by a key that is not a member of project `{}`{}",
+            target.project,
+            supersede_hint(number)
         )));
     };
-    if !view.trust.contains(&body.author) {
+    let standing = author
+        .standing_for(&target.environment, number, body.membership.number)
+        .map_err(|reason| {
+            ClientError::Integrity(format!(
+                "{label} is signed by {}, who {reason}{}",
+                author.label(),
+                supersede_hint(number)
+            ))
+        })?;
+    if body.supersedes() && !author.owner_at(body.membership.number) {
+        return Err(ClientError::Integrity(format!(
+            "{label} voids earlier versions but {} was not an owner then",
+            author.label()
+        )));
+    }
+    if standing == SignerStanding::Current && !view.trust.contains(&body.author) {
         return Err(ClientError::Access(format!(
-            "{label} is signed by {} ({}), whose key you have not accepted yet: if you expect them, run `envsync members accept {}`",
-            author.name,
-            author.key.fingerprint(),
+            "{label} is signed by {}, whose key you have not accepted yet: if you expect them, run `envsync members accept {}`",
+            author.label(),
             author.key.fingerprint()
         )));
     }
-    if !author.could_sign(&target.environment, number) {
-        return Err(ClientError::Integrity(format!(
-            "{label} is signed by {}, who may not push to `{}` at that version",
-            author.name, target.environment
-        )));
+    Ok(standing)
+}
+
+/// The membership entry a version names must be in this log, unchanged: a shorter log
+/// lost entries (a removal, say), a different one was rewritten.
+fn check_membership_pin(view: &ProjectView, label: &str, pin: &Pin) -> Result<()> {
+    if view.roster.holds(pin) {
+        return Ok(());
     }
-    Ok(())
+    let length = view.roster.next_number - 1;
+    Err(ClientError::Integrity(if pin.number > length {
+        format!(
+            "{label} was made under membership entry {}, but the remote's membership log of project `{}` has only {length} entries: entries were removed from it. If the remote was restored from a backup, a member whose machine saw the newer entries can run `envsync repair`",
+            pin.number, view.project
+        )
+    } else {
+        format!(
+            "{label} was made under a membership entry {} that differs from the remote's: the membership log was rewritten",
+            pin.number
+        )
+    }))
+}
+
+fn supersede_hint(number: u64) -> String {
+    format!(
+        ". An owner can void it with `envsync rollback {} --supersede`",
+        number.saturating_sub(1)
+    )
+}
+
+/// The remote shows less than a floor: versions were deleted or hidden.
+fn went_back(target: &Target, head: Option<u64>, floor: &Floor) -> ClientError {
+    let shows = head.map_or_else(
+        || "no versions".to_owned(),
+        |head| format!("version {head}"),
+    );
+    ClientError::Integrity(format!(
+        "{target} went back: the remote shows {shows}, but version {} exists (the record {}). Versions were deleted or hidden; nothing was written. If the remote was restored from a backup, run `envsync repair` to put back what this machine verified",
+        floor.pin.number, floor.source
+    ))
+}
+
+fn rewritten(target: &Target, floor: &Floor) -> ClientError {
+    ClientError::Integrity(format!(
+        "version {} of {target} was rewritten on the remote: it is not the record {}; nothing was written",
+        floor.pin.number, floor.source
+    ))
 }

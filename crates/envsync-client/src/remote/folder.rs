@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{ClientError, Result};
 use crate::files::{create_exclusive, read_optional, write_atomic_shared};
-use crate::records::{AccessRequest, MembershipEvent, VersionRecord};
+use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
 use crate::remote::Remote;
 
 pub struct FolderRemote {
@@ -20,7 +20,17 @@ pub struct FolderRemote {
 }
 
 impl FolderRemote {
-    pub fn new(root: PathBuf) -> Self {
+    /// A folder remote at `root`, resolved to its canonical path when it exists, so that
+    /// every clone on this machine names it the same way (the ledger is kept per remote).
+    pub fn new(root: &Path) -> Self {
+        let root = fs::canonicalize(root).unwrap_or_else(|_| {
+            // Not created yet (before the first push): resolve the parent it will live in.
+            match (root.parent(), root.file_name()) {
+                (Some(parent), Some(name)) => fs::canonicalize(parent)
+                    .map_or_else(|_| root.to_path_buf(), |parent| parent.join(name)),
+                _ => root.to_path_buf(),
+            }
+        });
         Self { root }
     }
 
@@ -107,6 +117,22 @@ impl Remote for FolderRemote {
         Some(self.root.clone())
     }
 
+    fn environments(&self, project: &str) -> Result<Vec<String>> {
+        let directory = self.root.join(project).join("environments");
+        let entries = match fs::read_dir(&directory) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(self.remote_error("listing environments".into(), error)),
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| envsync_core::config::is_valid_name(name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
         let versions = self.environment_dir(project, environment).join("versions");
         Ok(self.numbered_files(&versions)?.last().copied())
@@ -118,7 +144,10 @@ impl Remote for FolderRemote {
             .join("versions")
             .join(record_name(number));
         let what = format!("version {number} of {project}/{environment}");
-        VersionRecord::from_json(&self.read_required(&path, &what)?, &what)
+        Ok(VersionRecord::from_json(
+            &self.read_required(&path, &what)?,
+            &what,
+        )?)
     }
 
     fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
@@ -201,7 +230,7 @@ impl Remote for FolderRemote {
 
     fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
         self.check_root()?;
-        let fingerprint = request.verify_signature()?.fingerprint();
+        let fingerprint = request.verified_signer()?.fingerprint();
         let path = self
             .root
             .join(&request.body.project)

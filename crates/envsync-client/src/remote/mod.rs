@@ -14,7 +14,7 @@ pub use http::{EventSource, EventStream, HttpRemote, Live, Subscription};
 
 use crate::credentials::{CredentialsConfig, is_server_url};
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, VersionRecord};
+use crate::records::{AccessRequest, MembershipEvent, SignedInvite, VersionRecord};
 
 pub trait Remote {
     /// A human description for messages, e.g. `folder /mnt/team/envsync`.
@@ -44,14 +44,14 @@ pub trait Remote {
 
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()>;
 
-    /// The role and environments an invite promised `member_key` on `project`, where the
-    /// remote keeps invites (a server): what accepting that member grants unless the owner
-    /// says otherwise. `None` elsewhere.
-    fn invited_grant(
-        &self,
-        _project: &str,
-        _member_key: &str,
-    ) -> Result<Option<(envsync_core::role::Role, Option<Vec<String>>)>> {
+    /// Every environment of `project` that has versions on the remote, so that membership
+    /// changes cover the whole project, not just the environments one clone links.
+    fn environments(&self, project: &str) -> Result<Vec<String>>;
+
+    /// The owner-signed invite redeemed with the code whose SHA-256 is `code_sha256`, where
+    /// the remote keeps invites (a server): what accepting its joiner grants unless the
+    /// owner says otherwise. `None` elsewhere. Callers verify it.
+    fn signed_invite(&self, _project: &str, _code_sha256: &str) -> Result<Option<SignedInvite>> {
         Ok(None)
     }
 
@@ -79,7 +79,7 @@ pub fn open(
     credentials: &CredentialsConfig,
 ) -> Result<Box<dyn Remote>> {
     if let Some(path) = spec.strip_prefix("file://") {
-        return Ok(Box::new(FolderRemote::new(workspace_root.join(path))));
+        return Ok(Box::new(FolderRemote::new(&workspace_root.join(path))));
     }
     if is_server_url(spec) {
         return Ok(Box::new(HttpRemote::open(spec, credentials)?));
@@ -92,5 +92,5 @@ pub fn open(
             "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use an http(s):// server, an s3://, gs:// or az:// bucket, a folder path or a file:// URL"
         )));
     }
-    Ok(Box::new(FolderRemote::new(workspace_root.join(spec))))
+    Ok(Box::new(FolderRemote::new(&workspace_root.join(spec))))
 }

@@ -135,7 +135,8 @@ fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) ->
     let access_request = match &grant {
         Some(grant) => {
             let remote = HttpRemote::new(ApiClient::new(&server, Some(token))?);
-            let requested = request_access(&remote, &identity, &grant.project);
+            let invite = Some(envsync_core::hash::sha256_hex(code.trim().as_bytes()));
+            let requested = request_access(&remote, &identity, &grant.project, invite);
             Some(requested.with_context(|| {
                 format!(
                     "joined {server} as account {account}, but asking for access to project `{}` failed; `envsync pull` in the workspace asks again",

@@ -1,7 +1,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::engine::{MemberStatus, Session};
+use std::io::{BufRead, IsTerminal};
+
+use envsync_client::engine::{Acceptance, MemberStatus, Session};
 use envsync_core::role::Role;
 
 use super::print_notices;
@@ -52,18 +54,67 @@ pub fn run(command: MembersCommand, settings: &Settings, printer: &Printer) -> R
         MembersCommand::Accept(args) => {
             let project = project(&session, args.project.as_deref())?;
             let (role, environments) = access(args.access);
-            let accepted =
-                session.members_accept(&project, args.member.as_deref(), role, environments)?;
+            let mut confirm =
+                |acceptance: &Acceptance| confirm_grant(acceptance, settings, printer);
+            let accepted = session.members_accept(
+                &project,
+                args.member.as_deref(),
+                role,
+                environments,
+                &mut confirm,
+            )?;
             if printer.json {
-                printer.json(&serde_json::json!({ "accepted": accepted }));
+                let names: Vec<_> = accepted.iter().map(|accepted| &accepted.name).collect();
+                printer.json(&serde_json::json!({ "accepted": names, "grants": accepted }));
             } else {
-                printer.message(format!("accepted: {}", accepted.join(", ")));
+                let names: Vec<_> = accepted
+                    .iter()
+                    .map(|accepted| format!("{} ({})", accepted.name, accepted.fingerprint))
+                    .collect();
+                printer.message(format!("accepted: {}", names.join(", ")));
             }
             Ok(())
         }
     };
     print_notices(&mut session, printer);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Shows what accepting is about to sign, before it is signed; on a terminal without
+/// `--yes`, asks. Owners see the role, the environments and where they came from, so a
+/// server cannot slip a wider grant past them.
+fn confirm_grant(acceptance: &Acceptance, settings: &Settings, printer: &Printer) -> bool {
+    let what = match acceptance.kind {
+        "key" => format!(
+            "trust the key of {} ({}), {} added by an owner",
+            acceptance.name,
+            acceptance.fingerprint,
+            acceptance
+                .role
+                .map_or_else(|| "-".into(), |role| role.to_string())
+        ),
+        _ => format!(
+            "admit {} ({}) as {} on {} (from {})",
+            acceptance.name,
+            acceptance.fingerprint,
+            acceptance
+                .role
+                .map_or_else(|| "-".into(), |role| role.to_string()),
+            acceptance
+                .environments
+                .as_ref()
+                .map_or_else(|| "every environment".into(), |list| list.join(", ")),
+            acceptance.source
+        ),
+    };
+    printer.message(format!("about to {what}"));
+    if settings.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return true;
+    }
+    eprint!("sign this? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 fn project(session: &Session, project: Option<&str>) -> Result<String> {

@@ -9,7 +9,7 @@ use crate::settings::Settings;
 
 pub fn run(args: RollbackArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (mut session, target) = open(settings, &args.target)?;
-    let result = session.rollback(&target, args.number);
+    let result = session.rollback(&target, args.number, args.supersede);
     print_notices(&mut session, printer);
     let outcome = result?;
     if printer.json {

@@ -33,7 +33,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode};
 use self::failure::{Operation, is_missing_object};
 use self::location::Location;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, VersionRecord};
+use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
 use crate::remote::Remote;
 
 const CHECK_OBJECT: &str = "conditional-write-check";
@@ -109,6 +109,16 @@ impl Remote for BucketRemote {
         format!("bucket {}", self.display)
     }
 
+    fn environments(&self, project: &str) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .directories(&self.key(&[project, "environments"]))?
+            .into_iter()
+            .filter(|name| envsync_core::config::is_valid_name(name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
         let hint = self
             .get_optional(&self.environment_key(project, environment, &["head"]))?
@@ -123,7 +133,10 @@ impl Remote for BucketRemote {
     fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord> {
         let key = self.environment_key(project, environment, &["versions", &record_name(number)]);
         let what = format!("version {number} of {project}/{environment}");
-        VersionRecord::from_json(&self.get_required(&key, &what)?, &what)
+        Ok(VersionRecord::from_json(
+            &self.get_required(&key, &what)?,
+            &what,
+        )?)
     }
 
     fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
@@ -216,7 +229,7 @@ impl Remote for BucketRemote {
     }
 
     fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
-        let fingerprint = request.verify_signature()?.fingerprint();
+        let fingerprint = request.verified_signer()?.fingerprint();
         let name = format!("{fingerprint}.json");
         let key = self.key(&[&request.body.project, "requests", &name]);
         self.put(&key, &request.to_json(), PutMode::Overwrite)

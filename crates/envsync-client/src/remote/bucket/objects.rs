@@ -94,6 +94,19 @@ impl BucketRemote {
             .collect())
     }
 
+    /// The names of the "directories" directly under `directory` (common prefixes).
+    pub(super) fn directories(&self, directory: &Path) -> Result<Vec<String>> {
+        let listing = self
+            .runtime
+            .block_on(self.store.list_with_delimiter(Some(directory)))
+            .map_err(|error| self.fail(Operation::List, directory, &error))?;
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|prefix| prefix.filename().map(str::to_owned))
+            .collect())
+    }
+
     /// Refuses to rely on create-only writes until the store has been seen to refuse one:
     /// some S3-compatible stores ignore `If-None-Match` and overwrite, which would let two
     /// pushes both become version N. The check object is created once per project; later

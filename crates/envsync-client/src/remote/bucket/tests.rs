@@ -12,7 +12,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::BucketRemote;
 use crate::records::{
-    AccessRequestBody, ChangeSummary, FORMAT, MembershipAction, MembershipBody, Signed,
+    AccessRequestBody, ChangeSummary, FORMAT, MembershipAction, MembershipBody, Seal, Signed,
     VersionBody, VersionRecord, now_rfc3339,
 };
 use crate::remote::Remote;
@@ -38,6 +38,10 @@ fn record(number: u64, ciphertext: &[u8]) -> VersionRecord {
             number,
             base: number.checked_sub(1).filter(|base| *base > 0),
             parent_digest: None,
+            membership: crate::records::Pin {
+                number: 1,
+                digest: "ef".repeat(32),
+            },
             author: "author".into(),
             author_name: "alice".into(),
             created_at: now_rfc3339(),
@@ -192,7 +196,10 @@ fn access_requests_are_listed_and_deleted() {
             project: "app".into(),
             member: identity.member_key().to_string(),
             name: "bob".into(),
+            after: 0,
+            invite: None,
             created_at: now_rfc3339(),
+            expires_at: i64::MAX,
         },
         &identity,
     );

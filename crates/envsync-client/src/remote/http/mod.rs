@@ -11,12 +11,12 @@ mod tests;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::{Head, ProjectGrants, PushVersion, Records, paths};
+use envsync_api::{Head, PushVersion, Records, paths};
 use ureq::http::Method;
 
 use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, Signed, VersionRecord};
+use crate::records::{AccessRequest, MembershipEvent, Seal, Signed, SignedInvite, VersionRecord};
 use crate::remote::Remote;
 use crate::server_api::{ApiClient, Subject};
 
@@ -44,6 +44,15 @@ impl HttpRemote {
         Ok(self.api.expect(reply, &[200], subject)?.body)
     }
 
+    /// A `GET` whose 404 means "there is none" rather than a failure.
+    fn get_optional(&self, path: &str, subject: Subject<'_>) -> Result<Option<Vec<u8>>> {
+        let reply = self.api.call(Method::GET, path, None)?;
+        if reply.status == 404 {
+            return Ok(None);
+        }
+        Ok(Some(self.api.expect(reply, &[200], subject)?.body))
+    }
+
     /// A create-only `PUT`: `true` when created, `false` when the number was taken.
     fn create(&self, path: &str, body: Vec<u8>, project: &str) -> Result<bool> {
         let reply = self.api.call(Method::PUT, path, Some(body))?;
@@ -66,18 +75,22 @@ impl Remote for HttpRemote {
         self.api.describe()
     }
 
-    fn invited_grant(
-        &self,
-        project: &str,
-        member_key: &str,
-    ) -> Result<Option<(envsync_core::role::Role, Option<Vec<String>>)>> {
-        let body = self.get(&paths::grants(project), Subject::Project(project))?;
-        let grants: ProjectGrants = self.api.decode(&body)?;
-        Ok(grants
-            .grants
-            .into_iter()
-            .find(|grant| grant.member_key.as_deref() == Some(member_key))
-            .map(|grant| (grant.role, grant.environments)))
+    fn environments(&self, project: &str) -> Result<Vec<String>> {
+        let body = self.get(&paths::environments(project), Subject::Project(project))?;
+        let listed: envsync_api::Environments = self.api.decode(&body)?;
+        Ok(listed.environments)
+    }
+
+    fn signed_invite(&self, project: &str, code_sha256: &str) -> Result<Option<SignedInvite>> {
+        let what = format!("the invite {code_sha256} of {project}");
+        let subject = Subject::Stored {
+            project,
+            what: &what,
+        };
+        match self.get_optional(&paths::invite(project, code_sha256), subject)? {
+            None => Ok(None),
+            Some(body) => Ok(Some(SignedInvite::from_json(&body, &what)?)),
+        }
     }
 
     fn events(&self) -> Option<EventSource> {
@@ -100,7 +113,7 @@ impl Remote for HttpRemote {
             what: &what,
         };
         let body = self.get(&paths::version(project, environment, number), subject)?;
-        VersionRecord::from_json(&body, &what)
+        Ok(VersionRecord::from_json(&body, &what)?)
     }
 
     fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
@@ -139,7 +152,7 @@ impl Remote for HttpRemote {
             .enumerate()
             .map(|(index, raw)| {
                 let what = format!("membership entry {} of {project}", index + 1);
-                MembershipEvent::from_json(raw.get().as_bytes(), &what)
+                Ok(MembershipEvent::from_json(raw.get().as_bytes(), &what)?)
             })
             .collect()
     }
@@ -166,7 +179,7 @@ impl Remote for HttpRemote {
     }
 
     fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
-        let fingerprint = request.verify_signature()?.fingerprint();
+        let fingerprint = request.verified_signer()?.fingerprint();
         let project = &request.body.project;
         let reply = self.api.call(
             Method::PUT,

@@ -17,7 +17,7 @@ use crate::error::ErrorKind;
 use crate::identity_store::IdentityConfig;
 use crate::records::{
     AccessRequest, AccessRequestBody, ChangeSummary, FORMAT, MembershipAction, MembershipBody,
-    MembershipEvent, Signed, VersionBody, VersionRecord,
+    MembershipEvent, Seal, Signed, VersionBody, VersionRecord,
 };
 use crate::remote::Remote;
 use crate::server_api::ApiClient;
@@ -32,6 +32,10 @@ fn version(identity: &Identity) -> VersionRecord {
             number: 2,
             base: Some(1),
             parent_digest: Some("ab".repeat(32)),
+            membership: crate::records::Pin {
+                number: 1,
+                digest: "ef".repeat(32),
+            },
             author: identity.member_key().to_string(),
             author_name: identity.name().into(),
             created_at: "2025-01-01T00:00:00Z".into(),
@@ -73,7 +77,10 @@ fn access_request(identity: &Identity) -> AccessRequest {
             project: "api".into(),
             member: identity.member_key().to_string(),
             name: identity.name().into(),
+            after: 0,
+            invite: None,
             created_at: "2025-01-01T00:00:00Z".into(),
+            expires_at: i64::MAX,
         },
         identity,
     )

@@ -1,0 +1,196 @@
+//! This user's record of how far each history had got, kept outside the workspace.
+//!
+//! Per remote and project: the newest membership entry and, per environment, the newest
+//! version this machine verified, with their digests and copies of the verified records.
+//! It lives in the user's state directory (`$XDG_STATE_HOME/envsync/ledger/`), so deleting
+//! `.envsync/` or cloning the repository again forgets nothing, and a remote that later shows
+//! less (rollback, truncation) or something else at a number already seen is refused. The
+//! copies let `envsync repair` put back what a restored remote lost.
+
+use std::path::{Path, PathBuf};
+
+use envsync_core::hash::sha256_hex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClientError, Result};
+use crate::files::{read_optional, write_atomic};
+use crate::records::{MembershipEvent, Pin, VersionRecord, now_rfc3339};
+
+/// A point this machine verified, and when it first did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub number: u64,
+    pub digest: String,
+    pub seen_at: String,
+}
+
+impl Seen {
+    pub fn pin(&self) -> Pin {
+        Pin {
+            number: self.number,
+            digest: self.digest.clone(),
+        }
+    }
+}
+
+/// One remote's ledger.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    root: PathBuf,
+}
+
+impl Ledger {
+    /// The ledger of the remote described as `remote` (its canonical description) under
+    /// `state_home` (`$XDG_STATE_HOME/envsync`).
+    pub fn open(state_home: &Path, remote: &str) -> Self {
+        let id = &sha256_hex(remote.as_bytes())[..24];
+        Self {
+            root: state_home.join("ledger").join(id),
+        }
+    }
+
+    fn project_dir(&self, project: &str) -> PathBuf {
+        self.root.join(project)
+    }
+
+    fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
+        self.project_dir(project)
+            .join("environments")
+            .join(environment)
+    }
+
+    pub fn membership(&self, project: &str) -> Result<Option<Seen>> {
+        read_json(&self.project_dir(project).join("membership.json"))
+    }
+
+    pub fn environment(&self, project: &str, environment: &str) -> Result<Option<Seen>> {
+        read_json(&self.environment_dir(project, environment).join("head.json"))
+    }
+
+    /// Records the membership log as verified up to its last entry, keeping a copy of every
+    /// entry. Never moves back.
+    pub fn advance_membership(&self, project: &str, events: &[MembershipEvent]) -> Result<()> {
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        let path = self.project_dir(project).join("membership.json");
+        let known = self.membership(project)?;
+        if known
+            .as_ref()
+            .is_some_and(|seen| seen.number >= last.body.number)
+        {
+            return Ok(());
+        }
+        let first_new = known.map_or(0, |seen| seen.number);
+        for event in events.iter().filter(|event| event.body.number > first_new) {
+            let name = format!("{:08}.json", event.body.number);
+            write_atomic(
+                &self.project_dir(project).join("members").join(name),
+                &event.to_json(),
+            )?;
+        }
+        write_json(&path, &seen(last.body.number, last.digest()))
+    }
+
+    /// Records `record` as verified, and as the newest known when it is.
+    pub fn advance_environment(&self, record: &VersionRecord) -> Result<()> {
+        let body = &record.body;
+        let directory = self.environment_dir(&body.project, &body.environment);
+        let name = format!("{:08}.json", body.number);
+        write_atomic(&directory.join("versions").join(name), &record.to_json())?;
+        let newer = self
+            .environment(&body.project, &body.environment)?
+            .is_none_or(|seen| seen.number < body.number);
+        if newer {
+            write_json(
+                &directory.join("head.json"),
+                &seen(body.number, record.digest()),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a verified version's ciphertext, so `repair` can put the version back.
+    pub fn keep_ciphertext(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<()> {
+        let body = &record.body;
+        let path = self
+            .environment_dir(&body.project, &body.environment)
+            .join("objects")
+            .join(&body.ciphertext_sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        write_atomic(&path, ciphertext)
+    }
+
+    /// The kept copy of membership entry `number`.
+    pub fn kept_event(&self, project: &str, number: u64) -> Result<Option<MembershipEvent>> {
+        let path = self
+            .project_dir(project)
+            .join("members")
+            .join(format!("{number:08}.json"));
+        read_record(&path)
+    }
+
+    /// The kept copy of version `number`.
+    pub fn kept_version(
+        &self,
+        project: &str,
+        environment: &str,
+        number: u64,
+    ) -> Result<Option<VersionRecord>> {
+        let path = self
+            .environment_dir(project, environment)
+            .join("versions")
+            .join(format!("{number:08}.json"));
+        read_record(&path)
+    }
+
+    pub fn kept_ciphertext(&self, record: &VersionRecord) -> Result<Option<Vec<u8>>> {
+        let body = &record.body;
+        read_optional(
+            &self
+                .environment_dir(&body.project, &body.environment)
+                .join("objects")
+                .join(&body.ciphertext_sha256),
+        )
+    }
+}
+
+fn seen(number: u64, digest: String) -> Seen {
+    Seen {
+        number,
+        digest,
+        seen_at: now_rfc3339(),
+    }
+}
+
+fn read_record<T: envsync_core::records::Signable>(
+    path: &Path,
+) -> Result<Option<envsync_core::records::Signed<T>>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(envsync_core::records::Signed::from_json(
+            &bytes,
+            &path.display().to_string(),
+        )?)),
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|error| {
+            ClientError::Integrity(format!(
+                "the ledger file {} is corrupt ({error}): this machine's record of what it verified is damaged",
+                path.display()
+            ))
+        }),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("ledger entries serialise");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}

@@ -1,0 +1,266 @@
+//! The signed records a remote stores: versions, membership events, access requests,
+//! invites, and the join proof a server checks.
+//!
+//! Each is a `{"body": …, "signature": …}` JSON document. The signature covers a domain tag
+//! and the canonical JSON of the body as envsync serialises it, so a record moved to another
+//! project, environment or number, or edited in any field, no longer verifies. The types live
+//! here, with no cryptography, so that the client (which signs and verifies with
+//! envsync-crypto) and the server (which verifies Ed25519 only) read one contract.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::hash::sha256_hex;
+use crate::role::Role;
+
+/// The record format. 2 added the history pins (`membership` on versions, digests in
+/// `heads`) and signed invites; format 1 records are refused.
+pub const FORMAT: u32 = 2;
+
+/// A point in a hash-chained history: record `number` had this digest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pin {
+    pub number: u64,
+    pub digest: String,
+}
+
+/// Checks one Ed25519 signature by a member key given as text (`age1…:<base64url>`). The
+/// client implements it with envsync-crypto; the server with a bare Ed25519 verifier.
+pub trait Verifier {
+    fn verify(&self, member_key: &str, message: &[u8], signature: &str) -> bool;
+}
+
+/// A record body that can be signed: it names its signer and its signature domain.
+pub trait Signable: Serialize + DeserializeOwned + Clone {
+    const DOMAIN: &'static str;
+    /// The member key (text) expected to have signed this body.
+    fn signer(&self) -> &str;
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Signed<T> {
+    pub body: T,
+    pub signature: String,
+}
+
+/// Why a record was refused before any trust decision: it does not parse or its signature
+/// does not verify against the key it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("{what} is not a valid record: {reason}")]
+    Malformed { what: String, reason: String },
+    #[error("{what}: the signature does not verify (forged or tampered)")]
+    BadSignature { what: String },
+}
+
+impl<T: Signable> Signed<T> {
+    /// The bytes the signature covers.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        signed_bytes(&self.body)
+    }
+
+    /// The digest that the next record in a chain names as its parent.
+    pub fn digest(&self) -> String {
+        sha256_hex(&self.signed_bytes())
+    }
+
+    /// Checks the signature against the signer the body names; says nothing about whether
+    /// that signer is trusted, which is the caller's decision.
+    pub fn verify_signature(&self, verifier: &dyn Verifier, what: &str) -> Result<(), RecordError> {
+        if verifier.verify(self.body.signer(), &self.signed_bytes(), &self.signature) {
+            Ok(())
+        } else {
+            Err(RecordError::BadSignature { what: what.into() })
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("records always serialise");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    pub fn from_json(bytes: &[u8], what: &str) -> Result<Self, RecordError> {
+        serde_json::from_slice(bytes).map_err(|error| RecordError::Malformed {
+            what: what.into(),
+            reason: error.to_string(),
+        })
+    }
+}
+
+/// `envsync <domain> v<format>\n` followed by the body's canonical JSON.
+pub fn signed_bytes<T: Signable>(body: &T) -> Vec<u8> {
+    let mut bytes = format!("envsync {} v{FORMAT}\n", T::DOMAIN).into_bytes();
+    serde_json::to_writer(&mut bytes, body).expect("records always serialise");
+    bytes
+}
+
+/// Key names touched by a version, so `log` can say what changed without decrypting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSummary {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl From<crate::merge::KeyChanges> for ChangeSummary {
+    fn from(changes: crate::merge::KeyChanges) -> Self {
+        Self {
+            added: changes.added,
+            removed: changes.removed,
+            changed: changes.changed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionBody {
+    pub format: u32,
+    pub project: String,
+    pub environment: String,
+    pub number: u64,
+    /// The version this one builds on: `number - 1`, or an earlier one for an owner's
+    /// version that supersedes (voids) those in between.
+    pub base: Option<u64>,
+    /// Digest of version `base`, chaining the history so it cannot be reordered.
+    pub parent_digest: Option<String>,
+    /// The newest membership entry the author had verified: the author's role is judged as
+    /// of this entry, and a reader whose log is shorter or different knows it was cut.
+    pub membership: Pin,
+    pub author: String,
+    pub author_name: String,
+    pub created_at: String,
+    pub message: String,
+    pub keys: Vec<String>,
+    pub changes: ChangeSummary,
+    pub recipients: Vec<String>,
+    pub ciphertext_sha256: String,
+    pub ciphertext_size: u64,
+}
+
+impl VersionBody {
+    /// Whether this version voids the versions between its base and itself.
+    pub fn supersedes(&self) -> bool {
+        self.base.is_some_and(|base| base + 1 < self.number)
+            || (self.base.is_none() && self.number > 1)
+    }
+}
+
+impl Signable for VersionBody {
+    const DOMAIN: &'static str = "version";
+    fn signer(&self) -> &str {
+        &self.author
+    }
+}
+
+pub type VersionRecord = Signed<VersionBody>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipAction {
+    /// Admits a key, or changes an existing member's role or environments.
+    Add,
+    Remove,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembershipBody {
+    pub format: u32,
+    pub project: String,
+    pub number: u64,
+    pub parent_digest: Option<String>,
+    pub action: MembershipAction,
+    pub member: String,
+    pub name: String,
+    pub role: Role,
+    /// `None`: every environment of the project.
+    pub environments: Option<Vec<String>>,
+    /// Every environment's head when the entry was made. The member's earlier standing ends
+    /// here: what they signed under it counts only inside these histories.
+    pub heads: BTreeMap<String, Pin>,
+    pub actor: String,
+    pub created_at: String,
+}
+
+impl Signable for MembershipBody {
+    const DOMAIN: &'static str = "membership";
+    fn signer(&self) -> &str {
+        &self.actor
+    }
+}
+
+pub type MembershipEvent = Signed<MembershipBody>;
+
+/// A would-be member's request for access, signed with the key it asks access for, which
+/// proves the requester holds that key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessRequestBody {
+    pub format: u32,
+    pub project: String,
+    pub member: String,
+    pub name: String,
+    /// How many membership entries the requester had seen: a request older than the key's
+    /// latest removal is stale and cannot be replayed to re-admit it.
+    pub after: u64,
+    /// SHA-256 of the invite code the requester redeemed, binding the request to the
+    /// owner-signed invite whose role it asks for.
+    pub invite: Option<String>,
+    pub created_at: String,
+    /// Unix seconds after which owners ignore the request.
+    pub expires_at: i64,
+}
+
+impl Signable for AccessRequestBody {
+    const DOMAIN: &'static str = "access request";
+    fn signer(&self) -> &str {
+        &self.member
+    }
+}
+
+pub type AccessRequest = Signed<AccessRequestBody>;
+
+/// An invite's terms, signed by the owner who made it, so that the server that stores the
+/// invite cannot change the role an accepting owner grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteBody {
+    pub format: u32,
+    pub project: String,
+    /// SHA-256 of the one-time code; the code itself never leaves the inviter and joiner.
+    pub code_sha256: String,
+    pub role: Role,
+    pub environments: Option<Vec<String>>,
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: i64,
+}
+
+impl Signable for InviteBody {
+    const DOMAIN: &'static str = "invite";
+    fn signer(&self) -> &str {
+        &self.created_by
+    }
+}
+
+pub type SignedInvite = Signed<InviteBody>;
+
+/// A joiner's proof that they hold the member key they join with: the server gives an
+/// account's token only to whoever signs this with the account's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinProofBody {
+    pub format: u32,
+    pub member_key: String,
+    pub name: String,
+    /// SHA-256 of the one-time code being redeemed, so a proof is good for one code only.
+    pub code_sha256: String,
+}
+
+impl Signable for JoinProofBody {
+    const DOMAIN: &'static str = "join";
+    fn signer(&self) -> &str {
+        &self.member_key
+    }
+}
+
+pub type JoinProof = Signed<JoinProofBody>;

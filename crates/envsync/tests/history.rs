@@ -1,0 +1,428 @@
+//! History only moves forward, removal is final, and a role belongs to its time: the attacks
+//! of the security review (issue 11) against a folder remote and a bucket, each reproduced
+//! with the real binary and refused.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::bucket::BucketTeam;
+use support::remotes::alice_and_bob;
+use support::{Team, Teammate, ciphertext_sha256};
+
+const DEV: &str = "app/environments/development";
+
+fn version_path(team: &Team, number: u64) -> PathBuf {
+    team.remote_path(&format!("{DEV}/versions/{number:08}.json"))
+}
+
+fn newest_file(directory: &Path) -> PathBuf {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
+        .collect();
+    files.sort();
+    files.pop().unwrap()
+}
+
+/// Alice (owner), Bob and Mallory (writers), all having pulled the first version.
+fn team_of_three(team: &Team) -> (Teammate, Teammate, Teammate) {
+    let (alice, bob) = alice_and_bob(team);
+    let mallory = team.member("mallory");
+    mallory.run(&["pull"]).code(5);
+    alice
+        .run(&["members", "accept", &mallory.fingerprint()])
+        .ok();
+    mallory.run(&["pull"]).ok();
+    bob.run(&["members", "accept", &mallory.fingerprint()]).ok();
+    (alice, bob, mallory)
+}
+
+/// Another machine of `mate`: the same identity in a new HOME, a fresh clone, and no memory
+/// of anything verified.
+fn new_machine(team: &Team, mate: &Teammate, name: &str) -> Teammate {
+    let home = team.root.path().join("homes").join(name);
+    let config = home.join(".config/envsync");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::copy(mate.identity_file(), config.join("identity.txt")).unwrap();
+    let workspace = team.root.path().join(format!("clone-{name}"));
+    std::fs::create_dir_all(&workspace).unwrap();
+    std::fs::copy(
+        mate.workspace.join("envsync.toml"),
+        workspace.join("envsync.toml"),
+    )
+    .unwrap();
+    Teammate {
+        name: name.to_owned(),
+        home,
+        workspace,
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Points `mate`'s clone at another folder.
+fn repoint(mate: &Teammate, from: &Path, to: &Path) {
+    let path = mate.workspace.join("envsync.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        config.replace(from.to_str().unwrap(), to.to_str().unwrap()),
+    )
+    .unwrap();
+}
+
+#[track_caller]
+fn refused_with(run: &support::Run, needle: &str) {
+    assert!(
+        run.stderr.contains(needle),
+        "expected `{needle}` in: {}",
+        run.stderr
+    );
+}
+
+/// Item 2: deleting the removal from the membership log re-admitted the removed member.
+#[test]
+fn cutting_the_removal_off_the_membership_log_is_refused() {
+    let team = Team::new();
+    let (alice, bob, mallory) = team_of_three(&team);
+    alice.run(&["members", "remove", "mallory"]).ok();
+    bob.run(&["pull"]).ok();
+    std::fs::remove_file(newest_file(&team.remote_path("app/members"))).unwrap();
+
+    alice.write_env(".env", "NEW_SECRET=after-removal\n");
+    let push = alice.run(&["push"]).code(6);
+    refused_with(&push, "membership log of project `app` went back");
+    refused_with(&bob.run(&["pull"]), "went back");
+    // Mallory cannot read on: nothing new was encrypted to her.
+    let forced = mallory.run(&["pull", "--force"]);
+    assert_ne!(forced.code, 0, "{}", forced.stderr);
+    assert!(!mallory.read_env(".env").contains("after-removal"));
+    // A machine that has seen nothing still sees that the head names a later entry.
+    let fresh = new_machine(&team, &bob, "bob-laptop");
+    let pulled = fresh.run(&["pull"]).code(6);
+    refused_with(&pulled, "entries were removed");
+}
+
+/// Item 3: deleting the newest version rolled everyone back to the one before.
+#[test]
+fn deleting_the_newest_version_is_refused_by_every_command() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "A=new-secret\n");
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    std::fs::remove_file(version_path(&team, 3)).unwrap();
+
+    for args in [
+        &["pull"][..],
+        &["status"],
+        &["sync"],
+        &["log"],
+        &["run", "--remote", "--", "true"],
+        &["export", "--remote"],
+    ] {
+        let run = bob.run(args).code(6);
+        refused_with(&run, "went back");
+        refused_with(&run, "envsync repair");
+    }
+    assert_eq!(bob.read_env(".env"), "A=new-secret\n");
+    // Forgetting the workspace's state, or cloning again, forgets nothing.
+    std::fs::remove_dir_all(bob.workspace.join(".envsync")).unwrap();
+    refused_with(
+        &bob.run(&["pull", "--force"]).code(6),
+        "this machine verified on",
+    );
+    let reclone = Teammate {
+        name: "bob".into(),
+        home: bob.home.clone(),
+        workspace: team.root.path().join("clone-bob-again"),
+    };
+    copy_dir(&bob.workspace, &reclone.workspace);
+    std::fs::remove_dir_all(reclone.workspace.join(".envsync")).unwrap();
+    reclone.run(&["pull"]).code(6);
+}
+
+/// Item 4: a removed member re-signed an old version and deleted the newer ones.
+#[test]
+fn a_removed_member_cannot_rewrite_history() {
+    let team = Team::new();
+    let (alice, bob, mallory) = team_of_three(&team);
+    mallory.write_env(".env", "A=mallory\n");
+    mallory.run(&["push"]).ok();
+    // Mallory keeps a copy of the folder as it is now (version 2, hers).
+    let stale = team.root.path().join("stale");
+    copy_dir(&team.remote, &stale);
+    alice.run(&["pull"]).ok();
+    alice.write_env(".env", "A=alice\n");
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    alice.run(&["members", "remove", "mallory"]).ok();
+    bob.run(&["pull"]).ok();
+
+    // In her copy, where she is still a member, she signs her own next version and puts it
+    // in place of Alice's; the versions after it go.
+    repoint(&mallory, &team.remote, &stale);
+    mallory.write_env(".env", "NODE_OPTIONS=--require=./evil.js\n");
+    mallory.run(&["push"]).ok();
+    let number = plant_newest(&team, &stale);
+    for later in number + 1..=number + 5 {
+        let _ = std::fs::remove_file(version_path(&team, later));
+    }
+
+    refused_with(&alice.run(&["pull"]).code(6), "went back");
+    refused_with(&bob.run(&["pull"]).code(6), "went back");
+    // A machine that saw nothing: the removal pinned the digest of the version she replaced.
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    let pulled = fresh.run(&["pull"]).code(6);
+    refused_with(&pulled, "not the record the project's membership log pinned");
+    assert!(!fresh.workspace.join(".env").exists());
+}
+
+/// Item 5: `members accept NAME` accepted a stranger who took the same name.
+#[test]
+fn accepting_a_name_that_two_keys_share_is_refused() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    let bob = team.member("bob");
+    bob.run(&["pull"]).code(5);
+    let stranger = team.member("stranger");
+    stranger.run(&["keygen", "--force", "--name", "bob"]).ok();
+    stranger.run(&["pull"]).code(5);
+
+    let refused = alice.run(&["members", "accept", "bob"]).code(2);
+    refused_with(&refused, &bob.fingerprint());
+    refused_with(&refused, &stranger.fingerprint());
+    let accepted = alice.run(&["members", "accept", &bob.fingerprint()]).ok();
+    refused_with(&accepted, "about to admit bob");
+    refused_with(&accepted, "writer on every environment");
+    bob.run(&["pull"]).ok();
+    stranger.run(&["pull"]).code(5);
+}
+
+/// Item 7 on a folder: a writer's garbage version jammed the environment for everyone; an
+/// owner now supersedes it and everyone moves on.
+#[test]
+fn an_owner_supersedes_a_version_that_jams_the_environment() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let good = std::fs::read_to_string(version_path(&team, 2)).unwrap();
+    let garbage = good.replace("\"number\": 2", "\"number\": 3");
+    std::fs::write(version_path(&team, 3), garbage).unwrap();
+
+    let refused = bob.run(&["pull"]).code(6);
+    refused_with(&refused, "envsync rollback 2 --supersede");
+    bob.run(&["rollback", "2", "--supersede"]).code(5);
+    alice.run(&["rollback", "2", "--supersede"]).ok();
+    bob.run(&["pull"]).ok();
+    let log = bob.run(&["log", "--json"]).ok().json();
+    assert_eq!(log[0]["version"], 4);
+    assert_eq!(log[0]["supersedes"], serde_json::json!([3]));
+    assert_eq!(log[1]["version"], 2);
+    bob.write_env(".env", "A=moving-again\n");
+    bob.run(&["push"]).ok();
+    alice.run(&["pull"]).ok();
+    assert_eq!(alice.read_env(".env"), "A=moving-again\n");
+}
+
+/// Item 8: after a writer was demoted, their old versions broke the log.
+#[test]
+fn a_version_is_judged_by_its_authors_role_at_the_time() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    bob.write_env(".env", "A=by-bob\n");
+    bob.run(&["push"]).ok();
+    let key = bob.member_key();
+    alice.run(&["members", "remove", "bob"]).ok();
+    alice
+        .run(&["members", "add", &key, "--name", "bob", "--role", "reader"])
+        .ok();
+    alice.run(&["log"]).ok();
+    bob.run(&["log"]).ok();
+    bob.run(&["pull"]).ok();
+    bob.write_env(".env", "A=reader-writes\n");
+    bob.run(&["push"]).code(5);
+}
+
+/// Item 10: `log` printed the name a signer wrote into their own record.
+#[test]
+fn log_names_the_key_as_the_membership_log_does() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    let bob = team.member("bob");
+    bob.run(&["keygen", "--force", "--name", "alice@ex.com"])
+        .ok();
+    let key = bob.member_key();
+    alice
+        .run(&["members", "add", &key, "--name", "bob@ex.com"])
+        .ok();
+    bob.run(&["pull"]).ok();
+    bob.write_env(".env", "A=2\n");
+    bob.run(&["push"]).ok();
+    let log = alice.run(&["log", "--json"]).ok().json();
+    assert_eq!(log[0]["author"], "bob@ex.com");
+}
+
+/// Item 10: `status` said "synced" over a tampered head.
+#[test]
+fn status_verifies_the_head_it_reports() {
+    let team = Team::new();
+    let (_alice, bob) = alice_and_bob(&team);
+    let path = version_path(&team, 2);
+    let record = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, record.replace("\"grant access", "\"innocent grant")).unwrap();
+    refused_with(&bob.run(&["status"]).code(6), "was rewritten");
+    bob.run(&["status", "--json"]).code(6);
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
+}
+
+/// Item 10: an old access request put back re-asked for a removed member.
+#[test]
+fn a_replayed_access_request_is_ignored() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    let mallory = team.member("mallory");
+    mallory.run(&["pull"]).code(5);
+    let requests = team.remote_path("app/requests");
+    let request = newest_file(&requests);
+    let saved = std::fs::read(&request).unwrap();
+    alice
+        .run(&["members", "accept", &mallory.fingerprint()])
+        .ok();
+    alice
+        .run(&["members", "remove", &mallory.fingerprint()])
+        .ok();
+    std::fs::write(&request, saved).unwrap();
+    let status = alice.run(&["status"]).ok();
+    assert!(!status.stdout.contains("mallory"), "{}", status.stdout);
+    alice
+        .run(&["members", "accept", &mallory.fingerprint()])
+        .code(2);
+}
+
+/// Item 12: removing a member from a clone that links only some environments.
+#[test]
+fn removal_from_a_partial_clone_covers_every_environment() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let carol = team.member("carol");
+    carol.run(&["pull"]).code(5);
+    alice.run(&["members", "accept", "carol"]).ok();
+    alice.write_env(".env.staging", "STAGING=secret\n");
+    alice.run(&["push", "--env", "staging"]).ok();
+    bob.run(&["pull", "--env", "staging"]).ok();
+
+    // Alice's second clone links development only.
+    let partial = Teammate {
+        name: "alice".into(),
+        home: alice.home.clone(),
+        workspace: team.root.path().join("clone-alice-partial"),
+    };
+    std::fs::create_dir_all(&partial.workspace).unwrap();
+    let config = std::fs::read_to_string(alice.workspace.join("envsync.toml")).unwrap();
+    let config = config.replace("staging = \".env.staging\"\n", "");
+    std::fs::write(partial.workspace.join("envsync.toml"), config).unwrap();
+    partial.run(&["members", "remove", "bob"]).ok();
+
+    carol.run(&["pull", "--env", "staging"]).ok();
+    assert_eq!(carol.read_env(".env.staging"), "STAGING=secret\n");
+    alice.run(&["pull", "--env", "staging"]).ok();
+    let staging = std::fs::read_to_string(newest_file(
+        &team.remote_path("app/environments/staging/versions"),
+    ))
+    .unwrap();
+    assert!(
+        !staging.contains(&bob.member_key()),
+        "bob is still a recipient"
+    );
+}
+
+/// Item 13: a removed member's push that raced the removal lands after the head it
+/// pinned. Every reader refuses it (it used to jam the environment for everyone), and an
+/// owner's supersede moves the environment on.
+#[test]
+fn a_version_pushed_after_the_removal_pinned_the_head_is_refused() {
+    let team = Team::new();
+    let (alice, bob, mallory) = team_of_three(&team);
+    let stale = team.root.path().join("stale");
+    copy_dir(&team.remote, &stale);
+    alice.run(&["members", "remove", "mallory"]).ok();
+    // The race's outcome: Mallory's version took the number the re-encryption wanted.
+    std::fs::remove_file(version_path(&team, 4)).unwrap();
+    repoint(&mallory, &team.remote, &stale);
+    mallory.write_env(".env", "EVIL=1\n");
+    mallory.run(&["push"]).ok();
+    assert_eq!(plant_newest(&team, &stale), 4);
+
+    let reader = new_machine(&team, &bob, "bob-fresh");
+    let refused = reader.run(&["pull"]).code(6);
+    refused_with(&refused, "lost write access");
+    refused_with(&refused, "--supersede");
+    let owner = new_machine(&team, &alice, "alice-fresh");
+    owner.run(&["rollback", "3", "--supersede"]).ok();
+    reader.run(&["pull"]).ok();
+    assert!(!reader.read_env(".env").contains("EVIL"));
+}
+
+/// Copies the newest version in `stale` (and its ciphertext) into the team's folder at its
+/// number, replacing what is there; returns the number.
+fn plant_newest(team: &Team, stale: &Path) -> u64 {
+    let path = newest_file(&stale.join(format!("{DEV}/versions")));
+    let forged = std::fs::read(&path).unwrap();
+    let sha = ciphertext_sha256(&forged);
+    std::fs::copy(
+        stale.join(format!("{DEV}/objects/{sha}.age")),
+        team.remote_path(&format!("{DEV}/objects/{sha}.age")),
+    )
+    .unwrap();
+    let number: u64 = path.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    std::fs::write(version_path(team, number), forged).unwrap();
+    number
+}
+
+/// Item 11: a writer with plain PutObject rights replaced a version on a bucket.
+#[test]
+fn a_bucket_version_replaced_in_place_is_refused() {
+    let bucket = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&bucket);
+    let mallory = bucket.member("mallory");
+    mallory.run(&["pull"]).code(5);
+    alice
+        .run(&["members", "accept", &mallory.fingerprint()])
+        .ok();
+    mallory.run(&["pull"]).ok();
+    alice.write_env(".env", "A=alice-3\n");
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.badge("development"), "synced");
+
+    // Mallory deletes version 4 and pushes her own in its place: a validly signed record.
+    bucket
+        .server
+        .delete_object(&bucket.bucket, &bucket.version_key(4));
+    mallory.write_env(".env", "A=mallory-4\n");
+    mallory.run(&["push"]).ok();
+    refused_with(&bob.run(&["status"]).code(6), "was rewritten");
+    refused_with(&bob.run(&["pull"]).code(6), "was rewritten");
+    assert_eq!(bob.read_env(".env"), "A=alice-3\n");
+}
