@@ -15,6 +15,40 @@ pub enum Access {
     Member,
     /// The project does not exist yet and the caller may create it (a server owner).
     Creator,
+    /// The caller redeemed an invite to the project and no owner has admitted its key yet:
+    /// returned only by [`require_or_pending`], for the few things a joiner may do.
+    Pending,
+}
+
+/// What a pending joiner is told everywhere but the membership log and its own request.
+pub fn waiting(project: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "waiting for an owner to accept you on project {project}: they run `envsync members accept`"
+    ))
+}
+
+/// [`require`] for what a pending joiner may also do (read the membership log, file its
+/// own access request): [`Access::Pending`] instead of a refusal.
+pub async fn require_or_pending(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+) -> Result<Access, ApiError> {
+    match require(state, caller, project, None, Role::Reader).await {
+        Err(error) if error.is_forbidden() => {
+            if !caller.is_ci()
+                && state
+                    .store()
+                    .is_pending(&caller.account.id, project)
+                    .await?
+            {
+                Ok(Access::Pending)
+            } else {
+                Err(error)
+            }
+        }
+        other => other,
+    }
 }
 
 /// The caller's grant on `project`: a CI token's is reader on its one environment.
@@ -68,6 +102,14 @@ pub async fn require(
         if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await?
         {
             return Ok(Access::Creator);
+        }
+        if !caller.is_ci()
+            && state
+                .store()
+                .is_pending(&caller.account.id, project)
+                .await?
+        {
+            return Err(waiting(project));
         }
         return Err(ApiError::no_project(project));
     };

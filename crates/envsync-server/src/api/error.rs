@@ -37,6 +37,10 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, code::FORBIDDEN, message)
     }
 
+    pub fn is_forbidden(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code::NOT_FOUND, message)
     }

@@ -6,11 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use envsync_api::{JoinRequest, JoinResponse};
 use envsync_core::hash::sha256_hex;
+use envsync_core::records::{FORMAT, JoinProofBody, Verifier, signed_bytes};
 use rand::RngCore;
 
 use super::access::to_grant;
 use super::auth::{Source, refuse};
 use super::json::ApiJson;
+use super::signatures::Ed25519Verifier;
 use super::{ApiError, AppState, new_token, now};
 use crate::store::{Account, AuditEntry, GrantRecord, NewToken, Transaction};
 
@@ -18,7 +20,7 @@ use crate::store::{Account, AuditEntry, GrantRecord, NewToken, Transaction};
     request_body = JoinRequest,
     responses((status = 201, body = JoinResponse),
         (status = 400, body = envsync_api::ErrorBody),
-        (status = 401, description = "the code is invalid, used or expired", body = envsync_api::ErrorBody),
+        (status = 401, description = "the code is invalid, used or expired, or the proof does not verify", body = envsync_api::ErrorBody),
         (status = 429, body = envsync_api::ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,
@@ -26,6 +28,15 @@ pub async fn join(
     ApiJson(request): ApiJson<JoinRequest>,
 ) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
     let name = checked_name(&request)?;
+    let code_hash = sha256_hex(request.code.trim().as_bytes());
+    if !proof_verifies(&request, &code_hash) {
+        // Member keys are public: without proof of the key, any code would buy its account.
+        refuse(&state, source, "join.refused", "proof").await?;
+        return Err(ApiError::unauthorized(
+            "the join proof does not verify with this member key: sign it with the identity \
+             the key belongs to",
+        ));
+    }
     let store = state.store();
     let existing = store.account_by_member_key(&request.member_key).await?;
     let account_id = existing
@@ -35,7 +46,6 @@ pub async fn join(
     // Everything below is one transaction: the code is spent only if the account, its
     // role and its token all exist afterwards, and a refused join changes nothing.
     let mut transaction = store.begin().await?;
-    let code_hash = sha256_hex(request.code.trim().as_bytes());
     let Some(redeemed) = redeem(&mut transaction, &code_hash, &account_id, at).await? else {
         drop(transaction);
         refuse(&state, source, "join.failed", "code").await?;
@@ -67,14 +77,13 @@ pub async fn join(
         Redeemed::Invite(grant) => Some(grant),
         Redeemed::Owner => None,
     };
-    if let Some(grant) = &grant {
+    // An invite grants nothing by itself: the account waits until an owner admits its key
+    // in the signed membership log (see members::apply_to_grants).
+    if let Some(grant) = &grant
+        && store.grant(&account.id, &grant.project).await?.is_none()
+    {
         transaction
-            .set_grant(
-                &account.id,
-                &grant.project,
-                grant.role,
-                grant.environments.as_deref(),
-            )
+            .add_pending(&account.id, &grant.project, &code_hash, at)
             .await?;
     }
     let (token, token_id) = issue_join_token(&mut transaction, &account.id, at).await?;
@@ -98,6 +107,17 @@ pub async fn join(
             grant: grant.map(to_grant),
         }),
     ))
+}
+
+/// Whether the request's proof is the member key's signature over the join it asks for.
+fn proof_verifies(request: &JoinRequest, code_hash: &str) -> bool {
+    let body = JoinProofBody {
+        format: FORMAT,
+        member_key: request.member_key.clone(),
+        name: request.name.clone(),
+        code_sha256: code_hash.to_owned(),
+    };
+    Ed25519Verifier.verify(&request.member_key, &signed_bytes(&body), &request.proof)
 }
 
 /// The trimmed display name, once the request's name and member key are checked.

@@ -36,11 +36,6 @@ pub fn rejection_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// Parses bytes already read (e.g. a signed record) as `T`, naming `what` in the error.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|error| ApiError::bad_request(format!("{what}: {error}")))
-}
-
 /// A path extractor whose rejection (say, `/versions/abc` where a number belongs) is the
 /// API's JSON error, 400, instead of axum's plain text.
 pub struct ApiPath<T>(pub T);

@@ -6,10 +6,12 @@ mod audit;
 mod auth;
 mod error;
 mod events;
+mod invites;
 mod join;
 mod json;
 mod members;
 mod openapi;
+mod signatures;
 mod tokens;
 mod versions;
 
@@ -96,7 +98,15 @@ pub fn router(state: AppState) -> Router {
             &format!("{project}/requests/{{fingerprint}}"),
             put(members::put_request).delete(members::delete_request),
         )
-        .route(&format!("{project}/invites"), post(members::invite))
+        .route(&format!("{project}/invites"), post(invites::create))
+        .route(
+            &format!("{project}/invites/{{code_sha256}}"),
+            get(invites::get),
+        )
+        .route(
+            &format!("{project}/environments"),
+            get(versions::environments),
+        )
         .route(&format!("{project}/ci-tokens"), post(tokens::create_ci))
         .route(&format!("{project}/audit"), get(audit::page))
         .route(&format!("{environment}/head"), get(versions::head))

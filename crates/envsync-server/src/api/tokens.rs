@@ -24,7 +24,13 @@ pub async fn whoami(
     caller: Caller,
 ) -> Result<Json<WhoAmI>, ApiError> {
     let grants = grants_of(&state, &caller).await?;
+    let pending = if caller.is_ci() {
+        Vec::new()
+    } else {
+        state.store().pending_projects(&caller.account.id).await?
+    };
     Ok(Json(WhoAmI {
+        pending,
         account: caller.account.id,
         name: caller.account.name,
         member_key: caller.account.member_key,

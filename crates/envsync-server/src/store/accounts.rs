@@ -37,6 +37,8 @@ pub struct NewInvite<'a> {
     pub created_by: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The owner-signed invite, `Signed<InviteBody>` JSON.
+    pub signed_json: &'a str,
 }
 
 /// An environment list as stored: a JSON array of names.
@@ -146,8 +148,8 @@ mod sql {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO invites (code_hash, project, role, environments, created_by, \
-                                  created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                  created_at, expires_at, signed_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(invite.code_hash)
         .bind(invite.project)
@@ -156,6 +158,7 @@ mod sql {
         .bind(invite.created_by)
         .bind(invite.created_at)
         .bind(invite.expires_at)
+        .bind(invite.signed_json)
         .execute(executor)
         .await?;
         Ok(())

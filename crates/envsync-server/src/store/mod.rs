@@ -18,6 +18,7 @@ mod cache;
 mod error;
 mod limits;
 mod notify;
+mod pending;
 mod records;
 mod tokens;
 mod transaction;
@@ -259,6 +260,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "shared state",
         include_str!("../../migrations/sqlite/0002_shared_state.sql"),
     ),
+    (
+        3,
+        "pending and signed invites",
+        include_str!("../../migrations/sqlite/0003_pending_and_signed_invites.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -271,6 +277,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "shared state",
         include_str!("../../migrations/postgres/0002_shared_state.sql"),
+    ),
+    (
+        3,
+        "pending and signed invites",
+        include_str!("../../migrations/postgres/0003_pending_and_signed_invites.sql"),
     ),
 ];
 
