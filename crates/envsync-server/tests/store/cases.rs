@@ -304,6 +304,7 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
         created_by: "ada-1",
         created_at: 1,
         expires_at: 100,
+        signed_json: "{}",
     };
     store.create_invite(&invite).await.unwrap();
     store
