@@ -5,14 +5,13 @@
 //! Every path is under [`PREFIX`]. Requests authenticate with `Authorization: Bearer TOKEN`.
 //! Errors are [`ErrorBody`] JSON with a stable [`ErrorBody::code`]. A project the caller has
 //! no role on answers 404, the same as a project that does not exist.
+//!
+//! The signed records the bodies carry (versions, membership events, access requests,
+//! invites, join proofs) are `envsync_core::records`' types: one contract for both sides.
 
 pub mod paths;
-mod records;
 mod types;
 
-pub use records::{
-    AccessRequestHeader, MembershipAction, MembershipHeader, RecordHeader, VersionHeader,
-};
 pub use types::*;
 
 /// The prefix of every API path; the number changes only with an incompatible protocol.

@@ -18,6 +18,8 @@ pub mod code {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The request was not done within the server's time limit (30 s).
+    pub const TIMEOUT: &str = "timeout";
     pub const INTERNAL: &str = "internal";
     pub const UNAVAILABLE: &str = "unavailable";
 }
@@ -63,6 +65,11 @@ pub struct JoinRequest {
     pub member_key: String,
     /// A display name for the account, e.g. "Alice".
     pub name: String,
+    /// Proof of holding `member_key`: the standard-base64 Ed25519 signature, by that key,
+    /// over `signed_bytes(JoinProofBody { format, member_key, name, code_sha256 })`, where
+    /// `code_sha256` is the lowercase hex SHA-256 of the trimmed code. Member keys are
+    /// public; without this anyone with any code could take over the key's account.
+    pub proof: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +81,9 @@ pub struct JoinResponse {
     pub account: String,
     /// True when the code was the owner setup code: the account may create projects.
     pub admin: bool,
-    /// The project the invite was for; `None` for the setup code.
+    /// What the invite offers (project, role, environments); `None` for the setup code.
+    /// It grants nothing yet: the account waits until an owner admits its key in the
+    /// signed membership log.
     pub grant: Option<Grant>,
 }
 
@@ -102,10 +111,23 @@ pub struct AccountGrant {
     pub environments: Option<Vec<String>>,
 }
 
+/// An account that redeemed an invite and waits for an owner to admit its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PendingAccount {
+    pub account: String,
+    pub name: String,
+    pub member_key: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ProjectGrants {
+    /// Accounts an owner admitted in the signed membership log.
     pub grants: Vec<AccountGrant>,
+    /// Accounts that redeemed an invite and have no role yet.
+    #[serde(default)]
+    pub pending: Vec<PendingAccount>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +140,10 @@ pub struct WhoAmI {
     /// `personal` or `ci`.
     pub token_kind: String,
     pub grants: Vec<Grant>,
+    /// Projects whose invite this account redeemed and on which no owner has admitted it
+    /// yet: it may read their membership log and file its access request, nothing more.
+    #[serde(default)]
+    pub pending: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,24 +179,24 @@ pub struct Records {
     pub records: Vec<Box<RawValue>>,
 }
 
+/// A new invite. The inviting owner's client makes the one-time code (the server never
+/// sees it) and signs the invite's terms, so the server cannot change the role an
+/// accepting owner grants.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewInvite {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "writer"))]
-    pub role: Role,
-    #[serde(default)]
-    pub environments: Option<Vec<String>>,
-    /// Default: 7 days.
-    #[serde(default)]
-    pub expires_in_seconds: Option<u64>,
+    /// Lowercase hex SHA-256 of the code.
+    pub code_sha256: String,
+    /// A `Signed<InviteBody>` (envsync-core), signed by the caller's member key.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub signed: Box<RawValue>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Invite {
-    /// The one-time code, shown this once.
-    pub code: String,
+    pub code_sha256: String,
     pub grant: Grant,
     /// Unix seconds.
     pub expires_at: i64,

@@ -91,7 +91,7 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     let _sqlite_lock = match store.sqlite_path() {
         Some(path) => {
             let lock_path = path.with_extension("lock");
-            let lock = std::fs::File::create(&lock_path)?;
+            let lock = private_file(&lock_path)?;
             lock.try_lock().map_err(|_| ServerError::Locked {
                 lock: lock_path.display().to_string(),
             })?;
@@ -121,10 +121,14 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     }
     if !store.has_admin().await? {
         let code = api::new_code();
-        store.set_setup_code(&sha256_hex(code.as_bytes())).await?;
+        store
+            .add_setup_code(&sha256_hex(code.as_bytes()), api::unix_now())
+            .await?;
         eprintln!("owner setup code: {code}");
         eprintln!("  join as the server's owner with: envsync join {url} {code}");
-        eprintln!("  (a new code is printed at each start until it is used)");
+        eprintln!(
+            "  (each start prints one more code, and earlier ones stay valid, until one is used)"
+        );
     }
     let state = AppState::new(store.clone(), config.behind_proxy).await?;
     let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -159,6 +163,22 @@ async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     store.close().await;
     eprintln!("envsync server: stopped");
     Ok(())
+}
+
+/// Creates (or opens) a file only the server's user may read or write.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 async fn shutdown_signal() {

@@ -7,19 +7,18 @@
 
 mod events;
 mod failure;
+mod invites;
 
 use std::time::Duration;
 
-use envsync_api::{
-    AuditPage, Invite, JoinRequest, JoinResponse, NewCiToken, NewInvite, NewToken, TokenCreated,
-    TokenList, WhoAmI, paths,
-};
+use envsync_api::{AuditPage, NewCiToken, NewToken, TokenCreated, TokenList, WhoAmI, paths};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ureq::http;
 
 pub(crate) use events::trusted_roots;
 pub(crate) use failure::Subject;
+pub use invites::{DEFAULT_INVITE_SECONDS, InviteTerms, code_sha256, new_invite_code};
 
 use crate::credentials::{Token, normalise_server_url};
 use crate::error::{ClientError, Result};
@@ -122,11 +121,6 @@ impl ApiClient {
         self.token.is_some()
     }
 
-    /// Trades an invite or the owner setup code for an account and a token. Needs no token.
-    pub fn join(&self, request: &JoinRequest) -> Result<JoinResponse> {
-        self.post_json(&paths::join(), request, Subject::Code)
-    }
-
     pub fn whoami(&self) -> Result<WhoAmI> {
         self.get_json(&paths::whoami(), Subject::Account)
     }
@@ -148,10 +142,6 @@ impl ApiClient {
         let reply = self.call(http::Method::DELETE, &paths::token(id), None)?;
         self.expect(reply, &[200, 204], Subject::Token(id))
             .map(drop)
-    }
-
-    pub fn create_invite(&self, project: &str, request: &NewInvite) -> Result<Invite> {
-        self.post_json(&paths::invites(project), request, Subject::Project(project))
     }
 
     pub fn create_ci_token(&self, project: &str, request: &NewCiToken) -> Result<TokenCreated> {

@@ -7,6 +7,7 @@ use envsync_core::role::Role;
 use super::ApiError;
 use super::auth::Caller;
 use crate::api::AppState;
+use crate::store::GrantRecord;
 
 /// A caller's standing on one project.
 #[derive(Debug, Clone)]
@@ -14,6 +15,40 @@ pub enum Access {
     Member,
     /// The project does not exist yet and the caller may create it (a server owner).
     Creator,
+    /// The caller redeemed an invite to the project and no owner has admitted its key yet:
+    /// returned only by [`require_or_pending`], for the few things a joiner may do.
+    Pending,
+}
+
+/// What a pending joiner is told everywhere but the membership log and its own request.
+pub fn waiting(project: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "waiting for an owner to accept you on project {project}: they run `envsync members accept`"
+    ))
+}
+
+/// [`require`] for what a pending joiner may also do (read the membership log, file its
+/// own access request): [`Access::Pending`] instead of a refusal.
+pub async fn require_or_pending(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+) -> Result<Access, ApiError> {
+    match require(state, caller, project, None, Role::Reader).await {
+        Err(error) if error.is_forbidden() => {
+            if !caller.is_ci()
+                && state
+                    .store()
+                    .is_pending(&caller.account.id, project)
+                    .await?
+            {
+                Ok(Access::Pending)
+            } else {
+                Err(error)
+            }
+        }
+        other => other,
+    }
 }
 
 /// The caller's grant on `project`: a CI token's is reader on its one environment.
@@ -35,22 +70,17 @@ pub async fn grant(
             }),
         );
     }
-    let Some(record) = state.store().grant(&caller.account.id, project).await? else {
-        return Ok(None);
-    };
-    Ok(Some(to_grant(
-        record.project,
-        &record.role,
-        record.environments.as_deref(),
-    )))
+    let record = state.store().grant(&caller.account.id, project).await?;
+    Ok(record.map(to_grant))
 }
 
-pub fn to_grant(project: String, role: &str, environments: Option<&str>) -> Grant {
+/// A stored grant as the API shows it. The store decoded the row (a corrupt one is an
+/// error there, answered 500), so nothing here can widen it.
+pub fn to_grant(record: GrantRecord) -> Grant {
     Grant {
-        project,
-        // Only this crate writes roles, from parsed `Role`s; an unknown one grants least.
-        role: role.parse().unwrap_or(Role::Reader),
-        environments: environments.and_then(|text| serde_json::from_str(text).ok()),
+        project: record.project,
+        role: record.role,
+        environments: record.environments,
     }
 }
 
@@ -72,6 +102,14 @@ pub async fn require(
         if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await?
         {
             return Ok(Access::Creator);
+        }
+        if !caller.is_ci()
+            && state
+                .store()
+                .is_pending(&caller.account.id, project)
+                .await?
+        {
+            return Err(waiting(project));
         }
         return Err(ApiError::no_project(project));
     };

@@ -1,13 +1,14 @@
 //! The audit log, paged for a project's owners.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use envsync_api::{AuditEntry, AuditPage};
 use envsync_core::role::Role;
 use serde::Deserialize;
 
 use super::access::{Access, require};
 use super::auth::Caller;
+use super::json::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::store::AuditFilter;
 
@@ -31,8 +32,8 @@ pub struct AuditQuery {
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
-    Query(query): Query<AuditQuery>,
+    ApiPath(project): ApiPath<String>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
@@ -48,7 +49,7 @@ pub async fn page(
 pub async fn server_page(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     if !caller.account.admin || caller.is_ci() {
         return Err(ApiError::forbidden(

@@ -80,40 +80,56 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// A valid token always works; only failures count toward the limit, and only an
+    /// address over it is answered 429 (for its failures) instead of 401.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let source = Source::from_request_parts(parts, state).await?;
-        if state.limiter().is_blocked(source.0) {
-            return Err(ApiError::rate_limited());
-        }
         let presented = bearer(&parts.headers).ok_or_else(|| {
             ApiError::unauthorized("missing `Authorization: Bearer TOKEN` header")
         })?;
-        match authenticate(state, presented).await? {
-            Some((account, token)) => Ok(Caller {
+        if let Some((account, token)) = authenticate(state, presented).await? {
+            return Ok(Caller {
                 account,
                 token,
                 source,
-            }),
-            None => {
-                state.limiter().record_failure(source.0);
-                let source_text = source.text();
-                state
-                    .store()
-                    .append_audit(&AuditEntry {
-                        actor: "anonymous",
-                        action: "auth.failed",
-                        project: None,
-                        target: "token",
-                        source_address: source_text.as_deref(),
-                        at: now(),
-                    })
-                    .await?;
-                Err(ApiError::unauthorized(
-                    "the token is not valid (revoked, expired or mistyped)",
-                ))
-            }
+            });
         }
+        refuse(state, source, "auth.failed", "token").await?;
+        Err(ApiError::unauthorized(
+            "the token is not valid (revoked, expired or mistyped)",
+        ))
     }
+}
+
+/// After a failed sign-in (a bad token or code): answers 429 to an address already over
+/// the limit, else counts the failure (in the database, shared by every replica) and
+/// audits it, leaving the caller to answer 401.
+pub async fn refuse(
+    state: &AppState,
+    source: Source,
+    action: &str,
+    target: &str,
+) -> Result<(), ApiError> {
+    let store = state.store();
+    let at = now();
+    let address = source.text();
+    if let Some(address) = &address {
+        if store.sign_in_blocked(address, at).await? {
+            return Err(ApiError::rate_limited());
+        }
+        store.record_sign_in_failure(address, at).await?;
+    }
+    store
+        .append_audit(&AuditEntry {
+            actor: "anonymous",
+            action,
+            project: None,
+            target,
+            source_address: address.as_deref(),
+            at,
+        })
+        .await?;
+    Ok(())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

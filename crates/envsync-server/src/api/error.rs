@@ -37,6 +37,10 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, code::FORBIDDEN, message)
     }
 
+    pub fn is_forbidden(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code::NOT_FOUND, message)
     }
@@ -71,6 +75,10 @@ impl ApiError {
         )
     }
 
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, code::TIMEOUT, message)
+    }
+
     pub fn rate_limited() -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -80,11 +88,21 @@ impl ApiError {
     }
 }
 
-/// A database failure is logged with its detail and answered 503 without it: the client
-/// may retry, and learns nothing about the server's internals.
+/// A database failure is logged with its detail and answered without it, so the client
+/// learns nothing about the server's internals: 503 when the database is unreachable (a
+/// retry may work), 500 when it holds a row no query of ours writes (a retry will not; the
+/// request is refused rather than served from a guess).
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         tracing::error!("{error}");
+        if error.is_corrupt() {
+            return Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "the server's database holds a corrupt record; its operator can see which in \
+                 the server's log",
+            );
+        }
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             code::UNAVAILABLE,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use envsync_api::{Event, Grant};
@@ -88,13 +89,20 @@ impl EventHub {
 
 #[utoipa::path(get, path = "/api/v1/events",
     responses((status = 101, description = "WebSocket; each text message is an Event", body = Event),
+        (status = 400, description = "not a WebSocket upgrade request", body = envsync_api::ErrorBody),
         (status = 401, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::bad_request(format!(
+            "this path is a WebSocket; connect with an upgrade request ({})",
+            rejection.body_text()
+        ))
+    })?;
     Ok(upgrade.on_upgrade(move |socket| stream(state, caller, socket)))
 }
 

@@ -6,28 +6,122 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use envsync_api::{JoinRequest, JoinResponse};
 use envsync_core::hash::sha256_hex;
+use envsync_core::records::{FORMAT, JoinProofBody, Verifier, signed_bytes};
 use rand::RngCore;
 
 use super::access::to_grant;
-use super::auth::Source;
+use super::auth::{Source, refuse};
 use super::json::ApiJson;
+use super::signatures::Ed25519Verifier;
 use super::{ApiError, AppState, new_token, now};
-use crate::store::{Account, AuditEntry, NewToken};
+use crate::store::{Account, AuditEntry, GrantRecord, NewToken, Transaction};
 
 #[utoipa::path(post, path = "/api/v1/join",
     request_body = JoinRequest,
     responses((status = 201, body = JoinResponse),
         (status = 400, body = envsync_api::ErrorBody),
-        (status = 401, description = "the code is invalid, used or expired", body = envsync_api::ErrorBody),
+        (status = 401, description = "the code is invalid, used or expired, or the proof does not verify", body = envsync_api::ErrorBody),
         (status = 429, body = envsync_api::ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,
     source: Source,
     ApiJson(request): ApiJson<JoinRequest>,
 ) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
-    if state.limiter().is_blocked(source.0) {
-        return Err(ApiError::rate_limited());
+    let name = checked_name(&request)?;
+    let code_hash = sha256_hex(request.code.trim().as_bytes());
+    if !proof_verifies(&request, &code_hash) {
+        // Member keys are public: without proof of the key, any code would buy its account.
+        refuse(&state, source, "join.refused", "proof").await?;
+        return Err(ApiError::unauthorized(
+            "the join proof does not verify with this member key: sign it with the identity \
+             the key belongs to",
+        ));
     }
+    let store = state.store();
+    let existing = store.account_by_member_key(&request.member_key).await?;
+    let account_id = existing
+        .as_ref()
+        .map_or_else(|| new_account_id(name), |account| account.id.clone());
+    let at = now();
+    // Everything below is one transaction: the code is spent only if the account, its
+    // role and its token all exist afterwards, and a refused join changes nothing.
+    let mut transaction = store.begin().await?;
+    let Some(redeemed) = redeem(&mut transaction, &code_hash, &account_id, at).await? else {
+        drop(transaction);
+        refuse(&state, source, "join.failed", "code").await?;
+        return Err(ApiError::unauthorized(
+            "the code is not valid: it may be mistyped, used already or expired",
+        ));
+    };
+    let admin = matches!(redeemed, Redeemed::Owner);
+    let account = match existing {
+        Some(_) if admin => {
+            return Err(ApiError::bad_request(
+                "this member key already has an account; use a new identity for the owner",
+            ));
+        }
+        Some(account) => account,
+        None => {
+            transaction
+                .create_account(&account_id, name, &request.member_key, admin, at)
+                .await?;
+            Account {
+                id: account_id,
+                name: name.to_owned(),
+                member_key: Some(request.member_key.clone()),
+                admin,
+            }
+        }
+    };
+    let grant = match redeemed {
+        Redeemed::Invite(grant) => Some(grant),
+        Redeemed::Owner => None,
+    };
+    // An invite grants nothing by itself: the account waits until an owner admits its key
+    // in the signed membership log (see members::apply_to_grants).
+    if let Some(grant) = &grant
+        && store.grant(&account.id, &grant.project).await?.is_none()
+    {
+        transaction
+            .add_pending(&account.id, &grant.project, &code_hash, at)
+            .await?;
+    }
+    let (token, token_id) = issue_join_token(&mut transaction, &account.id, at).await?;
+    audit_join(
+        &mut transaction,
+        &account.id,
+        admin,
+        grant.as_ref(),
+        source,
+        at,
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(JoinResponse {
+            token,
+            token_id,
+            account: account.id,
+            admin: account.admin,
+            grant: grant.map(to_grant),
+        }),
+    ))
+}
+
+/// Whether the request's proof is the member key's signature over the join it asks for.
+fn proof_verifies(request: &JoinRequest, code_hash: &str) -> bool {
+    let body = JoinProofBody {
+        format: FORMAT,
+        member_key: request.member_key.clone(),
+        name: request.name.clone(),
+        code_sha256: code_hash.to_owned(),
+    };
+    Ed25519Verifier.verify(&request.member_key, &signed_bytes(&body), &request.proof)
+}
+
+/// The trimmed display name, once the request's name and member key are checked.
+fn checked_name(request: &JoinRequest) -> Result<&str, ApiError> {
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
@@ -39,105 +133,76 @@ pub async fn join(
             "member_key: expected `age1…:…` as `envsync whoami` prints it",
         ));
     }
-    let store = state.store();
-    let code_hash = sha256_hex(request.code.trim().as_bytes());
-    let existing = store.account_by_member_key(&request.member_key).await?;
-    let account_id = existing
-        .as_ref()
-        .map_or_else(|| new_account_id(name), |account| account.id.clone());
-    let at = now();
-    let source_text = source.text();
+    Ok(name)
+}
 
-    let (admin, grant) = if store.take_setup_code(&code_hash).await? {
-        if existing.is_some() {
-            return Err(ApiError::bad_request(
-                "this member key already has an account; use a new identity for the owner",
-            ));
-        }
-        (true, None)
-    } else if let Some(invite) = store.redeem_invite(&code_hash, &account_id, at).await? {
-        (false, Some(invite))
-    } else {
-        state.limiter().record_failure(source.0);
-        store
-            .append_audit(&AuditEntry {
-                actor: "anonymous",
-                action: "join.failed",
-                project: None,
-                target: "code",
-                source_address: source_text.as_deref(),
-                at,
-            })
-            .await?;
-        return Err(ApiError::unauthorized(
-            "the code is not valid: it may be mistyped, used already or expired",
-        ));
-    };
+/// What a code turned out to be.
+enum Redeemed {
+    Owner,
+    Invite(GrantRecord),
+}
 
-    let account = match existing {
-        Some(account) => account,
-        None => {
-            store
-                .create_account(&account_id, name, &request.member_key, admin, at)
-                .await?;
-            Account {
-                id: account_id,
-                name: name.to_owned(),
-                member_key: Some(request.member_key.clone()),
-                admin,
-            }
-        }
-    };
-    if let Some(invite) = &grant {
-        store
-            .set_grant(
-                &account.id,
-                &invite.project,
-                &invite.role,
-                invite.environments.as_deref(),
-            )
-            .await?;
+async fn redeem(
+    transaction: &mut Transaction<'_>,
+    code_hash: &str,
+    account_id: &str,
+    at: i64,
+) -> Result<Option<Redeemed>, ApiError> {
+    if transaction.take_setup_code(code_hash).await? {
+        return Ok(Some(Redeemed::Owner));
     }
+    Ok(transaction
+        .redeem_invite(code_hash, account_id, at)
+        .await?
+        .map(Redeemed::Invite))
+}
+
+/// The joiner's first personal access token, `(token, id)`.
+async fn issue_join_token(
+    transaction: &mut Transaction<'_>,
+    account: &str,
+    at: i64,
+) -> Result<(String, String), ApiError> {
     let (token, token_id) = new_token();
-    store
+    transaction
         .create_token(&NewToken {
             token_hash: &sha256_hex(token.as_bytes()),
             id: &token_id,
             label: "join",
             kind: "personal",
-            account: &account.id,
+            account,
             project: None,
             environment: None,
             created_at: at,
             expires_at: None,
         })
         .await?;
-    let actor = account.id.clone();
-    store
+    Ok((token, token_id))
+}
+
+async fn audit_join(
+    transaction: &mut Transaction<'_>,
+    account: &str,
+    admin: bool,
+    grant: Option<&GrantRecord>,
+    source: Source,
+    at: i64,
+) -> Result<(), ApiError> {
+    let source_text = source.text();
+    transaction
         .append_audit(&AuditEntry {
-            actor: &actor,
+            actor: account,
             action: if admin { "join.owner" } else { "join" },
-            project: grant.as_ref().map(|invite| invite.project.as_str()),
-            target: &grant.as_ref().map_or_else(
+            project: grant.map(|grant| grant.project.as_str()),
+            target: &grant.map_or_else(
                 || "server owner".to_owned(),
-                |invite| format!("role {}", invite.role),
+                |grant| format!("role {}", grant.role),
             ),
             source_address: source_text.as_deref(),
             at,
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(JoinResponse {
-            token,
-            token_id,
-            account: account.id,
-            admin: account.admin,
-            grant: grant.map(|invite| {
-                to_grant(invite.project, &invite.role, invite.environments.as_deref())
-            }),
-        }),
-    ))
+    Ok(())
 }
 
 /// The shape of a member key, `age1…:<base64url>`; the server cannot check more (it does

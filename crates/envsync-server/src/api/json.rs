@@ -1,9 +1,11 @@
-//! A JSON body extractor whose rejections are API errors (400 with the parser's message,
-//! 413, 415) instead of axum's plain-text ones.
+//! Extractors whose rejections are API errors (`{"error": {"code", "message"}}` with a
+//! documented status) instead of axum's plain-text ones: JSON bodies (400 with the parser's
+//! message, 413, 415), paths and query strings (400).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
@@ -34,7 +36,44 @@ pub fn rejection_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// Parses bytes already read (e.g. a signed record) as `T`, naming `what` in the error.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|error| ApiError::bad_request(format!("{what}: {error}")))
+/// A path extractor whose rejection (say, `/versions/abc` where a number belongs) is the
+/// API's JSON error, 400, instead of axum's plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "path: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// A query-string extractor whose rejection (an unknown parameter, `?after=x`) is the
+/// API's JSON error, 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "query: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
 }

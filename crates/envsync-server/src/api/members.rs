@@ -1,30 +1,28 @@
-//! The membership log, access requests and invites.
+//! The membership log and access requests.
 //!
-//! The server stores membership events as signed by owners and cannot check those
-//! signatures; it does check the caller's role, and keeps its grants in step with the
-//! events it stores, so that removing a member from the log also ends their access here.
+//! The server checks each event's signature (by the calling owner's key) and its parent
+//! digest before storing it, and keeps its grants in step with the events it stores: the
+//! signed log is the only thing that grants a role here, and removing a member from it
+//! also ends their access. Clients still verify the whole chain themselves.
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use envsync_api::{
-    AccessRequestHeader, AccountGrant, Grant, Invite, MembershipHeader, NewInvite, ProjectGrants,
-    RecordHeader, Records,
+use envsync_api::{AccountGrant, PendingAccount, ProjectGrants, Records};
+use envsync_core::records::{
+    AccessRequest, FORMAT, MembershipAction, MembershipBody, MembershipEvent, Signable, Signed,
 };
-use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 
-use super::access::{Access, require, to_grant};
+use super::access::{Access, require, require_or_pending, to_grant};
 use super::auth::Caller;
-use super::json::{ApiJson, parse};
+use super::json::ApiPath;
+use super::signatures::{self, verified};
 use super::versions::raw_record;
-use super::{ApiError, AppState, new_code, now};
-use crate::store::{self, AuditEntry};
-
-const DEFAULT_INVITE_SECONDS: u64 = 7 * 24 * 3600;
-const MAX_INVITE_SECONDS: u64 = 30 * 24 * 3600;
+use super::{ApiError, AppState, now};
+use crate::store::{AuditEntry, Transaction};
 
 /// A raw body, with the size limit's rejection as an API error.
 pub fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
@@ -44,11 +42,11 @@ pub fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 pub async fn log(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<Records>, ApiError> {
-    let rows = match require(&state, &caller, &project, None, Role::Reader).await? {
+    let rows = match require_or_pending(&state, &caller, &project).await? {
         Access::Creator => Vec::new(),
-        Access::Member => state.store().membership(&project).await?,
+        Access::Member | Access::Pending => state.store().membership(&project).await?,
     };
     let records = rows.into_iter().map(raw_record).collect::<Result<_, _>>()?;
     Ok(Json(Records { records }))
@@ -65,13 +63,13 @@ pub async fn log(
 pub async fn append(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, number)): Path<(String, u64)>,
+    ApiPath((project, number)): ApiPath<(String, u64)>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let access = require(&state, &caller, &project, None, Role::Owner).await?;
     let bytes = body(bytes)?;
-    let header: RecordHeader<MembershipHeader> = parse(&bytes, "membership event")?;
-    let event = &header.body;
+    let record: MembershipEvent = verified(&bytes, "membership event")?;
+    let event = &record.body;
     if event.project != project || event.number != number {
         return Err(ApiError::bad_request(format!(
             "membership event is for {} number {}, not {project} number {number}",
@@ -86,15 +84,20 @@ pub async fn append(
     if let Access::Creator = access {
         // Creating a project: its first event makes the creator its owner.
         if number != 1
-            || event.action != envsync_api::MembershipAction::Add
+            || event.action != MembershipAction::Add
             || event.member != event.actor
             || event.role != Role::Owner
         {
             return Err(ApiError::no_project(&project));
         }
     }
-    if !state
-        .store()
+    check_parent(&state, &project, event).await?;
+    let label = member_label(&state, &event.member).await?;
+    let member = state.store().account_by_member_key(&event.member).await?;
+    // The event, the grant it changes, the CI tokens it revokes and its audit entry: one
+    // transaction, so a member is never removed from the log while keeping a role here.
+    let mut transaction = state.store().begin().await?;
+    if !transaction
         .append_membership(&project, number, &bytes)
         .await?
     {
@@ -103,7 +106,15 @@ pub async fn append(
             None,
         ));
     }
-    apply_to_grants(&state, &project, event).await?;
+    if let Some(member) = member {
+        apply_to_grants(&mut transaction, &member.id, &project, event).await?;
+    }
+    let action = match event.action {
+        MembershipAction::Add => "member.add",
+        MembershipAction::Remove => "member.remove",
+    };
+    audit(&mut transaction, &caller, action, &project, &label).await?;
+    transaction.commit().await?;
     state
         .events()
         .publish(envsync_api::Event {
@@ -113,51 +124,81 @@ pub async fn append(
             author: Some(caller.actor()),
         })
         .await;
-    let action = match event.action {
-        envsync_api::MembershipAction::Add => "member.add",
-        envsync_api::MembershipAction::Remove => "member.remove",
-    };
-    audit(
-        &state,
-        &caller,
-        action,
-        &project,
-        &member_label(&state, &event.member).await?,
-    )
-    .await?;
     Ok(StatusCode::CREATED)
 }
 
-/// Mirrors a stored event in the grants of the account bound to its member key.
-async fn apply_to_grants(
+/// Refuses an event that does not extend the stored log: the first has no parent, every
+/// later one names the digest of the entry before it. Otherwise one owner's garbage (or a
+/// fork) would jam every client that reads the log.
+async fn check_parent(
     state: &AppState,
     project: &str,
-    event: &MembershipHeader,
+    event: &MembershipBody,
 ) -> Result<(), ApiError> {
-    let Some(account) = state.store().account_by_member_key(&event.member).await? else {
-        return Ok(());
+    let expected = match event.number.checked_sub(1).filter(|previous| *previous > 0) {
+        None => None,
+        Some(previous) => {
+            let log = state.store().membership(project).await?;
+            let stored = usize::try_from(previous - 1)
+                .ok()
+                .and_then(|index| log.get(index));
+            match stored {
+                // The number is taken or skipped: the insert answers 409 or this 400.
+                None if log.len() as u64 >= event.number => return Ok(()),
+                None => {
+                    return Err(ApiError::bad_request(format!(
+                        "membership event {}: the log has {} entries, so the next is {}",
+                        event.number,
+                        log.len(),
+                        log.len() + 1
+                    )));
+                }
+                Some(bytes) => Some(stored_digest::<MembershipBody>(bytes, "membership entry")?),
+            }
+        }
     };
+    if event.parent_digest != expected {
+        return Err(ApiError::bad_request(format!(
+            "membership event {}: parent_digest does not match the digest of entry {}",
+            event.number,
+            event.number.saturating_sub(1)
+        )));
+    }
+    Ok(())
+}
+
+/// The digest of a stored record, as the next record in its chain names it.
+pub fn stored_digest<T: Signable>(bytes: &[u8], what: &str) -> Result<String, ApiError> {
+    Signed::<T>::from_json(bytes, what)
+        .map(|record| record.digest())
+        .map_err(|error| {
+            tracing::error!("a stored {what} does not parse: {error}");
+            ApiError::bad_request(format!(
+                "the stored {what} this one builds on is not a format {FORMAT} record"
+            ))
+        })
+}
+
+/// Mirrors a stored event in the grants of the account bound to its member key. This is
+/// the only place a role is granted: an owner's signed event admitting the key. Either
+/// way the account's pending invitation ends.
+async fn apply_to_grants(
+    transaction: &mut Transaction<'_>,
+    account: &str,
+    project: &str,
+    event: &MembershipBody,
+) -> Result<(), ApiError> {
+    transaction.clear_pending(account, project).await?;
     match event.action {
-        envsync_api::MembershipAction::Add => {
-            let environments = event
-                .environments
-                .as_ref()
-                .map(|names| serde_json::to_string(names).unwrap_or_default());
-            state
-                .store()
-                .set_grant(
-                    &account.id,
-                    project,
-                    event.role.as_str(),
-                    environments.as_deref(),
-                )
+        MembershipAction::Add => {
+            transaction
+                .set_grant(account, project, event.role, event.environments.as_deref())
                 .await?;
         }
-        envsync_api::MembershipAction::Remove => {
-            state.store().delete_grant(&account.id, project).await?;
-            state
-                .store()
-                .revoke_ci_tokens(&account.id, project, now())
+        MembershipAction::Remove => {
+            transaction.delete_grant(account, project).await?;
+            transaction
+                .revoke_ci_tokens(account, project, now())
                 .await?;
         }
     }
@@ -174,16 +215,16 @@ async fn member_label(state: &AppState, member_key: &str) -> Result<String, ApiE
     )
 }
 
-async fn audit(
-    state: &AppState,
+/// Records the caller's change as part of its transaction.
+pub async fn audit(
+    transaction: &mut Transaction<'_>,
     caller: &Caller,
     action: &str,
     project: &str,
     target: &str,
 ) -> Result<(), ApiError> {
     let source = caller.source.text();
-    state
-        .store()
+    transaction
         .append_audit(&AuditEntry {
             actor: &caller.actor(),
             action,
@@ -204,7 +245,7 @@ async fn audit(
 pub async fn grants(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<ProjectGrants>, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
@@ -215,7 +256,7 @@ pub async fn grants(
         .await?
         .into_iter()
         .map(|(account, record)| {
-            let grant = to_grant(record.project, &record.role, record.environments.as_deref());
+            let grant = to_grant(record);
             AccountGrant {
                 account: account.id,
                 name: account.name,
@@ -225,7 +266,18 @@ pub async fn grants(
             }
         })
         .collect();
-    Ok(Json(ProjectGrants { grants }))
+    let pending = state
+        .store()
+        .project_pending(&project)
+        .await?
+        .into_iter()
+        .map(|account| PendingAccount {
+            account: account.id,
+            name: account.name,
+            member_key: account.member_key,
+        })
+        .collect();
+    Ok(Json(ProjectGrants { grants, pending }))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project}/requests",
@@ -235,10 +287,10 @@ pub async fn grants(
 pub async fn requests(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, None, Role::Reader).await? {
-        Access::Creator => Vec::new(),
+        Access::Creator | Access::Pending => Vec::new(),
         Access::Member if caller.is_ci() => {
             return Err(ApiError::forbidden("CI tokens do not read access requests"));
         }
@@ -260,47 +312,47 @@ pub async fn requests(
 pub async fn put_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, fingerprint)): Path<(String, String)>,
+    ApiPath((project, fingerprint)): ApiPath<(String, String)>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Reader).await? {
+    if let Access::Creator = require_or_pending(&state, &caller, &project).await? {
         return Err(ApiError::no_project(&project));
     }
     if caller.is_ci() {
         return Err(ApiError::forbidden("CI tokens are read-only"));
     }
     let bytes = body(bytes)?;
-    let header: RecordHeader<AccessRequestHeader> = parse(&bytes, "access request")?;
-    if header.body.project != project {
+    let request: AccessRequest = verified(&bytes, "access request")?;
+    if request.body.project != project {
         return Err(ApiError::bad_request(format!(
             "access request is for project {}, not {project}",
-            header.body.project
+            request.body.project
         )));
     }
-    if caller.account.member_key.as_deref() != Some(header.body.member.as_str()) {
+    if caller.account.member_key.as_deref() != Some(request.body.member.as_str()) {
         return Err(ApiError::forbidden(
             "you can only ask access for the member key your account joined with",
         ));
     }
-    if !valid_fingerprint(&fingerprint) {
+    if fingerprint != signatures::fingerprint(&request.body.member) {
         return Err(ApiError::bad_request(format!(
-            "`{fingerprint}` is not a key fingerprint (xxxx-xxxx-xxxx-xxxx)"
+            "`{fingerprint}` is not the fingerprint of the request's member key"
         )));
     }
-    state
-        .store()
+    let mut transaction = state.store().begin().await?;
+    transaction
         .put_access_request(&project, &fingerprint, &bytes)
         .await?;
-    audit(&state, &caller, "access.request", &project, &fingerprint).await?;
+    audit(
+        &mut transaction,
+        &caller,
+        "access.request",
+        &project,
+        &fingerprint,
+    )
+    .await?;
+    transaction.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn valid_fingerprint(text: &str) -> bool {
-    text.len() == 19
-        && text.split('-').count() == 4
-        && text
-            .split('-')
-            .all(|group| group.len() == 4 && group.bytes().all(|byte| byte.is_ascii_hexdigit()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{project}/requests/{fingerprint}",
@@ -311,18 +363,34 @@ fn valid_fingerprint(text: &str) -> bool {
 pub async fn delete_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, fingerprint)): Path<(String, String)>,
+    ApiPath((project, fingerprint)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
         return Err(ApiError::no_project(&project));
     }
-    if state
-        .store()
+    // Deleting a joiner's request declines them: their pending invitation ends too.
+    let requester = match state.store().access_request(&project, &fingerprint).await? {
+        Some(bytes) => match AccessRequest::from_json(&bytes, "access request") {
+            Ok(request) => {
+                state
+                    .store()
+                    .account_by_member_key(&request.body.member)
+                    .await?
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let mut transaction = state.store().begin().await?;
+    if transaction
         .delete_access_request(&project, &fingerprint)
         .await?
     {
+        if let Some(account) = &requester {
+            transaction.clear_pending(&account.id, &project).await?;
+        }
         audit(
-            &state,
+            &mut transaction,
             &caller,
             "access.request.delete",
             &project,
@@ -330,82 +398,6 @@ pub async fn delete_request(
         )
         .await?;
     }
+    transaction.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/api/v1/projects/{project}/invites",
-    params(("project" = String, Path)),
-    request_body = NewInvite,
-    responses((status = 201, body = Invite), (status = 400, body = envsync_api::ErrorBody),
-        (status = 403, body = envsync_api::ErrorBody), (status = 404, body = envsync_api::ErrorBody)),
-    security(("token" = [])))]
-pub async fn invite(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
-    request: Result<ApiJson<NewInvite>, ApiError>,
-) -> Result<(StatusCode, Json<Invite>), ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
-        return Err(ApiError::no_project(&project));
-    }
-    let ApiJson(request) = request?;
-    if let Some(environments) = &request.environments {
-        if environments.is_empty() {
-            return Err(ApiError::bad_request(
-                "environments: name at least one, or leave it out for all",
-            ));
-        }
-        for name in environments {
-            if !envsync_core::config::is_valid_name(name) {
-                return Err(ApiError::bad_request(format!(
-                    "environments: invalid environment name `{name}`"
-                )));
-            }
-        }
-    }
-    let seconds = request.expires_in_seconds.unwrap_or(DEFAULT_INVITE_SECONDS);
-    if seconds == 0 || seconds > MAX_INVITE_SECONDS {
-        return Err(ApiError::bad_request(format!(
-            "expires_in_seconds must be between 1 and {MAX_INVITE_SECONDS}"
-        )));
-    }
-    let code = new_code();
-    let created_at = now();
-    let expires_at = created_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
-    let environments = request
-        .environments
-        .as_ref()
-        .map(|names| serde_json::to_string(names).unwrap_or_default());
-    state
-        .store()
-        .create_invite(&store::NewInvite {
-            code_hash: &sha256_hex(code.as_bytes()),
-            project: &project,
-            role: request.role.as_str(),
-            environments: environments.as_deref(),
-            created_by: &caller.account.id,
-            created_at,
-            expires_at,
-        })
-        .await?;
-    audit(
-        &state,
-        &caller,
-        "invite.create",
-        &project,
-        &format!("role {}", request.role),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Invite {
-            code,
-            grant: Grant {
-                project,
-                role: request.role,
-                environments: request.environments,
-            },
-            expires_at,
-        }),
-    ))
 }

@@ -6,11 +6,12 @@ mod audit;
 mod auth;
 mod error;
 mod events;
+mod invites;
 mod join;
 mod json;
-mod limiter;
 mod members;
 mod openapi;
+mod signatures;
 mod tokens;
 mod versions;
 
@@ -24,12 +25,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, SECRET_BYTES, TOKEN_ID_LENGTH, TOKEN_PREFIX};
 use rand::RngCore;
-use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
 use crate::store::{Store, StoreError};
-use limiter::FailureLimiter;
 
 /// What every handler shares. Cloning is cheap.
 #[derive(Clone)]
@@ -40,7 +39,6 @@ pub struct AppState {
 struct Inner {
     store: Store,
     events: Arc<events::EventHub>,
-    limiter: FailureLimiter,
     behind_proxy: bool,
 }
 
@@ -50,7 +48,6 @@ impl AppState {
             inner: Arc::new(Inner {
                 events: events::EventHub::start(store.clone()).await?,
                 store,
-                limiter: FailureLimiter::new(),
                 behind_proxy,
             }),
         })
@@ -67,10 +64,6 @@ impl AppState {
     /// Closes the event sockets, so a graceful shutdown only waits for real requests.
     pub fn begin_shutdown(&self) {
         self.inner.events.stop();
-    }
-
-    pub(crate) fn limiter(&self) -> &FailureLimiter {
-        &self.inner.limiter
     }
 
     pub(crate) fn behind_proxy(&self) -> bool {
@@ -105,7 +98,15 @@ pub fn router(state: AppState) -> Router {
             &format!("{project}/requests/{{fingerprint}}"),
             put(members::put_request).delete(members::delete_request),
         )
-        .route(&format!("{project}/invites"), post(members::invite))
+        .route(&format!("{project}/invites"), post(invites::create))
+        .route(
+            &format!("{project}/invites/{{code_sha256}}"),
+            get(invites::get),
+        )
+        .route(
+            &format!("{project}/environments"),
+            get(versions::environments),
+        )
         .route(&format!("{project}/ci-tokens"), post(tokens::create_ci))
         .route(&format!("{project}/audit"), get(audit::page))
         .route(&format!("{environment}/head"), get(versions::head))
@@ -122,11 +123,24 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .with_state(state)
+}
+
+/// Answers 408 with the API's JSON error to a request not done in [`REQUEST_TIMEOUT`].
+async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout(format!(
+            "the request took longer than {} s",
+            REQUEST_TIMEOUT.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 /// Answers 413 at once to a request whose `Content-Length` is over the limit, so a client
@@ -188,6 +202,11 @@ fn token_id(token: &str) -> Option<&str> {
         && id.bytes().all(|byte| byte.is_ascii_hexdigit())
         && !secret.is_empty())
     .then_some(id)
+}
+
+/// The current time in unix seconds, as the store records it.
+pub fn unix_now() -> i64 {
+    now()
 }
 
 fn now() -> i64 {

@@ -23,7 +23,9 @@ use utoipa::{Modify, OpenApi};
         super::members::grants,
         super::members::put_request,
         super::members::delete_request,
-        super::members::invite,
+        super::invites::create,
+        super::invites::get,
+        super::versions::environments,
         super::audit::page,
         super::audit::server_page,
         super::versions::head,
@@ -64,7 +66,7 @@ impl Modify for BearerToken {
 }
 
 fn tag_of(path: &str) -> &'static str {
-    if path.contains("/environments/") {
+    if path.contains("/environments") {
         "versions"
     } else if path.contains("/members")
         || path.contains("/requests")

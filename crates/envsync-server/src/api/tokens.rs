@@ -1,7 +1,7 @@
 //! Tokens: who a token belongs to, personal access tokens and CI tokens.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use envsync_api::{Grant, NewCiToken, NewToken, TokenCreated, TokenInfo, TokenList, WhoAmI};
 use envsync_core::hash::sha256_hex;
@@ -10,9 +10,9 @@ use envsync_core::role::Role;
 use super::access::{Access, grant, require, to_grant};
 use super::auth::Caller;
 use super::join::new_account_id;
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use super::{ApiError, AppState, new_token, now};
-use crate::store::{self, AuditEntry, TokenRecord};
+use crate::store::{self, AuditEntry, TokenRecord, Transaction};
 
 const MAX_TOKEN_SECONDS: u64 = 366 * 24 * 3600;
 
@@ -24,7 +24,13 @@ pub async fn whoami(
     caller: Caller,
 ) -> Result<Json<WhoAmI>, ApiError> {
     let grants = grants_of(&state, &caller).await?;
+    let pending = if caller.is_ci() {
+        Vec::new()
+    } else {
+        state.store().pending_projects(&caller.account.id).await?
+    };
     Ok(Json(WhoAmI {
+        pending,
         account: caller.account.id,
         name: caller.account.name,
         member_key: caller.account.member_key,
@@ -46,7 +52,7 @@ async fn grants_of(state: &AppState, caller: &Caller) -> Result<Vec<Grant>, ApiE
         .grants(&caller.account.id)
         .await?
         .into_iter()
-        .map(|record| to_grant(record.project, &record.role, record.environments.as_deref()))
+        .map(to_grant)
         .collect())
 }
 
@@ -96,7 +102,7 @@ async fn owned_projects(state: &AppState, caller: &Caller) -> Result<Vec<String>
         .grants(&caller.account.id)
         .await?
         .into_iter()
-        .filter(|grant| grant.role == Role::Owner.as_str())
+        .filter(|grant| grant.role == Role::Owner)
         .map(|grant| grant.project)
         .collect())
 }
@@ -139,8 +145,9 @@ pub async fn create(
     let created_at = now();
     let expires_at = expiry(request.expires_in_seconds, created_at)?;
     let account = caller.account.id.clone();
+    let mut transaction = state.store().begin().await?;
     let created = issue(
-        &state,
+        &mut transaction,
         &caller,
         IssuedToken {
             label: request.label.trim(),
@@ -153,6 +160,7 @@ pub async fn create(
         },
     )
     .await?;
+    transaction.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -166,14 +174,14 @@ struct IssuedToken<'a> {
     expires_at: Option<i64>,
 }
 
+/// Stores a new token and its audit entry, in the caller's transaction.
 async fn issue(
-    state: &AppState,
+    transaction: &mut Transaction<'_>,
     caller: &Caller,
     token: IssuedToken<'_>,
 ) -> Result<TokenCreated, ApiError> {
     let (secret, id) = new_token();
-    state
-        .store()
+    transaction
         .create_token(&store::NewToken {
             token_hash: &sha256_hex(secret.as_bytes()),
             id: &id,
@@ -187,8 +195,7 @@ async fn issue(
         })
         .await?;
     let source = caller.source.text();
-    state
-        .store()
+    transaction
         .append_audit(&AuditEntry {
             actor: &caller.actor(),
             action: if token.kind == "ci" {
@@ -225,7 +232,7 @@ async fn issue(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let not_found = || ApiError::not_found(format!("no token {id} of yours"));
     let token = state
@@ -273,7 +280,7 @@ pub async fn revoke(
 pub async fn create_ci(
     State(state): State<AppState>,
     caller: Caller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     request: Result<ApiJson<NewCiToken>, ApiError>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
@@ -290,11 +297,13 @@ pub async fn create_ci(
     let created_at = now();
     let expires_at = expiry(request.expires_in_seconds, created_at)?;
     let store = state.store();
-    let account = match store.account_by_member_key(&request.member_key).await? {
+    let existing = store.account_by_member_key(&request.member_key).await?;
+    let mut transaction = store.begin().await?;
+    let account = match existing {
         Some(account) => account.id,
         None => {
             let id = new_account_id(&request.name);
-            store
+            transaction
                 .create_account(
                     &id,
                     request.name.trim(),
@@ -307,7 +316,7 @@ pub async fn create_ci(
         }
     };
     let created = issue(
-        &state,
+        &mut transaction,
         &caller,
         IssuedToken {
             label: request.name.trim(),
@@ -320,5 +329,6 @@ pub async fn create_ci(
         },
     )
     .await?;
+    transaction.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -1,20 +1,23 @@
 //! Versions: head, records, ciphertexts, and the create-only push.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::{Head, PushVersion, RecordHeader, Records, VersionHeader};
+use envsync_api::{Environments, Head, PushVersion, Records};
 use envsync_core::hash::sha256_hex;
+use envsync_core::records::{VersionBody, VersionRecord};
 use envsync_core::role::Role;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::access::{Access, require};
+use super::access::{self, Access, require};
 use super::auth::Caller;
-use super::json::{ApiJson, parse};
+use super::json::{ApiJson, ApiPath, ApiQuery};
+use super::members::stored_digest;
+use super::signatures::verified;
 use super::{ApiError, AppState, now};
 use crate::store::{AuditEntry, Created, NewVersion};
 
@@ -25,10 +28,10 @@ use crate::store::{AuditEntry, Created, NewVersion};
 pub async fn head(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment)): Path<(String, String)>,
+    ApiPath((project, environment)): ApiPath<(String, String)>,
 ) -> Result<Json<Head>, ApiError> {
     let head = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
-        Access::Creator => None,
+        Access::Creator | Access::Pending => None,
         Access::Member => state.store().head(&project, &environment).await?,
     };
     Ok(Json(Head { head }))
@@ -51,11 +54,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment)): Path<(String, String)>,
-    Query(query): Query<ListQuery>,
+    ApiPath((project, environment)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Records>, ApiError> {
     let rows = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
-        Access::Creator => Vec::new(),
+        Access::Creator | Access::Pending => Vec::new(),
         Access::Member => {
             let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
             state
@@ -91,7 +94,7 @@ pub fn raw_record(bytes: Vec<u8>) -> Result<Box<RawValue>, ApiError> {
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, number)): Path<(String, String, u64)>,
+    ApiPath((project, environment, number)): ApiPath<(String, String, u64)>,
 ) -> Result<Response, ApiError> {
     require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
     let record = state
@@ -112,7 +115,7 @@ pub async fn get(
 pub async fn object(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, sha256)): Path<(String, String, String)>,
+    ApiPath((project, environment, sha256)): ApiPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     require(&state, &caller, &project, Some(&environment), Role::Reader).await?;
     let ciphertext = state
@@ -140,7 +143,7 @@ pub async fn object(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Path((project, environment, number)): Path<(String, String, u64)>,
+    ApiPath((project, environment, number)): ApiPath<(String, String, u64)>,
     push: Result<ApiJson<PushVersion>, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     if let Access::Creator =
@@ -151,8 +154,8 @@ pub async fn create(
     // The body is read only after the role check, so that a caller without access learns
     // nothing from validation errors.
     let ApiJson(push) = push?;
-    let header: RecordHeader<VersionHeader> = parse(push.record.get().as_bytes(), "record")?;
-    let body = &header.body;
+    let record: VersionRecord = verified(push.record.get().as_bytes(), "version record")?;
+    let body = &record.body;
     if body.project != project || body.environment != environment || body.number != number {
         return Err(ApiError::bad_request(format!(
             "record is for {}/{} version {}, not {project}/{environment} version {number}",
@@ -164,6 +167,7 @@ pub async fn create(
             "the record's author is not the member key your account joined with",
         ));
     }
+    check_parent(&state, &caller, body).await?;
     let ciphertext = STANDARD
         .decode(push.ciphertext.as_bytes())
         .map_err(|error| ApiError::bad_request(format!("ciphertext: not base64: {error}")))?;
@@ -193,7 +197,7 @@ pub async fn create(
                     project: project.clone(),
                     environment: Some(environment.clone()),
                     number,
-                    author: Some(body.author_name.clone().unwrap_or_else(|| caller.actor())),
+                    author: Some(body.author_name.clone()),
                 })
                 .await;
             let source = caller.source.text();
@@ -218,4 +222,85 @@ pub async fn create(
             head,
         )),
     }
+}
+
+/// Refuses a version that does not extend the stored history, so that no writer can jam an
+/// environment with a version every client must refuse. Version 1 has no parent; any other
+/// builds on `number - 1` and names its digest, or is an owner's supersede (a base further
+/// back, or none) naming the digest of its base. A number already taken passes here and
+/// meets the insert's 409.
+async fn check_parent(
+    state: &AppState,
+    caller: &Caller,
+    body: &VersionBody,
+) -> Result<(), ApiError> {
+    let what = format!(
+        "{}/{} version {}",
+        body.project, body.environment, body.number
+    );
+    if body.number == 1 {
+        if body.base.is_some() || body.parent_digest.is_some() {
+            return Err(ApiError::bad_request(format!(
+                "{what}: the first version has no base and no parent_digest"
+            )));
+        }
+        return Ok(());
+    }
+    if body.base.is_some_and(|base| base >= body.number) {
+        return Err(ApiError::bad_request(format!(
+            "{what}: base must be below the version's number"
+        )));
+    }
+    if body.supersedes() {
+        let owner = access::grant(state, caller, &body.project)
+            .await?
+            .is_some_and(|grant| grant.role == Role::Owner);
+        if !owner {
+            return Err(ApiError::forbidden(format!(
+                "{what}: only an owner may supersede versions (base {:?} is not {})",
+                body.base,
+                body.number - 1
+            )));
+        }
+    }
+    let expected = match body.base {
+        None => None,
+        Some(base) => {
+            let stored = state
+                .store()
+                .version_record(&body.project, &body.environment, base)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{what}: its base, version {base}, does not exist"
+                    ))
+                })?;
+            Some(stored_digest::<VersionBody>(&stored, "version record")?)
+        }
+    };
+    if body.parent_digest != expected {
+        return Err(ApiError::bad_request(format!(
+            "{what}: parent_digest does not match the digest of version {}",
+            body.base
+                .map_or_else(|| "(none)".to_owned(), |base| base.to_string())
+        )));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project}/environments",
+    params(("project" = String, Path)),
+    responses((status = 200, body = Environments), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn environments(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(project): ApiPath<String>,
+) -> Result<Json<Environments>, ApiError> {
+    let environments = match require(&state, &caller, &project, None, Role::Reader).await? {
+        Access::Member => state.store().environments(&project).await?,
+        Access::Creator | Access::Pending => Vec::new(),
+    };
+    Ok(Json(Environments { environments }))
 }

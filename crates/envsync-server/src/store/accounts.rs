@@ -4,9 +4,11 @@
 //! sign; grants are the server's copy of it for deciding which requests to serve, set by
 //! invites and kept in step with the membership events the server stores.
 
+use envsync_core::role::Role;
 use sqlx::Row;
 
-use super::{Result, Store};
+use super::transaction::{Executor, Transaction};
+use super::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -16,34 +18,171 @@ pub struct Account {
     pub admin: bool,
 }
 
-/// A role on a project as stored: `environments` is a JSON array, `None` meaning all.
+/// A role on a project, decoded from its row: `environments` `None` means all of them.
+/// Rows are decoded here, at the store's edge, and a row that does not decode is an error:
+/// nothing above this module ever guesses what a corrupt role or list meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantRecord {
     pub project: String,
-    pub role: String,
-    pub environments: Option<String>,
-}
-
-/// What a redeemed invite grants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InviteGrant {
-    pub project: String,
-    pub role: String,
-    pub environments: Option<String>,
+    pub role: Role,
+    pub environments: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct NewInvite<'a> {
     pub code_hash: &'a str,
     pub project: &'a str,
-    pub role: &'a str,
-    pub environments: Option<&'a str>,
+    pub role: Role,
+    pub environments: Option<&'a [String]>,
     pub created_by: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The owner-signed invite, `Signed<InviteBody>` JSON.
+    pub signed_json: &'a str,
 }
 
-const SETUP_CODE: &str = "owner_setup_code_hash";
+/// An environment list as stored: a JSON array of names.
+fn encode_environments(environments: Option<&[String]>) -> Option<String> {
+    // Serialising strings cannot fail; were it to, an empty list grants least.
+    environments.map(|names| serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned()))
+}
+
+impl Store {
+    /// A grant row as stored (role and environment list as text), decoded or refused.
+    pub(super) fn decode_grant(
+        &self,
+        project: String,
+        role: &str,
+        environments: Option<&str>,
+    ) -> Result<GrantRecord> {
+        let corrupt = |what, detail: String| StoreError::CorruptRow {
+            url: self.redacted_url.clone(),
+            what,
+            detail,
+        };
+        let role = role
+            .parse::<Role>()
+            .map_err(|error| corrupt("grant role", format!("project {project}: {error}")))?;
+        let environments = environments
+            .map(serde_json::from_str::<Vec<String>>)
+            .transpose()
+            .map_err(|error| {
+                corrupt(
+                    "grant environments",
+                    format!("project {project}: not a JSON list of names: {error}"),
+                )
+            })?;
+        Ok(GrantRecord {
+            project,
+            role,
+            environments,
+        })
+    }
+}
+
+/// Writes shared by [`Store`] (a write on its own) and [`Transaction`] (one of several).
+mod sql {
+    use envsync_core::role::Role;
+
+    use super::Executor;
+
+    pub async fn create_account<'c>(
+        executor: impl Executor<'c>,
+        id: &str,
+        name: &str,
+        member_key: &str,
+        admin: bool,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO accounts (id, name, member_key, admin, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(member_key)
+        .bind(i64::from(admin))
+        .bind(now)
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_grant<'c>(
+        executor: impl Executor<'c>,
+        account: &str,
+        project: &str,
+        role: Role,
+        environments: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO grants (account, project, role, environments) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account, project) \
+             DO UPDATE SET role = excluded.role, environments = excluded.environments",
+        )
+        .bind(account)
+        .bind(project)
+        .bind(role.as_str())
+        .bind(environments)
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_grant<'c>(
+        executor: impl Executor<'c>,
+        account: &str,
+        project: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("DELETE FROM grants WHERE account = $1 AND project = $2")
+            .bind(account)
+            .bind(project)
+            .execute(executor)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn insert_invite<'c>(
+        executor: impl Executor<'c>,
+        invite: &super::NewInvite<'_>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO invites (code_hash, project, role, environments, created_by, \
+                                  created_at, expires_at, signed_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(invite.code_hash)
+        .bind(invite.project)
+        .bind(invite.role.as_str())
+        .bind(super::encode_environments(invite.environments))
+        .bind(invite.created_by)
+        .bind(invite.created_at)
+        .bind(invite.expires_at)
+        .bind(invite.signed_json)
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    /// `(project, role, environments)` of the invite, now marked used.
+    pub async fn redeem_invite<'c>(
+        executor: impl Executor<'c>,
+        code_hash: &str,
+        account: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, Option<String>)>, sqlx::Error> {
+        sqlx::query_as(
+            "UPDATE invites SET used_at = $3, used_by = $2 \
+             WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3 \
+             RETURNING project, role, environments",
+        )
+        .bind(code_hash)
+        .bind(account)
+        .bind(now)
+        .fetch_optional(executor)
+        .await
+    }
+}
 
 impl Store {
     pub async fn create_account(
@@ -54,19 +193,9 @@ impl Store {
         admin: bool,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, name, member_key, admin, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(member_key)
-        .bind(i64::from(admin))
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(())
+        sql::create_account(&self.pool, id, name, member_key, admin, now)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
@@ -109,14 +238,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        Ok(rows
-            .into_iter()
-            .map(|(project, role, environments)| GrantRecord {
-                project,
-                role,
-                environments,
+        rows.into_iter()
+            .map(|(project, role, environments)| {
+                self.decode_grant(project, &role, environments.as_deref())
             })
-            .collect())
+            .collect()
     }
 
     pub async fn grant(&self, account: &str, project: &str) -> Result<Option<GrantRecord>> {
@@ -135,18 +261,18 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        let found = row.map(|(role, environments)| GrantRecord {
-            project: project.to_owned(),
-            role,
-            environments,
-        });
+        let found = row
+            .map(|(role, environments)| {
+                self.decode_grant(project.to_owned(), &role, environments.as_deref())
+            })
+            .transpose()?;
         if let (Some(cache), Some(generation)) = (&self.cache, generation) {
             cache.grants().put(generation, key, found.clone());
         }
         Ok(found)
     }
 
-    fn forget_grant(&self, account: &str, project: &str) {
+    pub(super) fn forget_grant(&self, account: &str, project: &str) {
         if let Some(cache) = &self.cache {
             cache
                 .grants()
@@ -166,23 +292,21 @@ impl Store {
         .await
         .map_err(|source| self.query_error(source))?;
         rows.iter()
-            .map(|row| -> std::result::Result<_, sqlx::Error> {
-                Ok((
-                    Account {
-                        id: row.try_get("id")?,
-                        name: row.try_get("name")?,
-                        member_key: row.try_get("member_key")?,
-                        admin: row.try_get::<i64, _>("admin")? != 0,
-                    },
-                    GrantRecord {
-                        project: project.to_owned(),
-                        role: row.try_get("role")?,
-                        environments: row.try_get("environments")?,
-                    },
-                ))
+            .map(|row| {
+                let read = |source| self.query_error(source);
+                let account = Account {
+                    id: row.try_get("id").map_err(read)?,
+                    name: row.try_get("name").map_err(read)?,
+                    member_key: row.try_get("member_key").map_err(read)?,
+                    admin: row.try_get::<i64, _>("admin").map_err(read)? != 0,
+                };
+                let role: String = row.try_get("role").map_err(read)?;
+                let environments: Option<String> = row.try_get("environments").map_err(read)?;
+                let grant =
+                    self.decode_grant(project.to_owned(), &role, environments.as_deref())?;
+                Ok((account, grant))
             })
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|source| self.query_error(source))
+            .collect()
     }
 
     /// Sets an account's role on a project, replacing any earlier one.
@@ -190,34 +314,23 @@ impl Store {
         &self,
         account: &str,
         project: &str,
-        role: &str,
-        environments: Option<&str>,
+        role: Role,
+        environments: Option<&[String]>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO grants (account, project, role, environments) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (account, project) \
-             DO UPDATE SET role = excluded.role, environments = excluded.environments",
-        )
-        .bind(account)
-        .bind(project)
-        .bind(role)
-        .bind(environments)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
+        let environments = encode_environments(environments);
+        sql::set_grant(&self.pool, account, project, role, environments.as_deref())
+            .await
+            .map_err(|source| self.query_error(source))?;
         self.forget_grant(account, project);
         Ok(())
     }
 
     pub async fn delete_grant(&self, account: &str, project: &str) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM grants WHERE account = $1 AND project = $2")
-            .bind(account)
-            .bind(project)
-            .execute(&self.pool)
+        let deleted = sql::delete_grant(&self.pool, account, project)
             .await
             .map_err(|source| self.query_error(source))?;
         self.forget_grant(account, project);
-        Ok(result.rows_affected() == 1)
+        Ok(deleted)
     }
 
     /// Whether a project exists: its membership log has begun.
@@ -231,73 +344,137 @@ impl Store {
     }
 
     pub async fn create_invite(&self, invite: &NewInvite<'_>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO invites (code_hash, project, role, environments, created_by, \
-                                  created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(invite.code_hash)
-        .bind(invite.project)
-        .bind(invite.role)
-        .bind(invite.environments)
-        .bind(invite.created_by)
-        .bind(invite.created_at)
-        .bind(invite.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(())
+        sql::insert_invite(&self.pool, invite)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
-    /// Marks an unused, unexpired invite used by `account` and returns what it grants. One
-    /// conditional statement: of two joins racing on one code, one gets it.
+    /// [`Transaction::redeem_invite`] on its own.
     pub async fn redeem_invite(
         &self,
         code_hash: &str,
         account: &str,
         now: i64,
-    ) -> Result<Option<InviteGrant>> {
-        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
-            "UPDATE invites SET used_at = $3, used_by = $2 \
-             WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3 \
-             RETURNING project, role, environments",
-        )
-        .bind(code_hash)
-        .bind(account)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(row.map(|(project, role, environments)| InviteGrant {
-            project,
-            role,
-            environments,
-        }))
+    ) -> Result<Option<GrantRecord>> {
+        let row = sql::redeem_invite(&self.pool, code_hash, account, now)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        row.map(|(project, role, environments)| {
+            self.decode_grant(project, &role, environments.as_deref())
+        })
+        .transpose()
     }
 
-    /// Replaces the pending owner setup code (its hash): each start without an owner
-    /// prints a fresh one, and only the newest works.
-    pub async fn set_setup_code(&self, code_hash: &str) -> Result<()> {
+    /// Adds a pending owner setup code (its hash). Each start without an owner adds its
+    /// own and leaves the others valid: replicas starting on one database must not
+    /// invalidate the code another one printed. The first code used ends them all.
+    pub async fn add_setup_code(&self, code_hash: &str, now: i64) -> Result<()> {
         sqlx::query(
-            "INSERT INTO settings (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            "INSERT INTO setup_codes (code_hash, created_at) VALUES ($1, $2) \
+             ON CONFLICT (code_hash) DO NOTHING",
         )
-        .bind(SETUP_CODE)
         .bind(code_hash)
+        .bind(now)
         .execute(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
         Ok(())
     }
 
-    /// Consumes the setup code if `code_hash` is it; `true` once, for one caller.
+    /// [`Transaction::take_setup_code`] on its own.
     pub async fn take_setup_code(&self, code_hash: &str) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM settings WHERE name = $1 AND value = $2")
-            .bind(SETUP_CODE)
-            .bind(code_hash)
-            .execute(&self.pool)
+        let mut transaction = self.begin().await?;
+        let taken = transaction.take_setup_code(code_hash).await?;
+        transaction.commit().await?;
+        Ok(taken)
+    }
+}
+
+impl Transaction<'_> {
+    pub async fn create_invite(&mut self, invite: &NewInvite<'_>) -> Result<()> {
+        sql::insert_invite(&mut *self.inner, invite)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    pub async fn create_account(
+        &mut self,
+        id: &str,
+        name: &str,
+        member_key: &str,
+        admin: bool,
+        now: i64,
+    ) -> Result<()> {
+        sql::create_account(&mut *self.inner, id, name, member_key, admin, now)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    pub async fn set_grant(
+        &mut self,
+        account: &str,
+        project: &str,
+        role: Role,
+        environments: Option<&[String]>,
+    ) -> Result<()> {
+        let environments = encode_environments(environments);
+        sql::set_grant(
+            &mut *self.inner,
+            account,
+            project,
+            role,
+            environments.as_deref(),
+        )
+        .await
+        .map_err(|source| self.query_error(source))?;
+        self.stale_grants
+            .push((account.to_owned(), project.to_owned()));
+        Ok(())
+    }
+
+    pub async fn delete_grant(&mut self, account: &str, project: &str) -> Result<bool> {
+        let deleted = sql::delete_grant(&mut *self.inner, account, project)
             .await
             .map_err(|source| self.query_error(source))?;
-        Ok(result.rows_affected() == 1)
+        self.stale_grants
+            .push((account.to_owned(), project.to_owned()));
+        Ok(deleted)
+    }
+
+    /// Marks an unused, unexpired invite used by `account` and returns what it grants. One
+    /// conditional statement: of two joins racing on one code, one gets it.
+    pub async fn redeem_invite(
+        &mut self,
+        code_hash: &str,
+        account: &str,
+        now: i64,
+    ) -> Result<Option<GrantRecord>> {
+        let row = sql::redeem_invite(&mut *self.inner, code_hash, account, now)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        row.map(|(project, role, environments)| {
+            self.store
+                .decode_grant(project, &role, environments.as_deref())
+        })
+        .transpose()
+    }
+
+    /// Consumes the setup code if `code_hash` is one, and with it every other pending one:
+    /// the server has an owner now. `true` once per code, for one caller.
+    pub async fn take_setup_code(&mut self, code_hash: &str) -> Result<bool> {
+        let taken = sqlx::query("DELETE FROM setup_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .execute(&mut *self.inner)
+            .await
+            .map_err(|source| self.query_error(source))?
+            .rows_affected()
+            == 1;
+        if taken {
+            sqlx::query("DELETE FROM setup_codes")
+                .execute(&mut *self.inner)
+                .await
+                .map_err(|source| self.query_error(source))?;
+        }
+        Ok(taken)
     }
 }

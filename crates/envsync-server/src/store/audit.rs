@@ -1,6 +1,7 @@
 //! The audit log: who did what to which project, from where and when. Append-only; paged by
 //! id, which only grows, so a page boundary never skips or repeats an entry.
 
+use super::transaction::{Executor, Transaction};
 use super::{Result, Store};
 
 /// An event to record. The caller supplies the time so that one request's entries agree.
@@ -51,19 +52,9 @@ type AuditRow = (
 impl Store {
     /// Records an event and returns its id.
     pub async fn append_audit(&self, entry: &AuditEntry<'_>) -> Result<i64> {
-        sqlx::query_scalar(
-            "INSERT INTO audit (at, actor, action, project, target, source_address) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(entry.at)
-        .bind(entry.actor)
-        .bind(entry.action)
-        .bind(entry.project)
-        .bind(entry.target)
-        .bind(entry.source_address)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))
+        insert(&self.pool, entry)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
     /// One page of matching entries, oldest first.
@@ -99,4 +90,31 @@ impl Store {
             )
             .collect())
     }
+}
+
+impl Transaction<'_> {
+    /// Records an event as part of the change it describes.
+    pub async fn append_audit(&mut self, entry: &AuditEntry<'_>) -> Result<i64> {
+        insert(&mut *self.inner, entry)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+}
+
+async fn insert<'c>(
+    executor: impl Executor<'c>,
+    entry: &AuditEntry<'_>,
+) -> std::result::Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO audit (at, actor, action, project, target, source_address) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(entry.at)
+    .bind(entry.actor)
+    .bind(entry.action)
+    .bind(entry.project)
+    .bind(entry.target)
+    .bind(entry.source_address)
+    .fetch_one(executor)
+    .await
 }

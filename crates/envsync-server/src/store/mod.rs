@@ -16,9 +16,12 @@ mod accounts;
 mod audit;
 mod cache;
 mod error;
+mod limits;
 mod notify;
+mod pending;
 mod records;
 mod tokens;
+mod transaction;
 mod url;
 mod versions;
 
@@ -31,10 +34,12 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
-pub use accounts::{Account, GrantRecord, InviteGrant, NewInvite};
+pub use accounts::{Account, GrantRecord, NewInvite};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::{Result, StoreError};
+pub use limits::{FAILURE_WINDOW_SECONDS, MAX_FAILURES};
 pub use tokens::{NewToken, TokenRecord};
+pub use transaction::Transaction;
 pub use url::{Backend, redact as redact_url};
 pub use versions::{Created, NewVersion};
 
@@ -76,6 +81,12 @@ impl Store {
             url::resolve(url).ok_or_else(|| StoreError::UnsupportedUrl {
                 url: redacted_url.clone(),
             })?;
+        if backend == Backend::Sqlite
+            && !connect_url.contains("mode=ro")
+            && let Some(path) = sqlite_file(&connect_url)
+        {
+            restrict_sqlite_files(&path)?;
+        }
         install_default_drivers();
         let open_error = |source| StoreError::Open {
             url: redacted_url.clone(),
@@ -114,6 +125,11 @@ impl Store {
                 .execute("PRAGMA journal_mode = WAL")
                 .await
                 .map_err(|source| store.query_error(source))?;
+            if let Some(path) = store.sqlite_path()
+                && !store.connect_url.contains("mode=ro")
+            {
+                restrict_sqlite_files(&path)?;
+            }
         }
         let migrator = Migrator::new(EmbeddedMigrations(backend))
             .await
@@ -137,9 +153,7 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return None;
         }
-        let path = self.connect_url.strip_prefix("sqlite://")?;
-        let path = path.split_once('?').map_or(path, |(path, _)| path);
-        Some(std::path::PathBuf::from(path))
+        sqlite_file(&self.connect_url)
     }
 
     pub fn backend(&self) -> Backend {
@@ -184,6 +198,47 @@ impl Store {
     }
 }
 
+/// The file of a resolved `sqlite://PATH?…` URL; `None` for an in-memory database.
+fn sqlite_file(connect_url: &str) -> Option<std::path::PathBuf> {
+    let path = connect_url.strip_prefix("sqlite://")?;
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Makes the database file, and SQLite's `-wal` and `-shm` beside it, readable by the
+/// server's user only (0600). They hold hashed tokens, account names and the audit log;
+/// the default umask would leave them world-readable. The file is created here, private
+/// from its first byte, before SQLite opens it; SQLite gives its `-wal` and `-shm` files
+/// the database file's mode, and any left by an older start are tightened too.
+fn restrict_sqlite_files(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file_error = |path: &std::path::Path, source| StoreError::File {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| file_error(path, source))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|source| file_error(&file, source))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// A number as the signed 64-bit integer both databases store.
 fn to_i64(what: &'static str, value: u64) -> Result<i64> {
     i64::try_from(value).map_err(|_| StoreError::OutOfRange { what, value })
@@ -194,17 +249,41 @@ fn to_i64(what: &'static str, value: u64) -> Result<i64> {
 #[derive(Debug)]
 struct EmbeddedMigrations(Backend);
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "shared state",
+        include_str!("../../migrations/sqlite/0002_shared_state.sql"),
+    ),
+    (
+        3,
+        "pending and signed invites",
+        include_str!("../../migrations/sqlite/0003_pending_and_signed_invites.sql"),
+    ),
+];
 
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "shared state",
+        include_str!("../../migrations/postgres/0002_shared_state.sql"),
+    ),
+    (
+        3,
+        "pending and signed invites",
+        include_str!("../../migrations/postgres/0003_pending_and_signed_invites.sql"),
+    ),
+];
 
 impl MigrationSource<'static> for EmbeddedMigrations {
     fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send>> {

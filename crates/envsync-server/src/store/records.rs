@@ -1,6 +1,7 @@
 //! The membership log and access requests: signed JSON the server keeps but cannot verify
 //! (it does not link the crypto crate); clients verify the chain and the signatures.
 
+use super::transaction::{Executor, Transaction};
 use super::{Result, Store, to_i64};
 
 impl Store {
@@ -13,26 +14,17 @@ impl Store {
             .map_err(|source| self.query_error(source))
     }
 
-    /// Appends an event at `number` if that number is free; `false` when another write took
-    /// it first. Events are never replaced: the log is hash-chained, and a replaced event
-    /// would break every client's copy of it.
+    /// [`Transaction::append_membership`] on its own.
     pub async fn append_membership(
         &self,
         project: &str,
         number: u64,
         record_json: &[u8],
     ) -> Result<bool> {
-        let result = sqlx::query(
-            "INSERT INTO membership (project, number, record_json) VALUES ($1, $2, $3) \
-             ON CONFLICT (project, number) DO NOTHING",
-        )
-        .bind(project)
-        .bind(to_i64("membership number", number)?)
-        .bind(record_json)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(result.rows_affected() == 1)
+        let number = to_i64("membership number", number)?;
+        insert_membership(&self.pool, project, number, record_json)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
     /// Pending access requests of a project as `(fingerprint, record JSON)`, by fingerprint.
@@ -55,28 +47,103 @@ impl Store {
         fingerprint: &str,
         record_json: &[u8],
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO access_requests (project, fingerprint, record_json) VALUES ($1, $2, $3) \
-             ON CONFLICT (project, fingerprint) DO UPDATE SET record_json = excluded.record_json",
-        )
-        .bind(project)
-        .bind(fingerprint)
-        .bind(record_json)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(())
+        upsert_request(&self.pool, project, fingerprint, record_json)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
     /// Removes a request; `false` if there was none, which callers may treat as done.
     pub async fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<bool> {
-        let result =
-            sqlx::query("DELETE FROM access_requests WHERE project = $1 AND fingerprint = $2")
-                .bind(project)
-                .bind(fingerprint)
-                .execute(&self.pool)
-                .await
-                .map_err(|source| self.query_error(source))?;
-        Ok(result.rows_affected() == 1)
+        delete_request(&self.pool, project, fingerprint)
+            .await
+            .map_err(|source| self.query_error(source))
     }
+}
+
+impl Transaction<'_> {
+    /// Appends an event at `number` if that number is free; `false` when another write took
+    /// it first. Events are never replaced: the log is hash-chained, and a replaced event
+    /// would break every client's copy of it.
+    pub async fn append_membership(
+        &mut self,
+        project: &str,
+        number: u64,
+        record_json: &[u8],
+    ) -> Result<bool> {
+        let number = to_i64("membership number", number)?;
+        insert_membership(&mut *self.inner, project, number, record_json)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    /// [`Store::put_access_request`] as part of a larger change.
+    pub async fn put_access_request(
+        &mut self,
+        project: &str,
+        fingerprint: &str,
+        record_json: &[u8],
+    ) -> Result<()> {
+        upsert_request(&mut *self.inner, project, fingerprint, record_json)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    pub async fn delete_access_request(
+        &mut self,
+        project: &str,
+        fingerprint: &str,
+    ) -> Result<bool> {
+        delete_request(&mut *self.inner, project, fingerprint)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+}
+
+async fn insert_membership<'c>(
+    executor: impl Executor<'c>,
+    project: &str,
+    number: i64,
+    record_json: &[u8],
+) -> std::result::Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO membership (project, number, record_json) VALUES ($1, $2, $3) \
+         ON CONFLICT (project, number) DO NOTHING",
+    )
+    .bind(project)
+    .bind(number)
+    .bind(record_json)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+async fn delete_request<'c>(
+    executor: impl Executor<'c>,
+    project: &str,
+    fingerprint: &str,
+) -> std::result::Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM access_requests WHERE project = $1 AND fingerprint = $2")
+        .bind(project)
+        .bind(fingerprint)
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+async fn upsert_request<'c>(
+    executor: impl Executor<'c>,
+    project: &str,
+    fingerprint: &str,
+    record_json: &[u8],
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO access_requests (project, fingerprint, record_json) VALUES ($1, $2, $3) \
+         ON CONFLICT (project, fingerprint) DO UPDATE SET record_json = excluded.record_json",
+    )
+    .bind(project)
+    .bind(fingerprint)
+    .bind(record_json)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::transaction::{Executor, Transaction};
 use super::{Account, Result, Store};
 
 /// A token to store. `token_hash` is the hex SHA-256 of the token, computed by the caller.
@@ -59,24 +60,9 @@ const COLUMNS: &str =
 
 impl Store {
     pub async fn create_token(&self, token: &NewToken<'_>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO tokens (token_hash, id, label, kind, account, project, environment, \
-                                 created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(token.token_hash)
-        .bind(token.id)
-        .bind(token.label)
-        .bind(token.kind)
-        .bind(token.account)
-        .bind(token.project)
-        .bind(token.environment)
-        .bind(token.created_at)
-        .bind(token.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
-        Ok(())
+        insert_token(&self.pool, token)
+            .await
+            .map_err(|source| self.query_error(source))
     }
 
     /// The live token with this public id, not revoked and not expired at `now` (unix
@@ -216,19 +202,74 @@ impl Store {
 
     /// Revokes an account's CI tokens for one project: its member was removed.
     pub async fn revoke_ci_tokens(&self, account: &str, project: &str, now: i64) -> Result<u64> {
-        let result = sqlx::query(
-            "UPDATE tokens SET revoked_at = $3 \
-             WHERE account = $1 AND project = $2 AND kind = 'ci' AND revoked_at IS NULL",
-        )
-        .bind(account)
-        .bind(project)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(source))?;
+        let revoked = revoke_ci(&self.pool, account, project, now)
+            .await
+            .map_err(|source| self.query_error(source))?;
         if let Some(cache) = &self.cache {
             cache.tokens().clear();
         }
-        Ok(result.rows_affected())
+        Ok(revoked)
     }
+}
+
+impl Transaction<'_> {
+    pub async fn create_token(&mut self, token: &NewToken<'_>) -> Result<()> {
+        insert_token(&mut *self.inner, token)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
+    pub async fn revoke_ci_tokens(
+        &mut self,
+        account: &str,
+        project: &str,
+        now: i64,
+    ) -> Result<u64> {
+        let revoked = revoke_ci(&mut *self.inner, account, project, now)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        self.stale_tokens = true;
+        Ok(revoked)
+    }
+}
+
+async fn insert_token<'c>(
+    executor: impl Executor<'c>,
+    token: &NewToken<'_>,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO tokens (token_hash, id, label, kind, account, project, environment, \
+                             created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(token.token_hash)
+    .bind(token.id)
+    .bind(token.label)
+    .bind(token.kind)
+    .bind(token.account)
+    .bind(token.project)
+    .bind(token.environment)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+async fn revoke_ci<'c>(
+    executor: impl Executor<'c>,
+    account: &str,
+    project: &str,
+    now: i64,
+) -> std::result::Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE tokens SET revoked_at = $3 \
+         WHERE account = $1 AND project = $2 AND kind = 'ci' AND revoked_at IS NULL",
+    )
+    .bind(account)
+    .bind(project)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected())
 }

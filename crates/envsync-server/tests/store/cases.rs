@@ -1,6 +1,10 @@
 //! The cases every store must pass, whatever the database.
 
-use envsync_server::store::{AuditEntry, AuditFilter, Created, NewInvite, NewToken, NewVersion};
+use envsync_core::role::Role;
+use envsync_server::store::{
+    AuditEntry, AuditFilter, Created, FAILURE_WINDOW_SECONDS, MAX_FAILURES, NewInvite, NewToken,
+    NewVersion,
+};
 use sqlx::{AnyPool, Row};
 
 use super::TestDatabase;
@@ -272,30 +276,35 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
         .unwrap();
     assert_eq!((ada.id.as_str(), ada.admin), ("ada-1", true));
 
-    store.set_grant("ada-1", "p", "owner", None).await.unwrap();
     store
-        .set_grant("ada-1", "p", "reader", Some("[\"staging\"]"))
+        .set_grant("ada-1", "p", Role::Owner, None)
+        .await
+        .unwrap();
+    let staging = ["staging".to_owned()];
+    store
+        .set_grant("ada-1", "p", Role::Reader, Some(&staging))
         .await
         .unwrap();
     let grant = store.grant("ada-1", "p").await.unwrap().unwrap();
-    assert_eq!(grant.role, "reader");
-    assert_eq!(grant.environments.as_deref(), Some("[\"staging\"]"));
+    assert_eq!(grant.role, Role::Reader);
+    assert_eq!(grant.environments.as_deref(), Some(&staging[..]));
     assert_eq!(store.grants("ada-1").await.unwrap().len(), 1);
     let on_project = store.project_grants("p").await.unwrap();
     assert_eq!(on_project.len(), 1);
     assert_eq!(on_project[0].0.member_key.as_deref(), Some("age1ada:sig"));
-    assert_eq!(on_project[0].1.role, "reader");
+    assert_eq!(on_project[0].1.role, Role::Reader);
     assert!(store.delete_grant("ada-1", "p").await.unwrap());
     assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
 
     let invite = NewInvite {
         code_hash: "code",
         project: "p",
-        role: "writer",
+        role: Role::Writer,
         environments: None,
         created_by: "ada-1",
         created_at: 1,
         expires_at: 100,
+        signed_json: "{}",
     };
     store.create_invite(&invite).await.unwrap();
     store
@@ -321,11 +330,125 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
         .count();
     assert_eq!(winners, 1, "an invite is used once");
 
-    store.set_setup_code("setup-1").await.unwrap();
-    store.set_setup_code("setup-2").await.unwrap();
-    assert!(!store.take_setup_code("setup-1").await.unwrap(), "replaced");
-    assert!(store.take_setup_code("setup-2").await.unwrap());
-    assert!(!store.take_setup_code("setup-2").await.unwrap(), "one-time");
+    // Two starts (two replicas) each add a code; neither invalidates the other, and the
+    // first one used ends both.
+    store.add_setup_code("setup-1", 1).await.unwrap();
+    db.replica()
+        .await
+        .add_setup_code("setup-2", 2)
+        .await
+        .unwrap();
+    assert!(!store.take_setup_code("wrong").await.unwrap());
+    assert!(
+        store.take_setup_code("setup-1").await.unwrap(),
+        "still valid"
+    );
+    assert!(!store.take_setup_code("setup-1").await.unwrap(), "one-time");
+    assert!(
+        !store.take_setup_code("setup-2").await.unwrap(),
+        "an owner exists now"
+    );
+}
+
+/// A plain connection to the test database, for changing rows behind the store's back.
+async fn raw_pool(db: &TestDatabase) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    let raw_url = match db.store.backend() {
+        envsync_server::store::Backend::Sqlite => format!("sqlite://{}", db.url),
+        envsync_server::store::Backend::Postgres => db.url.clone(),
+    };
+    AnyPool::connect(&raw_url).await.unwrap()
+}
+
+pub async fn corrupt_grants_are_errors(db: TestDatabase) {
+    let store = &db.store;
+    store
+        .create_account("ada-1", "Ada", "age1ada:sig", false, 1)
+        .await
+        .unwrap();
+    let staging = ["staging".to_owned()];
+    for project in ["p", "q"] {
+        store
+            .set_grant("ada-1", project, Role::Reader, Some(&staging))
+            .await
+            .unwrap();
+    }
+    let pool = raw_pool(&db).await;
+    for sql in [
+        "UPDATE grants SET environments = 'not json' WHERE project = 'p'",
+        "UPDATE grants SET role = 'superuser' WHERE project = 'q'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    for project in ["p", "q"] {
+        let error = store.grant("ada-1", project).await.unwrap_err();
+        assert!(error.is_corrupt(), "{project}: {error}");
+    }
+    assert!(store.grants("ada-1").await.unwrap_err().is_corrupt());
+    assert!(store.project_grants("p").await.unwrap_err().is_corrupt());
+}
+
+pub async fn transactions_commit_all_or_nothing(db: TestDatabase) {
+    let store = &db.store;
+    {
+        let mut transaction = store.begin().await.unwrap();
+        transaction
+            .create_account("bob-1", "Bob", "age1bob:sig", false, 1)
+            .await
+            .unwrap();
+        transaction
+            .set_grant("bob-1", "p", Role::Writer, None)
+            .await
+            .unwrap();
+        // Dropped without a commit: a failure midway.
+    }
+    assert_eq!(store.account("bob-1").await.unwrap(), None);
+    assert_eq!(store.grant("bob-1", "p").await.unwrap(), None);
+    let mut transaction = store.begin().await.unwrap();
+    transaction
+        .create_account("bob-1", "Bob", "age1bob:sig", false, 1)
+        .await
+        .unwrap();
+    transaction
+        .set_grant("bob-1", "p", Role::Writer, None)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    assert!(store.account("bob-1").await.unwrap().is_some());
+    assert_eq!(
+        store.grant("bob-1", "p").await.unwrap().unwrap().role,
+        Role::Writer
+    );
+}
+
+pub async fn sign_in_failures_are_shared_and_expire(db: TestDatabase) {
+    let store = &db.store;
+    let replica = db.replica().await;
+    let now = 1_700_000_000;
+    for attempt in 0..MAX_FAILURES {
+        assert!(!replica.sign_in_blocked("10.0.0.1", now).await.unwrap());
+        let counting = if attempt % 2 == 0 { store } else { &replica };
+        counting
+            .record_sign_in_failure("10.0.0.1", now + 1)
+            .await
+            .unwrap();
+    }
+    assert!(store.sign_in_blocked("10.0.0.1", now + 2).await.unwrap());
+    assert!(replica.sign_in_blocked("10.0.0.1", now + 2).await.unwrap());
+    assert!(!store.sign_in_blocked("10.0.0.2", now + 2).await.unwrap());
+    let later = now + 1 + FAILURE_WINDOW_SECONDS;
+    assert!(
+        !store.sign_in_blocked("10.0.0.1", later).await.unwrap(),
+        "expired"
+    );
+    store
+        .record_sign_in_failure("10.0.0.1", later)
+        .await
+        .unwrap();
+    assert!(
+        !store.sign_in_blocked("10.0.0.1", later).await.unwrap(),
+        "a new window"
+    );
 }
 
 pub async fn audit_pages_and_filters(db: TestDatabase) {
@@ -445,15 +568,21 @@ pub async fn read_cache_follows_writes(db: TestDatabase) {
     );
 
     assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
-    store.set_grant("ada-1", "p", "writer", None).await.unwrap();
+    store
+        .set_grant("ada-1", "p", Role::Writer, None)
+        .await
+        .unwrap();
     assert_eq!(
         store.grant("ada-1", "p").await.unwrap().unwrap().role,
-        "writer"
+        Role::Writer
     );
-    store.set_grant("ada-1", "p", "reader", None).await.unwrap();
+    store
+        .set_grant("ada-1", "p", Role::Reader, None)
+        .await
+        .unwrap();
     assert_eq!(
         store.grant("ada-1", "p").await.unwrap().unwrap().role,
-        "reader"
+        Role::Reader
     );
     store.delete_grant("ada-1", "p").await.unwrap();
     assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
@@ -474,4 +603,31 @@ pub async fn read_cache_follows_writes(db: TestDatabase) {
         Created::Created
     );
     assert_eq!(store.head("p", "dev").await.unwrap(), Some(1));
+}
+
+/// The SQLite file and its `-wal` / `-shm` companions are the server user's alone (0600),
+/// whether the store created the file or found one an older version left world-readable.
+pub async fn sqlite_files_are_private(db: TestDatabase) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = db.store.sqlite_path() else {
+        return;
+    };
+    db.store
+        .create_account("ada-1", "Ada", "age1ada:sig", false, 1)
+        .await
+        .unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let older = path.with_file_name("older.db");
+    std::fs::write(&older, b"").unwrap();
+    std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = envsync_server::store::Store::open(&older.display().to_string())
+        .await
+        .unwrap();
+    assert_eq!(mode(&older), 0o600);
+    store.close().await;
 }

@@ -28,7 +28,7 @@ impl TestDatabase {
         code_hash: &str,
         account: &str,
         now: i64,
-    ) -> Option<envsync_server::store::InviteGrant> {
+    ) -> Option<envsync_server::store::GrantRecord> {
         self.replica()
             .await
             .redeem_invite(code_hash, account, now)
@@ -133,4 +133,8 @@ suite!(
     read_cache_follows_writes,
     audit_pages_and_filters,
     stores_only_what_it_is_given,
+    corrupt_grants_are_errors,
+    transactions_commit_all_or_nothing,
+    sign_in_failures_are_shared_and_expire,
+    sqlite_files_are_private,
 );

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_api::NewInvite;
+use envsync_client::server_api::{DEFAULT_INVITE_SECONDS, InviteTerms};
 
 use super::format_time;
 use crate::cli::InviteArgs;
@@ -15,19 +15,24 @@ pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<E
     let project = workspace.target(args.project.as_deref(), None)?.project;
     let server = server_of(&workspace)?;
     let environments = (!args.access.environments.is_empty()).then_some(args.access.environments);
-    let invite = settings.api(&server)?.create_invite(
+    let identity = settings.identity.require()?;
+    let seconds = args.expires.map_or(DEFAULT_INVITE_SECONDS, |seconds| {
+        i64::try_from(seconds).unwrap_or(i64::MAX)
+    });
+    let (code, invite) = settings.api(&server)?.create_invite(
         &project,
-        &NewInvite {
+        &identity,
+        &InviteTerms {
             role: args.access.role.unwrap_or(envsync_core::role::Role::Writer),
             environments,
-            expires_in_seconds: args.expires,
+            expires_in_seconds: seconds,
         },
     )?;
-    let command = format!("envsync join {server} {}", invite.code);
+    let command = format!("envsync join {server} {code}");
     if printer.json {
         printer.json(&serde_json::json!({
             "server": server,
-            "code": invite.code,
+            "code": code,
             "grant": invite.grant,
             "expires_at": invite.expires_at,
             "join_command": command,
@@ -40,8 +45,7 @@ pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<E
         .as_ref()
         .map_or_else(|| "every environment".to_owned(), |list| list.join(", "));
     printer.message(format!(
-        "invite code {} to project `{project}` as {} ({scope}); it works once, until {}.",
-        invite.code,
+        "invite code {code} to project `{project}` as {} ({scope}); it works once, until {}.",
         invite.grant.role,
         format_time(invite.expires_at)
     ));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envsync_api::{Grant, JoinRequest, JoinResponse};
+use envsync_api::{Grant, JoinResponse};
 use envsync_client::ClientError;
 use envsync_client::credentials::{ServerCredentials, Token, is_server_url};
 use envsync_client::engine::{AccessRequested, request_access};
@@ -87,11 +87,7 @@ fn redeem_code(
         account,
         admin,
         grant,
-    } = anonymous.join(&JoinRequest {
-        code: code.trim().to_owned(),
-        member_key: identity.member_key().to_string(),
-        name: identity.name().to_owned(),
-    })?;
+    } = anonymous.join(&identity, code)?;
     let token = Token::new(token);
     settings.credentials.save(
         &server,
@@ -135,7 +131,7 @@ fn join_server(url: &str, code: &str, settings: &Settings, printer: &Printer) ->
     let access_request = match &grant {
         Some(grant) => {
             let remote = HttpRemote::new(ApiClient::new(&server, Some(token))?);
-            let invite = Some(envsync_core::hash::sha256_hex(code.trim().as_bytes()));
+            let invite = Some(envsync_client::server_api::code_sha256(code));
             let requested = request_access(&remote, &identity, &grant.project, invite);
             Some(requested.with_context(|| {
                 format!(

@@ -14,7 +14,7 @@ pub fn run(args: ServerArgs, _printer: &Printer) -> Result<ExitCode> {
         Some(url) => url,
         None => {
             let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
-            std::fs::create_dir_all(&data_dir).map_err(|error| {
+            private_directory(&data_dir).map_err(|error| {
                 anyhow!(
                     "cannot create data directory {}: {error}",
                     data_dir.display()
@@ -41,4 +41,20 @@ fn default_data_dir() -> PathBuf {
         None => PathBuf::from(from("HOME").unwrap_or_else(|| ".".into()))
             .join(".local/share/envsync-server"),
     }
+}
+
+/// Creates the data directory readable by the server's user only (0700), and tightens an
+/// existing one: it holds the database with hashed tokens, accounts and the audit log.
+fn private_directory(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(path)
 }

@@ -8,8 +8,8 @@ use envsync_client::files::write_atomic;
 use envsync_client::workspace::Workspace;
 use zeroize::Zeroizing;
 
-use envsync_api::NewInvite;
 use envsync_client::credentials::is_server_url;
+use envsync_client::server_api::{DEFAULT_INVITE_SECONDS, InviteTerms};
 
 use super::{print_notices, read_secret};
 use crate::cli::ShareArgs;
@@ -27,15 +27,17 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         let server = server_of(&session.workspace)?;
         let environments =
             (!args.access.environments.is_empty()).then(|| args.access.environments.clone());
-        let invite = settings.api(&server)?.create_invite(
+        let identity = settings.identity.require()?;
+        let (code, _) = settings.api(&server)?.create_invite(
             &project,
-            &NewInvite {
+            &identity,
+            &InviteTerms {
                 role: args.access.role.unwrap_or(envsync_core::role::Role::Writer),
                 environments,
-                expires_in_seconds: None,
+                expires_in_seconds: DEFAULT_INVITE_SECONDS,
             },
         )?;
-        Some(invite.code)
+        Some(code)
     } else {
         None
     };

@@ -1,0 +1,765 @@
+//! Attacks on the real server, and the failures it must survive: corrupt rows, writes that
+//! fail midway, guessing, garbled URLs, several replicas on one database. Each case that
+//! touches storage runs on SQLite and on PostgreSQL.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_client::records::{
+    FORMAT, InviteBody, JoinProofBody, MembershipAction, MembershipBody, MembershipEvent, Pin,
+    Seal, Signed, VersionBody, VersionRecord,
+};
+use envsync_core::hash::sha256_hex;
+use envsync_core::role::Role;
+use envsync_crypto::Identity;
+use serde::Serialize;
+use serde_json::json;
+use support::Team;
+use support::server::{Api, PgDatabase, Reply, Server};
+
+/// Where a test server keeps its data, with a way to change rows behind its back.
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(PgDatabase),
+}
+
+impl Database {
+    fn sqlite(team: &Team) -> Self {
+        Self::Sqlite(team.root.path().join("server"))
+    }
+
+    fn postgres() -> Self {
+        Self::Postgres(PgDatabase::create())
+    }
+
+    fn start(&self) -> Server {
+        match self {
+            Self::Sqlite(data_dir) => Server::sqlite(data_dir),
+            Self::Postgres(database) => Server::postgres(&database.url),
+        }
+    }
+
+    /// Runs `statement` with the database's own client, as an intruder or a broken disk
+    /// would change it.
+    fn execute(&self, statement: &str) {
+        let output = match self {
+            Self::Sqlite(data_dir) => Command::new("sqlite3")
+                .arg(data_dir.join("envsync.db"))
+                .arg(statement)
+                .output(),
+            Self::Postgres(database) => Command::new("psql")
+                .args([
+                    &database.url,
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-q",
+                    "-c",
+                    statement,
+                ])
+                .output(),
+        }
+        .expect("run the database's client");
+        assert!(
+            output.status.success(),
+            "{statement}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// A trigger that makes every insert into `table` fail: a write failing midway.
+    fn break_inserts(&self, table: &str) {
+        match self {
+            Self::Sqlite(_) => self.execute(&format!(
+                "CREATE TRIGGER broken BEFORE INSERT ON {table} \
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+            )),
+            Self::Postgres(_) => {
+                self.execute(
+                    "CREATE FUNCTION broken() RETURNS trigger AS \
+                     $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$ LANGUAGE plpgsql",
+                );
+                self.execute(&format!(
+                    "CREATE TRIGGER broken BEFORE INSERT ON {table} \
+                     FOR EACH ROW EXECUTE FUNCTION broken()"
+                ));
+            }
+        }
+    }
+
+    fn repair_inserts(&self, table: &str) {
+        match self {
+            Self::Sqlite(_) => self.execute("DROP TRIGGER broken"),
+            Self::Postgres(_) => self.execute(&format!("DROP TRIGGER broken ON {table}")),
+        }
+    }
+}
+
+/// Someone with an identity: the owner, a teammate, a stranger.
+fn person(name: &str) -> Identity {
+    Identity::generate(name)
+}
+
+fn key(identity: &Identity) -> String {
+    identity.member_key().to_string()
+}
+
+/// `POST /join` with a proof signed by `signer` (normally the key's own identity).
+fn join_reply(api: &Api, code: &str, member_key: &str, signer: &Identity) -> Reply {
+    let proof = Signed::sign(
+        JoinProofBody {
+            format: FORMAT,
+            member_key: member_key.to_owned(),
+            name: signer.name().to_owned(),
+            code_sha256: sha256_hex(code.trim().as_bytes()),
+        },
+        signer,
+    );
+    let body = json!({"code": code, "name": signer.name(), "member_key": member_key,
+                      "proof": proof.signature});
+    api.send("POST", "/api/v1/join", None, &body.to_string())
+}
+
+/// Joins as `identity`, which must succeed: its token.
+fn join(api: &Api, code: &str, identity: &Identity) -> String {
+    let reply = join_reply(api, code, &key(identity), identity);
+    assert_eq!(reply.status, 201, "join: {}", reply.body);
+    reply.json()["token"].as_str().unwrap().to_owned()
+}
+
+fn json_of<T: Serialize>(record: &T) -> String {
+    serde_json::to_string(record).unwrap()
+}
+
+/// Membership entry `number` of `app`, signed by `owner`, admitting `member`.
+fn admission(
+    number: u64,
+    parent: Option<&MembershipEvent>,
+    owner: &Identity,
+    member: &Identity,
+    role: Role,
+    environments: Option<Vec<String>>,
+) -> MembershipEvent {
+    Signed::sign(
+        MembershipBody {
+            format: FORMAT,
+            project: "app".into(),
+            number,
+            parent_digest: parent.map(Signed::digest),
+            action: MembershipAction::Add,
+            member: key(member),
+            name: member.name().into(),
+            role,
+            environments,
+            heads: Default::default(),
+            actor: key(owner),
+            created_at: "2026-11-23T00:00:00Z".into(),
+        },
+        owner,
+    )
+}
+
+/// PUTs membership entry `event` of `app`.
+fn append(api: &Api, token: &str, event: &MembershipEvent) -> Reply {
+    api.send(
+        "PUT",
+        &format!("/api/v1/projects/app/members/{}", event.body.number),
+        Some(token),
+        &json_of(event),
+    )
+}
+
+/// A project `app` founded by a new owner: the owner, the token and the first entry.
+struct Founded {
+    owner: Identity,
+    token: String,
+    genesis: MembershipEvent,
+}
+
+fn owner_and_project(server: &Server, api: &Api) -> Founded {
+    let owner = person("Alice");
+    let token = join(api, server.setup_code.as_deref().unwrap(), &owner);
+    let genesis = admission(1, None, &owner, &owner, Role::Owner, None);
+    let created = append(api, &token, &genesis);
+    assert_eq!(created.status, 201, "{}", created.body);
+    Founded {
+        owner,
+        token,
+        genesis,
+    }
+}
+
+/// An owner-signed invite to `app`: its code.
+fn invite(api: &Api, founded: &Founded, role: Role, environments: Option<Vec<String>>) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let code = format!("esi_test_{}_{count}_{}", std::process::id(), unix_now());
+    let reply = api.send(
+        "POST",
+        "/api/v1/projects/app/invites",
+        Some(&founded.token),
+        &signed_invite(&code, &founded.owner, role, environments).to_string(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    code
+}
+
+fn signed_invite(
+    code: &str,
+    owner: &Identity,
+    role: Role,
+    environments: Option<Vec<String>>,
+) -> serde_json::Value {
+    let hash = sha256_hex(code.as_bytes());
+    let signed = Signed::sign(
+        InviteBody {
+            format: FORMAT,
+            project: "app".into(),
+            code_sha256: hash.clone(),
+            role,
+            environments,
+            created_by: key(owner),
+            created_at: "2026-11-23T00:00:00Z".into(),
+            expires_at: unix_now() + 3600,
+        },
+        owner,
+    );
+    json!({"code_sha256": hash, "signed": signed})
+}
+
+fn unix_now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(elapsed.as_secs()).unwrap()
+}
+
+/// A version record of `app/development` and its ciphertext.
+fn version(
+    number: u64,
+    base: Option<&VersionRecord>,
+    author: &Identity,
+    ciphertext: &[u8],
+) -> VersionRecord {
+    Signed::sign(
+        VersionBody {
+            format: FORMAT,
+            project: "app".into(),
+            environment: "development".into(),
+            number,
+            base: base.map(|base| base.body.number),
+            parent_digest: base.map(Signed::digest),
+            membership: Pin {
+                number: 1,
+                digest: "0".repeat(64),
+            },
+            author: key(author),
+            author_name: author.name().into(),
+            created_at: "2026-11-23T00:00:00Z".into(),
+            message: String::new(),
+            keys: Vec::new(),
+            changes: Default::default(),
+            recipients: Vec::new(),
+            ciphertext_sha256: sha256_hex(ciphertext),
+            ciphertext_size: ciphertext.len() as u64,
+        },
+        author,
+    )
+}
+
+fn push(api: &Api, token: &str, record: &VersionRecord, ciphertext: &[u8]) -> Reply {
+    api.send(
+        "PUT",
+        &format!(
+            "/api/v1/projects/app/environments/development/versions/{}",
+            record.body.number
+        ),
+        Some(token),
+        &json!({"record": record, "ciphertext": STANDARD.encode(ciphertext)}).to_string(),
+    )
+}
+
+fn corrupt_grants_fail_closed(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let staging = Some(vec!["staging".to_owned()]);
+    let code = invite(&api, &founded, Role::Reader, staging.clone());
+    let dave = person("Dave");
+    let token = join(&api, &code, &dave);
+    let admitted = admission(
+        2,
+        Some(&founded.genesis),
+        &founded.owner,
+        &dave,
+        Role::Reader,
+        staging,
+    );
+    assert_eq!(append(&api, &founded.token, &admitted).status, 201);
+    let head = |environment: &str| {
+        api.get(
+            &format!("/api/v1/projects/app/environments/{environment}/head"),
+            Some(&token),
+        )
+    };
+    // Before any request of Dave's, so no cache holds his grant.
+    database.execute("UPDATE grants SET environments = 'staging' WHERE role = 'reader'");
+    for environment in ["staging", "production"] {
+        let reply = head(environment);
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (500, "internal"),
+            "{environment}: a corrupt environment list must not read as every environment: {}",
+            reply.body
+        );
+    }
+    assert!(
+        server.log().contains("corrupt grant environments"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(api.get("/api/v1/whoami", Some(&token)).status, 500);
+}
+
+#[test]
+fn a_corrupt_grant_is_an_error_never_wider_access_sqlite() {
+    let team = Team::new();
+    corrupt_grants_fail_closed(Database::sqlite(&team));
+}
+
+#[test]
+fn a_corrupt_grant_is_an_error_never_wider_access_postgres() {
+    corrupt_grants_fail_closed(Database::postgres());
+}
+
+fn join_fails_whole(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let code = invite(&api, &founded, Role::Writer, None);
+    let bob = person("Bob");
+    // The token, the join's last write but one, fails.
+    database.break_inserts("tokens");
+    let failed = join_reply(&api, &code, &key(&bob), &bob);
+    assert_eq!(failed.status, 503, "{}", failed.body);
+    database.repair_inserts("tokens");
+    // Nothing of the failed join remains: the code is unused and Bob has no account.
+    let grants = api
+        .get("/api/v1/projects/app/grants", Some(&founded.token))
+        .json();
+    assert_eq!(grants["pending"], json!([]), "{grants}");
+    join(&api, &code, &bob);
+}
+
+#[test]
+fn a_join_that_fails_midway_changes_nothing_sqlite() {
+    let team = Team::new();
+    join_fails_whole(Database::sqlite(&team));
+}
+
+#[test]
+fn a_join_that_fails_midway_changes_nothing_postgres() {
+    join_fails_whole(Database::postgres());
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn the_data_directory_and_database_files_are_private() {
+    let team = Team::new();
+    let data_dir = team.root.path().join("server");
+    let server = Server::sqlite(&data_dir);
+    let api = Api::new(&server.url);
+    owner_and_project(&server, &api);
+    assert_eq!(mode(&data_dir), 0o700);
+    for file in [
+        "envsync.db",
+        "envsync.db-wal",
+        "envsync.db-shm",
+        "envsync.lock",
+    ] {
+        assert_eq!(mode(&data_dir.join(file)), 0o600, "{file}");
+    }
+}
+
+/// Ten bad tokens from this address: the next failure is answered 429.
+fn exhaust_failures(apis: &[&Api]) {
+    for attempt in 0..10 {
+        let api = apis[attempt % apis.len()];
+        let token = format!("esk_0123456789ab_guess{attempt}");
+        assert_eq!(api.get("/api/v1/whoami", Some(&token)).status, 401);
+    }
+    for api in apis {
+        let reply = api.get("/api/v1/whoami", Some("esk_0123456789ab_more"));
+        assert_eq!((reply.status, reply.code().as_str()), (429, "rate_limited"));
+    }
+}
+
+#[test]
+fn a_valid_token_works_from_a_blocked_address() {
+    let team = Team::new();
+    let server = Database::sqlite(&team).start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let alice = &founded.token;
+    let code = invite(&api, &founded, Role::Reader, None);
+    exhaust_failures(&[&api]);
+    assert_eq!(api.get("/api/v1/whoami", Some(alice)).status, 200);
+    assert_eq!(
+        api.get("/api/v1/projects/app/members", Some(alice)).status,
+        200
+    );
+    // A valid invite code works too; a wrong one is still refused with 429.
+    join(&api, &code, &person("Carol"));
+    let erin = person("Erin");
+    let guess = join_reply(&api, "esi_guess", &key(&erin), &erin);
+    assert_eq!(guess.status, 429, "{}", guess.body);
+}
+
+#[test]
+fn every_rejection_is_a_json_error() {
+    let team = Team::new();
+    let server = Database::sqlite(&team).start();
+    let api = Api::new(&server.url);
+    let alice = owner_and_project(&server, &api).token;
+    let development = "/api/v1/projects/app/environments/development";
+    let cases = [
+        ("GET", format!("{development}/versions/abc"), 400),
+        ("GET", format!("{development}/versions/-1"), 400),
+        ("GET", format!("{development}/versions?after=x"), 400),
+        ("GET", format!("{development}/versions?bogus=1"), 400),
+        (
+            "GET",
+            "/api/v1/projects/app/audit?limit=many".to_owned(),
+            400,
+        ),
+        ("PUT", "/api/v1/projects/app/members/first".to_owned(), 400),
+        (
+            "PUT",
+            format!("{development}/versions/99999999999999999999"),
+            400,
+        ),
+        ("GET", "/api/v1/events".to_owned(), 400),
+        ("POST", "/api/v1/tokens".to_owned(), 400),
+        ("DELETE", "/api/v1/whoami".to_owned(), 405),
+    ];
+    for (method, path, status) in cases {
+        let reply = match method {
+            "GET" => api.get(&path, Some(&alice)),
+            "DELETE" => api.delete(&path, Some(&alice)),
+            _ => api.send(method, &path, Some(&alice), "{\"label\": 7}"),
+        };
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.body);
+        let body: serde_json::Value = serde_json::from_str(&reply.body)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {}", reply.body));
+        assert!(
+            body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+            "{method} {path}: {body}"
+        );
+    }
+}
+
+#[test]
+fn replicas_share_setup_codes_and_the_failure_limit() {
+    let database = PgDatabase::create();
+    let first = Server::postgres(&database.url);
+    let second = Server::postgres(&database.url);
+    let (first_code, second_code) = (
+        first
+            .setup_code
+            .clone()
+            .expect("the first start prints a code"),
+        second.setup_code.clone().expect("so does the second"),
+    );
+    assert_ne!(first_code, second_code);
+    // The second start did not invalidate the first one's code; using it ends both.
+    let (api, other) = (Api::new(&first.url), Api::new(&second.url));
+    join(&other, &first_code, &person("Alice"));
+    let mallory = person("Mallory");
+    let late = join_reply(&other, &second_code, &key(&mallory), &mallory);
+    assert_eq!(late.status, 401, "{}", late.body);
+    // Failures on either replica count together: 9 more, spread over both, reach the limit.
+    for attempt in 0..9 {
+        let replica = if attempt % 2 == 0 { &api } else { &other };
+        let token = format!("esk_0123456789ab_guess{attempt}");
+        assert_eq!(replica.get("/api/v1/whoami", Some(&token)).status, 401);
+    }
+    for replica in [&api, &other] {
+        let reply = replica.get("/api/v1/whoami", Some("esk_0123456789ab_more"));
+        assert_eq!(reply.status, 429, "{}", reply.body);
+    }
+    // A restart with an owner present prints no code.
+    let third = Server::postgres(&database.url);
+    assert_eq!(third.setup_code, None);
+}
+
+fn join_needs_proof(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let code = invite(&api, &founded, Role::Reader, None);
+    let stranger = person("Mallory");
+    // Member keys are public: the stranger names the owner's, and signs with their own.
+    let owner_key = key(&founded.owner);
+    let takeover = join_reply(&api, &code, &owner_key, &stranger);
+    assert_eq!(
+        (takeover.status, takeover.code().as_str()),
+        (401, "unauthorized"),
+        "{}",
+        takeover.body
+    );
+    let mut garbage = serde_json::json!({"code": code, "name": "Alice",
+                                         "member_key": owner_key, "proof": "AAAA"});
+    let unsigned = api.send("POST", "/api/v1/join", None, &garbage.to_string());
+    assert_eq!(unsigned.status, 401, "{}", unsigned.body);
+    garbage["proof"] = json!(null);
+    assert_eq!(
+        api.send("POST", "/api/v1/join", None, &garbage.to_string())
+            .status,
+        400
+    );
+    // The owner's token and role are unchanged, the refusals audited, the code unspent.
+    let whoami = api.get("/api/v1/whoami", Some(&founded.token)).json();
+    assert_eq!(whoami["grants"][0]["role"], "owner", "{whoami}");
+    let audit = api
+        .get("/api/v1/audit?action=join.refused", Some(&founded.token))
+        .json();
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 2, "{audit}");
+    join(&api, &code, &person("Bob"));
+}
+
+#[test]
+fn a_stranger_cannot_join_as_an_existing_key_sqlite() {
+    let team = Team::new();
+    join_needs_proof(Database::sqlite(&team));
+}
+
+#[test]
+fn a_stranger_cannot_join_as_an_existing_key_postgres() {
+    join_needs_proof(Database::postgres());
+}
+
+/// An access request for `app`, signed by `member`.
+fn access_request(member: &Identity) -> String {
+    let request = Signed::sign(
+        envsync_client::records::AccessRequestBody {
+            format: FORMAT,
+            project: "app".into(),
+            member: key(member),
+            name: member.name().into(),
+            after: 1,
+            invite: None,
+            created_at: "2026-11-23T00:00:00Z".into(),
+            expires_at: unix_now() + 3600,
+        },
+        member,
+    );
+    json_of(&request)
+}
+
+fn fingerprint(member: &Identity) -> String {
+    member.member_key().fingerprint()
+}
+
+fn invites_grant_nothing_until_admitted(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let owner = &founded.token;
+    let bob = person("Bob");
+    let token = join(&api, &invite(&api, &founded, Role::Writer, None), &bob);
+    let development = "/api/v1/projects/app/environments/development";
+    // Waiting: the log, the own request and whoami only.
+    for reply in [
+        api.get(&format!("{development}/head"), Some(&token)),
+        api.get("/api/v1/projects/app/requests", Some(&token)),
+        api.get("/api/v1/projects/app/environments", Some(&token)),
+        push(&api, &token, &version(1, None, &bob, b"age"), b"age"),
+    ] {
+        assert_eq!(reply.status, 403, "{}", reply.body);
+        assert!(
+            reply.body.contains("waiting for an owner"),
+            "{}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        api.get("/api/v1/projects/app/members", Some(&token)).status,
+        200
+    );
+    let request = format!("/api/v1/projects/app/requests/{}", fingerprint(&bob));
+    let filed = api.send("PUT", &request, Some(&token), &access_request(&bob));
+    assert_eq!(filed.status, 204, "{}", filed.body);
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&token)).json()["pending"],
+        json!(["app"])
+    );
+    let grants = api.get("/api/v1/projects/app/grants", Some(owner)).json();
+    assert_eq!(grants["grants"].as_array().unwrap().len(), 1, "{grants}");
+    assert_eq!(grants["pending"][0]["name"], "Bob", "{grants}");
+    // An owner's signed entry admits him, and only that.
+    let admitted = admission(
+        2,
+        Some(&founded.genesis),
+        &founded.owner,
+        &bob,
+        Role::Writer,
+        None,
+    );
+    assert_eq!(append(&api, owner, &admitted).status, 201);
+    assert_eq!(
+        api.get(&format!("{development}/head"), Some(&token)).status,
+        200
+    );
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&token)).json()["pending"],
+        json!([])
+    );
+    // Deleting a joiner's request declines them.
+    let carol = person("Carol");
+    let carols = join(&api, &invite(&api, &founded, Role::Reader, None), &carol);
+    let request = format!("/api/v1/projects/app/requests/{}", fingerprint(&carol));
+    assert_eq!(
+        api.send("PUT", &request, Some(&carols), &access_request(&carol))
+            .status,
+        204
+    );
+    assert_eq!(api.delete(&request, Some(owner)).status, 204);
+    assert_eq!(
+        api.get("/api/v1/whoami", Some(&carols)).json()["pending"],
+        json!([])
+    );
+    assert_eq!(
+        api.get("/api/v1/projects/app/members", Some(&carols))
+            .status,
+        404
+    );
+}
+
+#[test]
+fn an_invite_grants_nothing_until_an_owner_admits_sqlite() {
+    let team = Team::new();
+    invites_grant_nothing_until_admitted(Database::sqlite(&team));
+}
+
+#[test]
+fn an_invite_grants_nothing_until_an_owner_admits_postgres() {
+    invites_grant_nothing_until_admitted(Database::postgres());
+}
+
+fn no_writer_can_jam(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let bob = person("Bob");
+    let token = join(&api, &invite(&api, &founded, Role::Writer, None), &bob);
+    let admitted = admission(
+        2,
+        Some(&founded.genesis),
+        &founded.owner,
+        &bob,
+        Role::Writer,
+        None,
+    );
+    assert_eq!(append(&api, &founded.token, &admitted).status, 201);
+
+    let mut forged = version(1, None, &bob, b"v1");
+    forged.signature = "AAAA".into();
+    let refused = push(&api, &token, &forged, b"v1");
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (400, "bad_request")
+    );
+    assert!(refused.body.contains("signature"), "{}", refused.body);
+    let first = version(1, None, &bob, b"v1");
+    assert_eq!(
+        push(&api, &token, &first, b"v1").status,
+        201,
+        "the next honest push"
+    );
+    let mut unchained = version(2, Some(&first), &bob, b"v2");
+    unchained.body.parent_digest = Some("0".repeat(64));
+    let unchained = Signed::sign(unchained.body, &bob);
+    let refused = push(&api, &token, &unchained, b"v2");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("parent_digest"), "{}", refused.body);
+    let second = version(2, Some(&first), &bob, b"v2");
+    assert_eq!(push(&api, &token, &second, b"v2").status, 201);
+    // Superseding (a base further back) is an owner's alone.
+    let supersede = version(3, Some(&first), &bob, b"v3");
+    assert_eq!(push(&api, &token, &supersede, b"v3").status, 403);
+    let owners = version(3, Some(&first), &founded.owner, b"v3");
+    assert_eq!(push(&api, &founded.token, &owners, b"v3").status, 201);
+    // Membership entries are checked the same way.
+    let mut event = admission(
+        3,
+        Some(&admitted),
+        &founded.owner,
+        &person("Eve"),
+        Role::Owner,
+        None,
+    );
+    event.signature = "AAAA".into();
+    assert_eq!(append(&api, &founded.token, &event).status, 400);
+    let orphan = admission(
+        3,
+        Some(&founded.genesis),
+        &founded.owner,
+        &person("Eve"),
+        Role::Owner,
+        None,
+    );
+    assert_eq!(append(&api, &founded.token, &orphan).status, 400);
+    let listed = api
+        .get("/api/v1/projects/app/environments", Some(&token))
+        .json();
+    assert_eq!(listed, json!({"environments": ["development"]}));
+}
+
+#[test]
+fn no_writer_can_jam_an_environment_sqlite() {
+    let team = Team::new();
+    no_writer_can_jam(Database::sqlite(&team));
+}
+
+#[test]
+fn no_writer_can_jam_an_environment_postgres() {
+    no_writer_can_jam(Database::postgres());
+}
+
+#[test]
+fn invites_are_signed_by_the_owner() {
+    let team = Team::new();
+    let server = Database::sqlite(&team).start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let code = "esi_signed_by_the_owner";
+    let mut body = signed_invite(code, &founded.owner, Role::Reader, None);
+    body["signed"]["body"]["role"] = json!("owner");
+    let path = "/api/v1/projects/app/invites";
+    let tampered = api.send("POST", path, Some(&founded.token), &body.to_string());
+    assert_eq!(tampered.status, 400, "{}", tampered.body);
+    let body = signed_invite(code, &founded.owner, Role::Reader, None);
+    let created = api.send("POST", path, Some(&founded.token), &body.to_string());
+    assert_eq!(created.status, 201, "{}", created.body);
+    let stored = api.get(
+        &format!("{path}/{}", sha256_hex(code.as_bytes())),
+        Some(&founded.token),
+    );
+    assert_eq!(stored.json(), body["signed"]);
+    assert_eq!(
+        api.get(&format!("{path}/{}", "0".repeat(64)), Some(&founded.token))
+            .status,
+        404
+    );
+}
