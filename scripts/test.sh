@@ -15,6 +15,8 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || need_apt+=(gnome-keyring)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 # The server tests make a PostgreSQL database per test with psql and search it with pg_dump.
 command -v pg_dump >/dev/null 2>&1 || need_apt+=(postgresql-client)
+# The server attack tests corrupt SQLite rows with the sqlite3 CLI.
+command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -157,7 +157,8 @@ pub fn join(
     {
         None
     } else {
-        session.file_access_request(&view)?;
+        let invite = bundle.invite.as_deref().map(crate::server_api::code_sha256);
+        session.file_access_request(&view, invite)?;
         Some(me.fingerprint())
     };
     Ok(Joined {

@@ -309,7 +309,7 @@ impl Session {
         if let Some(removed) = self.removal_of_self(view) {
             return Ok(removed);
         }
-        self.file_access_request(view)?;
+        self.file_access_request(view, None)?;
         let identity = self.identity()?;
         let fingerprint = identity.member_key().fingerprint();
         Ok(ClientError::Access(format!(
@@ -335,11 +335,24 @@ impl Session {
         })
     }
 
-    /// Puts this user's signed access request on the remote (idempotent).
-    pub(crate) fn file_access_request(&mut self, view: &ProjectView) -> Result<()> {
+    /// Puts this user's signed access request on the remote (idempotent). A request filed
+    /// again keeps the invite the first one named, so a pull while waiting cannot unbind
+    /// it from the owner-signed invite.
+    pub(crate) fn file_access_request(
+        &mut self,
+        view: &ProjectView,
+        invite: Option<String>,
+    ) -> Result<()> {
+        let own = self.identity()?.member_key().to_string();
+        let invite = invite.or_else(|| {
+            view.requests
+                .iter()
+                .find(|request| request.body.member == own)
+                .and_then(|request| request.body.invite.clone())
+        });
         let after = view.roster.next_number - 1;
         let request =
-            super::access::sign_access_request(self.identity()?, &view.project, after, None);
+            super::access::sign_access_request(self.identity()?, &view.project, after, invite);
         self.remote.put_access_request(&request)
     }
 }
