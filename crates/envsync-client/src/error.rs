@@ -70,6 +70,13 @@ pub enum ClientError {
         remote: String,
         token_server: Option<String>,
     },
+    /// A change was made (a membership entry written) and a later step failed: the message
+    /// says what was done, so that nobody runs the command again to make it twice.
+    #[error("{done}, but finishing failed: {failure}")]
+    AfterChange {
+        done: String,
+        failure: Box<ClientError>,
+    },
     /// This user's key was removed from the project: nothing is filed, nothing retried.
     #[error(
         "you were removed from project `{project}` by {by} on {at}; ask an owner to add you \
@@ -100,6 +107,7 @@ fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
 impl ClientError {
     pub fn kind(&self) -> ErrorKind {
         match self {
+            ClientError::AfterChange { failure, .. } => failure.kind(),
             ClientError::NoWorkspace(_)
             | ClientError::Config { .. }
             | ClientError::Input(_)

@@ -308,12 +308,21 @@ impl Session {
             environments,
         };
         self.append_event(view, change)?;
-        let mut trust = self.state.trust(&view.project)?;
+        let project = view.project.clone();
+        // The entry is written: whatever fails now must say so, or the owner would think
+        // nothing happened and run the command again.
+        let admitted = |error: ClientError| ClientError::AfterChange {
+            done: format!("{name} is now a member of project `{project}`"),
+            failure: Box::new(error),
+        };
+        let mut trust = self.state.trust(&view.project).map_err(admitted)?;
         trust.add(key.as_str(), name, "accepted");
-        self.state.save_trust(&view.project, &trust)?;
-        *view = self.project_view(&view.project.clone())?;
-        self.reencrypt_heads(view, &format!("grant access to {name}"), None)?;
-        Ok(())
+        self.state
+            .save_trust(&view.project, &trust)
+            .map_err(admitted)?;
+        *view = self.project_view(&project).map_err(admitted)?;
+        self.reencrypt_heads(view, &format!("grant access to {name}"), None)
+            .map_err(admitted)
     }
 
     /// `envsync members remove WHO`: removes the member, pinning every environment's head
