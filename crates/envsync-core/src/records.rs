@@ -138,6 +138,9 @@ pub struct VersionBody {
     pub recipients: Vec<String>,
     pub ciphertext_sha256: String,
     pub ciphertext_size: u64,
+    /// Keys an owner decided need no rotation after a removal, ending the reminder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dismissed: Vec<String>,
 }
 
 impl VersionBody {

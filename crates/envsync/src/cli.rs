@@ -87,6 +87,9 @@ pub enum Command {
     /// List, add, remove and accept members of a project.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Replace secrets a removed member could read, in one version (values from a hidden
+    /// prompt, or one per line on standard input); `--dismiss` ends the reminder (owners).
+    Rotate(RotateArgs),
     /// Put back what this machine verified and the remote lost (a server or bucket restored
     /// from an older backup): membership entries and versions, unchanged.
     Repair(MembersProject),
@@ -208,6 +211,22 @@ pub struct PushArgs {
     pub target: TargetArgs,
     /// What changed, for `envsync log`.
     #[arg(long, short = 'm', default_value = "")]
+    pub message: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The keys to give new values.
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Owners: record that these keys need no rotation (signed, as a version), ending the
+    /// reminder `status` shows.
+    #[arg(long)]
+    pub dismiss: bool,
+    /// Message for the version.
+    #[arg(long, short = 'm', default_value = "rotate secrets")]
     pub message: String,
 }
 

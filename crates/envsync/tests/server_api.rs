@@ -1,55 +1,43 @@
 //! The server's HTTP API, called directly: who may do what (every role against every
 //! endpoint), create-only pushes under contention, and answers to bad input. The records
-//! here are hand-made: the server cannot verify signatures, only clients can (their tests
-//! are in server_workflow.rs).
+//! are signed by hand (support/protocol.rs) as a client signs them: the server verifies
+//! their signatures and chains; what only clients can check is tested in
+//! server_workflow.rs.
 
 mod support;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use std::rc::Rc;
+
+use envsync_client::records::{Seal, Signed, VersionRecord};
 use envsync_core::hash::sha256_hex;
+use envsync_core::role::Role;
 use serde_json::json;
 use support::Team;
+use support::protocol::{
+    DEVELOPMENT, Founded, Place, join, join_reply, key, owner_and_project, person, push, push_body,
+    version, version_path,
+};
 use support::server::{Api, Server};
 
-fn genesis(project: &str, owner: &str) -> String {
-    json!({
-        "body": {"format": 1, "project": project, "number": 1, "parent_digest": null,
-                 "action": "add", "member": owner, "name": "owner", "role": "owner",
-                 "environments": null, "heads": {}, "actor": owner,
-                 "created_at": "2026-11-23T00:00:00Z"},
-        "signature": "not-checked-by-the-server"
-    })
-    .to_string()
-}
-
-/// A push body: a version record naming `ciphertext` by its hash, and the ciphertext.
-fn push_body(
-    project: &str,
-    environment: &str,
-    number: u64,
-    author: &str,
-    ciphertext: &[u8],
-) -> String {
-    json!({
-        "record": {
-            "body": {"format": 1, "project": project, "environment": environment,
-                     "number": number, "base": number.checked_sub(1).filter(|n| *n > 0),
-                     "author": author, "ciphertext_sha256": sha256_hex(ciphertext)},
-            "signature": "s"
-        },
-        "ciphertext": STANDARD.encode(ciphertext),
-    })
-    .to_string()
-}
+const STAGING: Place = Place {
+    project: "app",
+    environment: "staging",
+};
 
 struct Fixture {
     _team: Team,
     _server: Server,
     api: Api,
+    /// Project `app`, founded by Alice.
+    app: Founded,
     /// (role label, token)
     tokens: Vec<(&'static str, String)>,
+    /// Version 1 of app/development.
+    first: VersionRecord,
+    /// The ciphertext digest version 1 names.
     object: String,
+    /// The code hash of an invite to `app` that nobody has redeemed.
+    invite: String,
 }
 
 impl Fixture {
@@ -65,165 +53,151 @@ impl Fixture {
 }
 
 /// A server with project `app` (owner Alice, writer Bob, reader Carol, Dave reading only
-/// staging, a CI token for staging) and project `other` whose owner Frank has no role on
-/// `app`. Version 1 of app/development exists.
+/// staging, Gina invited as a writer but not admitted yet, a CI token for staging) and
+/// project `other` whose owner Frank has no role on `app`. Version 1 of app/development
+/// exists.
 fn fixture() -> Fixture {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
     let api = Api::new(&server.url);
-    let key = |name: &str| team.member(name).member_key();
-    let alice_key = key("alice");
-    let alice = api.join(server.setup_code.as_deref().unwrap(), "Alice", &alice_key);
-    assert_eq!(
-        api.send(
-            "PUT",
-            "/api/v1/projects/app/members/1",
-            Some(&alice),
-            &genesis("app", &alice_key)
-        )
-        .status,
-        201
-    );
-    let invite = |project: &str, body: serde_json::Value| {
-        let reply = api.send(
-            "POST",
-            &format!("/api/v1/projects/{project}/invites"),
-            Some(&alice),
-            &body.to_string(),
-        );
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        reply.json()["code"].as_str().unwrap().to_owned()
-    };
-    let bob = api.join(
-        &invite("app", json!({"role": "writer"})),
-        "Bob",
-        &key("bob"),
-    );
-    let carol = api.join(
-        &invite("app", json!({"role": "reader"})),
-        "Carol",
-        &key("carol"),
-    );
-    let dave = api.join(
-        &invite(
-            "app",
-            json!({"role": "reader", "environments": ["staging"]}),
-        ),
-        "Dave",
-        &key("dave"),
-    );
-    let ci = api.send(
-        "POST",
-        "/api/v1/projects/app/ci-tokens",
-        Some(&alice),
-        &json!({"name": "ci", "environment": "staging", "member_key": key("erin")}).to_string(),
-    );
-    assert_eq!(ci.status, 201, "{}", ci.body);
-    let ci = ci.json()["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        api.send(
-            "PUT",
-            "/api/v1/projects/other/members/1",
-            Some(&alice),
-            &genesis("other", &alice_key)
-        )
-        .status,
-        201
-    );
-    let frank = api.join(
-        &invite("other", json!({"role": "owner"})),
-        "Frank",
-        &key("frank"),
-    );
-
-    let ciphertext = b"age-encryption.org/v1 pretend ciphertext".to_vec();
-    let pushed = api.send(
-        "PUT",
-        "/api/v1/projects/app/environments/development/versions/1",
-        Some(&alice),
-        &push_body("app", "development", 1, &alice_key, &ciphertext),
-    );
+    let app = owner_and_project(&server, &api);
+    let mut tokens = vec![("owner", app.token.clone())];
+    tokens.extend(members_of_app(&api, &app));
+    tokens.push(("ci staging", ci_token(&api, &app)));
+    tokens.push(("other project", owner_of_other(&api, &app)));
+    let invite = sha256_hex(app.invite(&api, Role::Reader, None).as_bytes());
+    let ciphertext = b"age-encryption.org/v1 pretend ciphertext";
+    let first = version(DEVELOPMENT, 1, None, &app.owner, ciphertext);
+    let pushed = push(&api, &app.token, &first, ciphertext);
     assert_eq!(pushed.status, 201, "{}", pushed.body);
     Fixture {
         _team: team,
         _server: server,
         api,
-        tokens: vec![
-            ("owner", alice),
-            ("writer", bob),
-            ("reader", carol),
-            ("staging reader", dave),
-            ("ci staging", ci),
-            ("other project", frank),
-        ],
-        object: sha256_hex(&ciphertext),
+        app,
+        tokens,
+        first,
+        object: sha256_hex(ciphertext),
+        invite,
     }
+}
+
+/// Bob, Carol and Dave join with invites and the owner's entries admit them; Gina joins
+/// and stays pending. Their tokens, labelled.
+fn members_of_app(api: &Api, app: &Founded) -> Vec<(&'static str, String)> {
+    let staging = Some(vec!["staging".to_owned()]);
+    let admitted = [
+        ("writer", "Bob", Role::Writer, None),
+        ("reader", "Carol", Role::Reader, None),
+        ("staging reader", "Dave", Role::Reader, staging),
+    ];
+    let mut previous = app.genesis.clone();
+    let mut tokens = Vec::new();
+    for (label, name, role, environments) in admitted {
+        let member = person(name);
+        let token = join(api, &app.invite(api, role, environments.clone()), &member);
+        previous = app.admit(api, &previous, &member, role, environments);
+        tokens.push((label, token));
+    }
+    let gina = person("Gina");
+    let code = app.invite(api, Role::Writer, None);
+    tokens.push(("pending", join(api, &code, &gina)));
+    tokens
+}
+
+/// A CI token reading app/staging, for a CI identity of its own.
+fn ci_token(api: &Api, app: &Founded) -> String {
+    let body = json!({"name": "ci", "environment": "staging", "member_key": key(&person("Erin"))});
+    let reply = api.send(
+        "POST",
+        "/api/v1/projects/app/ci-tokens",
+        Some(&app.token),
+        &body.to_string(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// Alice founds project `other` and admits Frank as its owner: Frank's token.
+fn owner_of_other(api: &Api, app: &Founded) -> String {
+    let other = Founded::found(api, "other", Rc::clone(&app.owner), app.token.clone());
+    let frank = person("Frank");
+    let token = join(api, &other.invite(api, Role::Owner, None), &frank);
+    other.admit(api, &other.genesis, &frank, Role::Owner, None);
+    token
+}
+
+/// The callers of [`matrix`], in the order of each row's statuses. `pending` redeemed an
+/// invite that no owner's membership entry has admitted yet.
+const CALLERS: [&str; 8] = [
+    "owner",
+    "writer",
+    "reader",
+    "staging reader",
+    "ci staging",
+    "pending",
+    "other project",
+    "no token",
+];
+
+/// Every endpoint of project `app` (method, path, body) and what each of [`CALLERS`] gets
+/// from it. Writes carry an invalid body: 400 shows the caller got past the role check
+/// without changing anything, and the body is read only after that check.
+///
+/// Records format 2 changed none of the statuses the matrix had before. It added the
+/// `pending` column: a pending joiner may read the membership log and file its own
+/// access request (400 here: its body is checked, so the caller got past the role check);
+/// everything else is 403 "waiting for an owner". And it added the last two rows, the
+/// environment list (any role, even a CI token's) and a stored invite (owners only).
+fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8])> {
+    let project = |rest: &str| format!("/api/v1/projects/app{rest}");
+    let development = |rest: &str| project(&format!("/environments/development{rest}"));
+    let staging = |rest: &str| project(&format!("/environments/staging{rest}"));
+    let object = development(&format!("/objects/{}", fixture.object));
+    let invite = project(&format!("/invites/{}", fixture.invite));
+    let request = project("/requests/0000-0000-0000-0000");
+    #[rustfmt::skip]
+    let rows = vec![
+        //                                        owner writer reader staging ci pending other none
+        ("GET",    development("/head"),       "",   [200, 200, 200, 403, 403, 403, 404, 401]),
+        ("GET",    staging("/head"),           "",   [200, 200, 200, 200, 200, 403, 404, 401]),
+        ("GET",    development("/versions"),   "",   [200, 200, 200, 403, 403, 403, 404, 401]),
+        ("GET",    development("/versions/1"), "",   [200, 200, 200, 403, 403, 403, 404, 401]),
+        ("GET",    object,                     "",   [200, 200, 200, 403, 403, 403, 404, 401]),
+        ("PUT",    development("/versions/2"), "{}", [400, 400, 403, 403, 403, 403, 404, 401]),
+        ("PUT",    staging("/versions/1"),     "{}", [400, 400, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/members"),        "",   [200, 200, 200, 200, 200, 200, 404, 401]),
+        ("PUT",    project("/members/9"),      "{}", [400, 403, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/requests"),       "",   [200, 200, 200, 200, 403, 403, 404, 401]),
+        ("PUT",    request.clone(),            "{}", [400, 400, 400, 400, 403, 400, 404, 401]),
+        ("DELETE", request,                    "",   [204, 403, 403, 403, 403, 403, 404, 401]),
+        ("POST",   project("/invites"),        "{}", [400, 403, 403, 403, 403, 403, 404, 401]),
+        ("POST",   project("/ci-tokens"),      "{}", [400, 403, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/audit"),          "",   [200, 403, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/grants"),         "",   [200, 403, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/environments"),   "",   [200, 200, 200, 200, 200, 403, 404, 401]),
+        ("GET",    invite,                     "",   [200, 403, 403, 403, 403, 403, 404, 401]),
+    ];
+    rows
 }
 
 #[test]
 fn every_role_against_every_endpoint() {
     let fixture = fixture();
     let api = &fixture.api;
-    let project = "/api/v1/projects/app";
-    let development = format!("{project}/environments/development");
-    let staging = format!("{project}/environments/staging");
-    let object = format!("{development}/objects/{}", fixture.object);
-    // Writes carry an invalid body: 400 shows the caller got past the role check without
-    // changing anything, and the body is read only after that check.
-    let endpoints: Vec<(&str, String, &str)> = vec![
-        ("GET", format!("{development}/head"), ""),
-        ("GET", format!("{staging}/head"), ""),
-        ("GET", format!("{development}/versions"), ""),
-        ("GET", format!("{development}/versions/1"), ""),
-        ("GET", object, ""),
-        ("PUT", format!("{development}/versions/2"), "{}"),
-        ("PUT", format!("{staging}/versions/1"), "{}"),
-        ("GET", format!("{project}/members"), ""),
-        ("PUT", format!("{project}/members/9"), "{}"),
-        ("GET", format!("{project}/requests"), ""),
-        (
-            "PUT",
-            format!("{project}/requests/0000-0000-0000-0000"),
-            "{}",
-        ),
-        (
-            "DELETE",
-            format!("{project}/requests/0000-0000-0000-0000"),
-            "",
-        ),
-        ("POST", format!("{project}/invites"), "{}"),
-        ("POST", format!("{project}/ci-tokens"), "{}"),
-        ("GET", format!("{project}/audit"), ""),
-        ("GET", format!("{project}/grants"), ""),
-    ];
-    #[rustfmt::skip]
-    let expected: Vec<(&str, [u16; 16])> = vec![
-        //                 head  head  list  get   obj   put   put   mem   mem   req   req   req   inv   ci    audit grants
-        //                 dev   stg   dev   dev   dev   dev   stg   GET   PUT   GET   PUT   DEL   POST  POST  GET   GET
-        ("owner",          [200,  200,  200,  200,  200,  400,  400,  200,  400,  200,  400,  204,  400,  400,  200,  200]),
-        ("writer",         [200,  200,  200,  200,  200,  400,  400,  200,  403,  200,  400,  403,  403,  403,  403,  403]),
-        ("reader",         [200,  200,  200,  200,  200,  403,  403,  200,  403,  200,  400,  403,  403,  403,  403,  403]),
-        ("staging reader", [403,  200,  403,  403,  403,  403,  403,  200,  403,  200,  400,  403,  403,  403,  403,  403]),
-        ("ci staging",     [403,  200,  403,  403,  403,  403,  403,  200,  403,  403,  403,  403,  403,  403,  403,  403]),
-        ("other project",  [404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404,  404]),
-        ("no token",       [401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401,  401]),
-    ];
     let mut failures = Vec::new();
-    for (role, statuses) in &expected {
-        let token = fixture
-            .tokens
-            .iter()
-            .find(|(label, _)| label == role)
-            .map(|(_, token)| token.as_str());
-        for ((method, path, body), want) in endpoints.iter().zip(statuses) {
-            let reply = match *method {
-                "GET" => api.get(path, token),
-                "DELETE" => api.delete(path, token),
-                _ => api.send(method, path, token, body),
+    for (method, path, body, statuses) in matrix(&fixture) {
+        for (caller, want) in CALLERS.into_iter().zip(statuses) {
+            let token = (caller != "no token").then(|| fixture.token(caller));
+            let token = token.as_deref();
+            let reply = match method {
+                "GET" => api.get(&path, token),
+                "DELETE" => api.delete(&path, token),
+                _ => api.send(method, &path, token, body),
             };
-            if reply.status != *want {
+            if reply.status != want {
                 failures.push(format!(
-                    "{role}: {method} {path}: {} (want {want}): {}",
+                    "{caller}: {method} {path}: {} (want {want}): {}",
                     reply.status, reply.body
                 ));
             }
@@ -231,14 +205,23 @@ fn every_role_against_every_endpoint() {
             if reply.status >= 400 {
                 assert!(!reply.code().is_empty(), "{method} {path}: {}", reply.body);
             }
+            // A pending caller learns why, and what unblocks it.
+            if caller == "pending" && reply.status == 403 {
+                assert!(
+                    reply.body.contains("waiting for an owner"),
+                    "{method} {path}: {}",
+                    reply.body
+                );
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Nothing the matrix sent changed the project.
-    let head = api
-        .get(&format!("{development}/head"), Some(&fixture.tokens[0].1))
-        .json();
-    assert_eq!(head["head"], 1);
+    // Nothing the matrix sent changed the project, nor declined the pending caller.
+    let development = "/api/v1/projects/app/environments/development";
+    let head = api.get(&format!("{development}/head"), Some(&fixture.app.token));
+    assert_eq!(head.json()["head"], 1);
+    let pending = api.get("/api/v1/whoami", Some(&fixture.token("pending")));
+    assert_eq!(pending.json()["pending"], json!(["app"]));
 }
 
 #[test]
@@ -338,24 +321,31 @@ fn tokens_belong_to_their_account() {
 #[test]
 fn twenty_concurrent_pushes_on_one_base_make_one_version() {
     let fixture = fixture();
-    let owner = fixture.tokens[0].1.clone();
-    let whoami = fixture.api.get("/api/v1/whoami", Some(&owner)).json();
-    let author = whoami["member_key"].as_str().unwrap().to_owned();
+    let owner = fixture.token("owner");
+    let ciphertext = |index: usize| format!("ciphertext {index}");
+    // Twenty honest versions 2 on base 1, signed before the race starts.
+    let bodies: Vec<String> = (0..20)
+        .map(|index| {
+            let ciphertext = ciphertext(index);
+            let record = version(
+                DEVELOPMENT,
+                2,
+                Some(&fixture.first),
+                &fixture.app.owner,
+                ciphertext.as_bytes(),
+            );
+            push_body(&record, ciphertext.as_bytes())
+        })
+        .collect();
     let url = fixture.api.url.clone();
     let start = std::sync::Arc::new(std::sync::Barrier::new(20));
-    let pushers: Vec<_> = (0..20)
-        .map(|index| {
-            let (url, owner, author, start) =
-                (url.clone(), owner.clone(), author.clone(), start.clone());
+    let pushers: Vec<_> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(index, body)| {
+            let (url, owner, start) = (url.clone(), owner.clone(), start.clone());
             std::thread::spawn(move || {
                 let api = Api::new(&url);
-                let body = push_body(
-                    "app",
-                    "development",
-                    2,
-                    &author,
-                    format!("ciphertext {index}").as_bytes(),
-                );
                 start.wait();
                 let reply = api.send(
                     "PUT",
@@ -388,7 +378,12 @@ fn twenty_concurrent_pushes_on_one_base_make_one_version() {
             "a refused push learns the current head"
         );
     }
-    let api = &fixture.api;
+    one_winner_kept(&fixture, &ciphertext(winners[0].0));
+}
+
+/// Version 2 is the winner's, with its ciphertext, and no other version was made.
+fn one_winner_kept(fixture: &Fixture, ciphertext: &str) {
+    let (api, owner) = (&fixture.api, fixture.token("owner"));
     let development = "/api/v1/projects/app/environments/development";
     assert_eq!(
         api.get(&format!("{development}/head"), Some(&owner)).json()["head"],
@@ -397,15 +392,14 @@ fn twenty_concurrent_pushes_on_one_base_make_one_version() {
     let stored = api
         .get(&format!("{development}/versions/2"), Some(&owner))
         .json();
-    let winner = winners[0].0;
-    let expected = sha256_hex(format!("ciphertext {winner}").as_bytes());
+    let expected = sha256_hex(ciphertext.as_bytes());
     assert_eq!(
         stored["body"]["ciphertext_sha256"],
         expected.as_str(),
         "the winner's version is the one kept"
     );
     let object = api.get(&format!("{development}/objects/{expected}"), Some(&owner));
-    assert_eq!(object.body, format!("ciphertext {winner}"));
+    assert_eq!(object.body, ciphertext);
     let listed = api
         .get(&format!("{development}/versions"), Some(&owner))
         .json();
@@ -420,65 +414,50 @@ fn twenty_concurrent_pushes_on_one_base_make_one_version() {
 fn bad_input_gets_a_status_and_a_code() {
     let fixture = fixture();
     let api = &fixture.api;
-    let owner = fixture.tokens[0].1.clone();
-    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let version2 = "/api/v1/projects/app/environments/development/versions/2";
-    let send = |body: &str| api.send("PUT", version2, Some(&owner), body);
+    let owner = fixture.token("owner");
+    let alice = &fixture.app.owner;
+    let honest = version(DEVELOPMENT, 2, Some(&fixture.first), alice, b"x");
+    let version2 = version_path(&honest);
+    let send = |body: &str| api.send("PUT", &version2, Some(&owner), body);
 
     let garbled = send("{\"record\": ");
     assert_eq!(
         (garbled.status, garbled.code().as_str()),
         (400, "bad_request")
     );
-    let unknown_field = send(
-        &push_body("app", "development", 2, &author, b"x")
-            .replace("\"record\"", "\"extra\":1,\"record\""),
-    );
+    let unknown_field =
+        send(&push_body(&honest, b"x").replace("\"record\"", "\"extra\":1,\"record\""));
     assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
-    let wrong_place = send(&push_body("app", "staging", 2, &author, b"x"));
+    let staging = version(STAGING, 2, Some(&fixture.first), alice, b"x");
+    let wrong_place = send(&push_body(&staging, b"x"));
     assert_eq!(wrong_place.status, 400, "{}", wrong_place.body);
-    let mut mismatched: serde_json::Value =
-        serde_json::from_str(&push_body("app", "development", 2, &author, b"x")).unwrap();
-    mismatched["ciphertext"] = json!(STANDARD.encode(b"y"));
     assert_eq!(
-        send(&mismatched.to_string()).status,
+        send(&push_body(&honest, b"y")).status,
         400,
         "ciphertext must match its hash"
     );
-    let forged_author = send(&push_body(
-        "app",
-        "development",
-        2,
-        "age1someone:else",
-        b"x",
-    ));
-    assert_eq!(forged_author.status, 403, "{}", forged_author.body);
+    // Was 403 (an author other than the caller). The server now checks the signature
+    // against the author the record names before anything else, so claiming another
+    // author without their key is a forgery (400); a record another member really signed
+    // is a restore, whose parent is checked like any push's.
+    let mut forged_author = honest.clone();
+    forged_author.body.author = key(&person("Mallory"));
+    let forged_author = send(&push_body(&forged_author, b"x"));
+    assert_eq!(forged_author.status, 400, "{}", forged_author.body);
+    assert!(
+        forged_author.body.contains("signature"),
+        "{}",
+        forged_author.body
+    );
+    // New with format 2: the old format is refused even when its signature verifies.
+    let mut old_format = honest.body.clone();
+    old_format.format = 1;
+    let old_format = send(&push_body(&Signed::sign(old_format, alice), b"x"));
+    assert_eq!(old_format.status, 400, "{}", old_format.body);
+    assert!(old_format.body.contains("format 1"), "{}", old_format.body);
 
-    // A body over the limit is refused from its declared length, before any of it is read:
-    // the client has sent only the headers of a 2 GB upload when the answer comes.
-    {
-        use std::io::{Read, Write};
-        let address = api.url.trim_start_matches("http://").to_owned();
-        let mut stream = std::net::TcpStream::connect(&address).unwrap();
-        write!(
-            stream,
-            "PUT {version2} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {owner}\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n"
-        )
-        .unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response);
-        assert!(response.starts_with("HTTP/1.1 413"), "{response}");
-        assert!(response.contains("payload_too_large"), "{response}");
-    }
-
-    let wrong_type = api.send_as("PUT", version2, Some(&owner), "text/plain", "hello");
+    refuses_an_oversized_body_from_its_headers(api, &version2, &owner);
+    let wrong_type = api.send_as("PUT", &version2, Some(&owner), "text/plain", "hello");
     assert_eq!(
         (wrong_type.status, wrong_type.code().as_str()),
         (415, "unsupported_media_type")
@@ -493,13 +472,35 @@ fn bad_input_gets_a_status_and_a_code() {
         1,
         "nothing changed"
     );
-
     let openapi = api.get("/api/openapi.json", None).json();
-    assert!(
-        openapi["paths"]["/api/v1/projects/{project}/environments/{environment}/versions/{number}"]
-            ["put"]
-            .is_object()
-    );
+    for path in [
+        "/api/v1/projects/{project}/environments/{environment}/versions/{number}",
+        "/api/v1/projects/{project}/environments",
+        "/api/v1/projects/{project}/invites/{code_sha256}",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path}");
+    }
+}
+
+/// A body over the limit is refused from its declared length, before any of it is read:
+/// the client has sent only the headers of a 2 GB upload when the answer comes.
+fn refuses_an_oversized_body_from_its_headers(api: &Api, path: &str, token: &str) {
+    use std::io::{Read, Write};
+    let address = api.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("payload_too_large"), "{response}");
 }
 
 #[test]
@@ -514,12 +515,14 @@ fn failed_sign_ins_are_rate_limited() {
     }
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(&statuses[10..], &[429, 429]);
-    // Guessing invite codes counts too, and the right code is refused while blocked.
-    let join = api.send(
-        "POST",
-        "/api/v1/join",
-        None,
-        &json!({"code": server.setup_code.as_deref().unwrap(), "name": "A", "member_key": team.member("alice").member_key()}).to_string(),
+    // Guessing invite codes counts too, and the right code, with a valid proof, is refused
+    // while blocked.
+    let alice = person("Alice");
+    let join = join_reply(
+        &api,
+        server.setup_code.as_deref().unwrap(),
+        &key(&alice),
+        &alice,
     );
     assert_eq!((join.status, join.code().as_str()), (429, "rate_limited"));
 }
@@ -666,20 +669,11 @@ fn a_shutdown_finishes_a_push_in_flight() {
     let team = Team::new();
     let mut server = Server::sqlite(&team.root.path().join("server"));
     let api = Api::new(&server.url);
-    let key = team.member("alice").member_key();
-    let token = api.join(server.setup_code.as_deref().unwrap(), "Alice", &key);
-    assert_eq!(
-        api.send(
-            "PUT",
-            "/api/v1/projects/app/members/1",
-            Some(&token),
-            &genesis("app", &key)
-        )
-        .status,
-        201
-    );
+    let app = owner_and_project(&server, &api);
+    let token = app.token.clone();
     // Half a push is on the wire when SIGTERM arrives; the rest follows after.
-    let body = push_body("app", "development", 1, &key, b"in flight");
+    let record = version(DEVELOPMENT, 1, None, &app.owner, b"in flight");
+    let body = push_body(&record, b"in flight");
     let address = server.url.trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
     write!(
@@ -746,28 +740,26 @@ fn events_reach_only_what_a_token_may_read() {
     let staging_reader = subscribe(&api.url, &token("staging reader"));
     let outsider = subscribe(&api.url, &token("other project"));
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let author = api.get("/api/v1/whoami", Some(&owner)).json()["member_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let push = |project: &str, environment: &str, number: u64| {
-        let reply = api.send(
-            "PUT",
-            &format!("/api/v1/projects/{project}/environments/{environment}/versions/{number}"),
-            Some(&owner),
-            &push_body(
-                project,
-                environment,
-                number,
-                &author,
-                format!("{project} {environment} {number}").as_bytes(),
-            ),
+    let push_to = |place: Place, base: Option<&VersionRecord>| {
+        let number = base.map_or(1, |base| base.body.number + 1);
+        let ciphertext = format!("{} {} {number}", place.project, place.environment);
+        let record = version(
+            place,
+            number,
+            base,
+            &fixture.app.owner,
+            ciphertext.as_bytes(),
         );
+        let reply = push(api, &owner, &record, ciphertext.as_bytes());
         assert_eq!(reply.status, 201, "{}", reply.body);
     };
-    push("app", "development", 2);
-    push("app", "staging", 1);
-    push("other", "development", 1);
+    push_to(DEVELOPMENT, Some(&fixture.first));
+    push_to(STAGING, None);
+    let other = Place {
+        project: "other",
+        environment: "development",
+    };
+    push_to(other, None);
     let wait = std::time::Duration::from_secs(10);
     // Events arrive in order, so the first each one hears shows what was filtered out.
     let first = staging_reader

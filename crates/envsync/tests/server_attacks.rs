@@ -7,19 +7,16 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use envsync_client::records::{
-    FORMAT, InviteBody, JoinProofBody, MembershipAction, MembershipBody, MembershipEvent, Pin,
-    Seal, Signed, VersionBody, VersionRecord,
-};
+use envsync_client::records::{Seal, Signed};
 use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
-use envsync_crypto::Identity;
-use serde::Serialize;
 use serde_json::json;
 use support::Team;
-use support::server::{Api, PgDatabase, Reply, Server};
+use support::protocol::{
+    DEVELOPMENT, access_request, append, fingerprint, join, join_reply, key, owner_and_project,
+    person, push, version,
+};
+use support::server::{Api, PgDatabase, Server};
 
 /// Where a test server keeps its data, with a way to change rows behind its back.
 enum Database {
@@ -98,207 +95,15 @@ impl Database {
     }
 }
 
-/// Someone with an identity: the owner, a teammate, a stranger.
-fn person(name: &str) -> Identity {
-    Identity::generate(name)
-}
-
-fn key(identity: &Identity) -> String {
-    identity.member_key().to_string()
-}
-
-/// `POST /join` with a proof signed by `signer` (normally the key's own identity).
-fn join_reply(api: &Api, code: &str, member_key: &str, signer: &Identity) -> Reply {
-    let proof = Signed::sign(
-        JoinProofBody {
-            format: FORMAT,
-            member_key: member_key.to_owned(),
-            name: signer.name().to_owned(),
-            code_sha256: sha256_hex(code.trim().as_bytes()),
-        },
-        signer,
-    );
-    let body = json!({"code": code, "name": signer.name(), "member_key": member_key,
-                      "proof": proof.signature});
-    api.send("POST", "/api/v1/join", None, &body.to_string())
-}
-
-/// Joins as `identity`, which must succeed: its token.
-fn join(api: &Api, code: &str, identity: &Identity) -> String {
-    let reply = join_reply(api, code, &key(identity), identity);
-    assert_eq!(reply.status, 201, "join: {}", reply.body);
-    reply.json()["token"].as_str().unwrap().to_owned()
-}
-
-fn json_of<T: Serialize>(record: &T) -> String {
-    serde_json::to_string(record).unwrap()
-}
-
-/// Membership entry `number` of `app`, signed by `owner`, admitting `member`.
-fn admission(
-    number: u64,
-    parent: Option<&MembershipEvent>,
-    owner: &Identity,
-    member: &Identity,
-    role: Role,
-    environments: Option<Vec<String>>,
-) -> MembershipEvent {
-    Signed::sign(
-        MembershipBody {
-            format: FORMAT,
-            project: "app".into(),
-            number,
-            parent_digest: parent.map(Signed::digest),
-            action: MembershipAction::Add,
-            member: key(member),
-            name: member.name().into(),
-            role,
-            environments,
-            heads: Default::default(),
-            actor: key(owner),
-            created_at: "2026-11-23T00:00:00Z".into(),
-        },
-        owner,
-    )
-}
-
-/// PUTs membership entry `event` of `app`.
-fn append(api: &Api, token: &str, event: &MembershipEvent) -> Reply {
-    api.send(
-        "PUT",
-        &format!("/api/v1/projects/app/members/{}", event.body.number),
-        Some(token),
-        &json_of(event),
-    )
-}
-
-/// A project `app` founded by a new owner: the owner, the token and the first entry.
-struct Founded {
-    owner: Identity,
-    token: String,
-    genesis: MembershipEvent,
-}
-
-fn owner_and_project(server: &Server, api: &Api) -> Founded {
-    let owner = person("Alice");
-    let token = join(api, server.setup_code.as_deref().unwrap(), &owner);
-    let genesis = admission(1, None, &owner, &owner, Role::Owner, None);
-    let created = append(api, &token, &genesis);
-    assert_eq!(created.status, 201, "{}", created.body);
-    Founded {
-        owner,
-        token,
-        genesis,
-    }
-}
-
-/// An owner-signed invite to `app`: its code.
-fn invite(api: &Api, founded: &Founded, role: Role, environments: Option<Vec<String>>) -> String {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let code = format!("esi_test_{}_{count}_{}", std::process::id(), unix_now());
-    let reply = api.send(
-        "POST",
-        "/api/v1/projects/app/invites",
-        Some(&founded.token),
-        &signed_invite(&code, &founded.owner, role, environments).to_string(),
-    );
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    code
-}
-
-fn signed_invite(
-    code: &str,
-    owner: &Identity,
-    role: Role,
-    environments: Option<Vec<String>>,
-) -> serde_json::Value {
-    let hash = sha256_hex(code.as_bytes());
-    let signed = Signed::sign(
-        InviteBody {
-            format: FORMAT,
-            project: "app".into(),
-            code_sha256: hash.clone(),
-            role,
-            environments,
-            created_by: key(owner),
-            created_at: "2026-11-23T00:00:00Z".into(),
-            expires_at: unix_now() + 3600,
-        },
-        owner,
-    );
-    json!({"code_sha256": hash, "signed": signed})
-}
-
-fn unix_now() -> i64 {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    i64::try_from(elapsed.as_secs()).unwrap()
-}
-
-/// A version record of `app/development` and its ciphertext.
-fn version(
-    number: u64,
-    base: Option<&VersionRecord>,
-    author: &Identity,
-    ciphertext: &[u8],
-) -> VersionRecord {
-    Signed::sign(
-        VersionBody {
-            format: FORMAT,
-            project: "app".into(),
-            environment: "development".into(),
-            number,
-            base: base.map(|base| base.body.number),
-            parent_digest: base.map(Signed::digest),
-            membership: Pin {
-                number: 1,
-                digest: "0".repeat(64),
-            },
-            author: key(author),
-            author_name: author.name().into(),
-            created_at: "2026-11-23T00:00:00Z".into(),
-            message: String::new(),
-            keys: Vec::new(),
-            changes: Default::default(),
-            recipients: Vec::new(),
-            ciphertext_sha256: sha256_hex(ciphertext),
-            ciphertext_size: ciphertext.len() as u64,
-        },
-        author,
-    )
-}
-
-fn push(api: &Api, token: &str, record: &VersionRecord, ciphertext: &[u8]) -> Reply {
-    api.send(
-        "PUT",
-        &format!(
-            "/api/v1/projects/app/environments/development/versions/{}",
-            record.body.number
-        ),
-        Some(token),
-        &json!({"record": record, "ciphertext": STANDARD.encode(ciphertext)}).to_string(),
-    )
-}
-
 fn corrupt_grants_fail_closed(database: Database) {
     let server = database.start();
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
     let staging = Some(vec!["staging".to_owned()]);
-    let code = invite(&api, &founded, Role::Reader, staging.clone());
+    let code = founded.invite(&api, Role::Reader, staging.clone());
     let dave = person("Dave");
     let token = join(&api, &code, &dave);
-    let admitted = admission(
-        2,
-        Some(&founded.genesis),
-        &founded.owner,
-        &dave,
-        Role::Reader,
-        staging,
-    );
-    assert_eq!(append(&api, &founded.token, &admitted).status, 201);
+    founded.admit(&api, &founded.genesis, &dave, Role::Reader, staging);
     let head = |environment: &str| {
         api.get(
             &format!("/api/v1/projects/app/environments/{environment}/head"),
@@ -339,7 +144,7 @@ fn join_fails_whole(database: Database) {
     let server = database.start();
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
-    let code = invite(&api, &founded, Role::Writer, None);
+    let code = founded.invite(&api, Role::Writer, None);
     let bob = person("Bob");
     // The token, the join's last write but one, fails.
     database.break_inserts("tokens");
@@ -412,7 +217,7 @@ fn a_valid_token_works_from_a_blocked_address() {
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
     let alice = &founded.token;
-    let code = invite(&api, &founded, Role::Reader, None);
+    let code = founded.invite(&api, Role::Reader, None);
     exhaust_failures(&[&api]);
     assert_eq!(api.get("/api/v1/whoami", Some(alice)).status, 200);
     assert_eq!(
@@ -507,7 +312,7 @@ fn join_needs_proof(database: Database) {
     let server = database.start();
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
-    let code = invite(&api, &founded, Role::Reader, None);
+    let code = founded.invite(&api, Role::Reader, None);
     let stranger = person("Mallory");
     // Member keys are public: the stranger names the owner's, and signs with their own.
     let owner_key = key(&founded.owner);
@@ -549,42 +354,25 @@ fn a_stranger_cannot_join_as_an_existing_key_postgres() {
     join_needs_proof(Database::postgres());
 }
 
-/// An access request for `app`, signed by `member`.
-fn access_request(member: &Identity) -> String {
-    let request = Signed::sign(
-        envsync_client::records::AccessRequestBody {
-            format: FORMAT,
-            project: "app".into(),
-            member: key(member),
-            name: member.name().into(),
-            after: 1,
-            invite: None,
-            created_at: "2026-11-23T00:00:00Z".into(),
-            expires_at: unix_now() + 3600,
-        },
-        member,
-    );
-    json_of(&request)
-}
-
-fn fingerprint(member: &Identity) -> String {
-    member.member_key().fingerprint()
-}
-
 fn invites_grant_nothing_until_admitted(database: Database) {
     let server = database.start();
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
     let owner = &founded.token;
     let bob = person("Bob");
-    let token = join(&api, &invite(&api, &founded, Role::Writer, None), &bob);
+    let token = join(&api, &founded.invite(&api, Role::Writer, None), &bob);
     let development = "/api/v1/projects/app/environments/development";
     // Waiting: the log, the own request and whoami only.
     for reply in [
         api.get(&format!("{development}/head"), Some(&token)),
         api.get("/api/v1/projects/app/requests", Some(&token)),
         api.get("/api/v1/projects/app/environments", Some(&token)),
-        push(&api, &token, &version(1, None, &bob, b"age"), b"age"),
+        push(
+            &api,
+            &token,
+            &version(DEVELOPMENT, 1, None, &bob, b"age"),
+            b"age",
+        ),
     ] {
         assert_eq!(reply.status, 403, "{}", reply.body);
         assert!(
@@ -598,7 +386,7 @@ fn invites_grant_nothing_until_admitted(database: Database) {
         200
     );
     let request = format!("/api/v1/projects/app/requests/{}", fingerprint(&bob));
-    let filed = api.send("PUT", &request, Some(&token), &access_request(&bob));
+    let filed = api.send("PUT", &request, Some(&token), &access_request("app", &bob));
     assert_eq!(filed.status, 204, "{}", filed.body);
     assert_eq!(
         api.get("/api/v1/whoami", Some(&token)).json()["pending"],
@@ -608,15 +396,7 @@ fn invites_grant_nothing_until_admitted(database: Database) {
     assert_eq!(grants["grants"].as_array().unwrap().len(), 1, "{grants}");
     assert_eq!(grants["pending"][0]["name"], "Bob", "{grants}");
     // An owner's signed entry admits him, and only that.
-    let admitted = admission(
-        2,
-        Some(&founded.genesis),
-        &founded.owner,
-        &bob,
-        Role::Writer,
-        None,
-    );
-    assert_eq!(append(&api, owner, &admitted).status, 201);
+    founded.admit(&api, &founded.genesis, &bob, Role::Writer, None);
     assert_eq!(
         api.get(&format!("{development}/head"), Some(&token)).status,
         200
@@ -627,11 +407,16 @@ fn invites_grant_nothing_until_admitted(database: Database) {
     );
     // Deleting a joiner's request declines them.
     let carol = person("Carol");
-    let carols = join(&api, &invite(&api, &founded, Role::Reader, None), &carol);
+    let carols = join(&api, &founded.invite(&api, Role::Reader, None), &carol);
     let request = format!("/api/v1/projects/app/requests/{}", fingerprint(&carol));
     assert_eq!(
-        api.send("PUT", &request, Some(&carols), &access_request(&carol))
-            .status,
+        api.send(
+            "PUT",
+            &request,
+            Some(&carols),
+            &access_request("app", &carol)
+        )
+        .status,
         204
     );
     assert_eq!(api.delete(&request, Some(owner)).status, 204);
@@ -662,18 +447,10 @@ fn no_writer_can_jam(database: Database) {
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
     let bob = person("Bob");
-    let token = join(&api, &invite(&api, &founded, Role::Writer, None), &bob);
-    let admitted = admission(
-        2,
-        Some(&founded.genesis),
-        &founded.owner,
-        &bob,
-        Role::Writer,
-        None,
-    );
-    assert_eq!(append(&api, &founded.token, &admitted).status, 201);
+    let token = join(&api, &founded.invite(&api, Role::Writer, None), &bob);
+    let admitted = founded.admit(&api, &founded.genesis, &bob, Role::Writer, None);
 
-    let mut forged = version(1, None, &bob, b"v1");
+    let mut forged = version(DEVELOPMENT, 1, None, &bob, b"v1");
     forged.signature = "AAAA".into();
     let refused = push(&api, &token, &forged, b"v1");
     assert_eq!(
@@ -681,44 +458,31 @@ fn no_writer_can_jam(database: Database) {
         (400, "bad_request")
     );
     assert!(refused.body.contains("signature"), "{}", refused.body);
-    let first = version(1, None, &bob, b"v1");
+    let first = version(DEVELOPMENT, 1, None, &bob, b"v1");
     assert_eq!(
         push(&api, &token, &first, b"v1").status,
         201,
         "the next honest push"
     );
-    let mut unchained = version(2, Some(&first), &bob, b"v2");
+    let mut unchained = version(DEVELOPMENT, 2, Some(&first), &bob, b"v2");
     unchained.body.parent_digest = Some("0".repeat(64));
     let unchained = Signed::sign(unchained.body, &bob);
     let refused = push(&api, &token, &unchained, b"v2");
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body.contains("parent_digest"), "{}", refused.body);
-    let second = version(2, Some(&first), &bob, b"v2");
+    let second = version(DEVELOPMENT, 2, Some(&first), &bob, b"v2");
     assert_eq!(push(&api, &token, &second, b"v2").status, 201);
     // Superseding (a base further back) is an owner's alone.
-    let supersede = version(3, Some(&first), &bob, b"v3");
+    let supersede = version(DEVELOPMENT, 3, Some(&first), &bob, b"v3");
     assert_eq!(push(&api, &token, &supersede, b"v3").status, 403);
-    let owners = version(3, Some(&first), &founded.owner, b"v3");
+    let owners = version(DEVELOPMENT, 3, Some(&first), &founded.owner, b"v3");
     assert_eq!(push(&api, &founded.token, &owners, b"v3").status, 201);
     // Membership entries are checked the same way.
-    let mut event = admission(
-        3,
-        Some(&admitted),
-        &founded.owner,
-        &person("Eve"),
-        Role::Owner,
-        None,
-    );
+    let mut event = founded.admission(3, Some(&admitted), &person("Eve"), Role::Owner, None);
     event.signature = "AAAA".into();
     assert_eq!(append(&api, &founded.token, &event).status, 400);
-    let orphan = admission(
-        3,
-        Some(&founded.genesis),
-        &founded.owner,
-        &person("Eve"),
-        Role::Owner,
-        None,
-    );
+    let eve = person("Eve");
+    let orphan = founded.admission(3, Some(&founded.genesis), &eve, Role::Owner, None);
     assert_eq!(append(&api, &founded.token, &orphan).status, 400);
     let listed = api
         .get("/api/v1/projects/app/environments", Some(&token))
@@ -744,12 +508,12 @@ fn invites_are_signed_by_the_owner() {
     let api = Api::new(&server.url);
     let founded = owner_and_project(&server, &api);
     let code = "esi_signed_by_the_owner";
-    let mut body = signed_invite(code, &founded.owner, Role::Reader, None);
+    let mut body = founded.signed_invite(code, Role::Reader, None);
     body["signed"]["body"]["role"] = json!("owner");
     let path = "/api/v1/projects/app/invites";
     let tampered = api.send("POST", path, Some(&founded.token), &body.to_string());
     assert_eq!(tampered.status, 400, "{}", tampered.body);
-    let body = signed_invite(code, &founded.owner, Role::Reader, None);
+    let body = founded.signed_invite(code, Role::Reader, None);
     let created = api.send("POST", path, Some(&founded.token), &body.to_string());
     assert_eq!(created.status, 201, "{}", created.body);
     let stored = api.get(

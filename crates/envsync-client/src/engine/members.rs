@@ -484,6 +484,7 @@ impl Session {
                 base: Some(&record),
                 base_content: Some(&content),
                 voids_up_to,
+                dismissed: Vec::new(),
             },
         )?;
         if !target.file.as_os_str().is_empty() {

@@ -30,6 +30,8 @@ pub(crate) struct NewVersion<'a> {
     /// An owner's supersede: the remote head this version voids back to `base`. `None`
     /// for an ordinary version, numbered `base + 1`.
     pub voids_up_to: Option<u64>,
+    /// Keys an owner dismisses from the rotation reminder with this version.
+    pub dismissed: Vec<String>,
 }
 
 impl Session {
@@ -74,6 +76,7 @@ impl Session {
                 base: base.as_ref().map(|(record, _)| record),
                 base_content: base.as_ref().map(|(_, content)| content.as_slice()),
                 voids_up_to: None,
+                dismissed: Vec::new(),
             },
         )?;
         self.state
@@ -131,6 +134,7 @@ impl Session {
             recipients: recipients.iter().map(ToString::to_string).collect(),
             ciphertext_sha256: sha256_hex(&ciphertext),
             ciphertext_size: ciphertext.len() as u64,
+            dismissed: new.dismissed,
         };
         let record = Signed::sign(body, identity);
         if !self.remote.create_version(&record, &ciphertext)? {
@@ -246,6 +250,7 @@ impl Session {
                 base: Some(&base),
                 base_content: Some(&base_content),
                 voids_up_to,
+                dismissed: Vec::new(),
             },
         )?;
         self.adopt_if_clean(target, &record, &ciphertext, &content)?;

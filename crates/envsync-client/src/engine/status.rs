@@ -33,6 +33,8 @@ pub struct PendingMember {
 pub struct StatusReport {
     pub rows: Vec<StatusRow>,
     pub pending: Vec<PendingMember>,
+    /// For owners: secrets a removed member could read that still hold that value.
+    pub rotations: Vec<super::PendingRotation>,
 }
 
 impl Session {
@@ -42,6 +44,7 @@ impl Session {
         let mut rows = Vec::with_capacity(targets.len());
         let mut pending = Vec::new();
         let mut views: Vec<ProjectView> = Vec::new();
+        let mut rotations = Vec::new();
         let own = self.own_key();
         for target in targets {
             if !views.iter().any(|view| view.project == target.project) {
@@ -75,9 +78,14 @@ impl Session {
             let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
             // Verified exactly as `pull` verifies: a head that does not chain to what this
             // machine saw is an error here too, never "synced".
-            let head = self
-                .verified_head(view, &target)?
-                .map(|record| record.body.number);
+            let head_record = self.verified_head(view, &target)?;
+            let head = head_record.as_ref().map(|record| record.body.number);
+            if let Some(record) = &head_record
+                && standing
+                    .is_some_and(|member| member.is_active() && member.role.can_manage_members())
+            {
+                rotations.extend(self.pending_rotations(view, &target, record)?);
+            }
             let state = self.state.read(&target.project, &target.environment)?;
             let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
             let badge = badge(StatusInputs {
@@ -97,7 +105,11 @@ impl Session {
                 remote_version: head,
             });
         }
-        Ok(StatusReport { rows, pending })
+        Ok(StatusReport {
+            rows,
+            pending,
+            rotations,
+        })
     }
 }
 

@@ -144,6 +144,7 @@ impl Session {
                 base: Some(&theirs_record),
                 base_content: Some(&theirs_content),
                 voids_up_to: None,
+                dismissed: Vec::new(),
             },
         )?;
         self.write_local(target, merged_text.as_bytes(), &record, &ciphertext)?;

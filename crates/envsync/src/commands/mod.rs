@@ -19,6 +19,7 @@ mod pull;
 mod push;
 mod repair;
 mod rollback;
+mod rotate;
 mod run;
 mod server;
 mod share;
@@ -52,6 +53,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Log(args) => log::run(args, settings, printer),
         Command::Rollback(args) => rollback::run(args, settings, printer),
         Command::Repair(args) => repair::run(args, settings, printer),
+        Command::Rotate(args) => rotate::run(args, settings, printer),
         Command::Members(command) => members::run(command, settings, printer),
         Command::Share(args) => share::share(args, settings, printer),
         Command::Join(args) => join::run(args, settings, printer),

@@ -19,6 +19,7 @@ pub fn run(args: StatusArgs, settings: &Settings, printer: &Printer) -> Result<E
             "schema": STATUS_SCHEMA,
             "environments": report.rows,
             "pending_members": report.pending,
+            "rotations": report.rotations,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -73,6 +74,18 @@ pub fn run(args: StatusArgs, settings: &Settings, printer: &Printer) -> Result<E
             "{count} member{} waiting for access: {} — run `{command}`",
             if count == 1 { "" } else { "s" },
             names.join(", ")
+        ));
+    }
+    for rotation in &report.rotations {
+        printer.data(format!(
+            "rotate {} of {}/{}: {} was removed and could read its value (version {}) — run `envsync rotate {} --env {}`",
+            rotation.key,
+            rotation.project,
+            rotation.environment,
+            rotation.removed,
+            rotation.since_version,
+            rotation.key,
+            rotation.environment
         ));
     }
     Ok(ExitCode::SUCCESS)

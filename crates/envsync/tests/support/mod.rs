@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod protocol;
 pub mod remotes;
 pub mod server;
 pub mod team_server;

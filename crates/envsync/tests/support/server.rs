@@ -305,16 +305,4 @@ impl Api {
         }
         Self::reply(request.content_type(content_type).send(body.as_bytes()))
     }
-
-    /// Joins with `code` as `name`, with the given member key; returns the token.
-    pub fn join(&self, code: &str, name: &str, member_key: &str) -> String {
-        let reply = self.send(
-            "POST",
-            "/api/v1/join",
-            None,
-            &serde_json::json!({"code": code, "name": name, "member_key": member_key}).to_string(),
-        );
-        assert_eq!(reply.status, 201, "join: {}", reply.body);
-        reply.json()["token"].as_str().unwrap().to_owned()
-    }
 }

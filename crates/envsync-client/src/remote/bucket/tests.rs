@@ -51,6 +51,7 @@ fn record(number: u64, ciphertext: &[u8]) -> VersionRecord {
             recipients: vec![],
             ciphertext_sha256: envsync_core::hash::sha256_hex(ciphertext),
             ciphertext_size: ciphertext.len() as u64,
+            dismissed: Vec::new(),
         },
         signature: String::new(),
     }

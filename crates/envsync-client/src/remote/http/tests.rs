@@ -44,6 +44,7 @@ fn version(identity: &Identity) -> VersionRecord {
             recipients: vec![identity.member_key().to_string()],
             ciphertext_sha256: "cd".repeat(32),
             ciphertext_size: 3,
+            dismissed: Vec::new(),
         },
         identity,
     )
