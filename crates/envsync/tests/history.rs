@@ -440,3 +440,21 @@ fn a_bucket_version_replaced_in_place_is_refused() {
     refused_with(&bob.run(&["pull"]).code(6), "was rewritten");
     assert_eq!(bob.read_env(".env"), "A=alice-3\n");
 }
+
+/// Item 17: an orphan far-ahead version with a `head` hint made `status` report it; anyone
+/// with PutObject could jam the environment so. Now it is refused, and an owner's supersede
+/// moves everyone on.
+#[test]
+fn an_orphan_version_far_ahead_in_a_bucket_is_refused_and_superseded() {
+    let bucket = BucketTeam::new();
+    let (alice, bob) = alice_and_bob(&bucket);
+    let copy = bucket.object("environments/development/versions/00000002.json");
+    bucket.put("environments/development/versions/00001000.json", &copy);
+    bucket.put("environments/development/head", b"1000\n");
+    let refused = bob.run(&["status"]).code(6);
+    refused_with(&refused, "misplaced");
+    refused_with(&refused, "`envsync rollback 2 --supersede`");
+    alice.run(&["rollback", "2", "--supersede"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.badge("development"), "synced");
+}

@@ -14,8 +14,8 @@ use envsync_core::role::Role;
 use serde_json::json;
 use support::Team;
 use support::protocol::{
-    DEVELOPMENT, Founded, Place, join, join_reply, key, owner_and_project, person, push, push_body,
-    version, version_path,
+    DEVELOPMENT, Founded, Place, first_version_on, join, join_reply, key, owner_and_project,
+    person, push, push_body, version, version_path,
 };
 use support::server::{Api, Server};
 
@@ -67,7 +67,7 @@ fn fixture() -> Fixture {
     tokens.push(("other project", owner_of_other(&api, &app)));
     let invite = sha256_hex(app.invite(&api, Role::Reader, None).as_bytes());
     let ciphertext = b"age-encryption.org/v1 pretend ciphertext";
-    let first = version(DEVELOPMENT, 1, None, &app.owner, ciphertext);
+    let first = app.first_version(DEVELOPMENT, &app.owner, ciphertext);
     let pushed = push(&api, &app.token, &first, ciphertext);
     assert_eq!(pushed.status, 201, "{}", pushed.body);
     Fixture {
@@ -330,7 +330,7 @@ fn twenty_concurrent_pushes_on_one_base_make_one_version() {
             let record = version(
                 DEVELOPMENT,
                 2,
-                Some(&fixture.first),
+                &fixture.first,
                 &fixture.app.owner,
                 ciphertext.as_bytes(),
             );
@@ -416,7 +416,7 @@ fn bad_input_gets_a_status_and_a_code() {
     let api = &fixture.api;
     let owner = fixture.token("owner");
     let alice = &fixture.app.owner;
-    let honest = version(DEVELOPMENT, 2, Some(&fixture.first), alice, b"x");
+    let honest = version(DEVELOPMENT, 2, &fixture.first, alice, b"x");
     let version2 = version_path(&honest);
     let send = |body: &str| api.send("PUT", &version2, Some(&owner), body);
 
@@ -428,7 +428,7 @@ fn bad_input_gets_a_status_and_a_code() {
     let unknown_field =
         send(&push_body(&honest, b"x").replace("\"record\"", "\"extra\":1,\"record\""));
     assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
-    let staging = version(STAGING, 2, Some(&fixture.first), alice, b"x");
+    let staging = version(STAGING, 2, &fixture.first, alice, b"x");
     let wrong_place = send(&push_body(&staging, b"x"));
     assert_eq!(wrong_place.status, 400, "{}", wrong_place.body);
     assert_eq!(
@@ -672,7 +672,7 @@ fn a_shutdown_finishes_a_push_in_flight() {
     let app = owner_and_project(&server, &api);
     let token = app.token.clone();
     // Half a push is on the wire when SIGTERM arrives; the rest follows after.
-    let record = version(DEVELOPMENT, 1, None, &app.owner, b"in flight");
+    let record = app.first_version(DEVELOPMENT, &app.owner, b"in flight");
     let body = push_body(&record, b"in flight");
     let address = server.url.trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
@@ -745,13 +745,11 @@ fn events_reach_only_what_a_token_may_read() {
     let push_to = |place: Place, base: Option<&VersionRecord>| {
         let number = base.map_or(1, |base| base.body.number + 1);
         let ciphertext = format!("{} {} {number}", place.project, place.environment);
-        let record = version(
-            place,
-            number,
-            base,
-            &fixture.app.owner,
-            ciphertext.as_bytes(),
-        );
+        let author = &fixture.app.owner;
+        let record = match base {
+            Some(base) => version(place, number, base, author, ciphertext.as_bytes()),
+            None => first_version_on(api, &owner, place, author, ciphertext.as_bytes()),
+        };
         let reply = push(api, &owner, &record, ciphertext.as_bytes());
         assert_eq!(reply.status, 201, "{}", reply.body);
     };

@@ -370,7 +370,7 @@ fn invites_grant_nothing_until_admitted(database: Database) {
         push(
             &api,
             &token,
-            &version(DEVELOPMENT, 1, None, &bob, b"age"),
+            &founded.first_version(DEVELOPMENT, &bob, b"age"),
             b"age",
         ),
     ] {
@@ -450,7 +450,7 @@ fn no_writer_can_jam(database: Database) {
     let token = join(&api, &founded.invite(&api, Role::Writer, None), &bob);
     let admitted = founded.admit(&api, &founded.genesis, &bob, Role::Writer, None);
 
-    let mut forged = version(DEVELOPMENT, 1, None, &bob, b"v1");
+    let mut forged = founded.first_version(DEVELOPMENT, &bob, b"v1");
     forged.signature = "AAAA".into();
     let refused = push(&api, &token, &forged, b"v1");
     assert_eq!(
@@ -458,25 +458,37 @@ fn no_writer_can_jam(database: Database) {
         (400, "bad_request")
     );
     assert!(refused.body.contains("signature"), "{}", refused.body);
-    let first = version(DEVELOPMENT, 1, None, &bob, b"v1");
+    let first = founded.first_version(DEVELOPMENT, &bob, b"v1");
     assert_eq!(
         push(&api, &token, &first, b"v1").status,
         201,
         "the next honest push"
     );
-    let mut unchained = version(DEVELOPMENT, 2, Some(&first), &bob, b"v2");
+    let mut unchained = version(DEVELOPMENT, 2, &first, &bob, b"v2");
     unchained.body.parent_digest = Some("0".repeat(64));
     let unchained = Signed::sign(unchained.body, &bob);
     let refused = push(&api, &token, &unchained, b"v2");
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body.contains("parent_digest"), "{}", refused.body);
-    let second = version(DEVELOPMENT, 2, Some(&first), &bob, b"v2");
+    let second = version(DEVELOPMENT, 2, &first, &bob, b"v2");
     assert_eq!(push(&api, &token, &second, b"v2").status, 201);
     // Superseding (a base further back) is an owner's alone.
-    let supersede = version(DEVELOPMENT, 3, Some(&first), &bob, b"v3");
+    let supersede = version(DEVELOPMENT, 3, &first, &bob, b"v3");
     assert_eq!(push(&api, &token, &supersede, b"v3").status, 403);
-    let owners = version(DEVELOPMENT, 3, Some(&first), &founded.owner, b"v3");
+    let owners = version(DEVELOPMENT, 3, &first, &founded.owner, b"v3");
     assert_eq!(push(&api, &founded.token, &owners, b"v3").status, 201);
+    // A made-up membership pin, or a "restore" signed by a key no owner admitted, would
+    // jam every client as surely as a bad signature.
+    let mut unpinned = version(DEVELOPMENT, 4, &owners, &bob, b"v4");
+    unpinned.body.membership.digest = "0".repeat(64);
+    let unpinned = Signed::sign(unpinned.body, &bob);
+    let refused = push(&api, &token, &unpinned, b"v4");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("membership entry"), "{}", refused.body);
+    let stranger = person("Stranger");
+    let foreign = version(DEVELOPMENT, 4, &owners, &stranger, b"v4");
+    let refused = push(&api, &token, &foreign, b"v4");
+    assert_eq!(refused.status, 403, "{}", refused.body);
     // Membership entries are checked the same way.
     let mut event = founded.admission(3, Some(&admitted), &person("Eve"), Role::Owner, None);
     event.signature = "AAAA".into();

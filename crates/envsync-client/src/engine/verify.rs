@@ -398,7 +398,7 @@ fn verify_record(
         || body.number != number
     {
         return Err(ClientError::Integrity(format!(
-            "{label} is misplaced: it claims to be version {} of {}/{}",
+            "{label} is misplaced: it claims to be version {} of {}/{}{SUPERSEDE_HINT}",
             body.number, body.project, body.environment
         )));
     }
@@ -412,7 +412,7 @@ fn verify_record(
         || body.base.is_some_and(|base| base >= number)
     {
         return Err(ClientError::Integrity(format!(
-            "{label} names an impossible base: the history was tampered with"
+            "{label} names an impossible base: the history was tampered with{SUPERSEDE_HINT}"
         )));
     }
     record.verified_signer().map_err(|_| {

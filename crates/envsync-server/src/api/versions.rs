@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use envsync_api::{Environments, Head, PushVersion, Records};
 use envsync_core::hash::sha256_hex;
-use envsync_core::records::{VersionBody, VersionRecord};
+use envsync_core::records::{MembershipBody, Signed, VersionBody, VersionRecord};
 use envsync_core::role::Role;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -166,6 +166,7 @@ pub async fn create(
     // database went back): its signature verified against its author and its parent must
     // extend the stored history, so it can only put back what was really there.
     let restore = caller.account.member_key.as_deref() != Some(body.author.as_str());
+    check_membership(&state, body, restore).await?;
     check_parent(&state, &caller, body).await?;
     let ciphertext = STANDARD
         .decode(push.ciphertext.as_bytes())
@@ -225,6 +226,52 @@ pub async fn create(
             head,
         )),
     }
+}
+
+/// Refuses a version every client would refuse for its membership: the entry it names must
+/// be in the stored membership log with that digest, and a restored version's author must
+/// have been admitted by that log. Otherwise a writer could jam the environment with a
+/// made-up pin, or with a "restore" signed by a key no owner ever admitted.
+async fn check_membership(
+    state: &AppState,
+    body: &VersionBody,
+    restore: bool,
+) -> Result<(), ApiError> {
+    let what = format!(
+        "{}/{} version {}",
+        body.project, body.environment, body.number
+    );
+    let log = state.store().membership(&body.project).await?;
+    let pin = &body.membership;
+    let named = usize::try_from(pin.number)
+        .ok()
+        .and_then(|number| number.checked_sub(1))
+        .and_then(|index| log.get(index));
+    let holds = match named {
+        Some(bytes) => stored_digest::<MembershipBody>(bytes, "membership entry")? == pin.digest,
+        None => false,
+    };
+    if !holds {
+        return Err(ApiError::bad_request(format!(
+            "{what}: membership entry {} with that digest is not in this project's log",
+            pin.number
+        )));
+    }
+    if restore {
+        let mut admitted = false;
+        for bytes in &log {
+            let entry = Signed::<MembershipBody>::from_json(bytes, "membership entry")
+                .map_err(|error| ApiError::bad_request(error.to_string()))?;
+            admitted |= entry.body.member == body.author
+                && entry.body.action == envsync_core::records::MembershipAction::Add;
+        }
+        if !admitted {
+            return Err(ApiError::forbidden(format!(
+                "{what}: signed by a key this project's membership log never admitted"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a version that does not extend the stored history, so that no writer can jam an

@@ -245,11 +245,67 @@ pub const DEVELOPMENT: Place = Place {
 };
 
 /// Version `number` of `place` naming `ciphertext`, signed by `author`, building on `base`
-/// (`None` for version 1, or an owner's supersede of everything).
+/// and made under the membership entry `base` names (both server and clients check it).
 pub fn version(
     place: Place,
     number: u64,
+    base: &VersionRecord,
+    author: &Identity,
+    ciphertext: &[u8],
+) -> VersionRecord {
+    signed_version(
+        place,
+        number,
+        Some(base),
+        &base.body.membership,
+        author,
+        ciphertext,
+    )
+}
+
+impl Founded {
+    /// Version 1 of `place`, made under the project's first membership entry.
+    pub fn first_version(
+        &self,
+        place: Place,
+        author: &Identity,
+        ciphertext: &[u8],
+    ) -> VersionRecord {
+        let pin = Pin {
+            number: 1,
+            digest: self.genesis.digest(),
+        };
+        signed_version(place, 1, None, &pin, author, ciphertext)
+    }
+}
+
+/// Version 1 of `place`, made under the first entry of its project's membership log as
+/// `token` reads it from the server.
+pub fn first_version_on(
+    api: &Api,
+    token: &str,
+    place: Place,
+    author: &Identity,
+    ciphertext: &[u8],
+) -> VersionRecord {
+    let log = api.get(
+        &format!("/api/v1/projects/{}/members", place.project),
+        Some(token),
+    );
+    let genesis: MembershipEvent = serde_json::from_value(log.json()["records"][0].clone())
+        .expect("the project has a first membership entry");
+    let pin = Pin {
+        number: 1,
+        digest: genesis.digest(),
+    };
+    signed_version(place, 1, None, &pin, author, ciphertext)
+}
+
+fn signed_version(
+    place: Place,
+    number: u64,
     base: Option<&VersionRecord>,
+    membership: &Pin,
     author: &Identity,
     ciphertext: &[u8],
 ) -> VersionRecord {
@@ -261,11 +317,7 @@ pub fn version(
             number,
             base: base.map(|base| base.body.number),
             parent_digest: base.map(Signed::digest),
-            // Clients check the pin against their membership log; the server does not.
-            membership: Pin {
-                number: 1,
-                digest: "0".repeat(64),
-            },
+            membership: membership.clone(),
             author: key(author),
             author_name: author.name().into(),
             created_at: CREATED_AT.into(),
