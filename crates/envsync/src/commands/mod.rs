@@ -70,8 +70,8 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Import(args) => import::run(args, settings, printer),
         Command::Guard(args) => guard::run(args, settings, printer),
         Command::Lint(args) => lint::run(args, printer),
-        Command::Completions(args) => completions::run(args),
-        Command::Man => completions::man(),
+        Command::Completions(args) => completions::run(args, printer),
+        Command::Man => completions::man(printer),
         Command::Server(args) => server::run(args, printer),
     }
 }
