@@ -23,7 +23,9 @@ impl Session {
             return Ok(None);
         };
         let document = Self::parse_local(target, &bytes)?;
-        Ok(Some(document.keys().into_iter().map(str::to_owned).collect()))
+        Ok(Some(
+            document.keys().into_iter().map(str::to_owned).collect(),
+        ))
     }
 
     /// The key names the remote head's record lists. The record is verified (signature,
@@ -80,7 +82,10 @@ mod tests {
     #[test]
     fn only_names_present_on_one_side_differ() {
         let diffs = key_name_diffs(&names(&["A", "B", "C"]), &names(&["C", "A", "D"]));
-        let seen: Vec<_> = diffs.iter().map(|diff| (diff.kind, diff.key.as_str())).collect();
+        let seen: Vec<_> = diffs
+            .iter()
+            .map(|diff| (diff.kind, diff.key.as_str()))
+            .collect();
         assert_eq!(seen, [("added", "D"), ("removed", "B")]);
         assert!(key_name_diffs(&names(&["A", "B"]), &names(&["B", "A"])).is_empty());
     }

@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod completions;
 mod diff;
+mod dry_run;
 mod export;
 mod guard;
 mod import;

@@ -152,7 +152,11 @@ impl Location {
         Some(format!(
             "the variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, profile `{}` (AWS_PROFILE) in {}, and the instance metadata service",
             source.name,
-            if files.is_empty() { "no profile files (HOME is unset)".to_owned() } else { files.join(" and ") }
+            if files.is_empty() {
+                "no profile files (HOME is unset)".to_owned()
+            } else {
+                files.join(" and ")
+            }
         ))
     }
 
