@@ -263,7 +263,11 @@ fn watch_prints_its_status_lines_on_stdout() {
     let _ = watcher.kill();
     let output = watcher.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(seen[0].starts_with("watching "), "{seen:?}");
+    assert!(
+        seen.first()
+            .is_some_and(|line| line.starts_with("watching ")),
+        "{seen:?}"
+    );
     assert!(
         seen.iter().any(|line| line == "app/development: synced"),
         "{seen:?}"
