@@ -74,7 +74,8 @@ pub trait Remote {
 /// from the workspace root, so every teammate's clone resolves it the same way. Servers
 /// get their token from `credentials`.
 /// The remotes this build can open, for messages that refuse another.
-pub const SUPPORTED_REMOTES: &str = "an envsync server (http(s)://HOST:PORT), an s3://, gs:// or az:// bucket URL, a folder path or a file:// URL";
+pub const SUPPORTED_REMOTES: &str = "an envsync server (http(s)://HOST:PORT), an s3://, gs:// \
+    or az:// bucket URL, a folder path or a file:// URL";
 
 /// Checks that `spec` names a remote this build can open, without opening it: `init` uses
 /// it so that a remote nothing can use is refused before `envsync.toml` names it.

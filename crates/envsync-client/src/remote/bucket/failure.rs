@@ -264,6 +264,23 @@ mod tests {
     }
 
     #[test]
+    fn no_credentials_anywhere_is_not_called_access_denied() {
+        let place = Where {
+            display: "s3://bucket/team",
+            endpoint: None,
+            missing_credentials: Some("the variables AWS_ACCESS_KEY_ID and …"),
+        };
+        let error = generic("Server returned non-2xx status code: 403 Forbidden");
+        let text = remote_error(&place, Operation::List, "team/app/members", &error).to_string();
+        assert!(text.contains("no credentials found for listing"), "{text}");
+        assert!(
+            text.contains("looked in the variables AWS_ACCESS_KEY_ID"),
+            "{text}"
+        );
+        assert!(!text.contains("access denied"), "{text}");
+    }
+
+    #[test]
     fn other_failures_are_one_short_line() {
         let text = message(
             Operation::Write,
