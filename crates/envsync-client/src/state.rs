@@ -51,11 +51,25 @@ impl Trust {
 
 pub struct LocalState {
     root: PathBuf,
+    /// A dry run's state: it reads as usual and writes nothing (saves succeed and vanish).
+    read_only: bool,
 }
 
 impl LocalState {
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            read_only: false,
+        }
+    }
+
+    /// State that is read but never written: `--dry-run` may verify (which pins keys on
+    /// first use, in memory) without leaving a trace in `.envsync/`.
+    pub fn read_only(root: PathBuf) -> Self {
+        Self {
+            root,
+            read_only: true,
+        }
     }
 
     fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
@@ -86,6 +100,9 @@ impl LocalState {
         ciphertext: &[u8],
         file_sha256: &str,
     ) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         let directory = self.environment_dir(&record.body.project, &record.body.environment);
         write_atomic(&directory.join("base.age"), ciphertext)?;
         write_atomic(&directory.join("base.json"), &record.to_json())?;
@@ -102,6 +119,9 @@ impl LocalState {
     }
 
     pub fn save_trust(&self, project: &str, trust: &Trust) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         write_json(&self.root.join(project).join("trust.json"), trust)
     }
 
@@ -118,6 +138,9 @@ impl LocalState {
             .environment_dir(project, environment)
             .join("backups")
             .join(format!("{stamp}.age"));
+        if self.read_only {
+            return Ok(path);
+        }
         write_atomic(&path, ciphertext)?;
         Ok(path)
     }

@@ -79,6 +79,31 @@ impl Workspace {
         Ok(self.make_target(project, environment, file))
     }
 
+    /// Refuses environment names `envsync.toml` does not give `project`: an invite or a
+    /// bundle naming `prodution` would grant access to nothing, silently.
+    pub fn require_environments(&self, project: &str, names: &[String]) -> Result<()> {
+        let project = self.project_name(Some(project))?;
+        let known = &self.config.projects[project].environments;
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !known.contains_key(*name))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let known: Vec<&str> = known.keys().map(String::as_str).collect();
+        Err(ClientError::Input(format!(
+            "project `{project}` has no environment {} in envsync.toml (it has: {})",
+            unknown
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            known.join(", ")
+        )))
+    }
+
     /// Every environment of every project (or of one project), in `envsync.toml` order.
     pub fn targets(&self, project: Option<&str>) -> Result<Vec<Target>> {
         if let Some(project) = project {

@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The remote (an envsync server at http(s)://, an s3://, gs:// or az:// bucket, or a shared
 /// folder) only ever holds ciphertext and signed records. Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 conflict (run
 /// `envsync sync`), 4 local changes would be overwritten, 5 identity / membership / access, 6
-/// a version or the history failed verification. `envsync lint` and `envsync guard` exit 1
+/// a version or the history failed verification, 7 `status --exit-code` or `diff
+/// --exit-code` found something not in sync. `envsync lint` and `envsync guard` exit 1
 /// when they find a problem; `envsync run` exits with the command's status.
 #[derive(Debug, Parser)]
 #[command(
@@ -187,6 +188,9 @@ pub struct StatusArgs {
     /// Only this project.
     #[arg(long, short = 'p')]
     pub project: Option<String>,
+    /// Exit with 7 when any environment is not synced (a CI gate); errors keep their codes.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +207,13 @@ pub struct PullArgs {
     /// Overwrite unpushed local edits (a backup encrypted to you is kept in .envsync/).
     #[arg(long)]
     pub force: bool,
+    /// Pull every environment in envsync.toml your role lets you read (of --project, if
+    /// given); the others are skipped with a note.
+    #[arg(long, conflicts_with = "environment")]
+    pub all: bool,
+    /// Say which keys would be added, changed or removed, and write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +223,9 @@ pub struct PushArgs {
     /// What changed, for `envsync log`.
     #[arg(long, short = 'm', default_value = "")]
     pub message: String,
+    /// Say which keys the new version would add, change or remove, and write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +257,9 @@ pub struct SyncArgs {
     /// Resolve every conflict with the remote value.
     #[arg(long)]
     pub theirs: bool,
+    /// Say what would be pulled, merged and pushed (key names only), and write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -257,8 +274,15 @@ pub struct DiffArgs {
     #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
     pub environment: Option<String>,
     /// Print values instead of masking them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "keys_only")]
     pub show_values: bool,
+    /// Compare key names only: a remote head is read from its signed version record and
+    /// nothing is decrypted, so it works for environments your role cannot read.
+    #[arg(long)]
+    pub keys_only: bool,
+    /// Exit with 7 when there is any difference (a CI gate), like `git diff --exit-code`.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +300,9 @@ pub struct RollbackArgs {
     /// head that is forged, garbled or encrypted to nobody else.
     #[arg(long)]
     pub supersede: bool,
+    /// Why, for `envsync log` (after the "rollback to version N" it always says).
+    #[arg(long, short = 'm')]
+    pub message: Option<String>,
     #[command(flatten)]
     pub target: TargetArgs,
 }

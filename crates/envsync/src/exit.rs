@@ -12,6 +12,9 @@ pub const CONFLICT: u8 = 3;
 pub const LOCAL_CHANGES: u8 = 4;
 pub const ACCESS: u8 = 5;
 pub const INTEGRITY: u8 = 6;
+/// Not an error: `status --exit-code` or `diff --exit-code` found something not in sync,
+/// for CI gates that must tell "different" from "failed".
+pub const DIFFERENT: u8 = 7;
 
 pub fn code_for(kind: ErrorKind) -> u8 {
     match kind {
@@ -24,13 +27,21 @@ pub fn code_for(kind: ErrorKind) -> u8 {
     }
 }
 
+/// The exit code an error means.
+pub fn code_of(error: &anyhow::Error) -> u8 {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ClientError>())
+        .map_or(FAILURE, |client| code_for(client.kind()))
+}
+
 /// Prints `error: …` (and `Caused by:` lines) on stderr; with `--json`, also a JSON error
 /// object on stdout so tools always get a document.
 pub fn report(printer: &Printer, error: &anyhow::Error) -> ExitCode {
     let client = error
         .chain()
         .find_map(|cause| cause.downcast_ref::<ClientError>());
-    let code = client.map_or(FAILURE, |client| code_for(client.kind()));
+    let code = code_of(error);
     let headline = error.to_string();
     printer.message(format!("error: {headline}"));
     for cause in error.chain().skip(1) {

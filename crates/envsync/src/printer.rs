@@ -11,8 +11,19 @@ pub struct Printer {
 impl Printer {
     /// A line of data on stdout.
     pub fn data(&self, line: impl AsRef<str>) {
+        self.bytes(format!("{}\n", line.as_ref()).as_bytes());
+    }
+
+    /// Raw bytes on stdout (completions, the man page). A reader that closed the pipe
+    /// (`envsync man | head -1`) has all it wants: like other Unix tools, envsync then ends
+    /// at once, with status 0 and nothing on stderr. Other write errors are ignored, as a
+    /// full disk on stdout is not something a command can do anything about.
+    pub fn bytes(&self, bytes: &[u8]) {
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", line.as_ref());
+        let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
+        if written.is_err_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe) {
+            std::process::exit(0);
+        }
     }
 
     /// A JSON document on stdout.

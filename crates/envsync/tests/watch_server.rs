@@ -173,15 +173,15 @@ fn a_person_reads_one_line_when_the_connection_drops_and_one_when_it_returns() {
     alice.write_env(".env", ROTATED);
     alice.run(&["push"]).ok();
     watcher.wait_for("a pull", PROMPTLY, line("pulled version"));
-    let stderr = watcher.stop();
-    let count = |text: &str| stderr.lines().filter(|line| line.contains(text)).count();
-    assert_eq!(count("reconnecting in"), 1, "{stderr}");
+    let said = watcher.stop();
+    let count = |text: &str| said.lines().filter(|line| line.contains(text)).count();
+    assert_eq!(count("reconnecting in"), 1, "{said}");
     assert_eq!(
         count(&format!("reconnected to server {}", server.url)),
         1,
-        "{stderr}"
+        "{said}"
     );
-    assert_eq!(count("error"), 0, "{stderr}");
+    assert_eq!(count("error"), 0, "{said}");
 }
 
 #[test]

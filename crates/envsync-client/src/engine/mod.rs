@@ -4,9 +4,12 @@
 
 mod access;
 mod diff;
+mod dry_run;
+mod key_names;
 mod log;
 mod members;
 mod pull;
+mod pull_all;
 mod push;
 mod read;
 mod repair;
@@ -19,6 +22,8 @@ mod verify;
 
 pub use access::{AccessRequested, request_access};
 pub use diff::{DiffSide, KeyDiff};
+pub use dry_run::{DryRun, PlannedVersion};
+pub use key_names::{key_name_diffs, require_local};
 pub use log::LogEntry;
 pub use members::{Acceptance, MemberRow, MemberStatus, Removal};
 pub use pull::PullOutcome;

@@ -216,11 +216,13 @@ impl Session {
     /// `envsync rollback N`: makes version N's content the new head, as a new version.
     /// With `supersede` (owners), the new version builds on N itself and voids every
     /// version after it: the way out of a head that is forged, garbled or unreadable.
+    /// `note` (`-m`) follows the message that says what the version does.
     pub fn rollback(
         &mut self,
         target: &Target,
         number: u64,
         supersede: bool,
+        note: Option<&str>,
     ) -> Result<PushOutcome> {
         let view = self.project_view(&target.project)?;
         let (old, base, voids_up_to) = if supersede {
@@ -241,6 +243,7 @@ impl Session {
             ),
             None => format!("rollback to version {number}"),
         };
+        let message = note.map_or(message.clone(), |note| format!("{message}: {note}"));
         let (record, ciphertext) = self.create_version(
             &view,
             target,

@@ -30,7 +30,7 @@ pub struct Session {
     pub(crate) remote: Box<dyn Remote>,
     pub(crate) state: LocalState,
     pub(crate) ledger: Ledger,
-    identity_config: IdentityConfig,
+    pub(crate) identity_config: IdentityConfig,
     identity: Option<Identity>,
     pub(crate) options: SessionOptions,
     notices: Vec<String>,

@@ -73,6 +73,30 @@ pub trait Remote {
 /// a bucket URL (`s3://`, `gs://`, `az://`) or a folder. A relative folder path is taken
 /// from the workspace root, so every teammate's clone resolves it the same way. Servers
 /// get their token from `credentials`.
+/// The remotes this build can open, for messages that refuse another.
+pub const SUPPORTED_REMOTES: &str = "an envsync server (http(s)://HOST:PORT), an s3://, gs:// \
+    or az:// bucket URL, a folder path or a file:// URL";
+
+/// Checks that `spec` names a remote this build can open, without opening it: `init` uses
+/// it so that a remote nothing can use is refused before `envsync.toml` names it.
+pub fn check_spec(spec: &str) -> Result<()> {
+    if spec.trim().is_empty() {
+        return Err(ClientError::Input(format!(
+            "the remote is empty; use {SUPPORTED_REMOTES}"
+        )));
+    }
+    if spec.starts_with("file://") || is_server_url(spec) {
+        return Ok(());
+    }
+    match spec.split_once("://") {
+        Some(("s3" | "gs" | "az", _)) => bucket::check_spec(spec),
+        Some((scheme, _)) => Err(ClientError::Input(format!(
+            "remote `{spec}`: envsync cannot use a `{scheme}://` remote; use {SUPPORTED_REMOTES}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn open(
     spec: &str,
     workspace_root: &Path,
@@ -89,7 +113,7 @@ pub fn open(
             return Ok(Box::new(BucketRemote::open(spec)?));
         }
         return Err(ClientError::Input(format!(
-            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use an http(s):// server, an s3://, gs:// or az:// bucket, a folder path or a file:// URL"
+            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use {SUPPORTED_REMOTES}"
         )));
     }
     Ok(Box::new(FolderRemote::new(&workspace_root.join(spec))))

@@ -65,7 +65,20 @@ fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     for (full, label, bytes) in &files {
         inspect(full, label, bytes, &linked, &secrets, &mut problems);
     }
-    report(&problems, files.len(), printer)
+    let unstage = args.staged || any_staged(&settings.directory, &problems);
+    report(&problems, files.len(), unstage, printer)
+}
+
+/// Whether git has any of the files with problems staged: only then is `git restore
+/// --staged` advice; outside a repository, or for files not staged, it is not.
+fn any_staged(directory: &Path, problems: &[Problem]) -> bool {
+    problems.iter().any(|problem| {
+        git(
+            directory,
+            &["diff", "--cached", "--name-only", "--", &problem.file],
+        )
+        .is_ok_and(|names| !names.trim_ascii().is_empty())
+    })
 }
 
 fn inspect(
@@ -131,7 +144,12 @@ fn line_of(bytes: &[u8], position: usize) -> usize {
         + 1
 }
 
-fn report(problems: &[Problem], checked: usize, printer: &Printer) -> Result<ExitCode> {
+fn report(
+    problems: &[Problem],
+    checked: usize,
+    unstage: bool,
+    printer: &Printer,
+) -> Result<ExitCode> {
     if printer.json {
         let list: Vec<_> = problems
             .iter()
@@ -154,8 +172,13 @@ fn report(problems: &[Problem], checked: usize, printer: &Printer) -> Result<Exi
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let advice = if unstage {
+        "unstage those files (`git restore --staged FILE`) or remove the values"
+    } else {
+        "remove the values, or keep those files out of git"
+    };
     printer.message(format!(
-        "error: envsync guard found {} problem(s); unstage those files (`git restore --staged FILE`) or remove the values",
+        "error: envsync guard found {} problem(s); {advice}",
         problems.len()
     ));
     Ok(ExitCode::from(1))

@@ -15,6 +15,9 @@ use crate::settings::Settings;
 /// linked file and `.envsync/`.
 pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let root = settings.directory.as_path();
+    if let Some(remote) = &args.remote {
+        envsync_client::remote::check_spec(remote)?;
+    }
     let config_path = root.join(config::FILE_NAME);
     let mut config = if config_path.exists() {
         settings.workspace()?.config

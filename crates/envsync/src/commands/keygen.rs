@@ -30,9 +30,18 @@ pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// Creates the identity when there is none, as every command that needs one does: a
+/// newcomer's first question is "what is my key?", which should not be an error.
 pub fn whoami(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
-    let identity = settings.identity.require()?;
+    let (identity, created) = settings.identity.load_or_create()?;
     let key = identity.member_key();
+    if created {
+        printer.note(format!(
+            "created your identity at {} (fingerprint {})",
+            settings.identity.origin(),
+            key.fingerprint()
+        ));
+    }
     if printer.json {
         printer.json(&describe(&identity, settings));
     } else {

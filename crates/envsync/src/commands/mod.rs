@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod completions;
 mod diff;
+mod dry_run;
 mod export;
 mod guard;
 mod import;
@@ -70,8 +71,8 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Import(args) => import::run(args, settings, printer),
         Command::Guard(args) => guard::run(args, settings, printer),
         Command::Lint(args) => lint::run(args, printer),
-        Command::Completions(args) => completions::run(args),
-        Command::Man => completions::man(),
+        Command::Completions(args) => completions::run(args, printer),
+        Command::Man => completions::man(printer),
         Command::Server(args) => server::run(args, printer),
     }
 }

@@ -10,6 +10,11 @@ use crate::settings::Settings;
 
 pub fn run(args: PushArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (mut session, target) = open(settings, &args.target)?;
+    if args.dry_run {
+        let result = session.push_dry_run(&target);
+        print_notices(&mut session, printer);
+        return super::dry_run::print(&result?, &target, printer);
+    }
     let result = session.push(&target, &args.message);
     print_notices(&mut session, printer);
     let outcome = result?;

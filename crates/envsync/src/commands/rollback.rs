@@ -9,7 +9,12 @@ use crate::settings::Settings;
 
 pub fn run(args: RollbackArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (mut session, target) = open(settings, &args.target)?;
-    let result = session.rollback(&target, args.number, args.supersede);
+    let result = session.rollback(
+        &target,
+        args.number,
+        args.supersede,
+        args.message.as_deref(),
+    );
     print_notices(&mut session, printer);
     let outcome = result?;
     if printer.json {

@@ -17,12 +17,19 @@ use crate::printer::Printer;
 use crate::settings::Settings;
 use crate::settings::server_of;
 
+/// Said before the passphrase key is derived (scrypt, on purpose slow: about three seconds)
+/// so the wait does not look like a hang. Always on stderr, which scripts do not parse.
+const DERIVING: &str = "deriving the passphrase key (a few seconds)…";
+
 pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
     let project = session
         .workspace
         .target(args.project.as_deref(), None)?
         .project;
+    session
+        .workspace
+        .require_environments(&project, &args.access.environments)?;
     let invite = if is_server_url(&session.workspace.config.remote) {
         let server = server_of(&session.workspace)?;
         let environments =
@@ -41,6 +48,7 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
     } else {
         None
     };
+    printer.message(DERIVING);
     let result = session.share(&project, invite);
     print_notices(&mut session, printer);
     let (sealed, passphrase) = result?;
@@ -72,6 +80,7 @@ pub fn join_bundle(bundle: &Path, settings: &Settings, printer: &Printer) -> Res
         source: error,
     })?;
     let passphrase = read_passphrase(settings)?;
+    printer.message(DERIVING);
     let open = |directory: &Path| settings.session_in(Workspace::load(directory)?);
     let redeem = |server: &str, code: &str| super::join::redeem(server, code, settings, printer);
     let joined = join(&sealed, &passphrase, &settings.directory, redeem, open)?;

@@ -2,6 +2,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use envsync_client::engine::StatusReport;
+use envsync_core::status::Badge;
+
 use super::print_notices;
 use crate::cli::StatusArgs;
 use crate::printer::{Printer, table};
@@ -21,7 +24,7 @@ pub fn run(args: StatusArgs, settings: &Settings, printer: &Printer) -> Result<E
             "pending_members": report.pending,
             "rotations": report.rotations,
         }));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(gate(&args, &report));
     }
     let version =
         |version: Option<u64>| version.map_or("-".to_owned(), |number| format!("v{number}"));
@@ -88,5 +91,17 @@ pub fn run(args: StatusArgs, settings: &Settings, printer: &Printer) -> Result<E
             rotation.environment
         ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(gate(&args, &report))
+}
+
+/// `--exit-code`: 7 when any environment is not synced (local changes, an update, a
+/// divergence, or nothing linked yet), so CI can gate on it; members waiting and secrets
+/// to rotate do not count.
+fn gate(args: &StatusArgs, report: &StatusReport) -> ExitCode {
+    let behind = report.rows.iter().any(|row| row.badge != Badge::Synced);
+    if args.exit_code && behind {
+        ExitCode::from(crate::exit::DIFFERENT)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

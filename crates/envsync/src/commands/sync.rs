@@ -11,7 +11,9 @@ use crate::settings::Settings;
 
 pub fn run(args: SyncArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (mut session, target) = open(settings, &args.target)?;
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // A dry run asks nothing: it lists the conflicts a real sync would ask about.
+    let interactive =
+        !args.dry_run && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut resolver = |conflict: &Conflict| -> Option<Resolution> {
         if args.ours {
             Some(Resolution::Ours)
@@ -23,6 +25,11 @@ pub fn run(args: SyncArgs, settings: &Settings, printer: &Printer) -> Result<Exi
             None
         }
     };
+    if args.dry_run {
+        let result = session.sync_dry_run(&target, &mut resolver);
+        print_notices(&mut session, printer);
+        return super::dry_run::print(&result?, &target, printer);
+    }
     let result = session.sync(&target, &args.message, &mut resolver);
     print_notices(&mut session, printer);
     let outcome = result?;

@@ -70,7 +70,7 @@ pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<Ex
             Some(_) => format!("polling every {refresh_seconds} s"),
             None => "no polling".to_owned(),
         };
-        printer.message(format!(
+        printer.data(format!(
             "watching {} ({live}{polling}); Ctrl-C to stop",
             session.remote_description(),
         ));
@@ -261,7 +261,7 @@ fn pull(session: &mut Session, row: &StatusRow, printer: &Printer) {
             })
             .to_string(),
         ),
-        Ok(outcome) => printer.message(format!(
+        Ok(outcome) => printer.data(format!(
             "{}/{}: pulled version {} into {}",
             row.project,
             row.environment,
@@ -291,7 +291,7 @@ fn emit_status(printer: &Printer, row: &StatusRow) {
         Badge::NotLinked => " — run `envsync pull`",
         _ => "",
     };
-    printer.message(format!(
+    printer.data(format!(
         "{}/{}: {}{advice}",
         row.project,
         row.environment,

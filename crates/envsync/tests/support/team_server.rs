@@ -90,12 +90,14 @@ impl Teammate {
     }
 }
 
-/// A running `envsync watch`. Its stdout lines (with `--json`) arrive parsed; its stderr
-/// lines arrive as JSON strings, so that a test of the human output waits the same way.
+/// A running `envsync watch`. Its stdout lines arrive parsed with `--json`, else as JSON
+/// strings, and so do its stderr lines, so that a test of the human output waits the same
+/// way.
 pub struct Watcher {
     child: Child,
     lines: mpsc::Receiver<serde_json::Value>,
     backlog: RefCell<VecDeque<serde_json::Value>>,
+    stdout: Option<std::thread::JoinHandle<String>>,
     stderr: Option<std::thread::JoinHandle<String>>,
 }
 
@@ -117,16 +119,21 @@ impl Watcher {
         let stderr = child.stderr.take().unwrap();
         let (sender, lines) = mpsc::channel();
         let errors = sender.clone();
-        std::thread::spawn(move || {
+        let stdout = std::thread::spawn(move || {
+            let mut human = String::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let event: serde_json::Value =
+                let event = if json {
                     serde_json::from_str(&line).unwrap_or_else(|error| {
                         panic!("not one JSON event per line ({error}): {line}")
-                    });
-                if sender.send(event).is_err() {
-                    break;
-                }
+                    })
+                } else {
+                    human.push_str(&line);
+                    human.push('\n');
+                    serde_json::Value::String(line)
+                };
+                let _ = sender.send(event);
             }
+            human
         });
         let stderr = std::thread::spawn(move || {
             let mut all = String::new();
@@ -141,6 +148,7 @@ impl Watcher {
             child,
             lines,
             backlog: RefCell::default(),
+            stdout: Some(stdout),
             stderr: Some(stderr),
         }
     }
@@ -188,11 +196,12 @@ impl Watcher {
 }
 
 impl Watcher {
-    /// Stops the watcher; all of its stderr.
+    /// Stops the watcher; all it said to a person: its human stdout, then its stderr.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.stderr.take().unwrap().join().unwrap()
+        let stdout = self.stdout.take().unwrap().join().unwrap();
+        stdout + &self.stderr.take().unwrap().join().unwrap()
     }
 }
 

@@ -35,6 +35,8 @@ impl Operation {
 pub(super) struct Where<'a> {
     pub display: &'a str,
     pub endpoint: Option<&'a str>,
+    /// Where credentials were looked for, when none were found.
+    pub missing_credentials: Option<&'a str>,
 }
 
 const NO_BUCKET_MARKERS: [&str; 3] = [
@@ -70,11 +72,14 @@ pub(super) fn remote_error(
         format!(
             "{at}: the bucket does not exist; check its name in envsync.toml, and the endpoint and region (AWS_ENDPOINT_URL, AWS_REGION)"
         )
-    } else if matches!(
-        error,
-        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
-    ) || DENIED_MARKERS.iter().any(|marker| text.contains(marker))
+    } else if let Some(looked) = place.missing_credentials
+        && (is_denied(error, &text) || text.contains("credential"))
     {
+        format!(
+            "{at}: no credentials found for {} {key}: envsync looked in {looked}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with keys in AWS_PROFILE",
+            operation.verb()
+        )
+    } else if is_denied(error, &text) {
         format!(
             "{at}: access denied {} {key}: check your credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and that the bucket policy grants what README.md \"Using a bucket\" lists{}",
             operation.verb(),
@@ -94,6 +99,13 @@ pub(super) fn remote_error(
         )
     };
     ClientError::Remote(message)
+}
+
+fn is_denied(error: &object_store::Error, text: &str) -> bool {
+    matches!(
+        error,
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
+    ) || DENIED_MARKERS.iter().any(|marker| text.contains(marker))
 }
 
 /// Why conditional writes (create only if absent) are unavailable.
@@ -208,6 +220,7 @@ mod tests {
         let place = Where {
             display: "s3://bucket/team",
             endpoint: Some("http://127.0.0.1:9000"),
+            missing_credentials: None,
         };
         remote_error(&place, operation, "team/app/members", error).to_string()
     }
@@ -248,6 +261,23 @@ mod tests {
             !text.contains("AKIA") && !text.contains("StringToSign"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn no_credentials_anywhere_is_not_called_access_denied() {
+        let place = Where {
+            display: "s3://bucket/team",
+            endpoint: None,
+            missing_credentials: Some("the variables AWS_ACCESS_KEY_ID and …"),
+        };
+        let error = generic("Server returned non-2xx status code: 403 Forbidden");
+        let text = remote_error(&place, Operation::List, "team/app/members", &error).to_string();
+        assert!(text.contains("no credentials found for listing"), "{text}");
+        assert!(
+            text.contains("looked in the variables AWS_ACCESS_KEY_ID"),
+            "{text}"
+        );
+        assert!(!text.contains("access denied"), "{text}");
     }
 
     #[test]

@@ -126,6 +126,40 @@ impl Location {
             .map_err(|error| self.configuration_error(&error))
     }
 
+    /// Where envsync looked for S3 credentials, when it found none: a request the store then
+    /// refuses is reported as missing credentials, not as a bucket policy that denies
+    /// access. `None` for other services, and when keys or another source are configured.
+    pub fn missing_credentials(&self) -> Option<String> {
+        let sources = [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ];
+        if self.service != Service::S3 || sources.iter().any(|name| env(name).is_some()) {
+            return None;
+        }
+        let source = ProfileSource::from_env();
+        let profile = source.load().ok()?;
+        if profile.access_key_id.is_some() && profile.secret_access_key.is_some() {
+            return None;
+        }
+        let files: Vec<String> = [&source.credentials_file, &source.config_file]
+            .into_iter()
+            .flatten()
+            .map(|path| path.display().to_string())
+            .collect();
+        Some(format!(
+            "the variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, profile `{}` (AWS_PROFILE) in {}, and the instance metadata service",
+            source.name,
+            if files.is_empty() {
+                "no profile files (HOME is unset)".to_owned()
+            } else {
+                files.join(" and ")
+            }
+        ))
+    }
+
     fn open_s3(&self) -> Result<(Arc<dyn ObjectStore>, Option<String>)> {
         let profile = ProfileSource::from_env().load()?;
         let mut builder = AmazonS3Builder::from_env()

@@ -45,9 +45,16 @@ pub struct BucketRemote {
     prefix: Path,
     display: String,
     endpoint: Option<String>,
+    /// Where envsync looked for credentials and found none (S3 only), for error messages.
+    missing_credentials: Option<String>,
     runtime: tokio::runtime::Runtime,
     /// Set once this process has seen the store refuse to create an existing object.
     conditional_writes_seen: Cell<bool>,
+}
+
+/// Checks a bucket URL's form without opening the store.
+pub(crate) fn check_spec(spec: &str) -> Result<()> {
+    Location::parse(spec).map(drop)
 }
 
 impl BucketRemote {
@@ -56,7 +63,10 @@ impl BucketRemote {
     pub fn open(spec: &str) -> Result<Self> {
         let location = Location::parse(spec)?;
         let (store, endpoint) = location.open_store()?;
-        Self::with_store(store, location.prefix, location.display, endpoint)
+        let missing_credentials = location.missing_credentials();
+        let mut remote = Self::with_store(store, location.prefix, location.display, endpoint)?;
+        remote.missing_credentials = missing_credentials;
+        Ok(remote)
     }
 
     fn with_store(
@@ -74,6 +84,7 @@ impl BucketRemote {
             prefix,
             display,
             endpoint,
+            missing_credentials: None,
             runtime,
             conditional_writes_seen: Cell::new(false),
         })

@@ -15,6 +15,7 @@ impl BucketRemote {
         Where {
             display: &self.display,
             endpoint: self.endpoint.as_deref(),
+            missing_credentials: self.missing_credentials.as_deref(),
         }
     }
 

@@ -77,7 +77,7 @@ impl Connection {
                         .to_string(),
                     );
                 } else if self.state == State::Down {
-                    printer.message(format!("reconnected to server {}", self.remote));
+                    printer.data(format!("reconnected to server {}", self.remote));
                 }
                 self.state = State::Up;
             }
@@ -93,7 +93,7 @@ impl Connection {
                         .to_string(),
                     );
                 } else if self.state != State::Down {
-                    printer.message(format!(
+                    printer.data(format!(
                         "{reason}; reconnecting in {:.1} s",
                         retry_in.as_secs_f64()
                     ));
