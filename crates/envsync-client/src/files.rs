@@ -99,6 +99,27 @@ fn sync_directory(directory: &Path) {
     }
 }
 
+/// Reads a JSON file of local state, `None` when missing; `corrupt` says what a damaged one
+/// means for the user (its error message is built from the path and the parse error).
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    corrupt: impl FnOnce(&Path, serde_json::Error) -> crate::error::ClientError,
+) -> Result<Option<T>> {
+    match read_optional(path)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|error| corrupt(path, error)),
+    }
+}
+
+/// Writes local state as pretty JSON with a final newline, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("local state always serialises");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,25 +148,4 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"first");
         assert_eq!(read_optional(&dir.path().join("missing")).unwrap(), None);
     }
-}
-
-/// Reads a JSON file of local state, `None` when missing; `corrupt` says what a damaged one
-/// means for the user (its error message is built from the path and the parse error).
-pub fn read_json<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    corrupt: impl FnOnce(&Path, serde_json::Error) -> crate::error::ClientError,
-) -> Result<Option<T>> {
-    match read_optional(path)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|error| corrupt(path, error)),
-    }
-}
-
-/// Writes local state as pretty JSON with a final newline, atomically.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).expect("local state always serialises");
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
 }

@@ -15,14 +15,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::rc::Rc;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use envsync_core::hash::sha256_hex;
-use envsync_crypto::Identity;
-use serde_json::json;
+use support::protocol::{Founded, Place, join, person, push};
 use support::server::{Api, PgDatabase, Server};
 
 const CLIENTS: usize = 64;
@@ -35,48 +32,28 @@ struct Target {
     object: String,
 }
 
-/// Owner joins with the setup code, creates project `bench`, pushes one version (an
+/// Owner joins with the setup code, creates project `bench`, pushes one signed version (an
 /// encrypted-size blob of 2 KiB).
 fn prepare(server: &Server) -> Target {
     let api = Api::new(&server.url);
-    let identity = Identity::generate("bench");
-    let key = identity.member_key().to_string();
-    let token = api.join(server.setup_code.as_deref().unwrap(), "Bench", &key);
-    let genesis = json!({"body": {"project": "bench", "number": 1, "action": "add",
-        "member": key, "role": "owner", "environments": null, "actor": key},
-        "signature": "s"});
-    assert_eq!(
-        api.send(
-            "PUT",
-            "/api/v1/projects/bench/members/1",
-            Some(&token),
-            &genesis.to_string()
-        )
-        .status,
-        201
-    );
+    let identity = Rc::new(person("Bench"));
+    let token = join(&api, server.setup_code.as_deref().unwrap(), &identity);
+    let founded = Founded::found(&api, "bench", identity, token.clone());
+    let place = Place {
+        project: "bench",
+        environment: "production",
+    };
     let ciphertext = vec![7u8; 2048];
-    let sha = sha256_hex(&ciphertext);
-    let push = json!({"record": {"body": {"project": "bench", "environment": "production",
-        "number": 1, "base": null, "author": key, "ciphertext_sha256": sha}, "signature": "s"},
-        "ciphertext": STANDARD.encode(&ciphertext)});
+    let record = founded.first_version(place, &founded.owner, &ciphertext);
+    let reply = push(&api, &token, &record, &ciphertext);
+    assert_eq!(reply.status, 201, "{}", reply.body);
     let environment = "/api/v1/projects/bench/environments/production";
-    assert_eq!(
-        api.send(
-            "PUT",
-            &format!("{environment}/versions/1"),
-            Some(&token),
-            &push.to_string()
-        )
-        .status,
-        201
-    );
     Target {
         url: server.url.clone(),
         token,
         head: format!("{environment}/head"),
         version: format!("{environment}/versions/1"),
-        object: format!("{environment}/objects/{sha}"),
+        object: format!("{environment}/objects/{}", record.body.ciphertext_sha256),
     }
 }
 

@@ -26,58 +26,61 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use envsync_client::credentials::Token;
+use envsync_client::records::VersionRecord;
 use envsync_client::remote::{EventSource, HttpRemote, Remote};
 use envsync_client::server_api::ApiClient;
-use envsync_core::hash::sha256_hex;
-use envsync_crypto::Identity;
-use serde_json::json;
 use support::Team;
+use support::protocol::{Founded, Place, join, person, push_body, version, version_path};
 use support::server::{Api, Server};
 use support::team_server::{Watcher, alice_invites_bob};
 
-const ENVIRONMENT: &str = "/api/v1/projects/bench/environments/production";
+const PLACE: Place = Place {
+    project: "bench",
+    environment: "production",
+};
 
-/// The owner of project `bench`, with its token and member key.
+/// The owner of project `bench`, with its token, pushing signed versions in a chain.
 struct Owner {
     api: Api,
     token: String,
-    key: String,
+    founded: Founded,
+    last: RefCell<Option<VersionRecord>>,
 }
 
 fn prepare(server: &Server) -> Owner {
     let api = Api::new(&server.url);
-    let key = Identity::generate("bench").member_key().to_string();
-    let token = api.join(server.setup_code.as_deref().unwrap(), "Bench", &key);
-    let genesis = json!({"body": {"project": "bench", "number": 1, "action": "add",
-        "member": key, "role": "owner", "environments": null, "actor": key},
-        "signature": "s"});
-    let reply = api.send(
-        "PUT",
-        "/api/v1/projects/bench/members/1",
-        Some(&token),
-        &genesis.to_string(),
-    );
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    Owner { api, token, key }
+    let identity = Rc::new(person("Bench"));
+    let token = join(&api, server.setup_code.as_deref().unwrap(), &identity);
+    let founded = Founded::found(&api, PLACE.project, identity, token.clone());
+    Owner {
+        api,
+        token,
+        founded,
+        last: RefCell::new(None),
+    }
 }
 
 impl Owner {
-    /// Pushes version `number`; the instants it was sent and answered 201.
+    /// Pushes version `number`, signed and chained on the previous one; the instants it was
+    /// sent and answered 201.
     fn push(&self, number: u64) -> (Instant, Instant) {
         let ciphertext = format!("version {number}").repeat(64).into_bytes();
-        let push = json!({"record": {"body": {"project": "bench", "environment": "production",
-            "number": number, "base": (number > 1).then(|| number - 1), "author": self.key,
-            "ciphertext_sha256": sha256_hex(&ciphertext)}, "signature": "s"},
-            "ciphertext": STANDARD.encode(&ciphertext)});
-        let path = format!("{ENVIRONMENT}/versions/{number}");
-        let body = push.to_string();
+        let owner = &self.founded.owner;
+        let record = match self.last.borrow().as_ref() {
+            None => self.founded.first_version(PLACE, owner, &ciphertext),
+            Some(base) => version(PLACE, number, base, owner, &ciphertext),
+        };
+        let path = version_path(&record);
+        let body = push_body(&record, &ciphertext);
         let sent = Instant::now();
         let reply = self.api.send("PUT", &path, Some(&self.token), &body);
         let answered = Instant::now();
         assert_eq!(reply.status, 201, "{}", reply.body);
+        *self.last.borrow_mut() = Some(record);
         (sent, answered)
     }
 }

@@ -484,7 +484,11 @@ fn no_writer_can_jam(database: Database) {
     let unpinned = Signed::sign(unpinned.body, &bob);
     let refused = push(&api, &token, &unpinned, b"v4");
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("membership entry"), "{}", refused.body);
+    assert!(
+        refused.body.contains("membership entry"),
+        "{}",
+        refused.body
+    );
     let stranger = person("Stranger");
     let foreign = version(DEVELOPMENT, 4, &owners, &stranger, b"v4");
     let refused = push(&api, &token, &foreign, b"v4");

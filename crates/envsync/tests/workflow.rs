@@ -107,7 +107,9 @@ fn removing_a_member_reencrypts_without_them_and_names_keys_to_rotate() {
     alice.run(&["push", "-m", "rotate"]).ok();
     let refused = bob.run(&["pull"]).code(5);
     assert!(
-        refused.stderr.contains("you were removed from project `app` by alice"),
+        refused
+            .stderr
+            .contains("you were removed from project `app` by alice"),
         "{}",
         refused.stderr
     );

@@ -46,7 +46,7 @@ impl Session {
                     standing
                         .environments
                         .as_ref()
-                        .is_none_or(|list| list.iter().any(|name| *name == target.environment))
+                        .is_none_or(|list| list.contains(&target.environment))
                 })
             })
             .filter_map(|member| {

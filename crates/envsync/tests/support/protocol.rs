@@ -118,7 +118,7 @@ impl Founded {
     /// appends the entry that makes them its owner.
     pub fn found(api: &Api, project: &str, owner: Rc<Identity>, token: String) -> Self {
         let body = membership(project, 1, None, &owner, &owner, Role::Owner, None);
-        let genesis = Signed::sign(body, &*owner);
+        let genesis = Signed::sign(body, &owner);
         let created = append(api, &token, &genesis);
         assert_eq!(created.status, 201, "{}", created.body);
         Self {
