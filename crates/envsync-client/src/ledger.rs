@@ -37,6 +37,8 @@ impl Seen {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     root: PathBuf,
+    /// A dry run reads the ledger (its floors still apply) but moves nothing forward.
+    read_only: bool,
 }
 
 impl Ledger {
@@ -46,6 +48,15 @@ impl Ledger {
         let id = &sha256_hex(remote.as_bytes())[..24];
         Self {
             root: state_home.join("ledger").join(id),
+            read_only: false,
+        }
+    }
+
+    /// The same ledger, checked but never written (`--dry-run`).
+    pub fn read_only(&self) -> Self {
+        Self {
+            root: self.root.clone(),
+            read_only: true,
         }
     }
 
@@ -70,7 +81,7 @@ impl Ledger {
     /// Records the membership log as verified up to its last entry, keeping a copy of every
     /// entry. Never moves back.
     pub fn advance_membership(&self, project: &str, events: &[MembershipEvent]) -> Result<()> {
-        let Some(last) = events.last() else {
+        let Some(last) = events.last().filter(|_| !self.read_only) else {
             return Ok(());
         };
         let path = self.project_dir(project).join("membership.json");
@@ -94,6 +105,9 @@ impl Ledger {
 
     /// Records `record` as verified, and as the newest known when it is.
     pub fn advance_environment(&self, record: &VersionRecord) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         let body = &record.body;
         let directory = self.environment_dir(&body.project, &body.environment);
         let name = format!("{:08}.json", body.number);
@@ -112,6 +126,9 @@ impl Ledger {
 
     /// Keeps a verified version's ciphertext, so `repair` can put the version back.
     pub fn keep_ciphertext(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         let body = &record.body;
         let path = self
             .environment_dir(&body.project, &body.environment)

@@ -417,11 +417,15 @@ fn dry_runs_say_what_would_change_and_write_nothing() {
     let unchanged = |mate: &Teammate, args: &[&str], code: i32| {
         let remote = snapshot(&team.remote);
         let workspace = snapshot(&mate.workspace);
+        let ledger = mate.home.join(".local/state");
+        std::fs::create_dir_all(&ledger).unwrap();
+        let verified = snapshot(&ledger);
         let run = mate.run(args).code(code);
         assert!(
             snapshot(&team.remote) == remote,
             "{args:?} changed the remote"
         );
+        assert!(snapshot(&ledger) == verified, "{args:?} changed the ledger");
         assert!(
             snapshot(&mate.workspace) == workspace,
             "{args:?} changed the workspace"

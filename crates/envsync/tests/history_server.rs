@@ -99,3 +99,41 @@ fn an_operator_deleting_the_newest_version_rolls_nobody_back() {
     alice.run(&["pull"]).ok();
     bob.run(&["status"]).ok();
 }
+
+/// Item 13: a removal racing the removed member's pushes. Whatever lands in between, the
+/// removal pins what it saw and the re-encryption supersedes what came after it, so every
+/// reader can pull afterwards and the removed member reads nothing new. Three rounds, each
+/// with Mallory pushing as fast as she can while Alice removes her.
+#[test]
+fn a_removal_racing_pushes_leaves_every_environment_readable() {
+    for round in 0..3 {
+        let team = Team::new();
+        let server = Server::sqlite(&team.root.path().join("server"));
+        let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+        let invite = alice.run(&["invite", "--role", "writer"]).ok();
+        let mallory = team.member_of("mallory", &server.url);
+        mallory.run(&["join", &server.url, &code_in(&invite)]).ok();
+        alice
+            .run(&["members", "accept", &mallory.fingerprint()])
+            .ok();
+        mallory.run(&["pull"]).ok();
+        bob.run(&["members", "accept", &mallory.fingerprint()]).ok();
+        let pusher = std::thread::spawn(move || {
+            for attempt in 0..8 {
+                mallory.write_env(".env", &format!("RACE={round}-{attempt}\n"));
+                let _ = mallory.run(&["sync", "--ours"]);
+            }
+            mallory
+        });
+        alice.run(&["members", "remove", "mallory"]).ok();
+        let mallory = pusher.join().unwrap();
+        bob.run(&["pull"]).ok();
+        bob.run(&["log"]).ok();
+        alice.run(&["pull", "--force"]).ok();
+        alice.write_env(".env", "AFTER=removal\n");
+        alice.run(&["push"]).ok();
+        bob.run(&["pull"]).ok();
+        mallory.run(&["pull", "--force"]).code(5);
+        assert!(!mallory.read_env(".env").contains("AFTER"));
+    }
+}

@@ -206,10 +206,11 @@ impl Session {
         Ok(plan)
     }
 
-    /// From here on this session writes nothing to `.envsync/`, and it must not create an
-    /// identity: a dry run without one says so instead.
+    /// From here on this session writes nothing to `.envsync/` or the ledger, and it must
+    /// not create an identity: a dry run without one says so instead.
     fn begin_dry_run(&mut self) -> Result<()> {
         self.state = LocalState::read_only(self.workspace.state_dir());
+        self.ledger = self.ledger.read_only();
         if self.identity_config.load()?.is_none() {
             return Err(ClientError::NoIdentity(
                 self.identity_config.default_path.clone(),

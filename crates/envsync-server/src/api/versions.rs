@@ -325,7 +325,18 @@ async fn check_parent(
                         "{what}: its base, version {base}, does not exist"
                     ))
                 })?;
-            Some(stored_digest::<VersionBody>(&stored, "version record")?)
+            // The membership entry a history names never goes back: a version made under
+            // an older one than its base was signed by a standing that had since changed
+            // (a removed member's racing push), and every client would refuse it.
+            let parent = Signed::<VersionBody>::from_json(&stored, "version record")
+                .map_err(|error| ApiError::bad_request(error.to_string()))?;
+            if body.membership.number < parent.body.membership.number {
+                return Err(ApiError::bad_request(format!(
+                    "{what}: names membership entry {}, older than its base's {}",
+                    body.membership.number, parent.body.membership.number
+                )));
+            }
+            Some(parent.digest())
         }
     };
     if body.parent_digest != expected {
