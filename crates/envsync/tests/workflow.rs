@@ -115,7 +115,9 @@ fn removing_a_member_reencrypts_without_them_and_names_keys_to_rotate() {
     );
     assert!(!bob.read_env(".env").contains("rotated"));
     bob.write_env(".env", "DB_URL=evil\n");
-    bob.run(&["push"]).code(3);
+    // Told he was removed (exit 5) before anything about the remote's head.
+    let refused = bob.run(&["push"]).code(5);
+    assert!(refused.stderr.contains("you were removed"), "{}", refused.stderr);
 }
 
 #[test]
