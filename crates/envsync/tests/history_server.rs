@@ -137,3 +137,23 @@ fn a_removal_racing_pushes_leaves_every_environment_readable() {
         assert!(!mallory.read_env(".env").contains("AFTER"));
     }
 }
+
+/// Issue 18, item 9: a join followed by a pull recorded two access requests. A joiner now
+/// waits, pending, and their pull asks again for nothing.
+#[test]
+fn a_join_and_a_pull_ask_for_access_once() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, _bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let carol = team.member_of("carol", &server.url);
+    carol.run(&["join", &server.url, &code_in(&invite)]).ok();
+    let waiting = carol.run(&["pull"]).code(5);
+    assert!(
+        waiting.stderr.contains("waiting for an owner"),
+        "{}",
+        waiting.stderr
+    );
+    let audit = alice.run(&["audit", "--json"]).ok().stdout;
+    assert_eq!(audit.matches("\"access.request\"").count(), 2, "{audit}");
+}

@@ -117,7 +117,11 @@ fn removing_a_member_reencrypts_without_them_and_names_keys_to_rotate() {
     bob.write_env(".env", "DB_URL=evil\n");
     // Told he was removed (exit 5) before anything about the remote's head.
     let refused = bob.run(&["push"]).code(5);
-    assert!(refused.stderr.contains("you were removed"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("you were removed"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]
