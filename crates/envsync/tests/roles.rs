@@ -222,3 +222,40 @@ fn owners_are_reminded_to_rotate_what_a_removed_member_could_read() {
             .any(|(_, bytes)| { String::from_utf8_lossy(bytes).contains("new-key") })
     );
 }
+
+/// Issue 18, item 6: `init` of a new environment said "next: `envsync pull`", with nothing
+/// to pull.
+#[test]
+fn init_advises_push_for_an_environment_with_no_versions() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    std::fs::remove_file(alice.workspace.join("envsync.toml")).unwrap();
+    let remote = team.remote.to_str().unwrap();
+    let fresh = alice
+        .run(&[
+            "init",
+            "--remote",
+            remote,
+            "--project",
+            "app",
+            "--env",
+            "qa",
+            "--file",
+            ".env.qa",
+        ])
+        .ok();
+    says(&fresh, "then `envsync push` creates the environment");
+    assert!(!fresh.stderr.contains("envsync pull"), "{}", fresh.stderr);
+    let existing = alice
+        .run(&[
+            "init",
+            "--remote",
+            remote,
+            "--project",
+            "app",
+            "--env",
+            "development",
+        ])
+        .ok();
+    says(&existing, "`envsync pull` fetches version 2");
+}

@@ -28,6 +28,12 @@ impl Session {
         })
     }
 
+    /// The remote head's number as the remote states it, unverified, or `None` when the
+    /// remote cannot be asked: only for advice (`init` saying pull or push), never for data.
+    pub fn head_for_advice(&self, target: &Target) -> Option<Option<u64>> {
+        self.remote.head(&target.project, &target.environment).ok()
+    }
+
     /// The linked file's bytes; a missing file says how to get it.
     pub fn local_plaintext(&self, target: &Target) -> Result<Zeroizing<Vec<u8>>> {
         self.read_local(target)?.map(Zeroizing::new).ok_or_else(|| {

@@ -95,13 +95,43 @@ pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<Exi
         if !ignored.is_empty() {
             printer.message(format!("added {} to .gitignore", ignored.join(" and ")));
         }
-        printer.message(if root.join(&args.file).exists() {
-            "next: `envsync push -m \"first version\"` to publish it, or `envsync sync` if the project already has versions"
-        } else {
-            "next: `envsync pull` to fetch the project's current version"
-        });
+        printer.message(next_step(settings, &project, &args.environment, &args.file));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to run next, from whether the file exists and what the remote holds: pulling an
+/// environment that has no versions yet would fetch nothing.
+fn next_step(settings: &Settings, project: &str, environment: &str, file: &str) -> String {
+    let head = settings.session().ok().and_then(|session| {
+        // A bucket is not asked: an unreachable one retries for a while, too long for advice.
+        if session.remote_description().starts_with("bucket ") {
+            return None;
+        }
+        let target = session
+            .workspace
+            .target(Some(project), Some(environment))
+            .ok()?;
+        session.head_for_advice(&target)
+    });
+    let exists = settings.directory.join(file).exists();
+    match (head, exists) {
+        (Some(None), true) => {
+            format!("next: `envsync push -m \"first version\"` publishes {file} as version 1")
+        }
+        (Some(None), false) => format!(
+            "next: write your variables into {file}, then `envsync push` creates the environment"
+        ),
+        (Some(Some(head)), _) => format!(
+            "next: `envsync pull` fetches version {head} (or `envsync sync` to merge {file} with it)"
+        ),
+        (None, true) => format!(
+            "next: `envsync push -m \"first version\"` to publish {file}, or `envsync sync` if the environment already has versions"
+        ),
+        (None, false) => format!(
+            "next: `envsync pull` if the environment already has versions, else write {file} and `envsync push`"
+        ),
+    }
 }
 
 fn default_project_name(root: &Path) -> String {
