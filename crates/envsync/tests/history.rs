@@ -458,3 +458,25 @@ fn an_orphan_version_far_ahead_in_a_bucket_is_refused_and_superseded() {
     bob.run(&["pull"]).ok();
     assert_eq!(bob.badge("development"), "synced");
 }
+
+/// Item 10: `members accept` exited 6 after it had already added the member. Every head is
+/// verified before the entry is written now, so a failure leaves the log as it was.
+#[test]
+fn accepting_over_a_tampered_head_adds_nobody() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    let carol = team.member("carol");
+    carol.run(&["pull"]).code(5);
+    let path = version_path(&team, 2);
+    let record = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, record.replace("\"grant access", "\"innocent grant")).unwrap();
+    let entries = || {
+        std::fs::read_dir(team.remote_path("app/members"))
+            .unwrap()
+            .count()
+    };
+    let before = entries();
+    alice.run(&["members", "accept", "carol"]).code(6);
+    assert_eq!(entries(), before, "an entry was written before the refusal");
+    carol.run(&["pull"]).code(5);
+}
