@@ -478,5 +478,7 @@ fn accepting_over_a_tampered_head_adds_nobody() {
     let before = entries();
     alice.run(&["members", "accept", "carol"]).code(6);
     assert_eq!(entries(), before, "an entry was written before the refusal");
-    carol.run(&["pull"]).code(5);
+    // Carol saw version 2 while asking, so to her it reads as rewritten too.
+    carol.run(&["pull"]).code(6);
+    assert!(!carol.workspace.join(".env").exists());
 }
