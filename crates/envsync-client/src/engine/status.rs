@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{ProjectView, Session};
 use crate::error::Result;
+use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusRow {
@@ -41,10 +42,12 @@ impl Session {
     /// `envsync status`: one row per (project, environment). Needs no identity.
     pub fn status(&mut self, project: Option<&str>) -> Result<StatusReport> {
         let targets = self.workspace.targets(project)?;
-        let mut rows = Vec::with_capacity(targets.len());
-        let mut pending = Vec::new();
+        let mut report = StatusReport {
+            rows: Vec::with_capacity(targets.len()),
+            pending: Vec::new(),
+            rotations: Vec::new(),
+        };
         let mut views: Vec<ProjectView> = Vec::new();
-        let mut rotations = Vec::new();
         let own = self.own_key();
         for target in targets {
             if !views.iter().any(|view| view.project == target.project) {
@@ -52,65 +55,73 @@ impl Session {
                 if let Some(removed) = self.removal_of_self(&view) {
                     return Err(removed);
                 }
-                let own_fingerprint = own
-                    .as_deref()
-                    .and_then(|key| key.parse::<envsync_crypto::MemberKey>().ok())
-                    .map(|key| key.fingerprint());
-                // Your own request waits for an owner; it is not yours to accept.
-                pending.extend(
-                    pending_members(&view)
-                        .into_iter()
-                        .filter(|pending| Some(&pending.fingerprint) != own_fingerprint.as_ref()),
-                );
+                report.pending.extend(others_pending(&view, own.as_deref()));
                 views.push(view);
             }
             let view = views
                 .iter()
                 .find(|view| view.project == target.project)
                 .expect("the project's view was just loaded");
-            let standing = own.as_deref().and_then(|key| view.roster.find(key));
-            if standing
-                .is_some_and(|member| member.is_active() && !member.may_read(&target.environment))
-            {
-                rows.push(no_access(target));
-                continue;
-            }
-            let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
-            // Verified exactly as `pull` verifies: a head that does not chain to what this
-            // machine saw is an error here too, never "synced".
-            let head_record = self.verified_head(view, &target)?;
-            let head = head_record.as_ref().map(|record| record.body.number);
-            if let Some(record) = &head_record
-                && standing
-                    .is_some_and(|member| member.is_active() && member.role.can_manage_members())
-            {
-                rotations.extend(self.pending_rotations(view, &target, record)?);
-            }
-            let state = self.state.read(&target.project, &target.environment)?;
-            let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
-            let badge = badge(StatusInputs {
-                local_file: local.as_deref(),
-                base: state
-                    .as_ref()
-                    .map(|state| (state.base_version, state.file_sha256.as_str())),
-                remote_head: head,
-            });
-            rows.push(StatusRow {
-                project: target.project,
-                environment: target.environment,
-                file: target.file_label,
-                badge,
-                action: advice(badge, head, may_push),
-                local_version: state.map(|state| state.base_version),
-                remote_version: head,
-            });
+            let row = self.status_row(view, target, own.as_deref(), &mut report.rotations)?;
+            report.rows.push(row);
         }
-        Ok(StatusReport {
-            rows,
-            pending,
-            rotations,
+        Ok(report)
+    }
+
+    /// One environment's row; an owner's rotation reminders for it go to `rotations`.
+    fn status_row(
+        &mut self,
+        view: &ProjectView,
+        target: Target,
+        own: Option<&str>,
+        rotations: &mut Vec<super::PendingRotation>,
+    ) -> Result<StatusRow> {
+        let standing = own.and_then(|key| view.roster.find(key));
+        if standing
+            .is_some_and(|member| member.is_active() && !member.may_read(&target.environment))
+        {
+            return Ok(no_access(target));
+        }
+        let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
+        // Verified exactly as `pull` verifies: a head that does not chain to what this
+        // machine saw is an error here too, never "synced".
+        let head_record = self.verified_head(view, &target)?;
+        let head = head_record.as_ref().map(|record| record.body.number);
+        let owner =
+            standing.is_some_and(|member| member.is_active() && member.role.can_manage_members());
+        if let Some(record) = head_record.as_ref().filter(|_| owner) {
+            rotations.extend(self.pending_rotations(view, &target, record)?);
+        }
+        let state = self.state.read(&target.project, &target.environment)?;
+        let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
+        let badge = badge(StatusInputs {
+            local_file: local.as_deref(),
+            base: state
+                .as_ref()
+                .map(|state| (state.base_version, state.file_sha256.as_str())),
+            remote_head: head,
+        });
+        Ok(StatusRow {
+            project: target.project,
+            environment: target.environment,
+            file: target.file_label,
+            badge,
+            action: advice(badge, head, may_push),
+            local_version: state.map(|state| state.base_version),
+            remote_version: head,
         })
     }
+}
+
+/// Who waits for this user: your own request waits for an owner; it is not yours to accept.
+fn others_pending(view: &ProjectView, own: Option<&str>) -> Vec<PendingMember> {
+    let own_fingerprint = own
+        .and_then(|key| key.parse::<envsync_crypto::MemberKey>().ok())
+        .map(|key| key.fingerprint());
+    pending_members(view)
+        .into_iter()
+        .filter(|pending| Some(&pending.fingerprint) != own_fingerprint.as_ref())
+        .collect()
 }
 
 /// The badge's action, if this member can take it: nothing to pull from an environment with
@@ -126,7 +137,7 @@ fn advice(badge: Badge, head: Option<u64>, may_push: bool) -> Option<&'static st
 
 /// The row of an environment the member's role does not cover: nothing is asked of the
 /// remote, which would refuse.
-fn no_access(target: crate::workspace::Target) -> StatusRow {
+fn no_access(target: Target) -> StatusRow {
     StatusRow {
         project: target.project,
         environment: target.environment,

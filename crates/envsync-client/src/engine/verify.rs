@@ -393,28 +393,7 @@ fn verify_record(
 ) -> Result<SignerStanding> {
     let body = &record.body;
     let label = format!("version {number} of {target}");
-    if body.project != target.project
-        || body.environment != target.environment
-        || body.number != number
-    {
-        return Err(ClientError::Integrity(format!(
-            "{label} is misplaced: it claims to be version {} of {}/{}{SUPERSEDE_HINT}",
-            body.number, body.project, body.environment
-        )));
-    }
-    if body.format != FORMAT {
-        return Err(ClientError::Integrity(format!(
-            "{label} has format {}; this envsync reads format {FORMAT}",
-            body.format
-        )));
-    }
-    if body.base.is_none() != body.parent_digest.is_none()
-        || body.base.is_some_and(|base| base >= number)
-    {
-        return Err(ClientError::Integrity(format!(
-            "{label} names an impossible base: the history was tampered with{SUPERSEDE_HINT}"
-        )));
-    }
+    check_place(target, number, &label, body)?;
     record.verified_signer().map_err(|_| {
         ClientError::Integrity(format!(
             "{label}: the signature does not verify (forged or tampered){}",
@@ -451,6 +430,38 @@ fn verify_record(
         )));
     }
     Ok(standing)
+}
+
+/// Where a record says it belongs, its format and its base must fit where it was found.
+fn check_place(
+    target: &Target,
+    number: u64,
+    label: &str,
+    body: &crate::records::VersionBody,
+) -> Result<()> {
+    if body.project != target.project
+        || body.environment != target.environment
+        || body.number != number
+    {
+        return Err(ClientError::Integrity(format!(
+            "{label} is misplaced: it claims to be version {} of {}/{}{SUPERSEDE_HINT}",
+            body.number, body.project, body.environment
+        )));
+    }
+    if body.format != FORMAT {
+        return Err(ClientError::Integrity(format!(
+            "{label} has format {}; this envsync reads format {FORMAT}",
+            body.format
+        )));
+    }
+    if body.base.is_none() != body.parent_digest.is_none()
+        || body.base.is_some_and(|base| base >= number)
+    {
+        return Err(ClientError::Integrity(format!(
+            "{label} names an impossible base: the history was tampered with{SUPERSEDE_HINT}"
+        )));
+    }
+    Ok(())
 }
 
 /// The membership entry a version names must be in this log, unchanged: a shorter log
