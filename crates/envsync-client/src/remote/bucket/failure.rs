@@ -81,7 +81,7 @@ pub(super) fn remote_error(
         )
     } else if is_denied(error, &text) {
         format!(
-            "{at}: access denied {} {key}: check your credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and that the bucket policy grants what README.md \"Using a bucket\" lists{}",
+            "{at}: access denied {} {key}: check your credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and that the bucket policy grants what docs/guide.md \"Using a bucket\" lists{}",
             operation.verb(),
             quoted_code(&text)
         )
