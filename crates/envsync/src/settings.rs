@@ -20,6 +20,7 @@ use envsync_client::ClientError;
 use envsync_client::credentials::{self, CredentialsConfig, Token};
 use envsync_client::engine::{Session, SessionOptions};
 use envsync_client::identity_store::IdentityConfig;
+use envsync_client::remote::RemoteSpec;
 use envsync_client::server_api::ApiClient;
 use envsync_client::workspace::Workspace;
 
@@ -115,7 +116,7 @@ impl Settings {
 /// The workspace's remote, if it is an envsync server; these commands need one.
 pub fn server_of(workspace: &Workspace) -> Result<String, ClientError> {
     let remote = &workspace.config.remote;
-    if !credentials::is_server_url(remote) {
+    if !RemoteSpec::parse(remote)?.is_server() {
         return Err(ClientError::Input(format!(
             "the remote in {} is `{remote}`, not an envsync server: this command needs an http(s):// remote (or --server URL where offered)",
             workspace.root.join("envsync.toml").display()

@@ -51,13 +51,11 @@ impl Session {
     ) -> Result<(Vec<u8>, Zeroizing<String>)> {
         let view = self.project_view(project)?;
         let mut config = self.workspace.config.clone();
-        if !config.remote.contains("://") {
-            config.remote = self
-                .workspace
-                .root
-                .join(&config.remote)
-                .display()
-                .to_string();
+        // A folder given relative to this clone means nothing in the joiner's: give its path.
+        if let Some(folder) =
+            crate::remote::RemoteSpec::parse(&config.remote)?.folder_in(&self.workspace.root)
+        {
+            config.remote = folder.display().to_string();
         }
         let identity = self.identity()?;
         let key = identity.member_key().to_string();

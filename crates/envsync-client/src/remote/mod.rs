@@ -6,7 +6,7 @@ mod bucket;
 mod folder;
 mod http;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
@@ -69,52 +69,115 @@ pub trait Remote {
     }
 }
 
-/// Opens the remote named in `envsync.toml`: an envsync server (`http://`, `https://`),
-/// a bucket URL (`s3://`, `gs://`, `az://`) or a folder. A relative folder path is taken
-/// from the workspace root, so every teammate's clone resolves it the same way. Servers
-/// get their token from `credentials`.
 /// The remotes this build can open, for messages that refuse another.
 pub const SUPPORTED_REMOTES: &str = "an envsync server (http(s)://HOST:PORT), an s3://, gs:// \
     or az:// bucket URL, a folder path or a file:// URL";
 
-/// Checks that `spec` names a remote this build can open, without opening it: `init` uses
-/// it so that a remote nothing can use is refused before `envsync.toml` names it.
-pub fn check_spec(spec: &str) -> Result<()> {
-    if spec.trim().is_empty() {
-        return Err(ClientError::Input(format!(
-            "the remote is empty; use {SUPPORTED_REMOTES}"
-        )));
+/// What `remote` in `envsync.toml` names, worked out once: every place that needs the kind
+/// of remote asks this instead of matching on the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteSpec {
+    /// An envsync server, `http(s)://host[:port]`, as written.
+    Server(String),
+    /// An `s3://`, `gs://` or `az://` bucket URL, as written.
+    Bucket(String),
+    /// A folder, as written (a path, relative to the workspace root, or after `file://`).
+    Folder(PathBuf),
+}
+
+impl RemoteSpec {
+    /// Parses `spec`, refusing an empty one, an unknown scheme or a malformed bucket URL,
+    /// so that `init` refuses what nothing could use before `envsync.toml` names it.
+    pub fn parse(spec: &str) -> Result<Self> {
+        if spec.trim().is_empty() {
+            return Err(ClientError::Input(format!(
+                "the remote is empty; use {SUPPORTED_REMOTES}"
+            )));
+        }
+        if let Some(path) = spec.strip_prefix("file://") {
+            return Ok(Self::Folder(PathBuf::from(path)));
+        }
+        if is_server_url(spec) {
+            return Ok(Self::Server(spec.to_owned()));
+        }
+        match spec.split_once("://") {
+            Some(("s3" | "gs" | "az", _)) => {
+                bucket::check_spec(spec)?;
+                Ok(Self::Bucket(spec.to_owned()))
+            }
+            Some((scheme, _)) => Err(ClientError::Input(format!(
+                "remote `{spec}`: envsync cannot use a `{scheme}://` remote; use {SUPPORTED_REMOTES}"
+            ))),
+            None => Ok(Self::Folder(PathBuf::from(spec))),
+        }
     }
-    if spec.starts_with("file://") || is_server_url(spec) {
-        return Ok(());
+
+    pub fn is_server(&self) -> bool {
+        matches!(self, Self::Server(_))
     }
-    match spec.split_once("://") {
-        Some(("s3" | "gs" | "az", _)) => bucket::check_spec(spec),
-        Some((scheme, _)) => Err(ClientError::Input(format!(
-            "remote `{spec}`: envsync cannot use a `{scheme}://` remote; use {SUPPORTED_REMOTES}"
-        ))),
-        None => Ok(()),
+
+    pub fn is_bucket(&self) -> bool {
+        matches!(self, Self::Bucket(_))
+    }
+
+    /// A folder's path resolved from `workspace_root`; `None` for other kinds.
+    pub fn folder_in(&self, workspace_root: &Path) -> Option<PathBuf> {
+        match self {
+            Self::Folder(path) => Some(workspace_root.join(path)),
+            _ => None,
+        }
+    }
+
+    /// Opens the remote. A relative folder path is taken from the workspace root, so every
+    /// teammate's clone resolves it the same way; a server gets its token from
+    /// `credentials`.
+    pub fn open(
+        &self,
+        workspace_root: &Path,
+        credentials: &CredentialsConfig,
+    ) -> Result<Box<dyn Remote>> {
+        Ok(match self {
+            Self::Server(url) => Box::new(HttpRemote::open(url, credentials)?),
+            Self::Bucket(url) => Box::new(BucketRemote::open(url)?),
+            Self::Folder(path) => Box::new(FolderRemote::new(&workspace_root.join(path))),
+        })
     }
 }
 
+/// Opens the remote named in `envsync.toml` (see [`RemoteSpec`]).
 pub fn open(
     spec: &str,
     workspace_root: &Path,
     credentials: &CredentialsConfig,
 ) -> Result<Box<dyn Remote>> {
-    if let Some(path) = spec.strip_prefix("file://") {
-        return Ok(Box::new(FolderRemote::new(&workspace_root.join(path))));
-    }
-    if is_server_url(spec) {
-        return Ok(Box::new(HttpRemote::open(spec, credentials)?));
-    }
-    if let Some((scheme, _)) = spec.split_once("://") {
-        if matches!(scheme, "s3" | "gs" | "az") {
-            return Ok(Box::new(BucketRemote::open(spec)?));
+    RemoteSpec::parse(spec)
+        .map_err(|error| ClientError::Input(format!("envsync.toml: {error}")))?
+        .open(workspace_root, credentials)
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::RemoteSpec;
+
+    #[test]
+    fn each_kind_of_remote_is_told_apart_once() {
+        assert!(
+            RemoteSpec::parse("https://envsync.example")
+                .unwrap()
+                .is_server()
+        );
+        assert!(RemoteSpec::parse("s3://bucket/prefix").unwrap().is_bucket());
+        let folder = RemoteSpec::parse("../remote").unwrap();
+        assert_eq!(
+            folder.folder_in(std::path::Path::new("/repo")),
+            Some(std::path::PathBuf::from("/repo/../remote"))
+        );
+        assert_eq!(
+            RemoteSpec::parse("file:///mnt/team").unwrap(),
+            RemoteSpec::Folder("/mnt/team".into())
+        );
+        for bad in ["", "git+file:///x", "ftp://host/x"] {
+            assert!(RemoteSpec::parse(bad).is_err(), "{bad}");
         }
-        return Err(ClientError::Input(format!(
-            "envsync.toml: remote `{spec}`: the `{scheme}://` remote is not available in this build; use {SUPPORTED_REMOTES}"
-        )));
     }
-    Ok(Box::new(FolderRemote::new(&workspace_root.join(spec))))
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use envsync_client::ClientError;
 use envsync_client::files::write_atomic;
+use envsync_client::remote::RemoteSpec;
 use envsync_core::config::{self, Config, ProjectConfig};
 use indexmap::IndexMap;
 
@@ -16,7 +17,7 @@ use crate::settings::Settings;
 pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let root = settings.directory.as_path();
     if let Some(remote) = &args.remote {
-        envsync_client::remote::check_spec(remote)?;
+        RemoteSpec::parse(remote)?;
     }
     let config_path = root.join(config::FILE_NAME);
     let mut config = if config_path.exists() {
@@ -105,7 +106,7 @@ pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<Exi
 fn next_step(settings: &Settings, project: &str, environment: &str, file: &str) -> String {
     let head = settings.session().ok().and_then(|session| {
         // A bucket is not asked: an unreachable one retries for a while, too long for advice.
-        if session.remote_description().starts_with("bucket ") {
+        if RemoteSpec::parse(&session.workspace.config.remote).is_ok_and(|spec| spec.is_bucket()) {
             return None;
         }
         let target = session

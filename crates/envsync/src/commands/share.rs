@@ -8,7 +8,7 @@ use envsync_client::files::write_atomic;
 use envsync_client::workspace::Workspace;
 use zeroize::Zeroizing;
 
-use envsync_client::credentials::is_server_url;
+use envsync_client::remote::RemoteSpec;
 use envsync_client::server_api::{DEFAULT_INVITE_SECONDS, InviteTerms};
 
 use super::{print_notices, read_secret};
@@ -30,7 +30,7 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
     session
         .workspace
         .require_environments(&project, &args.access.environments)?;
-    let invite = if is_server_url(&session.workspace.config.remote) {
+    let invite = if RemoteSpec::parse(&session.workspace.config.remote)?.is_server() {
         let server = server_of(&session.workspace)?;
         let environments =
             (!args.access.environments.is_empty()).then(|| args.access.environments.clone());
