@@ -109,13 +109,18 @@ impl Ledger {
             return Ok(());
         }
         let body = &record.body;
+        let known = self.environment(&body.project, &body.environment)?;
+        // Seen already (every `status` verifies the same head again): nothing to write.
+        if known
+            .as_ref()
+            .is_some_and(|seen| seen.number == body.number && seen.digest == record.digest())
+        {
+            return Ok(());
+        }
         let directory = self.environment_dir(&body.project, &body.environment);
         let name = format!("{:08}.json", body.number);
         write_atomic(&directory.join("versions").join(name), &record.to_json())?;
-        let newer = self
-            .environment(&body.project, &body.environment)?
-            .is_none_or(|seen| seen.number < body.number);
-        if newer {
+        if known.is_none_or(|seen| seen.number < body.number) {
             write_json(
                 &directory.join("head.json"),
                 &seen(body.number, record.digest()),
