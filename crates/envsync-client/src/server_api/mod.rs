@@ -140,7 +140,7 @@ impl ApiClient {
             )));
         }
         let reply = self.call(http::Method::DELETE, &paths::token(id), None)?;
-        self.expect(reply, &[200, 204], Subject::Token(id))
+        self.require_status(reply, &[200, 204], Subject::Token(id))
             .map(drop)
     }
 
@@ -181,7 +181,7 @@ impl ApiClient {
 
     fn get_json<T: DeserializeOwned>(&self, path: &str, subject: Subject<'_>) -> Result<T> {
         let reply = self.call(http::Method::GET, path, None)?;
-        let reply = self.expect(reply, &[200], subject)?;
+        let reply = self.require_status(reply, &[200], subject)?;
         self.decode(&reply.body)
     }
 
@@ -193,7 +193,7 @@ impl ApiClient {
     ) -> Result<T> {
         let bytes = serde_json::to_vec(body).expect("request bodies always serialise");
         let reply = self.call(http::Method::POST, path, Some(bytes))?;
-        let reply = self.expect(reply, &[200, 201], subject)?;
+        let reply = self.require_status(reply, &[200, 201], subject)?;
         self.decode(&reply.body)
     }
 
@@ -265,7 +265,12 @@ impl ApiClient {
     }
 
     /// The reply if its status is one of `ok`, else the error it means.
-    pub(crate) fn expect(&self, reply: Reply, ok: &[u16], subject: Subject<'_>) -> Result<Reply> {
+    pub(crate) fn require_status(
+        &self,
+        reply: Reply,
+        ok: &[u16],
+        subject: Subject<'_>,
+    ) -> Result<Reply> {
         if ok.contains(&reply.status) {
             Ok(reply)
         } else {

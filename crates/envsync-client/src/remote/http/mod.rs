@@ -41,7 +41,7 @@ impl HttpRemote {
 
     fn get(&self, path: &str, subject: Subject<'_>) -> Result<Vec<u8>> {
         let reply = self.api.call(Method::GET, path, None)?;
-        Ok(self.api.expect(reply, &[200], subject)?.body)
+        Ok(self.api.require_status(reply, &[200], subject)?.body)
     }
 
     /// A `GET` whose 404 means "there is none" rather than a failure.
@@ -50,7 +50,7 @@ impl HttpRemote {
         if reply.status == 404 {
             return Ok(None);
         }
-        Ok(Some(self.api.expect(reply, &[200], subject)?.body))
+        Ok(Some(self.api.require_status(reply, &[200], subject)?.body))
     }
 
     /// A create-only `PUT`: `true` when created, `false` when the number was taken.
@@ -175,7 +175,9 @@ impl Remote for HttpRemote {
         if reply.status == 403 {
             return Ok(Vec::new());
         }
-        let reply = self.api.expect(reply, &[200], Subject::Project(project))?;
+        let reply = self
+            .api
+            .require_status(reply, &[200], Subject::Project(project))?;
         let records: Records = self.api.decode(&reply.body)?;
         // A garbled request is someone else's problem: skip it rather than block everyone.
         let mut requests: Vec<AccessRequest> = records
@@ -196,7 +198,7 @@ impl Remote for HttpRemote {
             Some(request.to_json()),
         )?;
         self.api
-            .expect(reply, &[200, 201, 204], Subject::Project(project))
+            .require_status(reply, &[200, 201, 204], Subject::Project(project))
             .map(drop)
     }
 
@@ -206,7 +208,7 @@ impl Remote for HttpRemote {
             .call(Method::DELETE, &paths::request(project, fingerprint), None)?;
         // Gone already is what was asked for.
         self.api
-            .expect(reply, &[200, 204, 404], Subject::Project(project))
+            .require_status(reply, &[200, 204, 404], Subject::Project(project))
             .map(drop)
     }
 }
