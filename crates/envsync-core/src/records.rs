@@ -26,6 +26,19 @@ pub struct Pin {
     pub digest: String,
 }
 
+/// The fingerprint envsync shows for a member key (its text): the first 8 bytes of its
+/// SHA-256, as four groups of four hex digits, short enough to compare over the phone.
+pub fn fingerprint(member_key: &str) -> String {
+    let hex = sha256_hex(member_key.as_bytes());
+    format!(
+        "{}-{}-{}-{}",
+        &hex[0..4],
+        &hex[4..8],
+        &hex[8..12],
+        &hex[12..16]
+    )
+}
+
 /// Checks one Ed25519 signature by a member key given as text (`age1…:<base64url>`). The
 /// client implements it with envsync-crypto; the server with a bare Ed25519 verifier.
 pub trait Verifier {

@@ -4,7 +4,6 @@ use std::str::FromStr;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signature as DalekSignature, Verifier, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 use crate::CryptoError;
 
@@ -43,15 +42,7 @@ impl MemberKey {
 
     /// A short, stable name for the key that people can compare over the phone.
     pub fn fingerprint(&self) -> String {
-        let digest = Sha256::digest(self.text.as_bytes());
-        let hex = hex::encode(&digest[..8]);
-        format!(
-            "{}-{}-{}-{}",
-            &hex[0..4],
-            &hex[4..8],
-            &hex[8..12],
-            &hex[12..16]
-        )
+        envsync_core::records::fingerprint(&self.text)
     }
 
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {

@@ -65,14 +65,8 @@ fn sync_theirs_keeps_an_encrypted_backup_of_the_discarded_edit() {
     assert_eq!(bob.read_env(".env"), "API_KEY=alice\n");
     let sealed = std::fs::read(&backup).unwrap();
     assert!(!String::from_utf8_lossy(&sealed).contains("bobs-unpushed"));
-    let age = std::process::Command::new("age")
-        .args(["-d", "-i"])
-        .arg(bob.identity_file())
-        .arg(&backup)
-        .output()
-        .expect("the age CLI is installed");
     assert_eq!(
-        String::from_utf8_lossy(&age.stdout),
+        bob.age_decrypt(std::path::Path::new(&backup)),
         "API_KEY=bobs-unpushed\n"
     );
 }

@@ -119,19 +119,7 @@ fn the_remote_holds_no_plaintext_and_each_version_is_an_age_file(remote: &dyn Re
     let file = alice.workspace.join("newest.age");
     std::fs::write(&file, remote.ciphertext(&bob, number)).unwrap();
     for who in [&alice, &bob] {
-        let output = std::process::Command::new("age")
-            .arg("-d")
-            .arg("-i")
-            .arg(who.identity_file())
-            .arg(&file)
-            .output()
-            .expect("the age CLI is installed");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(String::from_utf8(output.stdout).unwrap(), text);
+        assert_eq!(who.age_decrypt(&file), text);
     }
 }
 
@@ -244,13 +232,10 @@ fn pull_never_overwrites_unpushed_edits_without_force(remote: &dyn Remote) {
         !String::from_utf8_lossy(&sealed).contains("unpushed"),
         "backups are encrypted"
     );
-    let age = std::process::Command::new("age")
-        .args(["-d", "-i"])
-        .arg(bob.identity_file())
-        .arg(&backup)
-        .output()
-        .expect("the age CLI is installed");
-    assert_eq!(String::from_utf8_lossy(&age.stdout), "MINE=unpushed\n");
+    assert_eq!(
+        bob.age_decrypt(std::path::Path::new(&backup)),
+        "MINE=unpushed\n"
+    );
 }
 
 fn status_shows_all_five_badges(remote: &dyn Remote) {

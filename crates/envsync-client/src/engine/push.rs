@@ -20,6 +20,18 @@ pub struct PushOutcome {
     pub changes: ChangeSummary,
 }
 
+impl PushOutcome {
+    /// The outcome of creating `record` (a push, a rollback, a rotation).
+    pub(crate) fn created(record: VersionRecord) -> Self {
+        Self {
+            project: record.body.project,
+            environment: record.body.environment,
+            version: Some(record.body.number),
+            changes: record.body.changes,
+        }
+    }
+}
+
 /// A version about to be created: its content and where it sits.
 pub(crate) struct NewVersion<'a> {
     pub content: &'a [u8],
@@ -81,12 +93,7 @@ impl Session {
         )?;
         self.state
             .save_base(&record, &ciphertext, &sha256_hex(&local))?;
-        Ok(PushOutcome {
-            project: target.project.clone(),
-            environment: target.environment.clone(),
-            version: Some(record.body.number),
-            changes: record.body.changes,
-        })
+        Ok(PushOutcome::created(record))
     }
 
     /// Encrypts `new.content` to every member who may read the environment and creates the
@@ -257,12 +264,7 @@ impl Session {
             },
         )?;
         self.adopt_if_clean(target, &record, &ciphertext, &content)?;
-        Ok(PushOutcome {
-            project: target.project.clone(),
-            environment: target.environment.clone(),
-            version: Some(record.body.number),
-            changes: record.body.changes,
-        })
+        Ok(PushOutcome::created(record))
     }
 
     /// Version `number` as an ancestor of `head`: versions an owner voided are not in the

@@ -169,11 +169,6 @@ impl Session {
             },
         )?;
         self.adopt_if_clean(target, &record, &ciphertext, &content)?;
-        Ok(PushOutcome {
-            project: target.project.clone(),
-            environment: target.environment.clone(),
-            version: Some(record.body.number),
-            changes: record.body.changes,
-        })
+        Ok(PushOutcome::created(record))
     }
 }

@@ -59,18 +59,7 @@ pub fn verified<T: Signable>(bytes: &[u8], what: &str) -> Result<Signed<T>, ApiE
     Ok(record)
 }
 
-/// The fingerprint envsync shows for a member key: the first 8 bytes of its SHA-256, as
-/// four groups of four hex digits.
-pub fn fingerprint(member_key: &str) -> String {
-    let hex = envsync_core::hash::sha256_hex(member_key.as_bytes());
-    format!(
-        "{}-{}-{}-{}",
-        &hex[0..4],
-        &hex[4..8],
-        &hex[8..12],
-        &hex[12..16]
-    )
-}
+pub use envsync_core::records::fingerprint;
 
 #[cfg(test)]
 mod tests {

@@ -168,6 +168,23 @@ impl Teammate {
         std::fs::read_to_string(self.workspace.join(file)).unwrap()
     }
 
+    /// `file` decrypted by the real `age` CLI with this teammate's identity; panics with
+    /// age's own message when it cannot.
+    pub fn age_decrypt(&self, file: &Path) -> String {
+        let output = Command::new("age")
+            .args(["-d", "-i"])
+            .arg(self.identity_file())
+            .arg(file)
+            .output()
+            .expect("the age CLI is installed");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("the plaintext is UTF-8")
+    }
+
     pub fn identity_file(&self) -> PathBuf {
         self.home.join(".config/envsync/identity.txt")
     }
