@@ -51,8 +51,8 @@ pub fn request(project: &str, fingerprint: &str) -> String {
     format!("{PREFIX}/projects/{project}/requests/{fingerprint}")
 }
 
-/// `GET` every account's role on the project (owners): what an invite granted shows here
-/// until an owner accepts the member.
+/// `GET` every accepted account's role on the project (owners), and separately the accounts
+/// still pending: an invite grants nothing until an owner's membership entry admits the key.
 pub fn grants(project: &str) -> String {
     format!("{PREFIX}/projects/{project}/grants")
 }
