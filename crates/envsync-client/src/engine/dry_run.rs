@@ -1,8 +1,7 @@
 //! `--dry-run` for pull, push and sync: what each would change, as key names, with nothing
-//! written: not the linked file, not `.envsync/`, not the remote. What is read is verified
-//! exactly as for the real command (so a dry run cannot be fooled into a wrong answer),
-//! which moves this user's ledger of verified histories on, as `status` does; the ledger
-//! lives outside the workspace and records only what was seen.
+//! written: not the linked file, not `.envsync/`, not this user's ledger, not the remote.
+//! What is read is verified exactly as for the real command, against everything the ledger
+//! already holds, so a dry run cannot be fooled into a wrong answer.
 
 use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
@@ -66,11 +65,7 @@ impl Session {
         let view = self.project_view(&target.project)?;
         let Some(record) = self.verified_head(&view, target)? else {
             if view.roster.members.is_empty() {
-                return Err(ClientError::Input(format!(
-                    "project `{}` has no versions on {} yet: run `envsync push` to create it",
-                    target.project,
-                    self.remote.describe()
-                )));
+                return Err(self.no_project_yet(target));
             }
             return Ok(plan);
         };
@@ -115,7 +110,9 @@ impl Session {
             // The first push founds the project and makes this user its owner.
             return Ok(planned_push(plan, 1, &IndexMap::new(), &local_vars));
         }
-        self.require_dry_push_right(&view, &target.environment)?;
+        if !self.push_standing(&view, &target.environment)? {
+            return Err(not_a_member(&view));
+        }
         self.trusted_recipients(&view, &target.environment)?;
         let head = self.verified_head(&view, target)?;
         plan.remote_version = head.as_ref().map(|record| record.body.number);
@@ -238,24 +235,6 @@ impl Session {
             Some(member) if member.is_active() => Ok(()),
             _ => Err(not_a_member(view)),
         }
-    }
-
-    fn require_dry_push_right(&mut self, view: &ProjectView, environment: &str) -> Result<()> {
-        let key = self.identity()?.member_key().to_string();
-        match view.roster.find(&key) {
-            Some(member) if member.may_push(environment) => Ok(()),
-            Some(member) if member.is_active() => Err(ClientError::Access(format!(
-                "you are a {} of project `{}` and may not push to `{environment}`: ask an owner for write access",
-                member.role, view.project
-            ))),
-            _ => Err(not_a_member(view)),
-        }
-    }
-
-    /// Whether the linked file differs from what envsync last wrote or pushed.
-    fn has_unpushed_edits(&self, target: &Target, local: &[u8]) -> Result<bool> {
-        let state = self.state.read(&target.project, &target.environment)?;
-        Ok(state.is_none_or(|state| state.file_sha256 != sha256_hex(local)))
     }
 }
 

@@ -30,26 +30,17 @@ impl Session {
         let view = self.project_view(&target.project)?;
         let Some(record) = self.verified_head(&view, target)? else {
             if view.roster.members.is_empty() {
-                return Err(ClientError::Input(format!(
-                    "project `{}` has no versions on {} yet: run `envsync push` to create it",
-                    target.project,
-                    self.remote.describe()
-                )));
+                return Err(self.no_project_yet(target));
             }
             return Ok(outcome);
         };
         let head = record.body.number;
-        let state = self.state.read(&target.project, &target.environment)?;
         let ciphertext = self.fetch_ciphertext(target, &record)?;
         let content = self.decrypt(&view, target, &record, &ciphertext)?;
         outcome.version = Some(head);
         let local = self.read_local(target)?;
         if let Some(local) = &local {
-            let local_hash = sha256_hex(local);
-            let unpushed = state
-                .as_ref()
-                .is_none_or(|state| state.file_sha256 != local_hash);
-            if unpushed && local.as_slice() != content.as_slice() {
+            if local.as_slice() != content.as_slice() && self.has_unpushed_edits(target, local)? {
                 if !force {
                     return Err(ClientError::LocalChanges(format!(
                         "{} has changes that are not on the remote; pulling would overwrite them. Run `envsync sync` to merge, `envsync push` to publish them, or `envsync pull --force` to overwrite (a backup is kept)",
@@ -67,5 +58,20 @@ impl Session {
                 .save_base(&record, &ciphertext, &sha256_hex(&content))?;
         }
         Ok(outcome)
+    }
+
+    /// The error for pulling a project the remote does not have yet.
+    pub(crate) fn no_project_yet(&self, target: &Target) -> ClientError {
+        ClientError::Input(format!(
+            "project `{}` has no versions on {} yet: run `envsync push` to create it",
+            target.project,
+            self.remote.describe()
+        ))
+    }
+
+    /// Whether the linked file differs from what envsync last wrote or pushed.
+    pub(crate) fn has_unpushed_edits(&self, target: &Target, local: &[u8]) -> Result<bool> {
+        let state = self.state.read(&target.project, &target.environment)?;
+        Ok(state.is_none_or(|state| state.file_sha256 != sha256_hex(local)))
     }
 }

@@ -155,14 +155,24 @@ impl Session {
     }
 
     fn require_push_right(&mut self, view: &ProjectView, environment: &str) -> Result<()> {
+        if self.push_standing(view, environment)? {
+            return Ok(());
+        }
+        Err(self.require_membership(view)?)
+    }
+
+    /// Whether this user may push to `environment`: `true` if so, an error for an active
+    /// member whose role does not allow it, `false` for someone who is not a member (each
+    /// caller says that its own way: a push files an access request, a dry run does not).
+    pub(crate) fn push_standing(&mut self, view: &ProjectView, environment: &str) -> Result<bool> {
         let key = self.identity()?.member_key().to_string();
         match view.roster.find(&key) {
-            Some(member) if member.may_push(environment) => Ok(()),
+            Some(member) if member.may_push(environment) => Ok(true),
             Some(member) if member.is_active() => Err(ClientError::Access(format!(
                 "you are a {} of project `{}` and may not push to `{environment}`: ask an owner for write access",
                 member.role, view.project
             ))),
-            _ => Err(self.require_membership(view)?),
+            _ => Ok(false),
         }
     }
 
