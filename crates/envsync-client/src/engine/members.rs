@@ -350,14 +350,10 @@ impl Session {
             }
         }
         view = self.project_view(project)?;
-        let pins = heads
-            .iter()
-            .map(|(environment, record)| (environment.clone(), record.clone()))
-            .collect();
         self.reencrypt_heads(
             &view,
             &format!("revoke access of {}", member.name),
-            Some(pins),
+            Some(heads),
         )?;
         Ok(Removal {
             name: member.name,

@@ -39,16 +39,17 @@ impl Session {
         let content = self.decrypt(&view, target, &record, &ciphertext)?;
         outcome.version = Some(head);
         let local = self.read_local(target)?;
-        if let Some(local) = &local {
-            if local.as_slice() != content.as_slice() && self.has_unpushed_edits(target, local)? {
-                if !force {
-                    return Err(ClientError::LocalChanges(format!(
-                        "{} has changes that are not on the remote; pulling would overwrite them. Run `envsync sync` to merge, `envsync push` to publish them, or `envsync pull --force` to overwrite (a backup is kept)",
-                        target.file_label
-                    )));
-                }
-                outcome.backup = Some(self.keep_backup(target, local)?);
+        if let Some(local) = &local
+            && local.as_slice() != content.as_slice()
+            && self.has_unpushed_edits(target, local)?
+        {
+            if !force {
+                return Err(ClientError::LocalChanges(format!(
+                    "{} has changes that are not on the remote; pulling would overwrite them. Run `envsync sync` to merge, `envsync push` to publish them, or `envsync pull --force` to overwrite (a backup is kept)",
+                    target.file_label
+                )));
             }
+            outcome.backup = Some(self.keep_backup(target, local)?);
         }
         outcome.updated = local.as_deref() != Some(content.as_slice());
         if outcome.updated {

@@ -60,11 +60,10 @@ impl Session {
         }
         let head_vars = self.vars_of(view, target, head)?;
         for (name, pinned) in removals {
-            let old = self.walk_back(view, target, head, pinned)?;
+            let (old, dismissed) = self.back_to_pinned(view, target, head, pinned)?;
             if old.body.number != pinned {
                 continue;
             }
-            let dismissed = self.dismissed_since(view, target, head, pinned)?;
             let old_vars = self.vars_of(view, target, &old)?;
             for (key, value) in old_vars.iter() {
                 if head_vars.get(key) == Some(value) && !dismissed.contains(key) {
@@ -81,14 +80,15 @@ impl Session {
         Ok(pending)
     }
 
-    /// Keys dismissed by an owner's version after `pinned`, up to `head`.
-    fn dismissed_since(
+    /// Walks once from `head` back to the first version numbered `pinned` or less (as
+    /// [`Session::walk_back`] does), gathering the keys owners' versions dismissed on the way.
+    fn back_to_pinned(
         &mut self,
         view: &ProjectView,
         target: &Target,
         head: &VersionRecord,
         pinned: u64,
-    ) -> Result<Vec<String>> {
+    ) -> Result<(VersionRecord, Vec<String>)> {
         let mut dismissed = Vec::new();
         let mut current = head.clone();
         while current.body.number > pinned {
@@ -102,7 +102,7 @@ impl Session {
             let Some(base) = current.body.base else { break };
             current = self.walk_back(view, target, &current, base)?;
         }
-        Ok(dismissed)
+        Ok((current, dismissed))
     }
 
     fn vars_of(

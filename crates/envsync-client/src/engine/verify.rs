@@ -55,8 +55,8 @@ impl Session {
         {
             return Err(rewritten(target, floor));
         }
-        self.verify_fetched(view, target, head, &record)
-            .map_err(|error| name_last_good(error, highest))?;
+        let last_good = highest.map(|floor| floor.pin.number);
+        self.verify_fetched(view, target, head, &record, last_good)?;
         self.chain_to_floors(view, target, &record, &floors)?;
         self.ledger.advance_environment(&record)?;
         Ok(Some(record))
@@ -168,18 +168,21 @@ impl Session {
         let record = self
             .remote
             .version(&target.project, &target.environment, number)?;
-        self.verify_fetched(view, target, number, &record)?;
+        self.verify_fetched(view, target, number, &record, None)?;
         Ok(record)
     }
 
+    /// Verifies a fetched record; `last_good`, the newest version known good here, lets a
+    /// refusal name the exact supersede that gets past it.
     fn verify_fetched(
         &mut self,
         view: &ProjectView,
         target: &Target,
         number: u64,
         record: &VersionRecord,
+        last_good: Option<u64>,
     ) -> Result<()> {
-        match verify_record(view, target, number, record)? {
+        match verify_record(view, target, number, record, last_good)? {
             SignerStanding::Current => Ok(()),
             SignerStanding::EndedAt(pin) => self.inside_pinned_history(target, record, &pin),
         }
@@ -390,30 +393,30 @@ fn verify_record(
     target: &Target,
     number: u64,
     record: &VersionRecord,
+    last_good: Option<u64>,
 ) -> Result<SignerStanding> {
     let body = &record.body;
     let label = format!("version {number} of {target}");
-    check_place(target, number, &label, body)?;
+    let hint = supersede_hint(last_good);
+    check_place(target, number, &label, body, &hint)?;
     record.verified_signer().map_err(|_| {
         ClientError::Integrity(format!(
-            "{label}: the signature does not verify (forged or tampered){}",
-            SUPERSEDE_HINT
+            "{label}: the signature does not verify (forged or tampered){hint}"
         ))
     })?;
     check_membership_pin(view, &label, &body.membership)?;
     let Some(author) = view.roster.find(&body.author) else {
         return Err(ClientError::Integrity(format!(
-            "{label} is signed by a key that is not a member of project `{}`{}",
-            target.project, SUPERSEDE_HINT
+            "{label} is signed by a key that is not a member of project `{}`{hint}",
+            target.project
         )));
     };
     let standing = author
         .standing_for(&target.environment, number, body.membership.number)
         .map_err(|reason| {
             ClientError::Integrity(format!(
-                "{label} is signed by {}, who {reason}{}",
-                author.label(),
-                SUPERSEDE_HINT
+                "{label} is signed by {}, who {reason}{hint}",
+                author.label()
             ))
         })?;
     if body.supersedes() && !author.owner_at(body.membership.number) {
@@ -438,13 +441,14 @@ fn check_place(
     number: u64,
     label: &str,
     body: &crate::records::VersionBody,
+    hint: &str,
 ) -> Result<()> {
     if body.project != target.project
         || body.environment != target.environment
         || body.number != number
     {
         return Err(ClientError::Integrity(format!(
-            "{label} is misplaced: it claims to be version {} of {}/{}{SUPERSEDE_HINT}",
+            "{label} is misplaced: it claims to be version {} of {}/{}{hint}",
             body.number, body.project, body.environment
         )));
     }
@@ -458,7 +462,7 @@ fn check_place(
         || body.base.is_some_and(|base| base >= number)
     {
         return Err(ClientError::Integrity(format!(
-            "{label} names an impossible base: the history was tampered with{SUPERSEDE_HINT}"
+            "{label} names an impossible base: the history was tampered with{hint}"
         )));
     }
     Ok(())
@@ -484,18 +488,15 @@ fn check_membership_pin(view: &ProjectView, label: &str, pin: &Pin) -> Result<()
     }))
 }
 
-const SUPERSEDE_HINT: &str = ". An owner can void it with `envsync rollback N --supersede`, N being the newest version that verifies";
-
-/// Names the newest version known good here, so the supersede hint can be acted on.
-fn name_last_good(error: ClientError, floor: Option<&Floor>) -> ClientError {
-    match (error, floor) {
-        (ClientError::Integrity(message), Some(floor)) if message.contains("--supersede") => {
-            ClientError::Integrity(format!(
-                "{message} (the newest known good here is version {}: `envsync rollback {} --supersede`)",
-                floor.pin.number, floor.pin.number
-            ))
-        }
-        (error, _) => error,
+/// How an owner gets past a version every reader refuses, naming the newest version known
+/// good here when there is one.
+fn supersede_hint(last_good: Option<u64>) -> String {
+    let hint = ". An owner can void it with `envsync rollback N --supersede`, N being the newest version that verifies";
+    match last_good {
+        Some(number) => format!(
+            "{hint} (the newest known good here is version {number}: `envsync rollback {number} --supersede`)"
+        ),
+        None => hint.to_owned(),
     }
 }
 
