@@ -185,6 +185,9 @@ fn owners_are_reminded_to_rotate_what_a_removed_member_could_read() {
     alice.write_env(".env", "API_KEY=old-key\nDB_PASSWORD=old-db\n");
     alice.run(&["push"]).ok();
     bob.run(&["pull"]).ok();
+    // Dismissing a reminder is an owner's decision: a writer is refused.
+    let refused = bob.run(&["rotate", "API_KEY", "--dismiss"]).code(5);
+    says(&refused, "only an owner");
     alice.run(&["members", "remove", "bob"]).ok();
     assert_eq!(rotations(&alice), ["API_KEY", "DB_PASSWORD"]);
     says(&alice.run(&["status"]).ok(), "run `envsync rotate API_KEY");
