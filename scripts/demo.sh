@@ -4,6 +4,8 @@
 # directory; nothing outside it is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The web dashboard, embedded in the binary by the build below (needs Node.js and npm).
+dashboard/scripts/build.sh >/dev/null
 cargo build --release --quiet --bin envsync
 envsync_bin="$PWD/target/release/envsync"
 
@@ -77,3 +79,7 @@ if command -v age >/dev/null && command -v curl >/dev/null; then
   curl -fsS -H "Authorization: Bearer $token" "$api/objects/$sha" \
     | age -d -i "$demo/home-bob/.config/envsync/identity.txt"
 fi
+
+say "The team's web dashboard: Alice opens it signed in (this prints the link: no browser here)"
+as alice dashboard --no-open
+echo "the dashboard is at $url/ (sign in there with a personal access token, or the link above)"

@@ -17,6 +17,12 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v pg_dump >/dev/null 2>&1 || need_apt+=(postgresql-client)
 # The server attack tests corrupt SQLite rows with the sqlite3 CLI.
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+# tests/faults.rs: a client clock a day off (libfaketime) and a server under a file-size
+# limit (prlimit, util-linux).
+command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
+command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
+# The git remote's smart-HTTP tests serve `git http-backend` through lighttpd with basic auth.
+command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || need_apt+=(lighttpd)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -24,13 +30,23 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The bucket tests (tests/s3.rs, tests/scenarios.rs) start moto's S3 server on a free
+# The bucket tests (tests/s3.rs, tests/every_remote.rs) start moto's S3 server on a free
 # loopback port themselves.
 MOTO='moto[server]==5.2.1'
 if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
   echo "installing $MOTO (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check "$MOTO" \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$MOTO"
+fi
+
+# tests/dotenvx.rs round-trips files through the real dotenvx CLI (npm).
+DOTENVX='@dotenvx/dotenvx@2'
+if ! command -v dotenvx >/dev/null 2>&1; then
+  command -v npm >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo";
+    $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }
+  echo "installing $DOTENVX (npm)" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO npm install --global --silent "$DOTENVX"
 fi
 
 # The server's tests need PostgreSQL on 127.0.0.1:5432, reachable as `postgres` without
@@ -60,4 +76,18 @@ if ! psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'SELECT 1' >/dev/null 2>&1; 
   psql -h 127.0.0.1 -p 5432 -U postgres -w -Atqc 'SELECT 1' >/dev/null
 fi
 
+# The web dashboard, built first so that the server binary the tests run embeds it.
+dashboard/scripts/build.sh
+
 cargo test --workspace --locked "$@"
+
+# The web dashboard in headless chromium against a real server (screenshots in
+# dashboard/test-output/).
+ENVSYNC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/envsync" dashboard/scripts/test.sh
+
+# The VS Code extension: unit tests, the end-to-end suite in a real code-server driven by
+# headless chromium (installed when missing), and the .vsix package.
+ENVSYNC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/envsync" editors/vscode/scripts/test.sh
+
+# Bounded coverage-guided fuzzing of every target (nightly; installs cargo-fuzz when missing).
+FUZZ_SECONDS="${FUZZ_SECONDS:-300}" scripts/fuzz.sh

@@ -12,10 +12,8 @@
 pub mod paths;
 mod types;
 
+pub use paths::route::PREFIX;
 pub use types::*;
-
-/// The prefix of every API path; the number changes only with an incompatible protocol.
-pub const PREFIX: &str = "/api/v1";
 
 /// The largest request body the server reads. An `.env` file is kilobytes; this leaves room
 /// for very large ones (base64 adds a third) and refuses a 2 GB upload before reading it.

@@ -1,114 +1,223 @@
-//! The API's paths. Project and environment names are validated by envsync-core to
-//! `[A-Za-z0-9._-]`, so they need no escaping; fingerprints and numbers neither.
+//! The API's routes, written once. [`route`] holds each path template as axum and OpenAPI
+//! both write it (`{name}` marks a parameter): the server's router and its `#[utoipa::path]`
+//! attributes use these constants, and the functions below fill them in for the client.
+//! Project and environment names are validated by envsync-core to `[A-Za-z0-9._-]`, so
+//! they need no escaping; fingerprints, hashes and numbers neither.
 
-use crate::PREFIX;
+/// A path under the API's prefix, as a constant: `api_v1!("/health")`.
+macro_rules! api_v1 {
+    ($path:literal) => {
+        concat!("/api/v1", $path)
+    };
+}
+
+/// Path templates, one per route. Each one's doc says which methods it answers.
+pub mod route {
+    /// The prefix of every API path; the number changes only with an incompatible protocol.
+    pub const PREFIX: &str = api_v1!("");
+    /// `GET`: the OpenAPI document describing every route below (outside the prefix: it
+    /// describes every version the server speaks).
+    pub const OPENAPI: &str = "/api/openapi.json";
+    /// `GET`: the server is up, and its version.
+    pub const HEALTH: &str = api_v1!("/health");
+    /// `GET`: the server can serve requests (its database answers); 503 when it cannot.
+    /// For load balancers and orchestrators, which take a replica out of rotation on 503.
+    pub const READY: &str = api_v1!("/ready");
+    /// `GET`: counters, gauges and latency histograms in the Prometheus (OpenMetrics) text
+    /// format, where Prometheus looks by default (outside the prefix, like the document).
+    pub const METRICS: &str = "/metrics";
+    /// `POST`: trade an invite or setup code for an account and a token.
+    pub const JOIN: &str = api_v1!("/join");
+    /// `GET`: who the token belongs to and what it may do.
+    pub const WHOAMI: &str = api_v1!("/whoami");
+    /// WebSocket (`GET`): live events of the projects the token may read.
+    pub const EVENTS: &str = api_v1!("/events");
+    /// `GET` a page of the whole server's audit log (server owners): every project, joins
+    /// and failed sign-ins.
+    pub const SERVER_AUDIT: &str = api_v1!("/audit");
+    /// `GET` the caller's tokens, `POST` a new personal access token.
+    pub const TOKENS: &str = api_v1!("/tokens");
+    /// `DELETE`: revoke a token by its id.
+    pub const TOKEN: &str = api_v1!("/tokens/{id}");
+    /// `GET` the membership log.
+    pub const MEMBERS: &str = api_v1!("/projects/{project}/members");
+    /// `PUT` membership event `number` (create-only).
+    pub const MEMBER_EVENT: &str = api_v1!("/projects/{project}/members/{number}");
+    /// `GET` pending access requests.
+    pub const REQUESTS: &str = api_v1!("/projects/{project}/requests");
+    /// `PUT` (file or replace) or `DELETE` one access request.
+    pub const REQUEST: &str = api_v1!("/projects/{project}/requests/{fingerprint}");
+    /// `GET` every accepted account's role on the project (owners), and separately the
+    /// accounts still pending: an invite grants nothing until an owner's membership entry
+    /// admits the key.
+    pub const GRANTS: &str = api_v1!("/projects/{project}/grants");
+    /// `POST` a new invite (owners).
+    pub const INVITES: &str = api_v1!("/projects/{project}/invites");
+    /// `GET` the owner-signed invite redeemed with the code of this SHA-256 (owners).
+    pub const INVITE: &str = api_v1!("/projects/{project}/invites/{code_sha256}");
+    /// `POST` a CI token (owners).
+    pub const CI_TOKENS: &str = api_v1!("/projects/{project}/ci-tokens");
+    /// `GET` a page of the project's audit log (owners).
+    pub const AUDIT: &str = api_v1!("/projects/{project}/audit");
+    /// `GET` the names of the project's environments that have versions (members).
+    pub const ENVIRONMENTS: &str = api_v1!("/projects/{project}/environments");
+    /// `GET` the environment's head number.
+    pub const HEAD: &str = api_v1!("/projects/{project}/environments/{environment}/head");
+    /// `GET` version records above `?after=N`, at most `?limit=`.
+    pub const VERSIONS: &str = api_v1!("/projects/{project}/environments/{environment}/versions");
+    /// `GET` one version's record; `PUT` creates it (409 if the number is taken).
+    pub const VERSION: &str =
+        api_v1!("/projects/{project}/environments/{environment}/versions/{number}");
+    /// `POST` a personal access token or a single-use sign-in code for a dashboard session
+    /// (a cookie); `GET` the session's account and CSRF token; `DELETE` signs out.
+    pub const SESSION: &str = api_v1!("/session");
+    /// `POST` (bearer, personal token): a single-use code that signs a browser in as the
+    /// caller within a minute (`envsync dashboard`).
+    pub const SIGN_IN_CODES: &str = api_v1!("/session/codes");
+    /// `GET`: the web dashboard's page.
+    pub const DASHBOARD: &str = "/";
+    /// `GET`: one of the dashboard's built assets (scripts, styles), by file name.
+    pub const DASHBOARD_ASSET: &str = "/assets/{file}";
+    /// `GET` a ciphertext by its SHA-256 (an age file, `application/octet-stream`).
+    pub const OBJECT: &str =
+        api_v1!("/projects/{project}/environments/{environment}/objects/{sha256}");
+}
+
+/// `template` with its `{…}` parameters replaced by `values`, in order.
+fn fill(template: &str, values: &[&str]) -> String {
+    let mut path = String::with_capacity(template.len() + 64);
+    let mut values = values.iter();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .map_or(rest.len(), |close| open + close + 1);
+        path.push_str(values.next().copied().unwrap_or_default());
+        rest = &rest[close..];
+    }
+    path.push_str(rest);
+    debug_assert!(values.next().is_none(), "{template}: too many values");
+    path
+}
 
 pub fn health() -> String {
-    format!("{PREFIX}/health")
+    route::HEALTH.to_owned()
 }
 
-/// `POST`: trade an invite or setup code for an account and a token.
+pub fn ready() -> String {
+    route::READY.to_owned()
+}
+
+pub fn metrics() -> String {
+    route::METRICS.to_owned()
+}
+
 pub fn join() -> String {
-    format!("{PREFIX}/join")
+    route::JOIN.to_owned()
 }
 
-/// `GET`: who the token belongs to and what it may do.
 pub fn whoami() -> String {
-    format!("{PREFIX}/whoami")
+    route::WHOAMI.to_owned()
 }
 
-/// `GET` the caller's tokens, `POST` a new personal access token.
 pub fn tokens() -> String {
-    format!("{PREFIX}/tokens")
+    route::TOKENS.to_owned()
 }
 
-/// `DELETE`: revoke a token by its id.
 pub fn token(id: &str) -> String {
-    format!("{PREFIX}/tokens/{id}")
+    fill(route::TOKEN, &[id])
 }
 
-pub fn project(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}")
-}
-
-/// `GET` the membership log.
 pub fn members(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/members")
+    fill(route::MEMBERS, &[project])
 }
 
-/// `PUT` membership event `number` (create-only).
 pub fn member_event(project: &str, number: u64) -> String {
-    format!("{PREFIX}/projects/{project}/members/{number}")
+    fill(route::MEMBER_EVENT, &[project, &number.to_string()])
 }
 
-/// `GET` pending access requests.
 pub fn requests(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/requests")
+    fill(route::REQUESTS, &[project])
 }
 
-/// `PUT` (file or replace) or `DELETE` one access request.
 pub fn request(project: &str, fingerprint: &str) -> String {
-    format!("{PREFIX}/projects/{project}/requests/{fingerprint}")
+    fill(route::REQUEST, &[project, fingerprint])
 }
 
-/// `GET` every accepted account's role on the project (owners), and separately the accounts
-/// still pending: an invite grants nothing until an owner's membership entry admits the key.
 pub fn grants(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/grants")
+    fill(route::GRANTS, &[project])
 }
 
-/// `POST` a new invite (owners).
 pub fn invites(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/invites")
+    fill(route::INVITES, &[project])
 }
 
-/// `POST` a CI token (owners).
-pub fn ci_tokens(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/ci-tokens")
-}
-
-/// `GET` a page of the project's audit log (owners).
-pub fn audit(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/audit")
-}
-
-/// `GET` a page of the whole server's audit log (server owners): every project, joins and
-/// failed sign-ins.
-pub fn server_audit() -> String {
-    format!("{PREFIX}/audit")
-}
-
-/// `GET` the head number.
-/// `GET` the names of the project's environments that have versions (members).
-pub fn environments(project: &str) -> String {
-    format!("{PREFIX}/projects/{project}/environments")
-}
-
-/// `GET` the owner-signed invite redeemed with the code of this SHA-256 (owners).
 pub fn invite(project: &str, code_sha256: &str) -> String {
-    format!("{PREFIX}/projects/{project}/invites/{code_sha256}")
+    fill(route::INVITE, &[project, code_sha256])
+}
+
+pub fn ci_tokens(project: &str) -> String {
+    fill(route::CI_TOKENS, &[project])
+}
+
+pub fn audit(project: &str) -> String {
+    fill(route::AUDIT, &[project])
+}
+
+pub fn server_audit() -> String {
+    route::SERVER_AUDIT.to_owned()
+}
+
+pub fn environments(project: &str) -> String {
+    fill(route::ENVIRONMENTS, &[project])
 }
 
 pub fn head(project: &str, environment: &str) -> String {
-    format!("{PREFIX}/projects/{project}/environments/{environment}/head")
+    fill(route::HEAD, &[project, environment])
 }
 
-/// `GET` version records above `?after=N`, at most `?limit=`.
 pub fn versions(project: &str, environment: &str) -> String {
-    format!("{PREFIX}/projects/{project}/environments/{environment}/versions")
+    fill(route::VERSIONS, &[project, environment])
 }
 
-/// `GET` one version's record; `PUT` creates it (409 if the number is taken).
 pub fn version(project: &str, environment: &str, number: u64) -> String {
-    format!("{PREFIX}/projects/{project}/environments/{environment}/versions/{number}")
+    fill(route::VERSION, &[project, environment, &number.to_string()])
 }
 
-/// `GET` a ciphertext by its SHA-256 (an age file, `application/octet-stream`).
 pub fn object(project: &str, environment: &str, sha256: &str) -> String {
-    format!("{PREFIX}/projects/{project}/environments/{environment}/objects/{sha256}")
+    fill(route::OBJECT, &[project, environment, sha256])
 }
 
-/// WebSocket: live events of the projects the token may read.
+pub fn session() -> String {
+    route::SESSION.to_owned()
+}
+
+pub fn sign_in_codes() -> String {
+    route::SIGN_IN_CODES.to_owned()
+}
+
+pub fn dashboard_asset(file: &str) -> String {
+    fill(route::DASHBOARD_ASSET, &[file])
+}
+
 pub fn events() -> String {
-    format!("{PREFIX}/events")
+    route::EVENTS.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_in_order() {
+        assert_eq!(
+            version("app", "prod", 7),
+            "/api/v1/projects/app/environments/prod/versions/7"
+        );
+        assert_eq!(request("app", "ab12"), "/api/v1/projects/app/requests/ab12");
+        assert_eq!(token("0123"), "/api/v1/tokens/0123");
+        assert_eq!(health(), "/api/v1/health");
+        assert_eq!(route::PREFIX, "/api/v1");
+    }
 }

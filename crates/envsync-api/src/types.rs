@@ -137,8 +137,7 @@ pub struct WhoAmI {
     pub name: String,
     pub member_key: Option<String>,
     pub admin: bool,
-    /// `personal` or `ci`.
-    pub token_kind: String,
+    pub token_kind: TokenKind,
     pub grants: Vec<Grant>,
     /// Projects whose invite this account redeemed and on which no owner has admitted it
     /// yet: it may read their membership log and file its access request, nothing more.
@@ -232,14 +231,52 @@ pub struct TokenCreated {
     pub info: TokenInfo,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What a token may do: a personal token acts for its account; a CI token only reads the
+/// one environment of the one project it was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum TokenKind {
+    Personal,
+    Ci,
+}
+
+impl TokenKind {
+    /// As the wire and the server's database write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Personal => "personal",
+            Self::Ci => "ci",
+        }
+    }
+}
+
+impl std::fmt::Display for TokenKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TokenKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "personal" => Ok(Self::Personal),
+            "ci" => Ok(Self::Ci),
+            other => Err(format!("`{other}` is not a token kind (personal or ci)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TokenInfo {
     /// A short public id (not the token) to revoke it by.
     pub id: String,
     pub label: String,
-    /// `personal` or `ci`.
-    pub kind: String,
+    pub kind: TokenKind,
     pub account: String,
     pub project: Option<String>,
     pub environment: Option<String>,
@@ -288,4 +325,42 @@ pub struct Event {
     /// that changed membership. Informational; clients verify the record itself.
     #[serde(default)]
     pub author: Option<String>,
+}
+
+/// Signing a browser in to the dashboard: exactly one of a personal access token or a
+/// single-use sign-in code from `envsync dashboard`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewSession {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// The signed-in dashboard session: who it is and the CSRF token every state-changing
+/// request must carry in `X-CSRF-Token`. The session itself is an HttpOnly cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionInfo {
+    pub account: String,
+    pub name: String,
+    pub admin: bool,
+    pub csrf_token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Whether the server's operator enabled unlocking (`envsync server
+    /// --dashboard-unlock`): the page offers to decrypt values in the browser only then.
+    #[serde(default)]
+    pub unlock: bool,
+}
+
+/// A single-use code that signs a browser in as the caller (`envsync dashboard`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInCode {
+    pub code: String,
+    /// Unix seconds.
+    pub expires_at: i64,
 }

@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic};
+use crate::server_url::normalise_server_url;
 
 /// A server token. Not `Debug`, not `Serialize`, zeroized on drop: it reaches the wire and
 /// the credentials file only through [`Token::expose_secret`].
@@ -184,43 +185,6 @@ impl CredentialsConfig {
     }
 }
 
-/// The form a server URL is stored and compared in: scheme and host in lower case, no
-/// trailing slash, so `HTTPS://Host/` and `https://host` share one token.
-pub fn normalise_server_url(url: &str) -> Result<String> {
-    let url = url.trim();
-    let invalid = || {
-        ClientError::Input(format!(
-            "`{url}` is not an envsync server URL: expected http://HOST[:PORT] or https://HOST[:PORT]"
-        ))
-    };
-    let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return Err(invalid());
-    }
-    let rest = rest.trim_end_matches('/');
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    if authority.is_empty()
-        || authority.contains('@')
-        || rest.contains(['?', '#'])
-        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(invalid());
-    }
-    let authority = authority.to_ascii_lowercase();
-    Ok(if path.is_empty() {
-        format!("{scheme}://{authority}")
-    } else {
-        format!("{scheme}://{authority}/{path}")
-    })
-}
-
-/// Whether a remote spec names an envsync server.
-pub fn is_server_url(spec: &str) -> bool {
-    let lower = spec.trim().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
-}
-
 /// `$XDG_CONFIG_HOME/envsync/credentials.toml` given the config directory.
 pub fn default_path(config_dir: &Path) -> PathBuf {
     config_dir.join("envsync").join("credentials.toml")
@@ -229,6 +193,7 @@ pub fn default_path(config_dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server_url::is_server_url;
 
     fn config(dir: &Path) -> CredentialsConfig {
         CredentialsConfig {

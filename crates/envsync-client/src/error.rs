@@ -2,6 +2,9 @@ use std::path::PathBuf;
 
 use envsync_core::config::ConfigError;
 use envsync_core::dotenv::DotenvError;
+use envsync_core::role::Role;
+
+use crate::environment_ref::EnvironmentRef;
 
 /// How a failure should be reported: the binary maps each kind to a documented exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,12 @@ pub enum ClientError {
     LocalChanges(String),
     #[error("{0}")]
     Remote(String),
+    /// A cloud secret store (an identity's, a publish target's) failed.
+    #[error("{url}: {failure}")]
+    Store {
+        url: String,
+        failure: crate::stores::StoreFailure,
+    },
     /// A linked file, or a directory above it, is a symlink that leaves the workspace:
     /// following it would push another file or write plaintext elsewhere.
     #[error(
@@ -77,6 +86,173 @@ pub enum ClientError {
         done: String,
         failure: Box<ClientError>,
     },
+    /// The remote head is not the version the workspace is based on: `envsync sync` merges.
+    /// With no head at all while a base exists, the remote lost versions (integrity).
+    #[error("{}", remote_moved(place, file, *head, *base))]
+    RemoteMoved {
+        place: EnvironmentRef,
+        /// The linked file, as written in `envsync.toml`.
+        file: String,
+        head: Option<u64>,
+        base: Option<u64>,
+    },
+    /// Another push took the version number first.
+    #[error(
+        "someone else pushed version {number} of {place} first: run `envsync sync` to merge \
+         their changes"
+    )]
+    PushRace { place: EnvironmentRef, number: u64 },
+    /// Another membership change took the entry number first.
+    #[error("the members of project `{project}` changed at the same moment: run the command again")]
+    MembershipRace { project: String },
+    /// Keys changed differently here and on the remote, and nobody chose.
+    #[error(
+        "{} key(s) of {file} changed differently here and on the remote (version {head}): {}. \
+         Nothing was written. Run `envsync sync` on a terminal to choose, or pass --ours, \
+         --theirs or --resolve KEY=ours|theirs|stdin",
+        keys.len(),
+        keys.join(", ")
+    )]
+    Unmerged {
+        file: String,
+        head: u64,
+        keys: Vec<String>,
+    },
+    /// Not a member of the project. The read path says so with `request_filed: false`;
+    /// commands that ask for access on the user's behalf file the request and say so.
+    #[error("{}", not_a_member(project, name, fingerprint, *request_filed))]
+    NotAMember {
+        project: String,
+        name: String,
+        fingerprint: String,
+        request_filed: bool,
+    },
+    /// A member who cannot decrypt a version: it was encrypted before they could read it.
+    #[error("{}", not_a_recipient(place, *version, readers, fingerprint))]
+    NotARecipient {
+        place: EnvironmentRef,
+        version: u64,
+        /// Members who may write here and could read it.
+        readers: Vec<String>,
+        /// This member's fingerprint, for `members accept`.
+        fingerprint: String,
+    },
+    /// The member's role does not include the environment.
+    #[error(
+        "your role on project `{project}` ({role}) does not cover `{environment}`: ask an owner \
+         ({owners}) for access to it"
+    )]
+    RoleDoesNotCover {
+        project: String,
+        role: Role,
+        environment: String,
+        owners: String,
+    },
+    /// An active member whose role may not push to the environment.
+    #[error(
+        "you are a {role} of project `{project}` and may not push to `{environment}`: ask an \
+         owner for write access"
+    )]
+    MayNotPush {
+        project: String,
+        role: Role,
+        environment: String,
+    },
+    /// Only an owner may do this; `doing` says what ("change its members").
+    #[error("only an owner of project `{project}` can {doing}; ask one of: {owners}")]
+    NotAnOwner {
+        project: String,
+        doing: String,
+        owners: String,
+    },
+    /// Readers of the environment whose keys this user has not accepted: nothing is
+    /// encrypted to a key without the user's consent.
+    #[error(
+        "{} member key(s) of project `{project}` are new to you: {}. Check them with their \
+         owners, then run `envsync members accept --all` (or pass --yes)",
+        keys.len(),
+        keys.join(", ")
+    )]
+    UntrustedKeys { project: String, keys: Vec<String> },
+    /// The remote shows less than a version known to exist: versions were deleted or hidden.
+    #[error(
+        "{place} went back: the remote shows {}, but version {floor} exists (the record \
+         {vouched_by}). Versions were deleted or hidden; nothing was written. If the remote was \
+         restored from a backup, run `envsync repair` to put back what this machine verified",
+        shows.map_or_else(|| "no versions".to_owned(), |head| format!("version {head}"))
+    )]
+    WentBack {
+        place: EnvironmentRef,
+        shows: Option<u64>,
+        floor: u64,
+        /// Who vouches for the floor ("this machine verified on …").
+        vouched_by: String,
+    },
+    /// A version known here differs on the remote.
+    #[error(
+        "version {version} of {place} was rewritten on the remote: it is not the record \
+         {vouched_by}; nothing was written"
+    )]
+    Rewritten {
+        place: EnvironmentRef,
+        version: u64,
+        vouched_by: String,
+    },
+    /// A ciphertext whose SHA-256 is not the one its signed record names.
+    #[error(
+        "the ciphertext of version {version} of {place} is corrupt (its SHA-256 does not match \
+         the signed record)"
+    )]
+    CorruptCiphertext { place: EnvironmentRef, version: u64 },
+    /// The workspace's own copy of its base does not decrypt.
+    #[error(
+        "the local base of {place} does not decrypt with your identity; delete .envsync/{place} \
+         and run `envsync sync`"
+    )]
+    LocalBaseUnreadable { place: EnvironmentRef },
+    /// The linked file is missing; `hint` says what to run.
+    #[error("{file}: no such file; {hint}")]
+    NoLinkedFile { file: String, hint: &'static str },
+    /// `envsync.toml` names no such environment for the project.
+    #[error(
+        "project `{project}` has no environment `{environment}` in envsync.toml (it has: {})",
+        known.join(", ")
+    )]
+    NoSuchEnvironment {
+        project: String,
+        environment: String,
+        known: Vec<String>,
+    },
+    /// `ci add`: the CI token was created but adding its member failed; the token was
+    /// revoked again, or the message says how to.
+    #[error(
+        "adding {name} as a member failed, so its CI token {token_id} was {}",
+        if *revoked {
+            "revoked again"
+        } else {
+            "created but not revoked: run `envsync token revoke` with that id"
+        }
+    )]
+    CiMemberNotAdded {
+        name: String,
+        token_id: String,
+        revoked: bool,
+        #[source]
+        failure: Box<ClientError>,
+    },
+    /// `join URL CODE`: the account exists and its token is stored, but filing the access
+    /// request failed.
+    #[error(
+        "joined {server} as account {account}, but asking for access to project `{project}` \
+         failed; `envsync pull` in the workspace asks again"
+    )]
+    JoinedWithoutRequest {
+        server: String,
+        account: String,
+        project: String,
+        #[source]
+        failure: Box<ClientError>,
+    },
     /// This user's key was removed from the project: nothing is filed, nothing retried.
     #[error(
         "you were removed from project `{project}` by {by} on {at}; ask an owner to add you \
@@ -87,6 +263,64 @@ pub enum ClientError {
         by: String,
         at: String,
     },
+}
+
+fn remote_moved(
+    place: &EnvironmentRef,
+    file: &str,
+    head: Option<u64>,
+    base: Option<u64>,
+) -> String {
+    match (head, base) {
+        (Some(head), Some(base)) => format!(
+            "{place} is at version {head} on the remote but you are based on version {base}: run \
+             `envsync sync`"
+        ),
+        (Some(head), None) => format!(
+            "{place} already has {head} version(s) on the remote and {file} was never synced: run \
+             `envsync sync` to merge it"
+        ),
+        (None, Some(base)) => format!(
+            "{place} has no versions on the remote, but you pulled version {base} from it: is \
+             this the right remote?"
+        ),
+        (None, None) => "nothing to compare".to_owned(),
+    }
+}
+
+fn not_a_member(project: &str, name: &str, fingerprint: &str, request_filed: bool) -> String {
+    if request_filed {
+        format!(
+            "you ({name}, {fingerprint}) are not a member of project `{project}` yet. Your \
+             access request is now on the remote: ask an owner to run `envsync members accept \
+             {fingerprint}` on their machine, then run this command again"
+        )
+    } else {
+        format!(
+            "you ({name}, {fingerprint}) are not a member of project `{project}` yet: `envsync \
+             pull` asks its owners for access"
+        )
+    }
+}
+
+fn not_a_recipient(
+    place: &EnvironmentRef,
+    version: u64,
+    readers: &[String],
+    fingerprint: &str,
+) -> String {
+    let readers = if readers.is_empty() {
+        "no current member who may write here (an owner can supersede it with `envsync \
+         rollback N --supersede`)"
+            .to_owned()
+    } else {
+        readers.join(", ")
+    };
+    format!(
+        "you are not a recipient of version {version} of {place}: it was encrypted before you \
+         could read it. It can be read by {readers}, who can roll back to it or, if it is the \
+         newest, re-encrypt it to you with `envsync members accept {fingerprint}`"
+    )
 }
 
 fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
@@ -107,20 +341,49 @@ fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
 impl ClientError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ClientError::AfterChange { failure, .. } => failure.kind(),
+            ClientError::AfterChange { failure, .. }
+            | ClientError::CiMemberNotAdded { failure, .. }
+            | ClientError::JoinedWithoutRequest { failure, .. } => failure.kind(),
             ClientError::NoWorkspace(_)
             | ClientError::Config { .. }
             | ClientError::Input(_)
             | ClientError::Dotenv(_)
+            | ClientError::NoLinkedFile { .. }
+            | ClientError::NoSuchEnvironment { .. }
             | ClientError::LinkOutsideWorkspace { .. } => ErrorKind::Input,
             ClientError::NoIdentity(_)
             | ClientError::BadIdentity { .. }
             | ClientError::Access(_)
+            | ClientError::NotAMember { .. }
+            | ClientError::NotARecipient { .. }
+            | ClientError::RoleDoesNotCover { .. }
+            | ClientError::MayNotPush { .. }
+            | ClientError::NotAnOwner { .. }
+            | ClientError::UntrustedKeys { .. }
             | ClientError::TokenForAnotherServer { .. }
             | ClientError::Removed { .. } => ErrorKind::Access,
-            ClientError::Integrity(_) => ErrorKind::Integrity,
-            ClientError::Conflict(_) => ErrorKind::Conflict,
+            ClientError::RemoteMoved {
+                head: None,
+                base: Some(_),
+                ..
+            }
+            | ClientError::Integrity(_)
+            | ClientError::WentBack { .. }
+            | ClientError::Rewritten { .. }
+            | ClientError::CorruptCiphertext { .. }
+            | ClientError::LocalBaseUnreadable { .. } => ErrorKind::Integrity,
+            ClientError::Conflict(_)
+            | ClientError::RemoteMoved { .. }
+            | ClientError::PushRace { .. }
+            | ClientError::MembershipRace { .. }
+            | ClientError::Unmerged { .. } => ErrorKind::Conflict,
             ClientError::LocalChanges(_) => ErrorKind::LocalChanges,
+            ClientError::Store { failure, .. } => match failure {
+                crate::stores::StoreFailure::NotFound => ErrorKind::Input,
+                crate::stores::StoreFailure::Denied { .. }
+                | crate::stores::StoreFailure::NoCredentials(_) => ErrorKind::Access,
+                _ => ErrorKind::Other,
+            },
             ClientError::Io { .. } | ClientError::Remote(_) => ErrorKind::Other,
         }
     }

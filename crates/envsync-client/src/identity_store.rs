@@ -1,4 +1,5 @@
-//! Where an identity lives: `ENVSYNC_IDENTITY` (a path or the key itself); else the OS
+//! Where an identity lives: `ENVSYNC_IDENTITY` (a path, the key itself, or a cloud secret
+//! store's URL, fetched into memory for each command); else the OS
 //! keychain (Secret Service, macOS Keychain, Windows Credential Manager) when one is
 //! reachable; else the user's config directory with mode 0600.
 //!
@@ -14,6 +15,7 @@ use envsync_crypto::Identity;
 use crate::error::{ClientError, Result};
 use crate::files::write_atomic;
 use crate::records::now_rfc3339;
+use crate::stores::StoreUrl;
 
 /// Resolved by the binary's settings layer, which owns environment variables.
 #[derive(Clone)]
@@ -68,6 +70,7 @@ impl IdentityConfig {
     pub fn origin(&self) -> String {
         match &self.override_value {
             Some(value) if is_inline_key(value) => "ENVSYNC_IDENTITY (inline key)".into(),
+            Some(url) if StoreUrl::looks_like(url) => format!("ENVSYNC_IDENTITY={}", url.trim()),
             Some(path) if Path::new(path).exists() => format!("ENVSYNC_IDENTITY={path}"),
             Some(_) => "ENVSYNC_IDENTITY (neither an AGE-SECRET-KEY-1… key nor the path of a \
                         file; its value is not shown)"
@@ -113,6 +116,10 @@ impl IdentityConfig {
         let (text, origin) = match &self.override_value {
             Some(value) if is_inline_key(value) => {
                 (zeroize::Zeroizing::new(value.clone()), self.origin())
+            }
+            // Fetched into memory for this command only; never written anywhere.
+            Some(url) if StoreUrl::looks_like(url) => {
+                (crate::stores::fetch(&StoreUrl::parse(url)?)?, self.origin())
             }
             Some(path) => {
                 let text =

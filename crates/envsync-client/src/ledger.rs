@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use envsync_core::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{MembershipEvent, Pin, VersionRecord, now_rfc3339};
@@ -64,18 +65,18 @@ impl Ledger {
         self.root.join(project)
     }
 
-    fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
-        self.project_dir(project)
+    fn environment_dir(&self, place: &EnvironmentRef) -> PathBuf {
+        self.project_dir(&place.project)
             .join("environments")
-            .join(environment)
+            .join(&place.environment)
     }
 
     pub fn membership(&self, project: &str) -> Result<Option<Seen>> {
         read_json(&self.project_dir(project).join("membership.json"))
     }
 
-    pub fn environment(&self, project: &str, environment: &str) -> Result<Option<Seen>> {
-        read_json(&self.environment_dir(project, environment).join("head.json"))
+    pub fn environment(&self, place: &EnvironmentRef) -> Result<Option<Seen>> {
+        read_json(&self.environment_dir(place).join("head.json"))
     }
 
     /// Records the membership log as verified up to its last entry, keeping a copy of every
@@ -109,7 +110,7 @@ impl Ledger {
             return Ok(());
         }
         let body = &record.body;
-        let known = self.environment(&body.project, &body.environment)?;
+        let known = self.environment(&EnvironmentRef::from(body))?;
         // Seen already (every `status` verifies the same head again): nothing to write.
         if known
             .as_ref()
@@ -117,7 +118,7 @@ impl Ledger {
         {
             return Ok(());
         }
-        let directory = self.environment_dir(&body.project, &body.environment);
+        let directory = self.environment_dir(&EnvironmentRef::from(body));
         let name = format!("{:08}.json", body.number);
         write_atomic(&directory.join("versions").join(name), &record.to_json())?;
         if known.is_none_or(|seen| seen.number < body.number) {
@@ -136,7 +137,7 @@ impl Ledger {
         }
         let body = &record.body;
         let path = self
-            .environment_dir(&body.project, &body.environment)
+            .environment_dir(&EnvironmentRef::from(body))
             .join("objects")
             .join(&body.ciphertext_sha256);
         if path.exists() {
@@ -173,12 +174,11 @@ impl Ledger {
     /// The kept copy of version `number`.
     pub fn kept_version(
         &self,
-        project: &str,
-        environment: &str,
+        place: &EnvironmentRef,
         number: u64,
     ) -> Result<Option<VersionRecord>> {
         let path = self
-            .environment_dir(project, environment)
+            .environment_dir(place)
             .join("versions")
             .join(format!("{number:08}.json"));
         read_record(&path)
@@ -188,7 +188,7 @@ impl Ledger {
         let body = &record.body;
         read_optional(
             &self
-                .environment_dir(&body.project, &body.environment)
+                .environment_dir(&EnvironmentRef::from(body))
                 .join("objects")
                 .join(&body.ciphertext_sha256),
         )

@@ -3,8 +3,12 @@
 //! The binary resolves settings and prints; everything that touches a remote or the
 //! workspace's files happens here, behind [`engine::Session`].
 
+pub mod accounts;
 pub mod credentials;
+pub mod dotenvx;
 pub mod engine;
+pub mod env_vars;
+pub mod environment_ref;
 pub mod error;
 pub mod files;
 pub mod identity_store;
@@ -13,7 +17,10 @@ pub mod membership;
 pub mod records;
 pub mod remote;
 pub mod server_api;
+pub mod server_url;
 pub mod state;
+pub mod stores;
 pub mod workspace;
 
+pub use environment_ref::EnvironmentRef;
 pub use error::{ClientError, ErrorKind, Result};

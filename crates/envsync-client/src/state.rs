@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{VersionRecord, now_rfc3339};
@@ -72,24 +73,20 @@ impl LocalState {
         }
     }
 
-    fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
-        self.root.join(project).join(environment)
+    fn environment_dir(&self, place: &EnvironmentRef) -> PathBuf {
+        self.root.join(&place.project).join(&place.environment)
     }
 
-    pub fn read(&self, project: &str, environment: &str) -> Result<Option<EnvironmentState>> {
-        read_json(
-            &self
-                .environment_dir(project, environment)
-                .join("state.json"),
-        )
+    pub fn read(&self, place: &EnvironmentRef) -> Result<Option<EnvironmentState>> {
+        read_json(&self.environment_dir(place).join("state.json"))
     }
 
-    pub fn base_record(&self, project: &str, environment: &str) -> Result<Option<VersionRecord>> {
-        read_json(&self.environment_dir(project, environment).join("base.json"))
+    pub fn base_record(&self, place: &EnvironmentRef) -> Result<Option<VersionRecord>> {
+        read_json(&self.environment_dir(place).join("base.json"))
     }
 
-    pub fn base_ciphertext(&self, project: &str, environment: &str) -> Result<Option<Vec<u8>>> {
-        read_optional(&self.environment_dir(project, environment).join("base.age"))
+    pub fn base_ciphertext(&self, place: &EnvironmentRef) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.environment_dir(place).join("base.age"))
     }
 
     /// Records a new base. `state.json` is written last, so a crash midway leaves the old
@@ -103,7 +100,7 @@ impl LocalState {
         if self.read_only {
             return Ok(());
         }
-        let directory = self.environment_dir(&record.body.project, &record.body.environment);
+        let directory = self.environment_dir(&EnvironmentRef::from(&record.body));
         write_atomic(&directory.join("base.age"), ciphertext)?;
         write_atomic(&directory.join("base.json"), &record.to_json())?;
         let state = EnvironmentState {
@@ -127,15 +124,10 @@ impl LocalState {
 
     /// Keeps overwritten local content encrypted to the user's own key, so a backup never
     /// leaves plaintext outside the linked file.
-    pub fn write_backup(
-        &self,
-        project: &str,
-        environment: &str,
-        ciphertext: &[u8],
-    ) -> Result<PathBuf> {
+    pub fn write_backup(&self, place: &EnvironmentRef, ciphertext: &[u8]) -> Result<PathBuf> {
         let stamp = now_rfc3339().replace(':', "");
         let path = self
-            .environment_dir(project, environment)
+            .environment_dir(place)
             .join("backups")
             .join(format!("{stamp}.age"));
         if self.read_only {

@@ -4,6 +4,7 @@ use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
 
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 
 pub struct Workspace {
@@ -14,17 +15,43 @@ pub struct Workspace {
 /// One environment of one project, with its linked file resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    pub project: String,
-    pub environment: String,
+    pub place: EnvironmentRef,
     /// As written in `envsync.toml`, for messages.
     pub file_label: String,
     pub file: PathBuf,
 }
 
+/// A target is its environment plus a file: `target.project`, `target.environment` and
+/// everything that takes an [`EnvironmentRef`] read through to [`Target::place`].
+impl std::ops::Deref for Target {
+    type Target = EnvironmentRef;
+
+    fn deref(&self) -> &EnvironmentRef {
+        &self.place
+    }
+}
+
 /// `project/environment`, as every message names an environment.
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.project, self.environment)
+        self.place.fmt(f)
+    }
+}
+
+impl Target {
+    /// A target for an environment this clone does not link: only its head is touched
+    /// (membership changes re-encrypt it), never a file.
+    pub fn unlinked(place: EnvironmentRef) -> Self {
+        Self {
+            file_label: format!("(no linked file for {place})"),
+            place,
+            file: PathBuf::new(),
+        }
+    }
+
+    /// Whether a linked file goes with this target (see [`Target::unlinked`]).
+    pub fn is_linked(&self) -> bool {
+        !self.file.as_os_str().is_empty()
     }
 }
 
@@ -70,13 +97,13 @@ impl Workspace {
                 .unwrap_or_default(),
         };
         let Some(file) = settings.environments.get(environment) else {
-            let known: Vec<_> = settings.environments.keys().map(String::as_str).collect();
-            return Err(ClientError::Input(format!(
-                "project `{project}` has no environment `{environment}` in envsync.toml (it has: {})",
-                known.join(", ")
-            )));
+            return Err(ClientError::NoSuchEnvironment {
+                project: project.to_owned(),
+                environment: environment.to_owned(),
+                known: settings.environments.keys().cloned().collect(),
+            });
         };
-        Ok(self.make_target(project, environment, file))
+        Ok(self.make_target(EnvironmentRef::new(project, environment), file))
     }
 
     /// Refuses environment names `envsync.toml` does not give `project`: an invite or a
@@ -118,7 +145,9 @@ impl Workspace {
                 settings
                     .environments
                     .iter()
-                    .map(move |(environment, file)| self.make_target(name, environment, file))
+                    .map(move |(environment, file)| {
+                        self.make_target(EnvironmentRef::new(name, environment), file)
+                    })
             })
             .collect())
     }
@@ -208,10 +237,9 @@ impl Workspace {
         }
     }
 
-    fn make_target(&self, project: &str, environment: &str, file: &str) -> Target {
+    fn make_target(&self, place: EnvironmentRef, file: &str) -> Target {
         Target {
-            project: project.to_owned(),
-            environment: environment.to_owned(),
+            place,
             file_label: file.to_owned(),
             file: self.root.join(file),
         }

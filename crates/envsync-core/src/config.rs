@@ -35,6 +35,62 @@ pub struct ProjectConfig {
     pub default_environment: Option<String>,
     /// Environment name → linked file, relative to the workspace root.
     pub environments: IndexMap<String, String>,
+    /// Where `envsync publish` copies environments (`[[projects.NAME.publish]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publish: Vec<PublishTarget>,
+}
+
+/// One `[[projects.NAME.publish]]` entry: an environment and the store it is published to.
+/// Holds no credential: each store's come from its platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishTarget {
+    pub environment: String,
+    /// A store URL (`aws-sm://…`, `aws-ssm:///…/`, `vault://…`, …).
+    pub to: String,
+    /// Key patterns, `*` as a wildcard, `!` to exclude; the last match decides (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+}
+
+impl PublishTarget {
+    /// Whether `key` is published by this target's `keys` filter.
+    pub fn includes(&self, key: &str) -> bool {
+        let Some(patterns) = &self.keys else {
+            return true;
+        };
+        let mut included = patterns.iter().all(|pattern| pattern.starts_with('!'));
+        for pattern in patterns {
+            let (negated, glob) = match pattern.strip_prefix('!') {
+                Some(glob) => (true, glob),
+                None => (false, pattern.as_str()),
+            };
+            if glob_matches(glob, key) {
+                included = !negated;
+            }
+        }
+        included
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob_matches(glob: &str, text: &str) -> bool {
+    let mut parts = glob.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(index) => rest = &rest[index + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// A malformed `envsync.toml`, located by line and column (1-based) where toml knows it.
@@ -109,6 +165,15 @@ impl Config {
             for (environment, file) in &settings.environments {
                 check_name("environment", environment)?;
                 check_linked_file(project, environment, file)?;
+            }
+            for target in &settings.publish {
+                if !settings.environments.contains_key(&target.environment) {
+                    return Err(ConfigError::plain(format!(
+                        "project `{project}`: publish target `{}` names environment `{}`, \
+                         which is not one of its environments",
+                        target.to, target.environment
+                    )));
+                }
             }
             if let Some(default) = &settings.default_environment
                 && !settings.environments.contains_key(default)
@@ -210,5 +275,29 @@ production = "deploy/.env.production"
         assert!(Config::parse(&bad_name).is_err());
         let unknown = GOOD.replace("remote =", "remot =");
         assert!(Config::parse(&unknown).is_err());
+    }
+}
+
+#[cfg(test)]
+mod publish_tests {
+    use super::*;
+
+    fn target(keys: &[&str]) -> PublishTarget {
+        PublishTarget {
+            environment: "production".into(),
+            to: "aws-sm://x".into(),
+            keys: Some(keys.iter().map(|key| (*key).to_owned()).collect()),
+        }
+    }
+
+    #[test]
+    fn key_filters_take_the_last_matching_pattern() {
+        let filter = target(&["*", "!LOCAL_*"]);
+        assert!(filter.includes("API_KEY") && !filter.includes("LOCAL_DB"));
+        let only = target(&["API_*", "DB_URL"]);
+        assert!(only.includes("API_KEY") && only.includes("DB_URL") && !only.includes("OTHER"));
+        let except = target(&["!*_TEST"]);
+        assert!(except.includes("A") && !except.includes("A_TEST"));
+        assert!(glob_matches("A*B*C", "AxxBxxC") && !glob_matches("A*B", "AB_"));
     }
 }

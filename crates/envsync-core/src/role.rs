@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A member's role on a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Role {
     /// Pulls only.
     Reader,

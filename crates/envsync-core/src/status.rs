@@ -14,8 +14,10 @@ pub struct StatusInputs<'a> {
     pub remote_head: Option<u64>,
 }
 
+/// An environment's status, as `envsync status` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Badge {
     Synced,
     LocalChanges,

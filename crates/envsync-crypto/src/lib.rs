@@ -4,6 +4,7 @@
 //! HKDF, so that a person or a CI job has exactly one secret to keep, and the identity file is
 //! a plain age identity file that `age -d -i` accepts as it is.
 
+pub mod dotenvx;
 mod encryption;
 mod error;
 mod identity;

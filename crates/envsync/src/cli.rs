@@ -74,13 +74,13 @@ pub enum Command {
     /// `auto_refresh_seconds` (envsync.toml; default 60, 0 never). A token the server refuses
     /// (revoked, expired) stops the watch with exit code 5.
     ///
-    /// With --json, one object per line on stdout, each with "schema": 1 and an "event":
-    /// "status" (project, environment, file, badge, local_version, remote_version, action),
-    /// "pulled" (project, environment, file, badge, version), "error" (project, environment,
-    /// message), "connected" (remote) and "disconnected" (remote, retry_in_ms, reason).
+    /// With --json, one object per line on stdout: the `WatchEvent` of `envsync schema`.
     Watch(WatchArgs),
     /// Keys added, removed and changed: local against remote, or ENV_A against ENV_B.
     Diff(DiffArgs),
+    /// Print the remote head as dotenv text on stdout (verified and decrypted in memory,
+    /// never written to disk), e.g. for an editor's diff view.
+    Show(ShowArgs),
     /// The history of an environment, newest first.
     Log(LogArgs),
     /// Make version N the new head (as a new version; history is never rewritten).
@@ -103,6 +103,9 @@ pub enum Command {
     Login(LoginArgs),
     /// Create a one-time invite code to the workspace's envsync server (owners).
     Invite(InviteArgs),
+    /// Open the server's web dashboard in a browser, signed in (a single-use code in the
+    /// URL fragment, which no server log sees); prints the URL when no browser opens.
+    Dashboard(DashboardArgs),
     /// Create, list and revoke your tokens on an envsync server.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -124,6 +127,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Merge variables from a dotenv, JSON or YAML file into an environment's linked file.
     Import(ImportArgs),
+    /// Copy environments to the stores envsync.toml's [[projects.NAME.publish]] names.
+    Publish(PublishArgs),
     /// Refuse commits that would add plaintext secrets; `guard install` adds the git hook.
     Guard(GuardArgs),
     /// Report lines of a .env file that dotenv ignores or reads differently than intended.
@@ -132,28 +137,22 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `envsync man > /usr/local/share/man/man1/envsync.1`.
     Man,
+    /// Print the JSON Schema of every `--json` document (for tools reading envsync's output).
+    Schema,
     /// Run the envsync sync server (SQLite in your data dir unless --database-url says otherwise).
     Server(ServerArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ServerArgs {
+    /// Back up or restore the database instead of serving.
+    #[command(subcommand)]
+    pub action: Option<ServerAction>,
     /// Address and port to listen on; port 0 picks a free one (the address is printed).
     #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDRESS:PORT")]
     pub listen: std::net::SocketAddr,
-    /// Where the embedded SQLite database lives (default: $XDG_DATA_HOME/envsync-server, else
-    /// ~/.local/share/envsync-server).
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Store in this database instead: postgres://USER@HOST/DATABASE (for several replicas)
-    /// or sqlite://PATH.
-    #[arg(
-        long,
-        env = "ENVSYNC_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub database: ServerDatabaseArgs,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(long, requires = "tls_key", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -164,6 +163,55 @@ pub struct ServerArgs {
     /// the one the proxy appends: only behind a proxy that sets it.
     #[arg(long)]
     pub behind_proxy: bool,
+    /// Let the web dashboard decrypt values in the browser after the user unlocks it with
+    /// their identity. The page that asks for the identity comes from this server: enable
+    /// it only where users trust the server's operator (see README, "Unlocking").
+    #[arg(long)]
+    pub dashboard_unlock: bool,
+    /// How log lines on standard error look: text, or json (one object a line, for log
+    /// shippers).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Which database `envsync server` (and its backup and restore) works on.
+#[derive(Debug, Args)]
+pub struct ServerDatabaseArgs {
+    /// Where the embedded SQLite database lives (default: $XDG_DATA_HOME/envsync-server, else
+    /// ~/.local/share/envsync-server).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Store in this database instead: postgres://USER@HOST/DATABASE (for several replicas)
+    /// or sqlite://PATH.
+    #[arg(
+        long,
+        global = true,
+        env = "ENVSYNC_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerAction {
+    /// Copy the SQLite database, while the server runs, into FILE: a consistent snapshot
+    /// through SQLite's online backup API (PostgreSQL: use pg_dump, see README).
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        file: PathBuf,
+    },
+    /// Put a backup FILE back as the SQLite database (the server must be stopped).
+    Restore {
+        /// A file written by `envsync server backup`.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +246,14 @@ pub struct WatchArgs {
     /// Only this project.
     #[arg(long, short = 'p')]
     pub project: Option<String>,
+    /// Pull nothing: report an update a clean file could take (a `would_pull` event) and
+    /// leave the decision to the caller, e.g. an editor that knows about unsaved buffers.
+    #[arg(long)]
+    pub report: bool,
+    /// Poll every remote every N seconds, 0 never (default: `auto_refresh_seconds` in
+    /// envsync.toml, else 60).
+    #[arg(long, value_name = "N")]
+    pub refresh_seconds: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +316,54 @@ pub struct SyncArgs {
     /// Say what would be pulled, merged and pushed (key names only), and write nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Decide one conflicting key: KEY=ours, KEY=theirs, or KEY=stdin (the next line of
+    /// standard input is its new value; an empty line deletes it). Repeatable; nothing is
+    /// written unless every conflicting key is decided.
+    #[arg(long, value_name = "KEY=ours|theirs|stdin", value_parser = parse_key_choice)]
+    pub resolve: Vec<KeyChoice>,
+}
+
+/// One `sync --resolve` argument.
+#[derive(Debug, Clone)]
+pub struct KeyChoice {
+    pub key: String,
+    pub choice: Choice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Ours,
+    Theirs,
+    /// A new value, read from standard input.
+    Stdin,
+}
+
+fn parse_key_choice(argument: &str) -> Result<KeyChoice, String> {
+    let (key, choice) = argument
+        .rsplit_once('=')
+        .ok_or_else(|| format!("`{argument}`: expected KEY=ours, KEY=theirs or KEY=stdin"))?;
+    let choice = match choice {
+        "ours" => Choice::Ours,
+        "theirs" => Choice::Theirs,
+        "stdin" => Choice::Stdin,
+        other => return Err(format!("`{other}`: expected ours, theirs or stdin")),
+    };
+    if key.is_empty() {
+        return Err(format!("`{argument}`: the key is missing"));
+    }
+    Ok(KeyChoice {
+        key: key.to_owned(),
+        choice,
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The remote head (required: the linked file is on disk already).
+    #[arg(long, required = true)]
+    pub remote: bool,
 }
 
 #[derive(Debug, Args)]
@@ -424,6 +528,19 @@ pub struct InviteArgs {
     pub expires: Option<u64>,
 }
 
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// Instead of signing in: check that the server at URL serves exactly the dashboard
+    /// build this binary embeds (exit 6 if not).
+    #[arg(long, value_name = "URL", conflicts_with = "no_open")]
+    pub verify: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a personal access token (printed once) that acts as you, e.g. for a script.
@@ -469,6 +586,11 @@ pub struct CiAddArgs {
     /// Expire the CI token after, e.g. 90d (default: never).
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
     pub expires: Option<u64>,
+    /// Write the job's identity into this cloud secret (aws-sm://NAME, aws-ssm:///PATH,
+    /// gcp-sm://projects/P/secrets/S, azure-kv://VAULT/NAME, vault://MOUNT/PATH) instead of
+    /// printing it; the job then sets ENVSYNC_IDENTITY to this URL.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -555,6 +677,10 @@ pub struct ExportArgs {
     /// Secret name for `--format k8s-secret` (default: PROJECT-ENVIRONMENT).
     #[arg(long)]
     pub name: Option<String>,
+    /// Write the encrypted file here (`--format dotenvx`, which requires it); its private
+    /// key is printed on stdout, never written beside it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -565,6 +691,8 @@ pub enum ExportFormat {
     Docker,
     K8sSecret,
     GithubEnv,
+    /// A dotenvx-encrypted file (with --out); prints its DOTENV_PRIVATE_KEY… on stdout.
+    Dotenvx,
 }
 
 #[derive(Debug, Args)]
@@ -573,9 +701,32 @@ pub struct ImportArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Its format (default: from the extension: .json, .yaml/.yml, else dotenv).
-    #[arg(long, value_enum)]
+    /// Its format (default: from the extension: .json, .yaml/.yml, else dotenv). `dotenvx`
+    /// decrypts its `encrypted:` values with DOTENV_PRIVATE_KEY… from the environment or
+    /// `.env.keys` beside it.
+    #[arg(long, visible_alias = "from", value_enum)]
     pub format: Option<ImportFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Only the targets of this environment.
+    #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Only this target (its URL as in envsync.toml).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Say what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Report drift (missing, extra, changed keys) and exit 7 if any; write nothing.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+    /// Also remove keys the environment no longer has.
+    #[arg(long)]
+    pub prune: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -583,6 +734,7 @@ pub enum ImportFormat {
     Dotenv,
     Json,
     Yaml,
+    Dotenvx,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use envsync_client::{ClientError, ErrorKind};
 
+use crate::output::{Failure, Versioned};
 use crate::printer::Printer;
 
 pub const FAILURE: u8 = 1;
@@ -57,7 +58,10 @@ pub fn report(printer: &Printer, error: &anyhow::Error) -> ExitCode {
         ));
     }
     if printer.json {
-        printer.json(&serde_json::json!({ "error": error.to_string(), "exit_code": code }));
+        printer.json(&Versioned::new(&Failure {
+            error: error.to_string(),
+            exit_code: code,
+        }));
     }
     ExitCode::from(code)
 }

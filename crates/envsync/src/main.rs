@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod duration;
 mod exit;
+mod output;
 mod printer;
 mod settings;
 
@@ -13,15 +14,13 @@ use clap::Parser;
 
 use crate::cli::Cli;
 use crate::printer::Printer;
-use crate::settings::Settings;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer {
         json: cli.global.json,
     };
-    let result = Settings::resolve(&cli.global)
-        .and_then(|settings| commands::run(cli.command, &settings, &printer));
+    let result = commands::run(cli.command, &cli.global, &printer);
     match result {
         Ok(code) => code,
         Err(error) => exit::report(&printer, &error),

@@ -4,6 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::output::{Document, Versioned};
+
 pub struct Printer {
     pub json: bool,
 }
@@ -23,6 +25,26 @@ impl Printer {
         let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
         if written.is_err_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe) {
             std::process::exit(0);
+        }
+    }
+
+    /// A command's result: the JSON document with `--json`, else its text.
+    pub fn emit(&self, document: &impl Document) {
+        if self.json {
+            self.json(&Versioned::new(document));
+        } else {
+            document.text(self);
+        }
+    }
+
+    /// One event of a stream (`watch`): a line of compact JSON with `--json`, else its text.
+    pub fn event(&self, event: &impl Document) {
+        if self.json {
+            let line = serde_json::to_string(&Versioned::new(event))
+                .expect("output types always serialise");
+            self.data(line);
+        } else {
+            event.text(self);
         }
     }
 

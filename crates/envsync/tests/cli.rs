@@ -224,5 +224,56 @@ fn json_errors_carry_the_exit_code() {
     let (_alice, bob) = alice_and_bob(&team);
     bob.write_env(".env", "X=1\n");
     let run = bob.run(&["pull", "--json"]).code(4);
-    assert_eq!(run.json()["exit_code"], 4);
+    assert_eq!(run.document("Failure")["exit_code"], 4);
+}
+
+/// The committed schema is the contract tools (the VS Code extension) code against: it must
+/// be exactly what the output structs generate.
+#[test]
+fn the_committed_schema_is_what_the_binary_generates() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    let generated = alice.run(&["schema"]).ok().stdout;
+    let committed = std::fs::read_to_string(support::schema::path()).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "schema/envsync-cli.schema.json is not what the output structs generate; \
+         regenerate it with `cargo run -q -p envsync -- schema > schema/envsync-cli.schema.json` \
+         and review the change (a breaking one bumps SCHEMA_VERSION)"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+    for name in schema["x-documents"].as_object().unwrap().values() {
+        let name = name.as_str().unwrap();
+        assert!(schema["$defs"].get(name).is_some(), "{name} is not defined");
+    }
+}
+
+/// Settings are resolved only for the commands that use them: `man` reads no identity and
+/// never asks git for a new identity's name (`GIT_TRACE` records every git the binary runs,
+/// with the real git), while `status` with no identity yet does ask, to name one.
+#[test]
+fn commands_without_settings_run_no_git() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    let fresh = alice.home.join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let trace = alice.home.join("git-trace.log");
+    let run = |args: &[&str]| {
+        let mut command = alice.command(args);
+        command
+            .env("HOME", &fresh)
+            .env("XDG_CONFIG_HOME", fresh.join(".config"))
+            .env("GIT_TRACE", &trace)
+            .env("ENVSYNC_KEYCHAIN", "off");
+        command.output().unwrap()
+    };
+    let man = run(&["man"]);
+    assert!(man.status.success(), "{man:?}");
+    assert!(!trace.exists(), "`envsync man` ran git");
+    run(&["status"]);
+    assert!(
+        trace.exists(),
+        "`status` without an identity did not ask git for a name"
+    );
 }

@@ -60,7 +60,10 @@ fn sync_theirs_keeps_an_encrypted_backup_of_the_discarded_edit() {
     alice.write_env(".env", "API_KEY=alice\n");
     alice.run(&["push"]).ok();
     bob.write_env(".env", "API_KEY=bobs-unpushed\n");
-    let synced = bob.run(&["sync", "--theirs", "--json"]).ok().json();
+    let synced = bob
+        .run(&["sync", "--theirs", "--json"])
+        .ok()
+        .document("Synced");
     let backup = synced["backup"].as_str().expect("a backup path").to_owned();
     assert_eq!(bob.read_env(".env"), "API_KEY=alice\n");
     let sealed = std::fs::read(&backup).unwrap();
@@ -78,7 +81,7 @@ fn advice_is_what_the_member_can_do() {
     let (alice, _bob) = alice_and_bob(&team);
     // An environment with no versions: there is nothing to pull; push creates it.
     alice.write_env(".env.staging", "S=1\n");
-    let status = alice.run(&["status", "--json"]).ok().json();
+    let status = alice.run(&["status", "--json"]).ok().document("Status");
     let staging = status["environments"]
         .as_array()
         .unwrap()
@@ -109,7 +112,7 @@ fn advice_is_what_the_member_can_do() {
     let refused = reader.run(&["push"]).code(5);
     says(&refused, "may not push");
     // Diverged, but there is nothing a reader could push: no `sync` advice.
-    let status = reader.run(&["status", "--json"]).ok().json();
+    let status = reader.run(&["status", "--json"]).ok().document("Status");
     assert_eq!(status["environments"][0]["badge"], "diverged");
     assert!(status["environments"][0]["action"].is_null(), "{status}");
 }
@@ -142,32 +145,8 @@ fn a_removed_member_is_told_and_asks_nothing() {
     assert!(!status.stdout.contains("waiting"), "{}", status.stdout);
 }
 
-/// Runs `envsync ARGS` as `mate` with `input` on standard input.
-fn run_with_input(mate: &support::Teammate, args: &[&str], input: &str) -> support::Run {
-    use std::io::Write;
-    let mut child = mate
-        .command(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    support::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn rotations(mate: &support::Teammate) -> Vec<String> {
-    let status = mate.run(&["status", "--json"]).ok().json();
+    let status = mate.run(&["status", "--json"]).ok().document("Status");
     status["rotations"]
         .as_array()
         .unwrap()
@@ -192,7 +171,9 @@ fn owners_are_reminded_to_rotate_what_a_removed_member_could_read() {
     assert_eq!(rotations(&alice), ["API_KEY", "DB_PASSWORD"]);
     says(&alice.run(&["status"]).ok(), "run `envsync rotate API_KEY");
 
-    let rotated = run_with_input(&alice, &["rotate", "API_KEY"], "new-key\n").code;
+    let rotated = alice
+        .run_with_stdin(&["rotate", "API_KEY"], "new-key\n")
+        .code;
     assert_eq!(rotated, 0);
     assert!(alice.read_env(".env").contains("API_KEY=new-key"));
     assert_eq!(rotations(&alice), ["DB_PASSWORD"]);

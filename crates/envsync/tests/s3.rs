@@ -2,7 +2,7 @@
 //! (moto, on a free loopback port; see `support::S3Server`). No plaintext in the bucket,
 //! forgeries refused, stores without conditional writes refused, request counts, and clear
 //! errors that change nothing locally. The everyday scenarios every remote shares, the race
-//! of many pushers included, are in `scenarios.rs`.
+//! of many pushers included, are in `every_remote.rs`.
 
 mod support;
 
@@ -19,7 +19,7 @@ fn tampered_records_and_ciphertexts_are_refused_and_a_forged_hint_is_harmless() 
 
     team.put("environments/development/head", b"999999\n");
     assert_eq!(bob.badge("development"), "update_available");
-    let status = bob.run(&["status", "--json"]).ok().json();
+    let status = bob.run(&["status", "--json"]).ok().document("Status");
     assert_eq!(status["environments"][0]["remote_version"], 3);
     team.server
         .delete_object(&team.bucket, &team.key("environments/development/head"));
@@ -177,7 +177,10 @@ fn credentials_and_endpoint_may_come_from_the_environment() {
     ];
     mate.write_env(".env", "A=1\n");
     mate.run_with_env(&["push"], &env).ok();
-    let status = mate.run_with_env(&["status", "--json"], &env).ok().json();
+    let status = mate
+        .run_with_env(&["status", "--json"], &env)
+        .ok()
+        .document("Status");
     assert_eq!(status["environments"][0]["badge"], "synced");
     assert!(
         server

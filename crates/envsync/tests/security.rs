@@ -1,5 +1,5 @@
 //! The remote is untrusted: anything it forges, reorders or corrupts in a folder remote must
-//! be refused. That no remote holds plaintext is a scenario of every remote (scenarios.rs).
+//! be refused. That no remote holds plaintext is a scenario of every remote (every_remote.rs).
 
 mod support;
 

@@ -2,7 +2,7 @@
 //! endpoint), create-only pushes under contention, and answers to bad input. The records
 //! are signed by hand (support/protocol.rs) as a client signs them: the server verifies
 //! their signatures and chains; what only clients can check is tested in
-//! server_workflow.rs.
+//! server_deployment.rs.
 
 mod support;
 

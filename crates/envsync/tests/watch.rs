@@ -18,7 +18,11 @@ fn wait_for(
 ) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match lines.recv_timeout(left) {
+        let received = lines.recv_timeout(left);
+        if let Ok(event) = &received {
+            support::schema::check(event, Some("WatchEvent"));
+        }
+        match received {
             Ok(event) if wanted(&event) => return event,
             Ok(_) => continue,
             Err(_) => break,
@@ -51,8 +55,9 @@ fn a_push_updates_a_watchers_clean_file_and_leaves_an_edited_one_alone() {
     let first = wait_for(&lines, "the initial status", |event| {
         event["environment"] == "development"
     });
-    assert_eq!(first["schema"], 1);
+    assert_eq!(first["schema"], 2);
     assert_eq!(first["badge"], "synced");
+    assert_eq!(first["remote_author"], "alice");
 
     alice.write_env(
         ".env",
@@ -61,6 +66,10 @@ fn a_push_updates_a_watchers_clean_file_and_leaves_an_edited_one_alone() {
     alice.run(&["push", "-m", "rotate"]).ok();
     let pulled = wait_for(&lines, "a pull", |event| event["event"] == "pulled");
     assert_eq!(pulled["version"], 3);
+    assert_eq!(
+        pulled["author"], "alice",
+        "the name the membership log gives"
+    );
     assert_eq!(
         bob.read_env(".env"),
         "DB_URL=postgres://db.internal/app\nAPI_KEY=rotated\n"
@@ -73,7 +82,7 @@ fn a_push_updates_a_watchers_clean_file_and_leaves_an_edited_one_alone() {
     alice.write_env(".env", "DB_URL=alice\nAPI_KEY=rotated\n");
     alice.run(&["push"]).ok();
     let diverged = wait_for(&lines, "diverged", |event| event["badge"] == "diverged");
-    assert_eq!(diverged["action"], "envsync sync");
+    assert_eq!(diverged["action"], "sync", "the same word as status");
     assert_eq!(
         bob.read_env(".env"),
         "DB_URL=mine\nAPI_KEY=rotated\n",

@@ -33,7 +33,7 @@ fn push_reaches(alice: &Teammate, bob: &Teammate, watcher: &Watcher, text: &str)
     alice.run(&["push", "-m", "live"]).ok();
     let pushed = Instant::now();
     let pulled = watcher.wait_for("a pull", PROMPTLY, |event| event["event"] == "pulled");
-    assert_eq!(pulled["schema"], 1);
+    assert_eq!(pulled["schema"], 2);
     assert_eq!(pulled["environment"], "development");
     assert_eq!(bob.read_env(".env"), text);
     eprintln!("pushed to pulled: {:?}", pushed.elapsed());
@@ -63,7 +63,7 @@ fn an_edited_file_is_flagged_and_never_overwritten() {
     alice.write_env(".env", ROTATED);
     alice.run(&["push"]).ok();
     let diverged = watcher.wait_for("diverged", PROMPTLY, |event| event["badge"] == "diverged");
-    assert_eq!(diverged["action"], "envsync sync");
+    assert_eq!(diverged["action"], "sync", "the same word as status");
     assert_eq!(bob.read_env(".env"), "API_KEY=bobs-unpushed-edit\n");
 }
 
@@ -125,7 +125,10 @@ fn a_revoked_token_stops_the_watch_with_exit_code_5() {
     let server = Server::sqlite(&team.root.path().join("server"));
     let (_alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
     let watcher = watch(&bob);
-    let tokens = bob.run(&["token", "list", "--json"]).ok().json();
+    let tokens = bob
+        .run(&["token", "list", "--json"])
+        .ok()
+        .document("Tokens");
     let id = tokens["tokens"][0]["id"].as_str().unwrap().to_owned();
     bob.run(&["token", "revoke", &id]).ok();
     // The server notices at its next ping (every 20 s) and closes the socket; the

@@ -2,7 +2,7 @@ use envsync_core::merge::diff_vars;
 use indexmap::IndexMap;
 
 use super::Session;
-use crate::error::{ClientError, Result};
+use crate::error::Result;
 use crate::workspace::Target;
 
 /// Where one side of a diff came from.
@@ -25,12 +25,7 @@ pub struct KeyDiff {
 impl Session {
     /// Local file against the remote head: what `push` would change.
     pub fn diff_with_remote(&mut self, target: &Target) -> Result<(DiffSide, Vec<KeyDiff>)> {
-        let local = self.read_local(target)?.ok_or_else(|| {
-            ClientError::Input(format!(
-                "{}: no such file; run `envsync pull`",
-                target.file_label
-            ))
-        })?;
+        let local = self.require_local_file(target, "run `envsync pull`")?;
         let local = Self::parse_local(target, &local)?.vars();
         let (side, remote) = self.remote_head_vars(target)?;
         Ok((side, key_diffs(&remote, &local)))

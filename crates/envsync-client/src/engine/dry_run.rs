@@ -98,12 +98,7 @@ impl Session {
     pub fn push_dry_run(&mut self, target: &Target) -> Result<DryRun> {
         self.begin_dry_run()?;
         let mut plan = DryRun::new(target);
-        let local = self.read_local(target)?.ok_or_else(|| {
-            ClientError::Input(format!(
-                "{}: no such file; nothing to push",
-                target.file_label
-            ))
-        })?;
+        let local = self.require_local_file(target, "nothing to push")?;
         let local_vars = Self::parse_local(target, &local)?.vars();
         let view = self.project_view(&target.project)?;
         if view.roster.members.is_empty() {
@@ -116,7 +111,7 @@ impl Session {
         self.trusted_recipients(&view, &target.environment)?;
         let head = self.verified_head(&view, target)?;
         plan.remote_version = head.as_ref().map(|record| record.body.number);
-        let state = self.state.read(&target.project, &target.environment)?;
+        let state = self.state.read(target)?;
         let base_number = state.as_ref().map(|state| state.base_version);
         if plan.remote_version != base_number {
             return Err(remote_moved(target, plan.remote_version, base_number));
@@ -142,7 +137,7 @@ impl Session {
         self.begin_dry_run()?;
         let view = self.project_view(&target.project)?;
         let head = self.verified_head(&view, target)?;
-        let state = self.state.read(&target.project, &target.environment)?;
+        let state = self.state.read(target)?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),

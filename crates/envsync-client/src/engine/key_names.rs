@@ -63,11 +63,9 @@ pub fn key_name_diffs(old: &[String], new: &[String]) -> Vec<KeyDiff> {
 
 /// The local file's key names, or the error `diff` gives when there is none.
 pub fn require_local(target: &Target, names: Option<Vec<String>>) -> Result<Vec<String>> {
-    names.ok_or_else(|| {
-        ClientError::Input(format!(
-            "{}: no such file; run `envsync pull`",
-            target.file_label
-        ))
+    names.ok_or_else(|| ClientError::NoLinkedFile {
+        file: target.file_label.clone(),
+        hint: "run `envsync pull`",
     })
 }
 

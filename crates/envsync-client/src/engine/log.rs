@@ -30,11 +30,7 @@ impl Session {
         let mut entries = Vec::new();
         let mut current = head;
         loop {
-            let (name, fingerprint) = view
-                .roster
-                .find(&current.body.author)
-                .map(|member| (member.name.clone(), member.key.fingerprint()))
-                .unwrap_or_default();
+            let (name, fingerprint) = view.author_of(&current).unwrap_or_default();
             entries.push(entry(&current, name, fingerprint));
             let Some(base) = current.body.base else {
                 break;

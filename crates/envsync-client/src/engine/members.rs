@@ -5,16 +5,14 @@
 use std::collections::BTreeMap;
 
 use envsync_core::role::Role;
-use envsync_crypto::{Identity, MemberKey};
+use envsync_crypto::MemberKey;
 use serde::Serialize;
 
-use super::push::NewVersion;
+use super::publish::{Change, NewVersion};
 use super::{ProjectView, Session};
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{
-    AccessRequest, FORMAT, MembershipAction, MembershipBody, MembershipEvent, Pin, Seal, Signed,
-    now_rfc3339,
-};
+use crate::records::{AccessRequest, MembershipAction, Seal};
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,40 +65,6 @@ struct Granted {
     role: Role,
     environments: Option<Vec<String>>,
     source: String,
-}
-
-/// One membership change, as the entry that records it.
-pub(crate) struct Change<'a> {
-    pub action: MembershipAction,
-    pub key: &'a MemberKey,
-    pub name: &'a str,
-    pub role: Role,
-    pub environments: Option<Vec<String>>,
-}
-
-/// The one builder of membership entries: the next number after `view`'s log, chained to
-/// its last entry, pinning `heads`, signed by `identity`.
-pub(crate) fn membership_event(
-    identity: &Identity,
-    view: &ProjectView,
-    change: Change<'_>,
-    heads: BTreeMap<String, Pin>,
-) -> MembershipEvent {
-    let body = MembershipBody {
-        format: FORMAT,
-        project: view.project.clone(),
-        number: view.roster.next_number,
-        parent_digest: view.roster.last_digest.clone(),
-        action: change.action,
-        member: change.key.to_string(),
-        name: change.name.to_owned(),
-        role: change.role,
-        environments: change.environments,
-        heads,
-        actor: identity.member_key().to_string(),
-        created_at: now_rfc3339(),
-    };
-    Signed::sign(body, identity)
 }
 
 impl Session {
@@ -190,6 +154,12 @@ impl Session {
                 .delete_access_request(project, &key.fingerprint())?;
             accepted.push(acceptance);
         }
+        if accepted.is_empty()
+            && let Some(who) = who
+            && let Some(finished) = self.finish_interrupted_accept(&view, who)?
+        {
+            accepted.push(finished);
+        }
         if accepted.is_empty() {
             return Err(ClientError::Input(match who {
                 Some(who) => format!(
@@ -199,6 +169,43 @@ impl Session {
             }));
         }
         Ok(accepted)
+    }
+
+    /// An accept stopped after its membership entry was written but before every head was
+    /// re-encrypted (killed, or the network dropped) leaves a member who cannot read the
+    /// heads; the refusal they get says to run the accept again, which ends here and
+    /// re-encrypts. `None` when `who` is no member or already reads every head it may.
+    fn finish_interrupted_accept(
+        &mut self,
+        view: &ProjectView,
+        who: &str,
+    ) -> Result<Option<Acceptance>> {
+        let Some(member) = view.roster.lookup(who)?.cloned() else {
+            return Ok(None);
+        };
+        let heads = self.verified_heads(view)?;
+        let behind = heads.iter().any(|(environment, record)| {
+            member.may_read(environment)
+                && !record
+                    .body
+                    .recipients
+                    .iter()
+                    .any(|key| key == member.key.as_str())
+        });
+        if !behind || !view.trust.contains(member.key.as_str()) {
+            return Ok(None);
+        }
+        self.reencrypt_heads(view, &format!("grant access to {}", member.name), None)?;
+        Ok(Some(Acceptance {
+            name: member.name.clone(),
+            fingerprint: member.key.fingerprint(),
+            kind: "request",
+            role: Some(member.role),
+            environments: member.environments.clone(),
+            source: "an earlier accept that stopped before re-encrypting: the heads they \
+                     could not read are now encrypted to them"
+                .into(),
+        }))
     }
 
     /// What accepting `request` grants and why: `--role`/`--env` first, else the invite the
@@ -361,43 +368,14 @@ impl Session {
         })
     }
 
-    /// Appends the entry for `change`, pinning every environment's verified head, and
-    /// returns those heads. Owners only.
-    fn append_event(
-        &mut self,
-        view: &ProjectView,
-        change: Change<'_>,
-    ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
-        self.require_owner(view, "change its members")?;
-        let heads = self.verified_heads(view)?;
-        let pins = heads
-            .iter()
-            .map(|(environment, record)| {
-                let pin = Pin {
-                    number: record.body.number,
-                    digest: record.digest(),
-                };
-                (environment.clone(), pin)
-            })
-            .collect();
-        let event = membership_event(self.identity()?, view, change, pins);
-        if !self.remote.append_membership(&event)? {
-            return Err(ClientError::Conflict(format!(
-                "the members of project `{}` changed at the same moment: run the command again",
-                view.project
-            )));
-        }
-        Ok(heads)
-    }
-
     /// Every environment of the project on the remote, with its verified head.
-    fn verified_heads(
+    pub(crate) fn verified_heads(
         &mut self,
         view: &ProjectView,
     ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
         let mut heads = BTreeMap::new();
         for environment in self.remote.environments(&view.project)? {
-            let target = self.any_target(&view.project, &environment);
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
             if let Some(record) = self.verified_head(view, &target)? {
                 heads.insert(environment, record);
             }
@@ -407,21 +385,12 @@ impl Session {
 
     /// The workspace's target for the environment, or a file-less one for an environment
     /// this clone does not link (only its head is touched, never a file).
-    pub(crate) fn any_target(&self, project: &str, environment: &str) -> Target {
+    pub(crate) fn any_target(&self, place: EnvironmentRef) -> Target {
         self.workspace
-            .targets(Some(project))
+            .targets(Some(&place.project))
             .ok()
-            .and_then(|targets| {
-                targets
-                    .into_iter()
-                    .find(|target| target.environment == environment)
-            })
-            .unwrap_or_else(|| Target {
-                project: project.to_owned(),
-                environment: environment.to_owned(),
-                file_label: format!("(no linked file for {project}/{environment})"),
-                file: std::path::PathBuf::new(),
-            })
+            .and_then(|targets| targets.into_iter().find(|target| target.place == place))
+            .unwrap_or_else(|| Target::unlinked(place))
     }
 
     /// Re-encrypts each environment's head to the current readers, as a new version with the
@@ -435,7 +404,7 @@ impl Session {
         pinned: Option<BTreeMap<String, crate::records::VersionRecord>>,
     ) -> Result<()> {
         for environment in self.remote.environments(&view.project)? {
-            let target = self.any_target(&view.project, &environment);
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
             let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
             for _attempt in 0..5 {
                 match self.reencrypt_one(view, &target, message, fallback) {
@@ -465,12 +434,11 @@ impl Session {
             (Ok(None), _) => return Ok(()),
             (Err(error), None) => return Err(error),
             (Err(_), Some(pinned)) => {
-                let head = self.remote.head(&target.project, &target.environment)?;
+                let head = self.remote.head(target)?;
                 (pinned.clone(), head)
             }
         };
-        let ciphertext = self.fetch_ciphertext(target, &record)?;
-        let content = self.decrypt(view, target, &record, &ciphertext)?;
+        let (_, content) = self.open_version(view, target, &record)?;
         let (new_record, new_ciphertext) = self.create_version(
             view,
             target,
@@ -483,7 +451,7 @@ impl Session {
                 dismissed: Vec::new(),
             },
         )?;
-        if !target.file.as_os_str().is_empty() {
+        if target.is_linked() {
             self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
         }
         Ok(())

@@ -14,6 +14,8 @@ pub struct PullOutcome {
     pub updated: bool,
     /// Where the overwritten local content was kept (encrypted to you), with `--force`.
     pub backup: Option<String>,
+    /// Who made `version`, as the membership log names them.
+    pub author: Option<String>,
 }
 
 impl Session {
@@ -26,6 +28,7 @@ impl Session {
             version: None,
             updated: false,
             backup: None,
+            author: None,
         };
         let view = self.project_view(&target.project)?;
         let Some(record) = self.verified_head(&view, target)? else {
@@ -35,9 +38,9 @@ impl Session {
             return Ok(outcome);
         };
         let head = record.body.number;
-        let ciphertext = self.fetch_ciphertext(target, &record)?;
-        let content = self.decrypt(&view, target, &record, &ciphertext)?;
+        let (ciphertext, content) = self.open_version(&view, target, &record)?;
         outcome.version = Some(head);
+        outcome.author = view.author_of(&record).map(|(name, _)| name);
         let local = self.read_local(target)?;
         if let Some(local) = &local
             && local.as_slice() != content.as_slice()
@@ -72,7 +75,7 @@ impl Session {
 
     /// Whether the linked file differs from what envsync last wrote or pushed.
     pub(crate) fn has_unpushed_edits(&self, target: &Target, local: &[u8]) -> Result<bool> {
-        let state = self.state.read(&target.project, &target.environment)?;
+        let state = self.state.read(target)?;
         Ok(state.is_none_or(|state| state.file_sha256 != sha256_hex(local)))
     }
 }

@@ -16,7 +16,7 @@ impl Session {
         let key = self.identity()?.member_key().to_string();
         match view.roster.find(&key) {
             Some(member) if member.is_active() => Ok(member.may_read(&target.environment)),
-            _ => Err(self.require_membership(&view)?),
+            _ => Err(self.ask_for_access(&view)?),
         }
     }
 }

@@ -12,9 +12,25 @@ impl Session {
         let view = self.project_view(&target.project)?;
         let record = self.require_verified_head(&view, target)?;
         let head = record.body.number;
-        let ciphertext = self.fetch_ciphertext(target, &record)?;
-        let content = self.decrypt(&view, target, &record, &ciphertext)?;
+        let (_, content) = self.open_version(&view, target, &record)?;
         Ok((head, content))
+    }
+
+    /// Fetches a verified record's ciphertext and decrypts it for this user. A user who is
+    /// not a member yet gets their access request filed (see [`Session::ask_for_access`]):
+    /// every command that reads a version asks on their behalf, except a dry run, which
+    /// decrypts on its own.
+    pub(crate) fn open_version(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
+        let ciphertext = self.fetch_ciphertext(target, record)?;
+        match self.decrypt(view, target, record, &ciphertext) {
+            Ok(content) => Ok((ciphertext, content)),
+            Err(error) => Err(self.filing_request_for(view, error)?),
+        }
     }
 
     /// The remote head, verified; an environment without versions is bad input here.
@@ -31,7 +47,7 @@ impl Session {
     /// The remote head's number as the remote states it, unverified, or `None` when the
     /// remote cannot be asked: only for advice (`init` saying pull or push), never for data.
     pub fn head_for_advice(&self, target: &Target) -> Option<Option<u64>> {
-        self.remote.head(&target.project, &target.environment).ok()
+        self.remote.head(target).ok()
     }
 
     /// The linked file's bytes; a missing file says how to get it.

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::Session;
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 
 /// What `repair` put back.
@@ -30,7 +31,8 @@ impl Session {
         };
         repaired.membership = self.repair_membership(project)?;
         for environment in self.ledger.environments(project)? {
-            let (created, missing) = self.repair_environment(project, &environment)?;
+            let place = EnvironmentRef::new(project, &environment);
+            let (created, missing) = self.repair_environment(&place)?;
             if !created.is_empty() {
                 repaired.versions.push((environment, created));
             }
@@ -70,32 +72,26 @@ impl Session {
         Ok(appended)
     }
 
-    fn repair_environment(
-        &mut self,
-        project: &str,
-        environment: &str,
-    ) -> Result<(Vec<u64>, Vec<String>)> {
-        let Some(seen) = self.ledger.environment(project, environment)? else {
+    fn repair_environment(&mut self, place: &EnvironmentRef) -> Result<(Vec<u64>, Vec<String>)> {
+        let Some(seen) = self.ledger.environment(place)? else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let head = self.remote.head(project, environment)?.unwrap_or(0);
+        let head = self.remote.head(place)?.unwrap_or(0);
         let (mut created, mut missing) = (Vec::new(), Vec::new());
         for number in head + 1..=seen.number {
-            let Some(record) = self.ledger.kept_version(project, environment, number)? else {
-                missing.push(format!(
-                    "{project}/{environment} version {number}: no copy here"
-                ));
+            let Some(record) = self.ledger.kept_version(place, number)? else {
+                missing.push(format!("{place} version {number}: no copy here"));
                 break;
             };
             let Some(ciphertext) = self.ledger.kept_ciphertext(&record)? else {
                 missing.push(format!(
-                    "{project}/{environment} version {number}: this machine never downloaded its ciphertext"
+                    "{place} version {number}: this machine never downloaded its ciphertext"
                 ));
                 break;
             };
             if !self.remote.create_version(&record, &ciphertext)? {
                 return Err(ClientError::Conflict(format!(
-                    "version {number} of {project}/{environment} appeared while repairing: run `envsync repair` again"
+                    "version {number} of {place} appeared while repairing: run `envsync repair` again"
                 )));
             }
             created.push(number);

@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::push::{NewVersion, PushOutcome};
+use super::publish::NewVersion;
+use super::push::PushOutcome;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::VersionRecord;
@@ -111,8 +112,7 @@ impl Session {
         target: &Target,
         record: &VersionRecord,
     ) -> Result<IndexMap<String, String>> {
-        let ciphertext = self.fetch_ciphertext(target, record)?;
-        let content = self.decrypt(view, target, record, &ciphertext)?;
+        let (_, content) = self.open_version(view, target, record)?;
         Ok(Self::parse_local(target, &content)?.vars())
     }
 
@@ -154,8 +154,7 @@ impl Session {
         let view = self.project_view(&target.project)?;
         self.require_owner(&view, "dismiss rotation reminders")?;
         let head = self.require_verified_head(&view, target)?;
-        let ciphertext = self.fetch_ciphertext(target, &head)?;
-        let content = self.decrypt(&view, target, &head, &ciphertext)?;
+        let (_, content) = self.open_version(&view, target, &head)?;
         let (record, ciphertext) = self.create_version(
             &view,
             target,

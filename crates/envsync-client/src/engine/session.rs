@@ -1,19 +1,16 @@
 use std::path::Path;
 
-use envsync_core::dotenv::Document;
-use envsync_core::hash::sha256_hex;
 use envsync_crypto::Identity;
 
 use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic};
 use crate::identity_store::IdentityConfig;
 use crate::ledger::Ledger;
 use crate::membership::{Member, Roster, fold};
-use crate::records::{AccessRequest, Seal, VersionRecord};
+use crate::records::{AccessRequest, Seal};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
-use crate::workspace::{Target, Workspace};
+use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -43,6 +40,19 @@ pub struct ProjectView {
     pub trust: Trust,
     /// Verified requests from keys that are not active members.
     pub requests: Vec<AccessRequest>,
+}
+
+impl ProjectView {
+    /// A version's author as the membership log (signed by owners) names them, with their
+    /// key's fingerprint; never the name the author wrote into their own record.
+    pub(crate) fn author_of(
+        &self,
+        record: &crate::records::VersionRecord,
+    ) -> Option<(String, String)> {
+        self.roster
+            .find(&record.body.author)
+            .map(|member| (member.name.clone(), member.key.fingerprint()))
+    }
 }
 
 impl Session {
@@ -105,6 +115,12 @@ impl Session {
 
     pub fn remote_description(&self) -> String {
         self.remote.describe()
+    }
+
+    /// The newest entry of `project`'s membership log this machine has verified, if any:
+    /// what `envsync dashboard` hands the page, which has no pinned keys of its own.
+    pub fn verified_membership(&self, project: &str) -> Result<Option<crate::records::Pin>> {
+        Ok(self.ledger.membership(project)?.map(|seen| seen.pin()))
     }
 
     /// The user's identity, created on first need.
@@ -220,11 +236,11 @@ impl Session {
         if owner {
             return Ok(());
         }
-        Err(ClientError::Access(format!(
-            "only an owner of project `{}` can {doing}; ask one of: {}",
-            view.project,
-            super::verify::owner_names(view)
-        )))
+        Err(ClientError::NotAnOwner {
+            project: view.project.clone(),
+            doing: doing.to_owned(),
+            owners: super::verify::owner_names(view),
+        })
     }
 
     /// Trusts `members` (recording `how`), saves the trust file, and lists them for the
@@ -245,68 +261,6 @@ impl Session {
             .map(|member| member.label())
             .collect::<Vec<_>>()
             .join(", "))
-    }
-
-    pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
-        read_optional(&self.workspace.linked_file(target)?)
-    }
-
-    pub fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {
-        let text = std::str::from_utf8(bytes).map_err(|error| {
-            ClientError::Input(format!(
-                "{}: not valid UTF-8 (byte {})",
-                target.file_label,
-                error.valid_up_to()
-            ))
-        })?;
-        Ok(Document::parse(text))
-    }
-
-    /// The workspace's base record and its plaintext, decrypted in memory: what push and
-    /// sync diff and merge against. `None` before the first pull or push.
-    pub(crate) fn local_base_content(
-        &mut self,
-        target: &Target,
-    ) -> Result<Option<(VersionRecord, zeroize::Zeroizing<Vec<u8>>)>> {
-        let project = &target.project;
-        let environment = &target.environment;
-        let (Some(record), Some(ciphertext)) = (
-            self.state.base_record(project, environment)?,
-            self.state.base_ciphertext(project, environment)?,
-        ) else {
-            return Ok(None);
-        };
-        let content = self.identity()?.decrypt(&ciphertext).map_err(|_| {
-            ClientError::Integrity(format!(
-                "the local base of {target} does not decrypt with your identity; delete .envsync/{project}/{environment} and run `envsync sync`"
-            ))
-        })?;
-        Ok(Some((record, content)))
-    }
-
-    /// Keeps `local` (content about to be discarded) encrypted to this user's own key in the
-    /// workspace state, and returns where: no local edit is ever lost without a copy.
-    pub(crate) fn keep_backup(&mut self, target: &Target, local: &[u8]) -> Result<String> {
-        let own_key = self.identity()?.member_key().clone();
-        let sealed = envsync_crypto::encrypt(local, &[own_key])
-            .map_err(|error| ClientError::Input(format!("encrypting backup: {error}")))?;
-        let path = self
-            .state
-            .write_backup(&target.project, &target.environment, &sealed)?;
-        Ok(path.display().to_string())
-    }
-
-    /// Writes the linked file (0600, atomically), then records its base.
-    pub(crate) fn write_local(
-        &self,
-        target: &Target,
-        content: &[u8],
-        record: &VersionRecord,
-        ciphertext: &[u8],
-    ) -> Result<()> {
-        write_atomic(&self.workspace.linked_file(target)?, content)?;
-        self.state
-            .save_base(record, ciphertext, &sha256_hex(content))
     }
 
     pub fn workspace_root(&self) -> &Path {

@@ -30,7 +30,7 @@ struct Bundle {
 
 /// What `join` did, for the binary to explain the next step.
 #[derive(Debug, Serialize)]
-pub struct Joined {
+pub struct BundleJoined {
     pub project: String,
     pub remote: String,
     pub shared_by: String,
@@ -93,28 +93,8 @@ pub fn join(
     directory: &Path,
     redeem: impl FnOnce(&str, &str) -> Result<()>,
     open: impl FnOnce(&Path) -> Result<Session>,
-) -> Result<Joined> {
-    let json =
-        envsync_crypto::decrypt_with_passphrase(sealed, passphrase.trim()).map_err(|_| {
-            ClientError::Access(
-                "the passphrase does not open this bundle (or the bundle is corrupt)".into(),
-            )
-        })?;
-    let bundle: Bundle = serde_json::from_slice(&json).map_err(|error| {
-        ClientError::Input(format!(
-            "the bundle is not an envsync share bundle: {error}"
-        ))
-    })?;
-    if bundle.format != BUNDLE_FORMAT {
-        return Err(ClientError::Input(format!(
-            "bundle format {} is not supported; upgrade envsync",
-            bundle.format
-        )));
-    }
-    let shared = Config::parse(&bundle.config).map_err(|source| ClientError::Config {
-        path: "share bundle".into(),
-        source,
-    })?;
+) -> Result<BundleJoined> {
+    let (bundle, shared) = open_bundle(sealed, passphrase)?;
     let config_path = directory.join(config::FILE_NAME);
     let wrote_config = !config_path.exists();
     if wrote_config {
@@ -159,7 +139,7 @@ pub fn join(
         session.file_access_request(&view, invite)?;
         Some(me.fingerprint())
     };
-    Ok(Joined {
+    Ok(BundleJoined {
         project: bundle.project,
         remote: shared.remote,
         shared_by: bundle.shared_by,
@@ -167,4 +147,31 @@ pub fn join(
         request_fingerprint,
         redeemed_invite: bundle.invite.is_some(),
     })
+}
+
+/// Decrypts and parses a bundle, refusing a wrong passphrase, another format, or an
+/// `envsync.toml` that does not parse.
+fn open_bundle(sealed: &[u8], passphrase: &str) -> Result<(Bundle, Config)> {
+    let json =
+        envsync_crypto::decrypt_with_passphrase(sealed, passphrase.trim()).map_err(|_| {
+            ClientError::Access(
+                "the passphrase does not open this bundle (or the bundle is corrupt)".into(),
+            )
+        })?;
+    let bundle: Bundle = serde_json::from_slice(&json).map_err(|error| {
+        ClientError::Input(format!(
+            "the bundle is not an envsync share bundle: {error}"
+        ))
+    })?;
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(ClientError::Input(format!(
+            "bundle format {} is not supported; upgrade envsync",
+            bundle.format
+        )));
+    }
+    let shared = Config::parse(&bundle.config).map_err(|source| ClientError::Config {
+        path: "share bundle".into(),
+        source,
+    })?;
+    Ok((bundle, shared))
 }

@@ -16,6 +16,8 @@ pub struct StatusRow {
     /// The version the workspace is based on.
     pub local_version: Option<u64>,
     pub remote_version: Option<u64>,
+    /// Who made the remote head, as the membership log names them.
+    pub remote_author: Option<String>,
 }
 
 /// Someone waiting for this user to act: a new teammate's request, or a key added by
@@ -92,7 +94,7 @@ impl Session {
         if let Some(record) = head_record.as_ref().filter(|_| owner) {
             rotations.extend(self.pending_rotations(view, &target, record)?);
         }
-        let state = self.state.read(&target.project, &target.environment)?;
+        let state = self.state.read(&target)?;
         let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
         let badge = badge(StatusInputs {
             local_file: local.as_deref(),
@@ -102,13 +104,17 @@ impl Session {
             remote_head: head,
         });
         Ok(StatusRow {
-            project: target.project,
-            environment: target.environment,
+            project: target.place.project,
+            environment: target.place.environment,
             file: target.file_label,
             badge,
             action: advice(badge, head, may_push),
             local_version: state.map(|state| state.base_version),
             remote_version: head,
+            remote_author: head_record
+                .as_ref()
+                .and_then(|record| view.author_of(record))
+                .map(|(name, _)| name),
         })
     }
 }
@@ -139,13 +145,14 @@ fn advice(badge: Badge, head: Option<u64>, may_push: bool) -> Option<&'static st
 /// remote, which would refuse.
 fn no_access(target: Target) -> StatusRow {
     StatusRow {
-        project: target.project,
-        environment: target.environment,
+        project: target.place.project,
+        environment: target.place.environment,
         file: target.file_label,
         badge: Badge::NoAccess,
         action: None,
         local_version: None,
         remote_version: None,
+        remote_author: None,
     }
 }
 

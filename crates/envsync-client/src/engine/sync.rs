@@ -1,10 +1,10 @@
 use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
-use envsync_core::merge::{Conflict, Resolution, merge3};
+use envsync_core::merge::{Conflict, Merge, Resolution, merge3};
 use serde::Serialize;
 
 use super::Session;
-use super::push::NewVersion;
+use super::publish::NewVersion;
 use crate::error::{ClientError, Result};
 use crate::workspace::Target;
 
@@ -48,7 +48,7 @@ impl Session {
         let remote_head = self
             .verified_head(&view, target)?
             .map(|record| record.body.number);
-        let state = self.state.read(&target.project, &target.environment)?;
+        let state = self.state.read(target)?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),
@@ -87,8 +87,8 @@ impl Session {
         let view = self.project_view(&target.project)?;
         let theirs_record = self.require_verified_head(&view, target)?;
         let head = theirs_record.body.number;
-        let theirs_ciphertext = self.fetch_ciphertext(target, &theirs_record)?;
-        let theirs_content = self.decrypt(&view, target, &theirs_record, &theirs_ciphertext)?;
+        let (theirs_ciphertext, theirs_content) =
+            self.open_version(&view, target, &theirs_record)?;
         let base_content = self.local_base_content(target)?.map(|(_, content)| content);
         let base_document = Document::parse(&String::from_utf8_lossy(
             base_content.as_deref().map_or(&[][..], Vec::as_slice),
@@ -96,28 +96,7 @@ impl Session {
         let ours = Self::parse_local(target, local)?;
         let theirs = Self::parse_local(target, &theirs_content)?;
         let merge = merge3(&base_document, &ours, &theirs);
-        let mut unresolved = Vec::new();
-        let mut resolved = Vec::new();
-        let mut discards = false;
-        let merged = merge.resolve(|conflict| match resolve(conflict) {
-            Some(resolution) => {
-                resolved.push(conflict.key.clone());
-                discards |= resolution != Resolution::Ours;
-                resolution
-            }
-            None => {
-                unresolved.push(conflict.key.clone());
-                Resolution::Ours
-            }
-        })?;
-        if !unresolved.is_empty() {
-            return Err(ClientError::Conflict(format!(
-                "{} key(s) of {} changed differently here and on the remote (version {head}): {}. Nothing was written. Run `envsync sync` on a terminal to choose, or pass --ours or --theirs",
-                unresolved.len(),
-                target.file_label,
-                unresolved.join(", ")
-            )));
-        }
+        let (merged, resolved, discards) = resolve_all(merge, resolve, target, head)?;
         outcome.resolved = resolved;
         outcome.pulled = true;
         if discards {
@@ -152,4 +131,37 @@ impl Session {
         outcome.pushed = Some(record.body.number);
         Ok(outcome)
     }
+}
+
+/// Resolves every conflict of `merge` with `resolve`. Keys it cannot decide refuse the
+/// whole merge ([`ClientError::Unmerged`]); otherwise returns the merged document, the keys
+/// resolved, and whether a resolution discarded a local edit (which then gets a backup).
+fn resolve_all(
+    merge: Merge,
+    resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
+    target: &Target,
+    head: u64,
+) -> Result<(Document, Vec<String>, bool)> {
+    let mut unresolved = Vec::new();
+    let mut resolved = Vec::new();
+    let mut discards = false;
+    let merged = merge.resolve(|conflict| match resolve(conflict) {
+        Some(resolution) => {
+            resolved.push(conflict.key.clone());
+            discards |= resolution != Resolution::Ours;
+            resolution
+        }
+        None => {
+            unresolved.push(conflict.key.clone());
+            Resolution::Ours
+        }
+    })?;
+    if !unresolved.is_empty() {
+        return Err(ClientError::Unmerged {
+            file: target.file_label.clone(),
+            head,
+            keys: unresolved,
+        });
+    }
+    Ok((merged, resolved, discards))
 }

@@ -11,6 +11,7 @@ use envsync_crypto::CryptoError;
 use zeroize::Zeroizing;
 
 use super::{ProjectView, Session};
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::membership::SignerStanding;
 use crate::records::{FORMAT, Pin, Seal, VersionRecord};
@@ -31,7 +32,7 @@ impl Session {
         view: &ProjectView,
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
-        let head = self.remote.head(&target.project, &target.environment)?;
+        let head = self.remote.head(target)?;
         let floors = self.floors(view, target)?;
         let highest = floors.iter().max_by_key(|floor| floor.pin.number);
         let Some(head) = head else {
@@ -45,9 +46,7 @@ impl Session {
         {
             return Err(went_back(target, Some(head), floor));
         }
-        let record = self
-            .remote
-            .version(&target.project, &target.environment, head)?;
+        let record = self.remote.version(target, head)?;
         // A different record at a number already seen is the first thing to say, before
         // whatever is wrong with the record itself.
         if let Some(floor) = floors.iter().find(|floor| floor.pin.number == head)
@@ -65,10 +64,7 @@ impl Session {
     /// Every point this environment's history is known to have reached.
     fn floors(&self, view: &ProjectView, target: &Target) -> Result<Vec<Floor>> {
         let mut floors = Vec::new();
-        if let Some(seen) = self
-            .ledger
-            .environment(&target.project, &target.environment)?
-        {
+        if let Some(seen) = self.ledger.environment(target)? {
             floors.push(Floor {
                 source: format!("this machine verified on {}", seen.seen_at),
                 pin: seen.pin(),
@@ -80,7 +76,7 @@ impl Session {
                 source: "the project's membership log pinned".into(),
             });
         }
-        if let Some(state) = self.state.read(&target.project, &target.environment)? {
+        if let Some(state) = self.state.read(target)? {
             floors.push(Floor {
                 pin: Pin {
                     number: state.base_version,
@@ -125,8 +121,7 @@ impl Session {
             let at_floor = if reached.body.number == floor.pin.number {
                 reached.clone()
             } else {
-                self.remote
-                    .version(&target.project, &target.environment, floor.pin.number)?
+                self.remote.version(target, floor.pin.number)?
             };
             if at_floor.digest() != floor.pin.digest {
                 return Err(rewritten(target, floor));
@@ -165,9 +160,7 @@ impl Session {
         target: &Target,
         number: u64,
     ) -> Result<VersionRecord> {
-        let record = self
-            .remote
-            .version(&target.project, &target.environment, number)?;
+        let record = self.remote.version(target, number)?;
         self.verify_fetched(view, target, number, &record, None)?;
         Ok(record)
     }
@@ -198,13 +191,11 @@ impl Session {
     ) -> Result<()> {
         let outside = || {
             ClientError::Integrity(format!(
-                "version {} of {}/{} is signed by a key whose write access ended at version {}, and it is not in the history pinned then (forged after the fact)",
-                record.body.number, target.project, target.environment, pin.number
+                "version {} of {target} is signed by a key whose write access ended at version {}, and it is not in the history pinned then (forged after the fact)",
+                record.body.number, pin.number
             ))
         };
-        let mut current = self
-            .remote
-            .version(&target.project, &target.environment, pin.number)?;
+        let mut current = self.remote.version(target, pin.number)?;
         if current.digest() != pin.digest {
             return Err(outside());
         }
@@ -213,9 +204,7 @@ impl Session {
             let Some(base) = current.body.base else {
                 return Err(outside());
             };
-            let parent = self
-                .remote
-                .version(&target.project, &target.environment, base)?;
+            let parent = self.remote.version(target, base)?;
             if current.body.parent_digest.as_deref() != Some(parent.digest().as_str()) {
                 return Err(outside());
             }
@@ -233,16 +222,12 @@ impl Session {
         record: &VersionRecord,
     ) -> Result<Vec<u8>> {
         let body = &record.body;
-        let ciphertext = self.remote.ciphertext(
-            &target.project,
-            &target.environment,
-            &body.ciphertext_sha256,
-        )?;
+        let ciphertext = self.remote.ciphertext(target, &body.ciphertext_sha256)?;
         if sha256_hex(&ciphertext) != body.ciphertext_sha256 {
-            return Err(ClientError::Integrity(format!(
-                "the ciphertext of version {} of {target} is corrupt (its SHA-256 does not match the signed record)",
-                body.number
-            )));
+            return Err(ClientError::CorruptCiphertext {
+                place: target.place.clone(),
+                version: body.number,
+            });
         }
         self.ledger.keep_ciphertext(record, &ciphertext)?;
         Ok(ciphertext)
@@ -277,16 +262,17 @@ impl Session {
     ) -> Result<ClientError> {
         let own = self.identity()?.member_key().as_str().to_owned();
         let Some(member) = view.roster.find(&own).filter(|member| member.is_active()) else {
-            return self.require_membership(view);
+            return self.not_a_member(view);
         };
         if !member.may_read(&target.environment) {
-            let owners = owner_names(view);
-            return Ok(ClientError::Access(format!(
-                "your role on project `{}` ({}) does not cover `{}`: ask an owner ({owners}) for access to it",
-                view.project, member.role, target.environment
-            )));
+            return Ok(ClientError::RoleDoesNotCover {
+                project: view.project.clone(),
+                role: member.role,
+                environment: target.environment.clone(),
+                owners: owner_names(view),
+            });
         }
-        let able: Vec<String> = record
+        let readers: Vec<String> = record
             .body
             .recipients
             .iter()
@@ -294,32 +280,27 @@ impl Session {
             .filter(|recipient| recipient.may_push(&target.environment))
             .map(|recipient| recipient.name.clone())
             .collect();
-        let fingerprint = member.key.fingerprint();
-        Ok(ClientError::Access(format!(
-            "you are not a recipient of version {} of {target}: it was encrypted before you could read it. It can be read by {}, who can roll back to it or, if it is the newest, re-encrypt it to you with `envsync members accept {fingerprint}`",
-            record.body.number,
-            if able.is_empty() {
-                "no current member who may write here (an owner can supersede it with `envsync rollback N --supersede`)".to_owned()
-            } else {
-                able.join(", ")
-            }
-        )))
+        Ok(ClientError::NotARecipient {
+            place: target.place.clone(),
+            version: record.body.number,
+            readers,
+            fingerprint: member.key.fingerprint(),
+        })
     }
 
-    /// The error for a user who is not a member yet; files their access request on the
-    /// remote so an owner sees it in `envsync status`.
-    pub(crate) fn require_membership(&mut self, view: &ProjectView) -> Result<ClientError> {
+    /// The error for a user who is not an active member: removed by an owner, or not a
+    /// member yet. A read: it files nothing (see [`Session::ask_for_access`]).
+    pub(crate) fn not_a_member(&mut self, view: &ProjectView) -> Result<ClientError> {
         if let Some(removed) = self.removal_of_self(view) {
             return Ok(removed);
         }
-        self.file_access_request(view, None)?;
         let identity = self.identity()?;
-        let fingerprint = identity.member_key().fingerprint();
-        Ok(ClientError::Access(format!(
-            "you ({}, {fingerprint}) are not a member of project `{}` yet. Your access request is now on the remote: ask an owner to run `envsync members accept {fingerprint}` on their machine, then run this command again",
-            identity.name(),
-            view.project
-        )))
+        Ok(ClientError::NotAMember {
+            project: view.project.clone(),
+            name: identity.name().to_owned(),
+            fingerprint: identity.member_key().fingerprint(),
+            request_filed: false,
+        })
     }
 
     /// The error for a user whose key an owner removed, naming who and when.
@@ -336,27 +317,6 @@ impl Session {
             by,
             at: at.clone(),
         })
-    }
-
-    /// Puts this user's signed access request on the remote (idempotent). A request filed
-    /// again keeps the invite the first one named, so a pull while waiting cannot unbind
-    /// it from the owner-signed invite.
-    pub(crate) fn file_access_request(
-        &mut self,
-        view: &ProjectView,
-        invite: Option<String>,
-    ) -> Result<()> {
-        let own = self.identity()?.member_key().to_string();
-        let invite = invite.or_else(|| {
-            view.requests
-                .iter()
-                .find(|request| request.body.member == own)
-                .and_then(|request| request.body.invite.clone())
-        });
-        let after = view.roster.next_number - 1;
-        let request =
-            super::access::sign_access_request(self.identity()?, &view.project, after, invite);
-        self.remote.put_access_request(&request)
     }
 }
 
@@ -448,8 +408,9 @@ fn check_place(
         || body.number != number
     {
         return Err(ClientError::Integrity(format!(
-            "{label} is misplaced: it claims to be version {} of {}/{}{hint}",
-            body.number, body.project, body.environment
+            "{label} is misplaced: it claims to be version {} of {}{hint}",
+            body.number,
+            EnvironmentRef::from(body)
         )));
     }
     if body.format != FORMAT {
@@ -502,19 +463,18 @@ fn supersede_hint(last_good: Option<u64>) -> String {
 
 /// The remote shows less than a floor: versions were deleted or hidden.
 fn went_back(target: &Target, head: Option<u64>, floor: &Floor) -> ClientError {
-    let shows = head.map_or_else(
-        || "no versions".to_owned(),
-        |head| format!("version {head}"),
-    );
-    ClientError::Integrity(format!(
-        "{target} went back: the remote shows {shows}, but version {} exists (the record {}). Versions were deleted or hidden; nothing was written. If the remote was restored from a backup, run `envsync repair` to put back what this machine verified",
-        floor.pin.number, floor.source
-    ))
+    ClientError::WentBack {
+        place: target.place.clone(),
+        shows: head,
+        floor: floor.pin.number,
+        vouched_by: floor.source.clone(),
+    }
 }
 
 fn rewritten(target: &Target, floor: &Floor) -> ClientError {
-    ClientError::Integrity(format!(
-        "version {} of {target} was rewritten on the remote: it is not the record {}; nothing was written",
-        floor.pin.number, floor.source
-    ))
+    ClientError::Rewritten {
+        place: target.place.clone(),
+        version: floor.pin.number,
+        vouched_by: floor.source.clone(),
+    }
 }

@@ -1,19 +1,14 @@
-//! A shared or mounted folder as a remote.
-//!
-//! ```text
-//! ROOT/PROJECT/members/00000001.json                  membership log (create-exclusive)
-//! ROOT/PROJECT/requests/FINGERPRINT.json              access requests
-//! ROOT/PROJECT/environments/ENV/versions/00000001.json version records (create-exclusive)
-//! ROOT/PROJECT/environments/ENV/objects/SHA256.age    ciphertexts: plain age files
-//! ```
+//! A shared or mounted folder as a remote: the files of [`super::layout`] below its root.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{create_exclusive, read_optional, write_atomic_shared};
 use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
 use crate::remote::Remote;
+use crate::remote::layout;
 
 pub struct FolderRemote {
     root: PathBuf,
@@ -34,11 +29,11 @@ impl FolderRemote {
         Self { root }
     }
 
-    fn environment_dir(&self, project: &str, environment: &str) -> PathBuf {
-        self.root
-            .join(project)
-            .join("environments")
-            .join(environment)
+    /// The file or directory at `segments` (see [`layout`]) below the root.
+    fn path(&self, segments: &[String]) -> PathBuf {
+        segments
+            .iter()
+            .fold(self.root.clone(), |path, segment| path.join(segment))
     }
 
     fn remote_error(&self, what: String, error: std::io::Error) -> ClientError {
@@ -60,24 +55,14 @@ impl FolderRemote {
                 return Err(self.remote_error(format!("listing {}", directory.display()), error));
             }
         };
-        let mut numbers = Vec::new();
+        let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|error| {
                 self.remote_error(format!("listing {}", directory.display()), error)
             })?;
-            let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(|name| name.strip_suffix(".json")) else {
-                continue;
-            };
-            if !stem.is_empty()
-                && stem.bytes().all(|byte| byte.is_ascii_digit())
-                && let Ok(number) = stem.parse()
-            {
-                numbers.push(number);
-            }
+            names.extend(entry.file_name().into_string().ok());
         }
-        numbers.sort_unstable();
-        Ok(numbers)
+        Ok(layout::record_numbers(names))
     }
 
     /// A missing root is a misconfiguration or an unmounted share, never "no versions yet".
@@ -104,10 +89,6 @@ impl FolderRemote {
     }
 }
 
-fn record_name(number: u64) -> String {
-    format!("{number:08}.json")
-}
-
 impl Remote for FolderRemote {
     fn describe(&self) -> String {
         format!("folder {}", self.root.display())
@@ -118,74 +99,60 @@ impl Remote for FolderRemote {
     }
 
     fn environments(&self, project: &str) -> Result<Vec<String>> {
-        let directory = self.root.join(project).join("environments");
+        let directory = self.path(&layout::environments(project));
         let entries = match fs::read_dir(&directory) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(self.remote_error("listing environments".into(), error)),
         };
-        let mut names: Vec<String> = entries
-            .flatten()
-            .filter_map(|entry| entry.file_name().into_string().ok())
-            .filter(|name| envsync_core::config::is_valid_name(name))
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(layout::environment_names(
+            entries
+                .flatten()
+                .filter_map(|entry| entry.file_name().into_string().ok()),
+        ))
     }
 
-    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
-        let versions = self.environment_dir(project, environment).join("versions");
+    fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
+        let versions = self.path(&layout::versions(place));
         Ok(self.numbered_files(&versions)?.last().copied())
     }
 
-    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord> {
-        let path = self
-            .environment_dir(project, environment)
-            .join("versions")
-            .join(record_name(number));
-        let what = format!("version {number} of {project}/{environment}");
+    fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
+        let path = self.path(&layout::version(place, number));
+        let what = format!("version {number} of {place}");
         Ok(VersionRecord::from_json(
             &self.read_required(&path, &what)?,
             &what,
         )?)
     }
 
-    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
-        if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            return Err(ClientError::Integrity(format!(
-                "malformed ciphertext digest `{sha256}`"
-            )));
-        }
-        let path = self
-            .environment_dir(project, environment)
-            .join("objects")
-            .join(format!("{sha256}.age"));
+    fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
+        let path = self.path(&layout::object(place, sha256)?);
         self.read_required(&path, &format!("ciphertext {sha256}"))
     }
 
     fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {
         self.check_root()?;
         let body = &record.body;
-        let directory = self.environment_dir(&body.project, &body.environment);
-        let object = directory
-            .join("objects")
-            .join(format!("{}.age", body.ciphertext_sha256));
+        let place = EnvironmentRef::from(body);
+        let object = self.path(&layout::object(&place, &body.ciphertext_sha256)?);
         // Content-addressed, so a racing loser's object is harmless and a retry is idempotent.
         if !object.exists() {
             write_atomic_shared(&object, ciphertext)?;
         }
         create_exclusive(
-            &directory.join("versions").join(record_name(body.number)),
+            &self.path(&layout::version(&place, body.number)),
             &record.to_json(),
         )
     }
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
-        let directory = self.root.join(project).join("members");
+        let directory = self.path(&layout::members(project));
         let mut events = Vec::new();
         for number in self.numbered_files(&directory)? {
             let what = format!("membership entry {number} of {project}");
-            let bytes = self.read_required(&directory.join(record_name(number)), &what)?;
+            let path = self.path(&layout::member_entry(project, number));
+            let bytes = self.read_required(&path, &what)?;
             events.push(MembershipEvent::from_json(&bytes, &what)?);
         }
         Ok(events)
@@ -193,16 +160,15 @@ impl Remote for FolderRemote {
 
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
         self.check_root()?;
-        let path = self
-            .root
-            .join(&event.body.project)
-            .join("members")
-            .join(record_name(event.body.number));
+        let path = self.path(&layout::member_entry(
+            &event.body.project,
+            event.body.number,
+        ));
         create_exclusive(&path, &event.to_json())
     }
 
     fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {
-        let directory = self.root.join(project).join("requests");
+        let directory = self.path(&layout::requests(project));
         let entries = match fs::read_dir(&directory) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -216,35 +182,25 @@ impl Remote for FolderRemote {
                 .is_some_and(|extension| extension == "json")
             {
                 let what = format!("access request {}", path.display());
-                // A garbled request is someone else's problem: skip it rather than block everyone.
-                if let Ok(request) =
-                    AccessRequest::from_json(&self.read_required(&path, &what)?, &what)
-                {
-                    requests.push(request);
-                }
+                requests.extend(layout::access_request(
+                    &self.read_required(&path, &what)?,
+                    &what,
+                ));
             }
         }
-        requests.sort_by(|a, b| a.body.created_at.cmp(&b.body.created_at));
+        layout::sort_requests(&mut requests);
         Ok(requests)
     }
 
     fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
         self.check_root()?;
         let fingerprint = request.verified_signer()?.fingerprint();
-        let path = self
-            .root
-            .join(&request.body.project)
-            .join("requests")
-            .join(format!("{fingerprint}.json"));
+        let path = self.path(&layout::request(&request.body.project, &fingerprint));
         write_atomic_shared(&path, &request.to_json())
     }
 
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()> {
-        let path = self
-            .root
-            .join(project)
-            .join("requests")
-            .join(format!("{fingerprint}.json"));
+        let path = self.path(&layout::request(project, fingerprint));
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),

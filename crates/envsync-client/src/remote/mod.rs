@@ -2,30 +2,35 @@
 //! so it only ever sees ciphertext and signed records, and everything it returns is verified
 //! by the sync engine, not here.
 
-mod bucket;
+pub(crate) mod bucket;
 mod folder;
+mod git;
 mod http;
+mod layout;
 
 use std::path::{Path, PathBuf};
 
 pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
+pub use git::{GitLocation, GitRemote};
 pub use http::{EventSource, EventStream, HttpRemote, Live, Subscription};
 
-use crate::credentials::{CredentialsConfig, is_server_url};
+use crate::credentials::CredentialsConfig;
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, SignedInvite, VersionRecord};
+use crate::server_url::is_server_url;
 
 pub trait Remote {
     /// A human description for messages, e.g. `folder /mnt/team/envsync`.
     fn describe(&self) -> String;
 
     /// The newest version number of an environment, `None` before its first push.
-    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>>;
+    fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>>;
 
-    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord>;
+    fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord>;
 
-    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>>;
+    fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>>;
 
     /// Creates the record's version number if and only if it does not exist yet; `false`
     /// means another push took that number first. The ciphertext is stored before the
@@ -71,7 +76,8 @@ pub trait Remote {
 
 /// The remotes this build can open, for messages that refuse another.
 pub const SUPPORTED_REMOTES: &str = "an envsync server (http(s)://HOST:PORT), an s3://, gs:// \
-    or az:// bucket URL, a folder path or a file:// URL";
+    or az:// bucket URL, a git repository (git+ssh://, git+https://, git+file:// or \
+    git:REMOTE_NAME, each with an optional #branch), a folder path or a file:// URL";
 
 /// What `remote` in `envsync.toml` names, worked out once: every place that needs the kind
 /// of remote asks this instead of matching on the text.
@@ -83,6 +89,8 @@ pub enum RemoteSpec {
     Bucket(String),
     /// A folder, as written (a path, relative to the workspace root, or after `file://`).
     Folder(PathBuf),
+    /// A branch of a git repository.
+    Git(GitLocation),
 }
 
 impl RemoteSpec {
@@ -93,6 +101,9 @@ impl RemoteSpec {
             return Err(ClientError::Input(format!(
                 "the remote is empty; use {SUPPORTED_REMOTES}"
             )));
+        }
+        if let Some(location) = GitLocation::parse(spec) {
+            return location.map(Self::Git);
         }
         if let Some(path) = spec.strip_prefix("file://") {
             return Ok(Self::Folder(PathBuf::from(path)));
@@ -120,6 +131,10 @@ impl RemoteSpec {
         matches!(self, Self::Bucket(_))
     }
 
+    pub fn is_git(&self) -> bool {
+        matches!(self, Self::Git(_))
+    }
+
     /// A folder's path resolved from `workspace_root`; `None` for other kinds.
     pub fn folder_in(&self, workspace_root: &Path) -> Option<PathBuf> {
         match self {
@@ -140,6 +155,7 @@ impl RemoteSpec {
             Self::Server(url) => Box::new(HttpRemote::open(url, credentials)?),
             Self::Bucket(url) => Box::new(BucketRemote::open(url)?),
             Self::Folder(path) => Box::new(FolderRemote::new(&workspace_root.join(path))),
+            Self::Git(location) => Box::new(GitRemote::open(location, workspace_root)?),
         })
     }
 }
@@ -176,7 +192,12 @@ mod spec_tests {
             RemoteSpec::parse("file:///mnt/team").unwrap(),
             RemoteSpec::Folder("/mnt/team".into())
         );
-        for bad in ["", "git+file:///x", "ftp://host/x"] {
+        assert!(
+            RemoteSpec::parse("git+file:///srv/app.git#env")
+                .unwrap()
+                .is_git()
+        );
+        for bad in ["", "git+ftp:///x", "ftp://host/x", "git:origin#-x"] {
             assert!(RemoteSpec::parse(bad).is_err(), "{bad}");
         }
     }

@@ -5,23 +5,27 @@
 //! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
 //! one line naming the server, and no message ever holds the token.
 
-mod events;
 mod failure;
 mod invites;
+mod websocket;
 
 use std::time::Duration;
 
-use envsync_api::{AuditPage, NewCiToken, NewToken, TokenCreated, TokenList, WhoAmI, paths};
+use envsync_api::{
+    AuditPage, NewCiToken, NewToken, SignInCode, TokenCreated, TokenList, WhoAmI, paths,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ureq::http;
 
-pub(crate) use events::trusted_roots;
 pub(crate) use failure::Subject;
 pub use invites::{DEFAULT_INVITE_SECONDS, InviteTerms, code_sha256, new_invite_code};
+pub(crate) use websocket::trusted_roots;
 
-use crate::credentials::{Token, normalise_server_url};
+use crate::credentials::Token;
+use crate::env_vars::{self, EnvVars};
 use crate::error::{ClientError, Result};
+use crate::server_url::normalise_server_url;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,7 +59,7 @@ pub struct AuditQuery {
 /// self-signed certificate.
 fn tls_config() -> Result<ureq::tls::TlsConfig> {
     let builder = ureq::tls::TlsConfig::builder();
-    let Some(path) = std::env::var_os("ENVSYNC_CA_CERT").filter(|path| !path.is_empty()) else {
+    let Some(path) = env_vars::var_os(EnvVars::ENVSYNC_CA_CERT) else {
         return Ok(builder.build());
     };
     let label = std::path::Path::new(&path).display().to_string();
@@ -127,6 +131,23 @@ impl ApiClient {
 
     pub fn create_token(&self, request: &NewToken) -> Result<TokenCreated> {
         self.post_json(&paths::tokens(), request, Subject::Account)
+    }
+
+    /// A single-use code that signs a browser in to the server's dashboard as this token's
+    /// account (`envsync dashboard`), valid for a minute.
+    pub fn sign_in_code(&self) -> Result<SignInCode> {
+        self.post_json(
+            &paths::sign_in_codes(),
+            &serde_json::json!({}),
+            Subject::Account,
+        )
+    }
+
+    /// The bytes the server serves at `path` (the dashboard's page or one of its assets), for
+    /// `envsync dashboard --verify` to compare with the build this binary embeds.
+    pub fn fetch(&self, path: &str) -> Result<Vec<u8>> {
+        let reply = self.call(http::Method::GET, path, None)?;
+        Ok(self.require_status(reply, &[200], Subject::Account)?.body)
     }
 
     pub fn list_tokens(&self) -> Result<TokenList> {

@@ -6,8 +6,8 @@ use envsync_core::role::Role;
 
 use super::ApiError;
 use super::auth::Caller;
+use super::reader::Reader;
 use crate::api::AppState;
-use crate::store::GrantRecord;
 
 /// A caller's standing on one project.
 #[derive(Debug, Clone)]
@@ -58,29 +58,40 @@ pub async fn grant(
     project: &str,
 ) -> Result<Option<Grant>, ApiError> {
     if caller.is_ci() {
-        return Ok(
-            (caller.token.project.as_deref() == Some(project)).then(|| Grant {
-                project: project.to_owned(),
-                role: Role::Reader,
-                environments: caller
-                    .token
-                    .environment
-                    .clone()
-                    .map(|environment| vec![environment]),
-            }),
-        );
+        return Ok(ci_grant(caller, project));
     }
-    let record = state.store().grant(&caller.account.id, project).await?;
-    Ok(record.map(to_grant))
+    // The store decoded the row (a corrupt one is an error there, answered 500), so
+    // nothing here can widen it.
+    Ok(state.store().grant(&caller.account.id, project).await?)
 }
 
-/// A stored grant as the API shows it. The store decoded the row (a corrupt one is an
-/// error there, answered 500), so nothing here can widen it.
-pub fn to_grant(record: GrantRecord) -> Grant {
-    Grant {
-        project: record.project,
-        role: record.role,
-        environments: record.environments,
+/// A CI token's reach, which its token states: reader on its one project (and
+/// environment), whatever grant rows its account may have.
+fn ci_grant(caller: &Caller, project: &str) -> Option<Grant> {
+    (caller.token.project.as_deref() == Some(project)).then(|| Grant {
+        project: project.to_owned(),
+        role: Role::Reader,
+        environments: caller
+            .token
+            .environment
+            .clone()
+            .map(|environment| vec![environment]),
+    })
+}
+
+/// The check most handlers begin with: the caller is a member of the existing `project`
+/// with at least `needed` (on `environment`, when given). A server owner who could create
+/// the project is told it does not exist: only the log's first event creates one.
+pub async fn require_member(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    environment: Option<&str>,
+    needed: Role,
+) -> Result<(), ApiError> {
+    match require(state, caller, project, environment, needed).await? {
+        Access::Member => Ok(()),
+        Access::Creator | Access::Pending => Err(ApiError::no_project(project)),
     }
 }
 
@@ -93,12 +104,68 @@ pub async fn require(
     environment: Option<&str>,
     needed: Role,
 ) -> Result<Access, ApiError> {
+    check_names(project, environment)?;
+    let grant = grant(state, caller, project).await?;
+    decide(state, caller, project, environment, needed, grant).await
+}
+
+/// [`require`] at the reader role for a [`Reader`], whose grant was read with its token.
+pub async fn require_reader<const HEAD: bool>(
+    state: &AppState,
+    reader: &Reader<HEAD>,
+    project: &str,
+    environment: &str,
+) -> Result<Access, ApiError> {
+    check_names(project, Some(environment))?;
+    let caller = &reader.caller;
+    let grant = match caller.is_ci() {
+        true => ci_grant(caller, project),
+        false => reader.stored_grant.clone(),
+    };
+    decide(
+        state,
+        caller,
+        project,
+        Some(environment),
+        Role::Reader,
+        grant,
+    )
+    .await
+}
+
+/// [`require_member`] for a [`Reader`].
+pub async fn require_member_reader<const HEAD: bool>(
+    state: &AppState,
+    reader: &Reader<HEAD>,
+    project: &str,
+    environment: &str,
+) -> Result<(), ApiError> {
+    match require_reader(state, reader, project, environment).await? {
+        Access::Member => Ok(()),
+        Access::Creator | Access::Pending => Err(ApiError::no_project(project)),
+    }
+}
+
+/// Names no project or environment can have are answered as a project that does not exist.
+fn check_names(project: &str, environment: Option<&str>) -> Result<(), ApiError> {
     if !envsync_core::config::is_valid_name(project)
         || environment.is_some_and(|name| !envsync_core::config::is_valid_name(name))
     {
         return Err(ApiError::no_project(project));
     }
-    let Some(grant) = grant(state, caller, project).await? else {
+    Ok(())
+}
+
+/// The access `grant` (the caller's, or none) gives on `project` and `environment`.
+async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    environment: Option<&str>,
+    needed: Role,
+    grant: Option<Grant>,
+) -> Result<Access, ApiError> {
+    let Some(grant) = grant else {
         if caller.account.admin && !caller.is_ci() && !state.store().project_exists(project).await?
         {
             return Ok(Access::Creator);

@@ -2,11 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use envsync_api::{AuditEntry, AuditPage};
+use envsync_api::AuditPage;
+use envsync_api::paths::route;
 use envsync_core::role::Role;
 use serde::Deserialize;
 
-use super::access::{Access, require};
+use super::access::require_member;
 use super::auth::Caller;
 use super::json::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
@@ -22,9 +23,13 @@ pub struct AuditQuery {
     limit: Option<u32>,
     actor: Option<String>,
     action: Option<String>,
+    /// Only entries at or after this time (unix seconds).
+    since: Option<i64>,
+    /// Only entries before this time (unix seconds).
+    until: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{project}/audit",
+#[utoipa::path(get, path = route::AUDIT,
     params(("project" = String, Path), AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = envsync_api::ErrorBody),
         (status = 404, body = envsync_api::ErrorBody)),
@@ -35,13 +40,11 @@ pub async fn page(
     ApiPath(project): ApiPath<String>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
-        return Err(ApiError::no_project(&project));
-    }
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
     read(&state, Some(&project), &query).await
 }
 
-#[utoipa::path(get, path = "/api/v1/audit",
+#[utoipa::path(get, path = route::SERVER_AUDIT,
     params(AuditQuery),
     responses((status = 200, description = "every project's entries and those outside any project (joins, failed sign-ins)", body = AuditPage),
         (status = 403, body = envsync_api::ErrorBody)),
@@ -72,6 +75,8 @@ async fn read(
             actor: query.actor.as_deref(),
             action: query.action.as_deref(),
             after_id: query.after,
+            since: query.since,
+            until: query.until,
             limit,
         })
         .await?;
@@ -79,18 +84,7 @@ async fn read(
         .then(|| records.last().map(|record| record.id))
         .flatten();
     Ok(Json(AuditPage {
-        entries: records
-            .into_iter()
-            .map(|record| AuditEntry {
-                id: record.id,
-                at: record.at,
-                actor: record.actor,
-                action: record.action,
-                project: record.project,
-                target: record.target,
-                source_address: record.source_address,
-            })
-            .collect(),
+        entries: records,
         next_after,
     }))
 }

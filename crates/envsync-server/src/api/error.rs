@@ -95,6 +95,14 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         tracing::error!("{error}");
+        if error.is_out_of_space() {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::UNAVAILABLE,
+                "the server's database cannot store more (its disk is full or a size limit \
+                 was reached); reads still work; its operator must make room, then try again",
+            );
+        }
         if error.is_corrupt() {
             return Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,14 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use envsync_api::paths::route;
 use envsync_api::{Grant, Invite, NewInvite};
 use envsync_core::records::{InviteBody, SignedInvite};
 use envsync_core::role::Role;
 
-use super::access::{Access, require};
+use super::access::require_member;
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
-use super::members::audit;
 use super::signatures::verified;
 use super::{ApiError, AppState, now};
 use crate::store;
@@ -22,7 +22,7 @@ use crate::store;
 /// The longest an invite may stand.
 const MAX_INVITE_SECONDS: i64 = 30 * 24 * 3600;
 
-#[utoipa::path(post, path = "/api/v1/projects/{project}/invites",
+#[utoipa::path(post, path = route::INVITES,
     params(("project" = String, Path)),
     request_body = NewInvite,
     responses((status = 201, body = Invite), (status = 400, body = envsync_api::ErrorBody),
@@ -35,9 +35,7 @@ pub async fn create(
     ApiPath(project): ApiPath<String>,
     request: Result<ApiJson<NewInvite>, ApiError>,
 ) -> Result<(StatusCode, Json<Invite>), ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
-        return Err(ApiError::no_project(&project));
-    }
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
     let ApiJson(request) = request?;
     let signed: SignedInvite = verified(request.signed.get().as_bytes(), "signed invite")?;
     check_terms(&signed.body, &caller, &project, &request.code_sha256)?;
@@ -52,7 +50,7 @@ pub async fn create(
     }
     let mut transaction = state.store().begin().await?;
     transaction
-        .create_invite(&store::NewInvite {
+        .create_invite(&store::InviteRow {
             code_hash: &request.code_sha256,
             project: &project,
             role: body.role,
@@ -64,14 +62,9 @@ pub async fn create(
         })
         .await?;
     let target = format!("role {}", body.role);
-    audit(
-        &mut transaction,
-        &caller,
-        "invite.create",
-        &project,
-        &target,
-    )
-    .await?;
+    transaction
+        .append_audit(&caller.audit("invite.create", Some(&project), &target))
+        .await?;
     transaction.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -137,7 +130,7 @@ fn check_terms(
     Ok(())
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{project}/invites/{code_sha256}",
+#[utoipa::path(get, path = route::INVITE,
     params(("project" = String, Path), ("code_sha256" = String, Path)),
     responses((status = 200, description = "the owner-signed invite (Signed<InviteBody> JSON)", content_type = "application/json"),
         (status = 403, body = envsync_api::ErrorBody), (status = 404, body = envsync_api::ErrorBody)),
@@ -147,9 +140,7 @@ pub async fn get(
     caller: Caller,
     ApiPath((project, code_sha256)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
-        return Err(ApiError::no_project(&project));
-    }
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
     let signed = state
         .store()
         .signed_invite(&project, &code_sha256)

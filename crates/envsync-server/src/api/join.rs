@@ -4,19 +4,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use envsync_api::{JoinRequest, JoinResponse};
+use envsync_api::paths::route;
+use envsync_api::{Grant, JoinRequest, JoinResponse, TokenKind};
 use envsync_core::hash::sha256_hex;
 use envsync_core::records::{FORMAT, JoinProofBody, Verifier, signed_bytes};
 use rand::RngCore;
 
-use super::access::to_grant;
 use super::auth::{Source, refuse};
 use super::json::ApiJson;
 use super::signatures::Ed25519Verifier;
 use super::{ApiError, AppState, new_token, now};
-use crate::store::{Account, AuditEntry, GrantRecord, NewToken, Transaction};
+use crate::store::{Account, NewAuditEntry, NewToken, Transaction};
 
-#[utoipa::path(post, path = "/api/v1/join",
+#[utoipa::path(post, path = route::JOIN,
     request_body = JoinRequest,
     responses((status = 201, body = JoinResponse),
         (status = 400, body = envsync_api::ErrorBody),
@@ -29,14 +29,7 @@ pub async fn join(
 ) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
     let name = checked_name(&request)?;
     let code_hash = sha256_hex(request.code.trim().as_bytes());
-    if !proof_verifies(&request, &code_hash) {
-        // Member keys are public: without proof of the key, any code would buy its account.
-        refuse(&state, source, "join.refused", "proof").await?;
-        return Err(ApiError::unauthorized(
-            "the join proof does not verify with this member key: sign it with the identity \
-             the key belongs to",
-        ));
-    }
+    check_proof(&state, source, &request, &code_hash).await?;
     let store = state.store();
     let existing = store.account_by_member_key(&request.member_key).await?;
     let account_id = existing
@@ -54,31 +47,19 @@ pub async fn join(
         ));
     };
     let admin = matches!(redeemed, Redeemed::Owner);
-    let account = match existing {
-        Some(_) if admin => {
-            return Err(ApiError::bad_request(
-                "this member key already has an account; use a new identity for the owner",
-            ));
-        }
-        Some(account) => account,
-        None => {
-            transaction
-                .create_account(&account_id, name, &request.member_key, admin, at)
-                .await?;
-            Account {
-                id: account_id,
-                name: name.to_owned(),
-                member_key: Some(request.member_key.clone()),
-                admin,
-            }
-        }
+    let joiner = Joiner {
+        existing,
+        id: account_id,
+        name,
+        member_key: &request.member_key,
     };
+    let account = account_for(&mut transaction, joiner, admin, at).await?;
     let grant = match redeemed {
         Redeemed::Invite(grant) => Some(grant),
         Redeemed::Owner => None,
     };
     // An invite grants nothing by itself: the account waits until an owner admits its key
-    // in the signed membership log (see members::apply_to_grants).
+    // in the signed membership log (see log::apply_to_grants).
     if let Some(grant) = &grant
         && store.grant(&account.id, &grant.project).await?.is_none()
     {
@@ -87,15 +68,7 @@ pub async fn join(
             .await?;
     }
     let (token, token_id) = issue_join_token(&mut transaction, &account.id, at).await?;
-    audit_join(
-        &mut transaction,
-        &account.id,
-        admin,
-        grant.as_ref(),
-        source,
-        at,
-    )
-    .await?;
+    audit_join(&mut transaction, &account.id, grant.as_ref(), source, at).await?;
     transaction.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -104,8 +77,26 @@ pub async fn join(
             token_id,
             account: account.id,
             admin: account.admin,
-            grant: grant.map(to_grant),
+            grant,
         }),
+    ))
+}
+
+/// Refuses (and counts as a failed sign-in) a join whose proof does not verify. Member keys
+/// are public: without proof of the key, any code would buy its account.
+async fn check_proof(
+    state: &AppState,
+    source: Source,
+    request: &JoinRequest,
+    code_hash: &str,
+) -> Result<(), ApiError> {
+    if proof_verifies(request, code_hash) {
+        return Ok(());
+    }
+    refuse(state, source, "join.refused", "proof").await?;
+    Err(ApiError::unauthorized(
+        "the join proof does not verify with this member key: sign it with the identity the \
+         key belongs to",
     ))
 }
 
@@ -136,10 +127,45 @@ fn checked_name(request: &JoinRequest) -> Result<&str, ApiError> {
     Ok(name)
 }
 
+/// Who is joining: the account the member key already has, or the one to create.
+struct Joiner<'a> {
+    existing: Option<Account>,
+    id: String,
+    name: &'a str,
+    member_key: &'a str,
+}
+
+/// The joiner's account: the one its member key has, else a new one. The setup code needs
+/// a new one, so the server's owner never takes over an existing member's account.
+async fn account_for(
+    transaction: &mut Transaction<'_>,
+    joiner: Joiner<'_>,
+    admin: bool,
+    at: i64,
+) -> Result<Account, ApiError> {
+    match joiner.existing {
+        Some(_) if admin => Err(ApiError::bad_request(
+            "this member key already has an account; use a new identity for the owner",
+        )),
+        Some(account) => Ok(account),
+        None => {
+            transaction
+                .create_account(&joiner.id, joiner.name, joiner.member_key, admin, at)
+                .await?;
+            Ok(Account {
+                id: joiner.id,
+                name: joiner.name.to_owned(),
+                member_key: Some(joiner.member_key.to_owned()),
+                admin,
+            })
+        }
+    }
+}
+
 /// What a code turned out to be.
 enum Redeemed {
     Owner,
-    Invite(GrantRecord),
+    Invite(Grant),
 }
 
 async fn redeem(
@@ -169,7 +195,7 @@ async fn issue_join_token(
             token_hash: &sha256_hex(token.as_bytes()),
             id: &token_id,
             label: "join",
-            kind: "personal",
+            kind: TokenKind::Personal,
             account,
             project: None,
             environment: None,
@@ -180,19 +206,23 @@ async fn issue_join_token(
     Ok((token, token_id))
 }
 
+/// Records the join: as the server's owner (the setup code), or with an invite's role.
 async fn audit_join(
     transaction: &mut Transaction<'_>,
     account: &str,
-    admin: bool,
-    grant: Option<&GrantRecord>,
+    grant: Option<&Grant>,
     source: Source,
     at: i64,
 ) -> Result<(), ApiError> {
     let source_text = source.text();
     transaction
-        .append_audit(&AuditEntry {
+        .append_audit(&NewAuditEntry {
             actor: account,
-            action: if admin { "join.owner" } else { "join" },
+            action: if grant.is_none() {
+                "join.owner"
+            } else {
+                "join"
+            },
             project: grant.map(|grant| grant.project.as_str()),
             target: &grant.map_or_else(
                 || "server owner".to_owned(),

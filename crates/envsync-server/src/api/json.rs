@@ -2,7 +2,8 @@
 //! documented status) instead of axum's plain-text ones: JSON bodies (400 with the parser's
 //! message, 413, 415), paths and query strings (400).
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -23,12 +24,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// A raw body (a signed record, stored as sent), with the size limit's rejection as an API
+/// error.
+pub fn raw_body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => ApiError::bad_request(format!("request body: {}", rejection.body_text())),
+    })
+}
+
+fn too_large() -> ApiError {
+    ApiError::too_large(format!(
+        "request body is larger than {} bytes",
+        envsync_api::MAX_BODY_BYTES
+    ))
+}
+
 pub fn rejection_error(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(format!(
-            "request body is larger than {} bytes",
-            envsync_api::MAX_BODY_BYTES
-        )),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::unsupported_media_type("send the body as `Content-Type: application/json`")
         }

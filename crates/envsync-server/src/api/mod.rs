@@ -4,13 +4,20 @@
 mod access;
 mod audit;
 mod auth;
+mod dashboard;
 mod error;
 mod events;
+mod grants;
 mod invites;
 mod join;
 mod json;
-mod members;
+mod log;
+mod metrics;
 mod openapi;
+mod push;
+mod reader;
+mod requests;
+mod session;
 mod signatures;
 mod tokens;
 mod versions;
@@ -20,12 +27,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use envsync_api::paths::route;
 use envsync_api::{CODE_PREFIX, MAX_BODY_BYTES, SECRET_BYTES, TOKEN_ID_LENGTH, TOKEN_PREFIX};
 use rand::RngCore;
 
+pub use dashboard::{CONTENT_SECURITY_POLICY, UNLOCK_SCRIPT, assets as dashboard_assets};
 pub use error::ApiError;
 
 use crate::store::{Store, StoreError};
@@ -39,16 +48,30 @@ pub struct AppState {
 struct Inner {
     store: Store,
     events: Arc<events::EventHub>,
-    behind_proxy: bool,
+    metrics: Arc<metrics::Metrics>,
+    options: Options,
+}
+
+/// How the server is deployed, as far as handlers care.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Take the client address from `X-Forwarded-For` (see [`auth::Source`]).
+    pub behind_proxy: bool,
+    /// Served over TLS: the dashboard's session cookie is `Secure`.
+    pub tls: bool,
+    /// The dashboard may decrypt values in the browser (`--dashboard-unlock`): the page
+    /// offers *Unlock* and the unlock script is served; off, neither.
+    pub dashboard_unlock: bool,
 }
 
 impl AppState {
-    pub async fn new(store: Store, behind_proxy: bool) -> Result<Self, StoreError> {
+    pub async fn new(store: Store, options: Options) -> Result<Self, StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 events: events::EventHub::start(store.clone()).await?,
+                metrics: metrics::Metrics::new(),
                 store,
-                behind_proxy,
+                options,
             }),
         })
     }
@@ -61,13 +84,21 @@ impl AppState {
         &self.inner.events
     }
 
+    pub(crate) fn metrics(&self) -> &Arc<metrics::Metrics> {
+        &self.inner.metrics
+    }
+
     /// Closes the event sockets, so a graceful shutdown only waits for real requests.
     pub fn begin_shutdown(&self) {
         self.inner.events.stop();
     }
 
     pub(crate) fn behind_proxy(&self) -> bool {
-        self.inner.behind_proxy
+        self.inner.options.behind_proxy
+    }
+
+    pub(crate) fn options(&self) -> Options {
+        self.inner.options
     }
 }
 
@@ -75,55 +106,64 @@ impl AppState {
 /// connection, and with it a database connection, forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Every route the API answers: a template from envsync-api's [`route`] and its handlers.
+/// The OpenAPI document lists the same (a test holds them to it).
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (route::OPENAPI, get(openapi::document)),
+        (route::DASHBOARD, get(dashboard::page)),
+        (route::DASHBOARD_ASSET, get(dashboard::asset)),
+        (route::HEALTH, get(openapi::health)),
+        (route::READY, get(metrics::ready)),
+        (route::METRICS, get(metrics::metrics)),
+        (route::JOIN, post(join::join)),
+        (route::WHOAMI, get(tokens::whoami)),
+        (route::EVENTS, get(events::events)),
+        (
+            route::SESSION,
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        ),
+        (route::SIGN_IN_CODES, post(session::new_code)),
+        (route::SERVER_AUDIT, get(audit::server_page)),
+        (route::TOKENS, get(tokens::list).post(tokens::create)),
+        (route::TOKEN, delete(tokens::revoke)),
+        (route::MEMBERS, get(log::log)),
+        (route::MEMBER_EVENT, put(log::append)),
+        (route::REQUESTS, get(requests::requests)),
+        (route::GRANTS, get(grants::grants)),
+        (
+            route::REQUEST,
+            put(requests::put_request).delete(requests::delete_request),
+        ),
+        (route::INVITES, post(invites::create)),
+        (route::INVITE, get(invites::get)),
+        (route::ENVIRONMENTS, get(versions::environments)),
+        (route::CI_TOKENS, post(tokens::create_ci)),
+        (route::AUDIT, get(audit::page)),
+        (route::HEAD, get(versions::head)),
+        (route::VERSIONS, get(versions::list)),
+        (route::VERSION, get(versions::get).put(push::create)),
+        (route::OBJECT, get(versions::object)),
+    ]
+}
+
 pub fn router(state: AppState) -> Router {
-    let project = "/api/v1/projects/{project}";
-    let environment = "/api/v1/projects/{project}/environments/{environment}";
-    Router::new()
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/api/v1/health", get(openapi::health))
-        .route("/api/v1/join", post(join::join))
-        .route("/api/v1/whoami", get(tokens::whoami))
-        .route("/api/v1/events", get(events::events))
-        .route("/api/v1/audit", get(audit::server_page))
-        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
-        .route(&format!("{project}/members"), get(members::log))
-        .route(
-            &format!("{project}/members/{{number}}"),
-            put(members::append),
-        )
-        .route(&format!("{project}/requests"), get(members::requests))
-        .route(&format!("{project}/grants"), get(members::grants))
-        .route(
-            &format!("{project}/requests/{{fingerprint}}"),
-            put(members::put_request).delete(members::delete_request),
-        )
-        .route(&format!("{project}/invites"), post(invites::create))
-        .route(
-            &format!("{project}/invites/{{code_sha256}}"),
-            get(invites::get),
-        )
-        .route(
-            &format!("{project}/environments"),
-            get(versions::environments),
-        )
-        .route(&format!("{project}/ci-tokens"), post(tokens::create_ci))
-        .route(&format!("{project}/audit"), get(audit::page))
-        .route(&format!("{environment}/head"), get(versions::head))
-        .route(&format!("{environment}/versions"), get(versions::list))
-        .route(
-            &format!("{environment}/versions/{{number}}"),
-            get(versions::get).put(versions::create),
-        )
-        .route(
-            &format!("{environment}/objects/{{sha256}}"),
-            get(versions::object),
-        )
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handlers)| {
+            router.route(path, handlers)
+        })
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn(time_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 

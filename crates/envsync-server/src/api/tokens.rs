@@ -3,20 +3,23 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use envsync_api::{Grant, NewCiToken, NewToken, TokenCreated, TokenInfo, TokenList, WhoAmI};
+use envsync_api::paths::route;
+use envsync_api::{
+    Grant, NewCiToken, NewToken, TokenCreated, TokenInfo, TokenKind, TokenList, WhoAmI,
+};
 use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 
-use super::access::{Access, grant, require, to_grant};
+use super::access::{grant, require_member};
 use super::auth::Caller;
 use super::join::new_account_id;
 use super::json::{ApiJson, ApiPath};
 use super::{ApiError, AppState, new_token, now};
-use crate::store::{self, AuditEntry, TokenRecord, Transaction};
+use crate::store::{self, NewAuditEntry, Transaction};
 
 const MAX_TOKEN_SECONDS: u64 = 366 * 24 * 3600;
 
-#[utoipa::path(get, path = "/api/v1/whoami",
+#[utoipa::path(get, path = route::WHOAMI,
     responses((status = 200, body = WhoAmI), (status = 401, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
 pub async fn whoami(
@@ -47,27 +50,7 @@ async fn grants_of(state: &AppState, caller: &Caller) -> Result<Vec<Grant>, ApiE
         };
         return Ok(grant(state, caller, project).await?.into_iter().collect());
     }
-    Ok(state
-        .store()
-        .grants(&caller.account.id)
-        .await?
-        .into_iter()
-        .map(to_grant)
-        .collect())
-}
-
-fn info(record: TokenRecord) -> TokenInfo {
-    TokenInfo {
-        id: record.id,
-        label: record.label,
-        kind: record.kind,
-        account: record.account,
-        project: record.project,
-        environment: record.environment,
-        created_at: record.created_at,
-        expires_at: record.expires_at,
-        revoked_at: record.revoked_at,
-    }
+    Ok(state.store().grants(&caller.account.id).await?)
 }
 
 fn expiry(seconds: Option<u64>, created_at: i64) -> Result<Option<i64>, ApiError> {
@@ -107,7 +90,7 @@ async fn owned_projects(state: &AppState, caller: &Caller) -> Result<Vec<String>
         .collect())
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens",
+#[utoipa::path(get, path = route::TOKENS,
     responses((status = 200, body = TokenList), (status = 401, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
 pub async fn list(
@@ -123,12 +106,10 @@ pub async fn list(
             .tokens_visible_to(&caller.account.id, &projects)
             .await?
     };
-    Ok(Json(TokenList {
-        tokens: tokens.into_iter().map(info).collect(),
-    }))
+    Ok(Json(TokenList { tokens }))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens",
+#[utoipa::path(post, path = route::TOKENS,
     request_body = NewToken,
     responses((status = 201, body = TokenCreated), (status = 400, body = envsync_api::ErrorBody),
         (status = 403, body = envsync_api::ErrorBody)),
@@ -151,7 +132,7 @@ pub async fn create(
         &caller,
         IssuedToken {
             label: request.label.trim(),
-            kind: "personal",
+            kind: TokenKind::Personal,
             account: &account,
             project: None,
             environment: None,
@@ -166,7 +147,7 @@ pub async fn create(
 
 struct IssuedToken<'a> {
     label: &'a str,
-    kind: &'a str,
+    kind: TokenKind,
     account: &'a str,
     project: Option<&'a str>,
     environment: Option<&'a str>,
@@ -194,27 +175,22 @@ async fn issue(
             expires_at: token.expires_at,
         })
         .await?;
-    let source = caller.source.text();
-    transaction
-        .append_audit(&AuditEntry {
-            actor: &caller.actor(),
-            action: if token.kind == "ci" {
-                "token.create_ci"
-            } else {
-                "token.create"
-            },
-            project: token.project,
-            target: &format!("token {id} ({})", token.label),
-            source_address: source.as_deref(),
-            at: token.created_at,
-        })
-        .await?;
+    let action = match token.kind {
+        TokenKind::Ci => "token.create_ci",
+        TokenKind::Personal => "token.create",
+    };
+    let target = format!("token {id} ({})", token.label);
+    let entry = NewAuditEntry {
+        at: token.created_at,
+        ..caller.audit(action, token.project, &target)
+    };
+    transaction.append_audit(&entry).await?;
     Ok(TokenCreated {
         token: secret,
         info: TokenInfo {
             id,
             label: token.label.to_owned(),
-            kind: token.kind.to_owned(),
+            kind: token.kind,
             account: token.account.to_owned(),
             project: token.project.map(str::to_owned),
             environment: token.environment.map(str::to_owned),
@@ -225,7 +201,7 @@ async fn issue(
     })
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}",
+#[utoipa::path(delete, path = route::TOKEN,
     params(("id" = String, Path)),
     responses((status = 204, description = "revoked"), (status = 404, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
@@ -245,7 +221,7 @@ pub async fn revoke(
     } else if token.account == caller.account.id {
         true
     } else {
-        token.kind == "ci"
+        token.kind == TokenKind::Ci
             && match &token.project {
                 Some(project) => owned_projects(&state, &caller).await?.contains(project),
                 None => false,
@@ -255,23 +231,14 @@ pub async fn revoke(
         return Err(not_found());
     }
     if state.store().revoke_token(&id, now()).await? {
-        let source = caller.source.text();
-        state
-            .store()
-            .append_audit(&AuditEntry {
-                actor: &caller.actor(),
-                action: "token.revoke",
-                project: token.project.as_deref(),
-                target: &format!("token {id} ({})", token.label),
-                source_address: source.as_deref(),
-                at: now(),
-            })
-            .await?;
+        let target = format!("token {id} ({})", token.label);
+        let entry = caller.audit("token.revoke", token.project.as_deref(), &target);
+        state.store().append_audit(&entry).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/projects/{project}/ci-tokens",
+#[utoipa::path(post, path = route::CI_TOKENS,
     params(("project" = String, Path)),
     request_body = NewCiToken,
     responses((status = 201, body = TokenCreated), (status = 400, body = envsync_api::ErrorBody),
@@ -283,9 +250,7 @@ pub async fn create_ci(
     ApiPath(project): ApiPath<String>,
     request: Result<ApiJson<NewCiToken>, ApiError>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    if let Access::Creator = require(&state, &caller, &project, None, Role::Owner).await? {
-        return Err(ApiError::no_project(&project));
-    }
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
     let ApiJson(request) = request?;
     if !envsync_core::config::is_valid_name(&request.environment) {
         return Err(ApiError::bad_request(format!(
@@ -320,7 +285,7 @@ pub async fn create_ci(
         &caller,
         IssuedToken {
             label: request.name.trim(),
-            kind: "ci",
+            kind: TokenKind::Ci,
             account: &account,
             project: Some(&project),
             environment: Some(&request.environment),

@@ -4,11 +4,12 @@
 //! sign; grants are the server's copy of it for deciding which requests to serve, set by
 //! invites and kept in step with the membership events the server stores.
 
+use envsync_api::Grant;
 use envsync_core::role::Role;
 use sqlx::Row;
 
 use super::transaction::{Executor, Transaction};
-use super::{Result, Store, StoreError};
+use super::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -18,18 +19,10 @@ pub struct Account {
     pub admin: bool,
 }
 
-/// A role on a project, decoded from its row: `environments` `None` means all of them.
-/// Rows are decoded here, at the store's edge, and a row that does not decode is an error:
-/// nothing above this module ever guesses what a corrupt role or list meant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantRecord {
-    pub project: String,
-    pub role: Role,
-    pub environments: Option<Vec<String>>,
-}
-
+/// An invite as the store keeps it: the API's `NewInvite` once the server has read the
+/// signed terms out of it.
 #[derive(Debug, Clone, Copy)]
-pub struct NewInvite<'a> {
+pub struct InviteRow<'a> {
     pub code_hash: &'a str,
     pub project: &'a str,
     pub role: Role,
@@ -48,31 +41,28 @@ fn encode_environments(environments: Option<&[String]>) -> Option<String> {
 }
 
 impl Store {
-    /// A grant row as stored (role and environment list as text), decoded or refused.
+    /// A grant row as stored (role and environment list as text), decoded or refused: rows
+    /// are decoded here, at the store's edge, and nothing above this module ever guesses
+    /// what a corrupt role or list meant.
     pub(super) fn decode_grant(
         &self,
         project: String,
         role: &str,
         environments: Option<&str>,
-    ) -> Result<GrantRecord> {
-        let corrupt = |what, detail: String| StoreError::CorruptRow {
-            url: self.redacted_url.clone(),
-            what,
-            detail,
-        };
-        let role = role
-            .parse::<Role>()
-            .map_err(|error| corrupt("grant role", format!("project {project}: {error}")))?;
+    ) -> Result<Grant> {
+        let role = role.parse::<Role>().map_err(|error| {
+            self.corrupt_row("grant role", format!("project {project}: {error}"))
+        })?;
         let environments = environments
             .map(serde_json::from_str::<Vec<String>>)
             .transpose()
             .map_err(|error| {
-                corrupt(
+                self.corrupt_row(
                     "grant environments",
                     format!("project {project}: not a JSON list of names: {error}"),
                 )
             })?;
-        Ok(GrantRecord {
+        Ok(Grant {
             project,
             role,
             environments,
@@ -144,7 +134,7 @@ mod sql {
 
     pub async fn insert_invite<'c>(
         executor: impl Executor<'c>,
-        invite: &super::NewInvite<'_>,
+        invite: &super::InviteRow<'_>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO invites (code_hash, project, role, environments, created_by, \
@@ -230,7 +220,7 @@ impl Store {
         Ok(count > 0)
     }
 
-    pub async fn grants(&self, account: &str) -> Result<Vec<GrantRecord>> {
+    pub async fn grants(&self, account: &str) -> Result<Vec<Grant>> {
         let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT project, role, environments FROM grants WHERE account = $1 ORDER BY project",
         )
@@ -245,7 +235,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn grant(&self, account: &str, project: &str) -> Result<Option<GrantRecord>> {
+    pub async fn grant(&self, account: &str, project: &str) -> Result<Option<Grant>> {
         let key = (account.to_owned(), project.to_owned());
         if let Some(cache) = &self.cache
             && let Some(found) = cache.grants().get(&key)
@@ -281,7 +271,7 @@ impl Store {
     }
 
     /// Every account with a role on `project`, with its name and member key, by account.
-    pub async fn project_grants(&self, project: &str) -> Result<Vec<(Account, GrantRecord)>> {
+    pub async fn project_grants(&self, project: &str) -> Result<Vec<(Account, Grant)>> {
         let rows = sqlx::query(
             "SELECT a.id, a.name, a.member_key, a.admin, g.role, g.environments \
              FROM grants g JOIN accounts a ON a.id = g.account \
@@ -343,7 +333,7 @@ impl Store {
         Ok(count > 0)
     }
 
-    pub async fn create_invite(&self, invite: &NewInvite<'_>) -> Result<()> {
+    pub async fn create_invite(&self, invite: &InviteRow<'_>) -> Result<()> {
         sql::insert_invite(&self.pool, invite)
             .await
             .map_err(|source| self.query_error(source))
@@ -355,7 +345,7 @@ impl Store {
         code_hash: &str,
         account: &str,
         now: i64,
-    ) -> Result<Option<GrantRecord>> {
+    ) -> Result<Option<Grant>> {
         let row = sql::redeem_invite(&self.pool, code_hash, account, now)
             .await
             .map_err(|source| self.query_error(source))?;
@@ -391,7 +381,7 @@ impl Store {
 }
 
 impl Transaction<'_> {
-    pub async fn create_invite(&mut self, invite: &NewInvite<'_>) -> Result<()> {
+    pub async fn create_invite(&mut self, invite: &InviteRow<'_>) -> Result<()> {
         sql::insert_invite(&mut *self.inner, invite)
             .await
             .map_err(|source| self.query_error(source))
@@ -448,7 +438,7 @@ impl Transaction<'_> {
         code_hash: &str,
         account: &str,
         now: i64,
-    ) -> Result<Option<GrantRecord>> {
+    ) -> Result<Option<Grant>> {
         let row = sql::redeem_invite(&mut *self.inner, code_hash, account, now)
             .await
             .map_err(|source| self.query_error(source))?;

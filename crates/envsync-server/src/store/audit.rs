@@ -1,12 +1,15 @@
 //! The audit log: who did what to which project, from where and when. Append-only; paged by
 //! id, which only grows, so a page boundary never skips or repeats an entry.
 
+use envsync_api::AuditEntry;
+
 use super::transaction::{Executor, Transaction};
 use super::{Result, Store};
 
-/// An event to record. The caller supplies the time so that one request's entries agree.
+/// An event to record; stored, it reads back as an [`AuditEntry`] with its id. The caller
+/// supplies the time so that one request's entries agree.
 #[derive(Debug, Clone, Copy)]
-pub struct AuditEntry<'a> {
+pub struct NewAuditEntry<'a> {
     pub actor: &'a str,
     pub action: &'a str,
     /// `None` for events outside any project, e.g. a failed sign-in.
@@ -25,18 +28,11 @@ pub struct AuditFilter<'a> {
     pub action: Option<&'a str>,
     /// Only entries with a larger id: the last id of the previous page.
     pub after_id: i64,
+    /// Only entries at or after this time (unix seconds).
+    pub since: Option<i64>,
+    /// Only entries before this time (unix seconds).
+    pub until: Option<i64>,
     pub limit: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
-    pub id: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub project: Option<String>,
-    pub target: String,
-    pub source_address: Option<String>,
 }
 
 type AuditRow = (
@@ -51,20 +47,22 @@ type AuditRow = (
 
 impl Store {
     /// Records an event and returns its id.
-    pub async fn append_audit(&self, entry: &AuditEntry<'_>) -> Result<i64> {
+    pub async fn append_audit(&self, entry: &NewAuditEntry<'_>) -> Result<i64> {
         insert(&self.pool, entry)
             .await
             .map_err(|source| self.query_error(source))
     }
 
     /// One page of matching entries, oldest first.
-    pub async fn audit(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditRecord>> {
+    pub async fn audit(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, action, project, target, source_address FROM audit \
              WHERE id > $1 \
                AND ($2 IS NULL OR project = $2) \
                AND ($3 IS NULL OR actor = $3) \
                AND ($4 IS NULL OR action = $4) \
+               AND ($6 IS NULL OR at >= $6) \
+               AND ($7 IS NULL OR at < $7) \
              ORDER BY id LIMIT $5",
         )
         .bind(filter.after_id)
@@ -72,13 +70,15 @@ impl Store {
         .bind(filter.actor)
         .bind(filter.action)
         .bind(i64::from(filter.limit))
+        .bind(filter.since)
+        .bind(filter.until)
         .fetch_all(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
         Ok(rows
             .into_iter()
             .map(
-                |(id, at, actor, action, project, target, source_address)| AuditRecord {
+                |(id, at, actor, action, project, target, source_address)| AuditEntry {
                     id,
                     at,
                     actor,
@@ -94,7 +94,7 @@ impl Store {
 
 impl Transaction<'_> {
     /// Records an event as part of the change it describes.
-    pub async fn append_audit(&mut self, entry: &AuditEntry<'_>) -> Result<i64> {
+    pub async fn append_audit(&mut self, entry: &NewAuditEntry<'_>) -> Result<i64> {
         insert(&mut *self.inner, entry)
             .await
             .map_err(|source| self.query_error(source))
@@ -103,7 +103,7 @@ impl Transaction<'_> {
 
 async fn insert<'c>(
     executor: impl Executor<'c>,
-    entry: &AuditEntry<'_>,
+    entry: &NewAuditEntry<'_>,
 ) -> std::result::Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO audit (at, actor, action, project, target, source_address) \

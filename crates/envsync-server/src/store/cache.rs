@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
-use super::{Account, GrantRecord, TokenRecord};
+use envsync_api::{Grant, TokenInfo};
+
+use super::Account;
 
 /// Past this many entries a map is emptied rather than grown: a bound on memory that costs
 /// only a few extra queries.
@@ -16,8 +18,8 @@ const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Default)]
 pub(super) struct ReadCache {
-    tokens: Map<String, (String, TokenRecord, Account)>,
-    grants: Map<(String, String), Option<GrantRecord>>,
+    tokens: Map<String, (String, TokenInfo, Account)>,
+    grants: Map<(String, String), Option<Grant>>,
     heads: Map<(String, String), Option<u64>>,
 }
 
@@ -73,11 +75,11 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
 }
 
 impl ReadCache {
-    pub fn tokens(&self) -> &Map<String, (String, TokenRecord, Account)> {
+    pub fn tokens(&self) -> &Map<String, (String, TokenInfo, Account)> {
         &self.tokens
     }
 
-    pub fn grants(&self) -> &Map<(String, String), Option<GrantRecord>> {
+    pub fn grants(&self) -> &Map<(String, String), Option<Grant>> {
         &self.grants
     }
 

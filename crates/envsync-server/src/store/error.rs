@@ -59,6 +59,29 @@ impl StoreError {
     pub fn is_corrupt(&self) -> bool {
         matches!(self, Self::Corrupt { .. } | Self::CorruptRow { .. })
     }
+
+    /// Whether the database refused a write for want of room: SQLite full or unable to
+    /// write its file (a full disk, a file-size limit), PostgreSQL's disk full. Reads
+    /// still work; writes will once the operator makes room.
+    pub fn is_out_of_space(&self) -> bool {
+        let Self::Query {
+            source: sqlx::Error::Database(error),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if error
+            .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+            .is_some()
+        {
+            // Primary result codes (the low byte of the extended one): SQLITE_FULL and
+            // SQLITE_IOERR, which is what a write refused with EFBIG or EIO becomes.
+            let code = error.code().and_then(|code| code.parse::<i32>().ok());
+            return code.is_some_and(|code| matches!(code & 0xff, 10 | 13));
+        }
+        error.code().as_deref() == Some("53100")
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -17,9 +17,11 @@ mod audit;
 mod cache;
 mod error;
 mod limits;
+mod membership_log;
 mod notify;
 mod pending;
-mod records;
+mod reads;
+mod sessions;
 mod tokens;
 mod transaction;
 mod url;
@@ -34,17 +36,30 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
-pub use accounts::{Account, GrantRecord, NewInvite};
-pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use accounts::{Account, InviteRow};
+pub use audit::{AuditFilter, NewAuditEntry};
 pub use error::{Result, StoreError};
 pub use limits::{FAILURE_WINDOW_SECONDS, MAX_FAILURES};
-pub use tokens::{NewToken, TokenRecord};
+pub use reads::ReadAccess;
+pub use sessions::{NewSession, Session};
+pub use tokens::NewToken;
 pub use transaction::Transaction;
 pub use url::{Backend, redact as redact_url};
 pub use versions::{Created, NewVersion};
 
 /// How long opening the database may take before the server gives up with an error.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long `/ready` waits for the database before answering 503.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Connections of the pool: open ones, of which idle, and the most it opens.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
 
 /// An open, migrated database. Cloning is cheap and shares the connection pool.
 #[derive(Clone)]
@@ -92,19 +107,7 @@ impl Store {
             url: redacted_url.clone(),
             source,
         };
-        // One connection on its own first: the pool retries a refused connection until its
-        // acquire timeout and then reports only the timeout, where one attempt says why
-        // (refused, unknown role, bad password) at once.
-        match tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect(&connect_url)).await {
-            Ok(Ok(connection)) => connection.close().await.map_err(open_error)?,
-            Ok(Err(source)) => return Err(open_error(source)),
-            Err(_) => {
-                return Err(open_error(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-                ))));
-            }
-        }
+        try_connect(&connect_url).await.map_err(open_error)?;
         let pool = AnyPoolOptions::new()
             .max_connections(10)
             .connect(&connect_url)
@@ -118,27 +121,31 @@ impl Store {
             cache: None,
             immutable: std::sync::Arc::default(),
         };
-        if backend == Backend::Sqlite {
+        store.prepare().await?;
+        Ok(store)
+    }
+
+    /// Sets SQLite up (write-ahead log, private files) and brings the schema up to date.
+    async fn prepare(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
             // Readers do not block the single writer; the setting is kept in the file.
-            store
-                .pool
+            self.pool
                 .execute("PRAGMA journal_mode = WAL")
                 .await
-                .map_err(|source| store.query_error(source))?;
-            if let Some(path) = store.sqlite_path()
-                && !store.connect_url.contains("mode=ro")
+                .map_err(|source| self.query_error(source))?;
+            if let Some(path) = self.sqlite_path()
+                && !self.connect_url.contains("mode=ro")
             {
                 restrict_sqlite_files(&path)?;
             }
         }
-        let migrator = Migrator::new(EmbeddedMigrations(backend))
+        let migrator = Migrator::new(EmbeddedMigrations(self.backend))
             .await
-            .map_err(|source| store.migrate_error(source))?;
+            .map_err(|source| self.migrate_error(source))?;
         migrator
-            .run(&store.pool)
+            .run(&self.pool)
             .await
-            .map_err(|source| store.migrate_error(source))?;
-        Ok(store)
+            .map_err(|source| self.migrate_error(source))
     }
 
     /// Serves token, role and head lookups from memory, kept exact by this store's own
@@ -163,6 +170,26 @@ impl Store {
     /// The database URL without its password, for messages.
     pub fn redacted_url(&self) -> &str {
         &self.redacted_url
+    }
+
+    /// Whether the database answers a query within [`PING_TIMEOUT`]: what `/ready` reports.
+    pub async fn ping(&self) -> Result<()> {
+        let query = self.pool.execute("SELECT 1");
+        match tokio::time::timeout(PING_TIMEOUT, query).await {
+            Ok(answer) => answer.map(drop).map_err(|source| self.query_error(source)),
+            Err(_) => Err(self.query_error(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
+    /// The connection pool's use now, for `/metrics`.
+    pub fn pool_use(&self) -> PoolUse {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(open);
+        PoolUse {
+            open,
+            idle,
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     /// Closes every connection; pending queries finish first.
@@ -192,9 +219,43 @@ impl Store {
         }
     }
 
+    /// A row no query of ours writes (see [`StoreError::CorruptRow`]).
+    fn corrupt_row(&self, what: &'static str, detail: String) -> StoreError {
+        StoreError::CorruptRow {
+            url: self.redacted_url.clone(),
+            what,
+            detail,
+        }
+    }
+
     /// A database integer as a version number or count; negative values are corruption.
     fn to_u64(&self, what: &'static str, value: i64) -> Result<u64> {
         u64::try_from(value).map_err(|_| self.corrupt(what, value))
+    }
+}
+
+/// The SQLite file a `--database-url` names: `Ok(None)` for PostgreSQL or an in-memory
+/// database, an error for a URL of neither.
+pub fn sqlite_path_of(url: &str) -> Result<Option<std::path::PathBuf>> {
+    let (backend, connect_url) = url::resolve(url).ok_or_else(|| StoreError::UnsupportedUrl {
+        url: url::redact(url),
+    })?;
+    Ok(match backend {
+        Backend::Sqlite => sqlite_file(&connect_url),
+        Backend::Postgres => None,
+    })
+}
+
+/// One connection on its own, before the pool: the pool retries a refused connection until
+/// its acquire timeout and then reports only the timeout, where one attempt says why
+/// (refused, unknown role, bad password) at once.
+async fn try_connect(connect_url: &str) -> std::result::Result<(), sqlx::Error> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect(connect_url)).await {
+        Ok(connection) => connection?.close().await,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))),
     }
 }
 
@@ -210,7 +271,7 @@ fn sqlite_file(connect_url: &str) -> Option<std::path::PathBuf> {
 /// the default umask would leave them world-readable. The file is created here, private
 /// from its first byte, before SQLite opens it; SQLite gives its `-wal` and `-shm` files
 /// the database file's mode, and any left by an older start are tightened too.
-fn restrict_sqlite_files(path: &std::path::Path) -> Result<()> {
+pub(crate) fn restrict_sqlite_files(path: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -265,6 +326,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "pending and signed invites",
         include_str!("../../migrations/sqlite/0003_pending_and_signed_invites.sql"),
     ),
+    (
+        4,
+        "dashboard sessions",
+        include_str!("../../migrations/sqlite/0004_dashboard_sessions.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -282,6 +348,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "pending and signed invites",
         include_str!("../../migrations/postgres/0003_pending_and_signed_invites.sql"),
+    ),
+    (
+        4,
+        "dashboard sessions",
+        include_str!("../../migrations/postgres/0004_dashboard_sessions.sql"),
     ),
 ];
 

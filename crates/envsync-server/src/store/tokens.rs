@@ -2,6 +2,7 @@
 //! and every lookup compares hashes, so a copy of the database grants nothing and no
 //! comparison ever touches a token itself.
 
+use envsync_api::{TokenInfo, TokenKind};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -15,8 +16,7 @@ pub struct NewToken<'a> {
     /// Public handle to list and revoke the token by.
     pub id: &'a str,
     pub label: &'a str,
-    /// `personal` or `ci`.
-    pub kind: &'a str,
+    pub kind: TokenKind,
     pub account: &'a str,
     /// CI tokens: the one project and environment they may read.
     pub project: Option<&'a str>,
@@ -26,33 +26,42 @@ pub struct NewToken<'a> {
     pub expires_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRecord {
-    pub id: String,
-    pub label: String,
-    pub kind: String,
-    pub account: String,
-    pub project: Option<String>,
-    pub environment: Option<String>,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+/// A token's columns, read by name so that one function serves every query that selects
+/// them (plus whatever else the query selects). The kind is decoded here and a row whose
+/// kind is not one is an error: nothing above guesses what a corrupt token may do.
+fn token_from(store: &Store, row: &AnyRow) -> Result<TokenInfo> {
+    let read = |source| store.query_error(source);
+    let kind: String = row.try_get("kind").map_err(read)?;
+    Ok(TokenInfo {
+        kind: kind
+            .parse()
+            .map_err(|detail| store.corrupt_row("token kind", detail))?,
+        id: row.try_get("id").map_err(read)?,
+        label: row.try_get("label").map_err(read)?,
+        account: row.try_get("account").map_err(read)?,
+        project: row.try_get("project").map_err(read)?,
+        environment: row.try_get("environment").map_err(read)?,
+        created_at: row.try_get("created_at").map_err(read)?,
+        expires_at: row.try_get("expires_at").map_err(read)?,
+        revoked_at: row.try_get("revoked_at").map_err(read)?,
+    })
 }
 
-/// A token's columns, read by name so that one function serves every query that selects
-/// them (plus whatever else the query selects).
-fn token_from(row: &AnyRow) -> std::result::Result<TokenRecord, sqlx::Error> {
-    Ok(TokenRecord {
-        id: row.try_get("id")?,
-        label: row.try_get("label")?,
-        kind: row.try_get("kind")?,
-        account: row.try_get("account")?,
-        project: row.try_get("project")?,
-        environment: row.try_get("environment")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
+/// A stored hash, its token and the account it belongs to, from a query that selected
+/// `token_hash`, the token's columns and the account's `name`, `member_key` and `admin`.
+pub(super) fn authenticated_from(
+    store: &Store,
+    row: &AnyRow,
+) -> Result<(String, TokenInfo, Account)> {
+    let token = token_from(store, row)?;
+    let read = |source| store.query_error(source);
+    let account = Account {
+        id: token.account.clone(),
+        name: row.try_get("name").map_err(read)?,
+        member_key: row.try_get("member_key").map_err(read)?,
+        admin: row.try_get::<i64, _>("admin").map_err(read)? != 0,
+    };
+    Ok((row.try_get("token_hash").map_err(read)?, token, account))
 }
 
 const COLUMNS: &str =
@@ -67,7 +76,7 @@ impl Store {
 
     /// The live token with this public id, not revoked and not expired at `now` (unix
     /// seconds), with its stored hash for the caller to compare in constant time.
-    pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenRecord)>> {
+    pub async fn live_token(&self, id: &str, now: i64) -> Result<Option<(String, TokenInfo)>> {
         let row = sqlx::query(&format!(
             "SELECT token_hash, {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)"
@@ -77,9 +86,13 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        row.map(|row| Ok((row.try_get("token_hash")?, token_from(&row)?)))
-            .transpose()
-            .map_err(|source| self.query_error(source))
+        row.map(|row| {
+            let hash = row
+                .try_get("token_hash")
+                .map_err(|source| self.query_error(source))?;
+            Ok((hash, token_from(self, &row)?))
+        })
+        .transpose()
     }
 
     /// [`Self::live_token`] and the account it belongs to, in one query: this runs on
@@ -88,7 +101,7 @@ impl Store {
         &self,
         id: &str,
         now: i64,
-    ) -> Result<Option<(String, TokenRecord, Account)>> {
+    ) -> Result<Option<(String, TokenInfo, Account)>> {
         if let Some(cache) = &self.cache
             && let Some(found) = cache.tokens().get(&id.to_owned())
         {
@@ -113,23 +126,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|source| self.query_error(source))?;
-        row.map(|row| -> std::result::Result<_, sqlx::Error> {
-            let token = token_from(&row)?;
-            let account = Account {
-                id: token.account.clone(),
-                name: row.try_get("name")?,
-                member_key: row.try_get("member_key")?,
-                admin: row.try_get::<i64, _>("admin")? != 0,
-            };
-            Ok((row.try_get("token_hash")?, token, account))
-        })
-        .transpose()
-        .map_err(|source| self.query_error(source))
-        .inspect(|found| {
-            if let (Some(cache), Some(generation), Some(found)) = (&self.cache, generation, found) {
-                cache.tokens().put(generation, id.to_owned(), found.clone());
-            }
-        })
+        row.map(|row| authenticated_from(self, &row))
+            .transpose()
+            .inspect(|found| {
+                if let (Some(cache), Some(generation), Some(found)) =
+                    (&self.cache, generation, found)
+                {
+                    cache.tokens().put(generation, id.to_owned(), found.clone());
+                }
+            })
     }
 
     /// Tokens an account made, plus CI tokens of `projects` (those it owns), revoked ones
@@ -138,7 +143,7 @@ impl Store {
         &self,
         account: &str,
         projects: &[String],
-    ) -> Result<Vec<TokenRecord>> {
+    ) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE account = $1 ORDER BY created_at, id"
         ))
@@ -155,7 +160,7 @@ impl Store {
         Ok(tokens)
     }
 
-    async fn ci_tokens(&self, project: &str) -> Result<Vec<TokenRecord>> {
+    async fn ci_tokens(&self, project: &str) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tokens WHERE project = $1 AND kind = 'ci' ORDER BY id"
         ))
@@ -166,22 +171,17 @@ impl Store {
         self.tokens_from(&rows)
     }
 
-    fn tokens_from(&self, rows: &[AnyRow]) -> Result<Vec<TokenRecord>> {
-        rows.iter()
-            .map(token_from)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|source| self.query_error(source))
+    fn tokens_from(&self, rows: &[AnyRow]) -> Result<Vec<TokenInfo>> {
+        rows.iter().map(|row| token_from(self, row)).collect()
     }
 
-    pub async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+    pub async fn token_by_id(&self, id: &str) -> Result<Option<TokenInfo>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tokens WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(|source| self.query_error(source))?;
-        row.map(|row| token_from(&row))
-            .transpose()
-            .map_err(|source| self.query_error(source))
+        row.map(|row| token_from(self, &row)).transpose()
     }
 
     /// Marks a token revoked at `now`; `false` if it did not exist or was already revoked.
@@ -245,7 +245,7 @@ async fn insert_token<'c>(
     .bind(token.token_hash)
     .bind(token.id)
     .bind(token.label)
-    .bind(token.kind)
+    .bind(token.kind.as_str())
     .bind(token.account)
     .bind(token.project)
     .bind(token.environment)

@@ -17,6 +17,33 @@ pub struct NewVersion<'a> {
     pub ciphertext: &'a [u8],
 }
 
+/// A [`NewVersion`] the insert's own task owns.
+struct OwnedVersion {
+    project: String,
+    environment: String,
+    number: i64,
+    base: Option<i64>,
+    author_key: String,
+    record_json: Vec<u8>,
+    ciphertext_sha256: String,
+    ciphertext: Vec<u8>,
+}
+
+impl OwnedVersion {
+    fn new(version: &NewVersion<'_>) -> Result<Self> {
+        Ok(Self {
+            project: version.project.to_owned(),
+            environment: version.environment.to_owned(),
+            number: to_i64("version number", version.number)?,
+            base: version.base.map(|base| to_i64("base", base)).transpose()?,
+            author_key: version.author_key.to_owned(),
+            record_json: version.record_json.to_vec(),
+            ciphertext_sha256: version.ciphertext_sha256.to_owned(),
+            ciphertext: version.ciphertext.to_vec(),
+        })
+    }
+}
+
 /// The outcome of [`Store::create_version`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Created {
@@ -119,6 +146,30 @@ impl Store {
     /// is created and history never has a gap. Ciphertext and record land in the same row,
     /// so a visible version is always complete.
     pub async fn create_version(&self, version: &NewVersion<'_>) -> Result<Created> {
+        // The insert runs in a task of its own, so it finishes, and the cached head is
+        // forgotten, even when the request is dropped midway (a client killed or cut off
+        // mid-push): SQLite may commit a statement whose future was dropped, and a cache
+        // left holding the old head would then answer every later push with a 409 that no
+        // sync resolves. Found by tests/crash.rs.
+        let store = self.clone();
+        let owned = OwnedVersion::new(version)?;
+        let inserted = match tokio::spawn(async move { store.insert_version(&owned).await }).await {
+            Ok(inserted) => inserted,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(sqlx::Error::PoolClosed),
+        };
+        match inserted {
+            Ok(1) => Ok(Created::Created),
+            Ok(_) => self.conflict(version).await,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                self.conflict(version).await
+            }
+            Err(source) => Err(self.query_error(source)),
+        }
+    }
+
+    /// The create-only insert and the cache eviction after it: the rows it inserted.
+    async fn insert_version(&self, version: &OwnedVersion) -> sqlx::Result<u64> {
         let inserted = sqlx::query(
             "INSERT INTO versions (project, environment, number, base, author_key, \
                                    record_json, ciphertext_sha256, ciphertext) \
@@ -126,29 +177,22 @@ impl Store {
              WHERE (SELECT COALESCE(MAX(number), 0) FROM versions \
                     WHERE project = $1 AND environment = $2) = $3 - 1",
         )
-        .bind(version.project)
-        .bind(version.environment)
-        .bind(to_i64("version number", version.number)?)
-        .bind(version.base.map(|base| to_i64("base", base)).transpose()?)
-        .bind(version.author_key)
-        .bind(version.record_json)
-        .bind(version.ciphertext_sha256)
-        .bind(version.ciphertext)
+        .bind(&version.project)
+        .bind(&version.environment)
+        .bind(version.number)
+        .bind(version.base)
+        .bind(&version.author_key)
+        .bind(&version.record_json)
+        .bind(&version.ciphertext_sha256)
+        .bind(&version.ciphertext)
         .execute(&self.pool)
         .await;
         if let Some(cache) = &self.cache {
             cache
                 .heads()
-                .forget(&(version.project.to_owned(), version.environment.to_owned()));
+                .forget(&(version.project.clone(), version.environment.clone()));
         }
-        match inserted {
-            Ok(result) if result.rows_affected() == 1 => Ok(Created::Created),
-            Ok(_) => self.conflict(version).await,
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                self.conflict(version).await
-            }
-            Err(source) => Err(self.query_error(source)),
-        }
+        inserted.map(|result| result.rows_affected())
     }
 
     async fn conflict(&self, version: &NewVersion<'_>) -> Result<Created> {

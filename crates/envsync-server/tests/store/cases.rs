@@ -2,7 +2,7 @@
 
 use envsync_core::role::Role;
 use envsync_server::store::{
-    AuditEntry, AuditFilter, Created, FAILURE_WINDOW_SECONDS, MAX_FAILURES, NewInvite, NewToken,
+    AuditFilter, Created, FAILURE_WINDOW_SECONDS, InviteRow, MAX_FAILURES, NewAuditEntry, NewToken,
     NewVersion,
 };
 use sqlx::{AnyPool, Row};
@@ -192,7 +192,7 @@ pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
         token_hash: "hash-ci",
         id: "id-ci",
         label: "github",
-        kind: "ci",
+        kind: envsync_api::TokenKind::Ci,
         account: "ci-1",
         project: Some("p"),
         environment: Some("staging"),
@@ -204,7 +204,7 @@ pub async fn tokens_create_lookup_revoke(db: TestDatabase) {
         token_hash: "hash-ada",
         id: "id-ada",
         label: "laptop",
-        kind: "personal",
+        kind: envsync_api::TokenKind::Personal,
         account: "ada",
         project: None,
         environment: None,
@@ -296,7 +296,7 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
     assert!(store.delete_grant("ada-1", "p").await.unwrap());
     assert_eq!(store.grant("ada-1", "p").await.unwrap(), None);
 
-    let invite = NewInvite {
+    let invite = InviteRow {
         code_hash: "code",
         project: "p",
         role: Role::Writer,
@@ -308,7 +308,7 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
     };
     store.create_invite(&invite).await.unwrap();
     store
-        .create_invite(&NewInvite {
+        .create_invite(&InviteRow {
             code_hash: "old",
             expires_at: 10,
             ..invite
@@ -388,6 +388,44 @@ pub async fn corrupt_grants_are_errors(db: TestDatabase) {
     assert!(store.project_grants("p").await.unwrap_err().is_corrupt());
 }
 
+/// A token whose kind is not one is refused wherever it is read: read as a personal token,
+/// a CI token would act for a whole account.
+pub async fn corrupt_token_kinds_are_errors(db: TestDatabase) {
+    let store = &db.store;
+    store
+        .create_account("ci-1", "CI", "age1ci:sig", false, 1)
+        .await
+        .unwrap();
+    store
+        .create_token(&NewToken {
+            token_hash: "hash-ci",
+            id: "id-ci",
+            label: "github",
+            kind: envsync_api::TokenKind::Ci,
+            account: "ci-1",
+            project: Some("p"),
+            environment: Some("staging"),
+            created_at: 1,
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    let token = store.token_by_id("id-ci").await.unwrap().unwrap();
+    assert_eq!(token.kind, envsync_api::TokenKind::Ci);
+    let pool = raw_pool(&db).await;
+    sqlx::query("UPDATE tokens SET kind = 'admin' WHERE id = 'id-ci'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = store.authenticate("id-ci", 2).await.unwrap_err();
+    assert!(error.is_corrupt(), "{error}");
+    assert!(error.to_string().contains("token kind"), "{error}");
+    assert!(store.token_by_id("id-ci").await.unwrap_err().is_corrupt());
+    assert!(store.live_token("id-ci", 2).await.unwrap_err().is_corrupt());
+    let visible = store.tokens_visible_to("ci-1", &[]).await;
+    assert!(visible.unwrap_err().is_corrupt());
+}
+
 pub async fn transactions_commit_all_or_nothing(db: TestDatabase) {
     let store = &db.store;
     {
@@ -454,7 +492,7 @@ pub async fn sign_in_failures_are_shared_and_expire(db: TestDatabase) {
 pub async fn audit_pages_and_filters(db: TestDatabase) {
     let store = &db.store;
     for index in 0..7 {
-        let entry = AuditEntry {
+        let entry = NewAuditEntry {
             actor: if index % 2 == 0 { "ada" } else { "ci" },
             action: "push",
             project: if index < 6 { Some("p") } else { None },
@@ -495,6 +533,20 @@ pub async fn audit_pages_and_filters(db: TestDatabase) {
         ..AuditFilter::default()
     };
     assert!(store.audit(&other).await.unwrap().is_empty());
+    let window = AuditFilter {
+        since: Some(1_700_000_002),
+        until: Some(1_700_000_005),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let times: Vec<i64> = store
+        .audit(&window)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(times, [1_700_000_002, 1_700_000_003, 1_700_000_004]);
 }
 
 /// The version table holds exactly the bytes the client sent, and no other column of it
@@ -541,7 +593,7 @@ pub async fn read_cache_follows_writes(db: TestDatabase) {
             token_hash: "hash",
             id: "tok",
             label: "laptop",
-            kind: "personal",
+            kind: envsync_api::TokenKind::Personal,
             account: "ada-1",
             project: None,
             environment: None,
@@ -630,4 +682,92 @@ pub async fn sqlite_files_are_private(db: TestDatabase) {
         .unwrap();
     assert_eq!(mode(&older), 0o600);
     store.close().await;
+}
+
+async fn read(
+    store: &envsync_server::store::Store,
+    project: &str,
+    head_of: Option<&str>,
+) -> Option<envsync_server::store::ReadAccess> {
+    store
+        .authenticate_read("tok", 50, project, head_of)
+        .await
+        .unwrap()
+}
+
+/// `authenticate_read`, the one query behind every read, answers what a replica wrote just
+/// before: its pushes, grant changes and revocations.
+pub async fn authenticated_reads_see_every_replicas_writes(db: TestDatabase) {
+    let (store, replica) = (&db.store, db.replica().await);
+    store
+        .create_account("ada-1", "Ada", "age1ada:sig", false, 1)
+        .await
+        .unwrap();
+    let token = NewToken {
+        token_hash: "hash",
+        id: "tok",
+        label: "laptop",
+        kind: envsync_api::TokenKind::Personal,
+        account: "ada-1",
+        project: None,
+        environment: None,
+        created_at: 1,
+        expires_at: Some(100),
+    };
+    store.create_token(&token).await.unwrap();
+    let access = read(store, "ranking-be", Some("production")).await.unwrap();
+    assert_eq!(
+        (access.token_hash.as_str(), access.account.name.as_str()),
+        ("hash", "Ada")
+    );
+    assert_eq!((access.grant, access.head), (None, None));
+    replica
+        .set_grant("ada-1", "ranking-be", Role::Reader, None)
+        .await
+        .unwrap();
+    replica
+        .create_version(&version(1, b"{}", b"c1"))
+        .await
+        .unwrap();
+    let access = read(store, "ranking-be", Some("production")).await.unwrap();
+    assert_eq!(access.grant.map(|grant| grant.role), Some(Role::Reader));
+    assert_eq!(access.head, Some(1));
+    replica
+        .create_version(&version(2, b"{}", b"c2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        read(store, "ranking-be", Some("production"))
+            .await
+            .unwrap()
+            .head,
+        Some(2)
+    );
+    assert_eq!(
+        read(store, "ranking-be", None).await.unwrap().head,
+        None,
+        "not asked for"
+    );
+    assert_eq!(
+        read(store, "other", Some("production"))
+            .await
+            .unwrap()
+            .grant,
+        None
+    );
+    assert!(
+        store
+            .authenticate_read("tok", 100, "ranking-be", None)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    replica.revoke_token("tok", 60).await.unwrap();
+    assert!(
+        read(store, "ranking-be", Some("production"))
+            .await
+            .is_none(),
+        "revoked"
+    );
 }

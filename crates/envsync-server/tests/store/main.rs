@@ -28,7 +28,7 @@ impl TestDatabase {
         code_hash: &str,
         account: &str,
         now: i64,
-    ) -> Option<envsync_server::store::GrantRecord> {
+    ) -> Option<envsync_api::Grant> {
         self.replica()
             .await
             .redeem_invite(code_hash, account, now)
@@ -131,9 +131,11 @@ suite!(
     tokens_create_lookup_revoke,
     accounts_grants_and_invites,
     read_cache_follows_writes,
+    authenticated_reads_see_every_replicas_writes,
     audit_pages_and_filters,
     stores_only_what_it_is_given,
     corrupt_grants_are_errors,
+    corrupt_token_kinds_are_errors,
     transactions_commit_all_or_nothing,
     sign_in_failures_are_shared_and_expire,
     sqlite_files_are_private,

@@ -4,12 +4,11 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_api::AuditPage;
 use envsync_client::server_api::AuditQuery;
 
-use super::format_time;
 use crate::cli::AuditArgs;
-use crate::printer::{Printer, table};
+use crate::output::Audit;
+use crate::printer::Printer;
 use crate::settings::{Settings, server_of};
 
 pub fn run(args: AuditArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
@@ -17,7 +16,12 @@ pub fn run(args: AuditArgs, settings: &Settings, printer: &Printer) -> Result<Ex
     let project = if args.server_wide {
         None
     } else {
-        Some(workspace.target(args.project.as_deref(), None)?.project)
+        Some(
+            workspace
+                .target(args.project.as_deref(), None)?
+                .place
+                .project,
+        )
     };
     let api = settings.api(&server_of(&workspace)?)?;
     let mut query = AuditQuery {
@@ -36,38 +40,6 @@ pub fn run(args: AuditArgs, settings: &Settings, printer: &Printer) -> Result<Ex
         // A server whose pages do not move forward would keep this loop going forever.
         page.next_after = next.next_after.filter(|&next_after| next_after > after);
     }
-    if printer.json {
-        printer.json(&page);
-        return Ok(ExitCode::SUCCESS);
-    }
-    print_table(&page, printer);
-    if let Some(after) = page.next_after {
-        printer.message(format!(
-            "more entries: run with --all, or --after {after} for the next page"
-        ));
-    }
+    printer.emit(&Audit::from(page));
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_table(page: &AuditPage, printer: &Printer) {
-    let mut rows = vec![
-        ["TIME", "ACTOR", "ACTION", "TARGET", "SOURCE"]
-            .map(str::to_owned)
-            .to_vec(),
-    ];
-    for entry in &page.entries {
-        rows.push(vec![
-            format_time(entry.at),
-            entry.actor.clone(),
-            entry.action.clone(),
-            entry.target.clone(),
-            entry
-                .source_address
-                .clone()
-                .unwrap_or_else(|| "-".to_owned()),
-        ]);
-    }
-    for line in table(&rows) {
-        printer.data(line);
-    }
 }

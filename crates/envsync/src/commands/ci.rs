@@ -1,16 +1,17 @@
 //! `envsync ci add NAME --env ENV`: a CI job gets its own identity (a reader of one
 //! environment, so versions are encrypted to it) and a CI token bound to that identity's
-//! member key (so the server lets it read that environment and nothing else).
+//! member key (so the server lets it read that environment and nothing else). With
+//! `--store URL`, the identity goes into a cloud secret store instead of onto the terminal.
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use envsync_api::NewCiToken;
-use envsync_core::role::Role;
-use envsync_crypto::Identity;
+use anyhow::Result;
+use envsync_client::accounts::{CiMember, add_ci_member};
+use envsync_client::stores::StoreUrl;
 
 use super::print_notices;
 use crate::cli::{CiAddArgs, CiCommand};
+use crate::output::CiAdded;
 use crate::printer::Printer;
 use crate::settings::{Settings, server_of};
 
@@ -21,81 +22,44 @@ pub fn run(command: CiCommand, settings: &Settings, printer: &Printer) -> Result
 }
 
 fn add(args: CiAddArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    // A malformed URL is refused before anything is created.
+    let store = args.store.as_deref().map(StoreUrl::parse).transpose()?;
     let mut session = settings.session()?;
     let target = session
         .workspace
         .target(args.project.as_deref(), Some(&args.environment))?;
-    let (project, environment) = (target.project, target.environment);
     let server = server_of(&session.workspace)?;
     let api = settings.api(&server)?;
-    // Only in memory: printed once below, never stored on this machine.
-    let identity = Identity::generate(&args.name);
-    let key = identity.member_key().clone();
-    // The token first: if it is refused (not an owner, no token), nothing has changed yet.
-    let created = api.create_ci_token(
-        &project,
-        &NewCiToken {
-            name: args.name.clone(),
-            environment: environment.clone(),
-            member_key: key.to_string(),
-            expires_in_seconds: args.expires,
-        },
-    )?;
-    let added = session.members_add(
-        &project,
-        key.as_str(),
+    // The identity is only in memory: printed once below, never stored on this machine.
+    let added = add_ci_member(
+        &mut session,
+        &api,
+        &target,
         &args.name,
-        Role::Reader,
-        Some(vec![environment.clone()]),
+        args.expires,
+        store.as_ref(),
     );
     print_notices(&mut session, printer);
-    if let Err(error) = added {
-        let revoked = api.revoke_token(&created.info.id).is_ok();
-        return Err(error).with_context(|| {
-            format!(
-                "adding {} as a member failed, so its CI token {} was {}",
-                args.name,
-                created.info.id,
-                if revoked {
-                    "revoked again"
-                } else {
-                    "created but not revoked: run `envsync token revoke` with that id"
-                }
-            )
-        });
-    }
+    let CiMember { identity, created } = added?;
+    let (project, environment) = (target.place.project, target.place.environment);
+    let key = identity.member_key().clone();
     let secret_key = identity.expose_age_secret_key();
-    if printer.json {
-        printer.json(&serde_json::json!({
-            "name": args.name,
-            "project": project,
-            "environment": environment,
-            "member_key": key.to_string(),
-            "fingerprint": key.fingerprint(),
-            "token_id": created.info.id,
-            "expires_at": created.info.expires_at,
-            "ENVSYNC_IDENTITY": secret_key.as_str(),
-            "ENVSYNC_TOKEN": created.token,
-            "ENVSYNC_SERVER": server,
-        }));
-        return Ok(ExitCode::SUCCESS);
-    }
-    printer.message(format!(
-        "added {} ({}) as a reader of {project}/{environment}, re-encrypted its head to it, and created CI token {}.",
-        args.name,
-        key.fingerprint(),
-        created.info.id
-    ));
-    printer.message(
-        "set these in your CI system, the first two as secrets; they are shown only this once \
-         and this machine keeps neither (the token is sent only to ENVSYNC_SERVER):",
-    );
-    printer.data(format!("ENVSYNC_IDENTITY={}", secret_key.as_str()));
-    printer.data(format!("ENVSYNC_TOKEN={}", created.token));
-    printer.data(format!("ENVSYNC_SERVER={server}"));
-    printer.message(format!(
-        "the job then runs e.g. `envsync run --remote --yes -e {environment} -- COMMAND`; revoke with `envsync token revoke {}` and `envsync members remove {}`",
-        created.info.id, args.name
-    ));
+    printer.emit(&CiAdded {
+        name: args.name,
+        project,
+        environment,
+        member_key: key.to_string(),
+        fingerprint: key.fingerprint().to_string(),
+        token_id: created.info.id,
+        expires_at: created.info.expires_at,
+        // Kept in the store: the job's ENVSYNC_IDENTITY is the store's URL, not the key.
+        identity: match &store {
+            Some(_) => args.store.as_deref().unwrap_or_default().trim(),
+            None => secret_key.as_str(),
+        },
+        identity_store: store.is_some(),
+        token: created.token,
+        server,
+    });
     Ok(ExitCode::SUCCESS)
 }

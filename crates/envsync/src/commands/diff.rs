@@ -2,10 +2,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::engine::{DiffSide, KeyDiff, Session, key_name_diffs, require_local};
+use envsync_client::engine::{KeyDiff, Session, key_name_diffs, require_local};
 
 use super::print_notices;
 use crate::cli::DiffArgs;
+use crate::output::Diff;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -22,22 +23,7 @@ pub fn run(args: DiffArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     } else {
         ExitCode::SUCCESS
     };
-    if printer.json {
-        let changes: Vec<_> = diffs
-            .iter()
-            .map(|diff| to_json(diff, args.show_values))
-            .collect();
-        printer
-            .json(&serde_json::json!({ "from": old_label, "to": new_label, "changes": changes }));
-        return Ok(code);
-    }
-    printer.message(format!("from {old_label} to {new_label}:"));
-    if diffs.is_empty() {
-        printer.message("no differences");
-    }
-    for diff in &diffs {
-        printer.data(line(diff, args.show_values));
-    }
+    printer.emit(&Diff::new(old_label, new_label, diffs, args.show_values));
     Ok(code)
 }
 
@@ -53,7 +39,7 @@ fn values(args: &DiffArgs, session: &mut Session) -> Result<Labelled> {
                 .target(project, args.environment.as_deref())?;
             let (side, diffs) = session.diff_with_remote(&target)?;
             Ok((
-                side_label(&target.environment, side),
+                Diff::side(&target.environment, side),
                 format!("{} (local)", target.file_label),
                 diffs,
             ))
@@ -63,8 +49,8 @@ fn values(args: &DiffArgs, session: &mut Session) -> Result<Labelled> {
             let new = session.workspace.target(project, Some(new))?;
             let (old_side, new_side, diffs) = session.diff_environments(&old, &new)?;
             Ok((
-                side_label(&old.environment, old_side),
-                side_label(&new.environment, new_side),
+                Diff::side(&old.environment, old_side),
+                Diff::side(&new.environment, new_side),
                 diffs,
             ))
         }
@@ -83,7 +69,7 @@ fn key_names(args: &DiffArgs, session: &mut Session) -> Result<Labelled> {
             let local = require_local(&target, session.local_key_names(&target)?)?;
             let (side, remote) = session.remote_key_names(&target)?;
             Ok((
-                side_label(&target.environment, side),
+                Diff::side(&target.environment, side),
                 format!("{} (local)", target.file_label),
                 key_name_diffs(&remote, &local),
             ))
@@ -94,8 +80,8 @@ fn key_names(args: &DiffArgs, session: &mut Session) -> Result<Labelled> {
             let (old_side, old_names) = session.key_names(&old)?;
             let (new_side, new_names) = session.key_names(&new)?;
             Ok((
-                side_label(&old.environment, old_side),
-                side_label(&new.environment, new_side),
+                Diff::side(&old.environment, old_side),
+                Diff::side(&new.environment, new_side),
                 key_name_diffs(&old_names, &new_names),
             ))
         }
@@ -105,37 +91,4 @@ fn key_names(args: &DiffArgs, session: &mut Session) -> Result<Labelled> {
 
 fn two_or_none() -> anyhow::Error {
     ClientError::Input("diff takes no environment or two (ENV_A ENV_B)".into()).into()
-}
-
-fn side_label(environment: &str, side: DiffSide) -> String {
-    match side {
-        DiffSide::LocalFile => format!("{environment} (local file)"),
-        DiffSide::RemoteHead(version) => format!("{environment} (remote version {version})"),
-    }
-}
-
-fn line(diff: &KeyDiff, show_values: bool) -> String {
-    let sign = match diff.kind {
-        "added" => '+',
-        "removed" => '-',
-        _ => '~',
-    };
-    if !show_values {
-        return format!("{sign} {}", diff.key);
-    }
-    match (&diff.old, &diff.new) {
-        (Some(old), Some(new)) => format!("{sign} {}: {old} -> {new}", diff.key),
-        (None, Some(new)) => format!("{sign} {}: {new}", diff.key),
-        (Some(old), None) => format!("{sign} {}: {old}", diff.key),
-        (None, None) => format!("{sign} {}", diff.key),
-    }
-}
-
-fn to_json(diff: &KeyDiff, show_values: bool) -> serde_json::Value {
-    let mut value = serde_json::json!({ "key": diff.key, "change": diff.kind });
-    if show_values {
-        value["old"] = serde_json::json!(diff.old);
-        value["new"] = serde_json::json!(diff.new);
-    }
-    value
 }

@@ -1,5 +1,5 @@
-//! How `--dry-run` reads: what would change, by key name (values are never shown), on
-//! stdout, with the headings on stderr as `diff` has them.
+//! How `--dry-run` ends: the plan (by key name; values are never shown) and, for a sync
+//! that would stop at conflicts, the exit code sync would have (3).
 
 use std::process::ExitCode;
 
@@ -7,17 +7,14 @@ use anyhow::Result;
 use envsync_client::ClientError;
 use envsync_client::engine::DryRun;
 use envsync_client::workspace::Target;
-use envsync_core::merge::KeyChanges;
 
+use crate::output::Plan;
 use crate::printer::Printer;
 
 /// Prints the plan; a sync that would stop at conflicts exits as sync would (3).
-pub fn print(plan: &DryRun, target: &Target, printer: &Printer) -> Result<ExitCode> {
-    if printer.json {
-        printer.json(plan);
-    } else {
-        describe(plan, target, printer);
-    }
+pub fn print(plan: DryRun, target: &Target, printer: &Printer) -> Result<ExitCode> {
+    let plan = Plan::new(plan, target);
+    printer.emit(&plan);
     if plan.conflicts.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -31,50 +28,4 @@ pub fn print(plan: &DryRun, target: &Target, printer: &Printer) -> Result<ExitCo
         plan.conflicts.join(", ")
     ))
     .into())
-}
-
-/// The plan for a person, ending with the reminder that nothing was written.
-pub fn describe(plan: &DryRun, target: &Target, printer: &Printer) {
-    let at = plan.remote_version.map_or_else(
-        || "no versions yet".to_owned(),
-        |head| format!("version {head}"),
-    );
-    match (plan.action, &plan.file) {
-        ("nothing", _) => printer.message(format!(
-            "{target} is up to date ({at} on the remote): nothing would change"
-        )),
-        (_, Some(file)) => {
-            let verb = if plan.action == "merge" {
-                "merge"
-            } else {
-                "pull"
-            };
-            printer.message(format!(
-                "would {verb} {at} of {target} into {}:",
-                target.file_label
-            ));
-            keys(file, printer);
-        }
-        _ => {}
-    }
-    if let Some(push) = &plan.push {
-        printer.message(format!("would push version {} of {target}:", push.number));
-        keys(&push.changes, printer);
-    }
-    printer.message("dry run: nothing was written");
-}
-
-fn keys(changes: &KeyChanges, printer: &Printer) {
-    if changes.is_empty() {
-        printer.message("  (no key changes)");
-    }
-    for key in &changes.added {
-        printer.data(format!("+ {key}"));
-    }
-    for key in &changes.changed {
-        printer.data(format!("~ {key}"));
-    }
-    for key in &changes.removed {
-        printer.data(format!("- {key}"));
-    }
 }

@@ -1,9 +1,12 @@
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use envsync_client::ClientError;
+use envsync_client::dotenvx;
+use envsync_client::files::write_atomic;
 use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
 use indexmap::IndexMap;
@@ -25,9 +28,51 @@ pub fn run(args: ExportArgs, settings: &Settings, printer: &Printer) -> Result<E
             (source.vars, name)
         }
     };
+    if let ExportFormat::Dotenvx = args.format {
+        return export_dotenvx(&vars, args.out.as_deref(), printer);
+    }
+    if let Some(out) = &args.out {
+        return Err(ClientError::Input(format!(
+            "--out {} is for --format dotenvx; the other formats go to stdout",
+            out.display()
+        ))
+        .into());
+    }
     let name = args.name.unwrap_or(default_name);
     let text = render(&vars, args.format, &name).map_err(ClientError::Input)?;
     printer.data(text.trim_end_matches('\n'));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the dotenvx file (0600, atomically: it is ciphertext, but a half-written one would
+/// stop a service) and prints the private key that opens it on stdout: the key goes to
+/// wherever the service reads it, never into a file beside the ciphertext.
+fn export_dotenvx(
+    vars: &IndexMap<String, String>,
+    out: Option<&Path>,
+    printer: &Printer,
+) -> Result<ExitCode> {
+    let out = out.ok_or_else(|| {
+        ClientError::Input(
+            "--format dotenvx writes a file: pass --out FILE (e.g. --out .env.production)".into(),
+        )
+    })?;
+    let (key, names, fresh) = dotenvx::export_key(out)?;
+    let text = dotenvx::encrypt_file(vars, out, &key)?;
+    write_atomic(out, text.as_bytes())?;
+    printer.message(format!(
+        "wrote {} variable(s) to {} encrypted with dotenvx's scheme ({}); its private key is \
+         below: give it to the service as {} and keep it out of the repository",
+        vars.len(),
+        out.display(),
+        if fresh {
+            "a new key"
+        } else {
+            "the key in the environment"
+        },
+        names.private
+    ));
+    printer.data(format!("{}={}", names.private, key.expose_hex().as_str()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -77,6 +122,9 @@ pub fn render(
             for (key, value) in vars {
                 out.push_str(&format!("  {}: {}\n", quote(key), STANDARD.encode(value)));
             }
+        }
+        ExportFormat::Dotenvx => {
+            return Err("--format dotenvx writes a file: pass --out FILE".into());
         }
         ExportFormat::GithubEnv => {
             for (key, value) in vars {

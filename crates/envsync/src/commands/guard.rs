@@ -13,6 +13,7 @@ use envsync_client::ClientError;
 use envsync_core::dotenv::Document;
 
 use crate::cli::{GuardAction, GuardArgs};
+use crate::output::{Guard, GuardProblem};
 use crate::printer::Printer;
 use crate::settings::Settings;
 use linked_values::{LinkedValues, linked_secrets};
@@ -40,12 +41,7 @@ fn check(args: &GuardArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     let secrets = LinkedValues::new(linked_secrets(&targets, printer))?;
     let linked: Vec<(PathBuf, String)> = targets
         .iter()
-        .map(|linked| {
-            (
-                canonical(&linked.path),
-                format!("{}/{}", linked.target.project, linked.target.environment),
-            )
-        })
+        .map(|linked| (canonical(&linked.path), linked.target.place.to_string()))
         .collect();
     let files = if args.staged {
         staged_files(&settings.directory)?
@@ -150,26 +146,19 @@ fn report(
     unstage: bool,
     printer: &Printer,
 ) -> Result<ExitCode> {
-    if printer.json {
-        let list: Vec<_> = problems
+    let guard = Guard {
+        checked,
+        problems: problems
             .iter()
-            .map(|problem| serde_json::json!({"file": problem.file, "line": problem.line, "problem": problem.message}))
-            .collect();
-        printer.json(&serde_json::json!({ "checked": checked, "problems": list }));
-    } else {
-        for problem in problems {
-            match problem.line {
-                Some(line) => printer.data(format!("{}:{line}: {}", problem.file, problem.message)),
-                None => printer.data(format!("{}: {}", problem.file, problem.message)),
-            }
-        }
-    }
+            .map(|problem| GuardProblem {
+                file: problem.file.clone(),
+                line: problem.line,
+                problem: problem.message.clone(),
+            })
+            .collect(),
+    };
+    printer.emit(&guard);
     if problems.is_empty() {
-        if !printer.json {
-            printer.message(format!(
-                "envsync guard: {checked} file(s) checked, no plaintext secrets"
-            ));
-        }
         return Ok(ExitCode::SUCCESS);
     }
     let advice = if unstage {
@@ -236,11 +225,19 @@ fn install(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
             chained.display()
         ));
     }
+    write_hook(&hooks, &hook, &hook_script()?)?;
+    printer.message(format!("installed the envsync guard as {}", hook.display()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hook: it runs this binary's guard (or `envsync` on PATH if this one moved), then the
+/// hook it replaced, if any.
+fn hook_script() -> Result<String> {
     let binary = std::env::current_exe().map_err(|error| ClientError::Io {
         what: "locating the envsync binary".into(),
         source: error,
     })?;
-    let script = format!(
+    Ok(format!(
         "#!/bin/sh\n{HOOK_MARKER}: refuses commits that add plaintext secrets (`envsync guard install`)\n\
          envsync='{}'\n\
          [ -x \"$envsync\" ] || envsync=envsync\n\
@@ -248,9 +245,13 @@ fn install(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
          chained=\"$(dirname \"$0\")/pre-commit{CHAINED_SUFFIX}\"\n\
          if [ -x \"$chained\" ]; then exec \"$chained\" \"$@\"; fi\n",
         binary.display().to_string().replace('\'', "'\\''")
-    );
-    std::fs::create_dir_all(&hooks)
-        .and_then(|()| std::fs::write(&hook, script))
+    ))
+}
+
+/// Writes the hook executable, creating the hooks folder if git has none yet.
+fn write_hook(hooks: &Path, hook: &Path, script: &str) -> Result<()> {
+    std::fs::create_dir_all(hooks)
+        .and_then(|()| std::fs::write(hook, script))
         .map_err(|error| ClientError::Io {
             what: format!("writing {}", hook.display()),
             source: error,
@@ -258,13 +259,12 @@ fn install(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).map_err(
+        std::fs::set_permissions(hook, std::fs::Permissions::from_mode(0o755)).map_err(
             |error| ClientError::Io {
                 what: format!("making {} executable", hook.display()),
                 source: error,
             },
         )?;
     }
-    printer.message(format!("installed the envsync guard as {}", hook.display()));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

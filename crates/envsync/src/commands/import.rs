@@ -24,7 +24,10 @@ pub fn run(args: ImportArgs, settings: &Settings, printer: &Printer) -> Result<E
     let label = args.file.display().to_string();
     let text = super::read_text_file(&args.file)?;
     let format = args.format.unwrap_or_else(|| detect(&args.file));
-    let incoming = parse(&text, format, &label).map_err(ClientError::Input)?;
+    let incoming = match format {
+        ImportFormat::Dotenvx => envsync_client::dotenvx::decrypt_file(&args.file, &text)?,
+        _ => parse(&text, format, &label).map_err(ClientError::Input)?,
+    };
     let path = workspace.linked_file(&target)?;
     let existing = match std::fs::read(&path) {
         Ok(bytes) => Session::parse_local(&target, &bytes)?,
@@ -70,7 +73,7 @@ fn parse(
     label: &str,
 ) -> Result<IndexMap<String, String>, String> {
     let vars = match format {
-        ImportFormat::Dotenv => Document::parse(text).vars(),
+        ImportFormat::Dotenv | ImportFormat::Dotenvx => Document::parse(text).vars(),
         ImportFormat::Json => {
             let value: serde_json::Value = serde_json::from_str(text)
                 .map_err(|error| format!("{label}: invalid JSON: {error}"))?;

@@ -2,13 +2,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::ClientError;
 use envsync_client::files::write_atomic;
 use envsync_client::remote::RemoteSpec;
+use envsync_client::{ClientError, EnvironmentRef};
 use envsync_core::config::{self, Config, ProjectConfig};
 use indexmap::IndexMap;
 
 use crate::cli::InitArgs;
+use crate::output::Initialised;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -16,11 +17,57 @@ use crate::settings::Settings;
 /// linked file and `.envsync/`.
 pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let root = settings.directory.as_path();
+    let config_path = root.join(config::FILE_NAME);
+    let mut config = config_to_extend(&args, settings, &config_path)?;
+    let project = match args.project.clone() {
+        Some(project) => project,
+        None => default_project_name(root),
+    };
+    let place = EnvironmentRef::new(project, args.environment);
+    link(&mut config, &place, &args.file)?;
+    // Validate exactly as every later command will read it.
+    let text = config.to_toml();
+    Config::parse(&text).map_err(|source| ClientError::Config {
+        path: config_path.clone(),
+        source,
+    })?;
+    write_atomic(&config_path, text.as_bytes())?;
+    let ignored = ensure_gitignored(
+        root,
+        &[
+            &format!("/{}", args.file.trim_start_matches("./")),
+            "/.envsync/",
+        ],
+    )?;
+    // The advice may ask the remote: only a person reads it.
+    let next_step = if printer.json {
+        String::new()
+    } else {
+        next_step(settings, &place, &args.file)
+    };
+    let readable_by = match RemoteSpec::parse(&config.remote)? {
+        RemoteSpec::Git(location) => Some(location.readers()),
+        _ => None,
+    };
+    printer.emit(&Initialised {
+        config: config_path.display().to_string(),
+        readable_by,
+        project: place.project,
+        environment: place.environment,
+        file: args.file,
+        gitignore_added: ignored,
+        next_step,
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration `init` adds to: the existing `envsync.toml`, or a new one naming
+/// `--remote`. An existing file keeps its remote: `--remote` may repeat it, not change it.
+fn config_to_extend(args: &InitArgs, settings: &Settings, config_path: &Path) -> Result<Config> {
     if let Some(remote) = &args.remote {
         RemoteSpec::parse(remote)?;
     }
-    let config_path = root.join(config::FILE_NAME);
-    let mut config = if config_path.exists() {
+    let config = if config_path.exists() {
         settings.workspace()?.config
     } else {
         let remote = args.remote.clone().ok_or_else(|| {
@@ -43,67 +90,34 @@ pub fn run(args: InitArgs, settings: &Settings, printer: &Printer) -> Result<Exi
         ))
         .into());
     }
-    let project = match args.project.clone() {
-        Some(project) => project,
-        None => default_project_name(root),
-    };
+    Ok(config)
+}
+
+/// Links `place` to `file` in the configuration; an environment already linked is refused,
+/// since relinking it would silently point teammates' pulls at another file.
+fn link(config: &mut Config, place: &EnvironmentRef, file: &str) -> Result<()> {
     let entry = config
         .projects
-        .entry(project.clone())
+        .entry(place.project.clone())
         .or_insert_with(|| ProjectConfig {
             default_environment: None,
             environments: IndexMap::new(),
+            publish: Vec::new(),
         });
-    if entry.environments.contains_key(&args.environment) {
-        return Err(ClientError::Input(format!(
-            "envsync.toml already links {project}/{} to {}",
-            args.environment, entry.environments[&args.environment]
-        ))
-        .into());
+    if let Some(linked) = entry.environments.get(&place.environment) {
+        return Err(
+            ClientError::Input(format!("envsync.toml already links {place} to {linked}")).into(),
+        );
     }
     entry
         .environments
-        .insert(args.environment.clone(), args.file.clone());
-    // Validate exactly as every later command will read it.
-    let text = config.to_toml();
-    Config::parse(&text).map_err(|source| ClientError::Config {
-        path: config_path.clone(),
-        source,
-    })?;
-    write_atomic(&config_path, text.as_bytes())?;
-    let ignored = ensure_gitignored(
-        root,
-        &[
-            &format!("/{}", args.file.trim_start_matches("./")),
-            "/.envsync/",
-        ],
-    )?;
-    if printer.json {
-        printer.json(&serde_json::json!({
-            "config": config_path.display().to_string(),
-            "project": project,
-            "environment": args.environment,
-            "file": args.file,
-            "gitignore_added": ignored,
-        }));
-    } else {
-        printer.message(format!(
-            "wrote {} linking {project}/{} to {}",
-            config::FILE_NAME,
-            args.environment,
-            args.file
-        ));
-        if !ignored.is_empty() {
-            printer.message(format!("added {} to .gitignore", ignored.join(" and ")));
-        }
-        printer.message(next_step(settings, &project, &args.environment, &args.file));
-    }
-    Ok(ExitCode::SUCCESS)
+        .insert(place.environment.clone(), file.to_owned());
+    Ok(())
 }
 
 /// What to run next, from whether the file exists and what the remote holds: pulling an
 /// environment that has no versions yet would fetch nothing.
-fn next_step(settings: &Settings, project: &str, environment: &str, file: &str) -> String {
+fn next_step(settings: &Settings, place: &EnvironmentRef, file: &str) -> String {
     let head = settings.session().ok().and_then(|session| {
         // A bucket is not asked: an unreachable one retries for a while, too long for advice.
         if RemoteSpec::parse(&session.workspace.config.remote).is_ok_and(|spec| spec.is_bucket()) {
@@ -111,7 +125,7 @@ fn next_step(settings: &Settings, project: &str, environment: &str, file: &str) 
         }
         let target = session
             .workspace
-            .target(Some(project), Some(environment))
+            .target(Some(&place.project), Some(&place.environment))
             .ok()?;
         session.head_for_advice(&target)
     });

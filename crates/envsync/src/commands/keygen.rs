@@ -7,26 +7,13 @@ use envsync_client::files::write_atomic;
 use envsync_crypto::Identity;
 
 use crate::cli::{IdentityCommand, KeygenArgs};
+use crate::output::IdentityInfo;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
 pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let identity = settings.identity.create(args.name.as_deref(), args.force)?;
-    let key = identity.member_key();
-    if printer.json {
-        printer.json(&describe(&identity, settings));
-    } else {
-        printer.data(key.to_string());
-        printer.message(format!(
-            "created identity for {} in {} (fingerprint {})",
-            identity.name(),
-            settings.identity.origin(),
-            key.fingerprint()
-        ));
-        printer.message(
-            "back it up with `envsync identity export`: without it you cannot read what is encrypted to you",
-        );
-    }
+    printer.emit(&describe(&identity, settings, true));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -34,37 +21,27 @@ pub fn run(args: KeygenArgs, settings: &Settings, printer: &Printer) -> Result<E
 /// newcomer's first question is "what is my key?", which should not be an error.
 pub fn whoami(settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (identity, created) = settings.identity.load_or_create()?;
-    let key = identity.member_key();
     if created {
         printer.note(format!(
             "created your identity at {} (fingerprint {})",
             settings.identity.origin(),
-            key.fingerprint()
+            identity.member_key().fingerprint()
         ));
     }
-    if printer.json {
-        printer.json(&describe(&identity, settings));
-    } else {
-        printer.data(key.to_string());
-        printer.message(format!(
-            "{} (fingerprint {}), identity from {}",
-            identity.name(),
-            key.fingerprint(),
-            settings.identity.origin()
-        ));
-    }
+    printer.emit(&describe(&identity, settings, false));
     Ok(ExitCode::SUCCESS)
 }
 
-/// The public facts about an identity, for `--json`.
-fn describe(identity: &Identity, settings: &Settings) -> serde_json::Value {
+/// The public facts about an identity.
+fn describe(identity: &Identity, settings: &Settings, created: bool) -> IdentityInfo {
     let key = identity.member_key();
-    serde_json::json!({
-        "name": identity.name(),
-        "member_key": key.to_string(),
-        "fingerprint": key.fingerprint(),
-        "identity": settings.identity.origin(),
-    })
+    IdentityInfo {
+        name: identity.name().to_owned(),
+        member_key: key.to_string(),
+        fingerprint: key.fingerprint().to_string(),
+        identity: settings.identity.origin().to_string(),
+        created,
+    }
 }
 
 pub fn identity(

@@ -4,11 +4,13 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::credentials::{ServerCredentials, Token, normalise_server_url};
+use envsync_client::credentials::{ServerCredentials, Token};
 use envsync_client::server_api::ApiClient;
+use envsync_client::server_url::normalise_server_url;
 
 use super::read_secret;
 use crate::cli::LoginArgs;
+use crate::output::LoggedIn;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -28,31 +30,10 @@ pub fn run(args: LoginArgs, settings: &Settings, printer: &Printer) -> Result<Ex
             token_id: None,
         },
     )?;
-    if printer.json {
-        printer.json(&serde_json::json!({
-            "server": server,
-            "credentials": settings.credentials.path.display().to_string(),
-            "whoami": me,
-        }));
-        return Ok(ExitCode::SUCCESS);
-    }
-    printer.message(format!(
-        "logged in to {server} as {} (account {}{}, {} token); stored in {}",
-        me.name,
-        me.account,
-        if me.admin { ", server owner" } else { "" },
-        me.token_kind,
-        settings.credentials.path.display()
-    ));
-    if me.grants.is_empty() {
-        printer.message("no roles on any project yet");
-    }
-    for grant in &me.grants {
-        let scope = grant
-            .environments
-            .as_ref()
-            .map_or_else(|| "all environments".to_owned(), |list| list.join(", "));
-        printer.data(format!("{}  {}  {scope}", grant.project, grant.role));
-    }
+    printer.emit(&LoggedIn {
+        server,
+        credentials: settings.credentials.path.display().to_string(),
+        whoami: me.into(),
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -3,12 +3,13 @@ use std::process::ExitCode;
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal};
 
-use envsync_client::engine::{Acceptance, MemberStatus, Session};
+use envsync_client::engine::{Acceptance, Session};
 use envsync_core::role::Role;
 
 use super::print_notices;
 use crate::cli::{AccessArgs, MembersCommand};
-use crate::printer::{Printer, table};
+use crate::output::{Accepted, Members, Removed};
+use crate::printer::Printer;
 use crate::settings::Settings;
 
 pub fn run(command: MembersCommand, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
@@ -32,23 +33,7 @@ pub fn run(command: MembersCommand, settings: &Settings, printer: &Printer) -> R
         MembersCommand::Remove(args) => {
             let project = project(&session, args.project.as_deref())?;
             let removal = session.members_remove(&project, &args.member)?;
-            if printer.json {
-                printer.json(&removal);
-            } else {
-                printer.message(format!(
-                    "removed {} from project `{project}`; every head is re-encrypted without them",
-                    removal.name
-                ));
-                for (environment, keys) in &removal.exposed {
-                    if !keys.is_empty() {
-                        printer.message(format!(
-                            "rotate these secrets of {project}/{environment}, which {} could read: {}",
-                            removal.name,
-                            keys.join(", ")
-                        ));
-                    }
-                }
-            }
+            printer.emit(&Removed::new(removal, &project));
             Ok(())
         }
         MembersCommand::Accept(args) => {
@@ -63,16 +48,7 @@ pub fn run(command: MembersCommand, settings: &Settings, printer: &Printer) -> R
                 environments,
                 &mut confirm,
             )?;
-            if printer.json {
-                let names: Vec<_> = accepted.iter().map(|accepted| &accepted.name).collect();
-                printer.json(&serde_json::json!({ "accepted": names, "grants": accepted }));
-            } else {
-                let names: Vec<_> = accepted
-                    .iter()
-                    .map(|accepted| format!("{} ({})", accepted.name, accepted.fingerprint))
-                    .collect();
-                printer.message(format!("accepted: {}", names.join(", ")));
-            }
+            printer.emit(&Accepted::from(accepted));
             Ok(())
         }
     };
@@ -118,7 +94,7 @@ fn confirm_grant(acceptance: &Acceptance, settings: &Settings, printer: &Printer
 }
 
 fn project(session: &Session, project: Option<&str>) -> Result<String> {
-    Ok(session.workspace.target(project, None)?.project)
+    Ok(session.workspace.target(project, None)?.place.project)
 }
 
 /// The role and environments given on the command line; `None` for the role when neither
@@ -133,41 +109,6 @@ fn access(args: AccessArgs) -> (Option<Role>, Option<Vec<String>>) {
 }
 
 fn list(session: &mut Session, project: &str, printer: &Printer) -> Result<()> {
-    let rows = session.members(project)?;
-    if printer.json {
-        printer.json(&rows);
-        return Ok(());
-    }
-    let mut lines = vec![
-        ["NAME", "FINGERPRINT", "ROLE", "ENVIRONMENTS", "STATUS"]
-            .map(str::to_owned)
-            .to_vec(),
-    ];
-    for row in rows {
-        let status = match row.status {
-            MemberStatus::Trusted => "member",
-            MemberStatus::NewKey => "new key: run `envsync members accept`",
-            MemberStatus::Request => "asks for access",
-            MemberStatus::Removed => "removed",
-        };
-        lines.push(vec![
-            if row.you {
-                format!("{} (you)", row.name)
-            } else {
-                row.name
-            },
-            row.fingerprint,
-            row.role
-                .map(|role| role.to_string())
-                .unwrap_or_else(|| "-".into()),
-            row.environments
-                .map(|list| list.join(","))
-                .unwrap_or_else(|| "all".into()),
-            status.to_owned(),
-        ]);
-    }
-    for line in table(&lines) {
-        printer.data(line);
-    }
+    printer.emit(&Members::from(session.members(project)?));
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod ci;
 mod completions;
+mod dashboard;
 mod diff;
 mod dry_run;
 mod export;
@@ -16,6 +17,7 @@ mod lint;
 mod log;
 mod login;
 mod members;
+mod publish;
 mod pull;
 mod push;
 mod repair;
@@ -24,6 +26,7 @@ mod rotate;
 mod run;
 mod server;
 mod share;
+mod show;
 mod source;
 mod status;
 mod sync;
@@ -38,11 +41,28 @@ use envsync_client::ClientError;
 use envsync_client::engine::Session;
 use zeroize::Zeroizing;
 
-use crate::cli::{Command, TargetArgs};
+use crate::cli::{Command, GlobalArgs, TargetArgs};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+/// Runs `command`. Settings (identity, credentials, and perhaps a `git config` call for a
+/// new identity's name) are resolved only for the commands that use them: `server`,
+/// `lint`, `completions`, `man` and `schema` run without.
+pub fn run(command: Command, global: &GlobalArgs, printer: &Printer) -> Result<ExitCode> {
+    match command {
+        Command::Lint(args) => lint::run(args, printer),
+        Command::Completions(args) => completions::run(args, printer),
+        Command::Man => completions::man(printer),
+        Command::Schema => {
+            printer.json(&crate::output::schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Server(args) => server::run(args, printer),
+        command => with_settings(command, &Settings::resolve(global)?, printer),
+    }
+}
+
+fn with_settings(command: Command, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     match command {
         Command::Init(args) => init::run(args, settings, printer),
         Command::Status(args) => status::run(args, settings, printer),
@@ -51,6 +71,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Sync(args) => sync::run(args, settings, printer),
         Command::Watch(args) => watch::run(args, settings, printer),
         Command::Diff(args) => diff::run(args, settings, printer),
+        Command::Show(args) => show::run(args, settings, printer),
         Command::Log(args) => log::run(args, settings, printer),
         Command::Rollback(args) => rollback::run(args, settings, printer),
         Command::Repair(args) => repair::run(args, settings, printer),
@@ -60,6 +81,7 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Join(args) => join::run(args, settings, printer),
         Command::Login(args) => login::run(args, settings, printer),
         Command::Invite(args) => invite::run(args, settings, printer),
+        Command::Dashboard(args) => dashboard::run(args, settings, printer),
         Command::Token(command) => token::run(command, settings, printer),
         Command::Ci(command) => ci::run(command, settings, printer),
         Command::Audit(args) => audit::run(args, settings, printer),
@@ -69,11 +91,13 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> Result<E
         Command::Run(args) => run::run(args, settings, printer),
         Command::Export(args) => export::run(args, settings, printer),
         Command::Import(args) => import::run(args, settings, printer),
+        Command::Publish(args) => publish::run(args, settings, printer),
         Command::Guard(args) => guard::run(args, settings, printer),
-        Command::Lint(args) => lint::run(args, printer),
-        Command::Completions(args) => completions::run(args, printer),
-        Command::Man => completions::man(printer),
-        Command::Server(args) => server::run(args, printer),
+        Command::Lint(_)
+        | Command::Completions(_)
+        | Command::Man
+        | Command::Schema
+        | Command::Server(_) => unreachable!("`run` starts these without settings"),
     }
 }
 
@@ -137,15 +161,4 @@ fn read_secret(what: &str) -> Result<Zeroizing<String>> {
         return Err(ClientError::Input(format!("no {what} given")).into());
     }
     Ok(secret)
-}
-
-/// Unix seconds as RFC 3339, for tables.
-fn format_time(seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|time| {
-            time.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| seconds.to_string())
 }

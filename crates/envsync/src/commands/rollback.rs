@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::{open, print_notices};
 use crate::cli::RollbackArgs;
+use crate::output::{Pushed, PushedBy};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -16,17 +17,9 @@ pub fn run(args: RollbackArgs, settings: &Settings, printer: &Printer) -> Result
         args.message.as_deref(),
     );
     print_notices(&mut session, printer);
-    let outcome = result?;
-    if printer.json {
-        printer.json(&outcome);
-    } else if let Some(version) = outcome.version {
-        printer.message(format!(
-            "version {version} of {}/{} restores version {}{}",
-            target.project,
-            target.environment,
-            args.number,
-            super::push::summary(&outcome.changes)
-        ));
-    }
+    let said = PushedBy::Rollback {
+        restores: args.number,
+    };
+    printer.emit(&Pushed::new(result?, said));
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::{open, print_notices, read_secret};
 use crate::cli::RotateArgs;
+use crate::output::{Pushed, PushedBy};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -25,21 +26,10 @@ pub fn run(args: RotateArgs, settings: &Settings, printer: &Printer) -> Result<E
     };
     let result = session.rotate(&target, &values, &dismiss, &args.message);
     print_notices(&mut session, printer);
-    let outcome = result?;
-    if printer.json {
-        printer.json(&outcome);
-    } else if let Some(version) = outcome.version {
-        let what = if args.dismiss {
-            "dismissed the rotation of"
-        } else {
-            "rotated"
-        };
-        printer.message(format!(
-            "{what} {} in version {version} of {}/{}",
-            args.keys.join(", "),
-            target.project,
-            target.environment
-        ));
-    }
+    let said = PushedBy::Rotate {
+        keys: args.keys,
+        dismissed: args.dismiss,
+    };
+    printer.emit(&Pushed::new(result?, said));
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use envsync_client::server_api::{DEFAULT_INVITE_SECONDS, InviteTerms};
 
 use super::{print_notices, read_secret};
 use crate::cli::ShareArgs;
+use crate::output::{JoinedBundle, Shared};
 use crate::printer::Printer;
 use crate::settings::Settings;
 use crate::settings::server_of;
@@ -26,6 +27,7 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
     let project = session
         .workspace
         .target(args.project.as_deref(), None)?
+        .place
         .project;
     session
         .workspace
@@ -56,20 +58,10 @@ pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<
         .output
         .unwrap_or_else(|| settings.directory.join(format!("{project}.share")));
     write_atomic(&output, &sealed)?;
-    if printer.json {
-        printer.json(&serde_json::json!({ "bundle": output.display().to_string(), "passphrase": passphrase.as_str() }));
-    } else {
-        printer.message(format!(
-            "wrote {}: send it to your new teammate.",
-            output.display()
-        ));
-        printer.message("send this passphrase on another channel (a call, a different chat); it is shown only once:");
-        printer.data(passphrase.as_str());
-        printer.message(format!(
-            "they run `envsync join {}` in their clone of the repository, then you accept them with `envsync members accept NAME`",
-            output.file_name().and_then(|name| name.to_str()).unwrap_or("PROJECT.share")
-        ));
-    }
+    printer.emit(&Shared {
+        bundle: output.display().to_string(),
+        passphrase: passphrase.as_str(),
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,20 +76,7 @@ pub fn join_bundle(bundle: &Path, settings: &Settings, printer: &Printer) -> Res
     let open = |directory: &Path| settings.session_in(Workspace::load(directory)?);
     let redeem = |server: &str, code: &str| super::join::redeem(server, code, settings, printer);
     let joined = join(&sealed, &passphrase, &settings.directory, redeem, open)?;
-    if printer.json {
-        printer.json(&joined);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if joined.wrote_config {
-        printer.message("wrote envsync.toml from the bundle");
-    }
-    match &joined.request_fingerprint {
-        Some(fingerprint) => printer.message(format!(
-            "joined project `{}` on {}. Ask {} to run `envsync members accept {fingerprint}` on their machine, then run `envsync pull`",
-            joined.project, joined.remote, joined.shared_by
-        )),
-        None => printer.message(format!("you already are a member of `{}`: run `envsync pull`", joined.project)),
-    }
+    printer.emit(&JoinedBundle::from(joined));
     Ok(ExitCode::SUCCESS)
 }
 

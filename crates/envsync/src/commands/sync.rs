@@ -5,17 +5,25 @@ use anyhow::Result;
 use envsync_core::merge::{Conflict, Resolution};
 
 use super::{open, print_notices};
-use crate::cli::SyncArgs;
+use envsync_client::ClientError;
+use zeroize::Zeroizing;
+
+use crate::cli::{Choice, KeyChoice, SyncArgs};
+use crate::output::Synced;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
 pub fn run(args: SyncArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let (mut session, target) = open(settings, &args.target)?;
+    // Read before anything is decided, so a short input fails before the merge starts.
+    let decided = decisions(&args.resolve)?;
     // A dry run asks nothing: it lists the conflicts a real sync would ask about.
     let interactive =
         !args.dry_run && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut resolver = |conflict: &Conflict| -> Option<Resolution> {
-        if args.ours {
+        if let Some((_, resolution)) = decided.iter().find(|(key, _)| *key == conflict.key) {
+            Some(resolution.clone())
+        } else if args.ours {
             Some(Resolution::Ours)
         } else if args.theirs {
             Some(Resolution::Theirs)
@@ -28,41 +36,44 @@ pub fn run(args: SyncArgs, settings: &Settings, printer: &Printer) -> Result<Exi
     if args.dry_run {
         let result = session.sync_dry_run(&target, &mut resolver);
         print_notices(&mut session, printer);
-        return super::dry_run::print(&result?, &target, printer);
+        return super::dry_run::print(result?, &target, printer);
     }
     let result = session.sync(&target, &args.message, &mut resolver);
     print_notices(&mut session, printer);
-    let outcome = result?;
-    if printer.json {
-        printer.json(&outcome);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let place = format!("{}/{}", target.project, target.environment);
-    if !outcome.resolved.is_empty() {
-        printer.message(format!("resolved: {}", outcome.resolved.join(", ")));
-    }
-    if let Some(backup) = &outcome.backup {
-        printer.message(format!(
-            "kept your file as it was, encrypted to you, at {backup} (`age -d -i` your identity reads it)"
-        ));
-    }
-    match (outcome.pulled, outcome.pushed, outcome.version) {
-        (_, Some(pushed), _) if outcome.pulled => printer.message(format!(
-            "merged remote changes and pushed version {pushed} of {place}"
-        )),
-        (_, Some(pushed), _) => printer.message(format!("pushed version {pushed} of {place}")),
-        (true, None, Some(version)) => printer.message(format!(
-            "pulled version {version} of {place} into {}",
-            target.file_label
-        )),
-        (_, None, Some(version)) => {
-            printer.message(format!("{place} is in sync at version {version}"))
-        }
-        (_, None, None) => printer.message(format!(
-            "{place} has no versions and no local file; nothing to do"
-        )),
-    }
+    printer.emit(&Synced::new(result?, &target));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--resolve` as resolutions by key; `KEY=stdin` values are the lines of standard input,
+/// in the order given (an empty line deletes the key, as the terminal's edit does).
+fn decisions(choices: &[KeyChoice]) -> Result<Vec<(String, Resolution)>> {
+    let mut stdin = std::io::stdin().lock();
+    let mut decided = Vec::with_capacity(choices.len());
+    for KeyChoice { key, choice } in choices {
+        let resolution = match choice {
+            Choice::Ours => Resolution::Ours,
+            Choice::Theirs => Resolution::Theirs,
+            Choice::Stdin => {
+                let mut line = Zeroizing::new(String::new());
+                let read = stdin
+                    .read_line(&mut line)
+                    .map_err(|error| ClientError::Io {
+                        what: format!("reading the value of {key} from standard input"),
+                        source: error,
+                    })?;
+                if read == 0 {
+                    return Err(ClientError::Input(format!(
+                        "--resolve {key}=stdin: standard input ended before a line for {key}"
+                    ))
+                    .into());
+                }
+                let value = line.trim_end_matches(['\n', '\r']);
+                Resolution::Value((!value.is_empty()).then(|| value.to_owned()))
+            }
+        };
+        decided.push((key.clone(), resolution));
+    }
+    Ok(decided)
 }
 
 /// Asks on the terminal: mine, theirs, edit, or show the values first.

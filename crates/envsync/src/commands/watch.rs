@@ -5,15 +5,10 @@
 //! file whose remote moved is pulled at once; an edited one is never touched, the user is
 //! told to sync.
 //!
-//! With `--json`, stdout carries one event per line, each with `"schema": 1`:
+//! (`--refresh-seconds` overrides the interval.) With `--report`, nothing is pulled: a
+//! `would_pull` event says what could be, and the caller (an editor) decides.
 //!
-//! | event | fields |
-//! |---|---|
-//! | `status` | project, environment, file, badge, local_version, remote_version, action? |
-//! | `pulled` | project, environment, file, badge, version |
-//! | `error` | project?, environment?, message |
-//! | `connected` | remote (the server URL); a full refresh follows |
-//! | `disconnected` | remote, retry_in_ms (until the next attempt), reason |
+//! With `--json`, stdout carries one event per line, [`crate::output::WatchEvent`].
 
 mod live;
 
@@ -31,23 +26,23 @@ use envsync_core::status::Badge;
 use notify::{RecursiveMode, Watcher};
 
 use crate::cli::WatchArgs;
+use crate::output::{EnvironmentStatus, Event, WatchEvent};
 use crate::printer::Printer;
 use crate::settings::Settings;
 use live::{Connection, Wake};
 
-/// Schema version of the `--json` event lines, bumped on any incompatible change.
-const EVENT_SCHEMA: u32 = 1;
 const DEFAULT_REFRESH_SECONDS: u64 = 60;
-/// Events arriving together (a push writes a record and an object) cause one refresh.
+/// File events arriving together (a push to a folder remote writes a record, an object and
+/// a hint; an editor saves in several steps) cause one refresh. A server's event needs no
+/// such wait: it names a version already stored, so it is acted on at once.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
 pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
     let project = args.project.as_deref();
-    let refresh_seconds = session
-        .workspace
-        .config
-        .auto_refresh_seconds
+    let refresh_seconds = args
+        .refresh_seconds
+        .or(session.workspace.config.auto_refresh_seconds)
         .unwrap_or(DEFAULT_REFRESH_SECONDS);
     let poll_every = (refresh_seconds > 0).then(|| Duration::from_secs(refresh_seconds));
     let (sender, receiver) = mpsc::channel();
@@ -80,7 +75,7 @@ pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<Ex
     let mut next_poll = None;
     loop {
         if due {
-            refresh(&mut session, project, &mut last, printer)?;
+            refresh(&mut session, project, args.report, &mut last, printer)?;
             next_poll = poll_every.map(|every| Instant::now() + every);
         }
         let first = match next_wake(&receiver, next_poll) {
@@ -91,9 +86,8 @@ pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<Ex
             }
             Next::Stopped => return Ok(ExitCode::SUCCESS),
         };
-        std::thread::sleep(DEBOUNCE);
-        let batch = std::iter::once(first).chain(receiver.try_iter());
-        due = absorb(batch, connection.as_mut(), printer)?;
+        let batch = gather(first, &receiver, DEBOUNCE);
+        due = absorb(batch.into_iter(), connection.as_mut(), printer)?;
     }
 }
 
@@ -114,6 +108,26 @@ fn next_wake(receiver: &mpsc::Receiver<Wake>, next_poll: Option<Instant>) -> Nex
         Err(mpsc::RecvTimeoutError::Timeout) => Next::Poll,
         Err(mpsc::RecvTimeoutError::Disconnected) => Next::Stopped,
     }
+}
+
+/// The wake-ups to handle together, starting with `first`. File events are coalesced: the
+/// batch waits up to `debounce` for the rest of a burst. Anything else (a server's event, a
+/// reconnection, a refusal) ends the wait, so a push seen live is pulled without the delay.
+fn gather(first: Wake, receiver: &mpsc::Receiver<Wake>, debounce: Duration) -> Vec<Wake> {
+    let deadline = Instant::now() + debounce;
+    let mut urgent = !matches!(first, Wake::Files);
+    let mut batch = vec![first];
+    while !urgent {
+        match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(wake) => {
+                urgent = !matches!(wake, Wake::Files);
+                batch.push(wake);
+            }
+            Err(_) => break,
+        }
+    }
+    batch.extend(receiver.try_iter());
+    batch
 }
 
 /// Reports what a batch of wake-ups says about the connection, and whether to refresh. A
@@ -210,12 +224,14 @@ fn watched_directories(
     Ok(directories)
 }
 
-/// Re-reads the status; pulls clean environments whose remote moved; reports changes.
+/// Re-reads the status; pulls clean environments whose remote moved (or, with
+/// `report_only`, says they could be pulled); reports changes.
 /// Errors (a remote briefly unreachable) are reported and the watch goes on, except a
 /// removal from the project, which no retry can mend: it ends the watch (exit 5).
 fn refresh(
     session: &mut Session,
     project: Option<&str>,
+    report_only: bool,
     last: &mut HashMap<(String, String), Badge>,
     printer: &Printer,
 ) -> Result<()> {
@@ -234,6 +250,14 @@ fn refresh(
     }
     for row in report.rows {
         let key = (row.project.clone(), row.environment.clone());
+        if row.badge == Badge::UpdateAvailable && report_only {
+            if last.get(&key) != Some(&row.badge) {
+                emit_status(printer, &row);
+                emit_would_pull(printer, &row);
+                last.insert(key, row.badge);
+            }
+            continue;
+        }
         if row.badge == Badge::UpdateAvailable {
             pull(session, &row, printer);
             last.insert(key, Badge::Synced);
@@ -253,64 +277,94 @@ fn pull(session: &mut Session, row: &StatusRow, printer: &Printer) {
         .target(Some(&row.project), Some(&row.environment))
         .and_then(|target| session.pull(&target, false));
     match result {
-        Ok(outcome) if printer.json => printer.data(
-            serde_json::json!({
-                "schema": EVENT_SCHEMA, "event": "pulled", "project": row.project,
-                "environment": row.environment, "file": row.file, "badge": Badge::Synced,
-                "version": outcome.version,
-            })
-            .to_string(),
-        ),
-        Ok(outcome) => printer.data(format!(
-            "{}/{}: pulled version {} into {}",
-            row.project,
-            row.environment,
-            outcome.version.unwrap_or_default(),
-            row.file
-        )),
+        Ok(outcome) => printer.event(&WatchEvent::new(Event::Pulled {
+            project: row.project.clone(),
+            environment: row.environment.clone(),
+            file: row.file.clone(),
+            badge: Badge::Synced,
+            version: outcome.version,
+            author: outcome.author,
+        })),
         Err(error) => emit_error(printer, Some(row), &error.to_string()),
     }
 }
 
 fn emit_status(printer: &Printer, row: &StatusRow) {
-    if printer.json {
-        let mut event = serde_json::json!({
-            "schema": EVENT_SCHEMA, "event": "status", "project": row.project,
-            "environment": row.environment, "file": row.file, "badge": row.badge,
-            "local_version": row.local_version, "remote_version": row.remote_version,
-        });
-        if let Some(action) = row.action {
-            event["action"] = serde_json::json!(format!("envsync {action}"));
-        }
-        printer.data(event.to_string());
-        return;
-    }
-    let advice = match row.badge {
-        Badge::Diverged => " — you have unpushed edits and the remote moved: run `envsync sync`",
-        Badge::LocalChanges => " — run `envsync push` to publish",
-        Badge::NotLinked => " — run `envsync pull`",
-        _ => "",
-    };
-    printer.data(format!(
-        "{}/{}: {}{advice}",
-        row.project,
-        row.environment,
-        row.badge.label()
-    ));
+    let status = EnvironmentStatus::from(row.clone());
+    printer.event(&WatchEvent::new(Event::Status(status)));
+}
+
+/// `--report`: the update a clean file could take, which the caller pulls when it decides.
+fn emit_would_pull(printer: &Printer, row: &StatusRow) {
+    printer.event(&WatchEvent::new(Event::WouldPull {
+        project: row.project.clone(),
+        environment: row.environment.clone(),
+        file: row.file.clone(),
+        version: row.remote_version,
+        author: row.remote_author.clone(),
+    }));
 }
 
 fn emit_error(printer: &Printer, row: Option<&StatusRow>, message: &str) {
-    if printer.json {
-        printer.data(
-            serde_json::json!({
-                "schema": EVENT_SCHEMA, "event": "error",
-                "project": row.map(|row| row.project.clone()),
-                "environment": row.map(|row| row.environment.clone()),
-                "message": message,
-            })
-            .to_string(),
-        );
-    } else {
-        printer.message(format!("error: {message} (still watching)"));
+    printer.event(&WatchEvent::new(Event::Error {
+        project: row.map(|row| row.project.clone()),
+        environment: row.map(|row| row.environment.clone()),
+        message: message.to_owned(),
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envsync_api::Event as ServerEvent;
+
+    fn server_event() -> Wake {
+        Wake::Live(Live::Event(ServerEvent {
+            project: "demo".into(),
+            environment: Some("development".into()),
+            number: 2,
+            author: None,
+        }))
+    }
+
+    /// Runs `gather` with a debounce far longer than any test, on a channel whose sender
+    /// stays open; the batch, or `None` if it was still waiting after 30 s.
+    fn gather_long(first: Wake, queued: Vec<Wake>) -> Option<Vec<Wake>> {
+        let (sender, receiver) = mpsc::channel();
+        for wake in queued {
+            sender.send(wake).unwrap();
+        }
+        let (done, result) = mpsc::channel();
+        std::thread::spawn(move || {
+            let batch = gather(first, &receiver, Duration::from_secs(3600));
+            let _ = done.send(batch);
+        });
+        let batch = result.recv_timeout(Duration::from_secs(30)).ok();
+        drop(sender);
+        batch
+    }
+
+    #[test]
+    fn a_burst_of_file_events_is_one_batch() {
+        let (sender, receiver) = mpsc::channel();
+        for _ in 0..3 {
+            sender.send(Wake::Files).unwrap();
+        }
+        let batch = gather(Wake::Files, &receiver, Duration::from_millis(20));
+        assert_eq!(batch.len(), 4);
+        assert!(receiver.try_recv().is_err(), "the burst was left half read");
+    }
+
+    #[test]
+    fn a_server_event_is_handled_without_waiting_for_more() {
+        let batch = gather_long(server_event(), Vec::new()).expect("no debounce for an event");
+        assert_eq!(batch.len(), 1);
+    }
+
+    #[test]
+    fn a_server_event_ends_a_file_debounce_and_joins_its_batch() {
+        let queued = vec![Wake::Files, server_event(), Wake::Files];
+        let batch = gather_long(Wake::Files, queued).expect("the event ended the wait");
+        assert_eq!(batch.len(), 4);
     }
 }

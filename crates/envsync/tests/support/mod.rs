@@ -4,9 +4,12 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod git;
 pub mod protocol;
 pub mod remotes;
+pub mod schema;
 pub mod server;
+pub mod stores;
 pub mod team_server;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +33,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub fn from(output: Output) -> Self {
         Self {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -61,6 +64,14 @@ impl Run {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.stdout))
+    }
+
+    /// A `--json` document, checked against the committed schema: the definition `name`.
+    #[track_caller]
+    pub fn document(&self, name: &str) -> serde_json::Value {
+        let document = self.json();
+        schema::check(&document, Some(name));
+        document
     }
 }
 
@@ -160,6 +171,22 @@ impl Teammate {
         Run::from(command.output().unwrap())
     }
 
+    /// `run` with `input` on standard input.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     pub fn write_env(&self, file: &str, text: &str) {
         std::fs::write(self.workspace.join(file), text).unwrap();
     }
@@ -190,7 +217,9 @@ impl Teammate {
     }
 
     pub fn fingerprint(&self) -> String {
-        self.run(&["whoami", "--json"]).ok().json()["fingerprint"]
+        self.run(&["whoami", "--json"])
+            .ok()
+            .document("IdentityInfo")["fingerprint"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -202,7 +231,7 @@ impl Teammate {
 
     /// `status --json` badge of one environment.
     pub fn badge(&self, environment: &str) -> String {
-        let status = self.run(&["status", "--json"]).ok().json();
+        let status = self.run(&["status", "--json"]).ok().document("Status");
         status["environments"]
             .as_array()
             .unwrap()

@@ -1,8 +1,9 @@
 //! Every kind of remote behind one trait, so a scenario is written once and run against a
-//! shared folder ([`Team`]), an S3 bucket ([`BucketTeam`]) and an `envsync server`
-//! ([`ServerTeam`]).
+//! shared folder ([`Team`]), an S3 bucket ([`BucketTeam`]), a git repository over `file://`
+//! or smart HTTP ([`GitTeam`]) and an `envsync server` ([`ServerTeam`]).
 
 use super::bucket::BucketTeam;
+use super::git::GitTeam;
 use super::server::{Api, Server};
 use super::team_server::{ALICE_ENV, code_in, server_owner};
 use super::{Team, Teammate, ciphertext_sha256};
@@ -79,6 +80,20 @@ impl Remote for BucketTeam<'_> {
 
     fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
         self.object(&self.ciphertext_key(number))
+    }
+}
+
+impl Remote for GitTeam {
+    fn teammate(&self, name: &str) -> Teammate {
+        self.member(name)
+    }
+
+    fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        self.objects()
+    }
+
+    fn ciphertext(&self, _reader: &Teammate, number: u64) -> Vec<u8> {
+        GitTeam::ciphertext(self, number)
     }
 }
 

@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+/// Marks a server started by [`Server::ignoring_file_size_signal`] (kept across restarts).
+const IGNORE_XFSZ: &str = "ENVSYNC_TEST_IGNORE_XFSZ";
+
 pub struct Server {
     child: Option<Child>,
     pub url: String,
@@ -37,8 +40,32 @@ impl Server {
         Self::start_on("127.0.0.1:0", args, env)
     }
 
+    /// A server whose process ignores SIGXFSZ, as a server should run under a file-size
+    /// limit: a write over the limit then fails with EFBIG instead of killing the process.
+    pub fn ignoring_file_size_signal(args: Vec<String>) -> Self {
+        Self::start_on("127.0.0.1:0", args, vec![(IGNORE_XFSZ.into(), "1".into())])
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is running").id()
+    }
+
     fn start_on(listen: &str, args: Vec<String>, env: Vec<(String, String)>) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_envsync"))
+        let ignore_xfsz = env.iter().any(|(name, _)| name == IGNORE_XFSZ);
+        let mut command = if ignore_xfsz {
+            // An ignored signal stays ignored across exec, and the pid stays the server's.
+            let mut shell = Command::new("sh");
+            shell.args([
+                "-c",
+                "trap '' XFSZ; exec \"$0\" \"$@\"",
+                env!("CARGO_BIN_EXE_envsync"),
+            ]);
+            shell
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_envsync"))
+        };
+        let mut child = command
             .args(["server", "--listen", listen])
             .args(&args)
             .env_clear()
@@ -98,6 +125,13 @@ impl Server {
         child.wait().unwrap()
     }
 
+    /// Kills the process with SIGKILL (no shutdown at all) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("server is running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// Sends SIGTERM without waiting: a graceful shutdown begins.
     pub fn terminate(&self) {
         let child = self.child.as_ref().expect("server is running");
@@ -129,6 +163,19 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// The log once it holds `text` (a thread copies the server's stderr, so a line can
+    /// arrive just after the reply it belongs to), or as it is after ten seconds.
+    pub fn log_once_it_holds(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if log.contains(text) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
@@ -165,6 +212,11 @@ impl PgDatabase {
             maintenance,
             name,
         }
+    }
+
+    /// Runs `sql` as the test server's administrator (from its maintenance database).
+    pub fn admin(&self, sql: &str) {
+        psql(&self.maintenance, sql);
     }
 
     /// Every row of every table, as `pg_dump` prints it (bytea as hex).

@@ -108,6 +108,12 @@ impl Watcher {
         } else {
             &["watch"]
         };
+        Self::start_with(teammate, args, env)
+    }
+
+    /// `envsync ARGS` (a watch, with `--json` for events), e.g. with `--report`.
+    pub fn start_with(teammate: &Teammate, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let json = args.contains(&"--json");
         let mut child = teammate
             .command(args)
             .envs(env.iter().copied())
@@ -169,7 +175,13 @@ impl Watcher {
         }
         let deadline = Instant::now() + within;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
+            let received = self.lines.recv_timeout(left);
+            if let Ok(event) = &received
+                && event.is_object()
+            {
+                super::schema::check(event, Some("WatchEvent"));
+            }
+            match received {
                 Ok(event) if wanted(&event) => return event,
                 Ok(event) => backlog.push_back(event),
                 Err(_) => break,

@@ -16,6 +16,7 @@ use object_store::path::Path;
 use object_store::{BackoffConfig, RetryConfig};
 
 use super::profile::ProfileSource;
+use crate::env_vars::EnvVars;
 use crate::error::{ClientError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,10 +132,10 @@ impl Location {
     /// access. `None` for other services, and when keys or another source are configured.
     pub fn missing_credentials(&self) -> Option<String> {
         let sources = [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            EnvVars::AWS_ACCESS_KEY_ID,
+            EnvVars::AWS_WEB_IDENTITY_TOKEN_FILE,
+            EnvVars::AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+            EnvVars::AWS_CONTAINER_CREDENTIALS_FULL_URI,
         ];
         if self.service != Service::S3 || sources.iter().any(|name| env(name).is_some()) {
             return None;
@@ -165,7 +166,7 @@ impl Location {
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&self.bucket)
             .with_retry(retry());
-        if env("AWS_ACCESS_KEY_ID").is_none()
+        if env(EnvVars::AWS_ACCESS_KEY_ID).is_none()
             && let (Some(key), Some(secret)) = (&profile.access_key_id, &profile.secret_access_key)
         {
             builder = builder
@@ -176,17 +177,17 @@ impl Location {
             }
         }
         let region = self.region.clone().or_else(|| {
-            env("AWS_REGION")
-                .or_else(|| env("AWS_DEFAULT_REGION"))
+            env(EnvVars::AWS_REGION)
+                .or_else(|| env(EnvVars::AWS_DEFAULT_REGION))
                 .or(profile.region)
         });
         if let Some(region) = region {
             builder = builder.with_region(region);
         }
         let endpoint = self.endpoint.clone().or_else(|| {
-            env("AWS_ENDPOINT_URL_S3")
-                .or_else(|| env("AWS_ENDPOINT_URL"))
-                .or_else(|| env("AWS_ENDPOINT"))
+            env(EnvVars::AWS_ENDPOINT_URL_S3)
+                .or_else(|| env(EnvVars::AWS_ENDPOINT_URL))
+                .or_else(|| env(EnvVars::AWS_ENDPOINT))
                 .or(profile.endpoint_url)
         });
         if let Some(endpoint) = &endpoint {
@@ -213,7 +214,7 @@ impl Location {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
+    crate::env_vars::var(name)
 }
 
 /// Few, quick retries: a person waits on every request, and an unreachable store should be
@@ -236,18 +237,7 @@ fn authority(url: &str) -> &str {
 }
 
 fn is_loopback_http(endpoint: &str) -> bool {
-    let Some(rest) = endpoint.strip_prefix("http://") else {
-        return false;
-    };
-    let host_port = rest.split('/').next().unwrap_or_default();
-    let host = match host_port.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
+    endpoint.starts_with("http://") && crate::stores::is_loopback_url(endpoint)
 }
 
 #[cfg(test)]

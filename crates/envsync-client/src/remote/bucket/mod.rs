@@ -1,17 +1,9 @@
 //! An object-storage bucket as a remote: S3 and S3-compatible stores, Google Cloud Storage
 //! and Azure Blob, through one code path on the `object_store` crate.
 //!
-//! The keys mirror the folder remote's files under the URL's prefix, plus one hint per
-//! environment and one object that proves the store honours conditional writes:
-//!
-//! ```text
-//! PREFIX/PROJECT/members/00000001.json                   membership log (create-only)
-//! PREFIX/PROJECT/requests/FINGERPRINT.json               access requests
-//! PREFIX/PROJECT/environments/ENV/versions/00000001.json version records (create-only)
-//! PREFIX/PROJECT/environments/ENV/objects/SHA256.age     ciphertexts: plain age files
-//! PREFIX/PROJECT/environments/ENV/head                   the newest version number, a hint
-//! PREFIX/PROJECT/conditional-write-check                 written once, refused ever after
-//! ```
+//! The keys are the folder remote's files ([`super::layout`]) under the URL's prefix,
+//! plus one hint per environment and one object that proves the store honours conditional
+//! writes: `PREFIX/PROJECT/conditional-write-check`, written once, refused ever after.
 //!
 //! `object_store` is async; the `Remote` trait is not, because a command does one thing
 //! at a time. So the remote owns a single-threaded tokio runtime and blocks on each request.
@@ -20,7 +12,7 @@ mod failure;
 mod head;
 mod location;
 mod objects;
-mod profile;
+pub(crate) mod profile;
 #[cfg(test)]
 mod tests;
 
@@ -32,9 +24,11 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode};
 
 use self::failure::{Operation, is_missing_object};
 use self::location::Location;
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
 use crate::remote::Remote;
+use crate::remote::layout;
 
 const CHECK_OBJECT: &str = "conditional-write-check";
 const CHECK_BODY: &[u8] =
@@ -96,23 +90,12 @@ impl BucketRemote {
             .fold(self.prefix.clone(), |path, part| path.join(*part))
     }
 
-    fn environment_key(&self, project: &str, environment: &str, parts: &[&str]) -> Path {
-        let mut all = vec![project, "environments", environment];
-        all.extend_from_slice(parts);
-        self.key(&all)
+    /// The key at `segments` (see [`layout`]) below the prefix.
+    fn layout_key(&self, segments: &[String]) -> Path {
+        segments
+            .iter()
+            .fold(self.prefix.clone(), |path, part| path.join(part.as_str()))
     }
-}
-
-fn record_name(number: u64) -> String {
-    format!("{number:08}.json")
-}
-
-fn record_number(name: &str) -> Option<u64> {
-    let stem = name.strip_suffix(".json")?;
-    if stem.is_empty() || !stem.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    stem.parse().ok()
 }
 
 impl Remote for BucketRemote {
@@ -121,67 +104,51 @@ impl Remote for BucketRemote {
     }
 
     fn environments(&self, project: &str) -> Result<Vec<String>> {
-        let mut names: Vec<String> = self
-            .directories(&self.key(&[project, "environments"]))?
-            .into_iter()
-            .filter(|name| envsync_core::config::is_valid_name(name))
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(layout::environment_names(self.directories(
+            &self.layout_key(&layout::environments(project)),
+        )?))
     }
 
-    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
+    fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
         let hint = self
-            .get_optional(&self.environment_key(project, environment, &["head"]))?
+            .get_optional(&self.layout_key(&layout::head_hint(place)))?
             .map_or(0, |bytes| head::decode_hint(&bytes));
-        let versions = self.environment_key(project, environment, &["versions"]);
         let newest = head::probe_head(hint, |number| {
-            self.exists(&versions.clone().join(record_name(number).as_str()))
+            self.exists(&self.layout_key(&layout::version(place, number)))
         })?;
         Ok((newest > 0).then_some(newest))
     }
 
-    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord> {
-        let key = self.environment_key(project, environment, &["versions", &record_name(number)]);
-        let what = format!("version {number} of {project}/{environment}");
+    fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
+        let key = self.layout_key(&layout::version(place, number));
+        let what = format!("version {number} of {place}");
         Ok(VersionRecord::from_json(
             &self.get_required(&key, &what)?,
             &what,
         )?)
     }
 
-    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
-        if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            return Err(ClientError::Integrity(format!(
-                "malformed ciphertext digest `{sha256}`"
-            )));
-        }
-        let name = format!("{sha256}.age");
-        let key = self.environment_key(project, environment, &["objects", &name]);
+    fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
+        let key = self.layout_key(&layout::object(place, sha256)?);
         self.get_required(&key, &format!("ciphertext {sha256}"))
     }
 
     fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {
         let body = &record.body;
         self.ensure_conditional_writes(&body.project)?;
-        let environment =
-            |parts: &[&str]| self.environment_key(&body.project, &body.environment, parts);
+        let place = EnvironmentRef::from(body);
         // Content-addressed, so overwriting is harmless, and it replaces anything a forger
         // left under this name. It goes first, so a visible record is always complete.
-        let object_name = format!("{}.age", body.ciphertext_sha256);
-        self.put(
-            &environment(&["objects", &object_name]),
-            ciphertext,
-            PutMode::Overwrite,
-        )?;
-        let versions = environment(&["versions", &record_name(body.number)]);
+        let object = self.layout_key(&layout::object(&place, &body.ciphertext_sha256)?);
+        self.put(&object, ciphertext, PutMode::Overwrite)?;
+        let versions = self.layout_key(&layout::version(&place, body.number));
         if !self.put(&versions, &record.to_json(), PutMode::Create)? {
             return Ok(false);
         }
         // The version exists now whatever happens to the hint: a hint that failed to land
         // costs the next reader a few extra probes, not a failed push.
         let _ = self.put(
-            &environment(&["head"]),
+            &self.layout_key(&layout::head_hint(&place)),
             &head::encode_hint(body.number),
             PutMode::Overwrite,
         );
@@ -189,17 +156,12 @@ impl Remote for BucketRemote {
     }
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
-        let directory = self.key(&[project, "members"]);
-        let mut numbers: Vec<u64> = self
-            .names(&directory)?
-            .iter()
-            .filter_map(|name| record_number(name))
-            .collect();
-        numbers.sort_unstable();
+        let directory = self.layout_key(&layout::members(project));
+        let numbers = layout::record_numbers(self.names(&directory)?);
         let mut events = Vec::with_capacity(numbers.len());
         for number in numbers {
             let what = format!("membership entry {number} of {project}");
-            let key = directory.clone().join(record_name(number).as_str());
+            let key = self.layout_key(&layout::member_entry(project, number));
             events.push(MembershipEvent::from_json(
                 &self.get_required(&key, &what)?,
                 &what,
@@ -210,16 +172,15 @@ impl Remote for BucketRemote {
 
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
         self.ensure_conditional_writes(&event.body.project)?;
-        let key = self.key(&[
+        let key = self.layout_key(&layout::member_entry(
             &event.body.project,
-            "members",
-            &record_name(event.body.number),
-        ]);
+            event.body.number,
+        ));
         self.put(&key, &event.to_json(), PutMode::Create)
     }
 
     fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {
-        let directory = self.key(&[project, "requests"]);
+        let directory = self.layout_key(&layout::requests(project));
         let mut requests = Vec::new();
         for name in self.names(&directory)? {
             if !name.ends_with(".json") {
@@ -229,27 +190,23 @@ impl Remote for BucketRemote {
             let what = format!("access request {key}");
             // A garbled or vanished request is someone else's problem: skip it rather than
             // block everyone.
-            if let Some(bytes) = self.get_optional(&key)?
-                && let Ok(request) = AccessRequest::from_json(&bytes, &what)
-            {
-                requests.push(request);
+            if let Some(bytes) = self.get_optional(&key)? {
+                requests.extend(layout::access_request(&bytes, &what));
             }
         }
-        requests.sort_by(|a, b| a.body.created_at.cmp(&b.body.created_at));
+        layout::sort_requests(&mut requests);
         Ok(requests)
     }
 
     fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
         let fingerprint = request.verified_signer()?.fingerprint();
-        let name = format!("{fingerprint}.json");
-        let key = self.key(&[&request.body.project, "requests", &name]);
+        let key = self.layout_key(&layout::request(&request.body.project, &fingerprint));
         self.put(&key, &request.to_json(), PutMode::Overwrite)
             .map(drop)
     }
 
     fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()> {
-        let name = format!("{fingerprint}.json");
-        let key = self.key(&[project, "requests", &name]);
+        let key = self.layout_key(&layout::request(project, fingerprint));
         match self.runtime.block_on(self.store.delete(&key)) {
             Ok(()) => Ok(()),
             Err(error) if is_missing_object(&error) => Ok(()),

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::env_vars::{self, EnvVars};
 use crate::error::{ClientError, Result};
 
 /// What one profile says. Holds a secret key: deliberately no `Debug`.
 #[derive(Default)]
-pub(super) struct Profile {
+pub(crate) struct Profile {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<Zeroizing<String>>,
     pub session_token: Option<Zeroizing<String>>,
@@ -24,7 +25,7 @@ pub(super) struct Profile {
 }
 
 /// The files and profile name, resolved from the environment the way the AWS CLI does.
-pub(super) struct ProfileSource {
+pub(crate) struct ProfileSource {
     pub name: String,
     pub credentials_file: Option<PathBuf>,
     pub config_file: Option<PathBuf>,
@@ -32,19 +33,16 @@ pub(super) struct ProfileSource {
 
 impl ProfileSource {
     pub fn from_env() -> Self {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let home = env_vars::var_os(EnvVars::HOME).map(PathBuf::from);
         let file = |variable: &str, default: &str| {
-            std::env::var_os(variable)
+            env_vars::var_os(variable)
                 .map(PathBuf::from)
                 .or_else(|| home.as_ref().map(|home| home.join(".aws").join(default)))
         };
         Self {
-            name: std::env::var("AWS_PROFILE")
-                .ok()
-                .filter(|name| !name.is_empty())
-                .unwrap_or_else(|| "default".to_owned()),
-            credentials_file: file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-            config_file: file("AWS_CONFIG_FILE", "config"),
+            name: env_vars::var(EnvVars::AWS_PROFILE).unwrap_or_else(|| "default".to_owned()),
+            credentials_file: file(EnvVars::AWS_SHARED_CREDENTIALS_FILE, "credentials"),
+            config_file: file(EnvVars::AWS_CONFIG_FILE, "config"),
         }
     }
 

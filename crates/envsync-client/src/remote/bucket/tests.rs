@@ -1,7 +1,8 @@
 //! The bucket remote on `object_store`'s in-memory store: key layout, create-only
 //! versions, the head hint and access requests. The same code against a real S3 server is
-//! exercised by `crates/envsync/tests/s3.rs` and `scenarios.rs`.
+//! exercised by `crates/envsync/tests/s3.rs` and `every_remote.rs`.
 
+use crate::environment_ref::EnvironmentRef;
 use std::sync::Arc;
 
 use envsync_core::role::Role;
@@ -77,7 +78,10 @@ fn keys(store: &InMemory) -> Vec<String> {
 #[test]
 fn versions_are_created_once_under_the_folder_layout() {
     let (remote, store) = remote();
-    assert_eq!(remote.head("app", "dev").unwrap(), None);
+    assert_eq!(
+        remote.head(&EnvironmentRef::new("app", "dev")).unwrap(),
+        None
+    );
     assert!(remote.create_version(&record(1, b"one"), b"one").unwrap());
     assert!(
         !remote
@@ -87,16 +91,24 @@ fn versions_are_created_once_under_the_folder_layout() {
     );
     assert_eq!(
         remote
-            .version("app", "dev", 1)
+            .version(&EnvironmentRef::new("app", "dev"), 1)
             .unwrap()
             .body
             .ciphertext_sha256,
         envsync_core::hash::sha256_hex(b"one")
     );
     assert!(remote.create_version(&record(2, b"two"), b"two").unwrap());
-    assert_eq!(remote.head("app", "dev").unwrap(), Some(2));
+    assert_eq!(
+        remote.head(&EnvironmentRef::new("app", "dev")).unwrap(),
+        Some(2)
+    );
     let sha = envsync_core::hash::sha256_hex(b"two");
-    assert_eq!(remote.ciphertext("app", "dev", &sha).unwrap(), b"two");
+    assert_eq!(
+        remote
+            .ciphertext(&EnvironmentRef::new("app", "dev"), &sha)
+            .unwrap(),
+        b"two"
+    );
     assert_eq!(
         keys(&store),
         [
@@ -127,24 +139,31 @@ fn a_forged_or_lost_hint_does_not_change_the_head() {
             .block_on(store.put(&hint, PutPayload::from(forged.as_bytes().to_vec())))
             .unwrap();
         assert_eq!(
-            remote.head("app", "dev").unwrap(),
+            remote.head(&EnvironmentRef::new("app", "dev")).unwrap(),
             Some(5),
             "hint {forged:?}"
         );
     }
     runtime.block_on(store.delete(&hint)).unwrap();
-    assert_eq!(remote.head("app", "dev").unwrap(), Some(5));
+    assert_eq!(
+        remote.head(&EnvironmentRef::new("app", "dev")).unwrap(),
+        Some(5)
+    );
 }
 
 #[test]
 fn missing_records_and_bad_digests_are_integrity_errors() {
     let (remote, _) = remote();
-    let missing = remote.version("app", "dev", 3).unwrap_err();
+    let missing = remote
+        .version(&EnvironmentRef::new("app", "dev"), 3)
+        .unwrap_err();
     assert!(
         matches!(missing, crate::ClientError::Integrity(_)),
         "{missing}"
     );
-    let malformed = remote.ciphertext("app", "dev", "../../etc").unwrap_err();
+    let malformed = remote
+        .ciphertext(&EnvironmentRef::new("app", "dev"), "../../etc")
+        .unwrap_err();
     assert!(
         matches!(malformed, crate::ClientError::Integrity(_)),
         "{malformed}"

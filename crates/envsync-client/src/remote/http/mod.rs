@@ -15,6 +15,7 @@ use envsync_api::{Head, PushVersion, Records, paths};
 use ureq::http::Method;
 
 use crate::credentials::CredentialsConfig;
+use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, Seal, Signed, SignedInvite, VersionRecord};
 use crate::remote::Remote;
@@ -97,26 +98,27 @@ impl Remote for HttpRemote {
         Some(self.api.event_source())
     }
 
-    fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
+    fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
         let body = self.get(
-            &paths::head(project, environment),
-            Subject::Project(project),
+            &paths::head(&place.project, &place.environment),
+            Subject::Project(&place.project),
         )?;
         let head: Head = self.api.decode(&body)?;
         Ok(head.head)
     }
 
-    fn version(&self, project: &str, environment: &str, number: u64) -> Result<VersionRecord> {
-        let what = format!("version {number} of {project}/{environment}");
+    fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
+        let what = format!("version {number} of {place}");
         let subject = Subject::Stored {
-            project,
+            project: &place.project,
             what: &what,
         };
-        let body = self.get(&paths::version(project, environment, number), subject)?;
+        let path = paths::version(&place.project, &place.environment, number);
+        let body = self.get(&path, subject)?;
         Ok(VersionRecord::from_json(&body, &what)?)
     }
 
-    fn ciphertext(&self, project: &str, environment: &str, sha256: &str) -> Result<Vec<u8>> {
+    fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
         if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return Err(ClientError::Integrity(format!(
                 "malformed ciphertext digest `{sha256}`"
@@ -124,10 +126,11 @@ impl Remote for HttpRemote {
         }
         let what = format!("ciphertext {sha256}");
         let subject = Subject::Stored {
-            project,
+            project: &place.project,
             what: &what,
         };
-        self.get(&paths::object(project, environment, sha256), subject)
+        let path = paths::object(&place.project, &place.environment, sha256);
+        self.get(&path, subject)
     }
 
     fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {

@@ -1,6 +1,7 @@
 //! The HTTP remote without a real server: the wire contract with envsync-api's record
 //! headers, failures against a closed port, and canned responses from a one-shot socket.
 
+use crate::environment_ref::EnvironmentRef;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -106,7 +107,9 @@ fn a_closed_port_is_one_line_and_changes_nothing() {
     let token = Token::new("esk_0123456789ab_topsecret");
     let remote = HttpRemote::new(ApiClient::new(&url, Some(token)).unwrap());
     assert_eq!(remote.describe(), format!("server {url}"));
-    let error = remote.head("api", "production").unwrap_err();
+    let error = remote
+        .head(&EnvironmentRef::new("api", "production"))
+        .unwrap_err();
     let text = error.to_string();
     assert_eq!(error.kind(), ErrorKind::Other);
     assert!(
@@ -202,7 +205,12 @@ fn remote(url: &str) -> HttpRemote {
 #[test]
 fn head_sends_the_token_and_reads_the_number() {
     let (url, server) = serve_once(response("200 OK", r#"{"head":7}"#));
-    assert_eq!(remote(&url).head("api", "production").unwrap(), Some(7));
+    assert_eq!(
+        remote(&url)
+            .head(&EnvironmentRef::new("api", "production"))
+            .unwrap(),
+        Some(7)
+    );
     let request = server.join().unwrap();
     assert!(
         request.starts_with("GET /api/v1/projects/api/environments/production/head HTTP/1.1"),
@@ -219,7 +227,9 @@ fn head_sends_the_token_and_reads_the_number() {
 #[test]
 fn a_garbled_body_is_an_error_not_a_panic() {
     let (url, server) = serve_once(response("200 OK", "<html>oops"));
-    let error = remote(&url).head("api", "production").unwrap_err();
+    let error = remote(&url)
+        .head(&EnvironmentRef::new("api", "production"))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Other);
     assert!(error.to_string().starts_with(&format!("server {url}: ")));
     server.join().unwrap();

@@ -70,7 +70,7 @@ pub fn linked_secrets(linked: &[Linked], printer: &Printer) -> Vec<Secret> {
             if value.chars().count() >= MIN_SECRET_LENGTH {
                 secrets.push(Secret {
                     value,
-                    origin: format!("{}/{} `{key}`", target.project, target.environment),
+                    origin: format!("{} `{key}`", target.place),
                 });
             }
         }

@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use envsync_client::ClientError;
 use envsync_client::remote::{EventSource, Live};
 
-use super::EVENT_SCHEMA;
+use crate::output::{Event, WatchEvent};
 use crate::printer::Printer;
 
 /// Why the main loop woke up.
@@ -66,40 +66,31 @@ impl Connection {
     /// Reports a change of the socket: every one as a JSON line; for a person, one line
     /// when it goes down and one when it comes back.
     pub(super) fn report(&mut self, update: Live, printer: &Printer) {
-        match update {
-            Live::Event(_) => {}
-            Live::Connected => {
-                if printer.json {
-                    printer.data(
-                        serde_json::json!({
-                            "schema": EVENT_SCHEMA, "event": "connected", "remote": self.remote,
-                        })
-                        .to_string(),
-                    );
-                } else if self.state == State::Down {
-                    printer.data(format!("reconnected to server {}", self.remote));
-                }
-                self.state = State::Up;
-            }
-            Live::Disconnected { reason, retry_in } => {
-                if printer.json {
-                    printer.data(
-                        serde_json::json!({
-                            "schema": EVENT_SCHEMA, "event": "disconnected",
-                            "remote": self.remote,
-                            "retry_in_ms": u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
-                            "reason": reason,
-                        })
-                        .to_string(),
-                    );
-                } else if self.state != State::Down {
-                    printer.data(format!(
-                        "{reason}; reconnecting in {:.1} s",
-                        retry_in.as_secs_f64()
-                    ));
-                }
-                self.state = State::Down;
-            }
+        let (event, state) = match update {
+            Live::Event(_) => return,
+            Live::Connected => (
+                Event::Connected {
+                    remote: self.remote.clone(),
+                },
+                State::Up,
+            ),
+            Live::Disconnected { reason, retry_in } => (
+                Event::Disconnected {
+                    remote: self.remote.clone(),
+                    retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+                    reason,
+                },
+                State::Down,
+            ),
+        };
+        // A person hears of a drop once, and of a return only after a drop.
+        let news = match state {
+            State::Up => self.state == State::Down,
+            _ => self.state != State::Down,
+        };
+        if printer.json || news {
+            printer.event(&WatchEvent::new(event));
         }
+        self.state = state;
     }
 }

@@ -1,0 +1,292 @@
+//! A git repository as a remote: the files of [`super::layout`] on a branch of their own
+//! (`envsync` unless `#branch` names another), through the `git` CLI, so that each user's
+//! SSH agent, credential helpers and host configuration apply as they do for their code.
+//!
+//! Reads come from the branch as last fetched into a bare cache ([`cache`]); a command
+//! fetches once, when it first reads. A write is a commit on the fetched tip, pushed
+//! without force: the remote's ref update is the compare-and-swap. When the push is
+//! rejected the branch is fetched again, and the write is either reported as a lost race
+//! (its version or entry number is taken, or the membership log moved under a version
+//! encrypted for the old roster) or replayed on the new tip (someone else only touched
+//! other records) and pushed again. No other branch is ever read or written.
+
+mod cache;
+mod location;
+mod objects;
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use self::cache::{Cache, Change, Pushed};
+pub use self::location::GitLocation;
+use self::location::redacted;
+use self::objects::{Entry, Objects};
+use crate::environment_ref::EnvironmentRef;
+use crate::error::{ClientError, Result};
+use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
+use crate::remote::Remote;
+use crate::remote::layout::{self, Segments};
+
+/// A fetch older than this is repeated before the next read, so that `envsync watch`, which
+/// keeps one remote open for hours, polls something fresh; one command is done well within.
+const FRESH_FOR: Duration = Duration::from_secs(2);
+
+/// Pushes rejected in a row before giving up: each one means another push landed first.
+const ATTEMPTS: usize = 30;
+
+pub struct GitRemote {
+    url: String,
+    branch: String,
+    display: String,
+    cache: Cache,
+    state: RefCell<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The fetched commit of the branch; `None` before its first push.
+    tip: Option<String>,
+    fetched_at: Option<Instant>,
+    objects: Option<Objects>,
+}
+
+impl GitRemote {
+    /// Opens the remote `location` names (a `git:NAME` remote is looked up in the
+    /// workspace's repository). Talks to no server: the first read fetches.
+    pub fn open(location: &GitLocation, workspace_root: &Path) -> Result<Self> {
+        let url = location.url(workspace_root)?;
+        let display = redacted(&url);
+        let cache = Cache::open(&display, &location.branch)?;
+        Ok(Self {
+            url,
+            branch: location.branch.clone(),
+            display,
+            cache,
+            state: RefCell::default(),
+        })
+    }
+
+    /// The tip to read from, fetched first when this process has not fetched lately.
+    fn tip(&self) -> Result<Option<String>> {
+        let stale = self
+            .state
+            .borrow()
+            .fetched_at
+            .is_none_or(|fetched| fetched.elapsed() > FRESH_FOR);
+        if stale {
+            self.fetch()?;
+        }
+        Ok(self.state.borrow().tip.clone())
+    }
+
+    /// Fetches the branch and reads its tip through the `git cat-file` this remote keeps,
+    /// so a command's one fetch costs no further process. A fetch after the first starts
+    /// a new cat-file: a running one may answer for the ref as it was when it read it.
+    fn fetch(&self) -> Result<()> {
+        let exists = self.cache.fetch(&self.url, &self.branch)?;
+        let mut state = self.state.borrow_mut();
+        if state.fetched_at.is_some() {
+            state.objects = None;
+        }
+        state.tip = if exists {
+            self.objects(&mut state)?.resolve(cache::TIP_REF)?
+        } else {
+            None
+        };
+        state.fetched_at = Some(Instant::now());
+        Ok(())
+    }
+
+    fn objects<'a>(&self, state: &'a mut State) -> Result<&'a mut Objects> {
+        if state.objects.is_none() {
+            state.objects = Some(Objects::start(&self.cache)?);
+        }
+        Ok(state.objects.as_mut().expect("started above"))
+    }
+
+    /// What `segments` hold at the tip.
+    fn entry(&self, segments: &[String]) -> Result<Option<Entry>> {
+        let Some(tip) = self.tip()? else {
+            return Ok(None);
+        };
+        let mut state = self.state.borrow_mut();
+        self.objects(&mut state)?.get(&tip, &segments.join("/"))
+    }
+
+    fn read(&self, segments: &[String]) -> Result<Option<Vec<u8>>> {
+        Ok(match self.entry(segments)? {
+            Some(Entry::File(bytes)) => Some(bytes),
+            _ => None,
+        })
+    }
+
+    fn read_required(&self, segments: &[String], what: &str) -> Result<Vec<u8>> {
+        self.read(segments)?.ok_or_else(|| {
+            ClientError::Integrity(format!(
+                "{what} is missing from the remote ({} in {})",
+                segments.join("/"),
+                self.describe()
+            ))
+        })
+    }
+
+    /// The names in a directory; a missing one has none.
+    fn list(&self, segments: &[String]) -> Result<Vec<String>> {
+        Ok(match self.entry(segments)? {
+            Some(Entry::Directory(names)) => names,
+            _ => Vec::new(),
+        })
+    }
+
+    fn exists(&self, segments: &[String]) -> Result<bool> {
+        Ok(self.entry(segments)?.is_some())
+    }
+
+    /// Commits `changes` on the tip and pushes, fetching and trying again while pushes are
+    /// rejected and `may_land` (asked of each new tip) holds; `false` once it does not.
+    fn publish(
+        &self,
+        message: &str,
+        changes: &[Change],
+        may_land: impl Fn(&Self) -> Result<bool>,
+    ) -> Result<bool> {
+        for _ in 0..ATTEMPTS {
+            if !may_land(self)? {
+                return Ok(false);
+            }
+            // The tip `may_land` was asked of, and the parent the push is checked against.
+            let tip = self.state.borrow().tip.clone();
+            let commit = self.cache.commit(tip.as_deref(), message, changes)?;
+            match self.cache.push(&self.url, &commit, &self.branch)? {
+                Pushed::Yes => {
+                    let mut state = self.state.borrow_mut();
+                    state.tip = Some(commit);
+                    state.fetched_at = Some(Instant::now());
+                    return Ok(true);
+                }
+                Pushed::Rejected => self.fetch()?,
+            }
+        }
+        Err(ClientError::Remote(format!(
+            "git remote {}: branch {} moved under {ATTEMPTS} pushes in a row; try again",
+            self.display, self.branch
+        )))
+    }
+
+    /// Whether the membership log still ends at `number`: a version encrypted for that
+    /// roster must never be replayed on top of a newer one.
+    fn membership_ends_at(&self, project: &str, number: u64) -> Result<bool> {
+        Ok(!self.exists(&layout::member_entry(project, number + 1))?)
+    }
+}
+
+fn change(segments: &Segments, bytes: Option<Vec<u8>>) -> Change {
+    Change {
+        path: segments.join("/"),
+        bytes,
+    }
+}
+
+impl Remote for GitRemote {
+    fn describe(&self) -> String {
+        format!("git {}#{}", self.display, self.branch)
+    }
+
+    fn environments(&self, project: &str) -> Result<Vec<String>> {
+        Ok(layout::environment_names(
+            self.list(&layout::environments(project))?,
+        ))
+    }
+
+    fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
+        let numbers = layout::record_numbers(self.list(&layout::versions(place))?);
+        Ok(numbers.last().copied())
+    }
+
+    fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
+        let what = format!("version {number} of {place}");
+        let bytes = self.read_required(&layout::version(place, number), &what)?;
+        Ok(VersionRecord::from_json(&bytes, &what)?)
+    }
+
+    fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
+        let segments = layout::object(place, sha256)?;
+        self.read_required(&segments, &format!("ciphertext {sha256}"))
+    }
+
+    fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {
+        let body = &record.body;
+        let place = EnvironmentRef::from(body);
+        let version = layout::version(&place, body.number);
+        let changes = [
+            change(
+                &layout::object(&place, &body.ciphertext_sha256)?,
+                Some(ciphertext.to_vec()),
+            ),
+            change(&version, Some(record.to_json())),
+        ];
+        let message = format!("{place}: version {}", body.number);
+        self.publish(&message, &changes, |remote| {
+            Ok(!remote.exists(&version)?
+                && remote.membership_ends_at(&body.project, body.membership.number)?)
+        })
+    }
+
+    fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
+        let numbers = layout::record_numbers(self.list(&layout::members(project))?);
+        let mut events = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let what = format!("membership entry {number} of {project}");
+            let bytes = self.read_required(&layout::member_entry(project, number), &what)?;
+            events.push(MembershipEvent::from_json(&bytes, &what)?);
+        }
+        Ok(events)
+    }
+
+    fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
+        let (project, number) = (&event.body.project, event.body.number);
+        let entry = layout::member_entry(project, number);
+        let changes = [change(&entry, Some(event.to_json()))];
+        let message = format!("{project}: membership entry {number}");
+        self.publish(&message, &changes, |remote| Ok(!remote.exists(&entry)?))
+    }
+
+    fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {
+        let directory = layout::requests(project);
+        let mut requests = Vec::new();
+        for name in self.list(&directory)? {
+            let mut segments = directory.clone();
+            segments.push(name);
+            if let Some(request) = self
+                .read(&segments)?
+                .and_then(|bytes| layout::access_request(&bytes, &segments.join("/")))
+            {
+                requests.push(request);
+            }
+        }
+        layout::sort_requests(&mut requests);
+        Ok(requests)
+    }
+
+    fn put_access_request(&self, request: &AccessRequest) -> Result<()> {
+        let fingerprint = request.verified_signer()?.fingerprint();
+        let project = &request.body.project;
+        let changes = [change(
+            &layout::request(project, &fingerprint),
+            Some(request.to_json()),
+        )];
+        let message = format!("{project}: access request from {fingerprint}");
+        self.publish(&message, &changes, |_| Ok(true)).map(drop)
+    }
+
+    fn delete_access_request(&self, project: &str, fingerprint: &str) -> Result<()> {
+        let segments = layout::request(project, fingerprint);
+        if !self.exists(&segments)? {
+            return Ok(());
+        }
+        let changes = [change(&segments, None)];
+        let message = format!("{project}: access request from {fingerprint} answered");
+        self.publish(&message, &changes, |_| Ok(true)).map(drop)
+    }
+}

@@ -1,0 +1,250 @@
+//! The create-only push: a signed version record and its ciphertext, checked before they
+//! are stored so that no writer can jam an environment with a version every client must
+//! refuse (a wrong place, a made-up membership pin, a parent that is not the stored one).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use envsync_api::PushVersion;
+use envsync_api::paths::route;
+use envsync_core::hash::sha256_hex;
+use envsync_core::records::{MembershipAction, MembershipBody, Signed, VersionBody, VersionRecord};
+use envsync_core::role::Role;
+
+use super::access::{self, require_member};
+use super::auth::Caller;
+use super::json::{ApiJson, ApiPath};
+use super::log::stored_digest;
+use super::signatures::verified;
+use super::{ApiError, AppState};
+use crate::store::{Created, NewVersion};
+
+#[utoipa::path(put, path = route::VERSION,
+    params(("project" = String, Path), ("environment" = String, Path), ("number" = u64, Path)),
+    request_body = PushVersion,
+    responses((status = 201, description = "created"),
+        (status = 409, description = "the number is taken: the body's `head` is the current head", body = envsync_api::ErrorBody),
+        (status = 400, body = envsync_api::ErrorBody), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody), (status = 413, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((project, environment, number)): ApiPath<(String, String, u64)>,
+    push: Result<ApiJson<PushVersion>, ApiError>,
+) -> Result<StatusCode, ApiError> {
+    require_member(&state, &caller, &project, Some(&environment), Role::Writer).await?;
+    // The body is read only after the role check, so that a caller without access learns
+    // nothing from validation errors.
+    let ApiJson(push) = push?;
+    let record: VersionRecord = verified(push.record.get().as_bytes(), "version record")?;
+    let body = &record.body;
+    if body.project != project || body.environment != environment || body.number != number {
+        return Err(ApiError::bad_request(format!(
+            "record is for {}/{} version {}, not {project}/{environment} version {number}",
+            body.project, body.environment, body.number
+        )));
+    }
+    // A record signed by another member's key is a restore (`envsync repair` after the
+    // database went back): its signature verified against its author and its parent must
+    // extend the stored history, so it can only put back what was really there.
+    let restore = caller.account.member_key.as_deref() != Some(body.author.as_str());
+    check_membership(&state, body, restore).await?;
+    check_parent(&state, &caller, body).await?;
+    let ciphertext = ciphertext(&push, body)?;
+    let created = state
+        .store()
+        .create_version(&NewVersion {
+            project: &project,
+            environment: &environment,
+            number,
+            base: body.base,
+            author_key: &body.author,
+            record_json: push.record.get().as_bytes(),
+            ciphertext_sha256: &body.ciphertext_sha256,
+            ciphertext: &ciphertext,
+        })
+        .await?;
+    if let Created::Conflict { head } = created {
+        return Err(ApiError::conflict(
+            format!(
+                "{project}/{environment} is at version {}, so version {number} cannot be \
+                 created: pull or sync first",
+                head.unwrap_or(0)
+            ),
+            head,
+        ));
+    }
+    state.metrics().push_stored();
+    announce(&state, &caller, body, restore).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// The pushed ciphertext, decoded, once it is the one the record names.
+fn ciphertext(push: &PushVersion, body: &VersionBody) -> Result<Vec<u8>, ApiError> {
+    let ciphertext = STANDARD
+        .decode(push.ciphertext.as_bytes())
+        .map_err(|error| ApiError::bad_request(format!("ciphertext: not base64: {error}")))?;
+    if sha256_hex(&ciphertext) != body.ciphertext_sha256 {
+        return Err(ApiError::bad_request(
+            "ciphertext does not match the record's ciphertext_sha256",
+        ));
+    }
+    Ok(ciphertext)
+}
+
+/// Tells the event sockets about a stored version and records it in the audit log.
+async fn announce(
+    state: &AppState,
+    caller: &Caller,
+    body: &VersionBody,
+    restore: bool,
+) -> Result<(), ApiError> {
+    state
+        .events()
+        .publish(envsync_api::Event {
+            project: body.project.clone(),
+            environment: Some(body.environment.clone()),
+            number: body.number,
+            author: Some(body.author_name.clone()),
+        })
+        .await;
+    let action = if restore {
+        "version.restore"
+    } else {
+        "version.push"
+    };
+    let target = format!("{} version {}", body.environment, body.number);
+    let entry = caller.audit(action, Some(&body.project), &target);
+    state.store().append_audit(&entry).await?;
+    Ok(())
+}
+
+/// Refuses a version every client would refuse for its membership: the entry it names must
+/// be in the stored membership log with that digest, and a restored version's author must
+/// have been admitted by that log. Otherwise a writer could jam the environment with a
+/// made-up pin, or with a "restore" signed by a key no owner ever admitted.
+async fn check_membership(
+    state: &AppState,
+    body: &VersionBody,
+    restore: bool,
+) -> Result<(), ApiError> {
+    let what = format!(
+        "{}/{} version {}",
+        body.project, body.environment, body.number
+    );
+    let log = state.store().membership(&body.project).await?;
+    let pin = &body.membership;
+    let named = usize::try_from(pin.number)
+        .ok()
+        .and_then(|number| number.checked_sub(1))
+        .and_then(|index| log.get(index));
+    let holds = match named {
+        Some(bytes) => stored_digest::<MembershipBody>(bytes, "membership entry")? == pin.digest,
+        None => false,
+    };
+    if !holds {
+        return Err(ApiError::bad_request(format!(
+            "{what}: membership entry {} with that digest is not in this project's log",
+            pin.number
+        )));
+    }
+    if restore {
+        let mut admitted = false;
+        for bytes in &log {
+            let entry = Signed::<MembershipBody>::from_json(bytes, "membership entry")
+                .map_err(|error| ApiError::bad_request(error.to_string()))?;
+            admitted |=
+                entry.body.member == body.author && entry.body.action == MembershipAction::Add;
+        }
+        if !admitted {
+            return Err(ApiError::forbidden(format!(
+                "{what}: signed by a key this project's membership log never admitted"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a version that does not extend the stored history, so that no writer can jam an
+/// environment with a version every client must refuse. Version 1 has no parent; any other
+/// builds on `number - 1` and names its digest, or is an owner's supersede (a base further
+/// back, or none) naming the digest of its base. A number already taken passes here and
+/// meets the insert's 409.
+async fn check_parent(
+    state: &AppState,
+    caller: &Caller,
+    body: &VersionBody,
+) -> Result<(), ApiError> {
+    let what = format!(
+        "{}/{} version {}",
+        body.project, body.environment, body.number
+    );
+    if body.number == 1 {
+        if body.base.is_some() || body.parent_digest.is_some() {
+            return Err(ApiError::bad_request(format!(
+                "{what}: the first version has no base and no parent_digest"
+            )));
+        }
+        return Ok(());
+    }
+    if body.base.is_some_and(|base| base >= body.number) {
+        return Err(ApiError::bad_request(format!(
+            "{what}: base must be below the version's number"
+        )));
+    }
+    if body.supersedes() {
+        let owner = access::grant(state, caller, &body.project)
+            .await?
+            .is_some_and(|grant| grant.role == Role::Owner);
+        if !owner {
+            return Err(ApiError::forbidden(format!(
+                "{what}: only an owner may supersede versions (base {:?} is not {})",
+                body.base,
+                body.number - 1
+            )));
+        }
+    }
+    let expected = match body.base {
+        None => None,
+        Some(base) => Some(base_digest(state, body, base, &what).await?),
+    };
+    if body.parent_digest != expected {
+        return Err(ApiError::bad_request(format!(
+            "{what}: parent_digest does not match the digest of version {}",
+            body.base
+                .map_or_else(|| "(none)".to_owned(), |base| base.to_string())
+        )));
+    }
+    Ok(())
+}
+
+/// The digest of the stored version `base` that `body` builds on, as its `parent_digest`
+/// must name it.
+async fn base_digest(
+    state: &AppState,
+    body: &VersionBody,
+    base: u64,
+    what: &str,
+) -> Result<String, ApiError> {
+    let stored = state
+        .store()
+        .version_record(&body.project, &body.environment, base)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{what}: its base, version {base}, does not exist"))
+        })?;
+    // The membership entry a history names never goes back: a version made under an older
+    // one than its base was signed by a standing that had since changed (a removed member's
+    // racing push), and every client would refuse it.
+    let parent = Signed::<VersionBody>::from_json(&stored, "version record")
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    if body.membership.number < parent.body.membership.number {
+        return Err(ApiError::bad_request(format!(
+            "{what}: names membership entry {}, older than its base's {}",
+            body.membership.number, parent.body.membership.number
+        )));
+    }
+    Ok(parent.digest())
+}

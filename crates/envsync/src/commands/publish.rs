@@ -1,0 +1,120 @@
+//! `envsync publish`: copies environments to the stores `[[projects.NAME.publish]]` names,
+//! from the verified remote head decrypted in memory; only what differs is written.
+//! `--check` reports drift (exit 7) and writes nothing. One failing target does not stop
+//! the others; the exit code says some failed.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use envsync_client::ClientError;
+use envsync_client::stores::StoreUrl;
+use envsync_client::stores::publish::publish;
+use envsync_core::config::PublishTarget;
+use envsync_core::dotenv::Document;
+use indexmap::IndexMap;
+
+use super::print_notices;
+use crate::cli::PublishArgs;
+use crate::exit;
+use crate::output::{Published, PublishedTarget};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
+    let mut session = settings.session()?;
+    let project = session
+        .workspace
+        .target(args.project.as_deref(), None)?
+        .project
+        .clone();
+    let targets = chosen(&session.workspace.config.projects[&project].publish, &args)?;
+    let mut heads: HashMap<String, (u64, IndexMap<String, String>)> = HashMap::new();
+    let mut report = Vec::new();
+    for target in &targets {
+        if !heads.contains_key(&target.environment) {
+            let place = session
+                .workspace
+                .target(Some(&project), Some(&target.environment))?;
+            let head = session.head_plaintext(&place);
+            print_notices(&mut session, printer);
+            let (version, content) = head?;
+            let text = String::from_utf8_lossy(&content).into_owned();
+            heads.insert(
+                target.environment.clone(),
+                (version, Document::parse(&text).vars()),
+            );
+        }
+        let (version, vars) = &heads[&target.environment];
+        report.push(one(target, *version, vars, &args));
+    }
+    let failed = report.iter().any(|target| target.error.is_some());
+    let drifted = report.iter().any(|target| target.drifted);
+    printer.emit(&Published {
+        check: args.check,
+        dry_run: args.dry_run,
+        targets: report,
+    });
+    Ok(match (failed, args.check && drifted) {
+        (true, _) => ExitCode::from(exit::FAILURE),
+        (false, true) => ExitCode::from(exit::DIFFERENT),
+        (false, false) => ExitCode::SUCCESS,
+    })
+}
+
+/// The targets `-e` and `--to` select; none at all is bad input.
+fn chosen(all: &[PublishTarget], args: &PublishArgs) -> Result<Vec<PublishTarget>> {
+    let targets: Vec<PublishTarget> = all
+        .iter()
+        .filter(|target| {
+            args.environment
+                .as_ref()
+                .is_none_or(|env| &target.environment == env)
+        })
+        .filter(|target| args.to.as_ref().is_none_or(|to| &target.to == to))
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        return Err(ClientError::Input(
+            "no [[projects.NAME.publish]] target in envsync.toml matches (environment = \"…\", \
+             to = \"aws-sm://…\")"
+                .into(),
+        )
+        .into());
+    }
+    Ok(targets)
+}
+
+fn one(
+    target: &PublishTarget,
+    version: u64,
+    vars: &IndexMap<String, String>,
+    args: &PublishArgs,
+) -> PublishedTarget {
+    let filtered: IndexMap<String, String> = vars
+        .iter()
+        .filter(|(key, _)| target.includes(key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let write = !args.check && !args.dry_run;
+    let result =
+        StoreUrl::parse(&target.to).and_then(|url| publish(&url, &filtered, write, args.prune));
+    let mut report = PublishedTarget {
+        to: target.to.clone(),
+        environment: target.environment.clone(),
+        version,
+        keys: filtered.len(),
+        ..PublishedTarget::default()
+    };
+    match result {
+        Ok(outcome) => {
+            report.drifted = !outcome.drift.is_empty(args.prune);
+            report.missing = outcome.drift.missing;
+            report.changed = outcome.drift.changed;
+            report.extra = outcome.drift.extra;
+            report.writes = outcome.writes;
+        }
+        Err(error) => report.error = Some(error.to_string()),
+    }
+    report
+}

@@ -1,0 +1,324 @@
+//! Crash at any instant (issue 16, item 2): the real `envsync` killed with SIGKILL at random
+//! moments of `push`, `pull`, `sync`, `members accept` and `members remove`, on a folder
+//! remote and on a server, and the server itself killed under a load of pushes.
+//!
+//! After each kill: the linked file is the old or the new content (never torn, never
+//! missing), the workspace's next command works or names the command to run, every version
+//! on the remote verifies (a third member reads the whole log), and the interrupted command
+//! run again completes. `ENVSYNC_CRASH_ROUNDS` (default 3) sets the rounds of each test; the
+//! moments are drawn from `ENVSYNC_CRASH_SEED` (default: the clock), printed on failure.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::server::{PgDatabase, Server};
+use support::team_server::{alice_invites_bob, code_in};
+use support::{Run, Team, Teammate};
+
+fn rounds() -> u64 {
+    std::env::var("ENVSYNC_CRASH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(3)
+}
+
+/// A small xorshift generator: the kill moments need spread, not quality.
+struct Moments(u64);
+
+impl Moments {
+    fn new() -> Self {
+        let seed = std::env::var("ENVSYNC_CRASH_SEED")
+            .ok()
+            .and_then(|seed| seed.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("ENVSYNC_CRASH_SEED={seed}");
+        Self(seed | 1)
+    }
+
+    /// A moment in `0..=span` (plus a little, so that some runs finish before the kill).
+    fn within(&mut self, span: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let limit = span.as_micros() as u64 * 5 / 4 + 1;
+        Duration::from_micros(self.0 % limit)
+    }
+}
+
+/// Runs `envsync ARGS` as `who` and sends SIGKILL after `delay` unless it has exited.
+/// Returns whether it was killed.
+fn kill_after(who: &Teammate, args: &[&str], delay: Duration) -> bool {
+    let mut child = who
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    if child.try_wait().unwrap().is_some() {
+        return false;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    true
+}
+
+/// How long `envsync ARGS` takes as `who`, run to completion (the span to kill within).
+fn timed(who: &Teammate, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    who.run(args).ok();
+    started.elapsed()
+}
+
+/// The linked file is one of `allowed`, whole.
+#[track_caller]
+fn one_of(who: &Teammate, allowed: &[&str]) -> String {
+    let text = std::fs::read_to_string(who.workspace.join(".env"))
+        .unwrap_or_else(|error| panic!("{}'s .env after a kill: {error}", who.name));
+    assert!(
+        allowed.contains(&text.as_str()),
+        "{}'s .env is torn or unknown after a kill: {text:?}, not one of {allowed:?}",
+        who.name
+    );
+    text
+}
+
+/// The next command in `who`'s workspace works, or fails saying which command to run.
+#[track_caller]
+fn next_command_is_clear(who: &Teammate) {
+    let status = who.run(&["status"]);
+    assert!(
+        status.code == 0 || status.stderr.contains("envsync "),
+        "{}'s status after a kill ({}): {}",
+        who.name,
+        status.code,
+        status.stderr
+    );
+}
+
+/// Every version on the remote verifies: `reader` walks the whole log and pulls the head.
+#[track_caller]
+fn remote_is_whole(reader: &Teammate) {
+    reader.run(&["log", "--json"]).ok();
+    reader.run(&["pull", "--force"]).ok();
+}
+
+/// `envsync ARGS` completes now, or has nothing left to do.
+#[track_caller]
+fn completes(who: &Teammate, args: &[&str]) -> Run {
+    let run = who.run(args);
+    assert_eq!(
+        run.code, 0,
+        "{} {args:?} after a kill: {}",
+        who.name, run.stderr
+    );
+    run
+}
+
+/// Rounds of push, pull and sync killed at random moments: Alice writes, Bob reads and
+/// merges, Carol (a reader) checks the remote after each.
+fn push_pull_sync_rounds(alice: &Teammate, bob: &Teammate, carol: &Teammate) {
+    let mut moments = Moments::new();
+    alice.write_env(".env", "ROUND=timing\n");
+    let push_span = timed(alice, &["push"]);
+    let pull_span = timed(bob, &["pull"]);
+    // Bob and Carol trust each other's keys, which Alice accepted.
+    bob.run(&["pull", "--yes"]).ok();
+    carol.run(&["pull", "--yes"]).ok();
+    for round in 0..rounds() {
+        let new = format!("ROUND={round}\n");
+        alice.write_env(".env", &new);
+        kill_after(alice, &["push"], moments.within(push_span));
+        one_of(alice, &[&new]);
+        next_command_is_clear(alice);
+        remote_is_whole(carol);
+        completes(alice, &["sync"]);
+
+        let old = std::fs::read_to_string(bob.workspace.join(".env")).unwrap();
+        kill_after(bob, &["pull"], moments.within(pull_span));
+        one_of(bob, &[&old, &new]);
+        next_command_is_clear(bob);
+        completes(bob, &["pull"]);
+        one_of(bob, &[&new]);
+
+        // Both edit different keys: sync merges, whenever it is killed.
+        let bob_edit = format!("{new}BOB={round}\n");
+        bob.write_env(".env", &bob_edit);
+        let alice_edit = format!("ROUND={round}-alice\n");
+        alice.write_env(".env", &alice_edit);
+        alice.run(&["push"]).ok();
+        let merged = format!("ROUND={round}-alice\nBOB={round}\n");
+        kill_after(bob, &["sync"], moments.within(pull_span * 2));
+        one_of(bob, &[&bob_edit, &merged]);
+        next_command_is_clear(bob);
+        remote_is_whole(carol);
+        completes(bob, &["sync"]);
+        one_of(bob, &[&merged]);
+        completes(alice, &["pull"]);
+    }
+}
+
+/// `members accept` and `members remove` killed at random moments, a newcomer each round
+/// (from `newcomer`, waiting for access): the membership log stays whole, and run again
+/// each one completes or says it is done.
+fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str) -> Teammate) {
+    let mut moments = Moments::new();
+    let span = Duration::from_millis(400);
+    for round in 0..rounds().div_ceil(2) {
+        let dave = newcomer(&format!("dave{round}"));
+        let name = dave.name.as_str();
+        kill_after(alice, &["members", "accept", name], moments.within(span));
+        next_command_is_clear(alice);
+        remote_is_whole(carol);
+        let again = alice.run(&["members", "accept", name]);
+        assert!(
+            again.code == 0 || again.stderr.contains("was accepted as"),
+            "accept after a kill ({}): {}",
+            again.code,
+            again.stderr
+        );
+        completes(&dave, &["pull", "--force"]);
+        kill_after(alice, &["members", "remove", name], moments.within(span));
+        next_command_is_clear(alice);
+        remote_is_whole(carol);
+        let again = alice.run(&["members", "remove", name]);
+        assert!(
+            again.code == 0
+                || again
+                    .stderr
+                    .contains(&format!("no member of project `app` matches `{name}`")),
+            "remove after a kill ({}): {}",
+            again.code,
+            again.stderr
+        );
+        let after = format!("AFTER=removal-{round}\n");
+        alice.write_env(".env", &after);
+        completes(alice, &["sync"]);
+        dave.run(&["pull", "--force"]).code(5);
+        assert_ne!(
+            dave.read_env(".env"),
+            after,
+            "a removed member read what came after"
+        );
+    }
+}
+
+#[test]
+fn a_client_killed_at_any_instant_on_a_folder_remote() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "ROUND=start\n");
+    alice.run(&["push"]).ok();
+    let newcomer = |name: &str| {
+        let member = team.member(name);
+        member.run(&["pull"]).code(5);
+        member
+    };
+    let [bob, carol] = ["bob", "carol"].map(newcomer);
+    alice.run(&["members", "accept", "bob"]).ok();
+    alice
+        .run(&["members", "accept", "carol", "--role", "reader"])
+        .ok();
+    bob.run(&["pull"]).ok();
+    carol.run(&["pull"]).ok();
+    push_pull_sync_rounds(&alice, &bob, &carol);
+    membership_rounds(&alice, &carol, &newcomer);
+}
+
+#[test]
+fn a_client_killed_at_any_instant_on_a_server() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let newcomer = |name: &str| {
+        let invite = alice.run(&["invite", "--role", "reader"]).ok();
+        let member = team.member_of(name, &server.url);
+        member.run(&["join", &server.url, &code_in(&invite)]).ok();
+        member
+    };
+    let carol = newcomer("carol");
+    alice.run(&["members", "accept", "carol"]).ok();
+    carol.run(&["pull"]).ok();
+    push_pull_sync_rounds(&alice, &bob, &carol);
+    membership_rounds(&alice, &carol, &newcomer);
+}
+
+/// Writers push as fast as they can while the server is SIGKILLed at a random moment; after
+/// a restart, every push that was acknowledged (exit 0) is in the log.
+fn acknowledged_pushes_survive(server: &mut Server, alice: &Teammate, bob: &Teammate) {
+    let mut moments = Moments::new();
+    for round in 0..rounds().div_ceil(3) {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let acknowledged = std::thread::scope(|scope| {
+            let writers: Vec<_> = [
+                (alice, "development", ".env"),
+                (bob, "staging", ".env.staging"),
+            ]
+            .into_iter()
+            .map(|(who, environment, file)| {
+                let stop = &stop;
+                scope.spawn(move || {
+                    let mut acknowledged = Vec::new();
+                    for push in 0.. {
+                        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                            break;
+                        }
+                        let message = format!("{}-{round}-{push}", who.name);
+                        who.write_env(file, &format!("PUSH={message}\n"));
+                        let run = who.run(&["push", "-e", environment, "-m", &message]);
+                        if run.code == 0 {
+                            acknowledged.push((environment, message));
+                        } else {
+                            break;
+                        }
+                    }
+                    acknowledged
+                })
+            })
+            .collect();
+            std::thread::sleep(Duration::from_millis(300) + moments.within(Duration::from_secs(2)));
+            server.kill();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            writers
+                .into_iter()
+                .flat_map(|writer| writer.join().unwrap())
+                .collect::<Vec<_>>()
+        });
+        server.restart();
+        for (environment, message) in acknowledged {
+            let log = alice.run(&["log", "--json", "-e", environment]).ok();
+            assert!(
+                log.stdout.contains(&format!("\"{message}\"")),
+                "acknowledged push {message} lost by a server kill"
+            );
+        }
+        // Whatever was cut off, the writers carry on (sync pushes what did not land).
+        completes(alice, &["sync"]);
+        completes(bob, &["sync", "-e", "staging"]);
+    }
+}
+
+#[test]
+fn acknowledged_pushes_survive_a_server_kill_on_sqlite() {
+    let team = Team::new();
+    let mut server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    acknowledged_pushes_survive(&mut server, &alice, &bob);
+}
+
+#[test]
+fn acknowledged_pushes_survive_a_server_kill_on_postgresql() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let mut server = Server::postgres(&database.url);
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    acknowledged_pushes_survive(&mut server, &alice, &bob);
+}

@@ -1,0 +1,237 @@
+//! Membership and keys, with teammates sharing one folder remote through the real binary:
+//! asking for access, accepting, removing (re-encryption), roles, new signing keys, and the
+//! masked diff and conflict prompts they meet on the way.
+
+mod support;
+
+use support::Team;
+use support::remotes::alice_and_bob;
+
+#[test]
+fn a_teammate_asks_for_access_and_gets_the_exact_file_once_accepted() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    let bob = team.member("bob");
+    let text = "# database\nDB_URL=postgres://localhost/app\nexport API_KEY='alpha 123' # inline\n\nEMPTY=\n";
+    alice.write_env(".env", text);
+    let pushed = alice
+        .run(&["push", "-m", "first", "--json"])
+        .ok()
+        .document("Pushed");
+    assert_eq!(pushed["version"], 1);
+
+    let refused = bob.run(&["pull"]).code(5);
+    assert!(
+        refused.stderr.contains("not a member of project `app`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("envsync members accept"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1 + refused.stderr.matches("note:").count()
+    );
+
+    let status = alice.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("1 member waiting for access: bob"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains(&format!("envsync members accept {}", bob.fingerprint()))
+    );
+
+    alice.run(&["members", "accept", "bob"]).ok();
+    bob.run(&["pull"]).ok();
+    // The file's mode (0600) is checked for every remote in every_remote.rs.
+    assert_eq!(bob.read_env(".env"), text);
+    assert_eq!(bob.badge("development"), "synced");
+    assert_eq!(alice.badge("development"), "synced");
+}
+
+#[test]
+fn diff_masks_values_unless_asked() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    alice.write_env(".env", "A=1\nB=secret-b\n");
+    alice.run(&["push"]).ok();
+    alice.write_env(".env", "A=1\nB=secret-b2\nC=new\n");
+    let masked = alice.run(&["diff"]).ok();
+    assert!(
+        masked.stdout.contains("~ B") && masked.stdout.contains("+ C"),
+        "{}",
+        masked.stdout
+    );
+    assert!(!masked.stdout.contains("secret"));
+    let shown = alice.run(&["diff", "--show-values"]).ok();
+    assert!(
+        shown.stdout.contains("secret-b -> secret-b2"),
+        "{}",
+        shown.stdout
+    );
+
+    alice.write_env(".env.staging", "A=1\nD=4\n");
+    let between = alice
+        .run(&["diff", "development", "staging", "--json"])
+        .ok()
+        .document("Diff");
+    let changes = between["changes"].as_array().unwrap();
+    let kinds: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{}",
+                c["change"].as_str().unwrap(),
+                c["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(kinds, ["added:D", "removed:B", "removed:C"]);
+}
+
+#[test]
+fn removing_a_member_reencrypts_without_them_and_names_keys_to_rotate() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let removal = alice
+        .run(&["members", "remove", "bob", "--json"])
+        .ok()
+        .document("Removed");
+    assert_eq!(
+        removal["exposed"]["development"],
+        serde_json::json!(["DB_URL", "API_KEY"])
+    );
+    alice.write_env(".env", "DB_URL=rotated\nAPI_KEY=rotated\n");
+    alice.run(&["push", "-m", "rotate"]).ok();
+    let refused = bob.run(&["pull"]).code(5);
+    assert!(
+        refused
+            .stderr
+            .contains("you were removed from project `app` by alice"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!bob.read_env(".env").contains("rotated"));
+    bob.write_env(".env", "DB_URL=evil\n");
+    // Told he was removed (exit 5) before anything about the remote's head.
+    let refused = bob.run(&["push"]).code(5);
+    assert!(
+        refused.stderr.contains("you were removed"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn readers_cannot_push_and_a_new_key_must_be_accepted_before_encrypting_to_it() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let carol = team.member("carol");
+    alice
+        .run(&[
+            "members",
+            "add",
+            &carol.member_key(),
+            "--name",
+            "carol",
+            "--role",
+            "reader",
+        ])
+        .ok();
+    carol.run(&["pull"]).ok();
+    carol.write_env(".env", "DB_URL=carol\n");
+    let refused = carol.run(&["push"]).code(5);
+    assert!(refused.stderr.contains("reader"), "{}", refused.stderr);
+
+    bob.write_env(".env", "DB_URL=bob\n");
+    bob.run(&["push"]).code(3);
+    let pending = bob.run(&["sync"]).code(5);
+    assert!(pending.stderr.contains("carol"), "{}", pending.stderr);
+    let status = bob.run(&["status"]).ok();
+    assert!(
+        status.stdout.contains("1 member waiting for access: carol"),
+        "{}",
+        status.stdout
+    );
+    bob.run(&["sync", "--yes"]).ok();
+    carol.run(&["pull", "--force"]).ok();
+    assert_eq!(carol.read_env(".env"), "DB_URL=bob\n");
+}
+
+#[test]
+fn on_a_terminal_sync_asks_about_each_conflict() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    bob.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=bob-key\n",
+    );
+    bob.run(&["push"]).ok();
+    alice.write_env(
+        ".env",
+        "# database\nDB_URL=postgres://localhost/app\nAPI_KEY=alice-key\n",
+    );
+    // `script` gives envsync a real terminal; the answers go through it: view, then edit.
+    let binary = env!("CARGO_BIN_EXE_envsync");
+    let mut child = alice
+        .program("script", &["-qec", &format!("{binary} sync"), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is installed");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"v\ne\nmerged-key\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("conflict: API_KEY") && screen.contains("theirs: bob-key"),
+        "{screen}"
+    );
+    assert!(alice.read_env(".env").contains("API_KEY=merged-key"));
+    bob.run(&["pull"]).ok();
+    assert!(bob.read_env(".env").contains("API_KEY=merged-key"));
+}
+
+#[test]
+fn a_version_signed_by_a_key_new_to_you_waits_for_your_acceptance_or_yes() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let carol = team.member("carol");
+    carol.run(&["pull"]).code(5);
+    alice.run(&["members", "accept", &carol.fingerprint()]).ok();
+    carol.run(&["pull"]).ok();
+    carol.write_env(".env", "DB_URL=postgres://carol/app\n");
+    carol.run(&["push"]).ok();
+
+    let refused = bob.run(&["pull"]).code(5);
+    assert!(
+        refused.stderr.contains("signed by carol") && refused.stderr.contains("not accepted yet"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!bob.read_env(".env").contains("carol"));
+    let accepted = bob.run(&["pull", "--yes"]).ok();
+    assert!(
+        accepted
+            .stderr
+            .contains("accepted 1 new member key(s) (--yes): carol"),
+        "{}",
+        accepted.stderr
+    );
+    assert_eq!(bob.read_env(".env"), "DB_URL=postgres://carol/app\n");
+    bob.run(&["pull"]).ok();
+}

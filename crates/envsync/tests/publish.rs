@@ -1,0 +1,140 @@
+//! `envsync publish` through the real binary, to AWS Secrets Manager (one JSON secret) and
+//! SSM Parameter Store (one SecureString per key) on moto's server: only what differs is
+//! written, a second run writes nothing, `--check` reports drift with exit 7 and key names
+//! only, `--prune` is the only way keys are removed, and one failing target does not stop
+//! the others.
+
+mod support;
+
+use support::stores::{AWS_ENV, aws_admin};
+use support::{S3Server, Team, Teammate};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn add_targets(alice: &Teammate, targets: &str) {
+    let path = alice.workspace.join("envsync.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str(targets);
+    std::fs::write(path, config).unwrap();
+}
+
+fn publish(alice: &Teammate, args: &[&str]) -> support::Run {
+    let mut all = vec!["publish", "--json"];
+    all.extend_from_slice(args);
+    alice.run_with_env(&all, &AWS_ENV)
+}
+
+#[test]
+fn publish_writes_only_what_differs_and_check_reports_drift() {
+    let moto = S3Server::shared();
+    let team = Team::new();
+    let alice = team.member("alice");
+    let secret = format!("aws-sm://app/dev?endpoint={}", moto.endpoint);
+    let folder = format!("aws-ssm:///app/dev/?endpoint={}", moto.endpoint);
+    add_targets(
+        &alice,
+        &format!(
+            "\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{secret}\"\n\
+             \n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{folder}\"\n\
+             keys = [\"*\", \"!LOCAL_*\"]\n"
+        ),
+    );
+    alice.write_env(".env", "A=1\nB=two\nLOCAL_X=no\n");
+    alice.run(&["push"]).ok();
+
+    let first = publish(&alice, &[]).ok().json();
+    assert_eq!(first["targets"][0]["writes"], 1);
+    assert_eq!(first["targets"][1]["writes"], 2);
+    assert_eq!(
+        json(&aws_admin(moto, "sm-get", "app/dev", "")),
+        json(r#"{"A":"1","B":"two","LOCAL_X":"no"}"#)
+    );
+    assert_eq!(
+        json(&aws_admin(moto, "ssm-list", "/app/dev/", "")),
+        json(r#"{"/app/dev/A":"1","/app/dev/B":"two"}"#)
+    );
+
+    // Idempotent: the second run reads each target once and writes nothing.
+    let before = moto.request_total();
+    let again = publish(&alice, &[]).ok().json();
+    assert_eq!(moto.request_total() - before, 2);
+    assert_eq!(again["targets"][0]["writes"], 0);
+    publish(&alice, &["--check"]).ok();
+
+    alice.write_env(".env", "A=1\nB=three\nC=new\n");
+    alice.run(&["push"]).ok();
+    aws_admin(moto, "ssm-put", "/app/dev/STALE", "old");
+    let drift = publish(&alice, &["--check"]).code(7);
+    assert!(!drift.stdout.contains("three") && !drift.stdout.contains("\"new\""));
+    let drift = drift.json();
+    let sm = &drift["targets"][0];
+    assert_eq!(
+        (sm["changed"][0].clone(), sm["missing"][0].clone()),
+        ("B".into(), "C".into())
+    );
+    assert_eq!(sm["extra"][0], "LOCAL_X");
+    assert_eq!(drift["targets"][1]["extra"][0], "STALE");
+    assert!(!aws_admin(moto, "sm-get", "app/dev", "").contains("three"));
+
+    // Without --prune, extra keys stay; with it, they go.
+    publish(&alice, &["--dry-run"]).ok();
+    assert!(!aws_admin(moto, "sm-get", "app/dev", "").contains("three"));
+    publish(&alice, &[]).ok();
+    assert_eq!(
+        json(&aws_admin(moto, "sm-get", "app/dev", "")),
+        json(r#"{"A":"1","B":"three","C":"new","LOCAL_X":"no"}"#)
+    );
+    publish(&alice, &["--check"]).ok();
+    publish(&alice, &["--check", "--prune"]).code(7);
+    publish(&alice, &["--prune"]).ok();
+    publish(&alice, &["--check", "--prune"]).ok();
+    assert_eq!(
+        json(&aws_admin(moto, "sm-get", "app/dev", "")),
+        json(r#"{"A":"1","B":"three","C":"new"}"#)
+    );
+    assert_eq!(
+        json(&aws_admin(moto, "ssm-list", "/app/dev/", "")),
+        json(r#"{"/app/dev/A":"1","/app/dev/B":"three","/app/dev/C":"new"}"#)
+    );
+}
+
+#[test]
+fn a_failing_target_does_not_stop_the_others_and_bad_config_is_refused() {
+    let moto = S3Server::shared();
+    let team = Team::new();
+    let alice = team.member("alice");
+    add_targets(
+        &alice,
+        &format!(
+            "\n[[projects.app.publish]]\nenvironment = \"development\"\n\
+             to = \"aws-sm://down?endpoint=http://127.0.0.1:9\"\n\
+             \n[[projects.app.publish]]\nenvironment = \"development\"\n\
+             to = \"aws-sm://app/other?endpoint={}\"\n",
+            moto.endpoint
+        ),
+    );
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    let run = publish(&alice, &[]).code(1).json();
+    assert!(
+        run["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("aws-sm://down")
+    );
+    assert_eq!(run["targets"][1]["writes"], 1);
+    assert_eq!(
+        json(&aws_admin(moto, "sm-get", "app/other", "")),
+        json(r#"{"A":"1"}"#)
+    );
+    publish(&alice, &["--to", "github:acme/app"]).code(2);
+
+    add_targets(
+        &alice,
+        "\n[[projects.app.publish]]\nenvironment = \"nope\"\nto = \"aws-sm://x\"\n",
+    );
+    let refused = publish(&alice, &[]).code(2);
+    assert!(refused.stderr.contains("`nope`"), "{}", refused.stderr);
+}

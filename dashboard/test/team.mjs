@@ -1,0 +1,106 @@
+// A real `envsync server` on a loopback port and teammates who use the real CLI, each with
+// their own HOME (identity, credentials) and workspace clone.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const BIN = process.env.ENVSYNC_BIN;
+if (!BIN) throw new Error('set ENVSYNC_BIN to the envsync binary under test');
+
+export class Team {
+  constructor() {
+    this.root = mkdtempSync(join(tmpdir(), 'envsync-dashboard-'));
+    this.server = null;
+  }
+
+  /** Starts `envsync server` (extra args) and waits for its `listening` line. */
+  async start(args = []) {
+    const data = join(this.root, 'server');
+    const child = spawn(BIN, ['server', '--listen', '127.0.0.1:0', '--data-dir', data, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: this.root },
+    });
+    this.log = '';
+    const lines = createInterface({ input: child.stderr });
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start:\n${this.log}`)),
+        30000,
+      );
+      lines.on('line', (line) => {
+        this.log += `${line}\n`;
+        const code = line.match(/^owner setup code: (\S+)/);
+        if (code) this.setupCode = code[1];
+        const listening = line.match(/listening on (\S+)/);
+        if (listening) {
+          clearTimeout(timer);
+          resolve(listening[1]);
+        }
+      });
+    });
+    this.server = child;
+    this.url = url;
+    this.database = join(data, 'envsync.db');
+    return url;
+  }
+
+  member(name) {
+    const home = join(this.root, 'homes', name);
+    const workspace = join(this.root, `clone-${name}`);
+    mkdirSync(home, { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(
+      join(workspace, 'envsync.toml'),
+      `remote = "${this.url}"\n\n[projects.app]\ndefault_environment = "development"\n\n` +
+        `[projects.app.environments]\ndevelopment = ".env"\nstaging = ".env.staging"\n`,
+    );
+    const mate = new Teammate(name, home, workspace);
+    mate.run(['keygen', '--name', name]);
+    return mate;
+  }
+
+  stop() {
+    this.server?.kill('SIGTERM');
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export class Teammate {
+  constructor(name, home, workspace) {
+    Object.assign(this, { name, home, workspace });
+  }
+
+  run(args) {
+    return execFileSync(BIN, args, {
+      cwd: this.workspace,
+      env: { PATH: process.env.PATH, HOME: this.home, NO_COLOR: '1', ENVSYNC_KEYCHAIN: 'off' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  json(args) {
+    return JSON.parse(this.run([...args, '--json']));
+  }
+
+  write(file, text) {
+    writeFileSync(join(this.workspace, file), text);
+  }
+
+  /** The personal token `envsync join` stored. */
+  token() {
+    const text = readFileSync(join(this.home, '.config/envsync/credentials.toml'), 'utf8');
+    return text.split('"').find((word) => word.startsWith('esk_'));
+  }
+
+  fingerprint() {
+    return this.json(['whoami']).fingerprint;
+  }
+}
+
+/** The invite code in `envsync invite`'s output. */
+export function inviteCode(output) {
+  return output.split(/[\s"`]/).find((word) => word.startsWith('esi_'));
+}

@@ -1,0 +1,233 @@
+// Palette commands that set a workspace up or talk to the server: initialise, join, sign in
+// with a token (on stdin, never on the command line), invite, share, audit, accept a member.
+// Secrets typed here go straight to the CLI's stdin and are never kept or logged.
+
+import * as vscode from 'vscode';
+
+import { failureMessage, type RunResult } from './cli';
+import { type Member, parseJson } from './contract';
+import type { Controller } from './controller';
+import type { CollaboratorNode, Root } from './views';
+
+export class Onboarding {
+  constructor(private readonly controller: Controller) {}
+
+  private get cli() {
+    return this.controller.cli;
+  }
+
+  /** The folder a command runs in: the only one, else the one the user picks. */
+  private async folder(): Promise<string | undefined> {
+    const roots = this.controller.roots.map((root) => root.dir);
+    const folders = vscode.workspace.workspaceFolders?.map((folder) => folder.uri.fsPath) ?? [];
+    const all = [...new Set([...roots, ...folders])];
+    if (all.length <= 1) {
+      return all[0];
+    }
+    return vscode.window.showQuickPick(all, { placeHolder: 'In which folder?' });
+  }
+
+  private async done(result: RunResult, success: string) {
+    if (result.code !== 0) {
+      void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
+      return false;
+    }
+    void vscode.window.showInformationMessage(`envsync: ${success}`);
+    await this.controller.discover();
+    await this.controller.refresh();
+    this.controller.startWatches();
+    return true;
+  }
+
+  async init() {
+    const cwd = await this.folder();
+    const remote =
+      cwd &&
+      (await vscode.window.showInputBox({
+        title: 'envsync: remote',
+        prompt: 'An envsync server (https://host:port), a bucket URL or a folder path',
+        ignoreFocusOut: true,
+      }));
+    const environment = remote && (await input('Environment name', 'development'));
+    const file = environment && (await input('Linked file', '.env'));
+    if (!cwd || !remote || !environment || !file) {
+      return;
+    }
+    const result = await this.cli.run(
+      ['init', '--remote', remote, '--env', environment, '--file', file],
+      { cwd },
+    );
+    await this.done(result, `initialised ${cwd}`);
+  }
+
+  async join() {
+    const cwd = await this.folder();
+    const how = cwd && (await vscode.window.showQuickPick(['Server URL and code', '.share file']));
+    if (!cwd || !how) {
+      return;
+    }
+    if (how === '.share file') {
+      const picked = await vscode.window.showOpenDialog({ filters: { share: ['share'] } });
+      const passphrase =
+        picked && (await vscode.window.showInputBox({ title: 'Passphrase', password: true }));
+      if (!picked || passphrase === undefined) {
+        return;
+      }
+      const result = await this.cli.run(['join', picked[0].fsPath], { cwd, input: passphrase });
+      await this.done(result, 'joined; an owner must accept you');
+      return;
+    }
+    const url = await input('Server URL', 'https://');
+    const code = url && (await vscode.window.showInputBox({ title: 'Code', password: true }));
+    if (!url || !code) {
+      return;
+    }
+    // The invite code is one-time and a setup code single-use; both are argv by the CLI's
+    // design (`join URL CODE`).
+    const result = await this.cli.run(['join', url, code], { cwd });
+    await this.done(result, 'joined');
+  }
+
+  async login() {
+    const cwd = await this.folder();
+    const url = cwd && (await input('Server URL', 'https://'));
+    const token =
+      url &&
+      (await vscode.window.showInputBox({
+        title: 'Token (esk_…)',
+        password: true,
+        ignoreFocusOut: true,
+      }));
+    if (!cwd || !url || !token) {
+      return;
+    }
+    const result = await this.cli.run(['login', url], { cwd, input: `${token}\n` });
+    await this.done(result, `signed in to ${url}`);
+  }
+
+  async invite() {
+    const cwd = await this.folder();
+    const role = cwd && (await vscode.window.showQuickPick(['writer', 'reader', 'owner']));
+    if (!cwd || !role) {
+      return;
+    }
+    const result = await this.cli.run(['invite', '--role', role], { cwd });
+    if (result.code !== 0) {
+      void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
+      return;
+    }
+    const line = result.stdout.split('\n').find((entry) => entry.includes('envsync join'));
+    await vscode.env.clipboard.writeText((line ?? result.stdout).trim());
+    void vscode.window.showInformationMessage(
+      'envsync: the join line is on the clipboard: send it to your teammate.',
+    );
+  }
+
+  async share() {
+    const cwd = await this.folder();
+    const where = cwd && (await vscode.window.showSaveDialog({ filters: { share: ['share'] } }));
+    const passphrase =
+      where &&
+      (await vscode.window.showInputBox({ title: 'Passphrase for the bundle', password: true }));
+    if (!cwd || !where || !passphrase) {
+      return;
+    }
+    const result = await this.cli.run(['share', '--output', where.fsPath], {
+      cwd,
+      input: `${passphrase}\n${passphrase}\n`,
+      env: { ...process.env, ENVSYNC_PASSPHRASE: passphrase },
+    });
+    if (result.code === 0) {
+      void vscode.window.showInformationMessage(`envsync: wrote ${where.fsPath}`);
+    } else {
+      void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
+    }
+  }
+
+  /** The audit log as a read-only JSON document (in memory: an untitled, unsaved editor). */
+  async audit() {
+    const cwd = await this.folder();
+    const action =
+      cwd &&
+      (await vscode.window.showInputBox({
+        title: 'Filter by action (empty: all)',
+        placeHolder: 'version.push, member.add, auth.failed…',
+      }));
+    if (!cwd || action === undefined) {
+      return;
+    }
+    const args = ['audit', '--json', ...(action ? ['--action', action] : [])];
+    const result = await this.cli.run(args, { cwd });
+    if (result.code !== 0) {
+      void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
+      return;
+    }
+    const text = JSON.stringify(parseJson(result.stdout, 'audit'), null, 2);
+    const document = await vscode.workspace.openTextDocument({ language: 'json', content: text });
+    await vscode.window.showTextDocument(document, { preview: true });
+  }
+
+  /** Accept from the Collaborators view: shows name, fingerprint and role before signing. */
+  async accept(node?: CollaboratorNode) {
+    if (!node || node.kind !== 'pending') {
+      return;
+    }
+    const { pending } = node;
+    const role = pending.kind === 'request' ? await pickRole(pending.name) : null;
+    if (role === undefined) {
+      return;
+    }
+    const what =
+      pending.kind === 'request'
+        ? `Admit ${pending.name} to ${pending.project}?`
+        : `Trust the new key of ${pending.name} in ${pending.project}?`;
+    const detail = [
+      `Fingerprint: ${pending.fingerprint}`,
+      role ? `Role: ${role} on every environment` : describeAccess(node.member),
+      '',
+      `Compare the fingerprint with what ${pending.name} sees in \`envsync whoami\` before ` +
+        'you sign.',
+    ].join('\n');
+    const ok = await vscode.window.showWarningMessage(
+      what,
+      { modal: true, detail },
+      'Accept and sign',
+    );
+    if (ok !== 'Accept and sign') {
+      return;
+    }
+    const args = ['members', 'accept', pending.fingerprint, '-p', pending.project, '--yes'];
+    const result = await this.cli.run([...args, ...(role ? ['--role', role] : [])], {
+      cwd: node.root.dir,
+    });
+    await this.done(result, `accepted ${pending.name}`);
+  }
+}
+
+/** The role to grant: the invite's, or one the owner picks. Undefined when cancelled. */
+async function pickRole(name: string): Promise<string | null | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: 'As the invite gave', description: `the role in ${name}'s invite`, role: null },
+      { label: 'writer', description: 'read and push every environment', role: 'writer' },
+      { label: 'reader', description: 'read every environment', role: 'reader' },
+      { label: 'owner', description: 'also manage members', role: 'owner' },
+    ],
+    { title: `Accept ${name} as…` },
+  );
+  return picked === undefined ? undefined : picked.role;
+}
+
+export function describeAccess(member: Member | null): string {
+  if (!member || member.role === null) {
+    return 'Role: as the invite gave';
+  }
+  const environments = member.environments?.join(', ') ?? 'every environment';
+  return `Role: ${member.role} on ${environments}`;
+}
+
+function input(title: string, value: string) {
+  return vscode.window.showInputBox({ title, value, ignoreFocusOut: true });
+}
+
+export type { Root };

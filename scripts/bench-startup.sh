@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Start-up cost of the release `envsync` beside the floor: minimal Rust programs that only
+# start and exec a command (scripts/floor/exec.rs) or print one line (scripts/floor/print.rs),
+# built with the same compiler and optimisation level.
+#
+# Measures that hold on a busy machine, by default:
+#   instructions  valgrind --tool=callgrind, user-space instructions (callgrind reports
+#                 nothing for a program that execs, so the `run` rows show "exec")
+#   CPU ms        task-clock (perf stat, a software counter: CPU time, not wall time), mean
+#                 of 20 runs; includes the exec'd /bin/true, the same in every exec row
+#   faults        page faults (perf stat)
+#   syscalls      system calls made (strace -f -c)
+# With BENCH_WALL=1, also wall-clock medians with hyperfine, pair by pair in one run (take
+# them only on a quiet machine; the load average is printed with them).
+#
+# Rows: `envsync --version`; `envsync run -- /bin/true` with 1,000 variables from the linked
+# file and from a folder remote's head (verify + decrypt); `envsync status` on 20
+# environments. Usage: scripts/bench-startup.sh [ENVSYNC_BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+if [[ $# -ge 1 ]]; then
+  envsync_bin=$(realpath "$1")
+else
+  cargo build --release --quiet --bin envsync
+  envsync_bin="$root/target/release/envsync"
+fi
+floor="$root/target/floor"
+mkdir -p "$floor"
+for program in exec print; do
+  rustc --edition 2024 -C opt-level=3 -o "$floor/$program" "scripts/floor/$program.rs"
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=bench
+export ENVSYNC_KEYCHAIN=off
+mkdir -p "$HOME" "$work/remote" "$work/ws"
+cd "$work/ws"
+{
+  printf 'remote = "../remote"\n\n[projects.app.environments]\nvars1000 = ".env.1000"\n'
+  for ((e = 0; e < 20; e++)); do printf 'env%02d = ".env.e%02d"\n' "$e" "$e"; done
+} > envsync.toml
+for ((i = 0; i < 1000; i++)); do
+  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
+done > .env.1000
+"$envsync_bin" keygen --name bench >/dev/null 2>&1 || true
+"$envsync_bin" push --env vars1000 >/dev/null 2>&1
+for ((e = 0; e < 20; e++)); do
+  name=$(printf 'env%02d' "$e")
+  printf 'KEY=%s\n' "$name" > ".env.e${name#env}"
+  "$envsync_bin" push --env "$name" >/dev/null 2>&1
+done
+
+rows=(
+  "floor: print one line|$floor/print"
+  "envsync --version|$envsync_bin --version"
+  "envsync status (20 environments, folder remote)|$envsync_bin status"
+  "floor: exec /bin/true|$floor/exec /bin/true"
+  "envsync run -- /bin/true (1,000 vars, linked file)|$envsync_bin run --env vars1000 -- /bin/true"
+  "envsync run --remote -- /bin/true (1,000 vars, folder remote)|$envsync_bin run --remote \
+--env vars1000 -- /bin/true"
+)
+
+instructions() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+    | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -1 | grep . || echo exec
+}
+# "CPU ms | page faults" from perf's software counters, mean of 20 runs.
+cpu_and_faults() {
+  perf stat -r 20 -x, -e task-clock,page-faults "$@" 2>&1 >/dev/null \
+    | awk -F, '$3 == "task-clock" { ms = $1 } $3 == "page-faults" { pf = $1 }
+               END { printf "%.2f | %d", ms, pf }'
+}
+syscalls() {
+  strace -f -c -o "$work/strace.txt" "$@" >/dev/null 2>&1
+  awk '$NF == "total" { print $(NF-2) }' "$work/strace.txt"
+}
+
+echo "binary: $envsync_bin ($(stat -c %s "$envsync_bin") bytes)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| command | instructions | CPU ms | page faults | system calls |"
+echo "|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+  name=${row%%|*}
+  read -r -a command <<< "${row#*|}"
+  "${command[@]}" >/dev/null # warm the page cache
+  printf '| %s | %s | %s | %s |\n' "$name" "$(instructions "${command[@]}")" \
+    "$(cpu_and_faults "${command[@]}")" "$(syscalls "${command[@]}")"
+done
+
+if [[ ${BENCH_WALL:-0} == 1 ]]; then
+  command -v hyperfine >/dev/null || { apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
+  echo
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  args=(--warmup 5 --runs "${BENCH_RUNS:-60}" -N --style basic --export-markdown "$work/wall.md")
+  for row in "${rows[@]}"; do args+=(-n "${row%%|*}" "${row#*|}"); done
+  hyperfine "${args[@]}" >/dev/null
+  cat "$work/wall.md"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
