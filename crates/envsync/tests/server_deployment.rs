@@ -502,7 +502,9 @@ fn dashboard_cookie_is_secure(server: &Server, alice: &Teammate, ca: &std::path:
         .json();
     let url = link["url"].as_str().unwrap();
     assert!(url.starts_with("https://"), "{url}");
-    let code = url.split("#signin=").nth(1).unwrap();
+    // The code, before the verified membership pins that follow it (`&pin=…`).
+    let fragment = url.split("#signin=").nth(1).unwrap();
+    let code = fragment.split('&').next().unwrap();
     let pem = std::fs::read(ca).unwrap();
     let roots: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
