@@ -39,6 +39,17 @@ if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$MOTO"
 fi
 
+# tests/server_api.rs fuzzes the server's HTTP API with schemathesis against its own
+# OpenAPI document.
+SCHEMATHESIS='schemathesis==4.32.5'
+if ! command -v schemathesis >/dev/null 2>&1 \
+  || ! schemathesis --version 2>/dev/null | grep -q ' 4\.32\.5'; then
+  echo "installing $SCHEMATHESIS (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "$SCHEMATHESIS" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+      "$SCHEMATHESIS"
+fi
+
 # tests/dotenvx.rs round-trips files through the real dotenvx CLI (npm).
 DOTENVX='@dotenvx/dotenvx@2'
 if ! command -v dotenvx >/dev/null 2>&1; then

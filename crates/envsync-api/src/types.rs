@@ -206,7 +206,7 @@ pub struct Invite {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewToken {
     pub label: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_seconds")]
     pub expires_in_seconds: Option<u64>,
 }
 
@@ -219,7 +219,7 @@ pub struct NewCiToken {
     pub environment: String,
     /// The CI identity's member key: the token can only read what is encrypted to it.
     pub member_key: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_seconds")]
     pub expires_in_seconds: Option<u64>,
 }
 
@@ -328,15 +328,30 @@ pub struct Event {
 }
 
 /// Signing a browser in to the dashboard: exactly one of a personal access token or a
-/// single-use sign-in code from `envsync dashboard`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// single-use sign-in code from `envsync dashboard`. An enum, so that the document says
+/// "one of" as the server means it (`{}` or both fields are refused).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum NewSession {
+    Token(TokenSignIn),
+    Code(CodeSignIn),
+}
+
+/// A personal access token (`envsync token create`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-pub struct NewSession {
-    #[serde(default)]
-    pub token: Option<String>,
-    #[serde(default)]
-    pub code: Option<String>,
+pub struct TokenSignIn {
+    pub token: String,
+}
+
+/// A single-use sign-in code, valid for a minute (`envsync dashboard`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CodeSignIn {
+    pub code: String,
 }
 
 /// The signed-in dashboard session: who it is and the CSRF token every state-changing
@@ -363,4 +378,56 @@ pub struct SignInCode {
     pub code: String,
     /// Unix seconds.
     pub expires_at: i64,
+}
+
+/// A number of seconds, as JSON Schema reads an integer: `60.0` is one (and the document
+/// says `integer`), though serde's `u64` refuses it; `60.5` and `-1` are not.
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(whole) = number.as_u64() {
+        return Ok(Some(whole));
+    }
+    number
+        .as_f64()
+        .filter(|seconds| seconds.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(seconds))
+        .map(|seconds| Some(seconds as u64))
+        .ok_or_else(|| serde::de::Error::custom("expected a whole number of seconds, at least 0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewToken;
+
+    fn seconds(json: &str) -> Result<Option<u64>, serde_json::Error> {
+        serde_json::from_str::<NewToken>(json).map(|token| token.expires_in_seconds)
+    }
+
+    #[test]
+    fn seconds_are_whole_numbers_however_json_writes_them() {
+        assert_eq!(seconds(r#"{"label":"a"}"#).unwrap(), None);
+        assert_eq!(
+            seconds(r#"{"label":"a","expires_in_seconds":null}"#).unwrap(),
+            None
+        );
+        assert_eq!(
+            seconds(r#"{"label":"a","expires_in_seconds":60}"#).unwrap(),
+            Some(60)
+        );
+        assert_eq!(
+            seconds(r#"{"label":"a","expires_in_seconds":60.0}"#).unwrap(),
+            Some(60)
+        );
+        assert_eq!(
+            seconds(r#"{"label":"a","expires_in_seconds":6e1}"#).unwrap(),
+            Some(60)
+        );
+        for bad in ["60.5", "-1", "\"60\"", "1e400"] {
+            let json = format!(r#"{{"label":"a","expires_in_seconds":{bad}}}"#);
+            assert!(seconds(&json).is_err(), "{bad}");
+        }
+    }
 }

@@ -606,8 +606,8 @@ pub struct AuditArgs {
     /// Only entries of this action, e.g. version.push, member.add, token.revoke, auth.failed.
     #[arg(long)]
     pub action: Option<String>,
-    /// Entries per page (the server caps it).
-    #[arg(long, value_name = "N")]
+    /// Entries per page: 1 to 1000 (the server refuses more); the server's default is 100.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: Option<u32>,
     /// Start after the entry with this id (what a previous page said).
     #[arg(long, value_name = "ID")]

@@ -57,8 +57,16 @@ impl Fixture {
 /// project `other` whose owner Frank has no role on `app`. Version 1 of app/development
 /// exists.
 fn fixture() -> Fixture {
+    fixture_with(&[])
+}
+
+/// [`fixture`] on a server started with these extra arguments.
+fn fixture_with(args: &[&str]) -> Fixture {
     let team = Team::new();
-    let server = Server::sqlite(&team.root.path().join("server"));
+    let data = team.root.path().join("server").display().to_string();
+    let mut args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    args.extend(["--data-dir".to_owned(), data]);
+    let server = Server::start(args);
     let api = Api::new(&server.url);
     let app = owner_and_project(&server, &api);
     let mut tokens = vec![("owner", app.token.clone())];
@@ -222,6 +230,59 @@ fn every_role_against_every_endpoint() {
     assert_eq!(head.json()["head"], 1);
     let pending = api.get("/api/v1/whoami", Some(&fixture.token("pending")));
     assert_eq!(pending.json()["pending"], json!(["app"]));
+}
+
+/// schemathesis (PyPI) generates requests from the server's own OpenAPI document, valid and
+/// invalid, and checks every answer against the document: no 5xx, only documented statuses,
+/// bodies and headers, invalid input refused, valid input accepted (where a fuzzer can make
+/// valid input: see support/schemathesis/schemathesis.toml). Once with each caller's token,
+/// and with a token the server never issued; with none and with a wrong one for each
+/// (schemathesis' authentication checks). The server sits behind a pretend proxy so that
+/// each call has its own address (support/schemathesis/hooks.py).
+#[test]
+fn the_api_conforms_to_its_document_under_fuzzing() {
+    let fixture = fixture_with(&["--behind-proxy"]);
+    let unissued = "esk_0123456789ab_neverIssuedNeverIssuedNeverIssuedNeverIss".to_owned();
+    // "no token" is every caller's too: schemathesis also sends each request without one.
+    let mut callers: Vec<(&str, String)> = CALLERS
+        .iter()
+        .filter(|caller| **caller != "no token")
+        .map(|caller| (*caller, fixture.token(caller)))
+        .collect();
+    callers.push(("unissued token", unissued));
+    let mut failures = Vec::new();
+    for (caller, token) in callers {
+        let output = schemathesis(&fixture.api.url, &token);
+        if !output.status.success() {
+            let report = String::from_utf8_lossy(&output.stdout);
+            let tail: Vec<&str> = report.lines().rev().take(200).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            failures.push(format!("== as {caller} ==\n{}", tail.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The fuzzing changed no version: every push it sent was refused.
+    let development = "/api/v1/projects/app/environments/development";
+    let head = fixture
+        .api
+        .get(&format!("{development}/head"), Some(&fixture.app.token));
+    assert_eq!(head.json()["head"], 1);
+}
+
+/// One `schemathesis run` against the server at `url`, as the holder of `token`.
+fn schemathesis(url: &str, token: &str) -> std::process::Output {
+    let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/schemathesis");
+    let mut command = std::process::Command::new("schemathesis");
+    command
+        .current_dir(support)
+        .env("SCHEMATHESIS_HOOKS", format!("{support}/hooks.py"))
+        .env("NO_COLOR", "1")
+        .args(["--config-file", &format!("{support}/schemathesis.toml")])
+        .env("ENVSYNC_FUZZ_TOKEN", token)
+        .args(["run", &format!("{url}/api/openapi.json"), "--url", url]);
+    command
+        .output()
+        .expect("schemathesis runs (scripts/test.sh installs it from PyPI)")
 }
 
 #[test]

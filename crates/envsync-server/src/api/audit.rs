@@ -9,23 +9,35 @@ use serde::Deserialize;
 
 use super::access::require_member;
 use super::auth::Caller;
+use super::contract::{page_size, position};
 use super::json::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::store::AuditFilter;
 
+/// A page's filters, all optional. Documented as query parameters (the extractor is our own,
+/// so utoipa cannot tell where they live) and never `null`: a query string cannot say null.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Entries after this id: the previous page's `next_after`.
     #[serde(default)]
+    #[param(minimum = 0)]
     after: i64,
-    /// Page size, default 100, at most 1000.
+    /// Page size, default 100; outside 1..=1000 it is refused (400), not clamped.
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// Only entries by this account.
+    #[param(nullable = false)]
     actor: Option<String>,
+    /// Only entries of this action (`push`, `join`, …).
+    #[param(nullable = false)]
     action: Option<String>,
     /// Only entries at or after this time (unix seconds).
+    #[param(nullable = false)]
     since: Option<i64>,
     /// Only entries before this time (unix seconds).
+    #[param(nullable = false)]
     until: Option<i64>,
 }
 
@@ -40,8 +52,10 @@ pub async fn page(
     ApiPath(project): ApiPath<String>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
+    let limit = page_size(query.limit, 100)?;
+    position(query.after)?;
     require_member(&state, &caller, &project, None, Role::Owner).await?;
-    read(&state, Some(&project), &query).await
+    read(&state, Some(&project), &query, limit).await
 }
 
 #[utoipa::path(get, path = route::SERVER_AUDIT,
@@ -54,20 +68,22 @@ pub async fn server_page(
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
+    let limit = page_size(query.limit, 100)?;
+    position(query.after)?;
     if !caller.account.admin || caller.is_ci() {
         return Err(ApiError::forbidden(
             "the server-wide audit log is for the server's owners (who joined with the setup code)",
         ));
     }
-    read(&state, None, &query).await
+    read(&state, None, &query, limit).await
 }
 
 async fn read(
     state: &AppState,
     project: Option<&str>,
     query: &AuditQuery,
+    limit: u32,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let records = state
         .store()
         .audit(&AuditFilter {

@@ -11,6 +11,7 @@ use envsync_core::records::{FORMAT, JoinProofBody, Verifier, signed_bytes};
 use rand::RngCore;
 
 use super::auth::{Source, refuse};
+use super::contract::{check_label, well_formed_member_key};
 use super::json::ApiJson;
 use super::signatures::Ed25519Verifier;
 use super::{ApiError, AppState, new_token, now};
@@ -113,13 +114,9 @@ fn proof_verifies(request: &JoinRequest, code_hash: &str) -> bool {
 
 /// The trimmed display name, once the request's name and member key are checked.
 fn checked_name(request: &JoinRequest) -> Result<&str, ApiError> {
+    check_label("name", &request.name)?;
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "name: give 1 to 100 printable characters",
-        ));
-    }
-    if !plausible_member_key(&request.member_key) {
+    if !well_formed_member_key(&request.member_key) {
         return Err(ApiError::bad_request(
             "member_key: expected `age1…:…` as `envsync whoami` prints it",
         ));
@@ -233,23 +230,6 @@ async fn audit_join(
         })
         .await?;
     Ok(())
-}
-
-/// The shape of a member key, `age1…:<base64url>`; the server cannot check more (it does
-/// not link the crypto crate), and clients verify every key they use.
-fn plausible_member_key(key: &str) -> bool {
-    let Some((age, signing)) = key.split_once(':') else {
-        return false;
-    };
-    age.starts_with("age1")
-        && age.len() > 20
-        && age.len() < 100
-        && age.bytes().all(|byte| byte.is_ascii_alphanumeric())
-        && signing.len() >= 40
-        && signing.len() < 100
-        && signing
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
 /// A readable, unique account id: the name as a slug, and four random hex digits.

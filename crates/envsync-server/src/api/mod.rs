@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod contract;
 mod dashboard;
 mod error;
 mod events;

@@ -51,6 +51,7 @@ struct BearerToken;
 
 impl Modify for BearerToken {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        super::contract::complete(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "token",

@@ -9,7 +9,9 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use envsync_api::paths::route;
-use envsync_api::{NewSession, SessionInfo, SignInCode, TokenInfo, TokenKind};
+use envsync_api::{
+    CodeSignIn, NewSession, SessionInfo, SignInCode, TokenInfo, TokenKind, TokenSignIn,
+};
 use envsync_core::hash::sha256_hex;
 
 use super::auth::{
@@ -38,14 +40,9 @@ pub async fn sign_in(
     headers: HeaderMap,
     ApiJson(request): ApiJson<NewSession>,
 ) -> Result<Response, ApiError> {
-    let found = match (&request.token, &request.code) {
-        (Some(token), None) => authenticate(&state, token).await?,
-        (None, Some(code)) => by_code(&state, code).await?,
-        _ => {
-            return Err(ApiError::bad_request(
-                "give exactly one of `token` or `code`",
-            ));
-        }
+    let found = match &request {
+        NewSession::Token(TokenSignIn { token }) => authenticate(&state, token).await?,
+        NewSession::Code(CodeSignIn { code }) => by_code(&state, code).await?,
     };
     let Some((account, token)) = found else {
         refuse(&state, source, "auth.failed", "dashboard sign-in").await?;
@@ -172,7 +169,8 @@ pub async fn current(
 #[utoipa::path(delete, path = route::SESSION,
     responses((status = 204, description = "signed out; the cookie is cleared"),
         (status = 401, body = envsync_api::ErrorBody),
-        (status = 403, description = "no or a wrong `X-CSRF-Token`", body = envsync_api::ErrorBody)))]
+        (status = 403, description = "no or a wrong `X-CSRF-Token`, or a bearer token instead of \
+            a session", body = envsync_api::ErrorBody)))]
 pub async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,7 +179,7 @@ pub async fn sign_out(
     let cookie = session_cookie(&headers)
         .filter(|_| caller.by_session)
         .ok_or_else(|| {
-            ApiError::bad_request("sign-out ends a dashboard session; send its cookie")
+            ApiError::forbidden("sign-out ends a dashboard session; a bearer token cannot")
         })?;
     if state
         .store()

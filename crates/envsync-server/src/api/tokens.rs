@@ -12,12 +12,11 @@ use envsync_core::role::Role;
 
 use super::access::{grant, require_member};
 use super::auth::Caller;
+use super::contract::{MAX_TOKEN_SECONDS, check_label, well_formed_member_key};
 use super::join::new_account_id;
 use super::json::{ApiJson, ApiPath};
 use super::{ApiError, AppState, new_token, now};
 use crate::store::{self, NewAuditEntry, Transaction};
-
-const MAX_TOKEN_SECONDS: u64 = 366 * 24 * 3600;
 
 #[utoipa::path(get, path = route::WHOAMI,
     responses((status = 200, body = WhoAmI), (status = 401, body = envsync_api::ErrorBody)),
@@ -63,16 +62,6 @@ fn expiry(seconds: Option<u64>, created_at: i64) -> Result<Option<i64>, ApiError
             created_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)),
         )),
     }
-}
-
-fn check_label(label: &str) -> Result<(), ApiError> {
-    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
-    {
-        return Err(ApiError::bad_request(
-            "label: give 1 to 100 printable characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Projects the caller owns: their CI tokens are the caller's to see and revoke.
@@ -122,7 +111,7 @@ pub async fn create(
     if caller.is_ci() {
         return Err(ApiError::forbidden("CI tokens cannot create tokens"));
     }
-    check_label(&request.label)?;
+    check_label("label", &request.label)?;
     let created_at = now();
     let expires_at = expiry(request.expires_in_seconds, created_at)?;
     let account = caller.account.id.clone();
@@ -258,7 +247,12 @@ pub async fn create_ci(
             request.environment
         )));
     }
-    check_label(&request.name)?;
+    check_label("name", &request.name)?;
+    if !well_formed_member_key(&request.member_key) {
+        return Err(ApiError::bad_request(
+            "member_key: expected `age1…:…` as `envsync whoami` prints it",
+        ));
+    }
     let created_at = now();
     let expires_at = expiry(request.expires_in_seconds, created_at)?;
     let store = state.store();

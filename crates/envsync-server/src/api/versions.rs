@@ -33,13 +33,18 @@ pub async fn head(
     Ok(Json(Head { head }))
 }
 
+/// Query parameters (see [`super::audit::AuditQuery`] on why they say where they live).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only versions numbered above this.
+    /// Only versions numbered above this. Version numbers are stored as SQL integers, so
+    /// the document's range is theirs: a larger `after` is refused rather than wrapped.
     #[serde(default)]
-    after: u64,
-    /// At most this many (default and maximum 1000).
+    #[param(minimum = 0)]
+    after: i64,
+    /// At most this many: default 1000; outside 1..=1000 it is refused (400), not clamped.
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -53,13 +58,15 @@ pub async fn list(
     ApiPath((project, environment)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Records>, ApiError> {
+    // The query is checked before anything is looked up: its answer depends on nothing else.
+    let limit = super::contract::page_size(query.limit, 1000)?;
+    let after = super::contract::position(query.after)?;
     let rows = match require(&state, &caller, &project, Some(&environment), Role::Reader).await? {
         Access::Creator | Access::Pending => Vec::new(),
         Access::Member => {
-            let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
             state
                 .store()
-                .list_versions(&project, &environment, query.after, limit)
+                .list_versions(&project, &environment, after, limit)
                 .await?
         }
     };
