@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs envsync's whole test suite. Installs what the tests talk to when it is missing (the
 # `age` CLI; git; D-Bus and gnome-keyring for the OS keychain test; the S3 server the bucket
-# tests start: moto, from PyPI), so it works on a fresh Debian/Ubuntu machine.
+# tests start: moto, from PyPI; PyNaCl for the GitHub contract test), so it works on a fresh Debian/Ubuntu machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,15 @@ if ! python3 -c 'import moto.server, boto3, werkzeug' >/dev/null 2>&1; then
   echo "installing $MOTO (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check "$MOTO" \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$MOTO"
+fi
+
+# tests/publish_github.rs: the GitHub contract server opens every sealed box with libsodium
+# through PyNaCl.
+PYNACL='pynacl==1.6.2'
+if ! python3 -c 'import nacl.public' >/dev/null 2>&1; then
+  echo "installing $PYNACL (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "$PYNACL" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$PYNACL"
 fi
 
 # tests/dotenvx.rs round-trips files through the real dotenvx CLI (npm).
