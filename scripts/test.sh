@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs envsync's whole test suite. Installs what the tests talk to when it is missing (the
 # `age` CLI; git; D-Bus and gnome-keyring for the OS keychain test; the S3 server the bucket
-# tests start: moto, from PyPI; PyNaCl for the GitHub contract test), so it works on a fresh Debian/Ubuntu machine.
+# tests start: moto, from PyPI; PyNaCl for the GitHub contract test), so it works on a fresh
+# Debian/Ubuntu machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
