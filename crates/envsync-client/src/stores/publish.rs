@@ -7,10 +7,11 @@
 //! anything differs), a folder of SSM SecureStrings (`aws-ssm:///PATH/`: one write per
 //! differing key, deletions in batches of ten), Vault KV v2 (`vault://…`: one
 //! checked-and-set write) and GitHub Actions secrets (`github:…`: one write per differing
-//! secret; GitHub cannot return values, see [`github`]). Not yet: Kubernetes, one Secrets
-//! Manager secret per key.
+//! secret; GitHub cannot return values, see [`github`]) and one Secrets Manager secret per
+//! key (`aws-sm://PREFIX/*`: one write per differing key). Not yet: Kubernetes.
 
 mod github;
+mod secret_per_key;
 
 use envsync_crypto::KeyedDigest;
 use indexmap::IndexMap;
@@ -102,6 +103,15 @@ pub fn publish(
                     .map_err(failed)?;
             ssm_folder(&client, path, vars, write, prune).map_err(failed)
         }
+        StoreKind::AwsSecretsManager {
+            name,
+            per_key: true,
+        } => {
+            let (endpoint, region) = (url.endpoint.as_deref(), url.region.as_deref());
+            AwsClient::new(Service::SecretsManager, endpoint, region)
+                .and_then(|client| secret_per_key::publish(&client, name, vars, write, prune))
+                .map_err(failed)
+        }
         StoreKind::Vault { field: None, .. } => vault(url, vars, write, prune),
         StoreKind::GitHub {
             owner,
@@ -120,7 +130,8 @@ pub fn publish(
         | StoreKind::AzureKeyVault { .. } => json_secret(url, vars, write, prune),
         _ => Err(ClientError::Input(format!(
             "publishing to {url} is not built yet (built: aws-sm://NAME, aws-ssm:///PATH/, \
-             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH, github:OWNER/REPO[@ENVIRONMENT])"
+             aws-sm://PREFIX/*, gcp-sm://…, azure-kv://…, vault://MOUNT/PATH, \
+             github:OWNER/REPO[@ENVIRONMENT])"
         ))),
     }
 }

@@ -35,6 +35,13 @@ elif command == "ssm-list":
         for p in page["Parameters"]:
             out[p["Name"]] = p["Value"]
     print(json.dumps(out, sort_keys=True), end="")
+elif command == "sm-list":
+    out = {}
+    for page in sm.get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [name]}]):
+        for s in page["SecretList"]:
+            out[s["Name"]] = sm.get_secret_value(SecretId=s["Name"])["SecretString"]
+    print(json.dumps(out, sort_keys=True), end="")
 elif command == "ssm-get":
     p = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     print(json.dumps({"type": p["Type"], "value": p["Value"]}), end="")
