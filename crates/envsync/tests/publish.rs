@@ -182,9 +182,20 @@ fn publish_one_secrets_manager_secret_per_key() {
     );
     let before = moto.request_total();
     assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 2);
-    assert_eq!(moto.request_total() - before, 2 + 2, "one request per changed key");
-    assert_eq!(listed(&moto)["app/keys/STALE"], "old", "kept without --prune");
-    assert_eq!(publish(&alice, &["--prune"]).ok().json()["targets"][0]["writes"], 1);
+    assert_eq!(
+        moto.request_total() - before,
+        2 + 2,
+        "one request per changed key"
+    );
+    assert_eq!(
+        listed(&moto)["app/keys/STALE"],
+        "old",
+        "kept without --prune"
+    );
+    assert_eq!(
+        publish(&alice, &["--prune"]).ok().json()["targets"][0]["writes"],
+        1
+    );
     assert!(listed(&moto).get("app/keys/STALE").is_none());
     publish(&alice, &["--check", "--prune"]).ok();
 

@@ -34,7 +34,9 @@ fn publish(alice: &Teammate, token: &str, args: &[&str]) -> support::Run {
 
 fn names(target: &Value, field: &str) -> Vec<String> {
     let list = target[field].as_array().unwrap();
-    list.iter().map(|name| name.as_str().unwrap().into()).collect()
+    list.iter()
+        .map(|name| name.as_str().unwrap().into())
+        .collect()
 }
 
 /// The requests served since `from`, as `METHOD path`, after checking none had a problem.
@@ -73,8 +75,18 @@ fn contract_publish_to_github_repository_and_environment_secrets() {
     let check = publish(&alice, GITHUB_TOKEN, &["--check"]).code(7);
     assert!(!check.stdout.contains("postgres://"));
     let opened = github.get("/_contract/opened");
-    assert!(opened.as_object().unwrap().values().all(|scope| scope == &serde_json::json!({})));
-    assert!(requests(&github, 0).iter().all(|line| line.starts_with("GET ")));
+    assert!(
+        opened
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|scope| scope == &serde_json::json!({}))
+    );
+    assert!(
+        requests(&github, 0)
+            .iter()
+            .all(|line| line.starts_with("GET "))
+    );
 
     let first = publish(&alice, GITHUB_TOKEN, &[]).ok().json();
     assert_eq!(first["targets"][0]["writes"], 2);
@@ -145,7 +157,10 @@ fn a_machine_without_the_record(alice: &Teammate, github: &CloudApis) {
     let state = alice.workspace.join(".envsync/app/development/published");
     std::fs::remove_dir_all(state).unwrap();
     let check = publish(alice, GITHUB_TOKEN, &["--check"]).ok().json();
-    assert_eq!(names(&check["targets"][0], "unverified"), ["A", "DB_URL", "C"]);
+    assert_eq!(
+        names(&check["targets"][0], "unverified"),
+        ["A", "DB_URL", "C"]
+    );
     let text = alice.run_with_env(
         &["publish", "--check"],
         &[("GH_TOKEN", GITHUB_TOKEN), ("GITHUB_TOKEN", "")],
@@ -179,19 +194,33 @@ fn contract_github_refusals_name_the_target_and_the_others_still_publish() {
     assert!(refused.contains("github:acme/app") && refused.contains("HTTP 401"));
     assert!(refused.contains("GitHub refused the token"), "{refused}");
     assert_eq!(bad["targets"][2]["writes"], 1);
-    assert_eq!(aws_admin(moto, "sm-get", "app/gh-refusals", ""), r#"{"A":"value-1"}"#);
+    assert_eq!(
+        aws_admin(moto, "sm-get", "app/gh-refusals", ""),
+        r#"{"A":"value-1"}"#
+    );
 
     let run = publish(&alice, GITHUB_READ_ONLY_TOKEN, &[]).code(1).json();
     let forbidden: String = error(&run, 0);
-    assert!(forbidden.contains("may not manage Actions secrets of acme/app"), "{forbidden}");
+    assert!(
+        forbidden.contains("may not manage Actions secrets of acme/app"),
+        "{forbidden}"
+    );
     let missing: String = error(&run, 1);
-    assert!(missing.contains("github:acme/nope") && missing.contains("HTTP 404"), "{missing}");
+    assert!(
+        missing.contains("github:acme/nope") && missing.contains("HTTP 404"),
+        "{missing}"
+    );
 
     // A key GitHub cannot hold is refused by name before anything is written.
     alice.write_env(".env", "A=value-1\nGITHUB_SHA=x\n");
     alice.run(&["push"]).ok();
-    let run = publish(&alice, GITHUB_TOKEN, &["--to", &repository]).code(1).json();
+    let run = publish(&alice, GITHUB_TOKEN, &["--to", &repository])
+        .code(1)
+        .json();
     let named: String = error(&run, 0);
-    assert!(named.contains("`GITHUB_SHA`") && named.contains("!GITHUB_SHA"), "{named}");
+    assert!(
+        named.contains("`GITHUB_SHA`") && named.contains("!GITHUB_SHA"),
+        "{named}"
+    );
     assert!(github.log().iter().all(|entry| entry["method"] != "PUT"));
 }

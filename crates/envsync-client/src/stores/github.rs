@@ -32,7 +32,9 @@ impl Scope {
     fn path(&self) -> String {
         let (owner, repo) = (&self.owner, &self.repo);
         match &self.environment {
-            Some(environment) => format!("/repos/{owner}/{repo}/environments/{environment}/secrets"),
+            Some(environment) => {
+                format!("/repos/{owner}/{repo}/environments/{environment}/secrets")
+            }
             None => format!("/repos/{owner}/{repo}/actions/secrets"),
         }
     }
@@ -98,7 +100,9 @@ impl GitHubClient {
         }
         let json = reply.json()?;
         let (Some(key_id), Some(key)) = (json["key_id"].as_str(), json["key"].as_str()) else {
-            return Err(StoreFailure::BadResponse("a public key without key_id or key".into()));
+            return Err(StoreFailure::BadResponse(
+                "a public key without key_id or key".into(),
+            ));
         };
         let key = STANDARD
             .decode(key)
@@ -172,7 +176,9 @@ fn failure(reply: &Reply, scope: &Scope, name: Option<&str>) -> StoreFailure {
         StoreFailure::Denied { message, .. } | StoreFailure::Refused { message, .. } => message,
         other => other.to_string(),
     };
-    let secret = name.map(|name| format!("secret {name}: ")).unwrap_or_default();
+    let secret = name
+        .map(|name| format!("secret {name}: "))
+        .unwrap_or_default();
     let (status, label) = (reply.status, scope.label());
     let message = match status {
         401 => format!(

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::stores::StoreUrl;
 use envsync_client::engine::Session;
+use envsync_client::stores::StoreUrl;
 use envsync_client::{ClientError, EnvironmentRef};
 use envsync_core::config::PublishTarget;
 use envsync_core::dotenv::Document;

@@ -204,7 +204,10 @@ impl Published {
         }
         let mut text = "in step".to_owned();
         if !extra.is_empty() {
-            text.push_str(&format!(" (extra, kept without --prune: {})", extra.join(" ")));
+            text.push_str(&format!(
+                " (extra, kept without --prune: {})",
+                extra.join(" ")
+            ));
         }
         if !unverified.is_empty() {
             text.push_str(&format!(

@@ -69,7 +69,9 @@ pub(super) fn publish(
         let key = client.public_key(scope).map_err(failed)?;
         for name in stale {
             let sealed = sealed_box::seal(&key.key, wanted[name].as_bytes()).map_err(|error| {
-                failed(StoreFailure::BadResponse(format!("GitHub's public key: {error}")))
+                failed(StoreFailure::BadResponse(format!(
+                    "GitHub's public key: {error}"
+                )))
             })?;
             client.put(scope, name, &sealed, &key).map_err(failed)?;
             outcome.writes += 1;
@@ -195,14 +197,19 @@ mod tests {
     fn names_github_cannot_hold_are_refused() {
         let url = StoreUrl::parse("github:acme/app").unwrap();
         let vars = |keys: &[&str]| -> IndexMap<String, String> {
-            keys.iter().map(|key| ((*key).to_owned(), "v".to_owned())).collect()
+            keys.iter()
+                .map(|key| ((*key).to_owned(), "v".to_owned()))
+                .collect()
         };
         let good = vars(&["db_url", "A1"]);
         let names = secret_names(&url, &good).unwrap();
         assert_eq!(names.keys().collect::<Vec<_>>(), ["DB_URL", "A1"]);
         for bad in ["1A", "GITHUB_X", "a-b", "a.b"] {
             let error = secret_names(&url, &vars(&[bad])).unwrap_err().to_string();
-            assert!(error.contains(bad) && error.contains("github:acme/app"), "{error}");
+            assert!(
+                error.contains(bad) && error.contains("github:acme/app"),
+                "{error}"
+            );
         }
         let error = secret_names(&url, &vars(&["Key", "KEY"])).unwrap_err();
         assert!(error.to_string().contains("ignore case"));

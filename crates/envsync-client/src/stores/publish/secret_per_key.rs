@@ -27,7 +27,11 @@ pub(super) fn publish(
     prune: bool,
 ) -> Result<Outcome, StoreFailure> {
     let listed = list(client, prefix)?;
-    let live: Vec<&String> = listed.iter().filter(|(_, deleted)| !**deleted).map(|(key, _)| key).collect();
+    let live: Vec<&String> = listed
+        .iter()
+        .filter(|(_, deleted)| !**deleted)
+        .map(|(key, _)| key)
+        .collect();
     let held = values(client, prefix, &live)?;
     let mut outcome = Outcome {
         drift: Drift::between(vars, &held),
@@ -68,12 +72,7 @@ fn put(client: &AwsClient, name: &str, key: &str, value: &str) -> Result<(), Sto
 }
 
 /// One call about `key`; a failure names the key (never its value).
-fn call(
-    client: &AwsClient,
-    action: &str,
-    body: &Value,
-    key: &str,
-) -> Result<Value, StoreFailure> {
+fn call(client: &AwsClient, action: &str, body: &Value, key: &str) -> Result<Value, StoreFailure> {
     let reply = client.call(action, body)?;
     if reply.is_success() {
         return reply.json();
@@ -145,9 +144,13 @@ fn values(
         }
         for secret in json["SecretValues"].as_array().into_iter().flatten() {
             let name = secret["Name"].as_str().unwrap_or_default();
-            let key = name.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('/'));
+            let key = name
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('/'));
             let (Some(key), Some(value)) = (key, secret["SecretString"].as_str()) else {
-                return Err(StoreFailure::BadResponse(format!("{name}: no SecretString")));
+                return Err(StoreFailure::BadResponse(format!(
+                    "{name}: no SecretString"
+                )));
             };
             held.insert(key.to_owned(), Zeroizing::new(value.to_owned()));
         }
