@@ -132,6 +132,13 @@ impl GitHubClient {
                         "a secret without name or updated_at".into(),
                     ));
                 };
+                // A name goes into the path of a later DELETE: only GitHub's own kind.
+                if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(StoreFailure::BadResponse(format!(
+                        "a secret named {:?}, which GitHub does not allow",
+                        name.chars().take(100).collect::<String>()
+                    )));
+                }
                 secrets.insert(name.to_owned(), updated_at.to_owned());
             }
             let total = json["total_count"].as_u64().unwrap_or_default() as usize;
