@@ -1,6 +1,6 @@
 //! Cloud secret stores: AWS Secrets Manager and SSM Parameter Store, Google Cloud Secret
 //! Manager, Azure Key Vault and HashiCorp Vault KV v2; and, for publishing only, GitHub
-//! Actions secrets. One URL parser ([`StoreUrl`]) and one client per store, shared by the
+//! Actions secrets and Kubernetes Secrets. One URL parser ([`StoreUrl`]) and one client per store, shared by the
 //! identities kept in a store (`ENVSYNC_IDENTITY=aws-sm://…`, `envsync ci add --store`) and
 //! by publishing environments to them.
 //!
@@ -13,6 +13,7 @@ pub(crate) mod azure;
 pub(crate) mod gcp;
 pub(crate) mod github;
 mod http;
+mod kubernetes;
 pub mod publish;
 mod url;
 pub(crate) mod vault;

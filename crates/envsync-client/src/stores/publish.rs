@@ -8,9 +8,11 @@
 //! differing key, deletions in batches of ten), Vault KV v2 (`vault://…`: one
 //! checked-and-set write) and GitHub Actions secrets (`github:…`: one write per differing
 //! secret; GitHub cannot return values, see [`github`]) and one Secrets Manager secret per
-//! key (`aws-sm://PREFIX/*`: one write per differing key). Not yet: Kubernetes.
+//! key (`aws-sm://PREFIX/*`: one write per differing key) and a Kubernetes Secret
+//! (`k8s://NAMESPACE/NAME`, through kubectl: one write when anything differs).
 
 mod github;
+mod kubernetes;
 mod secret_per_key;
 
 use envsync_crypto::KeyedDigest;
@@ -113,6 +115,9 @@ pub fn publish(
                 .map_err(failed)
         }
         StoreKind::Vault { field: None, .. } => vault(url, vars, write, prune),
+        StoreKind::Kubernetes { namespace, name } => {
+            kubernetes::publish(url, (namespace, name), vars, write, prune)
+        }
         StoreKind::GitHub {
             owner,
             repo,
@@ -129,9 +134,9 @@ pub fn publish(
         | StoreKind::GcpSecretManager { .. }
         | StoreKind::AzureKeyVault { .. } => json_secret(url, vars, write, prune),
         _ => Err(ClientError::Input(format!(
-            "publishing to {url} is not built yet (built: aws-sm://NAME, aws-ssm:///PATH/, \
-             aws-sm://PREFIX/*, gcp-sm://…, azure-kv://…, vault://MOUNT/PATH, \
-             github:OWNER/REPO[@ENVIRONMENT])"
+            "{url} names one value (where an identity is kept), not a publish target: \
+             aws-sm://NAME, aws-sm://PREFIX/*, aws-ssm:///PATH/ (a folder, ending in /), \
+             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH (no #field), github:OWNER/REPO, k8s://NS/NAME"
         ))),
     }
 }
