@@ -136,7 +136,8 @@ pub fn publish(
         _ => Err(ClientError::Input(format!(
             "{url} names one value (where an identity is kept), not a publish target: \
              aws-sm://NAME, aws-sm://PREFIX/*, aws-ssm:///PATH/ (a folder, ending in /), \
-             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH (no #field), github:OWNER/REPO, k8s://NS/NAME"
+             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH (no #field), github:OWNER/REPO, \
+             k8s://NAMESPACE/NAME"
         ))),
     }
 }
