@@ -24,6 +24,8 @@ command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
 # The git remote's smart-HTTP tests serve `git http-backend` through lighttpd with basic auth.
 command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || need_apt+=(lighttpd)
+# tests/publish_kubernetes.rs drives the real kubectl against a contract API server.
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -90,17 +90,25 @@ pub const GITHUB_READ_ONLY_TOKEN: &str = "ghp_read_only_token";
 
 impl CloudApis {
     pub fn start() -> Self {
-        Self::serve(include_str!("cloud_apis.py"))
+        Self::serve(include_str!("cloud_apis.py"), "http", &[])
     }
 
     /// GitHub's Actions secrets API (`github_api.py`; needs PyNaCl).
     pub fn github() -> Self {
-        Self::serve(include_str!("github_api.py"))
+        Self::serve(include_str!("github_api.py"), "http", &[])
     }
 
-    fn serve(script: &str) -> Self {
+    /// The Kubernetes API server's Secret endpoints (`k8s_api.py`), over HTTPS with a
+    /// certificate it writes to `directory/ca.pem`.
+    pub fn kubernetes(directory: &std::path::Path) -> Self {
+        let directory = directory.to_str().unwrap();
+        Self::serve(include_str!("k8s_api.py"), "https", &[directory])
+    }
+
+    fn serve(script: &str, scheme: &str, args: &[&str]) -> Self {
         let mut child = Command::new("python3")
             .args(["-c", script])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -115,7 +123,7 @@ impl CloudApis {
             .parse()
             .expect("the contract server prints its port");
         CloudApis {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             child,
         }
     }
