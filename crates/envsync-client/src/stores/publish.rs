@@ -3,13 +3,17 @@
 //! values differ (changed). Only what differs is written; extra keys are removed only with
 //! `prune`.
 //!
-//! Built: one JSON secret (`aws-sm://NAME`, `gcp-sm://…`, `azure-kv://…`: one write when
-//! anything differs), a folder of SSM SecureStrings (`aws-ssm:///PATH/`: one write per
-//! differing key, deletions in batches of ten), Vault KV v2 (`vault://…`: one
-//! checked-and-set write) and GitHub Actions secrets (`github:…`: one write per differing
-//! secret; GitHub cannot return values, see [`github`]) and one Secrets Manager secret per
-//! key (`aws-sm://PREFIX/*`: one write per differing key) and a Kubernetes Secret
-//! (`k8s://NAMESPACE/NAME`, through kubectl: one write when anything differs).
+//! The targets, and what a publish that changes something writes:
+//! - one JSON secret (`aws-sm://NAME`, `gcp-sm://…`, `azure-kv://…`): one write;
+//! - a folder of SSM SecureStrings (`aws-ssm:///PATH/`): one write per differing key,
+//!   deletions ten per request;
+//! - one Secrets Manager secret per key (`aws-sm://PREFIX/*`, [`secret_per_key`]): one write
+//!   per differing key;
+//! - Vault KV v2 (`vault://…`): one checked-and-set write;
+//! - GitHub Actions secrets (`github:…`, [`github`]): one write per differing secret; GitHub
+//!   cannot return values, so drift is judged against this machine's record;
+//! - a Kubernetes Secret (`k8s://NAMESPACE/NAME`, [`kubernetes`], through kubectl): one
+//!   create or checked replace.
 
 mod github;
 mod kubernetes;
