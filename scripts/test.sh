@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs envsync's whole test suite. Installs what the tests talk to when it is missing (the
 # `age` CLI; git; D-Bus and gnome-keyring for the OS keychain test; the S3 server the bucket
-# tests start: moto, from PyPI), so it works on a fresh Debian/Ubuntu machine.
+# tests start: moto, from PyPI; PyNaCl for the GitHub contract test), so it works on a fresh
+# Debian/Ubuntu machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
 # The git remote's smart-HTTP tests serve `git http-backend` through lighttpd with basic auth.
 command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || need_apt+=(lighttpd)
+# tests/publish_kubernetes.rs drives the real kubectl against a contract API server.
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} (Debian packages)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -48,6 +51,15 @@ if ! command -v schemathesis >/dev/null 2>&1 \
   python3 -m pip install --quiet --disable-pip-version-check "$SCHEMATHESIS" \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
       "$SCHEMATHESIS"
+fi
+
+# tests/publish_github.rs: the GitHub contract server opens every sealed box with libsodium
+# through PyNaCl.
+PYNACL='pynacl==1.6.2'
+if ! python3 -c 'import nacl.public' >/dev/null 2>&1; then
+  echo "installing $PYNACL (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "$PYNACL" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$PYNACL"
 fi
 
 # tests/dotenvx.rs round-trips files through the real dotenvx CLI (npm).

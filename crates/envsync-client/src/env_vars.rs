@@ -82,6 +82,13 @@ impl EnvVars {
     pub const VAULT_ADDR: &'static str = "VAULT_ADDR";
     pub const VAULT_TOKEN: &'static str = "VAULT_TOKEN";
     pub const VAULT_NAMESPACE: &'static str = "VAULT_NAMESPACE";
+    /// A GitHub token for `github:` publish targets (`GH_TOKEN` first, as the `gh` CLI reads
+    /// them; else `gh auth token`).
+    pub const GH_TOKEN: &'static str = "GH_TOKEN";
+    pub const GITHUB_TOKEN: &'static str = "GITHUB_TOKEN";
+    /// GitHub's REST API (`https://api.github.com`; GitHub Enterprise Server's otherwise), as
+    /// Actions runners set it.
+    pub const GITHUB_API_URL: &'static str = "GITHUB_API_URL";
     /// dotenvx private keys (`DOTENV_PRIVATE_KEY`, `DOTENV_PRIVATE_KEY_PRODUCTION`, …): the
     /// prefix of the name `import --from dotenvx` reads a file's key from (before
     /// `.env.keys`), and `export --format dotenvx` reuses instead of making a new key.

@@ -1,6 +1,7 @@
 //! Local state in `.envsync/` at the workspace root (git-ignored): per environment, the
-//! base version as pulled (still encrypted) and the hash of the file as envsync last wrote
-//! it; per project, the member keys this user trusts.
+//! base version as pulled (still encrypted), the hash of the file as envsync last wrote
+//! it and, per publish target that cannot return values, keyed digests of what was last
+//! published there; per project, the member keys this user trusts.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{VersionRecord, now_rfc3339};
+use crate::stores::publish::PublishRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentState {
@@ -109,6 +111,28 @@ impl LocalState {
             file_sha256: file_sha256.to_owned(),
         };
         write_json(&directory.join("state.json"), &state)
+    }
+
+    fn publish_record_path(&self, place: &EnvironmentRef, to: &str) -> PathBuf {
+        let name = &crate::stores::publish::record_name(to);
+        self.environment_dir(place).join("published").join(name)
+    }
+
+    /// What this machine last published to `to` (empty when nothing yet).
+    pub fn publish_record(&self, place: &EnvironmentRef, to: &str) -> Result<PublishRecord> {
+        Ok(read_json(&self.publish_record_path(place, to))?.unwrap_or_default())
+    }
+
+    pub fn save_publish_record(
+        &self,
+        place: &EnvironmentRef,
+        to: &str,
+        record: &PublishRecord,
+    ) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        write_json(&self.publish_record_path(place, to), record)
     }
 
     pub fn trust(&self, project: &str) -> Result<Trust> {

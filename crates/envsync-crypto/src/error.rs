@@ -21,6 +21,8 @@ pub enum CryptoError {
     Decryption,
     #[error("cannot encrypt to an empty recipient list")]
     NoRecipients,
+    #[error("malformed public key to seal to: {0}")]
+    MalformedSealKey(&'static str),
     #[error("encryption failed: {0}")]
     Encryption(String),
 }

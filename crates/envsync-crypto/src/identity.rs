@@ -6,9 +6,10 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::{CryptoError, MemberKey, Signature};
+use crate::{CryptoError, KeyedDigest, MemberKey, Signature};
 
 const SIGNING_KEY_INFO: &[u8] = b"envsync/ed25519-signing-key/v1";
+const DIGEST_KEY_INFO: &[u8] = b"envsync/publish-digest-key/v1";
 
 /// A person's or a CI job's secret key pair.
 ///
@@ -96,6 +97,11 @@ impl Identity {
         Signature(self.signing.sign(message))
     }
 
+    /// The key of this identity's digests of published values (see [`KeyedDigest`]).
+    pub fn keyed_digest(&self) -> KeyedDigest {
+        KeyedDigest::new(derive_key(&self.age, DIGEST_KEY_INFO))
+    }
+
     /// Decrypts an age file encrypted to this identity.
     pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         age::decrypt(&self.age, ciphertext)
@@ -109,12 +115,17 @@ impl Identity {
 
 /// The signing key is a function of the age key so that one secret is all there is to keep.
 fn derive_signing_key(age: &age::x25519::Identity) -> SigningKey {
+    SigningKey::from_bytes(&derive_key(age, SIGNING_KEY_INFO))
+}
+
+/// A 32-byte key for one purpose (`info`), derived from the age key with HKDF-SHA-256.
+fn derive_key(age: &age::x25519::Identity, info: &[u8]) -> Zeroizing<[u8; 32]> {
     let secret = age.to_string();
     let hkdf = Hkdf::<Sha256>::new(Some(b"envsync"), secret.expose_secret().as_bytes());
-    let mut seed = Zeroizing::new([0u8; 32]);
-    hkdf.expand(SIGNING_KEY_INFO, seed.as_mut())
+    let mut key = Zeroizing::new([0u8; 32]);
+    hkdf.expand(info, key.as_mut())
         .expect("32 bytes is a valid HKDF-SHA256 output length");
-    SigningKey::from_bytes(&seed)
+    key
 }
 
 #[cfg(test)]

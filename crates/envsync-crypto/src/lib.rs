@@ -8,12 +8,15 @@ pub mod dotenvx;
 mod encryption;
 mod error;
 mod identity;
+mod keyed_digest;
 mod member_key;
 mod passphrase;
+pub mod sealed_box;
 
 pub use encryption::encrypt;
 pub use error::CryptoError;
 pub use identity::Identity;
+pub use keyed_digest::KeyedDigest;
 pub use member_key::{MemberKey, Signature};
 pub use passphrase::{
     PASSPHRASE_WORDS, decrypt_with_passphrase, encrypt_with_passphrase, generate_passphrase,

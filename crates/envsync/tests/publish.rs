@@ -1,5 +1,6 @@
-//! `envsync publish` through the real binary, to AWS Secrets Manager (one JSON secret) and
-//! SSM Parameter Store (one SecureString per key) on moto's server: only what differs is
+//! `envsync publish` through the real binary, to AWS Secrets Manager (one JSON secret, or
+//! one secret per key) and SSM Parameter Store (one SecureString per key) on moto's server:
+//! only what differs is
 //! written, a second run writes nothing, `--check` reports drift with exit 7 and key names
 //! only, `--prune` is the only way keys are removed, and one failing target does not stop
 //! the others.
@@ -7,7 +8,7 @@
 mod support;
 
 use support::stores::{AWS_ENV, aws_admin};
-use support::{S3Server, Team, Teammate};
+use support::{S3Mode, S3Server, Team, Teammate};
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
@@ -137,4 +138,71 @@ fn a_failing_target_does_not_stop_the_others_and_bad_config_is_refused() {
     );
     let refused = publish(&alice, &[]).code(2);
     assert!(refused.stderr.contains("`nope`"), "{}", refused.stderr);
+}
+
+#[test]
+fn publish_one_secrets_manager_secret_per_key() {
+    // Its own moto, so that request counts are this test's alone.
+    let moto = S3Server::start(S3Mode::Normal);
+    let team = Team::new();
+    let alice = team.member("alice");
+    let to = format!("aws-sm://app/keys/*?endpoint={}", moto.endpoint);
+    add_targets(
+        &alice,
+        &format!("\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{to}\"\n"),
+    );
+    aws_admin(&moto, "sm-put", "app/keys-other/A", "not ours");
+    aws_admin(&moto, "sm-put", "app/keys/deeper/A", "not ours either");
+    alice.write_env(".env", "A=1\nB=two\n");
+    alice.run(&["push"]).ok();
+    let listed = |moto: &S3Server| json(&aws_admin(moto, "sm-list", "app/keys/", ""));
+
+    let check = publish(&alice, &["--check"]).code(7).json();
+    assert_eq!(check["targets"][0]["missing"], json(r#"["A","B"]"#));
+    assert_eq!(check["targets"][0]["extra"], json("[]"));
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 2);
+    let mut expected = json(r#"{"app/keys/A":"1","app/keys/B":"two"}"#);
+    expected["app/keys/deeper/A"] = "not ours either".into();
+    assert_eq!(listed(&moto), expected);
+
+    // Idempotent: one ListSecrets and one BatchGetSecretValue, no write.
+    let before = moto.request_total();
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 0);
+    assert_eq!(moto.request_total() - before, 2);
+
+    aws_admin(&moto, "sm-put", "app/keys/STALE", "old");
+    alice.write_env(".env", "A=1\nB=three\nC=new\n");
+    alice.run(&["push"]).ok();
+    let drift = publish(&alice, &["--check"]).code(7);
+    assert!(!drift.stdout.contains("three") && !drift.stdout.contains("\"new\""));
+    let target = &drift.json()["targets"][0];
+    assert_eq!(
+        (&target["missing"], &target["changed"], &target["extra"]),
+        (&json(r#"["C"]"#), &json(r#"["B"]"#), &json(r#"["STALE"]"#))
+    );
+    let before = moto.request_total();
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 2);
+    assert_eq!(
+        moto.request_total() - before,
+        2 + 2,
+        "one request per changed key"
+    );
+    assert_eq!(
+        listed(&moto)["app/keys/STALE"],
+        "old",
+        "kept without --prune"
+    );
+    assert_eq!(
+        publish(&alice, &["--prune"]).ok().json()["targets"][0]["writes"],
+        1
+    );
+    assert!(listed(&moto).get("app/keys/STALE").is_none());
+    publish(&alice, &["--check", "--prune"]).ok();
+
+    // A pruned key that comes back is restored from its recovery window, then updated.
+    alice.write_env(".env", "A=1\nB=three\nC=new\nSTALE=back\n");
+    alice.run(&["push"]).ok();
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 2);
+    assert_eq!(listed(&moto)["app/keys/STALE"], "back");
+    publish(&alice, &["--check", "--prune"]).ok();
 }

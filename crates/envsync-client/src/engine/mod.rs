@@ -10,6 +10,7 @@ mod local;
 mod log;
 mod members;
 mod publish;
+mod publish_to;
 mod pull;
 mod pull_all;
 mod push;

@@ -1,7 +1,8 @@
 //! Cloud secret stores: AWS Secrets Manager and SSM Parameter Store, Google Cloud Secret
-//! Manager, Azure Key Vault and HashiCorp Vault KV v2. One URL parser ([`StoreUrl`]) and
-//! one client per store, shared by the identities kept in a store (`ENVSYNC_IDENTITY=
-//! aws-sm://…`, `envsync ci add --store`) and by publishing environments to them.
+//! Manager, Azure Key Vault and HashiCorp Vault KV v2; and, for publishing only, GitHub
+//! Actions secrets and Kubernetes Secrets. One URL parser ([`StoreUrl`]) and one client per
+//! store, shared by the identities kept in a store (`ENVSYNC_IDENTITY=aws-sm://…`, `envsync
+//! ci add --store`) and by publishing environments to them.
 //!
 //! Each store uses its platform's standard credentials; none is ever read from a URL or
 //! from `envsync.toml`. Values fetched stay in memory (`Zeroizing`) and are never written
@@ -10,7 +11,9 @@
 pub(crate) mod aws;
 pub(crate) mod azure;
 pub(crate) mod gcp;
+pub(crate) mod github;
 mod http;
+mod kubernetes;
 pub mod publish;
 mod url;
 pub(crate) mod vault;

@@ -1,13 +1,25 @@
 //! Publishing an environment's variables to a store, and the drift between them: keys the
 //! store is missing, keys it has that the environment does not (extra), and keys whose
-//! values differ (changed: every store here lets us read values back). Only what differs is
-//! written; extra keys are removed only with `prune`.
+//! values differ (changed). Only what differs is written; extra keys are removed only with
+//! `prune`.
 //!
-//! Built: one JSON secret (`aws-sm://NAME`, `gcp-sm://…`, `azure-kv://…`: one write when
-//! anything differs), a folder of SSM SecureStrings (`aws-ssm:///PATH/`: one write per
-//! differing key, deletions in batches of ten) and Vault KV v2 (`vault://…`: one
-//! checked-and-set write). Not yet: GitHub, Kubernetes, one Secrets Manager secret per key.
+//! The targets, and what a publish that changes something writes:
+//! - one JSON secret (`aws-sm://NAME`, `gcp-sm://…`, `azure-kv://…`): one write;
+//! - a folder of SSM SecureStrings (`aws-ssm:///PATH/`): one write per differing key,
+//!   deletions ten per request;
+//! - one Secrets Manager secret per key (`aws-sm://PREFIX/*`, [`secret_per_key`]): one write
+//!   per differing key;
+//! - Vault KV v2 (`vault://…`): one checked-and-set write;
+//! - GitHub Actions secrets (`github:…`, [`github`]): one write per differing secret; GitHub
+//!   cannot return values, so drift is judged against this machine's record;
+//! - a Kubernetes Secret (`k8s://NAMESPACE/NAME`, [`kubernetes`], through kubectl): one
+//!   create or checked replace.
 
+mod github;
+mod kubernetes;
+mod secret_per_key;
+
+use envsync_crypto::KeyedDigest;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -16,12 +28,17 @@ use super::aws::{self, AwsClient, Service};
 use super::{StoreFailure, StoreKind, StoreUrl};
 use crate::error::{ClientError, Result};
 
+pub use github::{PublishRecord, RecordedKey};
+
 /// What differs between an environment and a target, by key name only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Drift {
     pub missing: Vec<String>,
     pub changed: Vec<String>,
     pub extra: Vec<String>,
+    /// Keys a target that cannot return values holds and this machine has no record of
+    /// writing: they may differ. A publish rewrites them; `--check` does not count them.
+    pub unverified: Vec<String>,
 }
 
 impl Drift {
@@ -51,6 +68,20 @@ impl Drift {
     }
 }
 
+/// What a target whose values cannot be read back (GitHub) is compared with: this
+/// machine's record of what it last wrote there, kept by the caller, and the key of the
+/// record's digests. A publish that wrote leaves the new record here for the caller to save.
+pub struct Memory<'a> {
+    pub digests: &'a KeyedDigest,
+    pub record: PublishRecord,
+}
+
+/// The file name of a target's record: a digest of its URL (which may hold `/`, `:`, `?`).
+pub fn record_name(to: &str) -> String {
+    let digest = envsync_core::hash::sha256_hex(to.as_bytes());
+    format!("{}.json", &digest[..16])
+}
+
 /// What a publish did (or, with `write: false`, would do).
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -65,6 +96,7 @@ pub fn publish(
     vars: &IndexMap<String, String>,
     write: bool,
     prune: bool,
+    memory: &mut Memory<'_>,
 ) -> Result<Outcome> {
     let failed = |failure| ClientError::Store {
         url: url.to_string(),
@@ -77,13 +109,39 @@ pub fn publish(
                     .map_err(failed)?;
             ssm_folder(&client, path, vars, write, prune).map_err(failed)
         }
+        StoreKind::AwsSecretsManager {
+            name,
+            per_key: true,
+        } => {
+            let (endpoint, region) = (url.endpoint.as_deref(), url.region.as_deref());
+            AwsClient::new(Service::SecretsManager, endpoint, region)
+                .and_then(|client| secret_per_key::publish(&client, name, vars, write, prune))
+                .map_err(failed)
+        }
         StoreKind::Vault { field: None, .. } => vault(url, vars, write, prune),
+        StoreKind::Kubernetes { namespace, name } => {
+            kubernetes::publish(url, (namespace, name), vars, write, prune)
+        }
+        StoreKind::GitHub {
+            owner,
+            repo,
+            environment,
+        } => {
+            let scope = super::github::Scope {
+                owner: owner.clone(),
+                repo: repo.clone(),
+                environment: environment.clone(),
+            };
+            github::publish(url, &scope, vars, (write, prune), memory)
+        }
         StoreKind::AwsSecretsManager { per_key: false, .. }
         | StoreKind::GcpSecretManager { .. }
         | StoreKind::AzureKeyVault { .. } => json_secret(url, vars, write, prune),
         _ => Err(ClientError::Input(format!(
-            "publishing to {url} is not built yet (built: aws-sm://NAME, aws-ssm:///PATH/, \
-             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH)"
+            "{url} names one value (where an identity is kept), not a publish target: \
+             aws-sm://NAME, aws-sm://PREFIX/*, aws-ssm:///PATH/ (a folder, ending in /), \
+             gcp-sm://…, azure-kv://…, vault://MOUNT/PATH (no #field), github:OWNER/REPO, \
+             k8s://NAMESPACE/NAME"
         ))),
     }
 }

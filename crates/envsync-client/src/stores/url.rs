@@ -107,6 +107,11 @@ impl StoreKind {
         matches!(self, Self::AwsSecretsManager { .. } | Self::AwsSsm { .. })
     }
 
+    /// Whether publishing can read values back, and so see changed ones (GitHub cannot).
+    pub fn values_readable(&self) -> bool {
+        !matches!(self, Self::GitHub { .. })
+    }
+
     /// Whether an identity can be kept there: one secret, not a folder of keys.
     pub fn holds_one_secret(&self) -> bool {
         match self {

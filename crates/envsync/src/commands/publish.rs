@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::ClientError;
+use envsync_client::engine::Session;
 use envsync_client::stores::StoreUrl;
-use envsync_client::stores::publish::publish;
+use envsync_client::{ClientError, EnvironmentRef};
 use envsync_core::config::PublishTarget;
 use envsync_core::dotenv::Document;
 use indexmap::IndexMap;
@@ -32,10 +32,10 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
     let mut heads: HashMap<String, (u64, IndexMap<String, String>)> = HashMap::new();
     let mut report = Vec::new();
     for target in &targets {
+        let place = session
+            .workspace
+            .target(Some(&project), Some(&target.environment))?;
         if !heads.contains_key(&target.environment) {
-            let place = session
-                .workspace
-                .target(Some(&project), Some(&target.environment))?;
             let head = session.head_plaintext(&place);
             print_notices(&mut session, printer);
             let (version, content) = head?;
@@ -46,7 +46,7 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
             );
         }
         let (version, vars) = &heads[&target.environment];
-        report.push(one(target, *version, vars, &args));
+        report.push(one(&mut session, &place, target, (*version, vars), &args));
     }
     let failed = report.iter().any(|target| target.error.is_some());
     let drifted = report.iter().any(|target| target.drifted);
@@ -85,10 +85,12 @@ fn chosen(all: &[PublishTarget], args: &PublishArgs) -> Result<Vec<PublishTarget
     Ok(targets)
 }
 
+/// One target: its report, with the error in it when it failed.
 fn one(
+    session: &mut Session,
+    place: &EnvironmentRef,
     target: &PublishTarget,
-    version: u64,
-    vars: &IndexMap<String, String>,
+    (version, vars): (u64, &IndexMap<String, String>),
     args: &PublishArgs,
 ) -> PublishedTarget {
     let filtered: IndexMap<String, String> = vars
@@ -97,13 +99,15 @@ fn one(
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     let write = !args.check && !args.dry_run;
-    let result =
-        StoreUrl::parse(&target.to).and_then(|url| publish(&url, &filtered, write, args.prune));
+    let url = StoreUrl::parse(&target.to);
+    let values_readable = url.as_ref().is_ok_and(|url| url.kind.values_readable());
+    let result = url.and_then(|url| session.publish_to(place, &url, &filtered, write, args.prune));
     let mut report = PublishedTarget {
         to: target.to.clone(),
         environment: target.environment.clone(),
         version,
         keys: filtered.len(),
+        values_readable,
         ..PublishedTarget::default()
     };
     match result {
@@ -112,6 +116,7 @@ fn one(
             report.missing = outcome.drift.missing;
             report.changed = outcome.drift.changed;
             report.extra = outcome.drift.extra;
+            report.unverified = outcome.drift.unverified;
             report.writes = outcome.writes;
         }
         Err(error) => report.error = Some(error.to_string()),

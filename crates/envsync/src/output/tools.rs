@@ -148,6 +148,12 @@ pub struct PublishedTarget {
     pub changed: Vec<String>,
     /// Keys the target has and the environment does not (removed with --prune).
     pub extra: Vec<String>,
+    /// Keys a target that cannot return values (GitHub) holds and this machine has no
+    /// record of publishing: they may differ. A publish rewrites them; they are not drift.
+    pub unverified: Vec<String>,
+    /// Whether the target returns values, so that changed ones are seen; GitHub's changes
+    /// are seen only against this machine's record of what it published there.
+    pub values_readable: bool,
     /// Whether the target differed (extra keys count only with --prune).
     pub drifted: bool,
     /// Requests that wrote or deleted something.
@@ -163,27 +169,53 @@ impl Document for Published {
                 "{} version {} -> {}",
                 target.environment, target.version, target.to
             );
-            if let Some(error) = &target.error {
-                printer.message(format!("{head}: failed: {error}"));
-                continue;
+            match &target.error {
+                Some(error) => printer.message(format!("{head}: failed: {error}")),
+                None => printer.data(format!("{head}: {}", self.state_of(target))),
             }
-            let list = |sign: &str, keys: &[String]| {
-                keys.iter()
-                    .map(|key| format!("{sign}{key}"))
-                    .collect::<Vec<_>>()
-            };
-            let mut keys = list("+", &target.missing);
-            keys.extend(list("~", &target.changed));
-            keys.extend(list("-", &target.extra));
-            let what = match (self.check || self.dry_run, target.drifted) {
-                (_, false) if keys.is_empty() => "in step".to_owned(),
-                (_, false) => format!("in step (extra, kept without --prune: {})", keys.join(" ")),
-                (true, true) => format!("differs: {}", keys.join(" ")),
-                (false, true) => {
-                    format!("published ({} write(s)): {}", target.writes, keys.join(" "))
-                }
-            };
-            printer.data(format!("{head}: {what}"));
         }
+    }
+}
+
+impl Published {
+    /// `published (N write(s)): +A ~B -C`, `differs: …` or `in step`, with what was kept.
+    fn state_of(&self, target: &PublishedTarget) -> String {
+        let list = |sign: &str, keys: &[String]| {
+            keys.iter()
+                .map(|key| format!("{sign}{key}"))
+                .collect::<Vec<_>>()
+        };
+        let mut keys = list("+", &target.missing);
+        keys.extend(list("~", &target.changed));
+        let extra = list("-", &target.extra);
+        let unverified = list("?", &target.unverified);
+        let wrote = !(self.check || self.dry_run) && target.writes > 0;
+        if target.drifted || wrote {
+            keys.extend(extra);
+            if wrote {
+                keys.extend(unverified);
+                return format!("published ({} write(s)): {}", target.writes, keys.join(" "));
+            }
+            let mut text = format!("differs: {}", keys.join(" "));
+            if !unverified.is_empty() {
+                text.push_str(&format!(" (not compared: {})", unverified.join(" ")));
+            }
+            return text;
+        }
+        let mut text = "in step".to_owned();
+        if !extra.is_empty() {
+            text.push_str(&format!(
+                " (extra, kept without --prune: {})",
+                extra.join(" ")
+            ));
+        }
+        if !unverified.is_empty() {
+            text.push_str(&format!(
+                " (not compared: {}; the store cannot return values and this machine has no \
+                 record of publishing them)",
+                unverified.join(" ")
+            ));
+        }
+        text
     }
 }

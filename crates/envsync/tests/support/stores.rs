@@ -1,7 +1,8 @@
 //! Cloud secret stores for the tests: AWS Secrets Manager and SSM on moto's server (the
 //! same process the S3 tests start: moto serves every service on one port), administered
-//! through boto3; and the contract server of `cloud_apis.py` for Google Cloud Secret
-//! Manager, Azure Key Vault and HashiCorp Vault.
+//! through boto3; the contract server of `cloud_apis.py` for Google Cloud Secret
+//! Manager, Azure Key Vault and HashiCorp Vault; and that of `github_api.py` for GitHub
+//! Actions secrets.
 
 use std::io::{BufRead, Write};
 use std::process::{Child, Command, Stdio};
@@ -34,6 +35,13 @@ elif command == "ssm-list":
         for p in page["Parameters"]:
             out[p["Name"]] = p["Value"]
     print(json.dumps(out, sort_keys=True), end="")
+elif command == "sm-list":
+    out = {}
+    for page in sm.get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [name]}]):
+        for s in page["SecretList"]:
+            out[s["Name"]] = sm.get_secret_value(SecretId=s["Name"])["SecretString"]
+    print(json.dumps(out, sort_keys=True), end="")
 elif command == "ssm-get":
     p = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     print(json.dumps({"type": p["Type"], "value": p["Value"]}), end="")
@@ -63,7 +71,7 @@ pub fn aws_admin(server: &S3Server, command: &str, name: &str, value: &str) -> S
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The contract server of Google Cloud, Azure and Vault APIs.
+/// A contract server: of Google Cloud, Azure and Vault APIs, or of GitHub's.
 pub struct CloudApis {
     pub url: String,
     child: Child,
@@ -76,10 +84,31 @@ pub const AZURE_CLIENT: &str = "client-1";
 pub const AZURE_SECRET: &str = "azure-client-secret";
 pub const VAULT_TOKEN: &str = "vault-test-token";
 
+/// The tokens `github_api.py` accepts: one that manages secrets, one that may only read.
+pub const GITHUB_TOKEN: &str = "ghp_contract_token";
+pub const GITHUB_READ_ONLY_TOKEN: &str = "ghp_read_only_token";
+
 impl CloudApis {
     pub fn start() -> Self {
+        Self::serve(include_str!("cloud_apis.py"), "http", &[])
+    }
+
+    /// GitHub's Actions secrets API (`github_api.py`; needs PyNaCl).
+    pub fn github() -> Self {
+        Self::serve(include_str!("github_api.py"), "http", &[])
+    }
+
+    /// The Kubernetes API server's Secret endpoints (`k8s_api.py`), over HTTPS with a
+    /// certificate it writes to `directory/ca.pem`.
+    pub fn kubernetes(directory: &std::path::Path) -> Self {
+        let directory = directory.to_str().unwrap();
+        Self::serve(include_str!("k8s_api.py"), "https", &[directory])
+    }
+
+    fn serve(script: &str, scheme: &str, args: &[&str]) -> Self {
         let mut child = Command::new("python3")
-            .args(["-c", include_str!("cloud_apis.py")])
+            .args(["-c", script])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -94,12 +123,12 @@ impl CloudApis {
             .parse()
             .expect("the contract server prints its port");
         CloudApis {
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             child,
         }
     }
 
-    fn get(&self, path: &str) -> serde_json::Value {
+    pub fn get(&self, path: &str) -> serde_json::Value {
         let body = ureq::get(format!("{}{path}", self.url))
             .call()
             .unwrap()
@@ -112,6 +141,13 @@ impl CloudApis {
     /// Every request served, with the problems the server found in any.
     pub fn log(&self) -> Vec<serde_json::Value> {
         self.get("/_contract/log").as_array().unwrap().clone()
+    }
+
+    /// POSTs to a contract call (`/_contract/touch?…`).
+    pub fn post(&self, path: &str) {
+        ureq::post(format!("{}{path}", self.url))
+            .send_empty()
+            .unwrap();
     }
 
     /// What each store holds now.
