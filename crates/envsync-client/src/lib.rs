@@ -4,6 +4,7 @@
 //! workspace's files happens here, behind [`engine::Session`].
 
 pub mod accounts;
+pub mod choice;
 pub mod credentials;
 pub mod dotenvx;
 pub mod engine;

@@ -1,8 +1,11 @@
 //! The workspace: the directory holding `envsync.toml`, and the environments it links.
 
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
+use envsync_core::selection::{self, Selection, Source};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -10,6 +13,10 @@ use crate::error::{ClientError, Result};
 pub struct Workspace {
     pub root: PathBuf,
     pub config: Config,
+    /// Project → the environment `envsync use` pointed its default file at, on this machine.
+    uses: BTreeMap<String, String>,
+    /// The current git branch, asked of git once and only when a branch map needs it.
+    branch: OnceCell<Option<String>>,
 }
 
 /// One environment of one project, with its linked file resolved.
@@ -19,6 +26,21 @@ pub struct Target {
     /// As written in `envsync.toml`, for messages.
     pub file_label: String,
     pub file: PathBuf,
+    pub link: Link,
+}
+
+/// How a target's file came to be its file on this machine (`envsync use` can change it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// The file `envsync.toml` links to the environment.
+    Configured,
+    /// The project's default file, which `envsync use` pointed at this environment. Its
+    /// base is kept apart from the one of the environment's own file (`.envsync/P/E@use`),
+    /// so going back to that file later finds its base as it left it.
+    Used,
+    /// The environment's file holds `holder` on this machine: nothing reads or writes it
+    /// for this environment (its remote history is still there for `log`, `--remote`…).
+    Displaced { holder: String },
 }
 
 /// A target is its environment plus a file: `target.project`, `target.environment` and
@@ -46,12 +68,29 @@ impl Target {
             file_label: format!("(no linked file for {place})"),
             place,
             file: PathBuf::new(),
+            link: Link::Configured,
         }
     }
 
-    /// Whether a linked file goes with this target (see [`Target::unlinked`]).
+    /// The name of this target's local state under `.envsync/PROJECT/`: the environment,
+    /// or `ENVIRONMENT@use` for the default file under `envsync use` (`@` is never part
+    /// of an environment's name, so the two cannot meet).
+    pub fn state_name(&self) -> String {
+        match self.link {
+            Link::Used => format!("{}@use", self.environment),
+            _ => self.environment.clone(),
+        }
+    }
+
+    /// Whether this environment's file holds another one on this machine (`envsync use`).
+    pub fn is_displaced(&self) -> bool {
+        matches!(self.link, Link::Displaced { .. })
+    }
+
+    /// Whether a linked file goes with this target (see [`Target::unlinked`]); a displaced
+    /// one's file holds another environment.
     pub fn is_linked(&self) -> bool {
-        !self.file.as_os_str().is_empty()
+        !self.file.as_os_str().is_empty() && !self.is_displaced()
     }
 }
 
@@ -73,9 +112,12 @@ impl Workspace {
         let text = std::fs::read_to_string(&path)
             .map_err(|error| ClientError::io(format!("reading {}", path.display()), error))?;
         let config = Config::parse(&text).map_err(|source| ClientError::Config { path, source })?;
+        let uses = crate::choice::read_uses(&root.join(".envsync"), config.projects.keys())?;
         Ok(Self {
             root: root.to_path_buf(),
             config,
+            uses,
+            branch: OnceCell::new(),
         })
     }
 
@@ -83,27 +125,77 @@ impl Workspace {
         self.root.join(".envsync")
     }
 
-    /// Resolves `--project` / `--env`, defaulting to the only project and to its
-    /// `default_environment` (else its first environment).
+    /// Resolves `--project` / `--env`, defaulting to the only project and to the environment
+    /// [`Workspace::selection`] chooses. A protected environment chosen without `--env` is
+    /// refused: it takes its name on the command line.
     pub fn target(&self, project: Option<&str>, environment: Option<&str>) -> Result<Target> {
         let project = self.project_name(project)?;
+        let selection = self.selection(project, environment);
         let settings = &self.config.projects[project];
-        let environment = match environment {
-            Some(name) => name,
-            None => settings
-                .default_environment
-                .as_deref()
-                .or_else(|| settings.environments.keys().next().map(String::as_str))
-                .unwrap_or_default(),
-        };
-        let Some(file) = settings.environments.get(environment) else {
+        if settings.environments.contains_key(&selection.environment)
+            && selection.needs_explicit_env(settings)
+        {
+            return Err(ClientError::ProtectedNeedsEnv {
+                place: EnvironmentRef::new(project, &selection.environment),
+                chosen_by: chosen_by(&selection.source),
+            });
+        }
+        self.target_for(project, &selection.environment)
+    }
+
+    /// Which environment of `project` a command acts on (`explicit` is `--env`), in the
+    /// order `envsync_core::selection` documents.
+    pub fn selection(&self, project: &str, explicit: Option<&str>) -> Selection {
+        let settings = &self.config.projects[project];
+        let used = self.used(project);
+        selection::select(settings, explicit, used, || {
+            self.branch
+                .get_or_init(|| crate::choice::current_branch(&self.root))
+                .clone()
+        })
+    }
+
+    /// The environment `envsync use` pointed `project`'s default file at, if any.
+    /// A record naming an environment `envsync.toml` no longer has is ignored.
+    pub fn used(&self, project: &str) -> Option<&str> {
+        let known = &self.config.projects.get(project)?.environments;
+        self.uses
+            .get(project)
+            .map(String::as_str)
+            .filter(|environment| known.contains_key(*environment))
+    }
+
+    /// The project `--project` names, else the only one.
+    pub fn project(&self, project: Option<&str>) -> Result<String> {
+        self.project_name(project).map(str::to_owned)
+    }
+
+    /// `environment` of `project` with its file as this machine has it: the default file
+    /// when `envsync use` points it there; [`Link::Displaced`] when its file holds another.
+    pub fn target_for(&self, project: &str, environment: &str) -> Result<Target> {
+        let settings = &self.config.projects[project];
+        let Some(entry) = settings.environments.get(environment) else {
             return Err(ClientError::NoSuchEnvironment {
                 project: project.to_owned(),
                 environment: environment.to_owned(),
                 known: settings.environments.keys().cloned().collect(),
             });
         };
-        Ok(self.make_target(EnvironmentRef::new(project, environment), file))
+        let place = EnvironmentRef::new(project, environment);
+        let default = settings.default_environment();
+        let default_file = settings.environments[default].file();
+        let holder = self.used(project).filter(|holder| *holder != default);
+        let (file, link) = match holder {
+            Some(holder) if holder == environment => (default_file, Link::Used),
+            Some(holder) if entry.file() == default_file => (
+                entry.file(),
+                Link::Displaced {
+                    holder: holder.to_owned(),
+                },
+            ),
+            _ => (entry.file(), Link::Configured),
+        };
+        Ok(self.make_target(place, file, link))
     }
 
     /// Refuses environment names `envsync.toml` does not give `project`: an invite or a
@@ -144,12 +236,28 @@ impl Workspace {
             .flat_map(|(name, settings)| {
                 settings
                     .environments
+                    .keys()
+                    .map(move |environment| self.target_for(name, environment))
+            })
+            .collect::<Result<_>>()?)
+    }
+
+    /// Every environment with the file `envsync.toml` links to it, whatever `envsync use`
+    /// chose: for `guard`, which must watch every file envsync ever wrote plaintext into.
+    pub fn configured_targets(&self) -> Vec<Target> {
+        self.config
+            .projects
+            .iter()
+            .flat_map(|(name, settings)| {
+                settings
+                    .environments
                     .iter()
-                    .map(move |(environment, file)| {
-                        self.make_target(EnvironmentRef::new(name, environment), file)
+                    .map(move |(environment, entry)| {
+                        let place = EnvironmentRef::new(name, environment);
+                        self.make_target(place, entry.file(), Link::Configured)
                     })
             })
-            .collect())
+            .collect()
     }
 
     /// The path to read and write `target`'s linked file at: its real path, once neither the
@@ -159,6 +267,14 @@ impl Workspace {
     /// neither upload that file nor receive plaintext there. A symlink that stays inside is
     /// followed, so a write goes to the file it names and the link itself is kept.
     pub fn linked_file(&self, target: &Target) -> Result<PathBuf> {
+        if let Link::Displaced { holder } = &target.link {
+            return Err(ClientError::FileHeldByUse {
+                project: target.project.clone(),
+                environment: target.environment.clone(),
+                file: target.file_label.clone(),
+                holder: holder.clone(),
+            });
+        }
         let io = |what: &Path, error| ClientError::io(format!("reading {}", what.display()), error);
         let root = self
             .root
@@ -237,12 +353,23 @@ impl Workspace {
         }
     }
 
-    fn make_target(&self, place: EnvironmentRef, file: &str) -> Target {
+    fn make_target(&self, place: EnvironmentRef, file: &str, link: Link) -> Target {
         Target {
             place,
             file_label: file.to_owned(),
             file: self.root.join(file),
+            link,
         }
+    }
+}
+
+/// What chose an environment, for messages ("branch `main` (pattern `main`)").
+pub fn chosen_by(source: &Source) -> String {
+    match source {
+        Source::Flag => "--env".to_owned(),
+        Source::Use => "`envsync use`".to_owned(),
+        Source::Branch { branch, pattern } => format!("branch `{branch}` (pattern `{pattern}`)"),
+        Source::Default => "envsync.toml's default_environment".to_owned(),
     }
 }
 

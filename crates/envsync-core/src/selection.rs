@@ -30,7 +30,7 @@ pub enum Source {
     Default,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Selection {
     pub environment: String,
     pub source: Source,
@@ -111,7 +111,11 @@ production = { file = ".env.production", protected = true }
 "release/hotfix-*" = "production"
 "main" = "production"
 "#;
-        Config::parse(text).unwrap().projects.swap_remove("app").unwrap()
+        Config::parse(text)
+            .unwrap()
+            .projects
+            .swap_remove("app")
+            .unwrap()
     }
 
     fn branch(name: &str) -> impl FnOnce() -> Option<String> + use<> {
@@ -123,20 +127,32 @@ production = { file = ".env.production", protected = true }
     fn precedence_is_flag_then_use_then_branch_then_default() {
         let app = project();
         let flag = select(&app, Some("production"), Some("staging"), branch("main"));
-        assert_eq!((flag.environment.as_str(), &flag.source), ("production", &Source::Flag));
+        assert_eq!(
+            (flag.environment.as_str(), &flag.source),
+            ("production", &Source::Flag)
+        );
         let used = select(&app, None, Some("staging"), || panic!("git is not asked"));
         assert_eq!(used.source, Source::Use);
         let mapped = select(&app, None, None, branch("release/1.2"));
         assert_eq!(mapped.environment, "staging");
         let detached = select(&app, None, None, || None);
-        assert_eq!((detached.environment.as_str(), detached.source), ("development", Source::Default));
+        assert_eq!(
+            (detached.environment.as_str(), detached.source),
+            ("development", Source::Default)
+        );
     }
 
     #[test]
     fn the_most_specific_pattern_wins_whatever_the_order() {
         let app = project();
-        assert_eq!(branch_environment(&app, "release/1"), Some(("release/*", "staging")));
-        assert_eq!(branch_environment(&app, "feature/x"), Some(("*", "development")));
+        assert_eq!(
+            branch_environment(&app, "release/1"),
+            Some(("release/*", "staging"))
+        );
+        assert_eq!(
+            branch_environment(&app, "feature/x"),
+            Some(("*", "development"))
+        );
         assert_eq!(
             branch_environment(&app, "release/hotfix-2"),
             Some(("release/hotfix-*", "production"))
