@@ -228,7 +228,7 @@ impl Workspace {
         if let Some(project) = project {
             self.project_name(Some(project))?;
         }
-        Ok(self
+        self
             .config
             .projects
             .iter()
@@ -239,7 +239,7 @@ impl Workspace {
                     .keys()
                     .map(move |environment| self.target_for(name, environment))
             })
-            .collect::<Result<_>>()?)
+            .collect()
     }
 
     /// Every environment with the file `envsync.toml` links to it, whatever `envsync use`
