@@ -234,6 +234,13 @@ pub enum ClientError {
         /// What chose it: "branch `main` (pattern `main`)", "`envsync use`".
         chosen_by: String,
     },
+    /// `envsync use` of a protected environment: it would make it the one commands without
+    /// `--env` act on, which protection forbids.
+    #[error(
+        "{place} is protected: `envsync use` cannot make it the environment commands act on \
+         without --env; nothing was changed"
+    )]
+    ProtectedNotUsable { place: EnvironmentRef },
     /// The environment's linked file holds another environment on this machine
     /// (`envsync use`): reading or writing it for this one would mix the two.
     #[error(
@@ -369,6 +376,10 @@ impl ClientError {
                 "run the command again with `--env {}` if you mean it",
                 place.environment
             )),
+            ClientError::ProtectedNotUsable { place } => Some(format!(
+                "pass `--env {}` to each command that should act on it",
+                place.environment
+            )),
             ClientError::FileHeldByUse {
                 project,
                 environment,
@@ -392,6 +403,7 @@ impl ClientError {
             | ClientError::NoLinkedFile { .. }
             | ClientError::NoSuchEnvironment { .. }
             | ClientError::ProtectedNeedsEnv { .. }
+            | ClientError::ProtectedNotUsable { .. }
             | ClientError::FileHeldByUse { .. }
             | ClientError::LinkOutsideWorkspace { .. } => ErrorKind::Input,
             ClientError::NoIdentity(_)

@@ -228,8 +228,7 @@ impl Workspace {
         if let Some(project) = project {
             self.project_name(Some(project))?;
         }
-        self
-            .config
+        self.config
             .projects
             .iter()
             .filter(|(name, _)| project.is_none_or(|wanted| wanted == name.as_str()))

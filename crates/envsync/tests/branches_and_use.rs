@@ -188,7 +188,13 @@ fn a_protected_environment_is_never_chosen_by_a_branch() {
     // `use` cannot make it implicit either.
     let before = snapshot(&bob.workspace);
     let used = bob.run(&["use", "production"]).code(2);
-    assert!(used.stderr.contains("protected"), "{}", used.stderr);
+    assert!(
+        used.stderr
+            .contains("app/production is protected: `envsync use` cannot")
+            && used.stderr.contains("hint: pass `--env production`"),
+        "{}",
+        used.stderr
+    );
     assert_eq!(snapshot(&bob.workspace), before);
     // A hotfix branch's more specific pattern wins over `release/*`.
     git(&bob, &["checkout", "--quiet", "-b", "release/hotfix-1"]);

@@ -41,9 +41,8 @@ impl Session {
         let current = self.workspace.used(&project).unwrap_or(&default).to_owned();
         let next = self.workspace.target_for(&project, &wanted)?;
         if environment.is_some() && settings.is_protected(&wanted) {
-            return Err(ClientError::ProtectedNeedsEnv {
+            return Err(ClientError::ProtectedNotUsable {
                 place: next.place.clone(),
-                chosen_by: "`envsync use`".to_owned(),
             });
         }
         let held = self.workspace.target_for(&project, &current)?;
