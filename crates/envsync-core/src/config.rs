@@ -52,7 +52,7 @@ pub struct ProjectConfig {
 /// One `[projects.NAME.environments]` entry: a linked file, written as a plain string, or a
 /// table when the environment is `protected` (never chosen for a command without `--env`,
 /// so a branch or a local `envsync use` cannot aim an everyday `push` at production).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum EnvironmentEntry {
     File(String),
@@ -65,6 +65,36 @@ pub struct EnvironmentTable {
     pub file: String,
     #[serde(default)]
     pub protected: bool,
+}
+
+/// By hand rather than `untagged`, so a mistyped table says which field is wrong instead
+/// of "data did not match any variant".
+impl<'de> Deserialize<'de> for EnvironmentEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EnvironmentEntry;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str(
+                    r#"a linked file ("…") or a table ({ file = "…", protected = true })"#,
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, file: &str) -> Result<Self::Value, E> {
+                Ok(EnvironmentEntry::File(file.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let deserializer = serde::de::value::MapAccessDeserializer::new(map);
+                EnvironmentTable::deserialize(deserializer).map(EnvironmentEntry::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl EnvironmentEntry {
