@@ -410,4 +410,35 @@ mod tests {
             std::fs::remove_file(root.join(".env")).unwrap();
         }
     }
+
+    #[test]
+    fn use_points_the_default_file_at_another_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = "remote = \"../remote\"\n[projects.app.environments]\n\
+                      development = \".env\"\nstaging = \".env.staging\"\n";
+        std::fs::write(root.join(config::FILE_NAME), config).unwrap();
+        crate::choice::write_use(&root.join(".envsync"), "app", Some("staging")).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        let staging = workspace.target(None, None).unwrap();
+        assert_eq!(
+            (staging.environment.as_str(), &staging.link),
+            ("staging", &Link::Used)
+        );
+        assert_eq!(
+            (staging.file_label.as_str(), staging.state_name()),
+            (".env", "staging@use".into())
+        );
+        let development = workspace.target(None, Some("development")).unwrap();
+        assert!(development.is_displaced() && !development.is_linked());
+        let error = workspace.linked_file(&development).unwrap_err();
+        assert!(
+            matches!(error, ClientError::FileHeldByUse { .. }),
+            "{error}"
+        );
+        // A record naming an environment envsync.toml dropped is ignored.
+        crate::choice::write_use(&root.join(".envsync"), "app", Some("qa")).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        assert_eq!(workspace.target(None, None).unwrap().link, Link::Configured);
+    }
 }
