@@ -21,6 +21,7 @@ pub mod server_api;
 pub mod server_url;
 pub mod state;
 pub mod stores;
+pub mod target;
 pub mod workspace;
 
 pub use environment_ref::EnvironmentRef;
