@@ -253,6 +253,22 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
         "{}",
         held.stderr
     );
+    // Two environments compare as usual: development's side comes from its remote head.
+    let diff = bob
+        .run(&["diff", "development", "staging", "--json"])
+        .ok()
+        .document("Diff");
+    let text = diff.to_string();
+    assert!(
+        text.contains("EDIT") && !text.contains("bob-staging"),
+        "{text}"
+    );
+    bob.run(&["diff", "development", "staging", "--keys-only"])
+        .ok();
+    // `run` without --remote would read development's file: refused; with it, fine.
+    bob.run(&["run", "-e", "development", "--", "true"]).code(2);
+    bob.run(&["run", "-e", "development", "--remote", "--", "true"])
+        .ok();
 
     bob.run(&["use", "--reset"]).ok();
     assert_eq!(bob.read_env(".env"), "WHERE=development\n");
