@@ -253,6 +253,14 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
         "{}",
         held.stderr
     );
+    let all = bob.run(&["pull", "--all"]).ok();
+    assert!(
+        all.stderr.contains("app/development: .env holds staging on this machine"),
+        "{}",
+        all.stderr
+    );
+    let text = bob.run(&["status"]).ok().stdout;
+    assert!(text.contains(".env (holds staging)"), "{text}");
     // Two environments compare as usual: development's side comes from its remote head.
     let diff = bob
         .run(&["diff", "development", "staging", "--json"])
