@@ -136,7 +136,10 @@ fn precedence_is_env_then_use_then_branch_then_default() {
     );
     let text = bob.run(&["status"]).ok().stdout;
     assert!(
-        text.contains("app: commands without --env act on staging (git branch `release/2.0` matches `release/*`"),
+        text.contains(
+            "app: commands without --env act on staging \
+             (git branch `release/2.0` matches `release/*`"
+        ),
         "{text}"
     );
     // Following a branch writes no file: `.env.staging` appears only when pulled.
@@ -255,7 +258,8 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
     );
     let all = bob.run(&["pull", "--all"]).ok();
     assert!(
-        all.stderr.contains("app/development: .env holds staging on this machine"),
+        all.stderr
+            .contains("app/development: .env holds staging on this machine"),
         "{}",
         all.stderr
     );
