@@ -223,6 +223,36 @@ pub enum ClientError {
         environment: String,
         known: Vec<String>,
     },
+    /// A protected environment reached without `--env` (through a branch mapping or
+    /// `envsync use`): protected environments are only ever acted on by name.
+    #[error(
+        "{place} is protected, and {chosen_by} chose it: a protected environment takes an \
+         explicit --env"
+    )]
+    ProtectedNeedsEnv {
+        place: EnvironmentRef,
+        /// What chose it: "branch `main` (pattern `main`)", "`envsync use`".
+        chosen_by: String,
+    },
+    /// `envsync use` of a protected environment: it would make it the one commands without
+    /// `--env` act on, which protection forbids.
+    #[error(
+        "{place} is protected: `envsync use` cannot make it the environment commands act on \
+         without --env; nothing was changed"
+    )]
+    ProtectedNotUsable { place: EnvironmentRef },
+    /// The environment's linked file holds another environment on this machine
+    /// (`envsync use`): reading or writing it for this one would mix the two.
+    #[error(
+        "{file} holds {project}/{holder} on this machine (`envsync use {holder}`), not \
+         {project}/{environment}"
+    )]
+    FileHeldByUse {
+        project: String,
+        environment: String,
+        file: String,
+        holder: String,
+    },
     /// `ci add`: the CI token was created but adding its member failed; the token was
     /// revoked again, or the message says how to.
     #[error(
@@ -339,6 +369,28 @@ fn token_refusal(remote: &str, token_server: Option<&str>) -> String {
 }
 
 impl ClientError {
+    /// What to run instead, for the `hint:` line under the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ClientError::ProtectedNeedsEnv { place, .. } => Some(format!(
+                "run the command again with `--env {}` if you mean it",
+                place.environment
+            )),
+            ClientError::ProtectedNotUsable { place } => Some(format!(
+                "pass `--env {}` to each command that should act on it",
+                place.environment
+            )),
+            ClientError::FileHeldByUse {
+                project,
+                environment,
+                ..
+            } => Some(format!(
+                "run `envsync use --reset -p {project}` to make it hold {environment} again"
+            )),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             ClientError::AfterChange { failure, .. }
@@ -350,6 +402,9 @@ impl ClientError {
             | ClientError::Dotenv(_)
             | ClientError::NoLinkedFile { .. }
             | ClientError::NoSuchEnvironment { .. }
+            | ClientError::ProtectedNeedsEnv { .. }
+            | ClientError::ProtectedNotUsable { .. }
+            | ClientError::FileHeldByUse { .. }
             | ClientError::LinkOutsideWorkspace { .. } => ErrorKind::Input,
             ClientError::NoIdentity(_)
             | ClientError::BadIdentity { .. }

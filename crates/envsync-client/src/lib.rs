@@ -4,6 +4,7 @@
 //! workspace's files happens here, behind [`engine::Session`].
 
 pub mod accounts;
+pub mod choice;
 pub mod credentials;
 pub mod dotenvx;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod server_api;
 pub mod server_url;
 pub mod state;
 pub mod stores;
+pub mod target;
 pub mod workspace;
 
 pub use environment_ref::EnvironmentRef;

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::environment_ref::EnvironmentRef;
+use crate::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic, write_json};
 use crate::records::{VersionRecord, now_rfc3339};
 use crate::stores::publish::PublishRecord;
+use crate::workspace::Target;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvironmentState {
@@ -75,26 +76,47 @@ impl LocalState {
         }
     }
 
-    fn environment_dir(&self, place: &EnvironmentRef) -> PathBuf {
-        self.root.join(&place.project).join(&place.environment)
+    /// Keyed by the target's [state name](Target::state_name): a file's base, so the
+    /// default file under `envsync use` has its own.
+    fn environment_dir(&self, target: &Target) -> PathBuf {
+        self.root.join(&target.project).join(target.state_name())
     }
 
-    pub fn read(&self, place: &EnvironmentRef) -> Result<Option<EnvironmentState>> {
-        read_json(&self.environment_dir(place).join("state.json"))
+    pub fn read(&self, target: &Target) -> Result<Option<EnvironmentState>> {
+        read_json(&self.environment_dir(target).join("state.json"))
     }
 
-    pub fn base_record(&self, place: &EnvironmentRef) -> Result<Option<VersionRecord>> {
-        read_json(&self.environment_dir(place).join("base.json"))
+    pub fn base_record(&self, target: &Target) -> Result<Option<VersionRecord>> {
+        read_json(&self.environment_dir(target).join("base.json"))
     }
 
-    pub fn base_ciphertext(&self, place: &EnvironmentRef) -> Result<Option<Vec<u8>>> {
-        read_optional(&self.environment_dir(place).join("base.age"))
+    pub fn base_ciphertext(&self, target: &Target) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.environment_dir(target).join("base.age"))
+    }
+
+    /// Forgets the target's base (its `state.json`), so until a new one is saved the file
+    /// counts as never synced: what `envsync use` does before pointing the default file at
+    /// another environment, so that a crash midway can never make one environment's content
+    /// look like another's unpushed edits.
+    pub fn forget(&self, target: &Target) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        let path = self.environment_dir(target).join("state.json");
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(ClientError::io(
+                format!("removing {}", path.display()),
+                error,
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Records a new base. `state.json` is written last, so a crash midway leaves the old
     /// state pointing at the old base files or the new state at complete new ones.
     pub fn save_base(
         &self,
+        target: &Target,
         record: &VersionRecord,
         ciphertext: &[u8],
         file_sha256: &str,
@@ -102,7 +124,7 @@ impl LocalState {
         if self.read_only {
             return Ok(());
         }
-        let directory = self.environment_dir(&EnvironmentRef::from(&record.body));
+        let directory = self.environment_dir(target);
         write_atomic(&directory.join("base.age"), ciphertext)?;
         write_atomic(&directory.join("base.json"), &record.to_json())?;
         let state = EnvironmentState {
@@ -115,7 +137,12 @@ impl LocalState {
 
     fn publish_record_path(&self, place: &EnvironmentRef, to: &str) -> PathBuf {
         let name = &crate::stores::publish::record_name(to);
-        self.environment_dir(place).join("published").join(name)
+        // Per environment, whichever file holds it on this machine (`envsync use`).
+        self.root
+            .join(&place.project)
+            .join(&place.environment)
+            .join("published")
+            .join(name)
     }
 
     /// What this machine last published to `to` (empty when nothing yet).
@@ -148,10 +175,10 @@ impl LocalState {
 
     /// Keeps overwritten local content encrypted to the user's own key, so a backup never
     /// leaves plaintext outside the linked file.
-    pub fn write_backup(&self, place: &EnvironmentRef, ciphertext: &[u8]) -> Result<PathBuf> {
+    pub fn write_backup(&self, target: &Target, ciphertext: &[u8]) -> Result<PathBuf> {
         let stamp = now_rfc3339().replace(':', "");
         let path = self
-            .environment_dir(place)
+            .environment_dir(target)
             .join("backups")
             .join(format!("{stamp}.age"));
         if self.read_only {

@@ -1,8 +1,11 @@
 //! The workspace: the directory holding `envsync.toml`, and the environments it links.
 
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
+use envsync_core::selection::{self, Selection, Source};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -10,50 +13,13 @@ use crate::error::{ClientError, Result};
 pub struct Workspace {
     pub root: PathBuf,
     pub config: Config,
+    /// Project → the environment `envsync use` pointed its default file at, on this machine.
+    uses: BTreeMap<String, String>,
+    /// The current git branch, asked of git once and only when a branch map needs it.
+    branch: OnceCell<Option<String>>,
 }
 
-/// One environment of one project, with its linked file resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub place: EnvironmentRef,
-    /// As written in `envsync.toml`, for messages.
-    pub file_label: String,
-    pub file: PathBuf,
-}
-
-/// A target is its environment plus a file: `target.project`, `target.environment` and
-/// everything that takes an [`EnvironmentRef`] read through to [`Target::place`].
-impl std::ops::Deref for Target {
-    type Target = EnvironmentRef;
-
-    fn deref(&self) -> &EnvironmentRef {
-        &self.place
-    }
-}
-
-/// `project/environment`, as every message names an environment.
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.place.fmt(f)
-    }
-}
-
-impl Target {
-    /// A target for an environment this clone does not link: only its head is touched
-    /// (membership changes re-encrypt it), never a file.
-    pub fn unlinked(place: EnvironmentRef) -> Self {
-        Self {
-            file_label: format!("(no linked file for {place})"),
-            place,
-            file: PathBuf::new(),
-        }
-    }
-
-    /// Whether a linked file goes with this target (see [`Target::unlinked`]).
-    pub fn is_linked(&self) -> bool {
-        !self.file.as_os_str().is_empty()
-    }
-}
+pub use crate::target::{Link, Target};
 
 impl Workspace {
     /// Finds `envsync.toml` in `start` or the nearest parent, as git finds `.git`.
@@ -73,9 +39,12 @@ impl Workspace {
         let text = std::fs::read_to_string(&path)
             .map_err(|error| ClientError::io(format!("reading {}", path.display()), error))?;
         let config = Config::parse(&text).map_err(|source| ClientError::Config { path, source })?;
+        let uses = crate::choice::read_uses(&root.join(".envsync"), config.projects.keys())?;
         Ok(Self {
             root: root.to_path_buf(),
             config,
+            uses,
+            branch: OnceCell::new(),
         })
     }
 
@@ -83,27 +52,77 @@ impl Workspace {
         self.root.join(".envsync")
     }
 
-    /// Resolves `--project` / `--env`, defaulting to the only project and to its
-    /// `default_environment` (else its first environment).
+    /// Resolves `--project` / `--env`, defaulting to the only project and to the environment
+    /// [`Workspace::selection`] chooses. A protected environment chosen without `--env` is
+    /// refused: it takes its name on the command line.
     pub fn target(&self, project: Option<&str>, environment: Option<&str>) -> Result<Target> {
         let project = self.project_name(project)?;
+        let selection = self.selection(project, environment);
         let settings = &self.config.projects[project];
-        let environment = match environment {
-            Some(name) => name,
-            None => settings
-                .default_environment
-                .as_deref()
-                .or_else(|| settings.environments.keys().next().map(String::as_str))
-                .unwrap_or_default(),
-        };
-        let Some(file) = settings.environments.get(environment) else {
+        if settings.environments.contains_key(&selection.environment)
+            && selection.needs_explicit_env(settings)
+        {
+            return Err(ClientError::ProtectedNeedsEnv {
+                place: EnvironmentRef::new(project, &selection.environment),
+                chosen_by: chosen_by(&selection.source),
+            });
+        }
+        self.target_for(project, &selection.environment)
+    }
+
+    /// Which environment of `project` a command acts on (`explicit` is `--env`), in the
+    /// order `envsync_core::selection` documents.
+    pub fn selection(&self, project: &str, explicit: Option<&str>) -> Selection {
+        let settings = &self.config.projects[project];
+        let used = self.used(project);
+        selection::select(settings, explicit, used, || {
+            self.branch
+                .get_or_init(|| crate::choice::current_branch(&self.root))
+                .clone()
+        })
+    }
+
+    /// The environment `envsync use` pointed `project`'s default file at, if any.
+    /// A record naming an environment `envsync.toml` no longer has is ignored.
+    pub fn used(&self, project: &str) -> Option<&str> {
+        let known = &self.config.projects.get(project)?.environments;
+        self.uses
+            .get(project)
+            .map(String::as_str)
+            .filter(|environment| known.contains_key(*environment))
+    }
+
+    /// The project `--project` names, else the only one.
+    pub fn project(&self, project: Option<&str>) -> Result<String> {
+        self.project_name(project).map(str::to_owned)
+    }
+
+    /// `environment` of `project` with its file as this machine has it: the default file
+    /// when `envsync use` points it there; [`Link::Displaced`] when its file holds another.
+    pub fn target_for(&self, project: &str, environment: &str) -> Result<Target> {
+        let settings = &self.config.projects[project];
+        let Some(entry) = settings.environments.get(environment) else {
             return Err(ClientError::NoSuchEnvironment {
                 project: project.to_owned(),
                 environment: environment.to_owned(),
                 known: settings.environments.keys().cloned().collect(),
             });
         };
-        Ok(self.make_target(EnvironmentRef::new(project, environment), file))
+        let place = EnvironmentRef::new(project, environment);
+        let default = settings.default_environment();
+        let default_file = settings.environments[default].file();
+        let holder = self.used(project).filter(|holder| *holder != default);
+        let (file, link) = match holder {
+            Some(holder) if holder == environment => (default_file, Link::Used),
+            Some(holder) if entry.file() == default_file => (
+                entry.file(),
+                Link::Displaced {
+                    holder: holder.to_owned(),
+                },
+            ),
+            _ => (entry.file(), Link::Configured),
+        };
+        Ok(self.make_target(place, file, link))
     }
 
     /// Refuses environment names `envsync.toml` does not give `project`: an invite or a
@@ -136,20 +155,35 @@ impl Workspace {
         if let Some(project) = project {
             self.project_name(Some(project))?;
         }
-        Ok(self
-            .config
+        self.config
             .projects
             .iter()
             .filter(|(name, _)| project.is_none_or(|wanted| wanted == name.as_str()))
             .flat_map(|(name, settings)| {
                 settings
                     .environments
+                    .keys()
+                    .map(move |environment| self.target_for(name, environment))
+            })
+            .collect()
+    }
+
+    /// Every environment with the file `envsync.toml` links to it, whatever `envsync use`
+    /// chose: for `guard`, which must watch every file envsync ever wrote plaintext into.
+    pub fn configured_targets(&self) -> Vec<Target> {
+        self.config
+            .projects
+            .iter()
+            .flat_map(|(name, settings)| {
+                settings
+                    .environments
                     .iter()
-                    .map(move |(environment, file)| {
-                        self.make_target(EnvironmentRef::new(name, environment), file)
+                    .map(move |(environment, entry)| {
+                        let place = EnvironmentRef::new(name, environment);
+                        self.make_target(place, entry.file(), Link::Configured)
                     })
             })
-            .collect())
+            .collect()
     }
 
     /// The path to read and write `target`'s linked file at: its real path, once neither the
@@ -159,6 +193,14 @@ impl Workspace {
     /// neither upload that file nor receive plaintext there. A symlink that stays inside is
     /// followed, so a write goes to the file it names and the link itself is kept.
     pub fn linked_file(&self, target: &Target) -> Result<PathBuf> {
+        if let Link::Displaced { holder } = &target.link {
+            return Err(ClientError::FileHeldByUse {
+                project: target.project.clone(),
+                environment: target.environment.clone(),
+                file: target.file_label.clone(),
+                holder: holder.clone(),
+            });
+        }
         let io = |what: &Path, error| ClientError::io(format!("reading {}", what.display()), error);
         let root = self
             .root
@@ -237,12 +279,23 @@ impl Workspace {
         }
     }
 
-    fn make_target(&self, place: EnvironmentRef, file: &str) -> Target {
+    fn make_target(&self, place: EnvironmentRef, file: &str, link: Link) -> Target {
         Target {
             place,
             file_label: file.to_owned(),
             file: self.root.join(file),
+            link,
         }
+    }
+}
+
+/// What chose an environment, for messages ("branch `main` (pattern `main`)").
+pub fn chosen_by(source: &Source) -> String {
+    match source {
+        Source::Flag => "--env".to_owned(),
+        Source::Use => "`envsync use`".to_owned(),
+        Source::Branch { branch, pattern } => format!("branch `{branch}` (pattern `{pattern}`)"),
+        Source::Default => "envsync.toml's default_environment".to_owned(),
     }
 }
 
@@ -283,5 +336,36 @@ mod tests {
             assert_eq!(error.kind(), crate::error::ErrorKind::Input);
             std::fs::remove_file(root.join(".env")).unwrap();
         }
+    }
+
+    #[test]
+    fn use_points_the_default_file_at_another_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = "remote = \"../remote\"\n[projects.app.environments]\n\
+                      development = \".env\"\nstaging = \".env.staging\"\n";
+        std::fs::write(root.join(config::FILE_NAME), config).unwrap();
+        crate::choice::write_use(&root.join(".envsync"), "app", Some("staging")).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        let staging = workspace.target(None, None).unwrap();
+        assert_eq!(
+            (staging.environment.as_str(), &staging.link),
+            ("staging", &Link::Used)
+        );
+        assert_eq!(
+            (staging.file_label.as_str(), staging.state_name()),
+            (".env", "staging@use".into())
+        );
+        let development = workspace.target(None, Some("development")).unwrap();
+        assert!(development.is_displaced() && !development.is_linked());
+        let error = workspace.linked_file(&development).unwrap_err();
+        assert!(
+            matches!(error, ClientError::FileHeldByUse { .. }),
+            "{error}"
+        );
+        // A record naming an environment envsync.toml dropped is ignored.
+        crate::choice::write_use(&root.join(".envsync"), "app", Some("qa")).unwrap();
+        let workspace = Workspace::load(root).unwrap();
+        assert_eq!(workspace.target(None, None).unwrap().link, Link::Configured);
     }
 }

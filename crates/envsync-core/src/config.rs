@@ -8,7 +8,12 @@
 //!
 //! [projects.api.environments]
 //! development = ".env"
-//! production = ".env.production"
+//! staging = ".env.staging"
+//! production = { file = ".env.production", protected = true }
+//!
+//! [projects.api.branches]             # git branch pattern → environment
+//! "release/*" = "staging"
+//! "*" = "development"
 //! ```
 
 use std::path::{Component, Path};
@@ -33,11 +38,100 @@ pub struct Config {
 pub struct ProjectConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_environment: Option<String>,
-    /// Environment name → linked file, relative to the workspace root.
-    pub environments: IndexMap<String, String>,
+    /// Environment name → linked file (relative to the workspace root), optionally protected.
+    pub environments: IndexMap<String, EnvironmentEntry>,
+    /// Git branch pattern → environment, for commands given no `--env` (see
+    /// [`crate::selection`]). Never names a protected environment's way in: those take `--env`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub branches: IndexMap<String, String>,
     /// Where `envsync publish` copies environments (`[[projects.NAME.publish]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub publish: Vec<PublishTarget>,
+}
+
+/// One `[projects.NAME.environments]` entry: a linked file, written as a plain string, or a
+/// table when the environment is `protected` (never chosen for a command without `--env`,
+/// so a branch or a local `envsync use` cannot aim an everyday `push` at production).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EnvironmentEntry {
+    File(String),
+    Table(EnvironmentTable),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentTable {
+    pub file: String,
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// By hand rather than `untagged`, so a mistyped table says which field is wrong instead
+/// of "data did not match any variant".
+impl<'de> Deserialize<'de> for EnvironmentEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EnvironmentEntry;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str(
+                    r#"a linked file ("…") or a table ({ file = "…", protected = true })"#,
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, file: &str) -> Result<Self::Value, E> {
+                Ok(EnvironmentEntry::File(file.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let deserializer = serde::de::value::MapAccessDeserializer::new(map);
+                EnvironmentTable::deserialize(deserializer).map(EnvironmentEntry::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl EnvironmentEntry {
+    /// The linked file, as written in `envsync.toml`.
+    pub fn file(&self) -> &str {
+        match self {
+            EnvironmentEntry::File(file) => file,
+            EnvironmentEntry::Table(table) => &table.file,
+        }
+    }
+
+    pub fn is_protected(&self) -> bool {
+        matches!(self, EnvironmentEntry::Table(table) if table.protected)
+    }
+}
+
+impl From<&str> for EnvironmentEntry {
+    fn from(file: &str) -> Self {
+        EnvironmentEntry::File(file.to_owned())
+    }
+}
+
+impl ProjectConfig {
+    /// The environment `envsync.toml` makes the default: `default_environment`, else the
+    /// first one. Its linked file is the one `envsync use` points at other environments.
+    pub fn default_environment(&self) -> &str {
+        self.default_environment
+            .as_deref()
+            .or_else(|| self.environments.keys().next().map(String::as_str))
+            .unwrap_or_default()
+    }
+
+    pub fn is_protected(&self, environment: &str) -> bool {
+        self.environments
+            .get(environment)
+            .is_some_and(EnvironmentEntry::is_protected)
+    }
 }
 
 /// One `[[projects.NAME.publish]]` entry: an environment and the store it is published to.
@@ -73,8 +167,8 @@ impl PublishTarget {
     }
 }
 
-/// `*` matches any run of characters; everything else matches itself.
-fn glob_matches(glob: &str, text: &str) -> bool {
+/// `*` matches any run of characters (`/` included); everything else matches itself.
+pub(crate) fn glob_matches(glob: &str, text: &str) -> bool {
     let mut parts = glob.split('*');
     let first = parts.next().unwrap_or_default();
     let Some(mut rest) = text.strip_prefix(first) else {
@@ -162,10 +256,11 @@ impl Config {
                     "project `{project}` has no `[projects.{project}.environments]` entries"
                 )));
             }
-            for (environment, file) in &settings.environments {
+            for (environment, entry) in &settings.environments {
                 check_name("environment", environment)?;
-                check_linked_file(project, environment, file)?;
+                check_linked_file(project, environment, entry.file())?;
             }
+            check_branches(project, settings)?;
             for target in &settings.publish {
                 if !settings.environments.contains_key(&target.environment) {
                     return Err(ConfigError::plain(format!(
@@ -185,6 +280,25 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Each branch pattern must name one of the project's environments; a pattern is a git
+/// branch name in which `*` stands for any run of characters.
+fn check_branches(project: &str, settings: &ProjectConfig) -> Result<(), ConfigError> {
+    for (pattern, environment) in &settings.branches {
+        if pattern.trim().is_empty() {
+            return Err(ConfigError::plain(format!(
+                "project `{project}`: an empty branch pattern in [projects.{project}.branches]"
+            )));
+        }
+        if !settings.environments.contains_key(environment) {
+            return Err(ConfigError::plain(format!(
+                "project `{project}`: branch pattern `{pattern}` names environment \
+                 `{environment}`, which is not one of its environments"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Project and environment names become path segments and URL segments on every remote.
@@ -249,7 +363,7 @@ production = "deploy/.env.production"
     fn parses_and_round_trips() {
         let config = Config::parse(GOOD).unwrap();
         assert_eq!(
-            config.projects["api"].environments["production"],
+            config.projects["api"].environments["production"].file(),
             "deploy/.env.production"
         );
         assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
@@ -275,6 +389,43 @@ production = "deploy/.env.production"
         assert!(Config::parse(&bad_name).is_err());
         let unknown = GOOD.replace("remote =", "remot =");
         assert!(Config::parse(&unknown).is_err());
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+
+    const BRANCHED: &str = r#"remote = "../remote"
+
+[projects.app.environments]
+development = ".env"
+staging = ".env.staging"
+production = { file = ".env.production", protected = true }
+
+[projects.app.branches]
+"release/*" = "staging"
+"*" = "development"
+"#;
+
+    #[test]
+    fn protected_tables_and_branch_maps_parse_and_round_trip() {
+        let config = Config::parse(BRANCHED).unwrap();
+        let app = &config.projects["app"];
+        assert_eq!(app.environments["production"].file(), ".env.production");
+        assert!(app.is_protected("production") && !app.is_protected("staging"));
+        assert_eq!(app.branches["release/*"], "staging");
+        assert_eq!(app.default_environment(), "development");
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn branch_maps_must_name_known_environments() {
+        let unknown = BRANCHED.replace("\"*\" = \"development\"", "\"*\" = \"qa\"");
+        let error = Config::parse(&unknown).unwrap_err();
+        assert!(error.message.contains("`qa`"), "{error}");
+        let bad_table = BRANCHED.replace("protected = true", "protect = true");
+        assert!(Config::parse(&bad_table).is_err());
     }
 }
 

@@ -10,4 +10,5 @@ pub mod hash;
 pub mod merge;
 pub mod records;
 pub mod role;
+pub mod selection;
 pub mod status;

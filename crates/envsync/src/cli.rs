@@ -49,7 +49,9 @@ pub struct TargetArgs {
     #[arg(long, short = 'p')]
     pub project: Option<String>,
 
-    /// Environment (default: the project's default_environment, else its first one).
+    /// Environment (default: the one `envsync use` chose on this machine, else the one the
+    /// current git branch maps to in envsync.toml, else the project's default_environment,
+    /// else its first one). Protected environments are acted on only when named here.
     #[arg(long = "env", short = 'e', value_name = "ENVIRONMENT")]
     pub environment: Option<String>,
 }
@@ -66,6 +68,12 @@ pub enum Command {
     Push(PushArgs),
     /// Pull, merge key by key with your local edits, and push the result.
     Sync(SyncArgs),
+    /// Point the project's default linked file at another environment, on this machine only.
+    ///
+    /// Refuses while the file has unpushed edits; writes that environment's verified head
+    /// into it; `status`, `pull`, `push`, `sync` and the rest then treat the file as that
+    /// environment. Recorded in .envsync/ (never in envsync.toml). `--reset` goes back.
+    Use(UseArgs),
     /// Keep the workspace up to date: pull clean files as soon as the remote moves, flag edits.
     ///
     /// A folder remote is watched through filesystem events; an envsync server sends live
@@ -239,6 +247,19 @@ pub struct StatusArgs {
     /// Exit with 7 when any environment is not synced (a CI gate); errors keep their codes.
     #[arg(long)]
     pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// The environment the default file should hold.
+    #[arg(required_unless_present = "reset", conflicts_with = "reset")]
+    pub environment: Option<String>,
+    /// Go back to the project's default environment.
+    #[arg(long)]
+    pub reset: bool,
+    /// Project in envsync.toml (default: the only one).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,9 @@ pub fn report(printer: &Printer, error: &anyhow::Error) -> ExitCode {
             path.display()
         ));
     }
+    if let Some(hint) = client.and_then(ClientError::hint) {
+        printer.message(format!("hint: {hint}"));
+    }
     if printer.json {
         printer.json(&Versioned::new(&Failure {
             error: error.to_string(),

@@ -47,6 +47,10 @@ impl Session {
         &mut self,
         target: &Target,
     ) -> Result<(DiffSide, IndexMap<String, String>)> {
+        // A file that holds another environment (`envsync use`) is not this one's.
+        if target.is_displaced() {
+            return self.remote_head_vars(target);
+        }
         match self.read_local(target)? {
             Some(bytes) => Ok((
                 DiffSide::LocalFile,

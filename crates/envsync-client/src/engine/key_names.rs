@@ -9,8 +9,11 @@ use crate::workspace::Target;
 
 impl Session {
     /// `target`'s key names, from its linked file when present, else from the remote head's
-    /// verified record.
+    /// verified record (also when its file holds another environment: `envsync use`).
     pub fn key_names(&mut self, target: &Target) -> Result<(DiffSide, Vec<String>)> {
+        if target.is_displaced() {
+            return self.remote_key_names(target);
+        }
         match self.local_key_names(target)? {
             Some(names) => Ok((DiffSide::LocalFile, names)),
             None => self.remote_key_names(target),

@@ -81,6 +81,6 @@ impl Session {
     ) -> Result<()> {
         write_atomic(&self.workspace.linked_file(target)?, content)?;
         self.state
-            .save_base(record, ciphertext, &sha256_hex(content))
+            .save_base(target, record, ciphertext, &sha256_hex(content))
     }
 }

@@ -21,6 +21,7 @@ mod session;
 mod share;
 mod status;
 mod sync;
+mod use_env;
 mod verify;
 
 pub use access::{AccessRequested, request_access};
@@ -35,5 +36,6 @@ pub use repair::Repaired;
 pub use rotation::PendingRotation;
 pub use session::{ProjectView, Session, SessionOptions};
 pub use share::{BundleJoined, join};
-pub use status::{PendingMember, StatusReport, StatusRow};
+pub use status::{CurrentEnvironment, PendingMember, StatusReport, StatusRow};
 pub use sync::SyncOutcome;
+pub use use_env::UseOutcome;

@@ -232,7 +232,8 @@ impl Session {
     }
 
     /// After this user created a version not from their file (rollback, re-encryption),
-    /// moves a clean linked file along with it; a dirty one is left for `sync`.
+    /// moves a clean linked file along with it; a dirty one is left for `sync`, and a file
+    /// that holds another environment (`envsync use`) is not this one's to move.
     pub(crate) fn adopt_if_clean(
         &mut self,
         target: &Target,
@@ -240,6 +241,9 @@ impl Session {
         ciphertext: &[u8],
         content: &[u8],
     ) -> Result<()> {
+        if !target.is_linked() {
+            return Ok(());
+        }
         let state = self.state.read(target)?;
         let local = self.read_local(target)?;
         let clean = match (&state, &local) {

@@ -59,7 +59,7 @@ impl Session {
             self.write_local(target, &content, &record, &ciphertext)?;
         } else {
             self.state
-                .save_base(&record, &ciphertext, &sha256_hex(&content))?;
+                .save_base(target, &record, &ciphertext, &sha256_hex(&content))?;
         }
         Ok(outcome)
     }

@@ -97,7 +97,7 @@ impl Session {
             },
         )?;
         self.state
-            .save_base(&record, &ciphertext, &sha256_hex(&local))?;
+            .save_base(target, &record, &ciphertext, &sha256_hex(&local))?;
         Ok(PushOutcome::created(record))
     }
 

@@ -141,7 +141,7 @@ impl Session {
             document.set(key, value)?;
         }
         let text = Zeroizing::new(document.into_string());
-        crate::files::write_atomic(&target.file, text.as_bytes())?;
+        crate::files::write_atomic(&self.workspace.linked_file(target)?, text.as_bytes())?;
         self.push(target, message)
     }
 

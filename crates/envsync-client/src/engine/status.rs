@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{ProjectView, Session};
 use crate::error::Result;
-use crate::workspace::Target;
+use crate::workspace::{Link, Target};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusRow {
@@ -18,6 +18,17 @@ pub struct StatusRow {
     pub remote_version: Option<u64>,
     /// Who made the remote head, as the membership log names them.
     pub remote_author: Option<String>,
+    /// With `envsync use`: the environment this one's file holds instead on this machine.
+    pub file_holds: Option<String>,
+}
+
+/// Which environment commands given no `--env` act on in a project, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentEnvironment {
+    pub project: String,
+    pub selection: envsync_core::selection::Selection,
+    /// The selection reached a protected environment implicitly: commands refuse it.
+    pub needs_explicit_env: bool,
 }
 
 /// Someone waiting for this user to act: a new teammate's request, or a key added by
@@ -38,6 +49,8 @@ pub struct StatusReport {
     pub pending: Vec<PendingMember>,
     /// For owners: secrets a removed member could read that still hold that value.
     pub rotations: Vec<super::PendingRotation>,
+    /// Per project: the environment commands without `--env` act on.
+    pub current: Vec<CurrentEnvironment>,
 }
 
 impl Session {
@@ -48,6 +61,7 @@ impl Session {
             rows: Vec::with_capacity(targets.len()),
             pending: Vec::new(),
             rotations: Vec::new(),
+            current: Vec::new(),
         };
         let mut views: Vec<ProjectView> = Vec::new();
         let own = self.own_key();
@@ -67,7 +81,21 @@ impl Session {
             let row = self.status_row(view, target, own.as_deref(), &mut report.rotations)?;
             report.rows.push(row);
         }
+        report.current = views
+            .iter()
+            .map(|view| self.current_environment(&view.project))
+            .collect();
         Ok(report)
+    }
+
+    fn current_environment(&self, project: &str) -> CurrentEnvironment {
+        let selection = self.workspace.selection(project, None);
+        let settings = &self.workspace.config.projects[project];
+        CurrentEnvironment {
+            project: project.to_owned(),
+            needs_explicit_env: selection.needs_explicit_env(settings),
+            selection,
+        }
     }
 
     /// One environment's row; an owner's rotation reminders for it go to `rotations`.
@@ -78,6 +106,14 @@ impl Session {
         own: Option<&str>,
         rotations: &mut Vec<super::PendingRotation>,
     ) -> Result<StatusRow> {
+        if let Link::Displaced { holder } = &target.link {
+            let holder = holder.clone();
+            return Ok(StatusRow {
+                badge: Badge::NotLinked,
+                file_holds: Some(holder),
+                ..no_access(target)
+            });
+        }
         let standing = own.and_then(|key| view.roster.find(key));
         if standing
             .is_some_and(|member| member.is_active() && !member.may_read(&target.environment))
@@ -115,6 +151,7 @@ impl Session {
                 .as_ref()
                 .and_then(|record| view.author_of(record))
                 .map(|(name, _)| name),
+            file_holds: None,
         })
     }
 }
@@ -153,6 +190,7 @@ fn no_access(target: Target) -> StatusRow {
         local_version: None,
         remote_version: None,
         remote_author: None,
+        file_holds: None,
     }
 }
 

@@ -16,12 +16,7 @@ pub fn run(args: AuditArgs, settings: &Settings, printer: &Printer) -> Result<Ex
     let project = if args.server_wide {
         None
     } else {
-        Some(
-            workspace
-                .target(args.project.as_deref(), None)?
-                .place
-                .project,
-        )
+        Some(workspace.project(args.project.as_deref())?)
     };
     let api = settings.api(&server_of(&workspace)?)?;
     let mut query = AuditQuery {

@@ -102,16 +102,19 @@ fn link(config: &mut Config, place: &EnvironmentRef, file: &str) -> Result<()> {
         .or_insert_with(|| ProjectConfig {
             default_environment: None,
             environments: IndexMap::new(),
+            branches: IndexMap::new(),
             publish: Vec::new(),
         });
     if let Some(linked) = entry.environments.get(&place.environment) {
-        return Err(
-            ClientError::Input(format!("envsync.toml already links {place} to {linked}")).into(),
-        );
+        return Err(ClientError::Input(format!(
+            "envsync.toml already links {place} to {}",
+            linked.file()
+        ))
+        .into());
     }
     entry
         .environments
-        .insert(place.environment.clone(), file.to_owned());
+        .insert(place.environment.clone(), file.into());
     Ok(())
 }
 

@@ -12,10 +12,7 @@ use crate::settings::{Settings, server_of};
 
 pub fn run(args: InviteArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let workspace = settings.workspace()?;
-    let project = workspace
-        .target(args.project.as_deref(), None)?
-        .place
-        .project;
+    let project = workspace.project(args.project.as_deref())?;
     workspace.require_environments(&project, &args.access.environments)?;
     let server = server_of(&workspace)?;
     let environments = (!args.access.environments.is_empty()).then_some(args.access.environments);

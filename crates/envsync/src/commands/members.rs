@@ -94,7 +94,7 @@ fn confirm_grant(acceptance: &Acceptance, settings: &Settings, printer: &Printer
 }
 
 fn project(session: &Session, project: Option<&str>) -> Result<String> {
-    Ok(session.workspace.target(project, None)?.place.project)
+    Ok(session.workspace.project(project)?)
 }
 
 /// The role and environments given on the command line; `None` for the role when neither

@@ -31,6 +31,7 @@ mod source;
 mod status;
 mod sync;
 mod token;
+mod use_env;
 mod watch;
 
 use std::io::{BufRead, IsTerminal};
@@ -69,6 +70,7 @@ fn with_settings(command: Command, settings: &Settings, printer: &Printer) -> Re
         Command::Pull(args) => pull::run(args, settings, printer),
         Command::Push(args) => push::run(args, settings, printer),
         Command::Sync(args) => sync::run(args, settings, printer),
+        Command::Use(args) => use_env::run(args, settings, printer),
         Command::Watch(args) => watch::run(args, settings, printer),
         Command::Diff(args) => diff::run(args, settings, printer),
         Command::Show(args) => show::run(args, settings, printer),

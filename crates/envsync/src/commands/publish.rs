@@ -23,11 +23,7 @@ use crate::settings::Settings;
 
 pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
-    let project = session
-        .workspace
-        .target(args.project.as_deref(), None)?
-        .project
-        .clone();
+    let project = session.workspace.project(args.project.as_deref())?;
     let targets = chosen(&session.workspace.config.projects[&project].publish, &args)?;
     let mut heads: HashMap<String, (u64, IndexMap<String, String>)> = HashMap::new();
     let mut report = Vec::new();

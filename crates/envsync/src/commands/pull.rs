@@ -29,10 +29,21 @@ pub fn run(args: PullArgs, settings: &Settings, printer: &Printer) -> Result<Exi
 
 /// `pull --all`: every environment the user's role covers, each reported. One that fails
 /// (unpushed edits, say) does not stop the others; the exit code is the first failure's.
-/// Not being a member of the project at all stops at once, as a plain pull does.
+/// Not being a member of the project at all stops at once, as a plain pull does. An
+/// environment whose file holds another on this machine (`envsync use`) is left out, with
+/// a note: its file is pulled as the environment it holds.
 fn all(args: &PullArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
-    let targets = session.workspace.targets(args.target.project.as_deref())?;
+    let mut targets = session.workspace.targets(args.target.project.as_deref())?;
+    targets.retain(|target| {
+        if let envsync_client::workspace::Link::Displaced { holder } = &target.link {
+            printer.note(format!(
+                "{target}: {} holds {holder} on this machine (`envsync use`); not pulled",
+                target.file_label
+            ));
+        }
+        !target.is_displaced()
+    });
     let mut first_failure = None;
     let mut environments = Vec::new();
     for target in targets {

@@ -10,11 +10,7 @@ use crate::settings::Settings;
 
 pub fn run(args: MembersProject, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
-    let project = session
-        .workspace
-        .target(args.project.as_deref(), None)?
-        .place
-        .project;
+    let project = session.workspace.project(args.project.as_deref())?;
     let result = session.repair(&project);
     print_notices(&mut session, printer);
     printer.emit(&Repair::from(result?));

@@ -24,11 +24,7 @@ const DERIVING: &str = "deriving the passphrase key (a few seconds)…";
 
 pub fn share(args: ShareArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
-    let project = session
-        .workspace
-        .target(args.project.as_deref(), None)?
-        .place
-        .project;
+    let project = session.workspace.project(args.project.as_deref())?;
     session
         .workspace
         .require_environments(&project, &args.access.environments)?;

@@ -8,6 +8,7 @@
 //! chooses between JSON and text.
 
 mod account;
+mod choice;
 mod history;
 mod members;
 mod names;
@@ -17,6 +18,7 @@ mod tools;
 mod watch;
 
 pub use account::*;
+pub use choice::*;
 pub use history::*;
 pub use members::*;
 pub use schema::schema;

@@ -37,7 +37,7 @@ pub fn schema() -> Value {
 }
 
 /// Which command prints which document, each document's schema generated into `generator`.
-fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema)); 31] {
+fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema)); 32] {
     [
         ("status", document::<Status>(generator)),
         ("watch (one per line)", document::<WatchEvent>(generator)),
@@ -45,6 +45,7 @@ fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema
         ("pull", document::<Pulled>(generator)),
         ("pull --all", document::<PulledAll>(generator)),
         ("sync", document::<Synced>(generator)),
+        ("use", document::<Used>(generator)),
         ("pull, push, sync --dry-run", document::<Plan>(generator)),
         ("diff", document::<Diff>(generator)),
         ("log", document::<Log>(generator)),

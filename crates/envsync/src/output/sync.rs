@@ -20,6 +20,8 @@ pub struct Status {
     pub pending_members: Vec<PendingMember>,
     /// For owners: secrets a removed member could read that still hold that value.
     pub rotations: Vec<Rotation>,
+    /// Per project: the environment commands given no `--env` act on, and what chose it.
+    pub current: Vec<super::CurrentEnvironment>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -37,6 +39,9 @@ pub struct EnvironmentStatus {
     pub remote_version: Option<u64>,
     /// Who made the remote head, as the owner-signed membership log names them.
     pub remote_author: Option<String>,
+    /// The environment this one's file holds instead on this machine (`envsync use`);
+    /// the badge is then `not_linked` until `envsync use --reset`.
+    pub file_holds: Option<String>,
 }
 
 impl From<envsync_client::engine::StatusRow> for EnvironmentStatus {
@@ -50,6 +55,7 @@ impl From<envsync_client::engine::StatusRow> for EnvironmentStatus {
             local_version: row.local_version,
             remote_version: row.remote_version,
             remote_author: row.remote_author,
+            file_holds: row.file_holds,
         }
     }
 }
@@ -107,6 +113,7 @@ impl From<StatusReport> for Status {
             environments: environments.collect(),
             pending_members: pending.collect(),
             rotations: rotations.collect(),
+            current: report.current.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -138,7 +145,10 @@ impl Document for Status {
             rows.push(vec![
                 row.project.clone(),
                 row.environment.clone(),
-                row.file.clone(),
+                match &row.file_holds {
+                    Some(holder) => format!("{} (holds {holder})", row.file),
+                    None => row.file.clone(),
+                },
                 row.badge.label().to_owned(),
                 version(row.local_version),
                 version(row.remote_version),
@@ -148,6 +158,13 @@ impl Document for Status {
             ]);
         }
         for line in table(&rows) {
+            printer.data(line);
+        }
+        for line in self
+            .current
+            .iter()
+            .filter_map(super::CurrentEnvironment::text)
+        {
             printer.data(line);
         }
         self.pending_text(printer);

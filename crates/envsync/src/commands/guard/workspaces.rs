@@ -51,14 +51,8 @@ pub fn linked_files(directory: &Path, printer: &Printer) -> Vec<Linked> {
 }
 
 fn resolve(workspace: &Workspace, printer: &Printer) -> Vec<Linked> {
-    let targets = match workspace.targets(None) {
-        Ok(targets) => targets,
-        Err(error) => {
-            warn(printer, &error.to_string());
-            return Vec::new();
-        }
-    };
-    targets
+    workspace
+        .configured_targets()
         .into_iter()
         .filter_map(|target| match workspace.linked_file(&target) {
             Ok(path) => Some(Linked { target, path }),
