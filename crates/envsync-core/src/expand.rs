@@ -12,6 +12,16 @@ use indexmap::IndexMap;
 /// environment; past this many substitutions in one value it stops where it is.
 const MAX_SUBSTITUTIONS: usize = 10_000;
 
+/// The longest value expansion makes. Linux refuses an environment string longer than
+/// 128 KiB (`MAX_ARG_STRLEN`), so no child could receive a longer one; and without a bound a
+/// teammate's file of values that each double the last (`B=$A$A`, `C=$B$B`, …) would take
+/// every reader's memory. A value that would grow past it is left as written.
+pub const MAX_VALUE_BYTES: usize = 128 * 1024;
+
+/// The bytes one value's substitutions may produce in all, so that many substitutions
+/// that each stay under [`MAX_VALUE_BYTES`] cannot take quadratic time either.
+const MAX_WORK_BYTES: usize = 32 * MAX_VALUE_BYTES;
+
 /// Expands every value of `vars`, in order. `process_env` looks up the environment the
 /// command will inherit; `literal` holds the keys whose values were single-quoted.
 pub fn expand(
@@ -43,6 +53,7 @@ fn expand_value(
     };
     let mut result = value.to_owned();
     let mut seen: HashSet<String> = HashSet::new();
+    let mut work = 0;
     for _ in 0..MAX_SUBSTITUTIONS {
         let Some(reference) = find_reference(&result) else {
             break;
@@ -65,6 +76,10 @@ fn expand_value(
         };
         let template = reference.template.to_owned();
         result = replace_first(&result, &template, &replacement);
+        work += result.len();
+        if result.len() > MAX_VALUE_BYTES || work > MAX_WORK_BYTES {
+            return value.to_owned();
+        }
         if running.get(&key) == Some(&result) {
             break;
         }
@@ -213,6 +228,24 @@ mod tests {
         assert_eq!(out["C"], "set");
         assert_eq!(out["D"], "$A costs $5");
         assert_eq!(out["E"], "oneone");
+    }
+
+    /// "Billion laughs": forty keys that each double the last would make a value of 10 TiB.
+    /// Each stays within the bound, and the values that would pass it stay as written.
+    #[test]
+    fn values_that_double_the_last_stay_bounded() {
+        let keys: Vec<String> = (0..40).map(|level| format!("K{level}")).collect();
+        let mut pairs = vec![("K0".to_owned(), "0123456789".to_owned())];
+        for level in 1..40 {
+            let previous = &keys[level - 1];
+            pairs.push((keys[level].clone(), format!("${previous}${{{previous}}}")));
+        }
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let out = run(&pairs, &[]);
+        assert!(out.values().all(|value| value.len() <= MAX_VALUE_BYTES));
+        assert_eq!(out["K1"], "01234567890123456789");
+        assert_eq!(out["K13"].len(), 10 << 13);
+        assert_eq!(out["K14"], "$K13${K13}", "past the bound a value stays as written");
     }
 
     #[test]
