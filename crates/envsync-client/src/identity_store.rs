@@ -20,8 +20,11 @@ use crate::stores::StoreUrl;
 /// Resolved by the binary's settings layer, which owns environment variables.
 #[derive(Clone)]
 pub struct IdentityConfig {
-    /// `ENVSYNC_IDENTITY`: a path to an identity file, or an `AGE-SECRET-KEY-1…` string.
+    /// `ENVSYNC_IDENTITY`, else the `identity` setting: a path to an identity file, a cloud
+    /// secret store URL, or (the variable only) an `AGE-SECRET-KEY-1…` string.
     pub override_value: Option<String>,
+    /// Which of the two [`IdentityConfig::override_value`] came from, for messages.
+    pub override_source: OverrideSource,
     /// `$XDG_CONFIG_HOME/envsync/identity.txt` or `~/.config/envsync/identity.txt`.
     pub default_path: PathBuf,
     /// Name used when an identity is created or carries no `# name:` line.
@@ -38,6 +41,7 @@ impl fmt::Debug for IdentityConfig {
         formatter
             .debug_struct("IdentityConfig")
             .field("override_value", &self.override_value.as_ref().map(|_| "…"))
+            .field("override_source", &self.override_source)
             .field("default_path", &self.default_path)
             .field("default_name", &self.default_name)
             .field("use_keychain", &self.use_keychain)
@@ -48,7 +52,28 @@ impl fmt::Debug for IdentityConfig {
 /// Whether `ENVSYNC_IDENTITY` holds a key rather than a path: anything that starts like one,
 /// in any case and even quoted, so that a mangled key is parsed (and refused) as a key
 /// instead of being taken for a file name and shown.
-fn is_inline_key(value: &str) -> bool {
+/// Where an identity other than the default one was named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum OverrideSource {
+    /// The `ENVSYNC_IDENTITY` variable.
+    #[default]
+    Variable,
+    /// The `identity` setting of this settings file (`user_settings`).
+    Setting(PathBuf),
+}
+
+impl fmt::Display for OverrideSource {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Variable => formatter.write_str("ENVSYNC_IDENTITY"),
+            Self::Setting(path) => {
+                write!(formatter, "the `identity` setting in {}", path.display())
+            }
+        }
+    }
+}
+
+pub(crate) fn is_inline_key(value: &str) -> bool {
     value
         .trim()
         .trim_start_matches(['"', '\''])
@@ -68,10 +93,16 @@ impl IdentityConfig {
     /// it names an existing file: any other value may be a mangled secret key, and messages
     /// reach CI logs.
     pub fn origin(&self) -> String {
+        let named = |value: &str| match &self.override_source {
+            OverrideSource::Variable => format!("ENVSYNC_IDENTITY={value}"),
+            setting => format!("{value} ({setting})"),
+        };
         match &self.override_value {
             Some(value) if is_inline_key(value) => "ENVSYNC_IDENTITY (inline key)".into(),
-            Some(url) if StoreUrl::looks_like(url) => format!("ENVSYNC_IDENTITY={}", url.trim()),
-            Some(path) if Path::new(path).exists() => format!("ENVSYNC_IDENTITY={path}"),
+            Some(url) if StoreUrl::looks_like(url) => named(url.trim()),
+            Some(path) if Path::new(path).exists() => named(path),
+            // A setting's path is the user's own file name, not a secret: show it.
+            Some(path) if self.override_source != OverrideSource::Variable => named(path),
             Some(_) => "ENVSYNC_IDENTITY (neither an AGE-SECRET-KEY-1… key nor the path of a \
                         file; its value is not shown)"
                 .into(),
@@ -172,9 +203,10 @@ impl IdentityConfig {
     /// Keeps `identity` in the keychain when one is reachable, else in the config file.
     pub fn store(&self, identity: &Identity, force: bool) -> Result<Storage> {
         if self.override_value.is_some() {
-            return Err(ClientError::Input(
-                "ENVSYNC_IDENTITY is set: unset it to store an identity on this machine".into(),
-            ));
+            return Err(ClientError::Input(format!(
+                "{} names the identity: remove it to store an identity on this machine",
+                self.override_source
+            )));
         }
         if (self.default_path.exists() || self.marker_path().exists()) && !force {
             return Err(ClientError::Input(format!(

@@ -22,6 +22,7 @@ pub mod server_url;
 pub mod state;
 pub mod stores;
 pub mod target;
+pub mod user_settings;
 pub mod workspace;
 
 pub use environment_ref::EnvironmentRef;

@@ -245,7 +245,10 @@ mod tests {
         assert!(out.values().all(|value| value.len() <= MAX_VALUE_BYTES));
         assert_eq!(out["K1"], "01234567890123456789");
         assert_eq!(out["K13"].len(), 10 << 13);
-        assert_eq!(out["K14"], "$K13${K13}", "past the bound a value stays as written");
+        assert_eq!(
+            out["K14"], "$K13${K13}",
+            "past the bound a value stays as written"
+        );
     }
 
     #[test]

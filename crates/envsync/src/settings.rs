@@ -9,10 +9,11 @@ use envsync_client::ClientError;
 use envsync_client::credentials::{self, CredentialsConfig, Token};
 use envsync_client::engine::{Session, SessionOptions};
 use envsync_client::env_vars::{self, EnvVars};
-use envsync_client::identity_store::IdentityConfig;
+use envsync_client::identity_store::{IdentityConfig, OverrideSource};
 use envsync_client::remote::RemoteSpec;
 use envsync_client::server_api::ApiClient;
 use envsync_client::server_url;
+use envsync_client::user_settings::{self, UserSettings};
 use envsync_client::workspace::Workspace;
 
 use crate::cli::GlobalArgs;
@@ -43,8 +44,8 @@ impl Settings {
             Some(directory) => current.join(directory),
             None => current,
         };
-        let override_value = env_vars::var(EnvVars::ENVSYNC_IDENTITY);
         let config_dir = config_dir();
+        let (override_value, override_source) = identity_override(&config_dir)?;
         let default_path = config_dir.join("envsync").join("identity.txt");
         // Asking git costs a process; only worth it when an identity may be created.
         let creating = override_value.is_none()
@@ -56,6 +57,7 @@ impl Settings {
             yes: global.yes,
             identity: IdentityConfig {
                 override_value,
+                override_source,
                 default_path,
                 default_name: default_name(creating),
                 use_keychain: env_vars::var(EnvVars::ENVSYNC_KEYCHAIN)
@@ -127,6 +129,17 @@ fn state_home() -> PathBuf {
         .join(".local")
         .join("state")
         .join("envsync")
+}
+
+/// `ENVSYNC_IDENTITY`, else the `identity` setting of the user's settings file: where the
+/// identity lives when it is not the default one, and which of the two said so.
+fn identity_override(config_dir: &std::path::Path) -> Result<(Option<String>, OverrideSource)> {
+    if let Some(value) = env_vars::var(EnvVars::ENVSYNC_IDENTITY) {
+        return Ok((Some(value), OverrideSource::Variable));
+    }
+    let path = user_settings::default_path(config_dir);
+    let identity = UserSettings::read(&path)?.identity(&path);
+    Ok((identity, OverrideSource::Setting(path)))
 }
 
 fn config_dir() -> PathBuf {

@@ -74,6 +74,56 @@ fn an_identity_in_secrets_manager_or_ssm_is_used_in_memory_only() {
     );
 }
 
+/// The user's settings file may name the identity instead of `ENVSYNC_IDENTITY` (a store
+/// URL or a file's path, relative to the settings' folder); the variable wins over it; a
+/// key written into the settings, or a typo, is refused naming the file, and shows no key.
+#[test]
+fn the_identity_setting_names_a_store_or_a_file_and_the_variable_wins() {
+    let moto = S3Server::shared();
+    let team = Team::new();
+    let alice = pushed_alice(&team);
+    let identity = identity_text(&alice);
+    aws_admin(moto, "sm-put", "ci/setting", &identity);
+    let ci = ci_machine(&team, &alice, "ci");
+    let settings = ci.home.join(".config/envsync/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let printenv = ["run", "--remote", "--yes", "--", "printenv", "API_KEY"];
+    let url = format!("aws-sm://ci/setting?endpoint={}", moto.endpoint);
+    std::fs::write(&settings, format!("identity = \"{url}\"\n")).unwrap();
+    let read = ci.run_with_env(&printenv, &AWS_ENV).ok();
+    assert_eq!(read.stdout.trim(), "from-the-store");
+    // The variable wins: here it names a secret that does not exist.
+    let missing = format!("aws-sm://ci/nobody?endpoint={}", moto.endpoint);
+    let refused = read_with(&ci, &missing, &AWS_ENV).code(2);
+    assert!(refused.stderr.contains(&missing), "{}", refused.stderr);
+    // A file beside the settings.
+    std::fs::write(settings.with_file_name("ci-identity.txt"), &identity).unwrap();
+    std::fs::write(&settings, "identity = \"ci-identity.txt\"\n").unwrap();
+    assert_eq!(ci.run(&printenv).ok().stdout.trim(), "from-the-store");
+    let secret_line = identity
+        .lines()
+        .find(|line| line.starts_with("AGE-"))
+        .unwrap();
+    for (text, needle) in [
+        (
+            format!("identity = \"{secret_line}\"\n"),
+            "secret key itself",
+        ),
+        ("identiy = \"ci-identity.txt\"\n".to_owned(), "(line 1)"),
+    ] {
+        std::fs::write(&settings, text).unwrap();
+        let refused = ci.run(&printenv).code(2);
+        assert!(refused.stderr.contains("config.toml"), "{}", refused.stderr);
+        assert!(refused.stderr.contains(needle), "{}", refused.stderr);
+        assert!(
+            !refused.stderr.contains(&secret_line[15..]),
+            "{}",
+            refused.stderr
+        );
+        assert!(!refused.stdout.contains("from-the-store"));
+    }
+}
+
 #[test]
 fn a_missing_secret_a_bad_url_and_a_mangled_key_are_refused_without_showing_values() {
     let moto = S3Server::shared();

@@ -158,6 +158,7 @@ mod tests {
         std::fs::write(root.join(".env"), format!("OWNER={name}\n")).unwrap();
         let identity = IdentityConfig {
             override_value: None,
+            override_source: Default::default(),
             default_path: home.join(format!("{name}.identity.txt")),
             default_name: name.into(),
             use_keychain: false,

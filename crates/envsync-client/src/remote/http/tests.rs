@@ -133,6 +133,7 @@ fn a_closed_port_is_one_line_and_changes_nothing() {
     std::fs::write(root.join(".env"), "A=1\n").unwrap();
     let identity = IdentityConfig {
         override_value: None,
+        override_source: Default::default(),
         default_path: home.path().join("identity.txt"),
         default_name: "alice".into(),
         use_keychain: false,
