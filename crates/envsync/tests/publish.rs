@@ -263,3 +263,31 @@ fn progress_goes_to_stderr_a_line_per_target_or_a_bar_on_a_terminal() {
     );
     assert!(!screen.contains("[1/2]"), "{screen:?}");
 }
+
+#[test]
+fn a_first_publish_creates_a_json_secret_in_one_request() {
+    // Its own moto, so that the actions counted are this test's alone.
+    let moto = S3Server::start(S3Mode::Normal);
+    let team = Team::new();
+    let alice = team.member("alice");
+    let to = format!("aws-sm://app/first?endpoint={}", moto.endpoint);
+    add_targets(
+        &alice,
+        &format!("\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{to}\"\n"),
+    );
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 1);
+    let actions: Vec<(String, u64)> = moto.action_counts().into_iter().collect();
+    assert_eq!(
+        actions,
+        [
+            ("secretsmanager.CreateSecret".to_owned(), 1),
+            ("secretsmanager.GetSecretValue".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        json(&aws_admin(&moto, "sm-get", "app/first", "")),
+        json(r#"{"A":"1"}"#)
+    );
+}
