@@ -3,8 +3,9 @@
 
 pub use envsync_core::records::{
     AccessRequest, AccessRequestBody, ChangeSummary, FORMAT, InviteBody, JoinProof, JoinProofBody,
-    MembershipAction, MembershipBody, MembershipEvent, Pin, RecordError, Signable, Signed,
-    SignedInvite, Verifier, VersionBody, VersionRecord, signed_bytes,
+    MembershipAction, MembershipBody, MembershipEvent, Pin, PublicationBody, PublicationRecord,
+    RecordError, Signable, Signed, SignedInvite, Verifier, VersionBody, VersionRecord,
+    signed_bytes,
 };
 use envsync_crypto::{Identity, MemberKey, Signature};
 

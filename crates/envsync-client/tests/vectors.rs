@@ -5,8 +5,8 @@
 //! with `ENVSYNC_WRITE_VECTORS=1 cargo test -p envsync-client --test vectors` and review.
 
 use envsync_client::records::{
-    AccessRequestBody, InviteBody, JoinProofBody, MembershipBody, Seal, Signable, Signed,
-    VersionBody, signed_bytes,
+    AccessRequestBody, InviteBody, JoinProofBody, MembershipBody, PublicationBody, Seal, Signable,
+    Signed, VersionBody, signed_bytes,
 };
 use envsync_core::hash::sha256_hex;
 use envsync_crypto::Identity;
@@ -69,6 +69,15 @@ fn bodies(key: &str) -> Vec<(&'static str, Value)> {
                 "format": 2, "member_key": key, "name": "vector", "code_sha256": "2".repeat(64),
             }),
         ),
+        (
+            "publication",
+            json!({
+                "format": 2, "project": "app", "environment": "production",
+                "version": pin(12, '3'), "membership": pin(4, '4'),
+                "target": "aws-sm://app/production", "keys": ["API_KEY", "DB_URL"],
+                "pruned": false, "publisher": key, "published_at": "2026-12-01T00:00:00Z",
+            }),
+        ),
     ]
 }
 
@@ -97,6 +106,7 @@ fn computed() -> Value {
             "membership" => vector::<MembershipBody>(&body, &identity),
             "access request" => vector::<AccessRequestBody>(&body, &identity),
             "invite" => vector::<InviteBody>(&body, &identity),
+            "publication" => vector::<PublicationBody>(&body, &identity),
             _ => vector::<JoinProofBody>(&body, &identity),
         };
         all.insert(domain.to_owned(), json!({"body": body, "expected": out}));
@@ -113,7 +123,15 @@ fn every_signed_structure_matches_its_committed_vector() {
     }
     let committed: Value =
         serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
-    for domain in ["version", "membership", "access request", "invite", "join"] {
+    let domains = [
+        "version",
+        "membership",
+        "access request",
+        "invite",
+        "join",
+        "publication",
+    ];
+    for domain in domains {
         assert_eq!(
             committed[domain], computed[domain],
             "the `{domain}` vector changed"
@@ -133,4 +151,38 @@ fn a_changed_byte_breaks_the_committed_signature() {
         signature: vector["expected"]["signature"].as_str().unwrap().to_owned(),
     };
     assert!(tampered.verified_signer().is_err());
+}
+
+#[test]
+fn a_publication_verifies_only_as_signed_by_its_publisher() {
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
+    let vector = &committed["publication"];
+    let body: PublicationBody = serde_json::from_value(vector["body"].clone()).unwrap();
+    let signature = vector["expected"]["signature"].as_str().unwrap().to_owned();
+    let signed = |body: PublicationBody, signature: &str| Signed {
+        body,
+        signature: signature.to_owned(),
+    };
+    assert!(signed(body.clone(), &signature).verified_signer().is_ok());
+
+    // Moved to another target or version, or unsigned: refused.
+    let mut elsewhere = body.clone();
+    elsewhere.target = "aws-sm://app/staging".into();
+    assert!(signed(elsewhere, &signature).verified_signer().is_err());
+    let mut older = body.clone();
+    older.version.number = 11;
+    assert!(signed(older, &signature).verified_signer().is_err());
+    assert!(signed(body.clone(), "").verified_signer().is_err());
+
+    // Signed by someone else than the publisher it names: refused.
+    let other = Identity::generate("mallory");
+    let forged = Signed::sign(body.clone(), &other);
+    assert!(forged.verified_signer().is_err());
+
+    // Another record's signature over the same key cannot pass as a publication's: the
+    // domain tag differs.
+    let version = &committed["version"];
+    let version_signature = version["expected"]["signature"].as_str().unwrap();
+    assert!(signed(body, version_signature).verified_signer().is_err());
 }

@@ -1,5 +1,5 @@
-//! The signed records a remote stores: versions, membership events, access requests,
-//! invites, and the join proof a server checks.
+//! The signed records a remote stores: versions, publications, membership events, access
+//! requests, invites, and the join proof a server checks.
 //!
 //! Each is a `{"body": …, "signature": …}` JSON document. The signature covers a domain tag
 //! and the canonical JSON of the body as envsync serialises it, so a record moved to another
@@ -172,6 +172,40 @@ impl Signable for VersionBody {
 }
 
 pub type VersionRecord = Signed<VersionBody>;
+
+/// That an environment's version was published to a store (`envsync publish`), signed by
+/// the publisher, so that `log` shows which version went where and `status` whether each
+/// target was last given the head, without contacting the targets. It names key names only:
+/// a value, or a digest of one that could test guesses, never goes into a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationBody {
+    pub format: u32,
+    pub project: String,
+    pub environment: String,
+    /// The version published: its number and the digest of its record, so that a
+    /// publication cannot be moved onto another history's version of that number.
+    pub version: Pin,
+    /// The newest membership entry the publisher had verified: their standing (a member who
+    /// may read this environment) is judged as of this entry, as an author's is.
+    pub membership: Pin,
+    /// The store URL as `envsync.toml` writes it; store URLs never hold credentials.
+    pub target: String,
+    /// The keys the target's filter published, sorted.
+    pub keys: Vec<String>,
+    /// Whether keys the environment lacks were removed (`--prune`).
+    pub pruned: bool,
+    pub publisher: String,
+    pub published_at: String,
+}
+
+impl Signable for PublicationBody {
+    const DOMAIN: &'static str = "publication";
+    fn signer(&self) -> &str {
+        &self.publisher
+    }
+}
+
+pub type PublicationRecord = Signed<PublicationBody>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,6 @@
 //! All output goes through here: data to stdout, messages to stderr, readable without colour.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
@@ -61,6 +61,54 @@ impl Printer {
 
     pub fn note(&self, line: impl AsRef<str>) {
         self.message(format!("note: {}", line.as_ref()));
+    }
+
+    /// Progress through `total` slow steps (publish's targets), on stderr so that stdout
+    /// stays data (`--json`): a bar redrawn in place when stderr is a terminal, else one line
+    /// per step, which a CI log keeps.
+    pub fn progress(&self, total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// See [`Printer::progress`].
+pub struct Progress {
+    total: usize,
+    done: usize,
+    terminal: bool,
+}
+
+/// The bar's width in characters, between its brackets.
+const BAR_WIDTH: usize = 24;
+
+impl Progress {
+    /// Says that the next step, named `label` (no secret in it), starts.
+    pub fn step(&mut self, label: &str) {
+        self.done += 1;
+        let count = format!("{}/{}", self.done, self.total);
+        let mut stderr = std::io::stderr().lock();
+        let _ = if self.terminal {
+            let filled = BAR_WIDTH * (self.done - 1) / self.total.max(1);
+            let bar = format!("{}{}", "#".repeat(filled), " ".repeat(BAR_WIDTH - filled));
+            write!(stderr, "\r\x1b[2K[{bar}] {count} {label}")
+        } else {
+            writeln!(stderr, "[{count}] {label}")
+        };
+        let _ = stderr.flush();
+    }
+}
+
+impl Drop for Progress {
+    /// Clears the bar, so that what follows (the result, or an error that cut the run
+    /// short) starts on a clean line.
+    fn drop(&mut self) {
+        if self.terminal && self.done > 0 {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
     }
 }
 

@@ -206,3 +206,88 @@ fn publish_one_secrets_manager_secret_per_key() {
     assert_eq!(listed(&moto)["app/keys/STALE"], "back");
     publish(&alice, &["--check", "--prune"]).ok();
 }
+
+#[test]
+fn progress_goes_to_stderr_a_line_per_target_or_a_bar_on_a_terminal() {
+    let moto = S3Server::shared();
+    let team = Team::new();
+    let alice = team.member("alice");
+    let secret = format!("aws-sm://app/progress?endpoint={}", moto.endpoint);
+    let folder = format!("aws-ssm:///app/progress/?endpoint={}", moto.endpoint);
+    add_targets(
+        &alice,
+        &format!(
+            "\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{secret}\"\n\
+             \n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{folder}\"\n"
+        ),
+    );
+    alice.write_env(".env", "A=secret-value-1\n");
+    alice.run(&["push"]).ok();
+
+    // Not a terminal (a CI log): one line per target on stderr; stdout stays one document.
+    let run = publish(&alice, &[]).ok();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("[1/2] development -> {secret}"),
+            format!("[2/2] development -> {folder}")
+        ],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["targets"].as_array().unwrap().len(), 2);
+    let text = alice.run_with_env(&["publish", "--check"], &AWS_ENV).ok();
+    assert!(
+        text.stderr.contains("[2/2] development -> "),
+        "{}",
+        text.stderr
+    );
+    assert!(!text.stdout.contains("[1/2]") && !text.stderr.contains("secret-value-1"));
+
+    // A terminal (`script` gives one): a bar redrawn in place, cleared at the end.
+    let binary = env!("CARGO_BIN_EXE_envsync");
+    let output = alice
+        .program(
+            "script",
+            &["-qec", &format!("{binary} publish --check"), "/dev/null"],
+        )
+        .envs(AWS_ENV)
+        .output()
+        .expect("util-linux `script` is installed");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("\r\x1b[2K[            ") && screen.contains("] 2/2 development -> "),
+        "{screen:?}"
+    );
+    assert!(!screen.contains("[1/2]"), "{screen:?}");
+}
+
+#[test]
+fn a_first_publish_creates_a_json_secret_in_one_request() {
+    // Its own moto, so that the actions counted are this test's alone.
+    let moto = S3Server::start(S3Mode::Normal);
+    let team = Team::new();
+    let alice = team.member("alice");
+    let to = format!("aws-sm://app/first?endpoint={}", moto.endpoint);
+    add_targets(
+        &alice,
+        &format!("\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{to}\"\n"),
+    );
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    assert_eq!(publish(&alice, &[]).ok().json()["targets"][0]["writes"], 1);
+    let actions: Vec<(String, u64)> = moto.action_counts().into_iter().collect();
+    assert_eq!(
+        actions,
+        [
+            ("secretsmanager.CreateSecret".to_owned(), 1),
+            ("secretsmanager.GetSecretValue".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        json(&aws_admin(&moto, "sm-get", "app/first", "")),
+        json(r#"{"A":"1"}"#)
+    );
+}

@@ -240,6 +240,12 @@ pub fn put_secret(client: &AwsClient, name: &str, value: &str) -> Result<(), Sto
     if error_type(&put) != "ResourceNotFoundException" {
         return Err(failure(&put));
     }
+    create_secret(client, name, value)
+}
+
+/// Creates the secret: one request where the caller has just read that it does not exist
+/// (a first publish), instead of [`put_secret`]'s refused update first.
+pub fn create_secret(client: &AwsClient, name: &str, value: &str) -> Result<(), StoreFailure> {
     let created = client.call(
         "CreateSecret",
         &json!({ "Name": name, "SecretString": value }),

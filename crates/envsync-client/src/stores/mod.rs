@@ -142,6 +142,22 @@ pub fn put(url: &StoreUrl, value: &str) -> Result<()> {
     .map_err(failed)
 }
 
+/// [`put`] for a secret just read as absent: Secrets Manager then creates it in one
+/// request rather than first trying an update; elsewhere it is [`put`].
+pub fn put_new(url: &StoreUrl, value: &str) -> Result<()> {
+    let StoreKind::AwsSecretsManager { name, .. } = &url.kind else {
+        return put(url, value);
+    };
+    one_secret(url)?;
+    let (endpoint, region) = (url.endpoint.as_deref(), url.region.as_deref());
+    aws::AwsClient::new(aws::Service::SecretsManager, endpoint, region)
+        .and_then(|client| aws::create_secret(&client, name, value))
+        .map_err(|failure| ClientError::Store {
+            url: url.to_string(),
+            failure,
+        })
+}
+
 /// Sets one field of a Vault secret, keeping its other fields, checked-and-set.
 fn put_vault_field(
     endpoint: Option<&str>,

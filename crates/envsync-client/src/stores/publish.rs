@@ -153,12 +153,12 @@ fn json_secret(
     write: bool,
     prune: bool,
 ) -> Result<Outcome> {
-    let held = match super::fetch(url) {
-        Ok(text) => parse_object(url, &text)?,
+    let (held, absent) = match super::fetch(url) {
+        Ok(text) => (parse_object(url, &text)?, false),
         Err(ClientError::Store {
             failure: StoreFailure::NotFound,
             ..
-        }) => IndexMap::new(),
+        }) => (IndexMap::new(), true),
         Err(error) => return Err(error),
     };
     let drift = Drift::between(vars, &held);
@@ -174,7 +174,11 @@ fn json_secret(
             next.insert(key.clone(), Value::String(value.clone()));
         }
         let text = Zeroizing::new(serde_json::to_string(&next).unwrap_or_default());
-        super::put(url, &text)?;
+        if absent {
+            super::put_new(url, &text)?;
+        } else {
+            super::put(url, &text)?;
+        }
         outcome.writes = 1;
     }
     Ok(outcome)

@@ -27,7 +27,9 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
     let targets = chosen(&session.workspace.config.projects[&project].publish, &args)?;
     let mut heads: HashMap<String, (u64, IndexMap<String, String>)> = HashMap::new();
     let mut report = Vec::new();
+    let mut progress = printer.progress(targets.len());
     for target in &targets {
+        progress.step(&format!("{} -> {}", target.environment, target.to));
         let place = session
             .workspace
             .target(Some(&project), Some(&target.environment))?;
@@ -44,6 +46,7 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
         let (version, vars) = &heads[&target.environment];
         report.push(one(&mut session, &place, target, (*version, vars), &args));
     }
+    drop(progress);
     let failed = report.iter().any(|target| target.error.is_some());
     let drifted = report.iter().any(|target| target.drifted);
     printer.emit(&Published {

@@ -269,6 +269,7 @@ mode = sys.argv[1]
 app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
 counts = {}
+actions = {}
 
 def serve(environ, start_response):
     method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -276,10 +277,17 @@ def serve(environ, start_response):
         body = json.dumps(counts).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+    if path == "/_envsync/actions":
+        body = json.dumps(actions).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
     if mode == "ignores-conditional-writes":
         environ.pop("HTTP_IF_NONE_MATCH", None)
     with lock:
         counts[method] = counts.get(method, 0) + 1
+        action = environ.get("HTTP_X_AMZ_TARGET")
+        if action:
+            actions[action] = actions.get(action, 0) + 1
         return list(app(environ, start_response))
 
 server = make_server("127.0.0.1", 0, serve, threaded=True)
@@ -404,11 +412,20 @@ impl S3Server {
 
     /// Requests served so far, by HTTP method.
     pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.counted("requests")
+    }
+
+    /// JSON-protocol requests (Secrets Manager, SSM) served so far, by `X-Amz-Target`
+    /// action, e.g. `secretsmanager.PutSecretValue`.
+    pub fn action_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.counted("actions")
+    }
+
+    fn counted(&self, what: &str) -> std::collections::BTreeMap<String, u64> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .write_all(b"GET /_envsync/requests HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .unwrap();
+        let request = format!("GET /_envsync/{what} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let body = response.split_once("\r\n\r\n").unwrap().1;
