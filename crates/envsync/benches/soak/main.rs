@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let heard = load::watchers(&source, settings.watchers);
     // The server subscribes a socket just after its handshake: let the last ones settle.
     std::thread::sleep(Duration::from_secs(1));
-    if let Some((rss_kib, fds)) = sampler::read(server.pid()) {
+    if let Some((rss_kib, _, fds)) = sampler::read(server.pid()) {
         println!(
             "server at rest with {} event streams: RSS {:.1} MiB, {fds} descriptors",
             settings.watchers,
@@ -155,6 +155,9 @@ struct Stored {
     versions: u64,
     /// Acknowledged versions missing, or holding another ciphertext.
     lost: Vec<String>,
+    /// The bytes of every record but each environment's head: what the server's read cache
+    /// of immutable records holds by now (each push reads its base record), up to its budget.
+    cached_record_bytes: usize,
 }
 
 /// Reads every writer's environment back, page by page, and checks each acknowledged
@@ -163,6 +166,7 @@ fn verify(api: &Api, token: &str, written: &[Written]) -> Stored {
     let mut stored = Stored {
         versions: 0,
         lost: Vec::new(),
+        cached_record_bytes: 0,
     };
     for writer in written {
         let path = envsync_api::paths::versions("soak", writer.environment);
@@ -176,6 +180,7 @@ fn verify(api: &Api, token: &str, written: &[Written]) -> Stored {
                 .cloned()
                 .unwrap_or_default();
             for record in &records {
+                stored.cached_record_bytes += record.to_string().len();
                 let number = record["body"]["number"].as_u64().unwrap();
                 let digest = record["body"]["ciphertext_sha256"].as_str().unwrap();
                 digests.insert(number, digest.to_owned());
@@ -185,6 +190,9 @@ fn verify(api: &Api, token: &str, written: &[Written]) -> Stored {
             }
         }
         stored.versions += digests.len() as u64;
+        if let Some(head) = records_head_bytes(api, token, &path, digests.len()) {
+            stored.cached_record_bytes -= head;
+        }
         for (number, digest) in &writer.acknowledged {
             if digests.get(number) != Some(digest) {
                 stored
@@ -194,6 +202,13 @@ fn verify(api: &Api, token: &str, written: &[Written]) -> Stored {
         }
     }
     stored
+}
+
+/// The size of the head record of the environment at `path` (never read as a base).
+fn records_head_bytes(api: &Api, token: &str, path: &str, head: usize) -> Option<usize> {
+    let after = head.checked_sub(1)?;
+    let page = api.get(&format!("{path}?after={after}&limit=1"), Some(token));
+    Some(page.json()["records"][0].to_string().len())
 }
 
 fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
@@ -248,6 +263,10 @@ fn report(
     if short > 0 {
         failures.push(format!("{short} watchers missed events"));
     }
+    println!(
+        "records a push reads (the server's read cache keeps them, up to 64 MiB): {:.1} MiB",
+        stored.cached_record_bytes as f64 / 1_048_576.0
+    );
     failures.extend(growth(settings, samples));
     failures
 }
@@ -255,30 +274,33 @@ fn report(
 /// The server's RSS and descriptors over time, and whether they stayed flat.
 fn growth(settings: &Settings, samples: &[sampler::Sample]) -> Vec<String> {
     let every = (samples.len() / 10).max(1);
+    let mib = |kib: f64| kib / 1024.0;
     let series: Vec<String> = samples
         .iter()
         .step_by(every)
         .map(|s| {
+            let (rss, anonymous) = (mib(s.rss_kib as f64), mib(s.anonymous_kib as f64));
             format!(
-                "{:.0}s {:.1} MiB {} fds",
-                s.at,
-                s.rss_kib as f64 / 1024.0,
-                s.fds
+                "{:.0}s {rss:.1} MiB ({anonymous:.1} anon) {} fds",
+                s.at, s.fds
             )
         })
         .collect();
     println!("server over time: {}", series.join(", "));
     let window = settings.window();
     let end = settings.seconds as f64;
-    let (first_rss, first_fds) = sampler::window(samples, 0.0, window);
-    let (last_rss, last_fds) = sampler::window(samples, end - window, end + 1.0);
+    let (first_rss, first_anonymous, first_fds) = sampler::window(samples, 0.0, window);
+    let (last_rss, last_anonymous, last_fds) = sampler::window(samples, end - window, end + 1.0);
     let rss_growth = (last_rss / first_rss - 1.0) * 100.0;
+    let anonymous_growth = (last_anonymous / first_anonymous - 1.0) * 100.0;
     println!(
-        "| RSS, first {window:.0} s | last {window:.0} s | growth | descriptors, first | last | \
-         growth |\n| {:.1} MiB | {:.1} MiB | {rss_growth:+.1} % | {first_fds:.1} | {last_fds:.1} \
-         | {:+.1} |",
-        first_rss / 1024.0,
-        last_rss / 1024.0,
+        "| window | RSS | anonymous RSS | descriptors |\n| first {window:.0} s | {:.1} MiB | \
+         {:.1} MiB | {first_fds:.1} |\n| last {window:.0} s | {:.1} MiB | {:.1} MiB | \
+         {last_fds:.1} |\n| growth | {rss_growth:+.1} % | {anonymous_growth:+.1} % | {:+.1} |",
+        mib(first_rss),
+        mib(first_anonymous),
+        mib(last_rss),
+        mib(last_anonymous),
         last_fds - first_fds,
     );
     let mut failures = Vec::new();

@@ -7,25 +7,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// One reading: seconds since the load began, resident KiB, open descriptors.
+/// One reading: seconds since the load began, resident KiB (in all, and the anonymous part:
+/// the heap, where a leak would show, as against mapped files and shared memory), open
+/// descriptors.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub at: f64,
     pub rss_kib: u64,
+    pub anonymous_kib: u64,
     pub fds: u64,
 }
 
-pub fn read(pid: u32) -> Option<(u64, u64)> {
+/// `(VmRSS, RssAnon, descriptors)` of `pid`.
+pub fn read(pid: u32) -> Option<(u64, u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
-    Some((rss_kib, fds))
+    Some((field("VmRSS:")?, field("RssAnon:")?, fds))
 }
 
 /// Samples `pid` every `every` from `began` until `stop` is set.
@@ -38,9 +44,14 @@ pub fn start(
     std::thread::spawn(move || {
         let mut samples = Vec::new();
         while !stop.load(Ordering::Acquire) {
-            if let Some((rss_kib, fds)) = read(pid) {
+            if let Some((rss_kib, anonymous_kib, fds)) = read(pid) {
                 let at = began.elapsed().as_secs_f64();
-                samples.push(Sample { at, rss_kib, fds });
+                samples.push(Sample {
+                    at,
+                    rss_kib,
+                    anonymous_kib,
+                    fds,
+                });
             }
             std::thread::sleep(every);
         }
@@ -48,8 +59,9 @@ pub fn start(
     })
 }
 
-/// The mean RSS (KiB) and descriptor count of the samples taken in `[from, to)` seconds.
-pub fn window(samples: &[Sample], from: f64, to: f64) -> (f64, f64) {
+/// The mean RSS (KiB), anonymous RSS (KiB) and descriptor count of the samples taken in
+/// `[from, to)` seconds.
+pub fn window(samples: &[Sample], from: f64, to: f64) -> (f64, f64, f64) {
     let inside: Vec<&Sample> = samples
         .iter()
         .filter(|sample| sample.at >= from && sample.at < to)
@@ -60,6 +72,11 @@ pub fn window(samples: &[Sample], from: f64, to: f64) -> (f64, f64) {
         .map(|sample| sample.rss_kib as f64)
         .sum::<f64>()
         / count;
+    let anonymous = inside
+        .iter()
+        .map(|sample| sample.anonymous_kib as f64)
+        .sum::<f64>()
+        / count;
     let fds = inside.iter().map(|sample| sample.fds as f64).sum::<f64>() / count;
-    (rss, fds)
+    (rss, anonymous, fds)
 }
