@@ -13,11 +13,10 @@
 //! `ENVSYNC_SERVER` names: the remote comes from `envsync.toml`, which a pull request may
 //! change, so the token must not follow it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use envsync_core::credentials::{self as credentials_format, CredentialEntry, Credentials};
 use zeroize::Zeroizing;
 
 use crate::error::{ClientError, Result};
@@ -71,16 +70,6 @@ impl fmt::Debug for CredentialsConfig {
     }
 }
 
-/// The file's shape; private so that tokens leave this module only as [`Token`]s.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Entry {
-    token: String,
-    account: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    token_id: Option<String>,
-}
-
 const HEADER: &str = "# envsync server tokens, written by `envsync join` and `envsync login`. Secret: keep it mode 0600.\n";
 
 impl CredentialsConfig {
@@ -130,7 +119,7 @@ impl CredentialsConfig {
         let mut entries = self.read()?;
         entries.insert(
             server,
-            Entry {
+            CredentialEntry {
                 token: credentials.token.expose_secret().to_owned(),
                 account: credentials.account.clone(),
                 token_id: credentials.token_id.clone(),
@@ -150,38 +139,21 @@ impl CredentialsConfig {
         Ok(removed)
     }
 
-    fn read(&self) -> Result<BTreeMap<String, Entry>> {
+    fn read(&self) -> Result<Credentials> {
         let Some(bytes) = read_optional(&self.path)? else {
-            return Ok(BTreeMap::new());
+            return Ok(Credentials::new());
         };
         let bytes = Zeroizing::new(bytes);
-        let text = std::str::from_utf8(&bytes).map_err(|_| self.corrupt(None))?;
-        // toml's own message quotes the offending line, which may hold a token: name the
-        // line only.
-        toml::from_str(text).map_err(|error| {
-            let line = error
-                .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
-            self.corrupt(line)
+        credentials_format::parse(&bytes).map_err(|source| ClientError::Credentials {
+            path: self.path.clone(),
+            source,
         })
     }
 
-    fn write(&self, entries: &BTreeMap<String, Entry>) -> Result<()> {
-        let body = Zeroizing::new(
-            toml::to_string(entries).expect("credentials always serialise as TOML tables"),
-        );
+    fn write(&self, entries: &Credentials) -> Result<()> {
+        let body = Zeroizing::new(credentials_format::to_toml(entries));
         let text = Zeroizing::new(format!("{HEADER}{}", body.as_str()));
         write_atomic(&self.path, text.as_bytes())
-    }
-
-    fn corrupt(&self, line: Option<usize>) -> ClientError {
-        let place = line
-            .map(|line| format!(" (line {line})"))
-            .unwrap_or_default();
-        ClientError::Input(format!(
-            "{}{place} is not a valid envsync credentials file: fix or delete it, then run `envsync login URL`",
-            self.path.display()
-        ))
     }
 }
 
@@ -294,7 +266,8 @@ mod tests {
             panic!("a garbled file must not load");
         };
         let error = error.to_string();
-        assert!(error.contains("credentials.toml (line 2)"), "{error}");
+        assert!(error.contains("credentials.toml is not a valid"), "{error}");
+        assert!(error.contains("(line 2: it is not valid TOML)"), "{error}");
         assert!(!error.contains("esk_leak"), "{error}");
     }
 

@@ -1,8 +1,10 @@
 use std::path::PathBuf;
 
 use envsync_core::config::ConfigError;
+use envsync_core::credentials::CredentialsError;
 use envsync_core::dotenv::DotenvError;
 use envsync_core::role::Role;
+use envsync_core::share::ShareBundleError;
 
 use crate::environment_ref::EnvironmentRef;
 
@@ -32,6 +34,20 @@ pub enum ClientError {
     Config { path: PathBuf, source: ConfigError },
     #[error("{0}")]
     Input(String),
+    /// An opened `.share` bundle that `join` cannot use.
+    #[error("{0}")]
+    ShareBundle(#[from] ShareBundleError),
+    /// A credentials file that does not parse: the message names the place, not the text,
+    /// which holds tokens.
+    #[error(
+        "{} is not a valid envsync credentials file ({source}): fix or delete it, then run \
+         `envsync login URL`",
+        path.display()
+    )]
+    Credentials {
+        path: PathBuf,
+        source: CredentialsError,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -399,6 +415,8 @@ impl ClientError {
             ClientError::NoWorkspace(_)
             | ClientError::Config { .. }
             | ClientError::Input(_)
+            | ClientError::ShareBundle(_)
+            | ClientError::Credentials { .. }
             | ClientError::Dotenv(_)
             | ClientError::NoLinkedFile { .. }
             | ClientError::NoSuchEnvironment { .. }

@@ -4,6 +4,7 @@
 //! the I/O around these decisions, which keeps them deterministic and property-testable.
 
 pub mod config;
+pub mod credentials;
 pub mod dotenv;
 pub mod expand;
 pub mod hash;
@@ -11,4 +12,5 @@ pub mod merge;
 pub mod records;
 pub mod role;
 pub mod selection;
+pub mod share;
 pub mod status;

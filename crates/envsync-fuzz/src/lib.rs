@@ -7,6 +7,7 @@
 
 pub mod api_targets;
 pub mod core_targets;
+pub mod file_targets;
 pub mod npm_dotenv;
 pub mod record_targets;
 
@@ -50,6 +51,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "api_body",
         check: api_targets::api_body,
+    },
+    Target {
+        name: "share_bundle",
+        check: file_targets::share_bundle,
+    },
+    Target {
+        name: "credentials",
+        check: file_targets::credentials,
     },
 ];
 

@@ -4,29 +4,13 @@
 use std::path::Path;
 
 use envsync_core::config::{self, Config};
-use serde::{Deserialize, Serialize};
+use envsync_core::share::{self as bundle_format, ShareBundle};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::Session;
 use crate::error::{ClientError, Result};
 use crate::files::write_atomic;
-
-const BUNDLE_FORMAT: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct Bundle {
-    format: u32,
-    project: String,
-    /// The workspace's envsync.toml, with a folder remote made absolute.
-    config: String,
-    shared_by: String,
-    /// The sharer's member key: it must be a member on the remote the joiner finds.
-    shared_by_key: String,
-    /// For an envsync server remote: a one-time invite code, redeemed before anything else
-    /// so the joiner has an account and a token to reach the server with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    invite: Option<String>,
-}
 
 /// What `join` did, for the binary to explain the next step.
 #[derive(Debug, Serialize)]
@@ -68,15 +52,15 @@ impl Session {
                 "only a member of project `{project}` can share it; run `envsync push` to found it, or ask to join"
             )));
         }
-        let bundle = Bundle {
-            format: BUNDLE_FORMAT,
+        let bundle = ShareBundle {
+            format: bundle_format::FORMAT,
             project: project.to_owned(),
             config: config.to_toml(),
             shared_by: identity.name().to_owned(),
             shared_by_key: key,
             invite,
         };
-        let json = Zeroizing::new(serde_json::to_vec(&bundle).expect("bundles always serialise"));
+        let json = Zeroizing::new(bundle.to_json());
         let passphrase = envsync_crypto::generate_passphrase(envsync_crypto::PASSPHRASE_WORDS);
         let sealed = envsync_crypto::encrypt_with_passphrase(&json, &passphrase)
             .map_err(|error| ClientError::Input(format!("sealing the bundle: {error}")))?;
@@ -149,29 +133,14 @@ pub fn join(
     })
 }
 
-/// Decrypts and parses a bundle, refusing a wrong passphrase, another format, or an
-/// `envsync.toml` that does not parse.
-fn open_bundle(sealed: &[u8], passphrase: &str) -> Result<(Bundle, Config)> {
+/// Decrypts and parses a bundle: a wrong passphrase is an access failure; what
+/// [`ShareBundle::parse`] refuses is bad input.
+fn open_bundle(sealed: &[u8], passphrase: &str) -> Result<(ShareBundle, Config)> {
     let json =
         envsync_crypto::decrypt_with_passphrase(sealed, passphrase.trim()).map_err(|_| {
             ClientError::Access(
                 "the passphrase does not open this bundle (or the bundle is corrupt)".into(),
             )
         })?;
-    let bundle: Bundle = serde_json::from_slice(&json).map_err(|error| {
-        ClientError::Input(format!(
-            "the bundle is not an envsync share bundle: {error}"
-        ))
-    })?;
-    if bundle.format != BUNDLE_FORMAT {
-        return Err(ClientError::Input(format!(
-            "bundle format {} is not supported; upgrade envsync",
-            bundle.format
-        )));
-    }
-    let shared = Config::parse(&bundle.config).map_err(|source| ClientError::Config {
-        path: "share bundle".into(),
-        source,
-    })?;
-    Ok((bundle, shared))
+    Ok(ShareBundle::parse(&json)?)
 }
