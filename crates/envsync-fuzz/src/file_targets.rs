@@ -26,7 +26,7 @@ pub fn share_bundle(data: &[u8]) {
     match ShareBundle::parse(&bundle.to_json()) {
         Ok((read, _)) => assert!(read == bundle, "a written bundle read back different"),
         Err(ShareBundleError::NotABundle(_)) => panic!("a written bundle is not JSON"),
-        Err(error) => refused_without_invite(&error, bundle.invite.as_deref()),
+        Err(error) => refused_without_invite(&error, invite_alone(&bundle)),
     }
 }
 
@@ -46,10 +46,23 @@ fn check_bundle_bytes(data: &[u8]) {
         }
         Err(error) => {
             let raw: Option<ShareBundle> = serde_json::from_slice(data).ok();
-            let invite = raw.as_ref().and_then(|bundle| bundle.invite.as_deref());
+            let invite = raw.as_ref().and_then(invite_alone);
             refused_without_invite(&error, invite);
         }
     }
+}
+
+/// The bundle's invite code, unless another field a refusal may quote (the project's name,
+/// the config) holds the same text: quoting that field is no leak of the code.
+fn invite_alone(bundle: &ShareBundle) -> Option<&str> {
+    let invite = bundle.invite.as_deref()?;
+    let others = [
+        &bundle.project,
+        &bundle.config,
+        &bundle.shared_by,
+        &bundle.shared_by_key,
+    ];
+    (!others.iter().any(|field| field.contains(invite))).then_some(invite)
 }
 
 /// A refusal says something, and not the invite code (long enough not to be a coincidence).
