@@ -38,7 +38,7 @@ impl UserSettings {
         let settings: Self = toml::from_str(text).map_err(|error| {
             let line = error
                 .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+                .map(|span| envsync_core::config::line_at(text, span.start));
             bad(path, line, error.message())
         })?;
         if let Some(identity) = &settings.identity
@@ -113,6 +113,10 @@ mod tests {
             ),
             ("identiy = \"x\"\n".to_owned(), "(line 1)".to_owned()),
             ("identity = \n".to_owned(), "(line 1)".to_owned()),
+            (
+                "# mine\nidentiy = \"x\"\n".to_owned(),
+                "(line 2)".to_owned(),
+            ),
         ] {
             let (_dir, path, read) = settings(&text);
             let message = read.unwrap_err().to_string();

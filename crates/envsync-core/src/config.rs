@@ -334,9 +334,19 @@ fn check_linked_file(project: &str, environment: &str, file: &str) -> Result<(),
     Ok(())
 }
 
+/// The 1-based line of byte `offset` in `text`, for errors that name where a TOML file
+/// (envsync.toml, credentials, the user's settings) went wrong without quoting it.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count()
+        + 1
+}
+
 fn line_column(text: &str, offset: usize) -> (Option<usize>, Option<usize>) {
     let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
+    let line = line_at(text, offset);
     let column = before
         .rsplit('\n')
         .next()

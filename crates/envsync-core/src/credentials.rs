@@ -54,8 +54,8 @@ pub fn parse(bytes: &[u8]) -> Result<Credentials, CredentialsError> {
     // toml's own message quotes the offending line, which may hold a token: keep the line
     // number only.
     let table: toml::Table = toml::from_str(text).map_err(|error| {
-        let start = error.span().map_or(0, |span| span.start.min(text.len()));
-        let line = 1 + bytes[..start].iter().filter(|&&byte| byte == b'\n').count();
+        let start = error.span().map_or(0, |span| span.start);
+        let line = crate::config::line_at(text, start);
         CredentialsError::Syntax { line }
     })?;
     table
