@@ -437,30 +437,38 @@ impl S3Server {
     }
 
     fn admin(&self, args: &[&str], input: Option<&str>) -> String {
-        use std::io::Write;
-        use std::process::Stdio;
-        let mut child = Command::new("python3")
-            .args(["-c", S3_ADMIN, &self.endpoint])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.unwrap_or_default().as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "S3 admin {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
+        let mut all = vec![self.endpoint.as_str()];
+        all.extend_from_slice(args);
+        python(S3_ADMIN, &all, input.unwrap_or_default(), "S3 admin")
     }
+}
+
+/// Runs the Python `script` with `args` and `input` on stdin: its stdout. A failure fails
+/// the test, naming `what` and showing the script's stderr.
+pub fn python(script: &str, args: &[&str], input: &str, what: &str) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{what} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 impl Drop for S3Server {

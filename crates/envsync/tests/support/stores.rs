@@ -4,7 +4,7 @@
 //! Manager, Azure Key Vault and HashiCorp Vault; and that of `github_api.py` for GitHub
 //! Actions secrets.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
 use super::S3Server;
@@ -49,26 +49,8 @@ elif command == "ssm-get":
 
 /// Runs one boto3 command against moto; `value` goes on stdin.
 pub fn aws_admin(server: &S3Server, command: &str, name: &str, value: &str) -> String {
-    let mut child = Command::new("python3")
-        .args(["-c", AWS_ADMIN, &server.endpoint, command, name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(value.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "AWS admin {command} {name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    let what = format!("AWS admin {command} {name}");
+    super::python(AWS_ADMIN, &[&server.endpoint, command, name], value, &what)
 }
 
 /// A contract server: of Google Cloud, Azure and Vault APIs, or of GitHub's.
