@@ -273,4 +273,45 @@ mod tests {
             assert!(check_label("label", bad).is_err(), "{bad:?}");
         }
     }
+
+    /// The patterns the document publishes and the checks the server runs are written
+    /// apart (one for clients and fuzzers, one in Rust): they must accept the same strings.
+    #[test]
+    fn the_documented_patterns_agree_with_the_checks() {
+        let matches = |pattern: &str, text: &str| {
+            let regex = regex_automata::meta::Regex::new(pattern).expect("a valid pattern");
+            regex.is_match(text)
+        };
+        let alphabet = [
+            "a", "Z", "0", ".", "-", "_", " ", "é", "/", "\u{0}", "\u{85}", ":",
+        ];
+        let mut names: Vec<String> = alphabet.iter().map(|a| (*a).to_owned()).collect();
+        for first in alphabet {
+            for second in alphabet {
+                names.push(format!("{first}{second}"));
+            }
+        }
+        names.extend(["", &"a".repeat(64), &"a".repeat(65), "app.prod-1_x"].map(String::from));
+        for name in &names {
+            assert_eq!(
+                matches(NAME, name),
+                envsync_core::config::is_valid_name(name),
+                "{name:?}"
+            );
+            if name.chars().count() <= MAX_LABEL_CHARS {
+                assert_eq!(
+                    matches(LABEL, name),
+                    check_label("label", name).is_ok(),
+                    "{name:?}"
+                );
+            }
+        }
+        for key in [KEY, "", "age1:", &KEY.to_uppercase(), &format!("{KEY}A")] {
+            assert_eq!(
+                matches(MEMBER_KEY, key),
+                well_formed_member_key(key),
+                "{key}"
+            );
+        }
+    }
 }
