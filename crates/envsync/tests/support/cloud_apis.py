@@ -6,8 +6,7 @@
 #
 # Prints its port, serves until stdin closes. GET /_contract/log lists the requests seen
 # (method, path, and the names of problems found); GET /_contract/state dumps the stores.
-import base64, json, sys, threading, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import base64, json, threading, urllib.parse
 
 GCP_TOKEN = "gcp-test-token"
 AZURE_TENANT, AZURE_CLIENT, AZURE_SECRET = "tenant-1", "client-1", "azure-client-secret"
@@ -21,24 +20,7 @@ azure = {}    # name -> list of values
 vault = {}    # "mount/path" -> list of data dicts
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
+class Handler(ContractHandler):
     def handle_any(self, method):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
@@ -53,15 +35,6 @@ class Handler(BaseHTTPRequestHandler):
                 if url.path.startswith(prefix):
                     return handler(self, method, url.path, query, raw)
             return self.reply(404, {"error": {"code": 404, "message": "no such API"}})
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
 
 
 def problem(handler, status, message):
@@ -181,7 +154,4 @@ ROUTES = [
     ("/v1/", vault_api),
 ]
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()
+serve(Handler)

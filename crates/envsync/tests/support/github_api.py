@@ -19,7 +19,6 @@
 # POST /_contract/touch?scope=S&name=N changes a secret as someone else would (new value,
 # new updated_at); POST /_contract/put?scope=S&name=N adds one envsync did not write.
 import base64, datetime, json, re, sys, threading, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from nacl.public import PrivateKey, SealedBox
 
 TOKEN = "ghp_contract_token"
@@ -49,43 +48,18 @@ def key_of(scope):
     return keys[scope]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=None):
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(ContractHandler):
+    content_type = "application/json; charset=utf-8"
 
     def handle_any(self, method):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.body()
         with lock:
             if url.path.startswith("/_contract/"):
                 return contract(self, method, url.path, query)
             log.append({"method": method, "path": url.path})
             return api(self, method, url.path, query, raw)
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
 
 
 def problem(h, status, message):
@@ -203,7 +177,4 @@ def contract(h, method, path, query):
     return h.reply(404, {"message": "no such contract call"})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()
+serve(Handler)

@@ -16,7 +16,6 @@
 # stored; /_contract/edit?namespace=N&name=S changes a Secret's data as someone else
 # would (a new resourceVersion).
 import base64, json, os, re, ssl, subprocess, sys, threading, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "k8s-contract-token"
 FORBIDDEN_NAMESPACE = "locked"  # the token may not touch Secrets there
@@ -32,33 +31,7 @@ objects = {}  # "namespace/name" -> Secret as stored
 version = [0]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raw = b""
-            while True:
-                size = int(self.rfile.readline().strip().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return raw
-                raw += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
+class Handler(ContractHandler):
     def handle_any(self, method):
         url = urllib.parse.urlsplit(self.path)
         raw = self.body()
@@ -67,15 +40,6 @@ class Handler(BaseHTTPRequestHandler):
                 return contract(self, method, url.path, urllib.parse.parse_qs(url.query))
             log.append({"method": method, "path": url.path})
             return api(self, method, url.path, raw)
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
 
 
 def status(h, code, reason, message, problem=True):
@@ -194,10 +158,6 @@ subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-da
                 "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1"],
                check=True, capture_output=True)
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-print(server.server_port, flush=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()
+serve(Handler, lambda socket: context.wrap_socket(socket, server_side=True))

@@ -87,9 +87,11 @@ impl CloudApis {
         Self::serve(include_str!("k8s_api.py"), "https", &[directory])
     }
 
+    /// Runs `script` after what every contract server shares (`contract_http.py`).
     fn serve(script: &str, scheme: &str, args: &[&str]) -> Self {
+        let program = format!("{}\n{script}", include_str!("contract_http.py"));
         let mut child = Command::new("python3")
-            .args(["-c", script])
+            .args(["-c", &program])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
