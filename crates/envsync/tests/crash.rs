@@ -7,6 +7,11 @@
 //! on the remote verifies (a third member reads the whole log), and the interrupted command
 //! run again completes. `ENVSYNC_CRASH_ROUNDS` (default 3) sets the rounds of each test; the
 //! moments are drawn from `ENVSYNC_CRASH_SEED` (default: the clock), printed on failure.
+//!
+//! One instant is aimed at rather than drawn: `members remove` killed once its removal
+//! entry is on the remote and before any head is re-encrypted, when the removed member can
+//! still decrypt the heads. The next command says so and names `envsync repair`, which a
+//! writer runs to re-encrypt them (a reader's repair says it needs a writer).
 
 mod support;
 
@@ -192,9 +197,9 @@ fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str)
         let again = alice.run(&["members", "remove", name]);
         assert!(
             again.code == 0
-                || again
-                    .stderr
-                    .contains(&format!("no member of project `app` matches `{name}`")),
+                || again.stderr.contains(&format!(
+                    "{name} was removed from project `app` already, and no head is encrypted"
+                )),
             "remove after a kill ({}): {}",
             again.code,
             again.stderr
@@ -209,6 +214,171 @@ fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str)
             "a removed member read what came after"
         );
     }
+}
+
+/// The numbered records (`00000001.json`) in a folder remote's directory, not the
+/// temporary files a write makes beside them first.
+fn entries(directory: &std::path::Path) -> usize {
+    let is_record = |name: &str| {
+        name.strip_suffix(".json")
+            .is_some_and(|number| number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()))
+    };
+    std::fs::read_dir(directory).map_or(0, |entries| {
+        entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| is_record(name))
+            .count()
+    })
+}
+
+/// Runs `members remove NAME` as `who` and sends SIGKILL the moment a new membership entry
+/// appears in the folder remote. Returns whether that instant was caught: the entry is
+/// there and no version was written after it.
+fn kill_once_removal_is_appended(team: &Team, who: &Teammate, name: &str) -> bool {
+    let members = team.remote.join("app/members");
+    let versions = team.remote.join("app/environments/development/versions");
+    let (before, heads) = (entries(&members), entries(&versions));
+    let mut child = who
+        .command(&["members", "remove", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while entries(&members) == before {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    entries(&versions) == heads
+}
+
+/// The head of development on the folder remote, as its ciphertext file.
+fn head_ciphertext(team: &Team) -> std::path::PathBuf {
+    let environment = team.remote.join("app/environments/development");
+    let versions = std::fs::read_dir(environment.join("versions")).unwrap();
+    let newest = versions
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
+        .max()
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(newest).unwrap()).unwrap();
+    let digest = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    environment.join("objects").join(format!("{digest}.age"))
+}
+
+/// Whether `who`'s identity opens `file` with the real `age` CLI.
+fn age_opens(who: &Teammate, file: &std::path::Path) -> bool {
+    std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(who.identity_file())
+        .arg(file)
+        .output()
+        .expect("the age CLI is installed")
+        .status
+        .success()
+}
+
+/// A newcomer accepted, then `members remove` of them killed after its removal entry and
+/// before any head is re-encrypted (tried until that instant is caught, a newcomer each
+/// time). The removed member can still open the head, and everyone's next command says so.
+fn caught_removal(
+    team: &Team,
+    (alice, bob, carol): (&Teammate, &Teammate, &Teammate),
+    newcomer: &dyn Fn(&str) -> Teammate,
+    prefix: &str,
+) -> (Teammate, String) {
+    let (removed, name) = (1..=20)
+        .find_map(|attempt| {
+            let member = newcomer(&format!("{prefix}{attempt}"));
+            let name = member.name.clone();
+            alice.run(&["members", "accept", &name]).ok();
+            completes(&member, &["pull", "--force"]);
+            kill_once_removal_is_appended(team, alice, &name).then_some((member, name))
+        })
+        .expect("one of 20 removals was killed between its entry and its re-encryption");
+    assert!(
+        age_opens(&removed, &head_ciphertext(team)),
+        "the instant caught: {name} still opens the head"
+    );
+    let told = format!(
+        "app/development (version {}) is still encrypted to {name}, removed from the project",
+        entries(&team.remote.join("app/environments/development/versions"))
+    );
+    for who in [alice, bob, carol] {
+        let status = completes(who, &["status"]);
+        assert!(
+            status.stderr.contains(&told) && status.stderr.contains("run `envsync repair -p app`"),
+            "{}'s status: {}",
+            who.name,
+            status.stderr
+        );
+    }
+    (removed, name)
+}
+
+/// The removal of [`caught_removal`] finished two ways: a reader's repair says a writer is
+/// needed and a writer's re-encrypts; the owner's `members remove` run again does too.
+/// Either way the removed member no longer opens the head, and nothing is left to say.
+fn removal_killed_before_reencrypting(
+    team: &Team,
+    members: (&Teammate, &Teammate, &Teammate),
+    newcomer: &dyn Fn(&str) -> Teammate,
+) {
+    let (alice, bob, carol) = members;
+    let (eve, name) = caught_removal(team, members, newcomer, "eve");
+    let head = head_ciphertext(team);
+    let refused = completes(carol, &["repair"]);
+    assert!(
+        refused
+            .stderr
+            .contains("a writer of development can re-encrypt it"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        head_ciphertext(team),
+        head,
+        "a reader's repair writes nothing"
+    );
+    let repaired = completes(bob, &["repair"]);
+    assert!(
+        repaired
+            .stderr
+            .contains("re-encrypted app/development without the members removed from it"),
+        "{}",
+        repaired.stderr
+    );
+    assert!(!age_opens(&eve, &head_ciphertext(team)), "eve is out");
+    assert!(age_opens(carol, &head_ciphertext(team)));
+    let status = completes(alice, &["status"]);
+    assert!(
+        !status.stderr.contains("still encrypted"),
+        "{}",
+        status.stderr
+    );
+    let again = alice.run(&["members", "remove", &name]).code(2);
+    assert!(
+        again.stderr.contains("removed from project `app` already"),
+        "{}",
+        again.stderr
+    );
+
+    let (frank, name) = caught_removal(team, members, newcomer, "frank");
+    completes(alice, &["members", "remove", &name]);
+    assert!(!age_opens(&frank, &head_ciphertext(team)), "frank is out");
+    let status = completes(bob, &["status"]);
+    assert!(
+        !status.stderr.contains("still encrypted"),
+        "{}",
+        status.stderr
+    );
 }
 
 #[test]
@@ -231,6 +401,7 @@ fn a_client_killed_at_any_instant_on_a_folder_remote() {
     carol.run(&["pull"]).ok();
     push_pull_sync_rounds(&alice, &bob, &carol);
     membership_rounds(&alice, &carol, &newcomer);
+    removal_killed_before_reencrypting(&team, (&alice, &bob, &carol), &newcomer);
 }
 
 #[test]

@@ -1,0 +1,155 @@
+//! Re-encrypting heads so that access follows membership: after a member is accepted or
+//! removed every environment's head becomes a new version, with the same content, encrypted
+//! to the readers the membership log now names.
+//!
+//! A `members remove` killed after its removal entry was appended but before every head
+//! was re-encrypted leaves heads the removed member can still decrypt. Every command that
+//! reads such a head says so and names the command that finishes the job (`envsync
+//! repair`, which any writer of the environment may run, or the owner's `members remove`
+//! again); until then the removed member can read only what they could already read.
+
+use std::collections::BTreeMap;
+
+use super::publish::NewVersion;
+use super::{ProjectView, Session};
+use crate::environment_ref::EnvironmentRef;
+use crate::error::Result;
+use crate::records::VersionRecord;
+use crate::workspace::Target;
+
+impl Session {
+    /// Re-encrypts each environment's head to the current readers, as a new version with the
+    /// same content, so access follows membership. `pinned` (after a removal) are the heads
+    /// the removal pinned: a version that slipped in after one of them and no longer
+    /// verifies (the removed member's racing push) is voided by superseding back to it.
+    pub(super) fn reencrypt_heads(
+        &mut self,
+        view: &ProjectView,
+        message: &str,
+        pinned: Option<BTreeMap<String, VersionRecord>>,
+    ) -> Result<()> {
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
+            let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
+            for _attempt in 0..5 {
+                match self.reencrypt_one(view, &target, message, fallback) {
+                    Err(error) if error.kind() == crate::ErrorKind::Conflict => continue,
+                    Err(error) => {
+                        self.notice(format!(
+                            "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
+                        ));
+                        break;
+                    }
+                    Ok(()) => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reencrypt_one(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        message: &str,
+        fallback: Option<&VersionRecord>,
+    ) -> Result<()> {
+        let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
+            (Ok(Some(record)), _) => (record, None),
+            (Ok(None), _) => return Ok(()),
+            (Err(error), None) => return Err(error),
+            (Err(_), Some(pinned)) => {
+                let head = self.remote.head(target)?;
+                (pinned.clone(), head)
+            }
+        };
+        let (_, content) = self.open_version(view, target, &record)?;
+        let (new_record, new_ciphertext) = self.create_version(
+            view,
+            target,
+            NewVersion {
+                content: &content,
+                message: message.to_owned(),
+                base: Some(&record),
+                base_content: Some(&content),
+                voids_up_to,
+                dismissed: Vec::new(),
+            },
+        )?;
+        if target.is_linked() {
+            self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
+        }
+        Ok(())
+    }
+
+    /// Notes, to be said with the notices, that `record` (its verified head) is still
+    /// encrypted to members the log removed, and which command finishes their removal.
+    pub(super) fn note_removed_recipients(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+    ) {
+        let removed = removed_recipients(view, record);
+        if removed.is_empty() {
+            return;
+        }
+        let notice = format!(
+            "{} (version {}) is still encrypted to {}, removed from the project: a removal \
+             stopped before re-encrypting it; run `envsync repair -p {}` (any writer of {}), \
+             or `envsync members remove` again",
+            target.place,
+            record.body.number,
+            removed.join(", "),
+            view.project,
+            target.place.environment,
+        );
+        self.unrevoked_heads.insert(target.place.clone(), notice);
+    }
+
+    /// Re-encrypts, without the removed members, every head still encrypted to one of them
+    /// that this user may push to. Returns the environments re-encrypted, and the others
+    /// still encrypted to a removed member, with who can finish them.
+    pub(super) fn finish_removals(
+        &mut self,
+        view: &ProjectView,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let own = self.own_key();
+        let me = own
+            .as_deref()
+            .and_then(|key| view.roster.find(key))
+            .cloned();
+        let (mut done, mut left) = (Vec::new(), Vec::new());
+        for (environment, record) in self.verified_heads(view)? {
+            let removed = removed_recipients(view, &record);
+            if removed.is_empty() {
+                continue;
+            }
+            let place = EnvironmentRef::new(&view.project, &environment);
+            if !me.as_ref().is_some_and(|me| me.may_push(&environment)) {
+                left.push(format!(
+                    "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
+                    removed.join(", ")
+                ));
+                continue;
+            }
+            let target = self.any_target(place);
+            let message = format!("revoke access of {}", removed.join(", "));
+            self.reencrypt_one(view, &target, &message, None)?;
+            done.push(environment);
+        }
+        Ok((done, left))
+    }
+}
+
+/// The names of removed members among the recipients of `record`.
+fn removed_recipients(view: &ProjectView, record: &VersionRecord) -> Vec<String> {
+    record
+        .body
+        .recipients
+        .iter()
+        .filter_map(|key| view.roster.find(key))
+        .filter(|member| !member.is_active())
+        .map(|member| member.name.clone())
+        .collect()
+}
