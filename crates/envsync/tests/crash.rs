@@ -311,10 +311,16 @@ fn caught_removal(
         "app/development (version {}) is still encrypted to {name}, removed from the project",
         entries(&team.remote.join("app/environments/development/versions"))
     );
+    let remove_again = format!(
+        "`envsync members remove {} -p app` again",
+        removed.fingerprint()
+    );
     for who in [alice, bob, carol] {
         let status = completes(who, &["status"]);
         assert!(
-            status.stderr.contains(&told) && status.stderr.contains("run `envsync repair -p app`"),
+            status.stderr.contains(&told)
+                && status.stderr.contains("run `envsync repair -p app`")
+                && status.stderr.contains(&remove_again),
             "{}'s status: {}",
             who.name,
             status.stderr

@@ -14,6 +14,7 @@ use super::publish::NewVersion;
 use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::Result;
+use crate::membership::Member;
 use crate::records::VersionRecord;
 use crate::workspace::Target;
 
@@ -94,15 +95,18 @@ impl Session {
         if removed.is_empty() {
             return;
         }
+        // The fingerprint, not the name, in the command: it is unambiguous and shell-safe.
         let notice = format!(
             "{} (version {}) is still encrypted to {}, removed from the project: a removal \
              stopped before re-encrypting it; run `envsync repair -p {}` (any writer of {}), \
-             or `envsync members remove` again",
+             or, as an owner, `envsync members remove {} -p {}` again",
             target.place,
             record.body.number,
-            removed.join(", "),
+            names(&removed),
             view.project,
             target.place.environment,
+            removed[0].key.fingerprint(),
+            view.project,
         );
         self.unrevoked_heads.insert(target.place.clone(), notice);
     }
@@ -129,12 +133,12 @@ impl Session {
             if !me.as_ref().is_some_and(|me| me.may_push(&environment)) {
                 left.push(format!(
                     "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
-                    removed.join(", ")
+                    names(&removed)
                 ));
                 continue;
             }
             let target = self.any_target(place);
-            let message = format!("revoke access of {}", removed.join(", "));
+            let message = format!("revoke access of {}", names(&removed));
             self.reencrypt_one(view, &target, &message, None)?;
             done.push(environment);
         }
@@ -142,14 +146,19 @@ impl Session {
     }
 }
 
-/// The names of removed members among the recipients of `record`.
-fn removed_recipients(view: &ProjectView, record: &VersionRecord) -> Vec<String> {
+/// The removed members among the recipients of `record`.
+fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<&'a Member> {
     record
         .body
         .recipients
         .iter()
         .filter_map(|key| view.roster.find(key))
         .filter(|member| !member.is_active())
-        .map(|member| member.name.clone())
         .collect()
+}
+
+/// `dave, erin`: the names of `members`, for messages.
+fn names(members: &[&Member]) -> String {
+    let names: Vec<&str> = members.iter().map(|member| member.name.as_str()).collect();
+    names.join(", ")
 }
