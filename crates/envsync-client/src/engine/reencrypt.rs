@@ -124,12 +124,22 @@ impl Session {
             .and_then(|key| view.roster.find(key))
             .cloned();
         let (mut done, mut left) = (Vec::new(), Vec::new());
-        for (environment, record) in self.verified_heads(view)? {
+        // Someone who is no member (any more) re-encrypts nothing, and reads no head.
+        if !me.as_ref().is_some_and(Member::is_active) {
+            return Ok((done, left));
+        }
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
+            // A head that does not verify (a remote still behind what a teammate saw) is
+            // another command's to report; repair must not fail on it.
+            let Ok(Some(record)) = self.verified_head(view, &target) else {
+                continue;
+            };
             let removed = removed_recipients(view, &record);
             if removed.is_empty() {
                 continue;
             }
-            let place = EnvironmentRef::new(&view.project, &environment);
+            let place = &target.place;
             if !me.as_ref().is_some_and(|me| me.may_push(&environment)) {
                 left.push(format!(
                     "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
@@ -137,7 +147,6 @@ impl Session {
                 ));
                 continue;
             }
-            let target = self.any_target(place);
             let message = format!("revoke access of {}", names(&removed));
             self.reencrypt_one(view, &target, &message, None)?;
             done.push(environment);
