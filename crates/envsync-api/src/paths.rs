@@ -68,6 +68,13 @@ pub mod route {
     /// `GET` one version's record; `PUT` creates it (409 if the number is taken).
     pub const VERSION: &str =
         api_v1!("/projects/{project}/environments/{environment}/versions/{number}");
+    /// `GET` the environment's publication records (readers of the environment).
+    pub const PUBLICATIONS: &str =
+        api_v1!("/projects/{project}/environments/{environment}/publications");
+    /// `PUT` publication record `number` (create-only; readers of the environment, signed
+    /// with their own key).
+    pub const PUBLICATION: &str =
+        api_v1!("/projects/{project}/environments/{environment}/publications/{number}");
     /// `POST` a personal access token or a single-use sign-in code for a dashboard session
     /// (a cookie); `GET` the session's account and CSRF token; `DELETE` signs out.
     pub const SESSION: &str = api_v1!("/session");
@@ -187,6 +194,17 @@ pub fn version(project: &str, environment: &str, number: u64) -> String {
 
 pub fn object(project: &str, environment: &str, sha256: &str) -> String {
     fill(route::OBJECT, &[project, environment, sha256])
+}
+
+pub fn publications(project: &str, environment: &str) -> String {
+    fill(route::PUBLICATIONS, &[project, environment])
+}
+
+pub fn publication(project: &str, environment: &str, number: u64) -> String {
+    fill(
+        route::PUBLICATION,
+        &[project, environment, &number.to_string()],
+    )
 }
 
 pub fn session() -> String {

@@ -34,6 +34,12 @@ impl From<&crate::records::VersionBody> for EnvironmentRef {
     }
 }
 
+impl From<&crate::records::PublicationBody> for EnvironmentRef {
+    fn from(body: &crate::records::PublicationBody) -> Self {
+        Self::new(&body.project, &body.environment)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::EnvironmentRef;

@@ -123,6 +123,31 @@ impl Member {
     }
 }
 
+impl Member {
+    /// Whether this member could read `environment` at membership entry `entry` and vouch
+    /// that version `number` was published: a publication record is judged as a version
+    /// is, by the standing at the entry it names, and a standing that has since ended only
+    /// vouches for versions inside the history pinned when it ended.
+    pub fn reader_standing(
+        &self,
+        environment: &str,
+        number: u64,
+        entry: u64,
+    ) -> Option<SignerStanding> {
+        let standing = self.standing_at(entry)?;
+        if !standing.covers(environment) {
+            return None;
+        }
+        match &standing.until {
+            None => Some(SignerStanding::Current),
+            Some((_, heads)) => heads
+                .get(environment)
+                .filter(|pin| number <= pin.number)
+                .map(|pin| SignerStanding::EndedAt(pin.clone())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
     pub members: Vec<Member>,

@@ -72,7 +72,7 @@ fn bodies(key: &str) -> Vec<(&'static str, Value)> {
         (
             "publication",
             json!({
-                "format": 2, "project": "app", "environment": "production",
+                "format": 2, "project": "app", "environment": "production", "number": 3,
                 "version": pin(12, '3'), "membership": pin(4, '4'),
                 "target": "aws-sm://app/production", "keys": ["API_KEY", "DB_URL"],
                 "pruned": false, "publisher": key, "published_at": "2026-12-01T00:00:00Z",

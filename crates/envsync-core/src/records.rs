@@ -182,6 +182,9 @@ pub struct PublicationBody {
     pub format: u32,
     pub project: String,
     pub environment: String,
+    /// Its place in the environment's publication log, where records are create-only at
+    /// their number, as versions are: a record copied to another slot no longer verifies.
+    pub number: u64,
     /// The version published: its number and the digest of its record, so that a
     /// publication cannot be moved onto another history's version of that number.
     pub version: Pin,

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::records::Pin;
+
 /// What the workspace knows about one environment, gathered by the client.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusInputs<'a> {
@@ -119,4 +121,45 @@ mod tests {
         assert_eq!(badge(inputs(Some("a"), None, None)), Badge::LocalChanges);
         assert_eq!(Badge::LocalChanges.action(), Some("push"));
     }
+}
+
+/// Whether a publish target was last given the environment's head, as the publication
+/// records on the remote say (`envsync status` never asks the target itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum PublishState {
+    /// The newest record for the target names the head.
+    Current,
+    /// The newest record for the target names an older version.
+    Behind,
+    /// No record for the target (or none this history can vouch for).
+    Never,
+}
+
+impl PublishState {
+    /// From the head and the version the target's newest believed record names. A record
+    /// of another history (the head's number with another digest, or a number past the
+    /// head) is no evidence of anything: the caller leaves such records out.
+    pub fn of(head: Option<&Pin>, last: Option<&Pin>) -> Self {
+        match (head, last) {
+            (_, None) => Self::Never,
+            (Some(head), Some(last)) if head == last => Self::Current,
+            _ => Self::Behind,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Behind => "behind",
+            Self::Never => "never published",
+        }
+    }
+}
+
+/// Whether a record naming `version` can say anything about a history whose head is
+/// `head`: it names the head itself, or a version below it.
+pub fn fits_history(head: &Pin, version: &Pin) -> bool {
+    version.number < head.number || version == head
 }

@@ -3,14 +3,16 @@
 //! by git's smart HTTP through lighttpd with basic auth) and an `envsync server` (SQLite). Each remote must keep the
 //! same promises: no plaintext in what it stores and versions that are plain age files,
 //! exact files, key-by-key merges, conflicts that write nothing, pulls that never overwrite
-//! unpushed edits, rollback as a new version, and exactly one winner per version number
-//! however many teammates push at once.
+//! unpushed edits, rollback as a new version, exactly one winner per version number
+//! however many teammates push at once, and signed publication records that `log` and
+//! `status` read.
 
 mod support;
 
 use std::process::Stdio;
 
 use support::remotes::{Remote, ServerTeam, alice_and_bob};
+use support::stores::AWS_ENV;
 
 /// Runs each scenario against one kind of remote, as a module of tests named after it.
 macro_rules! on_remote {
@@ -51,6 +53,11 @@ macro_rules! on_remote {
                 super::the_remote_holds_no_plaintext_and_each_version_is_an_age_file(
                     &super::$remote(),
                 );
+            }
+
+            #[test]
+            fn publications_are_signed_records_that_log_and_status_read() {
+                super::publications_are_signed_records_that_log_and_status_read(&super::$remote());
             }
 
             #[test]
@@ -391,4 +398,94 @@ fn of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss(re
     );
     let expected: Vec<u64> = (1..=numbers.len() as u64).rev().collect();
     assert_eq!(numbers, expected, "versions are numbered without gaps");
+}
+
+/// Issue 15: `envsync publish` leaves a record on the remote, signed by the publisher, so
+/// that every teammate's `log` says which version went where and `status` whether each
+/// target was last given the head, without asking the target. Publishing again when
+/// nothing changed adds no record.
+fn publications_are_signed_records_that_log_and_status_read(remote: &dyn Remote) {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let moto = support::S3Server::shared();
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let to = format!(
+        "aws-ssm:///published-{}-{count}/?endpoint={}",
+        std::process::id(),
+        moto.endpoint
+    );
+    let (alice, bob) = alice_and_bob(remote);
+    for mate in [&alice, &bob] {
+        let path = mate.workspace.join("envsync.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        let target =
+            format!("\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{to}\"\n");
+        std::fs::write(path, config + &target).unwrap();
+    }
+    // The publish target's line of `status --json`, and the remote head it judges against.
+    let target_of = |mate: &support::Teammate| {
+        let status = mate.run(&["status", "--json"]).ok().json();
+        let head = status["environments"][0]["remote_version"].as_u64();
+        (status["publications"][0].clone(), head)
+    };
+    assert_eq!(target_of(&bob).0["state"], "never");
+
+    let published = alice
+        .run_with_env(&["publish", "--json"], &AWS_ENV)
+        .ok()
+        .json();
+    assert_eq!(published["targets"][0]["recorded"], true, "{published}");
+    let (seen, first) = target_of(&bob);
+    assert_eq!(seen["state"], "current", "{seen}");
+    assert_eq!(
+        (seen["version"].as_u64(), seen["by"].as_str()),
+        (first, Some("alice"))
+    );
+    let text = bob.run(&["status"]).ok().stdout;
+    assert!(
+        text.contains(&format!("publish app/development -> {to}: current")),
+        "{text}"
+    );
+
+    // A new version: the target is behind until someone publishes it.
+    bob.write_env(".env", "API_URL=https://api.example.com\nNEW_KEY=1\n");
+    bob.run(&["push", "-m", "second"]).ok();
+    let (behind, head) = target_of(&alice);
+    assert!(head > first);
+    assert_eq!(
+        (behind["state"].as_str(), behind["version"].as_u64()),
+        (Some("behind"), first)
+    );
+    let text = alice.run(&["status"]).ok().stdout;
+    assert!(
+        text.contains("run `envsync publish --env development --to"),
+        "{text}"
+    );
+    bob.run_with_env(&["publish"], &AWS_ENV).ok();
+    let again = bob
+        .run_with_env(&["publish", "--json"], &AWS_ENV)
+        .ok()
+        .json();
+    assert_eq!(
+        again["targets"][0]["recorded"], false,
+        "nothing new to record: {again}"
+    );
+    assert_eq!(again["targets"][0]["writes"], 0);
+    assert_eq!(target_of(&alice).0["state"], "current");
+
+    let log = alice.run(&["log", "--json"]).ok().json();
+    let published_to = |index: usize| log["versions"][index]["published"].clone();
+    assert_eq!(published_to(0).as_array().map(Vec::len), Some(1), "{log}");
+    assert_eq!(
+        (
+            published_to(0)[0]["to"].as_str(),
+            published_to(0)[0]["by"].as_str()
+        ),
+        (Some(to.as_str()), Some("bob"))
+    );
+    assert_eq!(published_to(1)[0]["by"], "alice");
+    let text = alice.run(&["log"]).ok().stdout;
+    assert!(
+        text.contains(&format!("published to {to} by bob")),
+        "{text}"
+    );
 }

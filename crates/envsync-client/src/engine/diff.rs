@@ -66,7 +66,7 @@ impl Session {
     ) -> Result<(DiffSide, IndexMap<String, String>)> {
         let (head, content) = self.head_plaintext(target)?;
         let vars = Self::parse_local(target, &content)?.vars();
-        Ok((DiffSide::RemoteHead(head), vars))
+        Ok((DiffSide::RemoteHead(head.number), vars))
     }
 }
 

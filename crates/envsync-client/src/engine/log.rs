@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::Session;
+use super::{Publication, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{ChangeSummary, VersionRecord};
 use crate::workspace::Target;
@@ -17,6 +17,11 @@ pub struct LogEntry {
     pub changes: ChangeSummary,
     /// Versions an owner's supersede voided, skipped by this one's history.
     pub supersedes: Option<Vec<u64>>,
+    /// Where this version was published (`envsync publish`), oldest first.
+    pub published: Vec<Publication>,
+    /// The digest of the version's record, which a publication names.
+    #[serde(skip)]
+    digest: String,
 }
 
 impl Session {
@@ -36,6 +41,15 @@ impl Session {
                 break;
             };
             current = self.walk_back(&view, target, &current, base)?;
+        }
+        for publication in self.believed_publications(&view, target)? {
+            let version = &publication.version;
+            if let Some(entry) = entries
+                .iter_mut()
+                .find(|entry| entry.version == version.number && entry.digest == version.digest)
+            {
+                entry.published.push(publication);
+            }
         }
         if current.body.number != 1 && !current.body.supersedes() {
             return Err(ClientError::Integrity(format!(
@@ -58,5 +72,7 @@ fn entry(record: &VersionRecord, author: String, fingerprint: String) -> LogEntr
         message: body.message.clone(),
         changes: body.changes.clone(),
         supersedes: body.supersedes().then(|| (skipped..body.number).collect()),
+        published: Vec::new(),
+        digest: record.digest(),
     }
 }

@@ -2,16 +2,19 @@ use zeroize::Zeroizing;
 
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
-use crate::records::VersionRecord;
+use crate::records::{Pin, VersionRecord};
 use crate::workspace::Target;
 
 impl Session {
     /// The remote head's plaintext, verified and decrypted in memory only: what `run
     /// --remote` and `export --remote` use, with no file on disk.
-    pub fn head_plaintext(&mut self, target: &Target) -> Result<(u64, Zeroizing<Vec<u8>>)> {
+    pub fn head_plaintext(&mut self, target: &Target) -> Result<(Pin, Zeroizing<Vec<u8>>)> {
         let view = self.project_view(&target.project)?;
         let record = self.require_verified_head(&view, target)?;
-        let head = record.body.number;
+        let head = Pin {
+            number: record.body.number,
+            digest: record.digest(),
+        };
         let (_, content) = self.open_version(&view, target, &record)?;
         Ok((head, content))
     }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{ProjectView, Session};
 use crate::error::Result;
+use crate::records::Pin;
 use crate::workspace::{Link, Target};
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +52,9 @@ pub struct StatusReport {
     pub rotations: Vec<super::PendingRotation>,
     /// Per project: the environment commands without `--env` act on.
     pub current: Vec<CurrentEnvironment>,
+    /// Each publish target of `envsync.toml`: whether it was last given the head, from the
+    /// publication records on the remote (the targets are not asked).
+    pub publications: Vec<super::TargetStatus>,
 }
 
 impl Session {
@@ -62,6 +66,7 @@ impl Session {
             pending: Vec::new(),
             rotations: Vec::new(),
             current: Vec::new(),
+            publications: Vec::new(),
         };
         let mut views: Vec<ProjectView> = Vec::new();
         let own = self.own_key();
@@ -78,7 +83,11 @@ impl Session {
                 .iter()
                 .find(|view| view.project == target.project)
                 .expect("the project's view was just loaded");
-            let row = self.status_row(view, target, own.as_deref(), &mut report.rotations)?;
+            let extras = Extras {
+                rotations: &mut report.rotations,
+                publications: &mut report.publications,
+            };
+            let row = self.status_row(view, target, own.as_deref(), extras)?;
             report.rows.push(row);
         }
         report.current = views
@@ -98,13 +107,14 @@ impl Session {
         }
     }
 
-    /// One environment's row; an owner's rotation reminders for it go to `rotations`.
+    /// One environment's row; an owner's rotation reminders for it, and its publish
+    /// targets, go to `extras`.
     fn status_row(
         &mut self,
         view: &ProjectView,
         target: Target,
         own: Option<&str>,
-        rotations: &mut Vec<super::PendingRotation>,
+        extras: Extras<'_>,
     ) -> Result<StatusRow> {
         if let Link::Displaced { holder } = &target.link {
             let holder = holder.clone();
@@ -128,8 +138,21 @@ impl Session {
         let owner =
             standing.is_some_and(|member| member.is_active() && member.role.can_manage_members());
         if let Some(record) = head_record.as_ref().filter(|_| owner) {
-            rotations.extend(self.pending_rotations(view, &target, record)?);
+            extras
+                .rotations
+                .extend(self.pending_rotations(view, &target, record)?);
         }
+        let head_pin = head_record.as_ref().map(|record| Pin {
+            number: record.body.number,
+            digest: record.digest(),
+        });
+        let targets = self.publish_targets(&target);
+        extras.publications.extend(self.target_statuses(
+            view,
+            &target,
+            head_pin.as_ref(),
+            &targets,
+        )?);
         let state = self.state.read(&target)?;
         let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
         let badge = badge(StatusInputs {
@@ -153,6 +176,24 @@ impl Session {
                 .map(|(name, _)| name),
             file_holds: None,
         })
+    }
+}
+
+/// Where one row's by-products go.
+struct Extras<'a> {
+    rotations: &'a mut Vec<super::PendingRotation>,
+    publications: &'a mut Vec<super::TargetStatus>,
+}
+
+impl Session {
+    /// The store URLs `envsync.toml` publishes `target`'s environment to.
+    fn publish_targets(&self, target: &Target) -> Vec<String> {
+        self.workspace.config.projects[&target.project]
+            .publish
+            .iter()
+            .filter(|publish| publish.environment == target.environment)
+            .map(|publish| publish.to.clone())
+            .collect()
     }
 }
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{create_exclusive, read_optional, write_atomic_shared};
-use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
-use crate::remote::Remote;
+use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
 use crate::remote::layout;
+use crate::remote::{Publications, Remote};
 
 pub struct FolderRemote {
     root: PathBuf,
@@ -165,6 +165,25 @@ impl Remote for FolderRemote {
             event.body.number,
         ));
         create_exclusive(&path, &event.to_json())
+    }
+
+    fn publications(&self, place: &EnvironmentRef) -> Result<Publications> {
+        let directory = self.path(&layout::publications(place));
+        let mut files = Vec::new();
+        for number in self.numbered_files(&directory)? {
+            let path = self.path(&layout::publication(place, number));
+            let bytes = read_optional(&path)
+                .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?;
+            files.extend(bytes.map(|bytes| (number, bytes)));
+        }
+        Ok(layout::publication_log(place, files))
+    }
+
+    fn append_publication(&self, record: &PublicationRecord) -> Result<bool> {
+        self.check_root()?;
+        let place = EnvironmentRef::from(&record.body);
+        let path = self.path(&layout::publication(&place, record.body.number));
+        create_exclusive(&path, &record.to_json())
     }
 
     fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {

@@ -8,11 +8,14 @@
 //! PROJECT/environments/ENV/versions/00000001.json version records (create-exclusive)
 //! PROJECT/environments/ENV/objects/SHA256.age     ciphertexts: plain age files
 //! PROJECT/environments/ENV/head                   (bucket) the newest version number, a hint
+//! PROJECT/environments/ENV/publications/00000001.json
+//!                                                 publication records (create-exclusive)
 //! ```
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::AccessRequest;
+use crate::records::{AccessRequest, PublicationRecord};
+use crate::remote::Publications;
 
 /// Path segments below a remote's root.
 pub(crate) type Segments = Vec<String>;
@@ -106,6 +109,36 @@ pub(crate) fn object(place: &EnvironmentRef, sha256: &str) -> Result<Segments> {
         place,
         &["objects", &format!("{sha256}.age")],
     ))
+}
+
+/// The environment's publication records (`envsync publish`).
+pub(crate) fn publications(place: &EnvironmentRef) -> Segments {
+    in_environment(place, &["publications"])
+}
+
+pub(crate) fn publication(place: &EnvironmentRef, number: u64) -> Segments {
+    in_environment(place, &["publications", &record_name(number)])
+}
+
+/// The publication log from each numbered file's bytes: a garbled record, or one that
+/// claims another number than its file's, is left out (it only ever informs), but its
+/// number still counts as taken.
+pub(crate) fn publication_log(
+    place: &EnvironmentRef,
+    files: impl IntoIterator<Item = (u64, Vec<u8>)>,
+) -> Publications {
+    let mut log = Publications::default();
+    for (number, bytes) in files {
+        log.last_number = log.last_number.max(number);
+        let what = format!("publication record {number} of {place}");
+        if let Ok(record) = PublicationRecord::from_json(&bytes, &what)
+            && record.body.number == number
+        {
+            log.records.push(record);
+        }
+    }
+    log.records.sort_by_key(|record| record.body.number);
+    log
 }
 
 /// The bucket remote's hint of the newest version number.

@@ -18,7 +18,9 @@ pub use http::{EventSource, EventStream, HttpRemote, Live, Subscription};
 use crate::credentials::CredentialsConfig;
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, SignedInvite, VersionRecord};
+use crate::records::{
+    AccessRequest, MembershipEvent, PublicationRecord, SignedInvite, VersionRecord,
+};
 use crate::server_url::is_server_url;
 
 pub trait Remote {
@@ -53,6 +55,13 @@ pub trait Remote {
     /// changes cover the whole project, not just the environments one clone links.
     fn environments(&self, project: &str) -> Result<Vec<String>>;
 
+    /// The environment's publication records (`envsync publish`), oldest first. The engine
+    /// verifies them; a remote only leaves out what does not parse.
+    fn publications(&self, place: &EnvironmentRef) -> Result<Publications>;
+
+    /// Creates the record's number if and only if it is free; `false` when it is taken.
+    fn append_publication(&self, record: &PublicationRecord) -> Result<bool>;
+
     /// The owner-signed invite redeemed with the code whose SHA-256 is `code_sha256`, where
     /// the remote keeps invites (a server): what accepting its joiner grants unless the
     /// owner says otherwise. `None` elsewhere. Callers verify it.
@@ -72,6 +81,16 @@ pub trait Remote {
     fn events(&self) -> Option<EventSource> {
         None
     }
+}
+
+/// An environment's publication log as a remote holds it.
+#[derive(Debug, Clone, Default)]
+pub struct Publications {
+    /// The records that parse, oldest first; not verified yet.
+    pub records: Vec<PublicationRecord>,
+    /// The highest number taken, by a record or by anything else at a record's name: the
+    /// next record goes after it.
+    pub last_number: u64,
 }
 
 /// The remotes this build can open, for messages that refuse another.

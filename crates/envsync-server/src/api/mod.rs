@@ -15,6 +15,7 @@ mod json;
 mod log;
 mod metrics;
 mod openapi;
+mod publications;
 mod push;
 mod reader;
 mod requests;
@@ -147,6 +148,8 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (route::VERSIONS, get(versions::list)),
         (route::VERSION, get(versions::get).put(push::create)),
         (route::OBJECT, get(versions::object)),
+        (route::PUBLICATIONS, get(publications::list)),
+        (route::PUBLICATION, put(publications::append)),
     ]
 }
 

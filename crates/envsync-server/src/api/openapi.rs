@@ -42,6 +42,8 @@ use utoipa::{Modify, OpenApi};
         super::versions::get,
         super::versions::object,
         super::push::create,
+        super::publications::list,
+        super::publications::append,
     ),
     modifiers(&BearerToken)
 )]

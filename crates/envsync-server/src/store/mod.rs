@@ -20,6 +20,7 @@ mod limits;
 mod membership_log;
 mod notify;
 mod pending;
+mod publications;
 mod reads;
 mod sessions;
 mod tokens;
@@ -344,6 +345,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "dashboard sessions",
         include_str!("../../migrations/sqlite/0004_dashboard_sessions.sql"),
     ),
+    (
+        5,
+        "publications",
+        include_str!("../../migrations/sqlite/0005_publications.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -366,6 +372,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "dashboard sessions",
         include_str!("../../migrations/postgres/0004_dashboard_sessions.sql"),
+    ),
+    (
+        5,
+        "publications",
+        include_str!("../../migrations/postgres/0005_publications.sql"),
     ),
 ];
 

@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use envsync_client::engine::Session;
+use envsync_client::ClientError;
+use envsync_client::engine::{PublishedVersion, Session};
 use envsync_client::stores::StoreUrl;
-use envsync_client::{ClientError, EnvironmentRef};
+use envsync_client::workspace::Target;
 use envsync_core::config::PublishTarget;
 use envsync_core::dotenv::Document;
+use envsync_core::records::Pin;
 use indexmap::IndexMap;
 
 use super::print_notices;
@@ -25,7 +27,7 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
     let mut session = settings.session()?;
     let project = session.workspace.project(args.project.as_deref())?;
     let targets = chosen(&session.workspace.config.projects[&project].publish, &args)?;
-    let mut heads: HashMap<String, (u64, IndexMap<String, String>)> = HashMap::new();
+    let mut heads: HashMap<String, (Pin, IndexMap<String, String>)> = HashMap::new();
     let mut report = Vec::new();
     let mut progress = printer.progress(targets.len());
     for target in &targets {
@@ -44,7 +46,7 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
             );
         }
         let (version, vars) = &heads[&target.environment];
-        report.push(one(&mut session, &place, target, (*version, vars), &args));
+        report.push(one(&mut session, &place, target, (version, vars), &args));
     }
     drop(progress);
     let failed = report.iter().any(|target| target.error.is_some());
@@ -84,12 +86,13 @@ fn chosen(all: &[PublishTarget], args: &PublishArgs) -> Result<Vec<PublishTarget
     Ok(targets)
 }
 
-/// One target: its report, with the error in it when it failed.
+/// One target: its report, with the error in it when it failed. A write that worked is
+/// recorded on the remote, signed, for `status` and `log`.
 fn one(
     session: &mut Session,
-    place: &EnvironmentRef,
+    place: &Target,
     target: &PublishTarget,
-    (version, vars): (u64, &IndexMap<String, String>),
+    (version, vars): (&Pin, &IndexMap<String, String>),
     args: &PublishArgs,
 ) -> PublishedTarget {
     let filtered: IndexMap<String, String> = vars
@@ -104,7 +107,7 @@ fn one(
     let mut report = PublishedTarget {
         to: target.to.clone(),
         environment: target.environment.clone(),
-        version,
+        version: version.number,
         keys: filtered.len(),
         values_readable,
         ..PublishedTarget::default()
@@ -119,6 +122,24 @@ fn one(
             report.writes = outcome.writes;
         }
         Err(error) => report.error = Some(error.to_string()),
+    }
+    if write && report.error.is_none() {
+        let mut keys: Vec<String> = filtered.into_keys().collect();
+        keys.sort();
+        let published = PublishedVersion {
+            version,
+            to: &target.to,
+            keys,
+            pruned: args.prune,
+        };
+        match session.record_publication(place, published) {
+            Ok(added) => report.recorded = added,
+            Err(error) => {
+                report.error = Some(format!(
+                    "published, but not recorded on the remote: {error}"
+                ));
+            }
+        }
     }
     report
 }

@@ -32,6 +32,38 @@ pub struct Version {
     pub changes: Changes,
     /// Versions an owner's supersede voided, skipped by this one's history.
     pub supersedes: Option<Vec<u64>>,
+    /// Where this version was published (`envsync publish`), oldest first, from the
+    /// signed publication records that verify.
+    pub published: Vec<PublishedTo>,
+}
+
+/// One signed publication record of a version.
+#[derive(Serialize, JsonSchema)]
+pub struct PublishedTo {
+    /// The store URL, as envsync.toml writes it.
+    pub to: String,
+    /// The publisher's name as the owner-signed membership log records it for their key.
+    pub by: String,
+    pub fingerprint: String,
+    /// RFC 3339.
+    pub time: String,
+    /// The keys the target's filter published.
+    pub keys: Vec<String>,
+    /// Whether keys the environment lacks were removed from the target (`--prune`).
+    pub pruned: bool,
+}
+
+impl From<envsync_client::engine::Publication> for PublishedTo {
+    fn from(publication: envsync_client::engine::Publication) -> Self {
+        Self {
+            to: publication.to,
+            by: publication.publisher,
+            fingerprint: publication.fingerprint,
+            time: publication.published_at,
+            keys: publication.keys,
+            pruned: publication.pruned,
+        }
+    }
 }
 
 impl Log {
@@ -46,6 +78,7 @@ impl Log {
                 message: entry.message,
                 changes: entry.changes.into(),
                 supersedes: entry.supersedes,
+                published: entry.published.into_iter().map(Into::into).collect(),
             })
             .collect();
         Self { versions, place }
@@ -72,6 +105,12 @@ impl Document for Log {
                 .collect::<Vec<_>>();
             if !keys.is_empty() {
                 printer.data(format!("    {}", keys.join(" ")));
+            }
+            for published in &entry.published {
+                printer.data(format!(
+                    "    published to {} by {} ({})  {}",
+                    published.to, published.by, published.fingerprint, published.time
+                ));
             }
         }
     }

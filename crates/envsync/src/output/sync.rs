@@ -5,7 +5,7 @@ use envsync_client::engine::{DiffSide, DryRun, KeyDiff, PullOutcome, StatusRepor
 use envsync_client::workspace::Target;
 use envsync_core::merge::KeyChanges;
 use envsync_core::records::ChangeSummary;
-use envsync_core::status::Badge;
+use envsync_core::status::{Badge, PublishState};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -22,6 +22,39 @@ pub struct Status {
     pub rotations: Vec<Rotation>,
     /// Per project: the environment commands given no `--env` act on, and what chose it.
     pub current: Vec<super::CurrentEnvironment>,
+    /// Each publish target envsync.toml names: whether it was last given the head, from
+    /// the signed publication records on the remote (the targets are not contacted).
+    pub publications: Vec<PublicationStatus>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct PublicationStatus {
+    pub project: String,
+    pub environment: String,
+    /// The store URL, as envsync.toml writes it.
+    pub to: String,
+    pub state: PublishState,
+    /// The version the newest record for this target names.
+    pub version: Option<u64>,
+    /// Who published it, as the owner-signed membership log names them.
+    pub by: Option<String>,
+    /// When (RFC 3339).
+    pub time: Option<String>,
+}
+
+impl From<envsync_client::engine::TargetStatus> for PublicationStatus {
+    fn from(status: envsync_client::engine::TargetStatus) -> Self {
+        let last = status.last;
+        Self {
+            project: status.project,
+            environment: status.environment,
+            to: status.to,
+            state: status.state,
+            version: last.as_ref().map(|last| last.version.number),
+            time: last.as_ref().map(|last| last.published_at.clone()),
+            by: last.map(|last| last.publisher),
+        }
+    }
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -114,6 +147,7 @@ impl From<StatusReport> for Status {
             pending_members: pending.collect(),
             rotations: rotations.collect(),
             current: report.current.into_iter().map(Into::into).collect(),
+            publications: report.publications.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -168,6 +202,7 @@ impl Document for Status {
             printer.data(line);
         }
         self.pending_text(printer);
+        self.publications_text(printer);
         for rotation in &self.rotations {
             printer.data(format!(
                 "rotate {} of {}: {} was removed and could read its value (version {}) — run `envsync rotate {} --env {}`",
@@ -183,6 +218,31 @@ impl Document for Status {
 }
 
 impl Status {
+    /// A line per publish target, with the command that brings a stale one up to date.
+    fn publications_text(&self, printer: &Printer) {
+        for target in &self.publications {
+            let place = EnvironmentRef::new(&target.project, &target.environment);
+            let last = match (&target.version, &target.by, &target.time) {
+                (Some(version), Some(by), Some(time)) => {
+                    format!(": last given v{version} by {by} at {time}")
+                }
+                _ => String::new(),
+            };
+            let hint = match target.state {
+                PublishState::Current => String::new(),
+                _ => format!(
+                    " — run `envsync publish --env {} --to {}`",
+                    target.environment, target.to
+                ),
+            };
+            printer.data(format!(
+                "publish {place} -> {}: {}{last}{hint}",
+                target.to,
+                target.state.label()
+            ));
+        }
+    }
+
     fn pending_text(&self, printer: &Printer) {
         if self.pending_members.is_empty() {
             return;

@@ -158,6 +158,9 @@ pub struct PublishedTarget {
     pub drifted: bool,
     /// Requests that wrote or deleted something.
     pub writes: usize,
+    /// Whether a signed publication record was added to the remote (not when the newest
+    /// one for this target already said the same, nor for `--check` or `--dry-run`).
+    pub recorded: bool,
     /// Why this target failed; the others went on.
     pub error: Option<String>,
 }

@@ -291,7 +291,7 @@ impl Api {
     }
 
     fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-        let mut response = result.expect("HTTP request");
+        let mut response = result.unwrap_or_else(|error| panic!("HTTP request: {error}"));
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().unwrap_or_default();
         Reply { status, body }

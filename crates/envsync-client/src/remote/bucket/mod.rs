@@ -26,9 +26,9 @@ use self::failure::{Operation, is_missing_object};
 use self::location::Location;
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
-use crate::remote::Remote;
+use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
 use crate::remote::layout;
+use crate::remote::{Publications, Remote};
 
 const CHECK_OBJECT: &str = "conditional-write-check";
 const CHECK_BODY: &[u8] =
@@ -177,6 +177,24 @@ impl Remote for BucketRemote {
             event.body.number,
         ));
         self.put(&key, &event.to_json(), PutMode::Create)
+    }
+
+    fn publications(&self, place: &EnvironmentRef) -> Result<Publications> {
+        let directory = self.layout_key(&layout::publications(place));
+        let numbers = layout::record_numbers(self.names(&directory)?);
+        let mut files = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let key = self.layout_key(&layout::publication(place, number));
+            files.extend(self.get_optional(&key)?.map(|bytes| (number, bytes)));
+        }
+        Ok(layout::publication_log(place, files))
+    }
+
+    fn append_publication(&self, record: &PublicationRecord) -> Result<bool> {
+        self.ensure_conditional_writes(&record.body.project)?;
+        let place = EnvironmentRef::from(&record.body);
+        let key = self.layout_key(&layout::publication(&place, record.body.number));
+        self.put(&key, &record.to_json(), PutMode::Create)
     }
 
     fn access_requests(&self, project: &str) -> Result<Vec<AccessRequest>> {

@@ -24,9 +24,9 @@ use self::location::redacted;
 use self::objects::{Entry, Objects};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
-use crate::remote::Remote;
+use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
 use crate::remote::layout::{self, Segments};
+use crate::remote::{Publications, Remote};
 
 /// A fetch older than this is repeated before the next read, so that `envsync watch`, which
 /// keeps one remote open for hours, polls something fresh; one command is done well within.
@@ -249,6 +249,25 @@ impl Remote for GitRemote {
         let entry = layout::member_entry(project, number);
         let changes = [change(&entry, Some(event.to_json()))];
         let message = format!("{project}: membership entry {number}");
+        self.publish(&message, &changes, |remote| Ok(!remote.exists(&entry)?))
+    }
+
+    fn publications(&self, place: &EnvironmentRef) -> Result<Publications> {
+        let numbers = layout::record_numbers(self.list(&layout::publications(place))?);
+        let mut files = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let bytes = self.read(&layout::publication(place, number))?;
+            files.extend(bytes.map(|bytes| (number, bytes)));
+        }
+        Ok(layout::publication_log(place, files))
+    }
+
+    fn append_publication(&self, record: &PublicationRecord) -> Result<bool> {
+        let place = EnvironmentRef::from(&record.body);
+        let number = record.body.number;
+        let entry = layout::publication(&place, number);
+        let changes = [change(&entry, Some(record.to_json()))];
+        let message = format!("{place}: publication {number} to {}", record.body.target);
         self.publish(&message, &changes, |remote| Ok(!remote.exists(&entry)?))
     }
 

@@ -17,8 +17,10 @@ use ureq::http::Method;
 use crate::credentials::CredentialsConfig;
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, MembershipEvent, Seal, Signed, SignedInvite, VersionRecord};
-use crate::remote::Remote;
+use crate::records::{
+    AccessRequest, MembershipEvent, PublicationRecord, Seal, Signed, SignedInvite, VersionRecord,
+};
+use crate::remote::{Publications, Remote};
 use crate::server_api::{ApiClient, Subject};
 
 pub use events::{EventSource, EventStream};
@@ -165,6 +167,30 @@ impl Remote for HttpRemote {
         self.create(
             &paths::member_event(&body.project, body.number),
             event.to_json(),
+            &body.project,
+        )
+    }
+
+    fn publications(&self, place: &EnvironmentRef) -> Result<Publications> {
+        let path = paths::publications(&place.project, &place.environment);
+        let records = self.records(&path, &place.project)?;
+        // The server stored each at its own number; the engine checks that again.
+        let mut log = Publications::default();
+        for raw in &records.records {
+            let what = format!("a publication record of {place}");
+            if let Ok(record) = PublicationRecord::from_json(raw.get().as_bytes(), &what) {
+                log.last_number = log.last_number.max(record.body.number);
+                log.records.push(record);
+            }
+        }
+        Ok(log)
+    }
+
+    fn append_publication(&self, record: &PublicationRecord) -> Result<bool> {
+        let body = &record.body;
+        self.create(
+            &paths::publication(&body.project, &body.environment, body.number),
+            record.to_json(),
             &body.project,
         )
     }
