@@ -23,6 +23,9 @@ impl EnvVars {
     pub const ENVSYNC_TOKEN: &'static str = "ENVSYNC_TOKEN";
     /// The server URL `ENVSYNC_TOKEN` belongs to; required with it.
     pub const ENVSYNC_SERVER: &'static str = "ENVSYNC_SERVER";
+    /// The git branch the branch map of `envsync.toml` follows, instead of the one checked
+    /// out (a CI whose variables envsync does not read, a script).
+    pub const ENVSYNC_BRANCH: &'static str = "ENVSYNC_BRANCH";
     /// `envsync server`'s database (as `--database-url`, which clap reads it for).
     pub const ENVSYNC_DATABASE_URL: &'static str = "ENVSYNC_DATABASE_URL";
     /// `envsync server`'s log filter (`info` by default), read by the binary, which owns
@@ -89,6 +92,20 @@ impl EnvVars {
     /// GitHub's REST API (`https://api.github.com`; GitHub Enterprise Server's otherwise), as
     /// Actions runners set it.
     pub const GITHUB_API_URL: &'static str = "GITHUB_API_URL";
+    /// GitHub Actions' own variables, read for the branch map while HEAD is detached:
+    /// `true` in a job, the ref it runs for, its short name, and a pull request's source
+    /// branch.
+    pub const GITHUB_ACTIONS: &'static str = "GITHUB_ACTIONS";
+    pub const GITHUB_REF: &'static str = "GITHUB_REF";
+    pub const GITHUB_REF_NAME: &'static str = "GITHUB_REF_NAME";
+    pub const GITHUB_HEAD_REF: &'static str = "GITHUB_HEAD_REF";
+    /// GitLab CI's, for the same: `true` in a job, the branch or tag, the tag alone, and a
+    /// merge request's source branch.
+    pub const GITLAB_CI: &'static str = "GITLAB_CI";
+    pub const CI_COMMIT_REF_NAME: &'static str = "CI_COMMIT_REF_NAME";
+    pub const CI_COMMIT_TAG: &'static str = "CI_COMMIT_TAG";
+    pub const CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: &'static str =
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME";
     /// dotenvx private keys (`DOTENV_PRIVATE_KEY`, `DOTENV_PRIVATE_KEY_PRODUCTION`, …): the
     /// prefix of the name `import --from dotenvx` reads a file's key from (before
     /// `.env.keys`), and `export --format dotenvx` reuses instead of making a new key.

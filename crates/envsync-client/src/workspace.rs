@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use envsync_core::config::{self, Config};
-use envsync_core::selection::{self, Selection, Source};
+use envsync_core::selection::{self, BranchOrigin, Selection, Source};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -16,7 +16,7 @@ pub struct Workspace {
     /// Project → the environment `envsync use` pointed its default file at, on this machine.
     uses: BTreeMap<String, String>,
     /// The current git branch, asked of git once and only when a branch map needs it.
-    branch: OnceCell<Option<String>>,
+    branch: OnceCell<Option<selection::Branch>>,
 }
 
 pub use crate::target::{Link, Target};
@@ -294,7 +294,15 @@ pub fn chosen_by(source: &Source) -> String {
     match source {
         Source::Flag => "--env".to_owned(),
         Source::Use => "`envsync use`".to_owned(),
-        Source::Branch { branch, pattern } => format!("branch `{branch}` (pattern `{pattern}`)"),
+        Source::Branch { branch, pattern } => match branch.origin {
+            BranchOrigin::Checkout => format!("branch `{}` (pattern `{pattern}`)", branch.name),
+            BranchOrigin::Variable(variable) => {
+                format!(
+                    "branch `{}` of {variable} (pattern `{pattern}`)",
+                    branch.name
+                )
+            }
+        },
         Source::Default => "envsync.toml's default_environment".to_owned(),
     }
 }

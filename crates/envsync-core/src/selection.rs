@@ -4,7 +4,7 @@
 //! 2. `envsync use NAME`, recorded on this machine only;
 //! 3. the first of `[projects.NAME.branches]` that matches the current git branch, the most
 //!    specific pattern first (the one with the most characters besides `*`; on a tie, the
-//!    one written first);
+//!    one written first); the client finds that branch (see [`BranchOrigin`]);
 //! 4. `default_environment`, else the project's first environment.
 //!
 //! A protected environment is never reached through 2 or 3: those are implicit, and an
@@ -25,9 +25,38 @@ pub enum Source {
     /// `envsync use`, on this machine.
     Use,
     /// The current git branch matched a pattern of `[projects.NAME.branches]`.
-    Branch { branch: String, pattern: String },
+    Branch { branch: Branch, pattern: String },
     /// `default_environment`, else the first environment.
     Default,
+}
+
+/// The current git branch, and where its name came from: a CI job checks out a detached
+/// HEAD, whose branch only the CI's variables name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Branch {
+    pub name: String,
+    pub origin: BranchOrigin,
+}
+
+/// Where a [`Branch`]'s name came from, so `status` can say why a mapping applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "variable")]
+pub enum BranchOrigin {
+    /// The branch checked out (`git symbolic-ref HEAD`).
+    Checkout,
+    /// An environment variable named it: `ENVSYNC_BRANCH`, or a CI's own variable while
+    /// HEAD is detached (`GITHUB_HEAD_REF`, `CI_COMMIT_REF_NAME`, …).
+    Variable(&'static str),
+}
+
+impl Branch {
+    /// A branch checked out in the work tree.
+    pub fn checked_out(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            origin: BranchOrigin::Checkout,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,7 +80,7 @@ pub fn select(
     project: &ProjectConfig,
     explicit: Option<&str>,
     used: Option<&str>,
-    branch: impl FnOnce() -> Option<String>,
+    branch: impl FnOnce() -> Option<Branch>,
 ) -> Selection {
     let chosen = |environment: &str, source| Selection {
         environment: environment.to_owned(),
@@ -65,7 +94,7 @@ pub fn select(
     }
     if !project.branches.is_empty()
         && let Some(branch) = branch()
-        && let Some((pattern, environment)) = branch_environment(project, &branch)
+        && let Some((pattern, environment)) = branch_environment(project, &branch.name)
     {
         let source = Source::Branch {
             branch,
@@ -118,9 +147,9 @@ production = { file = ".env.production", protected = true }
             .unwrap()
     }
 
-    fn branch(name: &str) -> impl FnOnce() -> Option<String> + use<> {
-        let name = name.to_owned();
-        move || Some(name)
+    fn branch(name: &str) -> impl FnOnce() -> Option<Branch> + use<> {
+        let branch = Branch::checked_out(name);
+        move || Some(branch)
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub struct ServerConfig {
     pub behind_proxy: bool,
     /// Let the dashboard decrypt values in the browser (see [`crate::api::Options`]).
     pub dashboard_unlock: bool,
+    /// The memory kept for version records and ciphertexts read again and again (every push
+    /// reads its base version's record): [`crate::store::DEFAULT_RECORD_CACHE_BYTES`] unless
+    /// the operator chose otherwise; 0 reads the database every time.
+    pub record_cache_bytes: usize,
 }
 
 #[derive(Debug, Error)]
@@ -68,6 +72,7 @@ impl Server {
             None => None,
         };
         let mut store = Store::open(&config.database_url).await?;
+        store.set_record_cache_budget(config.record_cache_bytes);
         let sqlite_lock = lock_sqlite(&mut store)?;
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
@@ -244,6 +249,7 @@ mod tests {
             tls: None,
             behind_proxy: false,
             dashboard_unlock: false,
+            record_cache_bytes: crate::store::DEFAULT_RECORD_CACHE_BYTES,
         }
     }
 

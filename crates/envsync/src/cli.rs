@@ -180,6 +180,12 @@ pub struct ServerArgs {
     /// shippers).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Memory, in MiB, for version records and ciphertexts, which never change and which
+    /// every push and pull reads again (a push reads its base version). Full, the cache
+    /// starts over. The default, 64, holds some 80,000 records; the process then takes
+    /// about a third more than this for the cache's own bookkeeping. 0 turns it off.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub record_cache_mib: usize,
 }
 
 /// Which database `envsync server` (and its backup and restore) works on.

@@ -160,6 +160,148 @@ fn precedence_is_env_then_use_then_branch_then_default() {
     assert_eq!(current(&bob)["chosen_by"], "default");
 }
 
+/// `show --remote` and `status --json`'s `current` entry with `env` set, as a CI job has it.
+fn in_ci(mate: &Teammate, env: &[(&str, &str)]) -> (String, serde_json::Value) {
+    let shown = mate.run_with_env(&["show", "--remote"], env).ok().stdout;
+    let status = mate.run_with_env(&["status", "--json"], env).ok();
+    let current = status.document("Status")["current"][0].clone();
+    (
+        shown.trim().trim_start_matches("WHERE=").to_owned(),
+        current,
+    )
+}
+
+#[test]
+fn a_detached_head_in_ci_follows_the_branch_the_ci_names() {
+    let team = Team::new();
+    let (_alice, bob) = founded(&team);
+    git(&bob, &["commit", "--quiet", "--allow-empty", "-m", "x"]);
+    git(&bob, &["checkout", "--quiet", "--detach"]);
+
+    // GitHub Actions, a pull request from release/2.0 (checked out as its merge commit).
+    let pull_request = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_HEAD_REF", "release/2.0"),
+        ("GITHUB_REF", "refs/pull/7/merge"),
+        ("GITHUB_REF_NAME", "7/merge"),
+    ];
+    let (shown, current) = in_ci(&bob, &pull_request);
+    assert_eq!(shown, "staging");
+    assert_eq!(
+        (&current["chosen_by"], &current["branch"]),
+        (&"branch".into(), &"release/2.0".into())
+    );
+    assert_eq!(current["branch_variable"], "GITHUB_HEAD_REF");
+    let text = bob.run_with_env(&["status"], &pull_request).ok().stdout;
+    assert!(
+        text.contains(
+            "app: commands without --env act on staging (branch `release/2.0`, named by \
+             GITHUB_HEAD_REF, matches `release/*` in envsync.toml)"
+        ),
+        "{text}"
+    );
+    bob.run_with_env(&["pull"], &pull_request).ok();
+    assert_eq!(bob.read_env(".env.staging"), "WHERE=staging\n");
+
+    // A push to a hotfix branch: its pattern; a tag is no branch: the default.
+    let pushed = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REF", "refs/heads/release/hotfix-4"),
+        ("GITHUB_REF_NAME", "release/hotfix-4"),
+    ];
+    let status = bob.run_with_env(&["status", "--json"], &pushed).ok();
+    let current = &status.document("Status")["current"][0];
+    assert_eq!(
+        (&current["environment"], &current["branch_variable"]),
+        (&"qa".into(), &"GITHUB_REF_NAME".into())
+    );
+    let tag = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REF", "refs/tags/release/3"),
+        ("GITHUB_REF_NAME", "release/3"),
+    ];
+    assert_eq!(in_ci(&bob, &tag).0, "development");
+    // The same variables outside GitHub Actions name nothing.
+    assert_eq!(in_ci(&bob, &pull_request[1..]).0, "development");
+
+    // GitLab CI, a merge request from release/2.1.
+    let merge_request = [
+        ("GITLAB_CI", "true"),
+        ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "release/2.1"),
+        ("CI_COMMIT_REF_NAME", "release/2.1"),
+    ];
+    let (shown, current) = in_ci(&bob, &merge_request);
+    assert_eq!(shown, "staging");
+    assert_eq!(
+        current["branch_variable"],
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"
+    );
+}
+
+#[test]
+fn a_ci_branch_never_chooses_a_protected_environment() {
+    let team = Team::new();
+    let (_alice, bob) = founded(&team);
+    git(&bob, &["commit", "--quiet", "--allow-empty", "-m", "x"]);
+    git(&bob, &["checkout", "--quiet", "--detach"]);
+    bob.write_env(".env.production", "WHERE=bob\n");
+    let remote = team.remote_files();
+    let main = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_REF_NAME", "main"),
+    ];
+    let gitlab_main = [("GITLAB_CI", "true"), ("CI_COMMIT_REF_NAME", "main")];
+    let named = [("ENVSYNC_BRANCH", "main")];
+    for env in [&main[..], &gitlab_main[..], &named[..]] {
+        let status = bob.run_with_env(&["status", "--json"], env).ok();
+        let current = status.document("Status")["current"][0].clone();
+        assert_eq!(
+            (&current["environment"], &current["needs_explicit_env"]),
+            (&"production".into(), &true.into()),
+            "{env:?}"
+        );
+        let refused = bob.run_with_env(&["show", "--remote"], env).code(2);
+        assert!(
+            refused.stderr.contains("app/production is protected")
+                && refused.stderr.contains("branch `main` of ")
+                && refused.stdout.is_empty(),
+            "{}",
+            refused.stderr
+        );
+        bob.run_with_env(&["push"], env).code(2);
+        bob.run_with_env(&["pull"], env).code(2);
+        assert_eq!(team.remote_files(), remote);
+        assert_eq!(bob.read_env(".env.production"), "WHERE=bob\n");
+    }
+    // Named with --env, the same job reads it.
+    let shown = bob
+        .run_with_env(&["show", "--remote", "--env", "production"], &main)
+        .ok();
+    assert_eq!(shown.stdout.trim(), "WHERE=production");
+}
+
+#[test]
+fn envsync_branch_outranks_the_branch_checked_out_but_not_use() {
+    let team = Team::new();
+    let (_alice, bob) = founded(&team);
+    // Checked out: `feature/login`, which maps to nothing.
+    assert_eq!(current(&bob)["chosen_by"], "default");
+    let named = [("ENVSYNC_BRANCH", "release/9")];
+    let (shown, current) = in_ci(&bob, &named);
+    assert_eq!(shown, "staging");
+    assert_eq!(
+        (&current["branch"], &current["branch_variable"]),
+        (&"release/9".into(), &"ENVSYNC_BRANCH".into())
+    );
+    bob.run(&["use", "development"]).ok();
+    let (shown, current) = in_ci(&bob, &named);
+    assert_eq!(
+        (shown.as_str(), &current["chosen_by"]),
+        ("development", &"use".into())
+    );
+}
+
 #[test]
 fn a_protected_environment_is_never_chosen_by_a_branch() {
     let team = Team::new();

@@ -7,13 +7,20 @@
 //! on the remote verifies (a third member reads the whole log), and the interrupted command
 //! run again completes. `ENVSYNC_CRASH_ROUNDS` (default 3) sets the rounds of each test; the
 //! moments are drawn from `ENVSYNC_CRASH_SEED` (default: the clock), printed on failure.
+//!
+//! One instant is aimed at rather than drawn: `members remove` killed once its removal
+//! entry is on the remote and before any head is re-encrypted, when the removed member can
+//! still decrypt the heads. The next command says so and names `envsync repair`, which a
+//! writer runs to re-encrypt them (a reader's repair says it needs a writer), or the owner's
+//! `members remove` run again; on a folder remote and on a server.
 
 mod support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::server::{PgDatabase, Server};
+use envsync_api::paths;
+use support::server::{Api, PgDatabase, Server};
 use support::team_server::{alice_invites_bob, code_in};
 use support::{Run, Team, Teammate};
 
@@ -192,9 +199,9 @@ fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str)
         let again = alice.run(&["members", "remove", name]);
         assert!(
             again.code == 0
-                || again
-                    .stderr
-                    .contains(&format!("no member of project `app` matches `{name}`")),
+                || again.stderr.contains(&format!(
+                    "{name} was removed from project `app` already, and no head is encrypted"
+                )),
             "remove after a kill ({}): {}",
             again.code,
             again.stderr
@@ -209,6 +216,226 @@ fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str)
             "a removed member read what came after"
         );
     }
+}
+
+/// The numbered records (`00000001.json`) in a folder remote's directory, not the
+/// temporary files a write makes beside them first.
+fn entries(directory: &std::path::Path) -> usize {
+    let is_record = |name: &str| {
+        name.strip_suffix(".json")
+            .is_some_and(|number| number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()))
+    };
+    std::fs::read_dir(directory).map_or(0, |entries| {
+        entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| is_record(name))
+            .count()
+    })
+}
+
+/// What the remote holds, read as the test's own observer: a folder's files, or the
+/// server's API with an owner's token.
+enum Holding<'a> {
+    Folder(&'a Team),
+    Server(Api, String),
+}
+
+impl Holding<'_> {
+    /// Entries of the project's membership log.
+    fn membership_entries(&self) -> usize {
+        match self {
+            Holding::Folder(team) => entries(&team.remote.join("app/members")),
+            Holding::Server(api, token) => {
+                let log = api.get(&paths::members("app"), Some(token));
+                log.json()["records"].as_array().map_or(0, Vec::len)
+            }
+        }
+    }
+
+    /// Development's head record.
+    fn head(&self) -> serde_json::Value {
+        match self {
+            Holding::Folder(team) => {
+                let versions = team.remote.join("app/environments/development/versions");
+                let newest = format!("{:08}.json", entries(&versions));
+                serde_json::from_slice(&std::fs::read(versions.join(newest)).unwrap()).unwrap()
+            }
+            Holding::Server(api, token) => {
+                let head = api.get(&paths::head("app", "development"), Some(token));
+                let number = head.json()["head"].as_u64().unwrap();
+                let path = paths::version("app", "development", number);
+                api.get(&path, Some(token)).json()
+            }
+        }
+    }
+
+    fn head_number(&self) -> u64 {
+        self.head()["body"]["number"].as_u64().unwrap()
+    }
+
+    /// Whether development's head is encrypted to `key`.
+    fn head_encrypted_to(&self, key: &str) -> bool {
+        let head = self.head();
+        let recipients = head["body"]["recipients"].as_array().unwrap();
+        recipients.iter().any(|recipient| recipient == key)
+    }
+}
+
+/// Runs `members remove NAME` as `who` and sends SIGKILL the moment a new membership entry
+/// appears on the remote. Returns whether that instant was caught: the entry is there and
+/// no version was written after it.
+fn kill_once_removal_is_appended(holding: &Holding, who: &Teammate, name: &str) -> bool {
+    let (before, head) = (holding.membership_entries(), holding.head_number());
+    let mut child = who
+        .command(&["members", "remove", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while holding.membership_entries() == before {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    holding.head_number() == head
+}
+
+/// The head of development on the folder remote, as its ciphertext file.
+fn head_ciphertext(team: &Team) -> std::path::PathBuf {
+    let record = Holding::Folder(team).head();
+    let digest = record["body"]["ciphertext_sha256"].as_str().unwrap();
+    let environment = team.remote.join("app/environments/development");
+    environment.join("objects").join(format!("{digest}.age"))
+}
+
+/// Whether `who`'s identity opens `file` with the real `age` CLI.
+fn age_opens(who: &Teammate, file: &std::path::Path) -> bool {
+    std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(who.identity_file())
+        .arg(file)
+        .output()
+        .expect("the age CLI is installed")
+        .status
+        .success()
+}
+
+/// A newcomer accepted, then `members remove` of them killed after its removal entry and
+/// before any head is re-encrypted (tried until that instant is caught, a newcomer each
+/// time). The head is still encrypted to the removed member (on a folder remote their `age`
+/// opens it), and everyone's next command says so.
+fn caught_removal(
+    holding: &Holding,
+    (alice, bob, carol): (&Teammate, &Teammate, &Teammate),
+    newcomer: &dyn Fn(&str) -> Teammate,
+    prefix: &str,
+) -> (Teammate, String) {
+    let (removed, name) = (1..=20)
+        .find_map(|attempt| {
+            let member = newcomer(&format!("{prefix}{attempt}"));
+            let name = member.name.clone();
+            alice.run(&["members", "accept", &name]).ok();
+            completes(&member, &["pull", "--force"]);
+            kill_once_removal_is_appended(holding, alice, &name).then_some((member, name))
+        })
+        .expect("one of 20 removals was killed between its entry and its re-encryption");
+    assert!(holding.head_encrypted_to(&removed.member_key()));
+    if let Holding::Folder(team) = holding {
+        let head = head_ciphertext(team);
+        assert!(age_opens(&removed, &head), "{name} still opens the head");
+    }
+    let told = format!(
+        "app/development (version {}) is still encrypted to {name}, removed from the project",
+        holding.head_number()
+    );
+    let remove_again = format!(
+        "`envsync members remove {} -p app` again",
+        removed.fingerprint()
+    );
+    for who in [alice, bob, carol] {
+        let status = completes(who, &["status"]);
+        assert!(
+            status.stderr.contains(&told)
+                && status.stderr.contains("run `envsync repair -p app`")
+                && status.stderr.contains(&remove_again),
+            "{}'s status: {}",
+            who.name,
+            status.stderr
+        );
+    }
+    (removed, name)
+}
+
+/// The removal of [`caught_removal`] finished two ways: a reader's repair says a writer is
+/// needed and a writer's re-encrypts; the owner's `members remove` run again does too.
+/// Either way the head is no longer encrypted to the removed member (on a folder remote,
+/// their `age` no longer opens it), and nothing is left to say.
+fn removal_killed_before_reencrypting(
+    holding: &Holding,
+    members: (&Teammate, &Teammate, &Teammate),
+    newcomer: &dyn Fn(&str) -> Teammate,
+) {
+    let (alice, bob, carol) = members;
+    let out = |removed: &Teammate| {
+        assert!(!holding.head_encrypted_to(&removed.member_key()));
+        if let Holding::Folder(team) = holding {
+            assert!(
+                !age_opens(removed, &head_ciphertext(team)),
+                "{} is out",
+                removed.name
+            );
+            assert!(age_opens(carol, &head_ciphertext(team)));
+        }
+    };
+    let (eve, name) = caught_removal(holding, members, newcomer, "eve");
+    let head = holding.head_number();
+    let refused = completes(carol, &["repair"]);
+    assert!(
+        refused
+            .stderr
+            .contains("a writer of development can re-encrypt it"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        holding.head_number(),
+        head,
+        "a reader's repair writes nothing"
+    );
+    let repaired = completes(bob, &["repair"]);
+    assert!(
+        repaired
+            .stderr
+            .contains("re-encrypted app/development without the members removed from it"),
+        "{}",
+        repaired.stderr
+    );
+    out(&eve);
+    let status = completes(alice, &["status"]);
+    assert!(
+        !status.stderr.contains("still encrypted"),
+        "{}",
+        status.stderr
+    );
+    let again = alice.run(&["members", "remove", &name]).code(2);
+    assert!(
+        again.stderr.contains("removed from project `app` already"),
+        "{}",
+        again.stderr
+    );
+
+    let (frank, name) = caught_removal(holding, members, newcomer, "frank");
+    completes(alice, &["members", "remove", &name]);
+    out(&frank);
+    let status = completes(bob, &["status"]);
+    assert!(
+        !status.stderr.contains("still encrypted"),
+        "{}",
+        status.stderr
+    );
 }
 
 #[test]
@@ -231,6 +458,8 @@ fn a_client_killed_at_any_instant_on_a_folder_remote() {
     carol.run(&["pull"]).ok();
     push_pull_sync_rounds(&alice, &bob, &carol);
     membership_rounds(&alice, &carol, &newcomer);
+    let holding = Holding::Folder(&team);
+    removal_killed_before_reencrypting(&holding, (&alice, &bob, &carol), &newcomer);
 }
 
 #[test]
@@ -249,6 +478,8 @@ fn a_client_killed_at_any_instant_on_a_server() {
     carol.run(&["pull"]).ok();
     push_pull_sync_rounds(&alice, &bob, &carol);
     membership_rounds(&alice, &carol, &newcomer);
+    let holding = Holding::Server(Api::new(&server.url), alice.server_token());
+    removal_killed_before_reencrypting(&holding, (&alice, &bob, &carol), &newcomer);
 }
 
 /// Writers push as fast as they can while the server is SIGKILLed at a random moment; after

@@ -112,6 +112,52 @@ fn metrics_count_traffic_by_route_template_and_name_no_value_or_token() {
     );
 }
 
+/// `envsync_record_cache_bytes{state}` and the resets, from `/metrics`.
+fn record_cache(api: &Api) -> (f64, f64, f64) {
+    let text = api.get("/metrics", None).body;
+    let state = |state: &str| {
+        let label = format!("state=\"{state}\"");
+        sample(&text, "envsync_record_cache_bytes", &[label.as_str()])
+    };
+    let resets = sample(&text, "envsync_record_cache_resets", &[]);
+    (state("used"), state("budget"), resets)
+}
+
+#[test]
+fn the_record_cache_keeps_to_the_size_the_operator_sets() {
+    let team = Team::new();
+    let data = |name: &str| team.root.path().join(name).display().to_string();
+    let server = Server::start(vec!["--data-dir".into(), data("default")]);
+    let (used, budget, _) = record_cache(&Api::new(&server.url));
+    assert_eq!((used, budget), (0.0, 64.0 * 1024.0 * 1024.0));
+    drop(server);
+
+    // 0: nothing kept, and every read still answers (from the database).
+    let server = Server::start(vec![
+        "--data-dir".into(),
+        data("none"),
+        "--record-cache-mib".into(),
+        "0".into(),
+    ]);
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    for round in 0..3 {
+        alice.write_env(".env", &format!("ROUND={round}\n"));
+        alice.run(&["push"]).ok();
+        bob.run(&["pull"]).ok();
+        assert_eq!(bob.read_env(".env"), format!("ROUND={round}\n"));
+    }
+    assert_eq!(record_cache(&Api::new(&server.url)), (0.0, 0.0, 0.0));
+
+    // Not a size: refused before anything starts.
+    let refused = envsync_server(&["--record-cache-mib", "lots", "--data-dir", &data("x")], 2);
+    assert!(
+        refused.stderr.contains("--record-cache-mib"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!team.root.path().join("x").exists(), "nothing was created");
+}
+
 #[test]
 fn json_logs_are_one_object_a_line_and_name_no_token() {
     let team = Team::new();

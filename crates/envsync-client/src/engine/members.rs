@@ -8,10 +8,11 @@ use envsync_core::role::Role;
 use envsync_crypto::MemberKey;
 use serde::Serialize;
 
-use super::publish::{Change, NewVersion};
+use super::publish::Change;
 use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
+use crate::membership::Member;
 use crate::records::{AccessRequest, MembershipAction, Seal};
 use crate::workspace::Target;
 
@@ -337,9 +338,9 @@ impl Session {
     /// seen, so the result lists the keys to rotate.
     pub fn members_remove(&mut self, project: &str, who: &str) -> Result<Removal> {
         let mut view = self.project_view(project)?;
-        let member = view.roster.lookup(who)?.cloned().ok_or_else(|| {
-            ClientError::Input(format!("no member of project `{project}` matches `{who}`"))
-        })?;
+        let Some(member) = view.roster.lookup(who)?.cloned() else {
+            return self.finish_interrupted_removal(&view, who);
+        };
         let heads = self.append_event(
             &view,
             Change {
@@ -368,6 +369,44 @@ impl Session {
         })
     }
 
+    /// `members remove` run again for a member already removed: a removal killed before it
+    /// re-encrypted every head left heads they can still read, which this re-encrypts.
+    fn finish_interrupted_removal(&mut self, view: &ProjectView, who: &str) -> Result<Removal> {
+        let project = &view.project;
+        let removed: Vec<_> = view
+            .roster
+            .members
+            .iter()
+            .filter(|member| !member.is_active())
+            .filter(|member| {
+                member.name == who || member.key.fingerprint() == who || member.key.as_str() == who
+            })
+            .cloned()
+            .collect();
+        let heads = self.verified_heads(view)?;
+        let mut exposed = BTreeMap::new();
+        for (environment, record) in &heads {
+            let recipients = &record.body.recipients;
+            let theirs = |member: &Member| recipients.iter().any(|key| key == member.key.as_str());
+            if removed.iter().any(theirs) {
+                exposed.insert(environment.clone(), record.body.keys.clone());
+            }
+        }
+        let (Some(member), false) = (removed.first(), exposed.is_empty()) else {
+            return Err(ClientError::Input(match removed.first() {
+                Some(member) => format!(
+                    "{} was removed from project `{project}` already, and no head is \
+                     encrypted to them",
+                    member.name
+                ),
+                None => format!("no member of project `{project}` matches `{who}`"),
+            }));
+        };
+        let name = member.name.clone();
+        self.reencrypt_heads(view, &format!("revoke access of {name}"), None)?;
+        Ok(Removal { name, exposed })
+    }
+
     /// Every environment of the project on the remote, with its verified head.
     pub(crate) fn verified_heads(
         &mut self,
@@ -391,70 +430,6 @@ impl Session {
             .ok()
             .and_then(|targets| targets.into_iter().find(|target| target.place == place))
             .unwrap_or_else(|| Target::unlinked(place))
-    }
-
-    /// Re-encrypts each environment's head to the current readers, as a new version with the
-    /// same content, so access follows membership. `pinned` (after a removal) are the heads
-    /// the removal pinned: a version that slipped in after one of them and no longer
-    /// verifies (the removed member's racing push) is voided by superseding back to it.
-    fn reencrypt_heads(
-        &mut self,
-        view: &ProjectView,
-        message: &str,
-        pinned: Option<BTreeMap<String, crate::records::VersionRecord>>,
-    ) -> Result<()> {
-        for environment in self.remote.environments(&view.project)? {
-            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
-            let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
-            for _attempt in 0..5 {
-                match self.reencrypt_one(view, &target, message, fallback) {
-                    Err(error) if error.kind() == crate::ErrorKind::Conflict => continue,
-                    Err(error) => {
-                        self.notice(format!(
-                            "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
-                        ));
-                        break;
-                    }
-                    Ok(()) => break,
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn reencrypt_one(
-        &mut self,
-        view: &ProjectView,
-        target: &Target,
-        message: &str,
-        fallback: Option<&crate::records::VersionRecord>,
-    ) -> Result<()> {
-        let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
-            (Ok(Some(record)), _) => (record, None),
-            (Ok(None), _) => return Ok(()),
-            (Err(error), None) => return Err(error),
-            (Err(_), Some(pinned)) => {
-                let head = self.remote.head(target)?;
-                (pinned.clone(), head)
-            }
-        };
-        let (_, content) = self.open_version(view, target, &record)?;
-        let (new_record, new_ciphertext) = self.create_version(
-            view,
-            target,
-            NewVersion {
-                content: &content,
-                message: message.to_owned(),
-                base: Some(&record),
-                base_content: Some(&content),
-                voids_up_to,
-                dismissed: Vec::new(),
-            },
-        )?;
-        if target.is_linked() {
-            self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
-        }
-        Ok(())
     }
 }
 

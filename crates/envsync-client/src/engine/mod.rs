@@ -16,6 +16,7 @@ mod pull;
 mod pull_all;
 mod push;
 mod read;
+mod reencrypt;
 mod repair;
 mod rotation;
 mod session;

@@ -99,6 +99,8 @@ impl Session {
         }
         self.ledger.advance_environment(&record)?;
         self.ledger.keep_ciphertext(&record, &ciphertext)?;
+        // Encrypted to the current readers: no removed member reads this head any more.
+        self.unrevoked_heads.remove(&target.place);
         Ok((record, ciphertext))
     }
 

@@ -1,6 +1,8 @@
 //! `envsync repair`: after a remote legitimately went back (restored from an older backup),
 //! puts back, unchanged, the records this machine verified and kept in its ledger. Every
 //! other client verifies them as usual, so repair can restore only what was really there.
+//! It also finishes removals that stopped before re-encrypting: heads still encrypted to a
+//! removed member become new versions encrypted to the current readers.
 
 use serde::Serialize;
 
@@ -18,6 +20,10 @@ pub struct Repaired {
     pub versions: Vec<(String, Vec<u64>)>,
     /// What could not be put back and why (a ciphertext this machine never downloaded).
     pub missing: Vec<String>,
+    /// Environments whose head was still encrypted to a removed member, re-encrypted now.
+    pub reencrypted: Vec<String>,
+    /// Heads still encrypted to a removed member that this user may not re-encrypt.
+    pub unrevoked: Vec<String>,
 }
 
 impl Session {
@@ -38,6 +44,8 @@ impl Session {
             }
             repaired.missing.extend(missing);
         }
+        let view = self.project_view(project)?;
+        (repaired.reencrypted, repaired.unrevoked) = self.finish_removals(&view)?;
         Ok(repaired)
     }
 

@@ -31,6 +31,9 @@ pub struct Session {
     identity: Option<Identity>,
     pub(crate) options: SessionOptions,
     notices: Vec<String>,
+    /// Heads read still encrypted to a removed member, with what to tell the user: shown
+    /// with the notices unless this command re-encrypted them meanwhile.
+    pub(crate) unrevoked_heads: std::collections::BTreeMap<crate::EnvironmentRef, String>,
 }
 
 /// What a project's remote says about membership, with this user's trust decisions.
@@ -92,12 +95,15 @@ impl Session {
             identity: None,
             options,
             notices: Vec::new(),
+            unrevoked_heads: std::collections::BTreeMap::new(),
         }
     }
 
     /// Messages for the user gathered along the way (new identity, keys pinned, …).
     pub fn take_notices(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.notices)
+        let mut notices = std::mem::take(&mut self.notices);
+        notices.extend(std::mem::take(&mut self.unrevoked_heads).into_values());
+        notices
     }
 
     pub(crate) fn notice(&mut self, message: String) {

@@ -58,6 +58,7 @@ impl Session {
         self.verify_fetched(view, target, head, &record, last_good)?;
         self.chain_to_floors(view, target, &record, &floors)?;
         self.ledger.advance_environment(&record)?;
+        self.note_removed_recipients(view, target, &record);
         Ok(Some(record))
     }
 

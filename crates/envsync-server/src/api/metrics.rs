@@ -56,6 +56,8 @@ pub struct Metrics {
     event_streams: Gauge,
     failed_sign_ins: Counter,
     pool: Family<PoolLabels, Gauge>,
+    record_cache: Family<PoolLabels, Gauge>,
+    record_cache_resets: Gauge,
 }
 
 /// 1 ms to about 16 s, doubling: a push is milliseconds, the 30 s time limit is the tail.
@@ -98,8 +100,22 @@ impl Metrics {
             "Database pool connections: in_use, idle, and max (the most it opens)",
             pool.clone(),
         );
+        let record_cache = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "record_cache_bytes",
+            "Cache of version records and ciphertexts: used, and budget (--record-cache-mib)",
+            record_cache.clone(),
+        );
+        let record_cache_resets = Gauge::default();
+        registry.register(
+            "record_cache_resets",
+            "Times the record cache has been full and started over since the server started",
+            record_cache_resets.clone(),
+        );
         Arc::new(Self {
             registry,
+            record_cache,
+            record_cache_resets,
             requests,
             latency,
             pushes,
@@ -166,7 +182,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 #[utoipa::path(get, path = route::METRICS,
     responses((status = 200, description = "Prometheus (OpenMetrics) text: requests by \
         route template and status, latencies, pushes, open event streams, database pool use, \
-        failed sign-ins. No label names a project, value or token.",
+        failed sign-ins, the record cache's use. No label names a project, value or token.",
         content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let metrics = state.metrics();
@@ -180,6 +196,14 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     set("in_use", pool.open.saturating_sub(pool.idle));
     set("idle", pool.idle);
     set("max", pool.max);
+    let cache = state.store().record_cache_use();
+    let bytes = |value: usize| i64::try_from(value).unwrap_or(i64::MAX);
+    let cache_gauge = |state| metrics.record_cache.get_or_create(&PoolLabels { state });
+    cache_gauge("used").set(bytes(cache.bytes));
+    cache_gauge("budget").set(bytes(cache.budget));
+    metrics
+        .record_cache_resets
+        .set(i64::try_from(cache.resets).unwrap_or(i64::MAX));
     let mut text = String::new();
     if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {
         tracing::error!("encoding metrics: {error}");

@@ -91,43 +91,89 @@ impl ReadCache {
 /// Records and ciphertexts by their immutable keys. A stored version never changes and is
 /// never deleted, so an entry can never be stale and any number of replicas may each keep
 /// one of these: it needs no invalidation, only a bound on memory.
+///
+/// The bound counts the bytes of keys and values (the map's own overhead adds roughly a
+/// third); when the next entry would pass it, the cache starts over, which costs only
+/// re-reading what is asked again. Every push reads its base version's record, so under a
+/// steady load the cache fills, starts over and fills again: the server's memory climbs
+/// until the first fill and is flat after it.
 pub(super) struct Immutable {
-    entries: Mutex<(usize, HashMap<String, bytes::Bytes>)>,
+    budget: usize,
+    entries: Mutex<ImmutableEntries>,
 }
 
-/// Bytes kept before the cache starts over.
-const IMMUTABLE_BUDGET: usize = 64 * 1024 * 1024;
+#[derive(Default)]
+struct ImmutableEntries {
+    bytes: usize,
+    map: HashMap<String, bytes::Bytes>,
+    /// How many times the cache has been full and started over.
+    resets: u64,
+}
+
+/// The default budget: 64 MiB holds some 80,000 records of a typical size, enough for every
+/// head and recent base of a large server.
+pub const DEFAULT_RECORD_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How full the cache is, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheUse {
+    pub bytes: usize,
+    pub budget: usize,
+    pub resets: u64,
+}
 
 impl Default for Immutable {
     fn default() -> Self {
-        Self {
-            entries: Mutex::new((0, HashMap::new())),
-        }
+        Self::with_budget(DEFAULT_RECORD_CACHE_BYTES)
     }
 }
 
 impl Immutable {
-    pub fn get(&self, key: &str) -> Option<bytes::Bytes> {
-        let entries = self
-            .entries
+    /// A cache holding at most `budget` bytes of keys and values; 0 keeps nothing.
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            budget,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ImmutableEntries> {
+        self.entries
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        entries.1.get(key).cloned()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<bytes::Bytes> {
+        self.lock().map.get(key).cloned()
     }
 
     pub fn put(&self, key: String, value: bytes::Bytes) {
-        if value.len() > IMMUTABLE_BUDGET / 16 {
+        let size = key.len() + value.len();
+        // One entry may take a sixteenth at most: a large ciphertext must not evict the rest.
+        if size > self.budget / 16 {
             return;
         }
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if entries.0 + value.len() > IMMUTABLE_BUDGET {
-            *entries = (0, HashMap::new());
+        let mut entries = self.lock();
+        if entries.bytes + size > self.budget {
+            entries.map = HashMap::new();
+            entries.bytes = 0;
+            entries.resets += 1;
         }
-        entries.0 += value.len();
-        entries.1.insert(key, value);
+        let value_length = value.len();
+        match entries.map.insert(key, value) {
+            // The same key again (two readers raced): its value replaces the old one.
+            Some(previous) => entries.bytes = entries.bytes - previous.len() + value_length,
+            None => entries.bytes += size,
+        }
+    }
+
+    pub fn usage(&self) -> CacheUse {
+        let entries = self.lock();
+        CacheUse {
+            bytes: entries.bytes,
+            budget: self.budget,
+            resets: entries.resets,
+        }
     }
 }
 
@@ -144,5 +190,27 @@ mod tests {
         assert_eq!(map.get(&"role"), None);
         map.put(map.generation(), "role", 2);
         assert_eq!(map.get(&"role"), Some(2));
+    }
+
+    #[test]
+    fn the_record_cache_keeps_to_its_budget_and_counts_each_start_over() {
+        let cache = Immutable::with_budget(1600);
+        let record = bytes::Bytes::from(vec![b'x'; 95]);
+        for number in 0..16 {
+            cache.put(format!("v{number:04}"), record.clone());
+        }
+        let full = cache.usage();
+        assert_eq!((full.bytes, full.resets), (1600, 0));
+        assert!(cache.get("v0000").is_some());
+        cache.put("v0016".to_owned(), record.clone());
+        let restarted = cache.usage();
+        assert_eq!((restarted.bytes, restarted.resets), (100, 1));
+        assert!(cache.get("v0000").is_none() && cache.get("v0016").is_some());
+        // Too large for a sixteenth of the budget: not kept, nothing evicted.
+        cache.put("big".to_owned(), bytes::Bytes::from(vec![0; 200]));
+        assert_eq!(cache.usage().bytes, 100);
+        let none = Immutable::with_budget(0);
+        none.put("v1".to_owned(), record);
+        assert_eq!((none.get("v1"), none.usage().bytes), (None, 0));
     }
 }

@@ -39,6 +39,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use accounts::{Account, InviteRow};
 pub use audit::{AuditFilter, NewAuditEntry};
+pub use cache::{CacheUse, DEFAULT_RECORD_CACHE_BYTES};
 pub use error::{Result, StoreError};
 pub use limits::{FAILURE_WINDOW_SECONDS, MAX_FAILURES};
 pub use reads::ReadAccess;
@@ -154,6 +155,18 @@ impl Store {
     /// SQLite file, which it locks.
     pub fn enable_read_cache(&mut self) {
         self.cache = Some(std::sync::Arc::default());
+    }
+
+    /// Bounds the cache of version records and ciphertexts (kept on every backend, as they
+    /// never change) to `bytes` of keys and values; 0 turns it off. The default is
+    /// [`DEFAULT_RECORD_CACHE_BYTES`].
+    pub fn set_record_cache_budget(&mut self, bytes: usize) {
+        self.immutable = std::sync::Arc::new(cache::Immutable::with_budget(bytes));
+    }
+
+    /// How full the record cache is.
+    pub fn record_cache_use(&self) -> CacheUse {
+        self.immutable.usage()
     }
 
     /// The SQLite database file, if that is the backend.

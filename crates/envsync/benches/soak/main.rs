@@ -1,17 +1,30 @@
-//! The soak run: one real `envsync server` (SQLite) under a steady load for a bounded time
+//! The soak run: one real `envsync server` under a steady load for a bounded time
 //! (`SOAK_SECONDS`, default 600): 50 writers each push a signed version to an environment of
 //! their own once a second (`SOAK_WRITERS`, `SOAK_PUSH_INTERVAL_MS`) through the API, while
 //! 500 watchers (`SOAK_WATCHERS`) hold `/api/v1/events` WebSockets open and count the events
 //! they hear. Meanwhile the server process's resident memory and open descriptors are read
-//! from `/proc/PID/status` and `/proc/PID/fd` every 2 s.
+//! from `/proc/PID/status` and `/proc/PID/fd` every 2 s, with its `/metrics`.
+//!
+//! The database is SQLite, or PostgreSQL with `SOAK_DATABASE=postgres` (a fresh database
+//! on the test server, 127.0.0.1:5432 or `ENVSYNC_TEST_POSTGRES_URL`, dropped afterwards).
+//!
+//! The server runs with `--record-cache-mib` of `SOAK_RECORD_CACHE_MIB` (default 4). Its
+//! read cache of immutable records grows with every push (each reads its base version) until
+//! it is full, then starts over: memory climbs by design until the first fill. At 50 pushes
+//! a second the default 64 MiB fills after about half an hour, so a 10-minute soak with it
+//! would see only the climb; 4 MiB fills within about two minutes, after which the run
+//! judges whether anything else grows, and the cache starts over several times meanwhile.
+//! Memory is judged from the first time `/metrics` shows the cache full: the mean of the
+//! first minute after it against the mean of the last (a third of that span each when it is
+//! shorter than three minutes). A run in which the cache never fills is a failure, as its
+//! memory could not be judged.
 //!
 //! It reports throughput, push latency (p50, p99, max), events delivered against those
-//! due, and the server's RSS and descriptors: the mean of the first minute against the mean
-//! of the last (a third of the run each when it is shorter than three minutes). It exits
-//! non-zero when an acknowledged push is not on the server afterwards (with its ciphertext's
-//! digest), when a watcher missed an event, when the last window's RSS is more than
-//! `SOAK_RSS_MARGIN_PERCENT` (default 20) above the first's, or its descriptors more than
-//! `SOAK_FD_MARGIN` (default 16) above. Writers, watchers and server share the machine.
+//! due, and the server's RSS and descriptors. It exits non-zero when an acknowledged push
+//! is not on the server afterwards (with its ciphertext's digest), when a watcher missed an
+//! event, when the last window's RSS is more than `SOAK_RSS_MARGIN_PERCENT` (default 20)
+//! above the first's, or its descriptors more than `SOAK_FD_MARGIN` (default 16) above.
+//! Writers, watchers and server share the machine.
 //!
 //! Run with `cargo bench -p envsync --bench soak` (`SOAK_SECONDS=180` for a shorter run).
 //! The server and this process each hold one socket per watcher: with more than about 900
@@ -34,9 +47,11 @@ use envsync_client::remote::{HttpRemote, Remote};
 use envsync_client::server_api::ApiClient;
 use load::{WriterPlan, Written};
 use support::protocol::{Founded, join, person};
-use support::server::{Api, Server};
+use support::server::{Api, PgDatabase, Server};
 
 struct Settings {
+    postgres: bool,
+    record_cache_mib: u64,
     seconds: u64,
     writers: usize,
     watchers: usize,
@@ -47,7 +62,14 @@ struct Settings {
 
 impl Settings {
     fn from_environment() -> Self {
+        let database = std::env::var("SOAK_DATABASE").unwrap_or_default();
+        assert!(
+            ["", "sqlite", "postgres"].contains(&database.as_str()),
+            "SOAK_DATABASE is `{database}`: sqlite or postgres"
+        );
         Self {
+            postgres: database == "postgres",
+            record_cache_mib: setting("SOAK_RECORD_CACHE_MIB", 4),
             seconds: setting("SOAK_SECONDS", 600),
             writers: setting("SOAK_WRITERS", 50) as usize,
             watchers: setting("SOAK_WATCHERS", 500) as usize,
@@ -57,10 +79,25 @@ impl Settings {
         }
     }
 
-    /// The length of the first and last windows compared: a minute, or a third of a short run.
-    fn window(&self) -> f64 {
-        (self.seconds as f64 / 3.0).min(60.0)
+    /// The server, on a fresh database of the chosen kind (kept alive beside it).
+    fn server(&self, directory: &std::path::Path) -> (Server, Option<PgDatabase>) {
+        let postgres = self.postgres.then(PgDatabase::create);
+        let mut args = match &postgres {
+            Some(database) => vec!["--database-url".to_owned(), database.url.clone()],
+            None => vec!["--data-dir".to_owned(), directory.display().to_string()],
+        };
+        args.extend([
+            "--record-cache-mib".to_owned(),
+            self.record_cache_mib.to_string(),
+        ]);
+        (Server::start(args), postgres)
     }
+}
+
+/// The length of the first and last windows compared over `span` seconds: a minute, or a
+/// third of a short span.
+fn window(span: f64) -> f64 {
+    (span / 3.0).min(60.0)
 }
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -77,7 +114,16 @@ fn main() -> ExitCode {
     }
     let settings = Settings::from_environment();
     let directory = tempfile::tempdir().unwrap();
-    let server = Server::sqlite(directory.path());
+    let (server, postgres) = settings.server(directory.path());
+    println!(
+        "database: {}; record cache: {} MiB",
+        if settings.postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        settings.record_cache_mib
+    );
     let api = Api::new(&server.url);
     let owner = Rc::new(person("Soak"));
     let token = join(&api, server.setup_code.as_deref().unwrap(), &owner);
@@ -101,7 +147,8 @@ fn main() -> ExitCode {
 
     let began = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
-    let sampling = sampler::start(server.pid(), began, Duration::from_secs(2), stop.clone());
+    let watched = (server.pid(), server.url.clone());
+    let sampling = sampler::start(watched, began, Duration::from_secs(2), stop.clone());
     let plan = WriterPlan {
         url: server.url.clone(),
         token: token.clone(),
@@ -123,6 +170,7 @@ fn main() -> ExitCode {
     heard.stop.store(true, Ordering::Release);
     let failures = report(&settings, &written, &stored, &heard, &samples, elapsed);
     drop(server);
+    drop(postgres);
     if failures.is_empty() {
         println!("soak: ok");
         ExitCode::SUCCESS
@@ -264,7 +312,8 @@ fn report(
         failures.push(format!("{short} watchers missed events"));
     }
     println!(
-        "records a push reads (the server's read cache keeps them, up to 64 MiB): {:.1} MiB",
+        "records a push reads (the server's read cache keeps them, up to {} MiB): {:.1} MiB",
+        settings.record_cache_mib,
         stored.cached_record_bytes as f64 / 1_048_576.0
     );
     failures.extend(growth(settings, samples));
@@ -287,16 +336,28 @@ fn growth(settings: &Settings, samples: &[sampler::Sample]) -> Vec<String> {
         })
         .collect();
     println!("server over time: {}", series.join(", "));
-    let window = settings.window();
     let end = settings.seconds as f64;
-    let (first_rss, first_anonymous, first_fds) = sampler::window(samples, 0.0, window);
+    // Two windows of at least 10 s (5 samples each) after the cache is full.
+    let Some(full_at) = sampler::cache_full_at(samples).filter(|at| end - at >= 30.0) else {
+        return vec![format!(
+            "the record cache ({} MiB) was not full 30 s before the end, so memory was not \
+             judged: lengthen SOAK_SECONDS or lower SOAK_RECORD_CACHE_MIB",
+            settings.record_cache_mib
+        )];
+    };
+    let window = window(end - full_at);
+    let (first_rss, first_anonymous, first_fds) =
+        sampler::window(samples, full_at, full_at + window);
     let (last_rss, last_anonymous, last_fds) = sampler::window(samples, end - window, end + 1.0);
     let rss_growth = (last_rss / first_rss - 1.0) * 100.0;
     let anonymous_growth = (last_anonymous / first_anonymous - 1.0) * 100.0;
+    let resets = samples.last().map_or(0, |sample| sample.cache_resets);
+    println!("record cache first full at {full_at:.0} s; started over {resets} times in the run");
     println!(
-        "| window | RSS | anonymous RSS | descriptors |\n| first {window:.0} s | {:.1} MiB | \
-         {:.1} MiB | {first_fds:.1} |\n| last {window:.0} s | {:.1} MiB | {:.1} MiB | \
-         {last_fds:.1} |\n| growth | {rss_growth:+.1} % | {anonymous_growth:+.1} % | {:+.1} |",
+        "| window | RSS | anonymous RSS | descriptors |\n| first {window:.0} s after \
+         {full_at:.0} s | {:.1} MiB | {:.1} MiB | {first_fds:.1} |\n| last {window:.0} s | \
+         {:.1} MiB | {:.1} MiB | {last_fds:.1} |\n| growth | {rss_growth:+.1} % | \
+         {anonymous_growth:+.1} % | {:+.1} |",
         mib(first_rss),
         mib(first_anonymous),
         mib(last_rss),

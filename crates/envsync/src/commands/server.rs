@@ -27,6 +27,7 @@ pub fn run(args: ServerArgs, printer: &Printer) -> Result<ExitCode> {
         tls: args.tls_cert.zip(args.tls_key),
         behind_proxy: args.behind_proxy,
         dashboard_unlock: args.dashboard_unlock,
+        record_cache_bytes: args.record_cache_mib.saturating_mul(1024 * 1024),
     };
     install_log_subscriber(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,7 +2,7 @@
 //! entries and `envsync use`.
 
 use envsync_client::engine::UseOutcome;
-use envsync_core::selection::Source;
+use envsync_core::selection::{BranchOrigin, Source};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -17,6 +17,10 @@ pub struct CurrentEnvironment {
     pub chosen_by: ChosenBy,
     /// With `chosen_by: branch`: the current git branch.
     pub branch: Option<String>,
+    /// With `chosen_by: branch`: the environment variable that named the branch
+    /// (`ENVSYNC_BRANCH`, or a CI's own, such as `GITHUB_HEAD_REF`, while HEAD is detached);
+    /// null when it is the branch checked out.
+    pub branch_variable: Option<String>,
     /// With `chosen_by: branch`: the pattern of `[projects.NAME.branches]` it matched.
     pub pattern: Option<String>,
     /// The environment is protected and was not named: commands refuse it without `--env`.
@@ -40,11 +44,16 @@ impl From<envsync_client::engine::CurrentEnvironment> for CurrentEnvironment {
             Source::Branch { branch, pattern } => (ChosenBy::Branch, Some(branch), Some(pattern)),
             Source::Flag | Source::Default => (ChosenBy::Default, None, None),
         };
+        let branch_variable = branch.as_ref().and_then(|branch| match branch.origin {
+            BranchOrigin::Checkout => None,
+            BranchOrigin::Variable(variable) => Some(variable.to_owned()),
+        });
         Self {
             project: current.project,
             environment: current.selection.environment,
             chosen_by,
-            branch,
+            branch: branch.map(|branch| branch.name),
+            branch_variable,
             pattern,
             needs_explicit_env: current.needs_explicit_env,
         }
@@ -59,9 +68,12 @@ impl CurrentEnvironment {
             (ChosenBy::Use, ..) => {
                 "`envsync use` on this machine; `envsync use --reset` goes back".to_owned()
             }
-            (ChosenBy::Branch, Some(branch), Some(pattern)) => {
-                format!("git branch `{branch}` matches `{pattern}` in envsync.toml")
-            }
+            (ChosenBy::Branch, Some(branch), Some(pattern)) => match &self.branch_variable {
+                None => format!("git branch `{branch}` matches `{pattern}` in envsync.toml"),
+                Some(variable) => format!(
+                    "branch `{branch}`, named by {variable}, matches `{pattern}` in envsync.toml"
+                ),
+            },
             (ChosenBy::Branch, ..) => "the git branch map".to_owned(),
         };
         Some(if self.needs_explicit_env {

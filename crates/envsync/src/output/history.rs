@@ -191,6 +191,12 @@ pub struct Repair {
     pub versions: Vec<(String, Vec<u64>)>,
     /// What could not be put back and why.
     pub missing: Vec<String>,
+    /// Environments whose head was still encrypted to a removed member (a removal that
+    /// stopped before re-encrypting), re-encrypted to the current readers now.
+    pub reencrypted: Vec<String>,
+    /// Heads still encrypted to a removed member that only a writer of theirs can
+    /// re-encrypt, and why.
+    pub unrevoked: Vec<String>,
 }
 
 impl From<Repaired> for Repair {
@@ -200,6 +206,8 @@ impl From<Repaired> for Repair {
             membership: repaired.membership,
             versions: repaired.versions,
             missing: repaired.missing,
+            reencrypted: repaired.reencrypted,
+            unrevoked: repaired.unrevoked,
         }
     }
 }
@@ -229,8 +237,19 @@ impl Document for Repair {
                 "could not put back {missing}: a teammate who pulled it can"
             ));
         }
-        let restored = !self.membership.is_empty() || !self.versions.is_empty();
-        if !restored && self.missing.is_empty() {
+        for environment in &self.reencrypted {
+            printer.message(format!(
+                "re-encrypted {} without the members removed from it",
+                EnvironmentRef::new(project, environment)
+            ));
+        }
+        for unrevoked in &self.unrevoked {
+            printer.message(unrevoked.clone());
+        }
+        let restored = !self.membership.is_empty()
+            || !self.versions.is_empty()
+            || !self.reencrypted.is_empty();
+        if !restored && self.missing.is_empty() && self.unrevoked.is_empty() {
             printer.message(format!(
                 "nothing to repair: the remote holds everything of project `{project}` this machine verified"
             ));

@@ -1,0 +1,173 @@
+//! Re-encrypting heads so that access follows membership: after a member is accepted or
+//! removed every environment's head becomes a new version, with the same content, encrypted
+//! to the readers the membership log now names.
+//!
+//! A `members remove` killed after its removal entry was appended but before every head
+//! was re-encrypted leaves heads the removed member can still decrypt. Every command that
+//! reads such a head says so and names the command that finishes the job (`envsync
+//! repair`, which any writer of the environment may run, or the owner's `members remove`
+//! again); until then the removed member can read only what they could already read.
+
+use std::collections::BTreeMap;
+
+use super::publish::NewVersion;
+use super::{ProjectView, Session};
+use crate::environment_ref::EnvironmentRef;
+use crate::error::Result;
+use crate::membership::Member;
+use crate::records::VersionRecord;
+use crate::workspace::Target;
+
+impl Session {
+    /// Re-encrypts each environment's head to the current readers, as a new version with the
+    /// same content, so access follows membership. `pinned` (after a removal) are the heads
+    /// the removal pinned: a version that slipped in after one of them and no longer
+    /// verifies (the removed member's racing push) is voided by superseding back to it.
+    pub(super) fn reencrypt_heads(
+        &mut self,
+        view: &ProjectView,
+        message: &str,
+        pinned: Option<BTreeMap<String, VersionRecord>>,
+    ) -> Result<()> {
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
+            let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
+            for _attempt in 0..5 {
+                match self.reencrypt_one(view, &target, message, fallback) {
+                    Err(error) if error.kind() == crate::ErrorKind::Conflict => continue,
+                    Err(error) => {
+                        self.notice(format!(
+                            "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
+                        ));
+                        break;
+                    }
+                    Ok(()) => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reencrypt_one(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        message: &str,
+        fallback: Option<&VersionRecord>,
+    ) -> Result<()> {
+        let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
+            (Ok(Some(record)), _) => (record, None),
+            (Ok(None), _) => return Ok(()),
+            (Err(error), None) => return Err(error),
+            (Err(_), Some(pinned)) => {
+                let head = self.remote.head(target)?;
+                (pinned.clone(), head)
+            }
+        };
+        let (_, content) = self.open_version(view, target, &record)?;
+        let (new_record, new_ciphertext) = self.create_version(
+            view,
+            target,
+            NewVersion {
+                content: &content,
+                message: message.to_owned(),
+                base: Some(&record),
+                base_content: Some(&content),
+                voids_up_to,
+                dismissed: Vec::new(),
+            },
+        )?;
+        if target.is_linked() {
+            self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
+        }
+        Ok(())
+    }
+
+    /// Notes, to be said with the notices, that `record` (its verified head) is still
+    /// encrypted to members the log removed, and which command finishes their removal.
+    pub(super) fn note_removed_recipients(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+    ) {
+        let removed = removed_recipients(view, record);
+        if removed.is_empty() {
+            return;
+        }
+        // The fingerprint, not the name, in the command: it is unambiguous and shell-safe.
+        let notice = format!(
+            "{} (version {}) is still encrypted to {}, removed from the project: a removal \
+             stopped before re-encrypting it; run `envsync repair -p {}` (any writer of {}), \
+             or, as an owner, `envsync members remove {} -p {}` again",
+            target.place,
+            record.body.number,
+            names(&removed),
+            view.project,
+            target.place.environment,
+            removed[0].key.fingerprint(),
+            view.project,
+        );
+        self.unrevoked_heads.insert(target.place.clone(), notice);
+    }
+
+    /// Re-encrypts, without the removed members, every head still encrypted to one of them
+    /// that this user may push to. Returns the environments re-encrypted, and the others
+    /// still encrypted to a removed member, with who can finish them.
+    pub(super) fn finish_removals(
+        &mut self,
+        view: &ProjectView,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let own = self.own_key();
+        let me = own
+            .as_deref()
+            .and_then(|key| view.roster.find(key))
+            .cloned();
+        let (mut done, mut left) = (Vec::new(), Vec::new());
+        // Someone who is no member (any more) re-encrypts nothing, and reads no head.
+        if !me.as_ref().is_some_and(Member::is_active) {
+            return Ok((done, left));
+        }
+        for environment in self.remote.environments(&view.project)? {
+            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
+            // A head that does not verify (a remote still behind what a teammate saw) is
+            // another command's to report; repair must not fail on it.
+            let Ok(Some(record)) = self.verified_head(view, &target) else {
+                continue;
+            };
+            let removed = removed_recipients(view, &record);
+            if removed.is_empty() {
+                continue;
+            }
+            let place = &target.place;
+            if !me.as_ref().is_some_and(|me| me.may_push(&environment)) {
+                left.push(format!(
+                    "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
+                    names(&removed)
+                ));
+                continue;
+            }
+            let message = format!("revoke access of {}", names(&removed));
+            self.reencrypt_one(view, &target, &message, None)?;
+            done.push(environment);
+        }
+        Ok((done, left))
+    }
+}
+
+/// The removed members among the recipients of `record`.
+fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<&'a Member> {
+    record
+        .body
+        .recipients
+        .iter()
+        .filter_map(|key| view.roster.find(key))
+        .filter(|member| !member.is_active())
+        .collect()
+}
+
+/// `dave, erin`: the names of `members`, for messages.
+fn names(members: &[&Member]) -> String {
+    let names: Vec<&str> = members.iter().map(|member| member.name.as_str()).collect();
+    names.join(", ")
+}
