@@ -365,6 +365,21 @@ fn caught_removal(
             who.name,
             status.stderr
         );
+        let document = completes(who, &["status", "--json"]).json();
+        let unrevoked = &document["unrevoked"][0];
+        assert_eq!(
+            (
+                unrevoked["environment"].as_str(),
+                unrevoked["version"].as_u64()
+            ),
+            (Some("development"), Some(holding.head_number())),
+            "{}'s status --json: {document}",
+            who.name
+        );
+        assert_eq!(
+            unrevoked["removed"][0],
+            format!("{name} ({})", removed.fingerprint())
+        );
     }
     (removed, name)
 }
@@ -415,6 +430,8 @@ fn removal_killed_before_reencrypting(
     );
     out(&eve);
     let status = completes(alice, &["status"]);
+    let document = completes(alice, &["status", "--json"]).json();
+    assert_eq!(document["unrevoked"], serde_json::json!([]), "{document}");
     assert!(
         !status.stderr.contains("still encrypted"),
         "{}",

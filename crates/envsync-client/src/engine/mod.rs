@@ -35,6 +35,7 @@ pub use members::{Acceptance, MemberRow, MemberStatus, Removal};
 pub use publications::{Publication, PublishedVersion, TargetStatus};
 pub use pull::PullOutcome;
 pub use push::PushOutcome;
+pub use reencrypt::UnrevokedHead;
 pub use repair::Repaired;
 pub use rotation::PendingRotation;
 pub use session::{ProjectView, Session, SessionOptions};

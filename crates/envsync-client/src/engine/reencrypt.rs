@@ -96,19 +96,26 @@ impl Session {
             return;
         }
         // The fingerprint, not the name, in the command: it is unambiguous and shell-safe.
-        let notice = format!(
-            "{} (version {}) is still encrypted to {}, removed from the project: a removal \
-             stopped before re-encrypting it; run `envsync repair -p {}` (any writer of {}), \
-             or, as an owner, `envsync members remove {} -p {}` again",
-            target.place,
-            record.body.number,
-            names(&removed),
-            view.project,
-            target.place.environment,
-            removed[0].key.fingerprint(),
-            view.project,
-        );
-        self.unrevoked_heads.insert(target.place.clone(), notice);
+        let fingerprint = removed[0].key.fingerprint();
+        let head = UnrevokedHead {
+            project: target.place.project.clone(),
+            environment: target.place.environment.clone(),
+            version: record.body.number,
+            removed: removed.iter().map(|member| member.label()).collect(),
+            notice: format!(
+                "{} (version {}) is still encrypted to {}, removed from the project: a \
+                 removal stopped before re-encrypting it; run `envsync repair -p {}` (any \
+                 writer of {}), or, as an owner, `envsync members remove {fingerprint} -p {}` \
+                 again",
+                target.place,
+                record.body.number,
+                names(&removed),
+                view.project,
+                target.place.environment,
+                view.project,
+            ),
+        };
+        self.unrevoked_heads.insert(target.place.clone(), head);
     }
 
     /// Re-encrypts, without the removed members, every head still encrypted to one of them
@@ -156,6 +163,20 @@ impl Session {
 }
 
 /// The removed members among the recipients of `record`.
+/// A head still encrypted to members the log removed: a removal stopped before it
+/// re-encrypted the head. `status --json` lists them; every command says so on stderr.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnrevokedHead {
+    pub project: String,
+    pub environment: String,
+    pub version: u64,
+    /// The removed members who can still read it, as `name (fingerprint)`.
+    pub removed: Vec<String>,
+    /// What to run, for the notice.
+    #[serde(skip)]
+    pub notice: String,
+}
+
 fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<&'a Member> {
     record
         .body

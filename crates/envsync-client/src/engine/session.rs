@@ -33,7 +33,8 @@ pub struct Session {
     notices: Vec<String>,
     /// Heads read still encrypted to a removed member, with what to tell the user: shown
     /// with the notices unless this command re-encrypted them meanwhile.
-    pub(crate) unrevoked_heads: std::collections::BTreeMap<crate::EnvironmentRef, String>,
+    pub(crate) unrevoked_heads:
+        std::collections::BTreeMap<crate::EnvironmentRef, super::reencrypt::UnrevokedHead>,
 }
 
 /// What a project's remote says about membership, with this user's trust decisions.
@@ -102,7 +103,11 @@ impl Session {
     /// Messages for the user gathered along the way (new identity, keys pinned, …).
     pub fn take_notices(&mut self) -> Vec<String> {
         let mut notices = std::mem::take(&mut self.notices);
-        notices.extend(std::mem::take(&mut self.unrevoked_heads).into_values());
+        notices.extend(
+            std::mem::take(&mut self.unrevoked_heads)
+                .into_values()
+                .map(|head| head.notice),
+        );
         notices
     }
 

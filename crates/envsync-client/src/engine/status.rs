@@ -55,6 +55,8 @@ pub struct StatusReport {
     /// Each publish target of `envsync.toml`: whether it was last given the head, from the
     /// publication records on the remote (the targets are not asked).
     pub publications: Vec<super::TargetStatus>,
+    /// Heads still encrypted to a removed member (an interrupted `members remove`).
+    pub unrevoked: Vec<super::UnrevokedHead>,
 }
 
 impl Session {
@@ -67,6 +69,7 @@ impl Session {
             rotations: Vec::new(),
             current: Vec::new(),
             publications: Vec::new(),
+            unrevoked: Vec::new(),
         };
         let mut views: Vec<ProjectView> = Vec::new();
         let own = self.own_key();
@@ -90,6 +93,7 @@ impl Session {
             let row = self.status_row(view, target, own.as_deref(), extras)?;
             report.rows.push(row);
         }
+        report.unrevoked = self.unrevoked_heads.values().cloned().collect();
         report.current = views
             .iter()
             .map(|view| self.current_environment(&view.project))

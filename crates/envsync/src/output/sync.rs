@@ -25,6 +25,19 @@ pub struct Status {
     /// Each publish target envsync.toml names: whether it was last given the head, from
     /// the signed publication records on the remote (the targets are not contacted).
     pub publications: Vec<PublicationStatus>,
+    /// Heads still encrypted to a removed member: a `members remove` stopped before it
+    /// re-encrypted them. `envsync repair` (any writer) finishes it.
+    pub unrevoked: Vec<UnrevokedHead>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct UnrevokedHead {
+    pub project: String,
+    pub environment: String,
+    /// The head version still encrypted to them.
+    pub version: u64,
+    /// Who was removed and can still read it, as `name (fingerprint)`.
+    pub removed: Vec<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -148,6 +161,16 @@ impl From<StatusReport> for Status {
             rotations: rotations.collect(),
             current: report.current.into_iter().map(Into::into).collect(),
             publications: report.publications.into_iter().map(Into::into).collect(),
+            unrevoked: report
+                .unrevoked
+                .into_iter()
+                .map(|head| UnrevokedHead {
+                    project: head.project,
+                    environment: head.environment,
+                    version: head.version,
+                    removed: head.removed,
+                })
+                .collect(),
         }
     }
 }
