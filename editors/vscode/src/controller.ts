@@ -77,7 +77,7 @@ export class Controller implements vscode.Disposable {
       return;
     }
     const document = parseStatus(result.stdout);
-    root.state.replace(document.environments, document.pending);
+    root.state.replace(document.environments, document.pending, document.current);
     root.state.lastError = null;
   }
 
@@ -155,9 +155,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private hasDirtyLinkedFile(root: Root): boolean {
-    const files = new Set(
-      [...root.state.environments.values()].map((env) => path.join(root.dir, env.file)),
-    );
+    const files = new Set(root.state.linked().map((env) => path.join(root.dir, env.file)));
     return vscode.workspace.textDocuments.some(
       (document) => document.isDirty && files.has(document.uri.fsPath),
     );

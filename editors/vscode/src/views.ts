@@ -75,17 +75,31 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
   }
 }
 
+/**
+ * An environment's row: its badge and, after it, the file that holds it. With `envsync use`
+ * the default file sits under the environment it holds; the environment it was taken from
+ * shows no file and no badge (its pull, push and sync are refused), only where its file went.
+ * `contextValue` is `env:BADGE:USE_ROLE` (`displaced` for that one), read by package.json.
+ */
 function environmentItem(root: Root, env: EnvironmentState): vscode.TreeItem {
-  const badge = presentBadge(env.badge);
   const item = new vscode.TreeItem(env.environment, vscode.TreeItemCollapsibleState.None);
   item.id = `${root.dir}\u0000${env.project}\u0000${env.environment}`;
-  item.description = badge.label;
   item.tooltip = rowTooltip(env);
+  const role = root.state.useRole(env);
+  if (role === 'displaced') {
+    item.description = `file in use by ${env.fileHolds}`;
+    item.iconPath = new vscode.ThemeIcon('arrow-swap', new vscode.ThemeColor('disabledForeground'));
+    item.contextValue = 'displaced';
+    return item;
+  }
+  const badge = presentBadge(env.badge);
+  const used = role === 'in_use' ? ' (envsync use)' : '';
+  item.description = `${badge.label} · ${env.file}${used}`;
   item.iconPath = new vscode.ThemeIcon(
     badge.icon,
     badge.color ? new vscode.ThemeColor(badge.color) : undefined,
   );
-  item.contextValue = `env:${env.badge}`;
+  item.contextValue = `env:${env.badge}:${role}`;
   item.resourceUri = vscode.Uri.file(path.join(root.dir, env.file));
   return item;
 }

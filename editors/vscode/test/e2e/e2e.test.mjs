@@ -284,7 +284,7 @@ test(
       'import os\nurl = os.getenv("MISSING_PY")\nkey = os.environ["ALICE_NEW"]\n',
     );
     await bench.command('envsync: Refresh');
-    for (const file of ['job.py', 'app.js']) {
+    for (const file of ['src/job.py', 'src/app.js']) {
       await bench.openFile(file);
     }
     await bench.command('View: Focus Problems (Errors, Warnings, Infos)');
@@ -328,7 +328,7 @@ test(
     await bench.page.locator('.tab.active', { hasText: '.env' }).waitFor({ timeout: 20_000 });
     await bench.closeAllEditors();
     // "Move to envsync" on the hard-coded token: named, added to the linked file, referenced.
-    await bench.openFile('app.js');
+    await bench.openFile('src/app.js');
     await bench.page.locator('.view-line', { hasText: 'ghp_' }).first().click();
     await bench.page.keyboard.press('End');
     await bench.page.keyboard.press('ArrowLeft');
@@ -360,7 +360,7 @@ test(
     alice.write('lib/a.js', 'export const key = process.env.API_KEY;\n');
     alice.write('lib/b.py', 'import os\nkey = os.environ["API_KEY"]\n');
     await bench.command('envsync: Refresh');
-    await bench.openFile('a.js');
+    await bench.openFile('lib/a.js');
     await bench.page.locator('.view-line', { hasText: 'process.env.API_KEY' }).first().click();
     await bench.page.keyboard.press('Home');
     for (let i = 0; i < 'export const key = process.env.AP'.length; i++) {

@@ -86,30 +86,27 @@ export class Workbench {
     }
   }
 
-  /** Opens a workspace file through Quick Open and waits for its tab.
+  /** Opens a workspace file through Quick Open by its workspace-relative path (`src/app.js`)
+   * and waits for its tab.
    *
-   * Quick Open re-renders its list while the file search runs, so a click can land on a row
-   * that is being replaced (seen once in CI after "Close All Editors"): the pick is made with
-   * Enter on the first match, and the whole step is tried again when no tab opened.
+   * A path with a separator is looked up directly (Quick Open stats `folder/path`), not in the
+   * file-search cache: that cache answers a new Quick Open from the list the previous one
+   * loaded until its own reload ends, so a file written since (as these tests do just before
+   * opening it) is missing from the answer if the query wins that race — what made the
+   * language tests fail on a quiet machine.
    */
-  async openFile(name) {
-    const tab = this.page.locator('.tab.active', { hasText: name });
-    for (let attempt = 1; ; attempt++) {
-      await this.page.keyboard.press('Escape');
-      await this.page.keyboard.press('Control+P');
-      const input = this.page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(name);
-      const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name });
-      await row.first().waitFor({ timeout: 15_000 });
-      await this.page.keyboard.press('Enter');
-      try {
-        await tab.waitFor({ timeout: 10_000 });
-        return;
-      } catch (error) {
-        if (attempt === 3) throw error;
-      }
-    }
+  async openFile(relative) {
+    if (!relative.includes('/')) throw new Error(`openFile needs a relative path: ${relative}`);
+    const name = relative.split('/').pop();
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relative);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name });
+    await row.first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 10_000 });
   }
 
   /** Picks the quick-pick row with this text. */
