@@ -214,7 +214,7 @@ export class KeysInCode implements vscode.Disposable {
       this.diagnostics.clear();
       return;
     }
-    void this.index.scan();
+    this.index.syncSoon();
     const definitions = this.definitions(linked);
     const values = new Map<string, string>();
     linked.forEach((file) => file.values.forEach((value, key) => values.set(key, value)));

@@ -23,11 +23,28 @@ export type EnvNode =
 export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
   private readonly changed = new vscode.EventEmitter<EnvNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** What the tree last showed (names, badges, files: no value). */
+  private shown = '';
 
   constructor(private readonly roots: () => Root[]) {}
 
+  /**
+   * Redraws only when what the rows show changed. A redraw drops the rows' handles until
+   * VS Code reads them again, and a context-menu command run in that gap gets no row (it
+   * then asks "Which environment?"); the watches' repeated unchanged reports made that
+   * gap frequent.
+   */
   refresh() {
-    this.changed.fire(undefined);
+    const now = JSON.stringify(
+      this.roots().map((root) => [
+        root.dir,
+        [...root.state.environments.values()].map((env) => [env, root.state.useRole(env)]),
+      ]),
+    );
+    if (now !== this.shown) {
+      this.shown = now;
+      this.changed.fire(undefined);
+    }
   }
 
   getChildren(node?: EnvNode): EnvNode[] {
@@ -93,8 +110,11 @@ function environmentItem(root: Root, env: EnvironmentState): vscode.TreeItem {
     return item;
   }
   const badge = presentBadge(env.badge);
-  const used = role === 'in_use' ? ' (envsync use)' : '';
+  const used = role === 'in_use' ? ' (in use)' : '';
   item.description = `${badge.label} · ${env.file}${used}`;
+  if (role === 'in_use') {
+    item.tooltip += `\n${env.file} holds it on this machine (envsync use).`;
+  }
   item.iconPath = new vscode.ThemeIcon(
     badge.icon,
     badge.color ? new vscode.ThemeColor(badge.color) : undefined,
