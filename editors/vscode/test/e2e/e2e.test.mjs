@@ -39,9 +39,11 @@ const V = {
   aliceNew: 'alice-only-Nc88',
   bobNew: 'bob-only-Mi19',
   typed: 'typed-in-editor-Ro77',
+  api: 'api-token-Pq31',
 };
 
-const world = {};
+/** `extraLinked`: linked files of folders a test adds. */
+const world = { extraLinked: new Set() };
 
 function linkedFiles() {
   const files = new Set();
@@ -50,6 +52,7 @@ function linkedFiles() {
       files.add(path.join(person.workspace, file));
     }
   }
+  world.extraLinked.forEach((file) => files.add(file));
   return files;
 }
 
@@ -462,7 +465,9 @@ test('envsync use from the view: .env under the environment it holds, and back',
   const { bench, alice } = world;
   await bench.clearNotifications();
   await bench.openView();
-  alice.run(['push', '-m', 'GH_TOKEN moved to envsync']);
+  // The key "Move to envsync" added above is pushed first (`use` refuses unpushed edits).
+  await bench.waitRow('Environments', 'development', 'local changes • push');
+  await bench.inline('Environments', 'development', 'Push');
   await bench.waitRow('Environments', 'development', 'synced ✓ · .env');
   const development = alice.read('.env');
   // No switch is offered to the environment .env already holds.
@@ -507,6 +512,67 @@ test('envsync use from the view: .env under the environment it holds, and back',
   await bench.screenshot('20-use-reset');
 });
 
+test('a launch configuration with "envsync": "staging" gets its variables, no file', async () => {
+  const { bench, alice, code } = world;
+  const staging = /^API_KEY=(.*)$/m.exec(alice.read('.env.staging'))[1];
+  const marker = path.join(code.tmp, 'debug-hash.txt');
+  const refused = path.join(code.tmp, 'debug-refused.txt');
+  // The probe writes a hash of what it was given, never the value.
+  alice.write(
+    'debug-probe.js',
+    "const { createHash } = require('node:crypto');\n" +
+      "const seen = createHash('sha256').update(process.env.API_KEY ?? '').digest('hex');\n" +
+      "require('node:fs').writeFileSync(process.argv[2], seen);\n",
+  );
+  const launch = path.join(alice.workspace, '.vscode', 'launch.json');
+  fs.mkdirSync(path.dirname(launch), { recursive: true });
+  fs.writeFileSync(
+    launch,
+    JSON.stringify({
+      version: '0.2.0',
+      configurations: [
+        {
+          type: 'node',
+          request: 'launch',
+          name: 'probe with envsync staging',
+          program: '${workspaceFolder}/debug-probe.js',
+          args: [marker],
+          envsync: 'staging',
+          console: 'internalConsole',
+        },
+        {
+          type: 'node',
+          request: 'launch',
+          name: 'probe with an unknown environment',
+          program: '${workspaceFolder}/debug-probe.js',
+          args: [refused],
+          envsync: 'nowhere',
+          console: 'internalConsole',
+        },
+      ],
+    }),
+  );
+  await bench.command('Debug: Select and Start Debugging');
+  await bench.pick('probe with envsync staging');
+  const { createHash } = await import('node:crypto');
+  const expected = createHash('sha256').update(staging).digest('hex');
+  await until(
+    'the probe run by the debugger',
+    () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === expected,
+    60_000,
+    250,
+  );
+  await bench.screenshot('21-debug-with-envsync');
+  // An environment no envsync.toml has: the session does not start.
+  await bench.command('Debug: Select and Start Debugging');
+  await bench.pick('probe with an unknown environment');
+  await bench.waitToast('no environment `nowhere` in this workspace');
+  assert.equal(fs.existsSync(refused), false, 'the refused session ran');
+  await bench.clearNotifications();
+  fs.rmSync(path.join(alice.workspace, '.vscode'), { recursive: true });
+  fs.rmSync(path.join(alice.workspace, 'debug-probe.js'));
+});
+
 test('a missing binary gives the install hint (${workspaceFolder} in envsync.path)', async () => {
   const { bench, root } = world;
   const other = path.join(root, 'ws-missing');
@@ -521,4 +587,50 @@ test('a missing binary gives the install hint (${workspaceFolder} in envsync.pat
   assert.ok(toast.includes(`${other}/no-such-dir/envsync`), toast);
   assert.match(toast, /cargo install --locked --path crates\/envsync/);
   await bench.screenshot('13-missing-binary');
+});
+
+test('multi-root: two folders with a project each, each row acting on its own folder', async () => {
+  const { bench, alice, root, server } = world;
+  const api = path.join(root, 'ws-alice-api');
+  fs.mkdirSync(api, { recursive: true });
+  fs.writeFileSync(
+    path.join(api, 'envsync.toml'),
+    `remote = "${server.url}"\nauto_refresh_seconds = 0\n\n[projects.api]\n` +
+      'default_environment = "development"\n\n[projects.api.environments]\ndevelopment = ".env"\n',
+  );
+  const apiEnv = path.join(api, '.env');
+  world.extraLinked.add(apiEnv);
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\n`, { mode: 0o600 });
+  alice.run(['push', '-m', 'api first'], { cwd: api });
+  const workspace = path.join(root, 'two-folders.code-workspace');
+  fs.writeFileSync(
+    workspace,
+    JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
+  );
+  await bench.goto(world.code.workspaceUrl(workspace));
+  // The extension's commands are in the palette once it is loaded: its status item says so.
+  await bench.statusText('envsync');
+  await bench.openView();
+  await bench.waitRow('Environments', 'ws-alice', '');
+  await bench.waitRow('Environments', 'ws-alice-api', '');
+  await bench.waitRow('Environments', 'api', '');
+  const developments = bench.rows('Environments', 'development');
+  await until('both development rows', async () => (await developments.count()) === 2);
+  // The second folder's row: an edit there flips it, and its inline Push pushes it there.
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\nADDED=1\n`, { mode: 0o600 });
+  await bench.command('envsync: Refresh');
+  await until('the api row to show the edit', async () =>
+    (await developments.nth(1).innerText()).includes('local changes'),
+  );
+  assert.match(await developments.nth(0).innerText(), /synced/);
+  await developments.nth(1).hover();
+  await developments.nth(1).locator('.action-label[aria-label="Push"]').first().click();
+  await until('the api row synced', async () =>
+    (await developments.nth(1).innerText()).includes('synced'),
+  );
+  const status = JSON.parse(alice.run(['status', '--json'], { cwd: api }).stdout);
+  assert.equal(status.environments[0].badge, 'synced');
+  assert.equal(status.environments[0].local_version, 2);
+  await bench.page.mouse.move(800, 500);
+  await bench.screenshot('22-multi-root');
 });
