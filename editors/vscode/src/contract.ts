@@ -39,6 +39,11 @@ export interface EnvironmentState {
   action: Action | null;
   /** Who pushed the remote head, when the CLI says. */
   author: string | null;
+  /**
+   * With `envsync use`: the environment this one's file holds instead on this machine. The
+   * file is then not this environment's (its badge is `not_linked`) until `use --reset`.
+   */
+  fileHolds: string | null;
 }
 
 export type PendingKind = 'request' | 'new_key';
@@ -50,10 +55,32 @@ export interface PendingMember {
   kind: PendingKind;
 }
 
+/** What chose the environment commands without `--env` act on, in a project. */
+export type ChosenBy = 'use' | 'branch' | 'default';
+
+export interface CurrentEnvironment {
+  project: string;
+  environment: string;
+  /** Null from a CLI that does not say. */
+  chosenBy: ChosenBy | null;
+}
+
 export interface StatusDocument {
   schema: number;
   environments: EnvironmentState[];
   pending: PendingMember[];
+  current: CurrentEnvironment[];
+}
+
+/** `envsync use --json`: what the project's default file holds now. */
+export interface Used {
+  project: string;
+  environment: string;
+  previous: string;
+  file: string;
+  /** The version written into the file; null when nothing changed. */
+  version: number | null;
+  author: string | null;
 }
 
 export type WatchEvent =
@@ -205,6 +232,32 @@ function parseEnvironment(raw: unknown): EnvironmentState {
     remoteVersion: optionalNumber(value, 'remote_version'),
     action: parseAction(value.action),
     author: optionalText(value, 'author') ?? optionalText(value, 'remote_author'),
+    fileHolds: optionalText(value, 'file_holds'),
+  };
+}
+
+function parseCurrent(raw: unknown): CurrentEnvironment {
+  const value = object(raw, 'current environment');
+  const chosenBy = optionalText(value, 'chosen_by');
+  return {
+    project: text(value, 'project', 'current environment'),
+    environment: text(value, 'environment', 'current environment'),
+    chosenBy:
+      chosenBy === 'use' || chosenBy === 'branch' || chosenBy === 'default' ? chosenBy : null,
+  };
+}
+
+/** `use --json`. */
+export function parseUsed(stdout: string): Used {
+  const value = object(parseJson(stdout, 'use'), 'use');
+  checkSchema(value, 'use');
+  return {
+    project: text(value, 'project', 'use'),
+    environment: text(value, 'environment', 'use'),
+    previous: text(value, 'previous', 'use'),
+    file: text(value, 'file', 'use'),
+    version: optionalNumber(value, 'version'),
+    author: optionalText(value, 'author'),
   };
 }
 
@@ -235,6 +288,7 @@ export function parseStatus(stdout: string): StatusDocument {
     schema: optionalNumber(value, 'schema') ?? 0,
     environments: list(value, 'environments').map(parseEnvironment),
     pending: list(value, 'pending_members').map(parsePending),
+    current: list(value, 'current').map(parseCurrent),
   };
 }
 

@@ -2,6 +2,7 @@
 // status, runs one watch per folder, and reacts to what the watches report (pull a clean
 // file at once; never touch one with unsaved or unpushed edits).
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
@@ -42,10 +43,18 @@ export class Controller implements vscode.Disposable {
     this.statusBar.show();
   }
 
-  /** Folders with an envsync.toml: each workspace folder's root, and nested ones. */
+  /**
+   * Folders with an envsync.toml: each workspace folder's root, and nested ones. The roots
+   * are looked at directly: the file search, which finds the nested ones, was seen to answer
+   * nothing for a multi-root workspace just opened.
+   */
   async discover(): Promise<void> {
     const found = await vscode.workspace.findFiles('**/envsync.toml', '**/node_modules/**', 50);
-    const dirs = [...new Set(found.map((uri) => path.dirname(uri.fsPath)))].sort();
+    const roots = (vscode.workspace.workspaceFolders ?? [])
+      .filter((folder) => folder.uri.scheme === 'file')
+      .map((folder) => folder.uri.fsPath)
+      .filter((dir) => fs.existsSync(path.join(dir, 'envsync.toml')));
+    const dirs = [...new Set([...roots, ...found.map((uri) => path.dirname(uri.fsPath))])].sort();
     const known = new Map(this.roots.map((root) => [root.dir, root]));
     this.roots = dirs.map(
       (dir) =>
@@ -77,7 +86,7 @@ export class Controller implements vscode.Disposable {
       return;
     }
     const document = parseStatus(result.stdout);
-    root.state.replace(document.environments, document.pending);
+    root.state.replace(document.environments, document.pending, document.current);
     root.state.lastError = null;
   }
 
@@ -155,9 +164,7 @@ export class Controller implements vscode.Disposable {
   }
 
   private hasDirtyLinkedFile(root: Root): boolean {
-    const files = new Set(
-      [...root.state.environments.values()].map((env) => path.join(root.dir, env.file)),
-    );
+    const files = new Set(root.state.linked().map((env) => path.join(root.dir, env.file)));
     return vscode.workspace.textDocuments.some(
       (document) => document.isDirty && files.has(document.uri.fsPath),
     );

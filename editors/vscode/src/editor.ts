@@ -39,7 +39,7 @@ export class Masking implements vscode.Disposable {
   /** Whether a file is linked to an environment in some envsync.toml of the workspace. */
   isLinked(file: string): boolean {
     return this.controller.roots.some((root) =>
-      [...root.state.environments.values()].some((env) => path.join(root.dir, env.file) === file),
+      root.state.linked().some((env) => path.join(root.dir, env.file) === file),
     );
   }
 

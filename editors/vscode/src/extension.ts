@@ -19,6 +19,7 @@ import { KeysInCode } from './language';
 import { type Member, parseMembers } from './contract';
 import { Onboarding } from './onboarding';
 import { togglePresentation } from './presentation';
+import { resetUse, useEnvironment } from './use';
 import { REMOTE_SCHEME, RemoteDocuments } from './remote';
 import { CollaboratorsTree, EnvironmentsTree, type EnvNode, HistoryTree, type Root } from './views';
 
@@ -156,6 +157,14 @@ function registerCommands(
     'envsync.openFile': (node?: EnvNode) => actions.openFile(node),
     'envsync.runWith': (node?: EnvNode) => actions.runWith(node),
     'envsync.export': (node?: EnvNode) => actions.export(node),
+    'envsync.use': async (node?: EnvNode) => {
+      const target = await actions.target(node);
+      return target && useEnvironment(ctrl, target);
+    },
+    'envsync.useReset': async (node?: EnvNode) => {
+      const target = await actions.target(node);
+      return target && resetUse(ctrl, target);
+    },
     'envsync.acceptMember': (node?: Parameters<Onboarding['accept']>[0]) => onboarding.accept(node),
     'envsync.init': () => onboarding.init(),
     'envsync.join': () => onboarding.join(),

@@ -91,7 +91,7 @@ export class KeysInCode implements vscode.Disposable {
   /** Every linked file with its keys: the editor buffer when it has unsaved edits, else disk. */
   linked(): LinkedFile[] {
     return this.controller.roots.flatMap((root) =>
-      [...root.state.environments.values()].map((env) => {
+      root.state.linked().map((env) => {
         const file = path.join(root.dir, env.file);
         const open = vscode.workspace.textDocuments.find((doc) => doc.uri.fsPath === file);
         const entries = parseEntries(open?.isDirty ? open.getText() : readIfPresent(file));
@@ -214,7 +214,7 @@ export class KeysInCode implements vscode.Disposable {
       this.diagnostics.clear();
       return;
     }
-    void this.index.scan();
+    this.index.syncSoon();
     const definitions = this.definitions(linked);
     const values = new Map<string, string>();
     linked.forEach((file) => file.values.forEach((value, key) => values.set(key, value)));

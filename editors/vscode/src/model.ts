@@ -2,7 +2,14 @@
 // watch restart backoff, and the per-folder state the watch events update. No `vscode`
 // import here, so the unit tests run it under plain Node.
 
-import type { Action, Badge, EnvironmentState, PendingMember, WatchEvent } from './contract';
+import type {
+  Action,
+  Badge,
+  CurrentEnvironment,
+  EnvironmentState,
+  PendingMember,
+  WatchEvent,
+} from './contract';
 
 export interface BadgePresentation {
   /** The description text, exactly as the CLI names the state. */
@@ -68,6 +75,13 @@ export function presentBadge(badge: Badge): BadgePresentation {
 export function rowTooltip(state: EnvironmentState): string {
   const badge = presentBadge(state.badge);
   const version = (number: number | null) => (number === null ? '-' : `v${number}`);
+  if (state.fileHolds !== null) {
+    return [
+      `${state.project}/${state.environment} — not in use on this machine`,
+      `${state.file} holds ${state.project}/${state.fileHolds} instead (envsync use).`,
+      `"Use this Environment for ${state.file}" switches it back.`,
+    ].join('\n');
+  }
   const lines = [
     `${state.project}/${state.environment} — ${badge.label}`,
     badge.tooltip,
@@ -82,11 +96,13 @@ export function rowTooltip(state: EnvironmentState): string {
 
 /** "envsync: 1 update, 1 waiting" and friends; "envsync: synced" when nothing needs doing. */
 export function summary(states: readonly EnvironmentState[], pending: number): string {
-  const count = (badge: Badge) => states.filter((state) => state.badge === badge).length;
+  // An environment whose file holds another one (`envsync use`) has nothing to do.
+  const held = states.filter((state) => state.fileHolds === null);
+  const count = (badge: Badge) => held.filter((state) => state.badge === badge).length;
   const parts: string[] = [];
   const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
   // Not linked counts as an update only when there is something to pull.
-  const pullable = states.filter((state) => state.badge === 'not_linked' && state.remoteVersion);
+  const pullable = held.filter((state) => state.badge === 'not_linked' && state.remoteVersion);
   const updates = count('update_available') + pullable.length;
   if (updates) {
     parts.push(plural(updates, 'update'));
@@ -113,6 +129,14 @@ export function backoffMs(attempt: number): number {
 
 export type Key = string;
 
+/**
+ * An environment row and `envsync use`: `displaced` (the default environment, whose file
+ * holds another one: using it again is `use --reset`), `in_use` (that other one: it can be
+ * reset), `usable` (the default file could hold it) or `none` (the default environment
+ * holding its own file, or one the member may not read).
+ */
+export type UseRole = 'displaced' | 'in_use' | 'usable' | 'none';
+
 export function keyOf(project: string, environment: string): Key {
   return `${project}\u0000${environment}`;
 }
@@ -121,16 +145,55 @@ export function keyOf(project: string, environment: string): Key {
 export class FolderState {
   readonly environments = new Map<Key, EnvironmentState>();
   pending: PendingMember[] = [];
+  /** Per project, the environment commands without `--env` act on (from `status`). */
+  current: CurrentEnvironment[] = [];
   connected: boolean | null = null;
   lastError: string | null = null;
 
   /** Replaces everything with a full `status --json` read. */
-  replace(environments: readonly EnvironmentState[], pending: readonly PendingMember[]) {
+  replace(
+    environments: readonly EnvironmentState[],
+    pending: readonly PendingMember[],
+    current: readonly CurrentEnvironment[] = [],
+  ) {
     this.environments.clear();
     for (const state of environments) {
       this.environments.set(keyOf(state.project, state.environment), state);
     }
     this.pending = [...pending];
+    this.current = [...current];
+  }
+
+  /**
+   * The environments whose file holds them: all but one whose file `envsync use` pointed at
+   * another environment on this machine. Masking, keys in code and the dirty checks read
+   * these, so `.env` counts once, as the environment it holds.
+   */
+  linked(): EnvironmentState[] {
+    return [...this.environments.values()].filter((state) => state.fileHolds === null);
+  }
+
+  /** What `envsync use` can do with an environment's row (see `UseRole`). */
+  useRole(state: EnvironmentState): UseRole {
+    if (state.fileHolds !== null) {
+      return 'displaced';
+    }
+    const siblings = [...this.environments.values()].filter(
+      (other) => other.project === state.project,
+    );
+    const current = this.current.find((entry) => entry.project === state.project);
+    const chosen = current?.environment === state.environment;
+    if (
+      siblings.some((other) => other.fileHolds === state.environment) ||
+      (chosen && current?.chosenBy === 'use')
+    ) {
+      return 'in_use';
+    }
+    if (state.badge === 'no_access') {
+      return 'none';
+    }
+    const isDefault = chosen && current?.chosenBy === 'default';
+    return isDefault ? 'none' : 'usable';
   }
 
   /** Applies one watch event; true when the tree must be redrawn. */
@@ -153,6 +216,7 @@ export class FolderState {
           remoteVersion: event.version,
           action: null,
           author: event.author ?? known?.author ?? null,
+          fileHolds: null,
         });
         return true;
       }

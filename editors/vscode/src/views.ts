@@ -23,11 +23,28 @@ export type EnvNode =
 export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
   private readonly changed = new vscode.EventEmitter<EnvNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** What the tree last showed (names, badges, files: no value). */
+  private shown = '';
 
   constructor(private readonly roots: () => Root[]) {}
 
+  /**
+   * Redraws only when what the rows show changed. A redraw drops the rows' handles until
+   * VS Code reads them again, and a context-menu command run in that gap gets no row (it
+   * then asks "Which environment?"); the watches' repeated unchanged reports made that
+   * gap frequent.
+   */
   refresh() {
-    this.changed.fire(undefined);
+    const now = JSON.stringify(
+      this.roots().map((root) => [
+        root.dir,
+        [...root.state.environments.values()].map((env) => [env, root.state.useRole(env)]),
+      ]),
+    );
+    if (now !== this.shown) {
+      this.shown = now;
+      this.changed.fire(undefined);
+    }
   }
 
   getChildren(node?: EnvNode): EnvNode[] {
@@ -75,17 +92,34 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
   }
 }
 
+/**
+ * An environment's row: its badge and, after it, the file that holds it. With `envsync use`
+ * the default file sits under the environment it holds; the environment it was taken from
+ * shows no file and no badge (its pull, push and sync are refused), only where its file went.
+ * `contextValue` is `env:BADGE:USE_ROLE` (`displaced` for that one), read by package.json.
+ */
 function environmentItem(root: Root, env: EnvironmentState): vscode.TreeItem {
-  const badge = presentBadge(env.badge);
   const item = new vscode.TreeItem(env.environment, vscode.TreeItemCollapsibleState.None);
   item.id = `${root.dir}\u0000${env.project}\u0000${env.environment}`;
-  item.description = badge.label;
   item.tooltip = rowTooltip(env);
+  const role = root.state.useRole(env);
+  if (role === 'displaced') {
+    item.description = `file in use by ${env.fileHolds}`;
+    item.iconPath = new vscode.ThemeIcon('arrow-swap', new vscode.ThemeColor('disabledForeground'));
+    item.contextValue = 'displaced';
+    return item;
+  }
+  const badge = presentBadge(env.badge);
+  const used = role === 'in_use' ? ' (in use)' : '';
+  item.description = `${badge.label} · ${env.file}${used}`;
+  if (role === 'in_use') {
+    item.tooltip += `\n${env.file} holds it on this machine (envsync use).`;
+  }
   item.iconPath = new vscode.ThemeIcon(
     badge.icon,
     badge.color ? new vscode.ThemeColor(badge.color) : undefined,
   );
-  item.contextValue = `env:${env.badge}`;
+  item.contextValue = `env:${env.badge}:${role}`;
   item.resourceUri = vscode.Uri.file(path.join(root.dir, env.file));
   return item;
 }

@@ -39,9 +39,11 @@ const V = {
   aliceNew: 'alice-only-Nc88',
   bobNew: 'bob-only-Mi19',
   typed: 'typed-in-editor-Ro77',
+  api: 'api-token-Pq31',
 };
 
-const world = {};
+/** `extraLinked`: linked files of folders a test adds. */
+const world = { extraLinked: new Set() };
 
 function linkedFiles() {
   const files = new Set();
@@ -50,6 +52,7 @@ function linkedFiles() {
       files.add(path.join(person.workspace, file));
     }
   }
+  world.extraLinked.forEach((file) => files.add(file));
   return files;
 }
 
@@ -261,154 +264,144 @@ test('terminals get the variables when asked, and nothing is written', async () 
   await bench.command('envsync: Stop Giving Terminals Variables');
 });
 
-// The two language-feature tests below failed four runs in five on this machine once it was
-// quiet (12 of 12 passed under load): go to definition, or Quick Open's file search, sometimes
-// finds nothing. Until that race is found they run only when asked (ENVSYNC_E2E_LANGUAGE=1);
-// the logic they drive is covered by test/unit/usage.test.ts.
-const LANGUAGE = process.env.ENVSYNC_E2E_LANGUAGE === '1' || 'set ENVSYNC_E2E_LANGUAGE=1 (flaky)';
-
-test(
-  'keys in code: completion of names, go to definition, diagnostics (JS, Python)',
-  { skip: LANGUAGE === true ? false : LANGUAGE },
-  async () => {
-    const { bench, alice } = world;
-    const token = `ghp_${'x'.repeat(36)}`;
-    fs.mkdirSync(path.join(alice.workspace, 'src'), { recursive: true });
-    alice.write(
-      'src/app.js',
-      'const key = process.env.API_KEY;\n' +
-        `const gone = process.env.NOT_ANYWHERE;\nconst t = "${token}";\n`,
-    );
-    alice.write(
-      'src/job.py',
-      'import os\nurl = os.getenv("MISSING_PY")\nkey = os.environ["ALICE_NEW"]\n',
-    );
-    await bench.command('envsync: Refresh');
-    for (const file of ['job.py', 'app.js']) {
-      await bench.openFile(file);
-    }
-    await bench.command('View: Focus Problems (Errors, Warnings, Infos)');
-    const problems = bench.page.locator('.markers-panel');
-    for (const text of [
-      'NOT_ANYWHERE is not defined in app/development',
-      'MISSING_PY is not defined in app/development',
-      'Hard-coded secret: this looks like a credential',
-    ]) {
-      await problems
-        .locator('.monaco-list-row', { hasText: text })
-        .first()
-        .waitFor({ timeout: 20_000 });
-    }
-    // ALICE_NEW is in development (merged above) but in no other environment.
+test('keys in code: completion of names, go to definition, diagnostics (JS, Python)', async () => {
+  const { bench, alice } = world;
+  const token = `ghp_${'x'.repeat(36)}`;
+  fs.mkdirSync(path.join(alice.workspace, 'src'), { recursive: true });
+  alice.write(
+    'src/app.js',
+    'const key = process.env.API_KEY;\n' +
+      `const gone = process.env.NOT_ANYWHERE;\nconst t = "${token}";\n`,
+  );
+  alice.write(
+    'src/job.py',
+    'import os\nurl = os.getenv("MISSING_PY")\nkey = os.environ["ALICE_NEW"]\n',
+  );
+  await bench.command('envsync: Refresh');
+  for (const file of ['src/job.py', 'src/app.js']) {
+    await bench.openFile(file);
+  }
+  await bench.command('View: Focus Problems (Errors, Warnings, Infos)');
+  const problems = bench.page.locator('.markers-panel');
+  for (const text of [
+    'NOT_ANYWHERE is not defined in app/development',
+    'MISSING_PY is not defined in app/development',
+    'Hard-coded secret: this looks like a credential',
+  ]) {
     await problems
-      .locator('.monaco-list-row', { hasText: 'ALICE_NEW is not defined in app/staging' })
-      .first()
-      .waitFor();
-    const devMissing = problems.locator('.monaco-list-row', {
-      hasText: 'ALICE_NEW is not defined in app/development',
-    });
-    assert.equal(await devMissing.count(), 0);
-    await bench.screenshot('10-diagnostics');
-    await bench.page.locator('.monaco-editor .view-lines').first().click();
-    await bench.page.keyboard.press('Control+End');
-    await bench.page.keyboard.type('process.env.');
-    const suggest = bench.page.locator('.suggest-widget .monaco-list-row');
-    await suggest.filter({ hasText: 'DB_URL' }).first().waitFor({ timeout: 20_000 });
-    const shown = await bench.page.locator('.suggest-widget').innerText();
-    assert.match(shown, /API_KEY/);
-    assert.ok(!Object.values(V).some((value) => shown.includes(value)), 'a value in completion');
-    await bench.screenshot('11-completion');
-    await bench.page.keyboard.press('Escape');
-    await bench.command('File: Revert File');
-    await bench.page.keyboard.press('Control+Home');
-    for (let i = 0; i < 'const key = process.env.AP'.length; i++) {
-      await bench.page.keyboard.press('ArrowRight');
-    }
-    await bench.page.keyboard.press('F12');
-    await bench.page.locator('.tab.active', { hasText: '.env' }).waitFor({ timeout: 20_000 });
-    await bench.closeAllEditors();
-    // "Move to envsync" on the hard-coded token: named, added to the linked file, referenced.
-    await bench.openFile('app.js');
-    await bench.page.locator('.view-line', { hasText: 'ghp_' }).first().click();
-    await bench.page.keyboard.press('End');
-    await bench.page.keyboard.press('ArrowLeft');
-    await bench.page.keyboard.press('ArrowLeft');
-    await bench.page.keyboard.press('ArrowLeft');
-    await bench.page.keyboard.press('Control+.');
-    // The quick fix comes first in the light-bulb menu (its rows never count as "stable").
-    await bench.page.getByText('Move to envsync').first().waitFor();
-    await bench.page.keyboard.press('Enter');
-    await bench.pick('app/development');
-    await bench.page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-    await bench.page.keyboard.type('GH_TOKEN');
-    await bench.page.keyboard.press('Enter');
-    await bench.page.locator('.view-line', { hasText: 'process.env.GH_TOKEN' }).first().waitFor();
-    assert.match(alice.read('.env'), new RegExp(`^GH_TOKEN=${token}$`, 'm'));
-    await bench.screenshot('12-moved-to-envsync');
-    await bench.command('File: Save');
-    await bench.closeAllEditors();
-    fs.rmSync(path.join(alice.workspace, 'src'), { recursive: true });
-  },
-);
-
-test(
-  'find references, keys no code reads, masked hovers (JS, Python)',
-  { skip: LANGUAGE === true ? false : LANGUAGE },
-  async () => {
-    const { bench, alice } = world;
-    fs.mkdirSync(path.join(alice.workspace, 'lib'), { recursive: true });
-    alice.write('lib/a.js', 'export const key = process.env.API_KEY;\n');
-    alice.write('lib/b.py', 'import os\nkey = os.environ["API_KEY"]\n');
-    await bench.command('envsync: Refresh');
-    await bench.openFile('a.js');
-    await bench.page.locator('.view-line', { hasText: 'process.env.API_KEY' }).first().click();
-    await bench.page.keyboard.press('Home');
-    for (let i = 0; i < 'export const key = process.env.AP'.length; i++) {
-      await bench.page.keyboard.press('ArrowRight');
-    }
-    // The hover names the environments and masks the value.
-    await bench.command('Show or Focus Hover');
-    const hover = bench.page.locator('.monaco-hover', { hasText: 'app/development' }).first();
-    await hover.waitFor({ timeout: 20_000 });
-    const hovered = await hover.innerText();
-    assert.match(hovered, /••••••••/);
-    assert.match(hovered, /Reveal/);
-    assert.ok(!Object.values(V).some((value) => hovered.includes(value)), 'a value in a hover');
-    await bench.screenshot('14-masked-hover');
-    await bench.page.keyboard.press('Escape');
-    // Go to the definition, then find references from the linked file's key: both files.
-    await bench.page.keyboard.press('F12');
-    await bench.page.locator('.tab.active', { hasText: '.env' }).waitFor({ timeout: 20_000 });
-    await bench.page.locator('.view-line', { hasText: 'API_KEY' }).first().click();
-    await bench.page.keyboard.press('Home');
-    await bench.page.keyboard.press('Shift+F12');
-    const peek = bench.page.locator('.peekview-widget');
-    for (const file of ['a.js', 'b.py']) {
-      await peek
-        .locator('.monaco-list-row', { hasText: file })
-        .first()
-        .waitFor({ timeout: 20_000 });
-    }
-    const peeked = await peek.innerText();
-    assert.ok(!Object.values(V).some((value) => peeked.includes(value)), 'a value in references');
-    await bench.screenshot('15-references');
-    await bench.page.keyboard.press('Escape');
-    // DB_URL is in the file but no code reads it; API_KEY is read.
-    await bench.command('View: Focus Problems (Errors, Warnings, Infos)');
-    const problems = bench.page.locator('.markers-panel');
-    await problems
-      .locator('.monaco-list-row', { hasText: 'DB_URL is defined but no code in this workspace' })
+      .locator('.monaco-list-row', { hasText: text })
       .first()
       .waitFor({ timeout: 20_000 });
-    const unusedApiKey = problems.locator('.monaco-list-row', {
-      hasText: 'API_KEY is defined but no code',
-    });
-    assert.equal(await unusedApiKey.count(), 0);
-    await bench.screenshot('16-unused-key');
-    await bench.closeAllEditors();
-    fs.rmSync(path.join(alice.workspace, 'lib'), { recursive: true });
-  },
-);
+  }
+  // ALICE_NEW is in development (merged above) but in no other environment.
+  await problems
+    .locator('.monaco-list-row', { hasText: 'ALICE_NEW is not defined in app/staging' })
+    .first()
+    .waitFor();
+  const devMissing = problems.locator('.monaco-list-row', {
+    hasText: 'ALICE_NEW is not defined in app/development',
+  });
+  assert.equal(await devMissing.count(), 0);
+  await bench.screenshot('10-diagnostics');
+  await bench.page.locator('.monaco-editor .view-lines').first().click();
+  await bench.page.keyboard.press('Control+End');
+  await bench.page.keyboard.type('process.env.');
+  const suggest = bench.page.locator('.suggest-widget .monaco-list-row');
+  await suggest.filter({ hasText: 'DB_URL' }).first().waitFor({ timeout: 20_000 });
+  const shown = await bench.page.locator('.suggest-widget').innerText();
+  assert.match(shown, /API_KEY/);
+  assert.ok(!Object.values(V).some((value) => shown.includes(value)), 'a value in completion');
+  await bench.screenshot('11-completion');
+  await bench.page.keyboard.press('Escape');
+  await bench.command('File: Revert File');
+  // The revert reloads the text after the command returns: moving the cursor before that
+  // moves it in the text being replaced.
+  await bench.page
+    .locator('.view-line', { hasText: /^process\.env\.$/ })
+    .waitFor({ state: 'detached' });
+  await bench.focusedEditor();
+  await bench.page.keyboard.press('Control+Home');
+  for (let i = 0; i < 'const key = process.env.AP'.length; i++) {
+    await bench.page.keyboard.press('ArrowRight');
+  }
+  await bench.page.keyboard.press('F12');
+  await bench.page.locator('.tab.active', { hasText: '.env' }).waitFor({ timeout: 20_000 });
+  await bench.closeAllEditors();
+  // "Move to envsync" on the hard-coded token: named, added to the linked file, referenced.
+  await bench.openFile('src/app.js');
+  await bench.page.locator('.view-line', { hasText: 'ghp_' }).first().click();
+  await bench.page.keyboard.press('End');
+  await bench.page.keyboard.press('ArrowLeft');
+  await bench.page.keyboard.press('ArrowLeft');
+  await bench.page.keyboard.press('ArrowLeft');
+  await bench.page.keyboard.press('Control+.');
+  // The quick fix comes first in the light-bulb menu (its rows never count as "stable").
+  await bench.page.getByText('Move to envsync').first().waitFor();
+  await bench.page.keyboard.press('Enter');
+  await bench.pick('app/development');
+  await bench.page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await bench.page.keyboard.type('GH_TOKEN');
+  await bench.page.keyboard.press('Enter');
+  await bench.page.locator('.view-line', { hasText: 'process.env.GH_TOKEN' }).first().waitFor();
+  assert.match(alice.read('.env'), new RegExp(`^GH_TOKEN=${token}$`, 'm'));
+  await bench.screenshot('12-moved-to-envsync');
+  await bench.command('File: Save');
+  await bench.closeAllEditors();
+  fs.rmSync(path.join(alice.workspace, 'src'), { recursive: true });
+});
+
+test('find references, keys no code reads, masked hovers (JS, Python)', async () => {
+  const { bench, alice } = world;
+  fs.mkdirSync(path.join(alice.workspace, 'lib'), { recursive: true });
+  alice.write('lib/a.js', 'export const key = process.env.API_KEY;\n');
+  alice.write('lib/b.py', 'import os\nkey = os.environ["API_KEY"]\n');
+  await bench.command('envsync: Refresh');
+  await bench.openFile('lib/a.js');
+  await bench.page.locator('.view-line', { hasText: 'process.env.API_KEY' }).first().click();
+  await bench.page.keyboard.press('Home');
+  for (let i = 0; i < 'export const key = process.env.AP'.length; i++) {
+    await bench.page.keyboard.press('ArrowRight');
+  }
+  // The hover names the environments and masks the value.
+  await bench.command('Show or Focus Hover');
+  const hover = bench.page.locator('.monaco-hover', { hasText: 'app/development' }).first();
+  await hover.waitFor({ timeout: 20_000 });
+  const hovered = await hover.innerText();
+  assert.match(hovered, /••••••••/);
+  assert.match(hovered, /Reveal/);
+  assert.ok(!Object.values(V).some((value) => hovered.includes(value)), 'a value in a hover');
+  await bench.screenshot('14-masked-hover');
+  await bench.page.keyboard.press('Escape');
+  await bench.focusedEditor();
+  // Go to the definition, then find references from the linked file's key: both files.
+  await bench.page.keyboard.press('F12');
+  await bench.page.locator('.tab.active', { hasText: '.env' }).waitFor({ timeout: 20_000 });
+  await bench.page.locator('.view-line', { hasText: 'API_KEY' }).first().click();
+  await bench.page.keyboard.press('Home');
+  await bench.page.keyboard.press('Shift+F12');
+  const peek = bench.page.locator('.peekview-widget');
+  for (const file of ['a.js', 'b.py']) {
+    await peek.locator('.monaco-list-row', { hasText: file }).first().waitFor({ timeout: 20_000 });
+  }
+  const peeked = await peek.innerText();
+  assert.ok(!Object.values(V).some((value) => peeked.includes(value)), 'a value in references');
+  await bench.screenshot('15-references');
+  await bench.page.keyboard.press('Escape');
+  // DB_URL is in the file but no code reads it; API_KEY is read.
+  await bench.command('View: Focus Problems (Errors, Warnings, Infos)');
+  const problems = bench.page.locator('.markers-panel');
+  await problems
+    .locator('.monaco-list-row', { hasText: 'DB_URL is defined but no code in this workspace' })
+    .first()
+    .waitFor({ timeout: 20_000 });
+  const unusedApiKey = problems.locator('.monaco-list-row', {
+    hasText: 'API_KEY is defined but no code',
+  });
+  assert.equal(await unusedApiKey.count(), 0);
+  await bench.screenshot('16-unused-key');
+  await bench.closeAllEditors();
+  fs.rmSync(path.join(alice.workspace, 'lib'), { recursive: true });
+});
 
 test('envsync.terminalEnvironment gives new terminals an environment without a command', async () => {
   const { bench, alice, code } = world;
@@ -468,6 +461,118 @@ test('invite, audit log and rollback from the palette', async () => {
   await bench.screenshot('18-rolled-back');
 });
 
+test('envsync use from the view: .env under the environment it holds, and back', async () => {
+  const { bench, alice } = world;
+  await bench.clearNotifications();
+  await bench.openView();
+  // The key "Move to envsync" added above is pushed first (`use` refuses unpushed edits).
+  await bench.waitRow('Environments', 'development', 'local changes • push');
+  await bench.inline('Environments', 'development', 'Push');
+  await bench.waitRow('Environments', 'development', 'synced ✓ · .env');
+  const development = alice.read('.env');
+  // No switch is offered to the environment .env already holds.
+  const offered = await bench.contextMenuEntries('Environments', 'development');
+  assert.ok(!offered.includes('Use this Environment for .env'), offered.join(', '));
+  // Unpushed edits in .env: the CLI refuses, and nothing is switched.
+  alice.write('.env', `${development}UNPUSHED=1\n`);
+  await bench.waitRow('Environments', 'development', 'local changes • push');
+  await bench.contextMenu('Environments', 'staging', 'Use this Environment for .env');
+  await bench.waitToast('nothing was switched');
+  assert.equal(alice.read('.env'), `${development}UNPUSHED=1\n`);
+  alice.write('.env', development);
+  await bench.clearNotifications();
+  await bench.waitRow('Environments', 'development', 'synced ✓ · .env');
+
+  await bench.contextMenu('Environments', 'staging', 'Use this Environment for .env');
+  await bench.waitRow('Environments', 'staging', 'synced ✓ · .env (in use)');
+  await bench.waitRow('Environments', 'development', 'file in use by staging');
+  const row = await bench.rowText('Environments', 'development');
+  assert.ok(!row.includes('.env'), `the development row still names the file: ${row}`);
+  assert.equal(alice.read('.env'), alice.read('.env.staging'));
+  // The status bar counts no update for the environment whose file is elsewhere.
+  assert.doesNotMatch(await bench.statusText('envsync:'), /update/);
+  const status = JSON.parse(alice.run(['status', '--json']).stdout);
+  const held = status.environments.find((entry) => entry.environment === 'development');
+  assert.equal(held.file_holds, 'staging');
+  await bench.page.mouse.move(800, 500); // the row's inline icons would hide its file
+  await bench.screenshot('19-use-staging');
+
+  // Back from the in-use row, then once more from the displaced one.
+  await bench.contextMenu('Environments', 'staging', 'Go Back to the Default Environment for .env');
+  await bench.waitRow('Environments', 'development', 'synced ✓ · .env');
+  await bench.waitRow('Environments', 'staging', 'synced ✓ · .env.staging');
+  assert.equal(alice.read('.env'), development);
+  await bench.contextMenu('Environments', 'review', 'Use this Environment for .env');
+  await bench.waitRow('Environments', 'development', 'file in use by review');
+  assert.equal(alice.read('.env'), alice.read('.env.review'));
+  await bench.contextMenu('Environments', 'development', 'Use this Environment for .env');
+  await bench.waitRow('Environments', 'development', 'synced ✓ · .env');
+  assert.equal(alice.read('.env'), development);
+  await bench.page.mouse.move(800, 500);
+  await bench.screenshot('20-use-reset');
+});
+
+test('a launch configuration with "envsync": "staging" gets its variables, no file', async () => {
+  const { bench, alice, code } = world;
+  const staging = /^API_KEY=(.*)$/m.exec(alice.read('.env.staging'))[1];
+  const marker = path.join(code.tmp, 'debug-hash.txt');
+  const refused = path.join(code.tmp, 'debug-refused.txt');
+  // The probe writes a hash of what it was given, never the value.
+  alice.write(
+    'debug-probe.js',
+    "const { createHash } = require('node:crypto');\n" +
+      "const seen = createHash('sha256').update(process.env.API_KEY ?? '').digest('hex');\n" +
+      "require('node:fs').writeFileSync(process.argv[2], seen);\n",
+  );
+  const launch = path.join(alice.workspace, '.vscode', 'launch.json');
+  fs.mkdirSync(path.dirname(launch), { recursive: true });
+  fs.writeFileSync(
+    launch,
+    JSON.stringify({
+      version: '0.2.0',
+      configurations: [
+        {
+          type: 'node',
+          request: 'launch',
+          name: 'probe with envsync staging',
+          program: '${workspaceFolder}/debug-probe.js',
+          args: [marker],
+          envsync: 'staging',
+          console: 'internalConsole',
+        },
+        {
+          type: 'node',
+          request: 'launch',
+          name: 'probe with an unknown environment',
+          program: '${workspaceFolder}/debug-probe.js',
+          args: [refused],
+          envsync: 'nowhere',
+          console: 'internalConsole',
+        },
+      ],
+    }),
+  );
+  await bench.command('Debug: Select and Start Debugging');
+  await bench.pick('probe with envsync staging');
+  const { createHash } = await import('node:crypto');
+  const expected = createHash('sha256').update(staging).digest('hex');
+  await until(
+    'the probe run by the debugger',
+    () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === expected,
+    60_000,
+    250,
+  );
+  await bench.screenshot('21-debug-with-envsync');
+  // An environment no envsync.toml has: the session does not start.
+  await bench.command('Debug: Select and Start Debugging');
+  await bench.pick('probe with an unknown environment');
+  await bench.waitToast('no environment `nowhere` in this workspace');
+  assert.equal(fs.existsSync(refused), false, 'the refused session ran');
+  await bench.clearNotifications();
+  fs.rmSync(path.join(alice.workspace, '.vscode'), { recursive: true });
+  fs.rmSync(path.join(alice.workspace, 'debug-probe.js'));
+});
+
 test('a missing binary gives the install hint (${workspaceFolder} in envsync.path)', async () => {
   const { bench, root } = world;
   const other = path.join(root, 'ws-missing');
@@ -482,4 +587,50 @@ test('a missing binary gives the install hint (${workspaceFolder} in envsync.pat
   assert.ok(toast.includes(`${other}/no-such-dir/envsync`), toast);
   assert.match(toast, /cargo install --locked --path crates\/envsync/);
   await bench.screenshot('13-missing-binary');
+});
+
+test('multi-root: two folders with a project each, each row acting on its own folder', async () => {
+  const { bench, alice, root, server } = world;
+  const api = path.join(root, 'ws-alice-api');
+  fs.mkdirSync(api, { recursive: true });
+  fs.writeFileSync(
+    path.join(api, 'envsync.toml'),
+    `remote = "${server.url}"\nauto_refresh_seconds = 0\n\n[projects.api]\n` +
+      'default_environment = "development"\n\n[projects.api.environments]\ndevelopment = ".env"\n',
+  );
+  const apiEnv = path.join(api, '.env');
+  world.extraLinked.add(apiEnv);
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\n`, { mode: 0o600 });
+  alice.run(['push', '-m', 'api first'], { cwd: api });
+  const workspace = path.join(root, 'two-folders.code-workspace');
+  fs.writeFileSync(
+    workspace,
+    JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
+  );
+  await bench.goto(world.code.workspaceUrl(workspace));
+  // The extension's commands are in the palette once it is loaded: its status item says so.
+  await bench.statusText('envsync');
+  await bench.openView();
+  await bench.waitRow('Environments', 'ws-alice', '');
+  await bench.waitRow('Environments', 'ws-alice-api', '');
+  await bench.waitRow('Environments', 'api', '');
+  const developments = bench.rows('Environments', 'development');
+  await until('both development rows', async () => (await developments.count()) === 2);
+  // The second folder's row: an edit there flips it, and its inline Push pushes it there.
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\nADDED=1\n`, { mode: 0o600 });
+  await bench.command('envsync: Refresh');
+  await until('the api row to show the edit', async () =>
+    (await developments.nth(1).innerText()).includes('local changes'),
+  );
+  assert.match(await developments.nth(0).innerText(), /synced/);
+  await developments.nth(1).hover();
+  await developments.nth(1).locator('.action-label[aria-label="Push"]').first().click();
+  await until('the api row synced', async () =>
+    (await developments.nth(1).innerText()).includes('synced'),
+  );
+  const status = JSON.parse(alice.run(['status', '--json'], { cwd: api }).stdout);
+  assert.equal(status.environments[0].badge, 'synced');
+  assert.equal(status.environments[0].local_version, 2);
+  await bench.page.mouse.move(800, 500);
+  await bench.screenshot('22-multi-root');
 });

@@ -63,10 +63,11 @@ export class Person {
     };
   }
 
-  /** Runs envsync; throws with its stderr unless the exit code is `expect`. */
-  run(args, { expect = 0, input } = {}) {
+  /** Runs envsync (in `cwd`, by default the workspace); throws with its stderr unless the
+   * exit code is `expect`. */
+  run(args, { expect = 0, input, cwd = this.workspace } = {}) {
     const result = spawnSync(ENVSYNC_BIN, args, {
-      cwd: this.workspace,
+      cwd,
       env: this.env(),
       input: input ?? '',
       encoding: 'utf8',
@@ -216,6 +217,7 @@ export async function startCodeServer(root, person, { pathDirs }) {
   await until('code-server to listen', () => log.includes('HTTP server listening'), 60_000);
   return {
     url: (folder) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
+    workspaceUrl: (file) => `http://127.0.0.1:${port}/?workspace=${encodeURIComponent(file)}`,
     userData,
     tmp,
     log: () => log,

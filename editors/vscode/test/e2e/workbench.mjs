@@ -61,55 +61,62 @@ export class Workbench {
     await input.waitFor({ state: 'visible' });
     await this.page.keyboard.type(title);
     // The row whose label is exactly `title`: "File: Save" must not pick "File: Save As…".
-    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
     const row = this.page
       .locator('.quick-input-list .monaco-list-row')
-      .filter({ has: this.page.locator('.label-name', { hasText: exact }) });
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(title) }) });
     await row.first().waitFor({ timeout: 10_000 });
     await row.first().click();
   }
 
-  /** Closes every editor and waits until no tab is left, running the command again if one
-   * is (seen in CI: a tab left open after the command, and the next Quick Open failing).
-   */
+  /** Closes every editor and waits until no tab is left; a tab that stays is an error. */
   async closeAllEditors() {
+    await this.command('View: Close All Editors');
     const tabs = this.page.locator('.tabs-container .tab');
-    for (let attempt = 1; ; attempt++) {
-      await this.command('View: Close All Editors');
-      try {
-        await tabs.first().waitFor({ state: 'detached', timeout: 5_000 });
-        return;
-      } catch {
-        // A tab that asks to be saved stays, as it did before this retry: the test goes on.
-        if (attempt === 3) return;
-      }
+    try {
+      await tabs.first().waitFor({ state: 'detached', timeout: 10_000 });
+    } catch {
+      throw new Error(`tabs left open: ${(await tabs.allInnerTexts()).join(', ')}`);
     }
   }
 
-  /** Opens a workspace file through Quick Open and waits for its tab.
+  /** Opens a workspace file through Quick Open by its workspace-relative path (`src/app.js`)
+   * and waits for its tab.
    *
-   * Quick Open re-renders its list while the file search runs, so a click can land on a row
-   * that is being replaced (seen once in CI after "Close All Editors"): the pick is made with
-   * Enter on the first match, and the whole step is tried again when no tab opened.
+   * Two races of Quick Open are avoided, not retried:
+   * - The file-search cache answers a new Quick Open from the list the previous one loaded
+   *   until its own reload ends, so a file written since (as these tests do just before
+   *   opening it) can be missing. A query holding a path separator is also looked up directly
+   *   (Quick Open stats `folder/path`), which does not depend on that cache.
+   * - Before the typed query is applied, the list shows recently opened editors, with the
+   *   most recent (say `.env`) focused: Enter then opens that one. So Enter waits until the
+   *   focused row is the file asked for.
    */
-  async openFile(name) {
-    const tab = this.page.locator('.tab.active', { hasText: name });
-    for (let attempt = 1; ; attempt++) {
-      await this.page.keyboard.press('Escape');
-      await this.page.keyboard.press('Control+P');
-      const input = this.page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(name);
-      const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name });
-      await row.first().waitFor({ timeout: 15_000 });
-      await this.page.keyboard.press('Enter');
-      try {
-        await tab.waitFor({ timeout: 10_000 });
-        return;
-      } catch (error) {
-        if (attempt === 3) throw error;
-      }
-    }
+  async openFile(relative) {
+    const slash = relative.lastIndexOf('/');
+    if (slash < 0) throw new Error(`openFile needs a relative path: ${relative}`);
+    const [folder, name] = [relative.slice(0, slash), relative.slice(slash + 1)];
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relative);
+    await this.page
+      .locator('.quick-input-list .monaco-list-row.focused', {
+        has: this.page.locator('.label-name', { hasText: exactly(name) }),
+      })
+      .filter({ hasText: folder })
+      .waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 10_000 });
+    await this.focusedEditor();
+  }
+
+  /** Waits until a text editor has the keyboard focus (before typing or pressing F12). */
+  async focusedEditor() {
+    await this.page
+      .locator('.editor-group-container .monaco-editor.focused')
+      .first()
+      .waitFor({ timeout: 10_000 });
   }
 
   /** Picks the quick-pick row with this text. */
@@ -127,25 +134,28 @@ export class Workbench {
       .waitFor({ timeout: 20_000 });
   }
 
-  /** The tree row of a view whose text contains `text`. */
-  row(view, text) {
+  /** The tree rows of a view labelled exactly `label` (a row's description may name another
+   * environment: "file in use by staging").
+   */
+  rows(view, label) {
     return this.page
-      .locator(`.pane:has(.pane-header:has-text("${view}")) .monaco-list-row`, { hasText: text })
-      .first();
+      .locator(`.pane:has(.pane-header:has-text("${view}")) .monaco-list-row`)
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) });
   }
 
-  async rowText(view, text) {
-    const row = this.row(view, text);
+  row(view, label) {
+    return this.rows(view, label).first();
+  }
+
+  async rowText(view, label) {
+    const row = this.row(view, label);
     await row.waitFor({ timeout: 20_000 });
     return (await row.innerText()).replace(/\s+/g, ' ').trim();
   }
 
-  /** Waits until the row with `text` reads `expected` (a substring). */
-  async waitRow(view, text, expected, timeout = 20_000) {
-    const row = this.page
-      .locator(`.pane:has(.pane-header:has-text("${view}")) .monaco-list-row`, { hasText: text })
-      .filter({ hasText: expected })
-      .first();
+  /** Waits until the row labelled `label` reads `expected` (a substring). */
+  async waitRow(view, label, expected, timeout = 20_000) {
+    const row = this.rows(view, label).filter({ hasText: expected }).first();
     await row.waitFor({ timeout });
     return (await row.innerText()).replace(/\s+/g, ' ').trim();
   }
@@ -155,6 +165,36 @@ export class Workbench {
     const row = this.row(view, text);
     await row.hover();
     await row.locator(`.action-label[aria-label="${action}"]`).first().click();
+  }
+
+  /** Runs an entry (by its exact title) of a tree row's context menu: the pointer focuses
+   * it, Enter runs it (the menu ignores a click that comes as quickly as a script's).
+   */
+  async contextMenu(view, text, entry) {
+    await this.page.keyboard.press('Escape');
+    await this.row(view, text).click({ button: 'right' });
+    const item = this.page
+      .locator('.monaco-menu .action-menu-item')
+      .filter({ has: this.page.locator('.action-label', { hasText: exactly(entry) }) })
+      .first();
+    await item.waitFor({ timeout: 10_000 });
+    await item.hover();
+    await this.page
+      .locator('.monaco-menu .action-item.focused', { hasText: exactly(entry) })
+      .waitFor({ timeout: 10_000 });
+    await this.page.keyboard.press('Enter');
+    await item.waitFor({ state: 'detached', timeout: 10_000 });
+  }
+
+  /** The titles in a tree row's context menu (closed again). */
+  async contextMenuEntries(view, text) {
+    await this.page.keyboard.press('Escape');
+    await this.row(view, text).click({ button: 'right' });
+    const labels = this.page.locator('.monaco-menu .action-menu-item .action-label');
+    await labels.first().waitFor({ timeout: 10_000 });
+    const entries = (await labels.allInnerTexts()).map((label) => label.trim());
+    await this.page.keyboard.press('Escape');
+    return entries;
   }
 
   toast(text) {
@@ -185,4 +225,9 @@ export class Workbench {
   async close() {
     await this.browser.close();
   }
+}
+
+/** A pattern matching exactly `text`. */
+function exactly(text) {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }

@@ -9,6 +9,7 @@ import {
   parseLog,
   parseMembers,
   parseStatus,
+  parseUsed,
   parseSyncPlan,
   parseVersion,
   parseWatchLine,
@@ -55,6 +56,42 @@ test('status: environments and pending members, new_key normalised', () => {
   assert.equal(document.environments[0].action, 'sync');
   assert.equal(document.environments[0].author, 'bob');
   assert.deepEqual(document.pending[0].kind, 'new_key');
+});
+
+test('status: envsync use (file_holds, current) and the use document', () => {
+  const row = (environment: string, fileHolds: string | null) => ({
+    project: 'app',
+    environment,
+    file: '.env',
+    badge: fileHolds ? 'not_linked' : 'synced',
+    action: null,
+    local_version: null,
+    remote_version: 1,
+    remote_author: null,
+    file_holds: fileHolds,
+  });
+  const document = parseStatus(
+    JSON.stringify({
+      schema: 2,
+      environments: [row('development', 'staging'), row('staging', null)],
+      pending_members: [],
+      rotations: [],
+      current: [
+        { project: 'app', environment: 'staging', chosen_by: 'use', needs_explicit_env: false },
+      ],
+    }),
+  );
+  assert.deepEqual(
+    document.environments.map((env) => env.fileHolds),
+    ['staging', null],
+  );
+  assert.deepEqual(document.current, [{ project: 'app', environment: 'staging', chosenBy: 'use' }]);
+  const used = parseUsed(
+    '{"schema":2,"project":"app","environment":"staging","previous":"development",' +
+      '"file":".env","version":3,"author":"bob"}',
+  );
+  assert.equal(used.version, 3);
+  assert.throws(() => parseUsed('{"schema":2,"project":"app"}'), /environment/);
 });
 
 test('status: a row without a badge is an error naming the field', () => {

@@ -14,6 +14,7 @@ function env(environment: string, badge: EnvironmentState['badge']): Environment
     remoteVersion: 2,
     action: null,
     author: null,
+    fileHolds: null,
   };
 }
 
@@ -88,4 +89,39 @@ test('the tooltip names the file and versions, never a value', () => {
   assert.match(tooltip, /app\/staging — diverged ⚠ • sync/);
   assert.match(tooltip, /local v1, remote v2/);
   assert.match(tooltip, /remote head by bob/);
+});
+
+test('envsync use: the default file counts once, under the environment it holds', () => {
+  const state = new FolderState();
+  const development = { ...env('development', 'not_linked' as const), file: '.env' };
+  const staging = { ...env('staging', 'synced' as const), file: '.env' };
+  state.replace(
+    [{ ...development, fileHolds: 'staging' }, staging, env('qa', 'synced')],
+    [],
+    [{ project: 'app', environment: 'staging', chosenBy: 'use' }],
+  );
+  const [held, used, qa] = [...state.environments.values()];
+  assert.deepEqual(
+    state.linked().map((row) => row.environment),
+    ['staging', 'qa'],
+  );
+  assert.equal(state.useRole(held), 'displaced');
+  assert.equal(state.useRole(used), 'in_use');
+  assert.equal(state.useRole(qa), 'usable');
+  // The displaced environment's "not linked" is no update to pull.
+  assert.equal(summary([...state.environments.values()], 0), 'envsync: synced');
+  assert.match(rowTooltip(held), /\.env holds app\/staging instead \(envsync use\)/);
+});
+
+test('envsync use: the default environment holding its own file offers no switch', () => {
+  const state = new FolderState();
+  const development = { ...env('development', 'synced' as const), file: '.env' };
+  const secret = env('production', 'no_access');
+  state.replace(
+    [development, env('staging', 'synced'), secret],
+    [],
+    [{ project: 'app', environment: 'development', chosenBy: 'default' }],
+  );
+  const roles = [...state.environments.values()].map((row) => state.useRole(row));
+  assert.deepEqual(roles, ['none', 'usable', 'none']);
 });
