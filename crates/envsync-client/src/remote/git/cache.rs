@@ -184,14 +184,16 @@ impl Cache {
             .arg(&refspec)
             .output()
             .map_err(|error| ClientError::io("running git push", error))?;
-        if output.status.success() {
-            return Ok(Pushed::Yes);
-        }
         let stdout = String::from_utf8_lossy(&output.stdout);
         let refused = stdout
             .lines()
             .find(|line| line.starts_with('!'))
             .unwrap_or_default();
+        // A refused ref is believed over the exit status: whatever git's status, a write
+        // taken for landed when it did not would be built on by the next one.
+        if output.status.success() && refused.is_empty() {
+            return Ok(Pushed::Yes);
+        }
         if lost_race(refused) {
             return Ok(Pushed::Rejected);
         }

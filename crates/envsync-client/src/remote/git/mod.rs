@@ -174,6 +174,24 @@ impl GitRemote {
         )))
     }
 
+    /// Whether the tip holds, at the version `body` builds on, the very record it names: a
+    /// version is replayed on a new tip only onto its own history, never onto another
+    /// record of its base's number (which would fork the history for every reader).
+    fn holds_base(
+        &self,
+        place: &EnvironmentRef,
+        body: &crate::records::VersionBody,
+    ) -> Result<bool> {
+        let (Some(base), Some(parent)) = (body.base, body.parent_digest.as_deref()) else {
+            return Ok(true);
+        };
+        let Some(bytes) = self.read(&layout::version(place, base))? else {
+            return Ok(false);
+        };
+        let what = format!("version {base} of {place}");
+        Ok(VersionRecord::from_json(&bytes, &what).is_ok_and(|record| record.digest() == parent))
+    }
+
     /// Whether the membership log still ends at `number`: a version encrypted for that
     /// roster must never be replayed on top of a newer one.
     fn membership_ends_at(&self, project: &str, number: u64) -> Result<bool> {
@@ -229,6 +247,7 @@ impl Remote for GitRemote {
         let message = format!("{place}: version {}", body.number);
         self.publish(&message, &changes, |remote| {
             Ok(!remote.exists(&version)?
+                && remote.holds_base(&place, body)?
                 && remote.membership_ends_at(&body.project, body.membership.number)?)
         })
     }
