@@ -135,6 +135,15 @@ pub fn merge3(base: &Document, ours: &Document, theirs: &Document) -> Merge {
     } else {
         ours.apply(&vars.ours, &changes)
     };
+    if !failed.is_empty() && conflicting.is_empty() && ours.effective() == base.effective() {
+        // Ours changed no value, so theirs is the answer; its own text reads as theirs even
+        // where ours' layout cannot hold a change (a quote left open by a removed line).
+        return Merge {
+            document: theirs.clone(),
+            conflicts: Vec::new(),
+            theirs_text: HashMap::new(),
+        };
+    }
     // A change of theirs that cannot be written into ours is left for the user to settle.
     conflicting.extend(failed.iter().map(|(change, _)| change.key()));
     let owned = |value: Option<&str>| value.map(str::to_owned);

@@ -167,3 +167,13 @@ fn diff_vars_lists_keys_in_a_stable_order() {
         r#"{"added":["E"],"removed":["D"],"changed":["C","B"]}"#
     );
 }
+
+/// Removing `B='x'` from ours would let the first `K='` quote swallow the next line, so no
+/// edit of ours' layout reads as theirs; with ours unchanged, theirs' own text is the merge.
+#[test]
+fn an_unchanged_ours_whose_layout_cannot_hold_theirs_takes_theirs_text() {
+    let base = "K='\nB='x'\nK=";
+    let merged = merge(base, base, "K=\\' ");
+    assert!(merged.conflicts.is_empty());
+    assert_eq!(merged.document.as_str(), "K=\\' ");
+}
