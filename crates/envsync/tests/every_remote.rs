@@ -16,7 +16,7 @@ use support::stores::AWS_ENV;
 
 /// Runs each scenario against one kind of remote, as a module of tests named after it.
 macro_rules! on_remote {
-    ($module:ident, $remote:ident $(, #[$race:meta])?) => {
+    ($module:ident, $remote:ident) => {
         mod $module {
             #[test]
             fn teammates_push_pull_and_read_the_log() {
@@ -61,7 +61,6 @@ macro_rules! on_remote {
             }
 
             #[test]
-            $(#[$race])?
             fn of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss() {
                 super::of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss(
                     &super::$remote(),
@@ -74,11 +73,8 @@ macro_rules! on_remote {
 on_remote!(folder_remote, folder);
 on_remote!(bucket_remote, bucket);
 on_remote!(server_remote, envsync_server);
-// A known bug, not yet found: with twelve writers at once on a git remote, about one run in
-// four ends with a version that does not follow its base, or a loser's key missing after its
-// sync said it landed. Run it with `cargo test --test every_remote -- --ignored`.
-on_remote!(git_file_remote, git_file, #[ignore = "known race on git remotes (see above)"]);
-on_remote!(git_http_remote, git_http, #[ignore = "known race on git remotes (see above)"]);
+on_remote!(git_file_remote, git_file);
+on_remote!(git_http_remote, git_http);
 
 fn folder() -> support::Team {
     support::Team::new()

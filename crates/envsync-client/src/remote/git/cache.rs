@@ -55,6 +55,17 @@ impl Cache {
         Ok(cache)
     }
 
+    /// A cache in `dir`, for tests that must not touch the user's cache directory.
+    #[cfg(test)]
+    pub(super) fn at(dir: PathBuf, display: &str) -> Result<Self> {
+        let cache = Self {
+            dir,
+            display: display.to_owned(),
+        };
+        cache.init()?;
+        Ok(cache)
+    }
+
     /// Creates the bare repository. Two processes may race to do so: either one's
     /// repository will do.
     fn init(&self) -> Result<()> {

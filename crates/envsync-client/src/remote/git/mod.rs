@@ -49,6 +49,18 @@ struct State {
     tip: Option<String>,
     fetched_at: Option<Instant>,
     objects: Option<Objects>,
+    /// While a write decides whether it may land, the tip is not fetched again however old
+    /// it grows: every check must see the very tip the commit is built on.
+    held: bool,
+}
+
+/// Holds the fetched tip in place until dropped.
+struct Hold<'a>(&'a RefCell<State>);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().held = false;
+    }
 }
 
 impl GitRemote {
@@ -69,11 +81,10 @@ impl GitRemote {
 
     /// The tip to read from, fetched first when this process has not fetched lately.
     fn tip(&self) -> Result<Option<String>> {
-        let stale = self
-            .state
-            .borrow()
-            .fetched_at
-            .is_none_or(|fetched| fetched.elapsed() > FRESH_FOR);
+        let stale = {
+            let state = self.state.borrow();
+            !state.held && state.fetched_at.is_none_or(|at| at.elapsed() > FRESH_FOR)
+        };
         if stale {
             self.fetch()?;
         }
@@ -152,12 +163,18 @@ impl GitRemote {
         may_land: impl Fn(&Self) -> Result<bool>,
     ) -> Result<bool> {
         for _ in 0..ATTEMPTS {
+            self.tip()?;
+            // A fetch between two of `may_land`'s checks (a slow machine, a check over two
+            // seconds) would let one check pass on a tip the commit is not built on: a taken
+            // version number would then be overwritten by a push that fast-forwards.
+            let hold = self.hold();
             if !may_land(self)? {
                 return Ok(false);
             }
             // The tip `may_land` was asked of, and the parent the push is checked against.
             let tip = self.state.borrow().tip.clone();
             let commit = self.cache.commit(tip.as_deref(), message, changes)?;
+            drop(hold);
             match self.cache.push(&self.url, &commit, &self.branch)? {
                 Pushed::Yes => {
                     let mut state = self.state.borrow_mut();
@@ -172,6 +189,11 @@ impl GitRemote {
             "git remote {}: branch {} moved under {ATTEMPTS} pushes in a row; try again",
             self.display, self.branch
         )))
+    }
+
+    fn hold(&self) -> Hold<'_> {
+        self.state.borrow_mut().held = true;
+        Hold(&self.state)
     }
 
     /// Whether the tip holds, at the version `body` builds on, the very record it names: a
@@ -326,5 +348,67 @@ impl Remote for GitRemote {
         let changes = [change(&segments, None)];
         let message = format!("{project}: access request from {fingerprint} answered");
         self.publish(&message, &changes, |_| Ok(true)).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(directory: &Path, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .current_dir(directory)
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Commits one more file in `work` and pushes it to the remote's branch.
+    fn push_commit(work: &Path, name: &str) -> String {
+        std::fs::write(work.join(name), name).unwrap();
+        git(work, &["add", name]);
+        git(work, &["commit", "-q", "-m", name]);
+        git(work, &["push", "-q", "origin", "HEAD:refs/heads/envsync"]);
+        git(work, &["rev-parse", "HEAD"])
+    }
+
+    #[test]
+    fn a_held_tip_is_not_fetched_again_however_old_it_grows() {
+        let root = std::env::temp_dir().join(format!("envsync-git-hold-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (bare, work) = (root.join("remote.git"), root.join("work"));
+        std::fs::create_dir_all(&work).unwrap();
+        git(&root, &["init", "-q", "--bare", "remote.git"]);
+        git(&work, &["init", "-q"]);
+        git(&work, &["remote", "add", "origin", bare.to_str().unwrap()]);
+        let first = push_commit(&work, "one");
+        let remote = GitRemote {
+            url: bare.to_str().unwrap().to_owned(),
+            branch: "envsync".to_owned(),
+            display: "test".to_owned(),
+            cache: Cache::at(root.join("cache"), "test").unwrap(),
+            state: RefCell::default(),
+        };
+        assert_eq!(remote.tip().unwrap().as_deref(), Some(first.as_str()));
+        let second = push_commit(&work, "two");
+        let long_ago = Instant::now().checked_sub(FRESH_FOR * 10).unwrap();
+        remote.state.borrow_mut().fetched_at = Some(long_ago);
+        let hold = remote.hold();
+        assert_eq!(remote.tip().unwrap().as_deref(), Some(first.as_str()));
+        drop(hold);
+        assert_eq!(remote.tip().unwrap().as_deref(), Some(second.as_str()));
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
