@@ -52,6 +52,11 @@ pub use versions::{Created, NewVersion};
 /// How long opening the database may take before the server gives up with an error.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a request waits for a database connection before it is answered 503 ("the
+/// database is unavailable"). sqlx's default (30 s) equals the API's request time limit, so
+/// with the database down a client got whichever fired first: a clear 503 or a bare 408.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How long `/ready` waits for the database before answering 503.
 const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -112,6 +117,7 @@ impl Store {
         try_connect(&connect_url).await.map_err(open_error)?;
         let pool = AnyPoolOptions::new()
             .max_connections(10)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(&connect_url)
             .await
             .map_err(open_error)?;
