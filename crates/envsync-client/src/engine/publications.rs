@@ -61,14 +61,15 @@ impl Session {
     /// Records on the remote that `published.version` of `target` went to `published.to`.
     /// Nothing is added when the newest record for that target already says the same, so
     /// publishing twice leaves the remote as it was too. `true` when a record was added.
+    /// `view` is the project's membership as the caller read it once for all its targets.
     pub fn record_publication(
         &mut self,
+        view: &ProjectView,
         target: &Target,
         published: PublishedVersion<'_>,
     ) -> Result<bool> {
-        let view = self.project_view(&target.project)?;
         let mut log = self.remote.publications(target)?;
-        let believed = believe_all(&view, target, &log.records);
+        let believed = believe_all(view, target, &log.records);
         let same = |last: &Publication| {
             last.version == *published.version
                 && last.keys == published.keys

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::ClientError;
-use envsync_client::engine::{PublishedVersion, Session};
+use envsync_client::engine::{ProjectView, PublishedVersion, Session};
 use envsync_client::stores::StoreUrl;
 use envsync_client::workspace::Target;
 use envsync_core::config::PublishTarget;
@@ -27,6 +27,14 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
     let mut session = settings.session()?;
     let project = session.workspace.project(args.project.as_deref())?;
     let targets = chosen(&session.workspace.config.projects[&project].publish, &args)?;
+    // The membership view each publication record cites, read once for every target.
+    let view = if !args.check && !args.dry_run {
+        let view = session.project_view(&project);
+        print_notices(&mut session, printer);
+        Some(view?)
+    } else {
+        None
+    };
     let mut heads: HashMap<String, (Pin, IndexMap<String, String>)> = HashMap::new();
     let mut report = Vec::new();
     let mut progress = printer.progress(targets.len());
@@ -46,7 +54,15 @@ pub fn run(args: PublishArgs, settings: &Settings, printer: &Printer) -> Result<
             );
         }
         let (version, vars) = &heads[&target.environment];
-        report.push(one(&mut session, &place, target, (version, vars), &args));
+        let head = (version, vars);
+        report.push(one(
+            &mut session,
+            view.as_ref(),
+            &place,
+            target,
+            head,
+            &args,
+        ));
     }
     drop(progress);
     let failed = report.iter().any(|target| target.error.is_some());
@@ -90,6 +106,7 @@ fn chosen(all: &[PublishTarget], args: &PublishArgs) -> Result<Vec<PublishTarget
 /// recorded on the remote, signed, for `status` and `log`.
 fn one(
     session: &mut Session,
+    view: Option<&ProjectView>,
     place: &Target,
     target: &PublishTarget,
     (version, vars): (&Pin, &IndexMap<String, String>),
@@ -123,7 +140,7 @@ fn one(
         }
         Err(error) => report.error = Some(error.to_string()),
     }
-    if write && report.error.is_none() {
+    if let Some(view) = view.filter(|_| write && report.error.is_none()) {
         let mut keys: Vec<String> = filtered.into_keys().collect();
         keys.sort();
         let published = PublishedVersion {
@@ -132,7 +149,7 @@ fn one(
             keys,
             pruned: args.prune,
         };
-        match session.record_publication(place, published) {
+        match session.record_publication(view, place, published) {
             Ok(added) => report.recorded = added,
             Err(error) => {
                 report.error = Some(format!(

@@ -20,7 +20,7 @@ use crate::error::{ClientError, Result};
 use crate::records::{
     AccessRequest, MembershipEvent, PublicationRecord, Seal, Signed, SignedInvite, VersionRecord,
 };
-use crate::remote::{Publications, Remote};
+use crate::remote::{Publications, Remote, layout};
 use crate::server_api::{ApiClient, Subject};
 
 pub use events::{EventSource, EventStream};
@@ -174,16 +174,14 @@ impl Remote for HttpRemote {
     fn publications(&self, place: &EnvironmentRef) -> Result<Publications> {
         let path = paths::publications(&place.project, &place.environment);
         let records = self.records(&path, &place.project)?;
-        // The server stored each at its own number; the engine checks that again.
-        let mut log = Publications::default();
-        for raw in &records.records {
-            let what = format!("a publication record of {place}");
-            if let Ok(record) = PublicationRecord::from_json(raw.get().as_bytes(), &what) {
-                log.last_number = log.last_number.max(record.body.number);
-                log.records.push(record);
-            }
-        }
-        Ok(log)
+        // The server stored each at its own number (and the engine checks that again), so a
+        // record's own number is its slot in the log the other remotes read from files.
+        let files = records.records.iter().filter_map(|raw| {
+            let bytes = raw.get().as_bytes();
+            let record = PublicationRecord::from_json(bytes, "a publication record").ok()?;
+            Some((record.body.number, bytes.to_vec()))
+        });
+        Ok(layout::publication_log(place, files))
     }
 
     fn append_publication(&self, record: &PublicationRecord) -> Result<bool> {
