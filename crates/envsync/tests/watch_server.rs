@@ -243,3 +243,44 @@ fn live_events_over_tls_trust_the_same_authorities_as_https() {
     watcher.wait_for("a pull", PROMPTLY, |event| event["event"] == "pulled");
     assert_eq!(laptop.read_env(".env"), "API_KEY=second\n");
 }
+
+/// Bob pushes from a terminal while his own watcher runs. The server's event can reach the
+/// watcher before that push has recorded its new base (`.envsync/P/E/state.json`), and a
+/// refresh then sees the file and the remote both past the old base: diverged. The state
+/// write that follows must wake the watcher, or the row stays diverged until the next poll
+/// (never, here). The test plays the late write itself: it puts the state from before the
+/// push back, then the state after it, each as an atomic rename like envsync's own.
+#[test]
+fn a_base_recorded_after_the_servers_event_still_wakes_the_watcher() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (_alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let state = bob.workspace.join(".envsync/app/development/state.json");
+    let before = std::fs::read(&state).expect("Bob's base after joining");
+    let watcher = watch(&bob);
+    bob.write_env(".env", "API_KEY=bobs-edit\n");
+    watcher.wait_for("local changes", PROMPTLY, |event| {
+        event["badge"] == "local_changes"
+    });
+    bob.run(&["push", "-m", "from a terminal"]).ok();
+    watcher.wait_for("synced after the push", PROMPTLY, |event| {
+        event["badge"] == "synced"
+    });
+    let after = std::fs::read(&state).unwrap();
+    // The push may have shown diverged on its way to synced (the very race); only what the
+    // watcher says after the replacements below counts.
+    watcher.forget_seen();
+    let replace = |bytes: &[u8]| {
+        let temporary = state.with_extension("json.test");
+        std::fs::write(&temporary, bytes).unwrap();
+        std::fs::rename(&temporary, &state).unwrap();
+    };
+    replace(&before);
+    watcher.wait_for("diverged on the old base", PROMPTLY, |event| {
+        event["badge"] == "diverged"
+    });
+    replace(&after);
+    watcher.wait_for("synced once the base is recorded", PROMPTLY, |event| {
+        event["badge"] == "synced"
+    });
+}

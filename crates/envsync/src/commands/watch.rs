@@ -36,6 +36,9 @@ const DEFAULT_REFRESH_SECONDS: u64 = 60;
 /// a hint; an editor saves in several steps) cause one refresh. A server's event needs no
 /// such wait: it names a version already stored, so it is acted on at once.
 const DEBOUNCE: Duration = Duration::from_millis(50);
+/// The file in `.envsync/P/E/` that names an environment's base: the one state change that
+/// wakes the watcher.
+const BASE_STATE: &str = "state.json";
 
 pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let mut session = settings.session()?;
@@ -159,27 +162,36 @@ fn absorb(
 }
 
 /// Watches the linked files' directories (and a folder remote) for changes. A refresh reads
-/// those files and writes envsync's own state; neither may wake the watcher again, or it
-/// would refresh forever, so reads and `.envsync/` are ignored.
+/// those files and may write envsync's own state; neither may wake the watcher again, or it
+/// would refresh forever, so reads and `.envsync/` are ignored, except a new base
+/// (`state.json`): another envsync process (a `push` from a terminal) records it after the
+/// server's event has already woken this one, and the badge depends on it. A base written by
+/// this watcher's own pull costs one more refresh, which writes no base.
 fn file_watcher(
     session: &Session,
     project: Option<&str>,
     sender: mpsc::Sender<Wake>,
 ) -> Result<notify::RecommendedWatcher> {
     let state_directory = session.workspace.state_dir();
+    let in_state = state_directory.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
-        let only_state = !event.paths.is_empty()
-            && event
-                .paths
-                .iter()
-                .all(|path| path.starts_with(&state_directory));
-        if !event.kind.is_access() && !only_state {
+        let only_state =
+            !event.paths.is_empty() && event.paths.iter().all(|path| path.starts_with(&in_state));
+        let new_base = || {
+            let names_base = |path: &PathBuf| path.file_name().is_some_and(|n| n == BASE_STATE);
+            (event.kind.is_modify() || event.kind.is_create()) && event.paths.iter().any(names_base)
+        };
+        if !event.kind.is_access() && (!only_state || new_base()) {
             let _ = sender.send(Wake::Files);
         }
     })
     .map_err(|error| ClientError::Input(format!("cannot watch files: {error}")))?;
-    for (directory, mode) in watched_directories(session, project)? {
+    let mut directories = watched_directories(session, project)?;
+    if state_directory.is_dir() {
+        directories.push((state_directory, RecursiveMode::Recursive));
+    }
+    for (directory, mode) in directories {
         watcher.watch(&directory, mode).map_err(|error| {
             ClientError::Input(format!("cannot watch {}: {error}", directory.display()))
         })?;

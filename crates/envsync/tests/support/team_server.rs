@@ -159,6 +159,15 @@ impl Watcher {
         }
     }
 
+    /// Forgets every event received so far, taken or not, so the next [`Self::wait_for`]
+    /// answers only to what the watcher says from now on.
+    #[allow(dead_code)] // Not every test file that includes this module uses it.
+    pub fn forget_seen(&self) {
+        let mut backlog = self.backlog.borrow_mut();
+        backlog.clear();
+        backlog.extend(self.lines.try_iter().filter(|event| !event.is_object()));
+    }
+
     /// The first event not taken yet that satisfies `wanted`, waiting up to `within` for it.
     /// Events passed over stay for later calls, since the order of, say, a `connected` line
     /// and the first `status` line is not fixed.
