@@ -45,6 +45,8 @@ fn the_role_an_owner_grants_is_the_one_the_invite_signed() {
          WHERE signed_json LIKE '%\"reader\"%'",
     );
     server.restart();
+    // The list shows no role for a request whose invite does not check out.
+    assert_eq!(request_of(&alice, "carol")["role"], serde_json::Value::Null);
     let refused = alice.run(&["members", "accept", "carol"]).code(6);
     assert!(refused.stderr.contains("signature"), "{}", refused.stderr);
     carol.run(&["pull"]).code(5);
@@ -56,6 +58,11 @@ fn the_role_an_owner_grants_is_the_one_the_invite_signed() {
     let dave = team.member_of("dave", &server.url);
     dave.run(&["join", &server.url, &code_in(&dave_invite)])
         .ok();
+    // Before anything is signed, the list shows what accepting grants (the editor's view
+    // shows it in its Accept dialog).
+    let request = request_of(&alice, "dave");
+    assert_eq!(request["role"], "reader");
+    assert_eq!(request["environments"], serde_json::json!(["development"]));
     let accepted = alice.run(&["members", "accept", "dave"]).ok();
     assert!(
         accepted
@@ -67,6 +74,19 @@ fn the_role_an_owner_grants_is_the_one_the_invite_signed() {
     dave.run(&["pull"]).ok();
     dave.write_env(".env", "A=reader-cannot-push\n");
     dave.run(&["push"]).code(5);
+}
+
+/// `name`'s access request as `members --json` lists it.
+fn request_of(owner: &support::Teammate, name: &str) -> serde_json::Value {
+    let listed: serde_json::Value =
+        serde_json::from_str(&owner.run(&["members", "list", "--json"]).ok().stdout).unwrap();
+    let members = listed["members"].as_array().unwrap();
+    let request = members
+        .iter()
+        .find(|member| member["name"] == name && member["status"] == "request");
+    request
+        .unwrap_or_else(|| panic!("no request of {name} in {listed}"))
+        .clone()
 }
 
 /// Items 3 and 11: an operator who deletes the newest version (or restores an older

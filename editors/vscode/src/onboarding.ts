@@ -173,7 +173,7 @@ export class Onboarding {
       return;
     }
     const { pending } = node;
-    const role = pending.kind === 'request' ? await pickRole(pending.name) : null;
+    const role = pending.kind === 'request' ? await pickRole(pending.name, node.member) : null;
     if (role === undefined) {
       return;
     }
@@ -204,11 +204,17 @@ export class Onboarding {
   }
 }
 
-/** The role to grant: the invite's, or one the owner picks. Undefined when cancelled. */
-async function pickRole(name: string): Promise<string | null | undefined> {
+/** The role to grant: the invite's (as `members list` reads it from the owner-signed invite),
+ * or one the owner picks. Undefined when cancelled. */
+async function pickRole(name: string, request: Member | null): Promise<string | null | undefined> {
+  const invited = request?.role ? describeAccess(request).replace(/^Role: /, '') : null;
   const picked = await vscode.window.showQuickPick(
     [
-      { label: 'As the invite gave', description: `the role in ${name}'s invite`, role: null },
+      {
+        label: 'As the invite gave',
+        description: invited ?? `the role in ${name}'s invite`,
+        role: null,
+      },
       { label: 'writer', description: 'read and push every environment', role: 'writer' },
       { label: 'reader', description: 'read every environment', role: 'reader' },
       { label: 'owner', description: 'also manage members', role: 'owner' },
@@ -219,8 +225,11 @@ async function pickRole(name: string): Promise<string | null | undefined> {
 }
 
 export function describeAccess(member: Member | null): string {
-  if (!member || member.role === null) {
+  if (!member) {
     return 'Role: as the invite gave';
+  }
+  if (member.role === null) {
+    return 'Role: none — the invite does not check out, so accepting will be refused';
   }
   const environments = member.environments?.join(', ') ?? 'every environment';
   return `Role: ${member.role} on ${environments}`;

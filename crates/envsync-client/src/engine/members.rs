@@ -33,6 +33,8 @@ pub struct MemberRow {
     pub name: String,
     pub fingerprint: String,
     pub key: String,
+    /// For an access request, what `members accept` grants without `--role`: the role of
+    /// the owner-signed invite it redeemed, else writer; `None` when that invite is bad.
     pub role: Option<Role>,
     pub environments: Option<Vec<String>>,
     pub status: MemberStatus,
@@ -93,14 +95,20 @@ impl Session {
             })
             .collect();
         rows.extend(view.requests.iter().filter_map(|request| {
-            let key: MemberKey = request.body.member.parse().ok()?;
+            // What accepting would grant, so an owner sees the invite's role before signing;
+            // nothing when the invite does not check out (accepting it is refused then).
+            let grant = self.grant_for(&view, request, None, &None).ok();
+            let (key, grant) = match grant {
+                Some((key, grant)) => (key, Some(grant)),
+                None => (request.body.member.parse().ok()?, None),
+            };
             Some(MemberRow {
                 name: request.body.name.clone(),
                 fingerprint: key.fingerprint(),
                 you: key.as_str() == me,
                 key: key.to_string(),
-                role: None,
-                environments: None,
+                role: grant.as_ref().and_then(|grant| grant.role),
+                environments: grant.and_then(|grant| grant.environments),
                 status: MemberStatus::Request,
             })
         }));

@@ -23,6 +23,8 @@ pub struct Member {
     pub fingerprint: String,
     /// The member key (`age1…:…`).
     pub key: String,
+    /// For a `request`: the role `members accept` grants without `--role` (the owner-signed
+    /// invite's, else writer); `null` when its invite does not check out.
     pub role: Option<Role>,
     /// `null`: every environment.
     pub environments: Option<Vec<String>>,

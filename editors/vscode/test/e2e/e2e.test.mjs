@@ -219,7 +219,7 @@ test('a refused push: diff, key by key choices, merged push with both edits', as
   await bench.screenshot('07-merged');
 });
 
-test('accepting a pending member from the view shows the fingerprint first', async () => {
+test('accepting a pending member from the view shows the fingerprint and the invite role first', async () => {
   const { bench, alice, root } = world;
   const carol = (world.carol = new Person(root, 'carol', world.server.url));
   carol.run(['keygen', '--name', 'carol']);
@@ -229,7 +229,8 @@ test('accepting a pending member from the view shows the fingerprint first', asy
   await bench.waitRow('Collaborators', 'carol', 'asks for access');
   await bench.statusItem('1 waiting').waitFor({ timeout: 20_000 });
   await bench.inline('Collaborators', 'carol', 'Accept');
-  await bench.pick('reader');
+  // The invite's role, read from the owner-signed invite, shows before anything is signed.
+  await bench.pick('As the invite gave');
   const dialog = bench.dialog();
   await dialog.waitFor({ timeout: 10_000 });
   const text = await dialog.innerText();
