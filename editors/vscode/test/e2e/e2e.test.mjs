@@ -592,56 +592,92 @@ test('a missing binary gives the install hint (${workspaceFolder} in envsync.pat
 
 // Multi-root failed twice in a row once merged with the CLI of its day (the view found no
 // envsync.toml in the two-folder workspace, with no error shown), though it had passed three
-// runs in a row before. Until that is understood it runs only when asked.
+// runs in a row before. On 2026-12-04 it passed alone, after the missing-binary case, and in
+// a full run; a failure now prints the extension's logs. Until it has passed in CI runs it
+// runs only when asked.
 const MULTI_ROOT =
   process.env.ENVSYNC_E2E_MULTIROOT === '1' || 'set ENVSYNC_E2E_MULTIROOT=1 (under investigation)';
 
 test(
   'multi-root: two folders with a project each, each row acting on its own folder',
   { skip: MULTI_ROOT === true ? false : MULTI_ROOT },
-  async () => {
-    const { bench, alice, root, server } = world;
-    const api = path.join(root, 'ws-alice-api');
-    fs.mkdirSync(api, { recursive: true });
-    fs.writeFileSync(
-      path.join(api, 'envsync.toml'),
-      `remote = "${server.url}"\nauto_refresh_seconds = 0\n\n[projects.api]\n` +
-        'default_environment = "development"\n\n[projects.api.environments]\ndevelopment = ".env"\n',
-    );
-    const apiEnv = path.join(api, '.env');
-    world.extraLinked.add(apiEnv);
-    fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\n`, { mode: 0o600 });
-    alice.run(['push', '-m', 'api first'], { cwd: api });
-    const workspace = path.join(root, 'two-folders.code-workspace');
-    fs.writeFileSync(
-      workspace,
-      JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
-    );
-    await bench.goto(world.code.workspaceUrl(workspace));
-    // The extension's commands are in the palette once it is loaded: its status item says so.
-    await bench.statusText('envsync');
-    await bench.openView();
-    await bench.waitRow('Environments', 'ws-alice', '');
-    await bench.waitRow('Environments', 'ws-alice-api', '');
-    await bench.waitRow('Environments', 'api', '');
-    const developments = bench.rows('Environments', 'development');
-    await until('both development rows', async () => (await developments.count()) === 2);
-    // The second folder's row: an edit there flips it, and its inline Push pushes it there.
-    fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\nADDED=1\n`, { mode: 0o600 });
-    await bench.command('envsync: Refresh');
-    await until('the api row to show the edit', async () =>
-      (await developments.nth(1).innerText()).includes('local changes'),
-    );
-    assert.match(await developments.nth(0).innerText(), /synced/);
-    await developments.nth(1).hover();
-    await developments.nth(1).locator('.action-label[aria-label="Push"]').first().click();
-    await until('the api row synced', async () =>
-      (await developments.nth(1).innerText()).includes('synced'),
-    );
-    const status = JSON.parse(alice.run(['status', '--json'], { cwd: api }).stdout);
-    assert.equal(status.environments[0].badge, 'synced');
-    assert.equal(status.environments[0].local_version, 2);
-    await bench.page.mouse.move(800, 500);
-    await bench.screenshot('22-multi-root');
-  },
+  () => withExtensionLogs(multiRoot),
 );
+
+/** Runs `body`; when it fails, prints the tail of the extension hosts' logs and of the
+ * extension's output channel, which say whether the extension started and what it ran. */
+async function withExtensionLogs(body) {
+  try {
+    await body();
+  } catch (error) {
+    console.error(extensionLogs(world.code.userData));
+    throw error;
+  }
+}
+
+function extensionLogs(userData) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/(-envsync|remoteexthost)\.log$/.test(entry.name)) {
+        found.push(full);
+      }
+    }
+  };
+  walk(path.join(userData, 'logs'));
+  return found
+    .map((file) => {
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
+      return `--- ${path.relative(userData, file)}\n${lines.join('\n')}`;
+    })
+    .join('\n');
+}
+
+async function multiRoot() {
+  const { bench, alice, root, server } = world;
+  const api = path.join(root, 'ws-alice-api');
+  fs.mkdirSync(api, { recursive: true });
+  fs.writeFileSync(
+    path.join(api, 'envsync.toml'),
+    `remote = "${server.url}"\nauto_refresh_seconds = 0\n\n[projects.api]\n` +
+      'default_environment = "development"\n\n[projects.api.environments]\ndevelopment = ".env"\n',
+  );
+  const apiEnv = path.join(api, '.env');
+  world.extraLinked.add(apiEnv);
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\n`, { mode: 0o600 });
+  alice.run(['push', '-m', 'api first'], { cwd: api });
+  const workspace = path.join(root, 'two-folders.code-workspace');
+  fs.writeFileSync(
+    workspace,
+    JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
+  );
+  await bench.goto(world.code.workspaceUrl(workspace));
+  // The extension's commands are in the palette once it is loaded: its status item says so.
+  await bench.statusText('envsync');
+  await bench.openView();
+  await bench.waitRow('Environments', 'ws-alice', '');
+  await bench.waitRow('Environments', 'ws-alice-api', '');
+  await bench.waitRow('Environments', 'api', '');
+  const developments = bench.rows('Environments', 'development');
+  await until('both development rows', async () => (await developments.count()) === 2);
+  // The second folder's row: an edit there flips it, and its inline Push pushes it there.
+  fs.writeFileSync(apiEnv, `API_TOKEN=${V.api}\nADDED=1\n`, { mode: 0o600 });
+  await bench.command('envsync: Refresh');
+  await until('the api row to show the edit', async () =>
+    (await developments.nth(1).innerText()).includes('local changes'),
+  );
+  assert.match(await developments.nth(0).innerText(), /synced/);
+  await developments.nth(1).hover();
+  await developments.nth(1).locator('.action-label[aria-label="Push"]').first().click();
+  await until('the api row synced', async () =>
+    (await developments.nth(1).innerText()).includes('synced'),
+  );
+  const status = JSON.parse(alice.run(['status', '--json'], { cwd: api }).stdout);
+  assert.equal(status.environments[0].badge, 'synced');
+  assert.equal(status.environments[0].local_version, 2);
+  await bench.page.mouse.move(800, 500);
+  await bench.screenshot('22-multi-root');
+}
