@@ -86,7 +86,9 @@ export function ago(date: Date): string {
   ];
   for (const [size, unit] of units) {
     if (seconds >= size) {
-      const count = Math.floor(seconds / size);
+      // Past times count whole units ("1 day ago" until two); a time ahead rounds, so
+      // that an expiry just under 7 days away reads "in 7 days".
+      const count = offset > 0 ? Math.floor(seconds / size) : Math.round(seconds / size);
       const span = `${count} ${unit}${count === 1 ? '' : 's'}`;
       return offset > 0 ? `${span} ago` : `in ${span}`;
     }

@@ -28,7 +28,7 @@ fn owners_list_and_revoke_invites_on_postgres() {
 /// The invite whose code has this SHA-256, as `invite list --json` shows it.
 fn listed(owner: &Teammate, code_sha256: &str) -> Value {
     let list = owner.run(&["invite", "list", "--json"]).ok();
-    let document = list.document("invite list");
+    let document = list.document("Invites");
     document["invites"]
         .as_array()
         .unwrap()
@@ -43,7 +43,9 @@ fn list_and_revoke(team: &Team, server: &Server) {
     let carol = team.member_of("carol", &server.url);
     let carol_code = code_in(&alice.run(&["invite", "--role", "reader"]).ok());
     carol.run(&["join", &server.url, &carol_code]).ok();
-    alice.run(&["members", "accept", "carol", "--role", "reader"]).ok();
+    alice
+        .run(&["members", "accept", "carol", "--role", "reader"])
+        .ok();
     let code = code_in(
         &alice
             .run(&["invite", "--role", "reader", "--env", "development"])
@@ -60,7 +62,10 @@ fn list_and_revoke(team: &Team, server: &Server) {
     let redeemed = listed(&alice, &sha256_hex(carol_code.as_bytes()));
     assert_eq!(redeemed["state"], "redeemed");
     assert!(
-        redeemed["redeemed_by"].as_str().unwrap().starts_with("carol"),
+        redeemed["redeemed_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("carol"),
         "{redeemed}"
     );
     let text = alice.run(&["invite", "list"]).ok();
@@ -81,14 +86,17 @@ fn list_and_revoke(team: &Team, server: &Server) {
     let revoked = alice
         .run(&["invite", "revoke", &hash[..8], "--json"])
         .ok()
-        .document("invite revoke");
+        .document("InviteRevoked");
     assert_eq!(revoked["code_sha256"], hash.as_str());
     let dave = team.member_of("dave", &server.url);
     let refused = dave.run(&["join", &server.url, &code]).code(5);
     assert!(refused.stderr.contains("revoked"), "{}", refused.stderr);
     let after = listed(&alice, &hash);
     assert_eq!(after["state"], "revoked");
-    assert!(after["revoked_by"].as_str().unwrap().starts_with("alice"), "{after}");
+    assert!(
+        after["revoked_by"].as_str().unwrap().starts_with("alice"),
+        "{after}"
+    );
 
     // Twice, or a redeemed one: a conflict that changes nothing.
     let twice = alice.run(&["invite", "revoke", &hash]).code(3);

@@ -10,8 +10,8 @@ use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 use envsync_crypto::Identity;
 use rand::RngCore;
-use ureq::http;
 use serde_json::value::RawValue;
+use ureq::http;
 
 use super::{ApiClient, Subject};
 use crate::error::{ClientError, Result};

@@ -170,8 +170,10 @@ pub async fn list(
 #[utoipa::path(delete, path = route::INVITE,
     params(("project" = String, Path), ("code_sha256" = String, Path)),
     responses((status = 204, description = "revoked"),
-        (status = 403, body = envsync_api::ErrorBody), (status = 404, body = envsync_api::ErrorBody),
-        (status = 409, description = "the invite was redeemed or revoked already; nothing changed", body = envsync_api::ErrorBody)),
+        (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody),
+        (status = 409, body = envsync_api::ErrorBody,
+            description = "the invite was redeemed or revoked already; nothing changed")),
     security(("token" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,

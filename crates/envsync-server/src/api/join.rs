@@ -21,7 +21,9 @@ use crate::store::{Account, NewAuditEntry, NewToken, Transaction};
     request_body = JoinRequest,
     responses((status = 201, body = JoinResponse),
         (status = 400, body = envsync_api::ErrorBody),
-        (status = 401, description = "the code is invalid, used, expired or revoked (the message says revoked), or the proof does not verify", body = envsync_api::ErrorBody),
+        (status = 401, body = envsync_api::ErrorBody,
+            description = "the code is invalid, used, expired or revoked (the message says \
+                           revoked), or the proof does not verify"),
         (status = 429, body = envsync_api::ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,

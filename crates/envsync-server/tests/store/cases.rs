@@ -386,7 +386,13 @@ pub async fn invites_list_and_revoke(db: TestDatabase) {
         })
         .await
         .unwrap();
-    assert!(store.redeem_invite("used", "bob-1", 5).await.unwrap().is_some());
+    assert!(
+        store
+            .redeem_invite("used", "bob-1", 5)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let database = &db;
     let revoke = |project: &'static str, code: &'static str, at: i64| async move {
@@ -400,10 +406,21 @@ pub async fn invites_list_and_revoke(db: TestDatabase) {
     };
     assert_eq!(revoke("p", "open", 6).await, Revocation::Revoked);
     assert_eq!(revoke("p", "open", 7).await, Revocation::AlreadyRevoked(6));
-    assert_eq!(revoke("p", "used", 7).await, Revocation::Redeemed("bob-1".into()));
-    assert_eq!(revoke("p", "elsewhere", 7).await, Revocation::NotFound, "another project's");
+    assert_eq!(
+        revoke("p", "used", 7).await,
+        Revocation::Redeemed("bob-1".into())
+    );
+    assert_eq!(
+        revoke("p", "elsewhere", 7).await,
+        Revocation::NotFound,
+        "another project's"
+    );
     assert_eq!(revoke("p", "nothing", 7).await, Revocation::NotFound);
-    assert_eq!(store.redeem_invite("open", "eve-1", 8).await.unwrap(), None, "revoked");
+    assert_eq!(
+        store.redeem_invite("open", "eve-1", 8).await.unwrap(),
+        None,
+        "revoked"
+    );
     assert!(store.invite_revoked("open").await.unwrap());
     assert!(!store.invite_revoked("used").await.unwrap());
 
@@ -429,7 +446,10 @@ pub async fn invites_list_and_revoke(db: TestDatabase) {
         "newest first, only project p's"
     );
     let open = &listed[2];
-    assert_eq!((open.role, open.created_at, open.expires_at), (Role::Reader, 1, 100));
+    assert_eq!(
+        (open.role, open.created_at, open.expires_at),
+        (Role::Reader, 1, 100)
+    );
     assert_eq!(open.environments.as_deref(), Some(&staging[..]));
     assert_eq!(open.created_by, "ada-1");
 

@@ -92,7 +92,14 @@ impl Document for Invites {
             ));
             return;
         }
-        let header = ["CODE SHA-256", "ROLE", "ENVIRONMENTS", "BY", "EXPIRES", "STATE"];
+        let header = [
+            "CODE SHA-256",
+            "ROLE",
+            "ENVIRONMENTS",
+            "BY",
+            "EXPIRES",
+            "STATE",
+        ];
         let mut rows = vec![header.map(str::to_owned).to_vec()];
         for invite in &self.invites {
             let state = match invite.state {
@@ -102,10 +109,9 @@ impl Document for Invites {
                     "redeemed by {}",
                     invite.redeemed_by.as_deref().unwrap_or("?")
                 ),
-                InviteState::Revoked => format!(
-                    "revoked by {}",
-                    invite.revoked_by.as_deref().unwrap_or("?")
-                ),
+                InviteState::Revoked => {
+                    format!("revoked by {}", invite.revoked_by.as_deref().unwrap_or("?"))
+                }
             };
             rows.push(vec![
                 invite.code_sha256.chars().take(SHORT_HASH).collect(),
