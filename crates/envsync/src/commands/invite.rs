@@ -111,3 +111,42 @@ fn resolve(given: &str, project: &str, invites: &[InviteInfo]) -> Result<String,
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use envsync_core::role::Role;
+
+    use super::*;
+
+    fn invite(code_sha256: &str) -> InviteInfo {
+        InviteInfo {
+            code_sha256: code_sha256.to_owned(),
+            role: Role::Reader,
+            environments: None,
+            created_by: "alice-0001".to_owned(),
+            created_at: 1,
+            expires_at: 2,
+            redeemed_at: None,
+            redeemed_by: None,
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    #[test]
+    fn an_invite_is_named_by_a_unique_prefix_its_hash_or_its_code() {
+        let code = "esi_example-code";
+        let hash = code_sha256(code);
+        let invites = [invite("ab12ff"), invite("ab34ff"), invite(&hash)];
+        assert_eq!(resolve("AB12", "app", &invites).unwrap(), "ab12ff");
+        assert_eq!(resolve(code, "app", &invites).unwrap(), hash);
+        assert_eq!(resolve(&hash, "app", &invites).unwrap(), hash);
+        let ambiguous = resolve("ab", "app", &invites).unwrap_err().to_string();
+        assert!(ambiguous.contains("2 invites"), "{ambiguous}");
+        let none = resolve("cd", "app", &invites).unwrap_err().to_string();
+        assert!(none.contains("no invite"), "{none}");
+        for bad in ["", "xyz", "ab 12"] {
+            assert!(resolve(bad, "app", &invites).is_err(), "{bad:?}");
+        }
+    }
+}
