@@ -31,6 +31,9 @@ export const paths = {
   members: (p: string) => `${prefix}/projects/${enc(p)}/members`,
   requests: (p: string) => `${prefix}/projects/${enc(p)}/requests`,
   grants: (p: string) => `${prefix}/projects/${enc(p)}/grants`,
+  invites: (p: string) => `${prefix}/projects/${enc(p)}/invites`,
+  invite: (p: string, codeSha256: string) =>
+    `${prefix}/projects/${enc(p)}/invites/${enc(codeSha256)}`,
   audit: (p: string) => `${prefix}/projects/${enc(p)}/audit`,
   environments: (p: string) => `${prefix}/projects/${enc(p)}/environments`,
   head: (p: string, e: string) => `${prefix}/projects/${enc(p)}/environments/${enc(e)}/head`,
@@ -153,6 +156,20 @@ export interface TokenInfo {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+}
+
+/** An invite as an owner lists it: named by its code's SHA-256, never the code. */
+export interface InviteInfo {
+  code_sha256: string;
+  role: Role;
+  environments: string[] | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  redeemed_at: number | null;
+  redeemed_by: string | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
 }
 
 export interface AuditEntry {

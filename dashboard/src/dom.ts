@@ -74,8 +74,10 @@ export function when(time: number | string): HTMLElement {
   return h('time', { datetime: date.toISOString(), title: text }, `${text} (${ago(date)})`);
 }
 
+/** How far `date` is from now, either way: "3 days ago", "in 7 days" (an expiry). */
 export function ago(date: Date): string {
-  const seconds = Math.round((Date.now() - date.getTime()) / 1000);
+  const offset = Math.round((Date.now() - date.getTime()) / 1000);
+  const seconds = Math.abs(offset);
   if (seconds < 60) return 'just now';
   const units: [number, string][] = [
     [86400, 'day'],
@@ -84,8 +86,11 @@ export function ago(date: Date): string {
   ];
   for (const [size, unit] of units) {
     if (seconds >= size) {
-      const count = Math.floor(seconds / size);
-      return `${count} ${unit}${count === 1 ? '' : 's'} ago`;
+      // Past times count whole units ("1 day ago" until two); a time ahead rounds, so
+      // that an expiry just under 7 days away reads "in 7 days".
+      const count = offset > 0 ? Math.floor(seconds / size) : Math.round(seconds / size);
+      const span = `${count} ${unit}${count === 1 ? '' : 's'}`;
+      return offset > 0 ? `${span} ago` : `in ${span}`;
     }
   }
   return '';

@@ -13,6 +13,7 @@ import {
   setCsrfToken,
 } from './api';
 import { h, notice, show } from './dom';
+import { invitesPage } from './invites';
 import * as pages from './pages';
 import * as values from './values';
 
@@ -174,7 +175,7 @@ async function route(): Promise<void> {
     if (tab === 'drift') return await pages.driftPage(context, project);
     if (tab === 'members') return await pages.membersPage(context, project);
     if (tab === 'requests') return await pages.requestsPage(context, project);
-    if (tab === 'invites') return await pages.invitesPage(context, project);
+    if (tab === 'invites') return await invitesPage(context, project, () => void route());
     if (tab === 'audit') return await pages.auditPage(context, project, params);
     return await pages.environmentsPage(context, project);
   } catch (error) {

@@ -1,7 +1,6 @@
-// The read-only pages: projects, environments, history, key drift, members, requests,
-// invites (as the CLI command: invites are signed by an owner's key), tokens and the audit
-// log. Everything shown comes from key names, digests and signed headers the server
-// already has; no page here sees a value.
+// The pages: projects, environments, history, key drift, members, requests, tokens and the
+// audit log (invites are in invites.ts). Everything shown comes from key names, digests and
+// signed headers the server already has; no page here sees a value.
 
 import {
   type AccessRequestBody,
@@ -89,7 +88,7 @@ export function projectHeader(project: string, grant: Grant, current: string): H
 }
 
 /** The environments the caller may read: the server's list, cut to the grant's limit. */
-async function readableEnvironments(project: string, grant: Grant): Promise<string[]> {
+export async function readableEnvironments(project: string, grant: Grant): Promise<string[]> {
   const { environments } = await get<{ environments: string[] }>(paths.environments(project));
   return grant.environments
     ? environments.filter((name) => grant.environments?.includes(name))
@@ -273,62 +272,6 @@ export async function requestsPage({ me }: Context, project: string): Promise<vo
   show(
     ...projectHeader(project, grant, 'requests'),
     items.length ? h('ul', { class: 'cards' }, items) : notice('No pending access requests.'),
-  );
-}
-
-export async function invitesPage({ me }: Context, project: string): Promise<void> {
-  const grant = requireGrant(me, project);
-  const environments = await readableEnvironments(project, grant);
-  const output = h('div', {});
-  const role = h(
-    'select',
-    { id: 'invite-role', name: 'role' },
-    ['writer', 'reader', 'owner'].map((r) => h('option', { value: r }, r)),
-  );
-  const expires = h(
-    'select',
-    { id: 'invite-expires', name: 'expires' },
-    ['1d', '7d', '30d'].map((d) => h('option', { value: d, selected: d === '7d' }, d)),
-  );
-  const boxes = environments.map((name) =>
-    h('label', {}, h('input', { type: 'checkbox', name: 'env', value: name }), ` ${name}`),
-  );
-  const update = () => {
-    const chosen = boxes
-      .map((box) => box.querySelector('input'))
-      .filter((input): input is HTMLInputElement => !!input?.checked)
-      .map((input) => ` -e ${input.value}`)
-      .join('');
-    output.replaceChildren(
-      command(
-        `envsync invite -p ${project} --role ${role.value}${chosen} --expires ${expires.value}`,
-      ),
-    );
-  };
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onchange: update as EventListener,
-      onsubmit: ((e: Event) => e.preventDefault()) as EventListener,
-    },
-    h('label', { for: 'invite-role' }, 'Role'),
-    role,
-    h('fieldset', {}, h('legend', {}, 'Environments (none ticked: all)'), boxes),
-    h('label', { for: 'invite-expires' }, 'Expires after'),
-    expires,
-  );
-  update();
-  show(
-    ...projectHeader(project, grant, 'invites'),
-    h(
-      'p',
-      {},
-      'An invite is signed with an owner’s key, which this page does not hold, so the ' +
-        'server cannot change the role it grants. Make it from the CLI:',
-    ),
-    form,
-    output,
   );
 }
 

@@ -3,6 +3,7 @@
 // writes, Carol reads only `staging`. Screenshots of every page go to OUT_DIR.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -184,6 +185,45 @@ test('tokens are created (shown once) and revoked from the page', async () => {
   await shot(page, '12-token-revoked');
   const after = alice.json(['token', 'list']).tokens.find((t) => t.id === made.id);
   assert.ok(after.revoked_at, JSON.stringify(after));
+  await context.close();
+});
+
+test('invites are listed and revoked from the page, and a revoked code cannot join', async () => {
+  // Invites are signed by an owner's key, which the page does not hold: made by the CLI.
+  const code = inviteCode(alice.run(['invite', '--role', 'reader', '-e', 'staging']));
+  const hash = createHash('sha256').update(code).digest('hex');
+  const short = hash.slice(0, 12);
+  const { page, context } = await newPage();
+  await signInWithToken(page, alice.token());
+  await page.goto(`${team.url}/#/p/app/invites`);
+  const row = page.getByRole('row', { name: new RegExp(short) });
+  await row.waitFor();
+  assert.match(
+    await row.innerText(),
+    /^[0-9a-f]{12}\treader\tstaging\talice-[0-9a-f]{4}\t.*\topen\t/,
+  );
+  const redeemed = await page.getByRole('row', { name: /redeemed by dave/ }).count();
+  assert.equal(redeemed, 1, 'Dave redeemed his invite');
+  await shot(page, '08b-invites-listed');
+  // A state-changing request without the session's CSRF token is refused.
+  const forged = await page.evaluate(
+    (path) => fetch(path, { method: 'DELETE' }).then((response) => response.status),
+    `/api/v1/projects/app/invites/${hash}`,
+  );
+  assert.equal(forged, 403);
+  assert.match(await row.innerText(), /\topen\t/);
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: `Revoke invite ${short}` }).click();
+  await page.getByRole('row', { name: new RegExp(`${short}.*revoked by alice`) }).waitFor();
+  assert.equal(await page.getByRole('button', { name: `Revoke invite ${short}` }).count(), 0);
+  await shot(page, '08c-invite-revoked');
+  const listed = alice.json(['invite', 'list']).invites.find((i) => i.code_sha256 === hash);
+  assert.equal(listed.state, 'revoked', JSON.stringify(listed));
+  const erin = team.member('erin');
+  assert.throws(
+    () => erin.run(['join', team.url, code]),
+    (error) => error.status === 5 && /revoked/.test(error.stderr),
+  );
   await context.close();
 });
 

@@ -51,9 +51,10 @@ pub mod route {
     /// accounts still pending: an invite grants nothing until an owner's membership entry
     /// admits the key.
     pub const GRANTS: &str = api_v1!("/projects/{project}/grants");
-    /// `POST` a new invite (owners).
+    /// `GET` the project's invites, `POST` a new one (owners).
     pub const INVITES: &str = api_v1!("/projects/{project}/invites");
-    /// `GET` the owner-signed invite redeemed with the code of this SHA-256 (owners).
+    /// `GET` the owner-signed invite redeemed with the code of this SHA-256; `DELETE`
+    /// revokes it while unredeemed (owners).
     pub const INVITE: &str = api_v1!("/projects/{project}/invites/{code_sha256}");
     /// `POST` a CI token (owners).
     pub const CI_TOKENS: &str = api_v1!("/projects/{project}/ci-tokens");

@@ -201,6 +201,37 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
+/// An invite as an owner lists it: its terms and what became of it. Never the code, which
+/// the server does not have; the code's SHA-256 names the invite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InviteInfo {
+    /// Lowercase hex SHA-256 of the code.
+    pub code_sha256: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "writer"))]
+    pub role: Role,
+    /// `None`: every environment.
+    pub environments: Option<Vec<String>>,
+    /// The account that created it.
+    pub created_by: String,
+    /// Unix seconds, as are the other times.
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// When it was redeemed, and by which account; an invite is redeemed once.
+    pub redeemed_at: Option<i64>,
+    pub redeemed_by: Option<String>,
+    /// When an owner revoked it, and which; a revoked code no longer joins.
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InviteList {
+    /// Newest first.
+    pub invites: Vec<InviteInfo>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

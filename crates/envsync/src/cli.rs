@@ -109,7 +109,8 @@ pub enum Command {
     Join(JoinArgs),
     /// Sign in to an envsync server with an existing token and store it for later commands.
     Login(LoginArgs),
-    /// Create a one-time invite code to the workspace's envsync server (owners).
+    /// Create a one-time invite code to the workspace's envsync server; `invite list` and
+    /// `invite revoke` show and revoke the project's invites (owners).
     Invite(InviteArgs),
     /// Open the server's web dashboard in a browser, signed in (a single-use code in the
     /// URL fragment, which no server log sees); prints the URL when no browser opens.
@@ -545,7 +546,10 @@ pub struct ServerArg {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct InviteArgs {
+    #[command(subcommand)]
+    pub command: Option<InviteCommand>,
     #[arg(long, short = 'p')]
     pub project: Option<String>,
     #[command(flatten)]
@@ -553,6 +557,24 @@ pub struct InviteArgs {
     /// How long the code stays valid, e.g. 30m, 12h, 7d (default: the server's, 7 days).
     #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
     pub expires: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// The project's invites: role, environments, expiry, who made each and whether it was
+    /// redeemed or revoked. Each is named by its code's SHA-256 (the server never has codes).
+    List {
+        #[arg(long, short = 'p')]
+        project: Option<String>,
+    },
+    /// Revoke an invite nobody has redeemed, so that its code no longer joins: by its code's
+    /// SHA-256 or a unique prefix of it (as `envsync invite list` shows it), or by the code.
+    Revoke {
+        #[arg(value_name = "CODE_SHA256_OR_PREFIX")]
+        invite: String,
+        #[arg(long, short = 'p')]
+        project: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

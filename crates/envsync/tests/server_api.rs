@@ -156,7 +156,8 @@ const CALLERS: [&str; 8] = [
 /// `pending` column: a pending joiner may read the membership log and file its own
 /// access request (400 here: its body is checked, so the caller got past the role check);
 /// everything else is 403 "waiting for an owner". And it added the last two rows, the
-/// environment list (any role, even a CI token's) and a stored invite (owners only).
+/// environment list (any role, even a CI token's) and a stored invite (owners only). Then
+/// the invite list and revocation (owners only).
 fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8])> {
     let project = |rest: &str| format!("/api/v1/projects/app{rest}");
     let development = |rest: &str| project(&format!("/environments/development{rest}"));
@@ -164,6 +165,9 @@ fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8
     let object = development(&format!("/objects/{}", fixture.object));
     let invite = project(&format!("/invites/{}", fixture.invite));
     let request = project("/requests/0000-0000-0000-0000");
+    // Revoking an invite that does not exist: the owner gets past the role check to a 404,
+    // and the matrix revokes nothing.
+    let no_invite = project(&format!("/invites/{}", "0".repeat(64)));
     #[rustfmt::skip]
     let rows = vec![
         //                                        owner writer reader staging ci pending other none
@@ -185,6 +189,8 @@ fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8
         ("GET",    project("/grants"),         "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/environments"),   "",   [200, 200, 200, 200, 200, 403, 404, 401]),
         ("GET",    invite,                     "",   [200, 403, 403, 403, 403, 403, 404, 401]),
+        ("GET",    project("/invites"),        "",   [200, 403, 403, 403, 403, 403, 404, 401]),
+        ("DELETE", no_invite,                  "",   [404, 403, 403, 403, 403, 403, 404, 401]),
     ];
     rows
 }

@@ -3,12 +3,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use envsync_api::{CODE_PREFIX, Invite, JoinRequest, JoinResponse, NewInvite, SECRET_BYTES, paths};
+use envsync_api::{
+    CODE_PREFIX, Invite, InviteList, JoinRequest, JoinResponse, NewInvite, SECRET_BYTES, paths,
+};
 use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 use envsync_crypto::Identity;
 use rand::RngCore;
 use serde_json::value::RawValue;
+use ureq::http;
 
 use super::{ApiClient, Subject};
 use crate::error::{ClientError, Result};
@@ -101,5 +104,28 @@ impl ApiClient {
             Subject::Project(project),
         )?;
         Ok((code, invite))
+    }
+
+    /// Every invite to `project`, newest first (owners): hashes and terms, never codes.
+    pub fn list_invites(&self, project: &str) -> Result<InviteList> {
+        self.get_json(&paths::invites(project), Subject::Project(project))
+    }
+
+    /// Revokes the unredeemed invite whose code has this SHA-256 (owners). One that was
+    /// redeemed or revoked already is a conflict, with the server's reason.
+    pub fn revoke_invite(&self, project: &str, code_sha256: &str) -> Result<()> {
+        let well_formed = code_sha256.len() == 64
+            && code_sha256
+                .bytes()
+                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+        if !well_formed {
+            return Err(ClientError::Input(format!(
+                "`{code_sha256}` is not an invite's code SHA-256 (see `envsync invite list`)"
+            )));
+        }
+        let path = paths::invite(project, code_sha256);
+        let reply = self.call(http::Method::DELETE, &path, None)?;
+        self.require_status(reply, &[204], Subject::Project(project))
+            .map(drop)
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use envsync_api::paths::route;
-use envsync_api::{Grant, Invite, NewInvite};
+use envsync_api::{Grant, Invite, InviteList, NewInvite};
 use envsync_core::records::{InviteBody, SignedInvite};
 use envsync_core::role::Role;
 
@@ -17,7 +17,7 @@ use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::signatures::verified;
 use super::{ApiError, AppState, now};
-use crate::store;
+use crate::store::{self, Revocation};
 
 /// The longest an invite may stand.
 const MAX_INVITE_SECONDS: i64 = 30 * 24 * 3600;
@@ -147,4 +147,68 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {project} has no such invite")))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], signed).into_response())
+}
+
+#[utoipa::path(get, path = route::INVITES,
+    params(("project" = String, Path)),
+    responses((status = 200, body = InviteList), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(project): ApiPath<String>,
+) -> Result<Json<InviteList>, ApiError> {
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
+    let invites = state.store().project_invites(&project).await?;
+    Ok(Json(InviteList { invites }))
+}
+
+/// Revokes an invite nobody has redeemed: a join with its code is refused from then on.
+/// Revoking one that was redeemed or revoked already changes nothing and answers 409, so
+/// that an owner who meant to stop a joiner learns that the code did its work already.
+#[utoipa::path(delete, path = route::INVITE,
+    params(("project" = String, Path), ("code_sha256" = String, Path)),
+    responses((status = 204, description = "revoked"),
+        (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody),
+        (status = 409, body = envsync_api::ErrorBody,
+            description = "the invite was redeemed or revoked already; nothing changed")),
+    security(("token" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((project, code_sha256)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    require_member(&state, &caller, &project, None, Role::Owner).await?;
+    let at = now();
+    let mut transaction = state.store().begin().await?;
+    let outcome = transaction
+        .revoke_invite(&project, &code_sha256, &caller.account.id, at)
+        .await?;
+    match outcome {
+        Revocation::Revoked => {
+            let target = format!("invite {code_sha256}");
+            let entry = store::NewAuditEntry {
+                at,
+                ..caller.audit("invite.revoke", Some(&project), &target)
+            };
+            transaction.append_audit(&entry).await?;
+            transaction.commit().await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Revocation::NotFound => Err(ApiError::not_found(format!(
+            "project {project} has no such invite"
+        ))),
+        Revocation::Redeemed(account) => Err(ApiError::conflict(
+            format!(
+                "the invite was redeemed by {account} already: nothing to revoke (an owner \
+                 accepts them, or removes them with `envsync members remove`)"
+            ),
+            None,
+        )),
+        Revocation::AlreadyRevoked(_) => {
+            Err(ApiError::conflict("the invite was revoked already", None))
+        }
+    }
 }

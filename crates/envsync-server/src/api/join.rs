@@ -21,7 +21,9 @@ use crate::store::{Account, NewAuditEntry, NewToken, Transaction};
     request_body = JoinRequest,
     responses((status = 201, body = JoinResponse),
         (status = 400, body = envsync_api::ErrorBody),
-        (status = 401, description = "the code is invalid, used or expired, or the proof does not verify", body = envsync_api::ErrorBody),
+        (status = 401, body = envsync_api::ErrorBody,
+            description = "the code is invalid, used, expired or revoked (the message says \
+                           revoked), or the proof does not verify"),
         (status = 429, body = envsync_api::ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,
@@ -42,10 +44,7 @@ pub async fn join(
     let mut transaction = store.begin().await?;
     let Some(redeemed) = redeem(&mut transaction, &code_hash, &account_id, at).await? else {
         drop(transaction);
-        refuse(&state, source, "join.failed", "code").await?;
-        return Err(ApiError::unauthorized(
-            "the code is not valid: it may be mistyped, used already or expired",
-        ));
+        return Err(refused_code(&state, source, &code_hash).await);
     };
     let admin = matches!(redeemed, Redeemed::Owner);
     let joiner = Joiner {
@@ -81,6 +80,24 @@ pub async fn join(
             grant,
         }),
     ))
+}
+
+/// The 401 for a code that redeems nothing, counted as a failed sign-in. A revoked invite
+/// says so: whoever holds its code was given it, and should ask for a new one rather than
+/// retype it. Any other code gets one message, telling a stranger nothing.
+async fn refused_code(state: &AppState, source: Source, code_hash: &str) -> ApiError {
+    if let Err(error) = refuse(state, source, "join.failed", "code").await {
+        return error;
+    }
+    match state.store().invite_revoked(code_hash).await {
+        Ok(true) => ApiError::unauthorized(
+            "the invite was revoked by an owner of its project: ask them for a new one",
+        ),
+        Ok(false) => ApiError::unauthorized(
+            "the code is not valid: it may be mistyped, used already or expired",
+        ),
+        Err(error) => error.into(),
+    }
 }
 
 /// Refuses (and counts as a failed sign-in) a join whose proof does not verify. Member keys

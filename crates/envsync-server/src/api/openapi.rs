@@ -34,6 +34,8 @@ use utoipa::{Modify, OpenApi};
         super::requests::delete_request,
         super::invites::create,
         super::invites::get,
+        super::invites::list,
+        super::invites::revoke,
         super::versions::environments,
         super::audit::page,
         super::audit::server_page,

@@ -163,7 +163,8 @@ mod sql {
     ) -> Result<Option<(String, String, Option<String>)>, sqlx::Error> {
         sqlx::query_as(
             "UPDATE invites SET used_at = $3, used_by = $2 \
-             WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3 \
+             WHERE code_hash = $1 AND used_at IS NULL AND revoked_at IS NULL \
+               AND expires_at > $3 \
              RETURNING project, role, environments",
         )
         .bind(code_hash)
@@ -431,8 +432,8 @@ impl Transaction<'_> {
         Ok(deleted)
     }
 
-    /// Marks an unused, unexpired invite used by `account` and returns what it grants. One
-    /// conditional statement: of two joins racing on one code, one gets it.
+    /// Marks an unused, unrevoked, unexpired invite used by `account` and returns what it
+    /// grants. One conditional statement: of two joins racing on one code, one gets it.
     pub async fn redeem_invite(
         &mut self,
         code_hash: &str,

@@ -16,6 +16,7 @@ mod accounts;
 mod audit;
 mod cache;
 mod error;
+mod invites;
 mod limits;
 mod membership_log;
 mod notify;
@@ -41,6 +42,7 @@ pub use accounts::{Account, InviteRow};
 pub use audit::{AuditFilter, NewAuditEntry};
 pub use cache::{CacheUse, DEFAULT_RECORD_CACHE_BYTES};
 pub use error::{Result, StoreError};
+pub use invites::Revocation;
 pub use limits::{FAILURE_WINDOW_SECONDS, MAX_FAILURES};
 pub use reads::ReadAccess;
 pub use sessions::{NewSession, Session};
@@ -356,6 +358,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "publications",
         include_str!("../../migrations/sqlite/0005_publications.sql"),
     ),
+    (
+        6,
+        "invite revocation",
+        include_str!("../../migrations/sqlite/0006_invite_revocation.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -383,6 +390,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "publications",
         include_str!("../../migrations/postgres/0005_publications.sql"),
+    ),
+    (
+        6,
+        "invite revocation",
+        include_str!("../../migrations/postgres/0006_invite_revocation.sql"),
     ),
 ];
 

@@ -3,7 +3,7 @@
 use envsync_core::role::Role;
 use envsync_server::store::{
     AuditFilter, Created, FAILURE_WINDOW_SECONDS, InviteRow, MAX_FAILURES, NewAuditEntry, NewToken,
-    NewVersion,
+    NewVersion, Revocation,
 };
 use sqlx::{AnyPool, Row};
 
@@ -347,6 +347,120 @@ pub async fn accounts_grants_and_invites(db: TestDatabase) {
     assert!(
         !store.take_setup_code("setup-2").await.unwrap(),
         "an owner exists now"
+    );
+}
+
+/// Owners list every invite with what became of it, and revoke one that nobody redeemed:
+/// its code no longer redeems. A redeemed or revoked invite is not revoked (again), and of
+/// a join and a revocation racing on one code exactly one wins.
+pub async fn invites_list_and_revoke(db: TestDatabase) {
+    let store = &db.store;
+    let staging = ["staging".to_owned()];
+    let invite = InviteRow {
+        code_hash: "open",
+        project: "p",
+        role: Role::Reader,
+        environments: Some(&staging),
+        created_by: "ada-1",
+        created_at: 1,
+        expires_at: 100,
+        signed_json: "{}",
+    };
+    store.create_invite(&invite).await.unwrap();
+    for (code_hash, created_at) in [("used", 2), ("racing", 3)] {
+        store
+            .create_invite(&InviteRow {
+                code_hash,
+                created_at,
+                environments: None,
+                ..invite
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .create_invite(&InviteRow {
+            project: "q",
+            code_hash: "elsewhere",
+            ..invite
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .redeem_invite("used", "bob-1", 5)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let database = &db;
+    let revoke = |project: &'static str, code: &'static str, at: i64| async move {
+        let mut transaction = database.store.begin().await.unwrap();
+        let outcome = transaction
+            .revoke_invite(project, code, "ada-1", at)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        outcome
+    };
+    assert_eq!(revoke("p", "open", 6).await, Revocation::Revoked);
+    assert_eq!(revoke("p", "open", 7).await, Revocation::AlreadyRevoked(6));
+    assert_eq!(
+        revoke("p", "used", 7).await,
+        Revocation::Redeemed("bob-1".into())
+    );
+    assert_eq!(
+        revoke("p", "elsewhere", 7).await,
+        Revocation::NotFound,
+        "another project's"
+    );
+    assert_eq!(revoke("p", "nothing", 7).await, Revocation::NotFound);
+    assert_eq!(
+        store.redeem_invite("open", "eve-1", 8).await.unwrap(),
+        None,
+        "revoked"
+    );
+    assert!(store.invite_revoked("open").await.unwrap());
+    assert!(!store.invite_revoked("used").await.unwrap());
+
+    let listed = store.project_invites("p").await.unwrap();
+    let summary: Vec<_> = listed
+        .iter()
+        .map(|invite| {
+            (
+                invite.code_sha256.as_str(),
+                invite.redeemed_by.as_deref(),
+                invite.revoked_at,
+                invite.revoked_by.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("racing", None, None, None),
+            ("used", Some("bob-1"), None, None),
+            ("open", None, Some(6), Some("ada-1")),
+        ],
+        "newest first, only project p's"
+    );
+    let open = &listed[2];
+    assert_eq!(
+        (open.role, open.created_at, open.expires_at),
+        (Role::Reader, 1, 100)
+    );
+    assert_eq!(open.environments.as_deref(), Some(&staging[..]));
+    assert_eq!(open.created_by, "ada-1");
+
+    let (revoked, redeemed) = tokio::join!(
+        revoke("p", "racing", 9),
+        db.replica_redeem("racing", "eve-1", 9)
+    );
+    assert_ne!(
+        revoked == Revocation::Revoked,
+        redeemed.is_some(),
+        "a join and a revocation on one code: exactly one wins"
     );
 }
 

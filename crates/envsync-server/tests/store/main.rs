@@ -130,6 +130,7 @@ suite!(
     access_requests_upsert_and_delete,
     tokens_create_lookup_revoke,
     accounts_grants_and_invites,
+    invites_list_and_revoke,
     read_cache_follows_writes,
     authenticated_reads_see_every_replicas_writes,
     audit_pages_and_filters,

@@ -10,6 +10,7 @@
 mod account;
 mod choice;
 mod history;
+mod invites;
 mod members;
 mod names;
 mod schema;
@@ -20,6 +21,7 @@ mod watch;
 pub use account::*;
 pub use choice::*;
 pub use history::*;
+pub use invites::*;
 pub use members::*;
 pub use schema::schema;
 pub use sync::*;

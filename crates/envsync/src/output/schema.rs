@@ -37,7 +37,7 @@ pub fn schema() -> Value {
 }
 
 /// Which command prints which document, each document's schema generated into `generator`.
-fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema)); 32] {
+fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema)); 34] {
     [
         ("status", document::<Status>(generator)),
         ("watch (one per line)", document::<WatchEvent>(generator)),
@@ -60,6 +60,8 @@ fn documents(generator: &mut SchemaGenerator) -> [(&'static str, (String, Schema
         ("join FILE.share", document::<JoinedBundle>(generator)),
         ("share", document::<Shared<'static>>(generator)),
         ("invite", document::<Invited>(generator)),
+        ("invite list", document::<Invites>(generator)),
+        ("invite revoke", document::<InviteRevoked>(generator)),
         ("dashboard", document::<DashboardLink>(generator)),
         (
             "dashboard --verify",
