@@ -18,6 +18,9 @@ pub(crate) enum Subject<'a> {
     Code,
     /// Anything under a project: a 404 is "no such project, or no role on it".
     Project(&'a str),
+    /// One invite of a project: a 404 says which is missing, as the server words it (the
+    /// invite, or the project itself to this caller).
+    Invite(&'a str),
     /// A version or ciphertext the caller expects to exist: missing means the remote lost
     /// or hides it, as on a folder remote.
     Stored { project: &'a str, what: &'a str },
@@ -76,6 +79,9 @@ impl ApiClient {
                 )),
                 Subject::Stored { project, what } => ClientError::Integrity(format!(
                     "{what} is missing from the remote (server {server}), or you have no role on project {project}"
+                )),
+                Subject::Invite(project) => ClientError::Input(format!(
+                    "server {server}: {message} (see `envsync invite list -p {project}`)"
                 )),
                 Subject::Token(id) => ClientError::Input(format!(
                     "server {server}: no token `{id}` of yours (see `envsync token list`)"
@@ -217,6 +223,16 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "server http://127.0.0.1:9: project api not found or you have no role on it"
+        );
+        let error = client.refusal(
+            &reply(404, &body("not_found", "project api has no such invite")),
+            Subject::Invite("api"),
+        );
+        assert_eq!(error.kind(), ErrorKind::Input);
+        assert_eq!(
+            error.to_string(),
+            "server http://127.0.0.1:9: project api has no such invite \
+             (see `envsync invite list -p api`)"
         );
         let stored = Subject::Stored {
             project: "api",

@@ -125,7 +125,7 @@ impl ApiClient {
         }
         let path = paths::invite(project, code_sha256);
         let reply = self.call(http::Method::DELETE, &path, None)?;
-        self.require_status(reply, &[204], Subject::Project(project))
+        self.require_status(reply, &[204], Subject::Invite(project))
             .map(drop)
     }
 }
