@@ -69,11 +69,13 @@ export function unlockPage(done: () => void): void {
     try {
       const module = await loadUnlock();
       vault = await module.unlock(text.value);
-      text.value = '';
-      file.value = '';
       done();
     } catch (error) {
       problem.replaceChildren(notice(`error: ${(error as Error).message}`, 'error'));
+    } finally {
+      // The identity is a secret: it leaves the page whether or not it unlocked.
+      text.value = '';
+      file.value = '';
     }
   };
   show(

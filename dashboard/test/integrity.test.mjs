@@ -111,6 +111,8 @@ test('the browser refuses an unlock script whose bytes differ from its SRI hash'
   await unlockAsAlice(page);
   await page.getByText('the unlock script is not served, or not the one this page').waitFor();
   assert.equal(await page.getByRole('button', { name: 'Lock', exact: true }).count(), 0);
+  // A failed unlock leaves no identity in the page either.
+  assert.equal(await page.locator('#identity').inputValue(), '');
   assert.notEqual(await page.title(), 'tampered');
   assert.ok(
     errors.some((error) => error.includes('integrity') && error.includes('unlock.js')),
