@@ -284,3 +284,56 @@ fn a_base_recorded_after_the_servers_event_still_wakes_the_watcher() {
         event["badge"] == "synced"
     });
 }
+
+/// The editor's way: a `--report` watcher says what could be pulled, and another process
+/// pulls it. Round after round, the watcher must see each pull land (synced) and hear the
+/// next push: its own wake-ups on the base the pull records must never stall it.
+#[test]
+fn a_reporting_watcher_follows_pulls_made_by_another_process() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    bob.set_auto_refresh(0);
+    let watcher = Watcher::start_with(&bob, &["watch", "--json", "--report"], &[]);
+    watcher.wait_for("a connection", PROMPTLY, |event| {
+        event["event"] == "connected"
+    });
+    watcher.wait_for("the initial status", PROMPTLY, |event| {
+        event["event"] == "status" && event["badge"] == "synced"
+    });
+    for round in 0..12 {
+        alice.write_env(".env", &format!("COUNTER={round}\n"));
+        alice.run(&["push", "-m", "round"]).ok();
+        watcher.wait_for("a would_pull", PROMPTLY, |event| {
+            event["event"] == "would_pull"
+        });
+        bob.run(&["pull"]).ok();
+        watcher.wait_for("synced after the pull", PROMPTLY, |event| {
+            event["badge"] == "synced"
+        });
+    }
+}
+
+/// A `--report` watcher offers every new remote version, not only the first after the file
+/// was last seen synced: an editor that left version 2 alone (or whose pull the watcher
+/// never saw land) still hears of version 3.
+#[test]
+fn a_reporting_watcher_offers_each_new_version() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    bob.set_auto_refresh(0);
+    let watcher = Watcher::start_with(&bob, &["watch", "--json", "--report"], &[]);
+    watcher.wait_for("a connection", PROMPTLY, |event| {
+        event["event"] == "connected"
+    });
+    for text in ["A=1\n", "A=2\n"] {
+        alice.write_env(".env", text);
+        let pushed = alice.run(&["push", "--json"]).ok();
+        let version =
+            serde_json::from_str::<serde_json::Value>(&pushed.stdout).unwrap()["version"].clone();
+        watcher.wait_for("a would_pull of the new version", PROMPTLY, |event| {
+            event["event"] == "would_pull" && event["version"] == version
+        });
+    }
+}

@@ -73,7 +73,7 @@ pub fn run(args: WatchArgs, settings: &Settings, printer: &Printer) -> Result<Ex
             session.remote_description(),
         ));
     }
-    let mut last: HashMap<(String, String), Badge> = HashMap::new();
+    let mut last: HashMap<(String, String), Seen> = HashMap::new();
     let mut due = true;
     let mut next_poll = None;
     loop {
@@ -244,7 +244,7 @@ fn refresh(
     session: &mut Session,
     project: Option<&str>,
     report_only: bool,
-    last: &mut HashMap<(String, String), Badge>,
+    last: &mut HashMap<(String, String), Seen>,
     printer: &Printer,
 ) -> Result<()> {
     let report = match session.status(project) {
@@ -262,25 +262,53 @@ fn refresh(
     }
     for row in report.rows {
         let key = (row.project.clone(), row.environment.clone());
+        let seen = Seen::of(&row);
         if row.badge == Badge::UpdateAvailable && report_only {
-            if last.get(&key) != Some(&row.badge) {
+            // Each new remote version is offered, even when this watcher never saw the file
+            // synced in between (another process pulled and the next push came first).
+            if last.get(&key) != Some(&seen) {
                 emit_status(printer, &row);
                 emit_would_pull(printer, &row);
-                last.insert(key, row.badge);
+                last.insert(key, seen);
             }
             continue;
         }
         if row.badge == Badge::UpdateAvailable {
             pull(session, &row, printer);
-            last.insert(key, Badge::Synced);
+            last.insert(key, Seen::pulled(&row));
             continue;
         }
-        if last.get(&key) != Some(&row.badge) {
+        if last.get(&key).is_none_or(|last| last.badge != row.badge) {
             emit_status(printer, &row);
-            last.insert(key, row.badge);
         }
+        last.insert(key, seen);
     }
     Ok(())
+}
+
+/// What the watcher last said of an environment: its badge, and the remote version an
+/// update offered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    badge: Badge,
+    remote_version: Option<u64>,
+}
+
+impl Seen {
+    fn of(row: &StatusRow) -> Self {
+        Self {
+            badge: row.badge,
+            remote_version: row.remote_version,
+        }
+    }
+
+    /// After this watcher pulled `row`'s update.
+    fn pulled(row: &StatusRow) -> Self {
+        Self {
+            badge: Badge::Synced,
+            ..Self::of(row)
+        }
+    }
 }
 
 fn pull(session: &mut Session, row: &StatusRow, printer: &Printer) {
