@@ -16,15 +16,20 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 
 /// Bob's watcher, started once its socket is open and its first refresh has reported.
 fn watch(bob: &Teammate) -> Watcher {
+    watch_with(bob, &["watch", "--json"]).0
+}
+
+/// Bob's `envsync ARGS` watcher once connected, and its first status of development.
+fn watch_with(bob: &Teammate, args: &[&str]) -> (Watcher, serde_json::Value) {
     bob.set_auto_refresh(0);
-    let watcher = Watcher::start(bob, true, &[]);
+    let watcher = Watcher::start_with(bob, args, &[]);
     watcher.wait_for("a connection", PROMPTLY, |event| {
         event["event"] == "connected"
     });
-    watcher.wait_for("the initial status", PROMPTLY, |event| {
+    let initial = watcher.wait_for("the initial status", PROMPTLY, |event| {
         event["event"] == "status" && event["environment"] == "development"
     });
-    watcher
+    (watcher, initial)
 }
 
 /// Alice pushes `text`; Bob's watcher pulls it promptly.
@@ -293,14 +298,8 @@ fn a_reporting_watcher_follows_pulls_made_by_another_process() {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
     let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
-    bob.set_auto_refresh(0);
-    let watcher = Watcher::start_with(&bob, &["watch", "--json", "--report"], &[]);
-    watcher.wait_for("a connection", PROMPTLY, |event| {
-        event["event"] == "connected"
-    });
-    watcher.wait_for("the initial status", PROMPTLY, |event| {
-        event["event"] == "status" && event["badge"] == "synced"
-    });
+    let (watcher, initial) = watch_with(&bob, &["watch", "--json", "--report"]);
+    assert_eq!(initial["badge"], "synced");
     for round in 0..12 {
         alice.write_env(".env", &format!("COUNTER={round}\n"));
         alice.run(&["push", "-m", "round"]).ok();
@@ -322,11 +321,7 @@ fn a_reporting_watcher_offers_each_new_version() {
     let team = Team::new();
     let server = Server::sqlite(&team.root.path().join("server"));
     let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
-    bob.set_auto_refresh(0);
-    let watcher = Watcher::start_with(&bob, &["watch", "--json", "--report"], &[]);
-    watcher.wait_for("a connection", PROMPTLY, |event| {
-        event["event"] == "connected"
-    });
+    let (watcher, _) = watch_with(&bob, &["watch", "--json", "--report"]);
     for text in ["A=1\n", "A=2\n"] {
         alice.write_env(".env", text);
         let pushed = alice.run(&["push", "--json"]).ok();
