@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod duration;
+mod exec;
 mod exit;
 mod output;
 mod printer;

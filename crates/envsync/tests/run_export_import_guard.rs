@@ -62,6 +62,41 @@ fn run_lets_the_calling_environment_win_unless_override() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "from-file");
 }
 
+/// The command is looked up in the `PATH` it will get: the file's with `--override`, the
+/// caller's otherwise; a script without `#!` still runs with `sh`, as a shell would run it.
+#[cfg(unix)]
+#[test]
+fn run_finds_the_command_on_the_path_it_gets() {
+    use std::os::unix::fs::PermissionsExt;
+    let team = Team::new();
+    let bin = team.root.path().join("file-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let scripts = [
+        ("hello", "#!/bin/sh\nprintf from-file-path\n", 0o755),
+        ("plain", "printf sh-ran\n", 0o755),
+        ("locked", "#!/bin/sh\nexit 0\n", 0o644),
+    ];
+    for (name, text, mode) in scripts {
+        let path = bin.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let alice = pushed_alice(&team, &format!("PATH={path}\n"));
+    let hello = alice.run(&["run", "--override", "--", "hello"]).ok();
+    assert_eq!(hello.stdout, "from-file-path");
+    let plain = alice.run(&["run", "--override", "--", "plain"]).ok();
+    assert_eq!(plain.stdout, "sh-ran");
+    let locked = alice.run(&["run", "--override", "--", "locked"]).code(126);
+    assert!(locked.stderr.contains("`locked`"), "{}", locked.stderr);
+    // Without --override the caller's PATH wins, and it does not hold the file's folder.
+    alice.run(&["run", "--", "hello"]).code(127);
+    let seen = alice
+        .run(&["run", "--override", "--", "sh", "-c", "printf %s \"$PATH\""])
+        .ok();
+    assert_eq!(seen.stdout, path);
+}
+
 #[cfg(unix)]
 #[test]
 fn run_passes_signals_through() {

@@ -1,11 +1,15 @@
-use std::process::{Command, ExitCode};
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::process::ExitCode;
 
 use anyhow::Result;
 use envsync_client::ClientError;
 use envsync_core::expand::expand;
+use indexmap::IndexMap;
 
 use super::source::Variables;
 use crate::cli::RunArgs;
+use crate::exec::Replacement;
 use crate::printer::Printer;
 use crate::settings::{OWN_SECRETS, Settings};
 
@@ -30,25 +34,49 @@ pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<Exit
         expand(&source.vars, &source.literal, &lookup)
     };
     let (program, arguments) = args.command.split_first().expect("clap requires a command");
-    let mut command = Command::new(program);
-    command.args(arguments);
-    for name in OWN_SECRETS {
-        command.env_remove(name);
-    }
-    for (key, value) in &vars {
-        if key.is_empty() || value.contains('\0') {
-            return Err(ClientError::Input(format!(
-                "{}: `{key}` cannot be passed to a process (empty name or NUL byte in its value)",
-                source.target.file_label
-            ))
-            .into());
-        }
-        if args.override_existing || !is_inherited(key) {
-            command.env(key, value);
-        }
-    }
+    let replacement = Replacement {
+        program: program.clone(),
+        args: arguments.to_vec(),
+        env: environment(&vars, args.override_existing, &source.target.file_label)?,
+    };
     let name = program.to_string_lossy().into_owned();
-    exec(command, &name, printer)
+    exec(replacement, &name, printer)
+}
+
+/// The command's whole environment: the calling one without envsync's own secrets, then the
+/// file's variables, which replace inherited ones only with `--override`.
+fn environment(
+    vars: &IndexMap<String, String>,
+    override_existing: bool,
+    file_label: &str,
+) -> Result<Vec<(OsString, OsString)>> {
+    if let Some((key, _)) = vars
+        .iter()
+        .find(|(key, value)| key.is_empty() || value.contains('\0'))
+    {
+        return Err(ClientError::Input(format!(
+            "{file_label}: `{key}` cannot be passed to a process \
+             (empty name or NUL byte in its value)"
+        ))
+        .into());
+    }
+    let from_file = |name: &OsStr| name.to_str().is_some_and(|name| vars.contains_key(name));
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(name, _)| {
+            let own = name
+                .to_str()
+                .is_some_and(|name| OWN_SECRETS.contains(&name));
+            !own && !(override_existing && from_file(name))
+        })
+        .collect();
+    let inherited: HashSet<&OsStr> = env.iter().map(|(name, _)| name.as_os_str()).collect();
+    let added: Vec<(OsString, OsString)> = vars
+        .iter()
+        .filter(|(key, _)| override_existing || !inherited.contains(OsStr::new(key.as_str())))
+        .map(|(key, value)| (OsString::from(key), OsString::from(value)))
+        .collect();
+    env.extend(added);
+    Ok(env)
 }
 
 /// A variable of the calling environment, as the command would inherit it: envsync's own
@@ -61,21 +89,15 @@ fn inherited(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
-/// Whether the command would inherit `key` (set, even if not UTF-8, and not our own secret).
-fn is_inherited(key: &str) -> bool {
-    !OWN_SECRETS.contains(&key) && std::env::var_os(key).is_some()
-}
-
 #[cfg(unix)]
-fn exec(mut command: Command, name: &str, printer: &Printer) -> Result<ExitCode> {
-    use std::os::unix::process::CommandExt;
-    let error = command.exec();
+fn exec(replacement: Replacement, name: &str, printer: &Printer) -> Result<ExitCode> {
+    let error = replacement.exec();
     Ok(start_failure(&error, name, printer))
 }
 
 #[cfg(not(unix))]
-fn exec(mut command: Command, name: &str, printer: &Printer) -> Result<ExitCode> {
-    match command.status() {
+fn exec(replacement: Replacement, name: &str, printer: &Printer) -> Result<ExitCode> {
+    match replacement.status() {
         Ok(status) => Ok(ExitCode::from(
             status.code().unwrap_or(1).clamp(0, 255) as u8
         )),

@@ -1,0 +1,132 @@
+//! The process `envsync run` turns into.
+//!
+//! `std::process::Command` gathers the environment into a sorted map and rebuilds it at
+//! spawn; with 1,000 variables that was a tenth of `run`'s start-up (BENCHMARKS.md,
+//! start-up). On Linux `run` builds the `envp` array once and calls `execvpe` itself;
+//! elsewhere it goes through `Command` with the same environment.
+
+use std::ffi::OsString;
+use std::io;
+use std::process::Command;
+
+/// A command and the whole environment it gets, each name once.
+pub struct Replacement {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Replacement {
+    /// The same command through `std`, for the platforms that do not exec directly.
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).env_clear();
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
+        command
+    }
+
+    /// Replaces this process with the command; returns only why it could not start.
+    #[cfg(target_os = "linux")]
+    pub fn exec(self) -> io::Error {
+        match linux::exec(&self) {
+            Err(error) => error,
+            Ok(never) => match never {},
+        }
+    }
+
+    /// Replaces this process with the command; returns only why it could not start.
+    #[cfg(all(unix, not(target_os = "linux")))]
+    pub fn exec(self) -> io::Error {
+        use std::os::unix::process::CommandExt;
+        self.command().exec()
+    }
+
+    /// Runs the command to its end (no `exec` off Unix).
+    #[cfg(not(unix))]
+    pub fn status(self) -> io::Result<std::process::ExitStatus> {
+        self.command().status()
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::convert::Infallible;
+    use std::ffi::{CString, OsStr};
+    use std::io;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+
+    use nix::unistd::{AccessFlags, access, execvpe};
+
+    use super::Replacement;
+
+    /// The search path the C library uses when `PATH` is not set (`confstr(_CS_PATH)`).
+    const DEFAULT_PATH: &str = "/bin:/usr/bin";
+
+    pub fn exec(replacement: &Replacement) -> io::Result<Infallible> {
+        let child_path = replacement
+            .env
+            .iter()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.as_os_str());
+        let program = c_string(resolve(&replacement.program, child_path)?.as_os_str())?;
+        let argv = std::iter::once(&replacement.program)
+            .chain(&replacement.args)
+            .map(|argument| c_string(argument))
+            .collect::<io::Result<Vec<_>>>()?;
+        let envp = replacement
+            .env
+            .iter()
+            .map(|(name, value)| {
+                let mut entry = Vec::with_capacity(name.len() + value.len() + 1);
+                entry.extend_from_slice(name.as_bytes());
+                entry.push(b'=');
+                entry.extend_from_slice(value.as_bytes());
+                CString::new(entry).map_err(|_| nul_error())
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(execvpe(&program, &argv, &envp)?)
+    }
+
+    /// The program to hand to `execvpe`. `execvpe` searches this process's `PATH`, so when
+    /// the command's `PATH` differs (the file sets one) the search is made here against the
+    /// command's, as `Command` does; `execvpe` still runs a script without `#!` with `sh`.
+    fn resolve(program: &OsStr, child_path: Option<&OsStr>) -> io::Result<PathBuf> {
+        let own_path = std::env::var_os("PATH");
+        if program.as_bytes().contains(&b'/') || child_path == own_path.as_deref() {
+            return Ok(PathBuf::from(program));
+        }
+        let search = child_path.unwrap_or(OsStr::new(DEFAULT_PATH));
+        let mut denied = false;
+        for directory in search.as_bytes().split(|&byte| byte == b':') {
+            let directory = match directory {
+                [] => Path::new("."),
+                bytes => Path::new(OsStr::from_bytes(bytes)),
+            };
+            let candidate = directory.join(program);
+            if candidate.is_file() {
+                if access(&candidate, AccessFlags::X_OK).is_ok() {
+                    return Ok(candidate);
+                }
+                denied = true;
+            }
+        }
+        Err(io::Error::from(if denied {
+            io::ErrorKind::PermissionDenied
+        } else {
+            io::ErrorKind::NotFound
+        }))
+    }
+
+    fn c_string(text: &OsStr) -> io::Result<CString> {
+        CString::new(text.as_bytes()).map_err(|_| nul_error())
+    }
+
+    fn nul_error() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a NUL byte in an argument or variable",
+        )
+    }
+}
