@@ -66,7 +66,8 @@ fn environment(
             let own = name
                 .to_str()
                 .is_some_and(|name| OWN_SECRETS.contains(&name));
-            !own && !(override_existing && from_file(name))
+            let replaced = override_existing && from_file(name);
+            !(own || replaced)
         })
         .collect();
     let inherited: HashSet<&OsStr> = env.iter().map(|(name, _)| name.as_os_str()).collect();
