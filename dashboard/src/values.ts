@@ -1,11 +1,13 @@
 // Unlocking, as the first-load bundle knows it: the form that takes an identity, the
 // loader of the unlock script (fetched only on *Unlock*, pinned by its Subresource
 // Integrity hash, which the build writes into this bundle), and the routes that show
-// values. The identity is kept in this tab's memory only: never sent, never stored.
+// values. The identity is kept in this tab's memory only: never sent, and never stored
+// except wrapped by a passkey when the user opts in (device.ts).
 
 import type { Pin } from './unlock/records';
 import type { Vault } from './unlock/index';
 import { h, notice, show } from './dom';
+import { devicePage, rememberedSection } from './device';
 import { type Context, projectHeader, requireGrant } from './pages';
 
 /** The unlock script's SRI hash, set by scripts/build.mjs. */
@@ -19,6 +21,9 @@ export const unlocked = (): boolean => vault !== null;
 export function lock(): void {
   vault = null;
 }
+
+/** `#/device`: remember the unlocked identity with a passkey, or forget it. */
+export const showDevice = (): void => devicePage(vault);
 
 /** Loads the unlock script, refusing any other bytes than the build's. */
 async function loadUnlock(): Promise<typeof import('./unlock/index')> {
@@ -64,6 +69,12 @@ export function unlockPage(done: () => void): void {
     void file.files?.[0]?.text().then((content) => (text.value = content));
   });
   const problem = h('div', {});
+  const withPasskey = async () => {
+    problem.replaceChildren(notice('Waiting for your passkey\u2026'));
+    vault = await (await loadUnlock()).unlockWithPasskey();
+    done();
+  };
+  const passkey = rememberedSection(withPasskey, problem, () => unlockPage(done));
   const submit = async (event: Event) => {
     event.preventDefault();
     try {
@@ -84,7 +95,8 @@ export function unlockPage(done: () => void): void {
       'p',
       {},
       'Your identity decrypts values in this tab. It stays in this tab\u2019s memory: ' +
-        'it is never sent to the server and never stored; closing the tab or Lock forgets it.',
+        'it is never sent to the server, and never stored unless you choose to remember ' +
+        'this device with a passkey; closing the tab or Lock forgets it.',
     ),
     h(
       'p',
@@ -94,6 +106,8 @@ export function unlockPage(done: () => void): void {
         '`envsync dashboard --verify URL` checks it is the build your envsync embeds.',
     ),
     problem,
+    passkey,
+    passkey ? h('h2', {}, 'Or unlock with your identity') : null,
     h(
       'form',
       { class: 'stack', onsubmit: ((e: Event) => void submit(e)) as EventListener },
