@@ -6,6 +6,8 @@
 
 import type { Pin } from './unlock/records';
 import type { Vault } from './unlock/index';
+import type { InviteTerms } from './unlock/invite';
+import { JsonText, call, paths } from './api';
 import { h, notice, show } from './dom';
 import { devicePage, rememberedSection } from './device';
 import { type Context, projectHeader, requireGrant } from './pages';
@@ -24,6 +26,16 @@ export function lock(): void {
 
 /** `#/device`: remember the unlocked identity with a passkey, or forget it. */
 export const showDevice = (): void => devicePage(vault);
+
+/** Makes an invite signed with the unlocked identity and gives the server its hash and
+ * signed terms (`POST …/invites`, as `envsync invite`); returns the code, shown once. */
+export async function createInvite(project: string, terms: InviteTerms): Promise<string> {
+  if (!vault) throw new Error('unlock the page to sign an invite');
+  const made = vault.makeInvite(project, terms);
+  const request = `{"code_sha256":${JSON.stringify(made.codeSha256)},"signed":${made.document}}`;
+  await call<unknown>('POST', paths.invites(project), new JsonText(request));
+  return made.code;
+}
 
 /** Loads the unlock script, refusing any other bytes than the build's. */
 async function loadUnlock(): Promise<typeof import('./unlock/index')> {
@@ -55,6 +67,16 @@ function pinOf(project: string): Pin | undefined {
   return pins[project];
 }
 
+/** On the unlock page, when this browser remembers an identity: unlock with its passkey. */
+function passkeyUnlock(problem: HTMLElement, done: () => void): HTMLElement | null {
+  const withPasskey = async () => {
+    problem.replaceChildren(notice('Waiting for your passkey\u2026'));
+    vault = await (await loadUnlock()).unlockWithPasskey();
+    done();
+  };
+  return rememberedSection(withPasskey, problem, () => unlockPage(done));
+}
+
 /** `#/unlock`: paste an identity or choose its file. */
 export function unlockPage(done: () => void): void {
   const text = h('textarea', {
@@ -69,12 +91,7 @@ export function unlockPage(done: () => void): void {
     void file.files?.[0]?.text().then((content) => (text.value = content));
   });
   const problem = h('div', {});
-  const withPasskey = async () => {
-    problem.replaceChildren(notice('Waiting for your passkey\u2026'));
-    vault = await (await loadUnlock()).unlockWithPasskey();
-    done();
-  };
-  const passkey = rememberedSection(withPasskey, problem, () => unlockPage(done));
+  const passkey = passkeyUnlock(problem, done);
   const submit = async (event: Event) => {
     event.preventDefault();
     try {

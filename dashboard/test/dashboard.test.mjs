@@ -173,7 +173,7 @@ test('tokens are created (shown once) and revoked from the page', async () => {
 });
 
 test('invites are listed and revoked from the page, and a revoked code cannot join', async () => {
-  // Invites are signed by an owner's key, which the page does not hold: made by the CLI.
+  // Invites are signed by an owner's key, which a locked page does not hold: made by the CLI.
   const code = inviteCode(alice.run(['invite', '--role', 'reader', '-e', 'staging']));
   const hash = createHash('sha256').update(code).digest('hex');
   const short = hash.slice(0, 12);

@@ -27,3 +27,8 @@ export function toBase64Url(bytes: Uint8Array): string {
     .replace(/\//g, '_')
     .replace(/=+$/, '');
 }
+
+/** Standard base64 with padding, as the records' signatures are written. */
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}

@@ -9,6 +9,7 @@ import { type UnlockedIdentity, readIdentity } from './identity';
 import { IntegrityError } from './membership';
 import { MalformedRecord, type Pin } from './records';
 import { PasskeyError, rememberIdentity, unwrapIdentity } from './passkey';
+import { type InviteTerms, type MadeInvite, makeInvite } from './invite';
 import { remembered } from '../remembered';
 
 /** What the page asks of an unlocked tab. */
@@ -16,6 +17,8 @@ export interface Vault {
   readonly memberKey: string;
   /** Wraps this identity with a new passkey and stores only the wrapped form. */
   remember(): Promise<void>;
+  /** A new invite to `project`, signed with this identity as `envsync invite` signs. */
+  makeInvite(project: string, terms: InviteTerms): MadeInvite;
   /** `number` null: the head. */
   showValues(view: ValuesView): Promise<void>;
   showDiff(view: DiffView): Promise<void>;
@@ -41,6 +44,7 @@ export async function unlock(identityText: string): Promise<Vault> {
   return {
     memberKey: identity.memberKey,
     remember: () => rememberIdentity(identityText, identity.memberKey, identity.name),
+    makeInvite: (project, terms) => makeInvite(identity, project, terms),
     showValues: (view) => guarded(view, () => valuesPage(identity, view)),
     showDiff: (view) => guarded(view, () => diffPage(identity, view)),
   };
