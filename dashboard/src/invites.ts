@@ -186,9 +186,8 @@ export async function invitesPage(
         ? 'An invite is signed with an owner’s key, so the server cannot change the role ' +
             'it grants: this tab signs it with your unlocked identity, makes its code here ' +
             'and sends the server only the code’s SHA-256.'
-        : 'An invite is signed with an owner’s key, which this page does not hold (unlock ' +
-            'it to sign here), so the server cannot change the role it grants. Make it from ' +
-            'the CLI:',
+        : 'An invite is signed with an owner’s key, which this page does not hold, so the ' +
+            'server cannot change the role it grants. Make it from the CLI:',
     ),
     ...newInviteForm(project, environments, unlocked ? sign : null),
   );

@@ -80,6 +80,7 @@ test('an invite whose signed terms were changed on the way is refused by the ser
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
   // Whoever sits between the page and the server turns the reader invite into an owner one.
   await page.route('**/api/v1/projects/app/invites', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
     const body = route.request().postData() ?? '';
     await route.continue({ postData: body.replace('"role": "reader"', '"role": "owner"') });
   });
