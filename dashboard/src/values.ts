@@ -74,11 +74,12 @@ function passkeyUnlock(problem: HTMLElement, done: () => void): HTMLElement | nu
     vault = await (await loadUnlock()).unlockWithPasskey();
     done();
   };
-  return rememberedSection(withPasskey, problem, () => unlockPage(done));
+  const forgotten = () => unlockPage(done, notice('Forgotten: this browser keeps no identity.'));
+  return rememberedSection(withPasskey, problem, forgotten);
 }
 
 /** `#/unlock`: paste an identity or choose its file. */
-export function unlockPage(done: () => void): void {
+export function unlockPage(done: () => void, said?: HTMLElement): void {
   const text = h('textarea', {
     id: 'identity',
     rows: '4',
@@ -90,7 +91,7 @@ export function unlockPage(done: () => void): void {
   file.addEventListener('change', () => {
     void file.files?.[0]?.text().then((content) => (text.value = content));
   });
-  const problem = h('div', {});
+  const problem = h('div', {}, said ?? null);
   const passkey = passkeyUnlock(problem, done);
   const submit = async (event: Event) => {
     event.preventDefault();

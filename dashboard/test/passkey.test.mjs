@@ -161,7 +161,7 @@ test('forget this device removes the wrapped identity from the browser', async (
   await navUnlock(page).click();
   await page.getByRole('heading', { name: 'Unlock with a passkey' }).waitFor();
   await page.getByRole('button', { name: 'Forget this device' }).click();
-  await page.getByRole('heading', { name: 'Unlock', exact: true }).waitFor();
+  await page.getByText('Forgotten: this browser keeps no identity.').waitFor();
   assert.equal(await page.getByRole('heading', { name: 'Unlock with a passkey' }).count(), 0);
   assert.equal(await stored(page), null);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
