@@ -3,7 +3,6 @@
 // browser context each, so nothing is cached), in headless chromium against a real server.
 //   ENVSYNC_BIN=target/release/envsync node dashboard/scripts/bench.mjs
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { Team } from '../test/team.mjs';
 
 const team = new Team();
@@ -15,10 +14,7 @@ for (const path of ['/', '/assets/app.js', '/assets/app.css']) {
   raw += bytes.length;
   gzip += gzipSync(bytes, { level: 9 }).length;
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await team.launchBrowser();
 const times = [];
 for (let run = 0; run < 21; run++) {
   const context = await browser.newContext();
@@ -44,5 +40,4 @@ const median = times[Math.floor(times.length / 2)];
 console.log(
   `first load: ${raw} bytes (${gzip} gzip), median ${median.toFixed(1)} ms over ${times.length}`,
 );
-await browser.close();
-team.stop();
+await team.stop();

@@ -45,13 +45,19 @@ export const paths = {
     `${prefix}/projects/${enc(p)}/environments/${enc(e)}/objects/${enc(sha256)}`,
 };
 
+/** A request body that is JSON text already and is sent as it is (a signed document
+ * embedded byte for byte, as the CLI embeds it). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** One API call; a non-2xx answer becomes an ApiError with the server's message. */
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
   const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) init.body = JSON.stringify(body);
+  if (body !== undefined) init.body = body instanceof JsonText ? body.text : JSON.stringify(body);
   const response = await fetch(path, init);
   if (response.status === 204) return undefined as T;
   const text = await response.text();

@@ -129,6 +129,7 @@ function renderNav(): void {
     h('a', { href: '#/tokens' }, 'Tokens'),
     me.admin ? h('a', { href: '#/audit' }, 'Server audit') : null,
     h('span', { class: 'who' }, me.name),
+    session?.unlock ? h('a', { href: '#/device' }, 'This device') : null,
     session?.unlock
       ? h(
           'button',
@@ -160,6 +161,7 @@ async function route(): Promise<void> {
     const [first, project, tab, environment] = parts;
     if (first === 'tokens') return await pages.tokensPage(context, () => void route());
     if (first === 'audit') return await pages.auditPage(context, null, params);
+    if (first === 'device' && session.unlock) return values.showDevice();
     if (first === 'unlock' && session.unlock) {
       return values.unlockPage(() => {
         renderNav();

@@ -1,11 +1,15 @@
 // Unlocking, as the first-load bundle knows it: the form that takes an identity, the
 // loader of the unlock script (fetched only on *Unlock*, pinned by its Subresource
 // Integrity hash, which the build writes into this bundle), and the routes that show
-// values. The identity is kept in this tab's memory only: never sent, never stored.
+// values. The identity is kept in this tab's memory only: never sent, and never stored
+// except wrapped by a passkey when the user opts in (device.ts).
 
 import type { Pin } from './unlock/records';
 import type { Vault } from './unlock/index';
+import type { InviteTerms } from './unlock/invite';
+import { JsonText, call, paths } from './api';
 import { h, notice, show } from './dom';
+import { devicePage, rememberedSection } from './device';
 import { type Context, projectHeader, requireGrant } from './pages';
 
 /** The unlock script's SRI hash, set by scripts/build.mjs. */
@@ -18,6 +22,19 @@ export const unlocked = (): boolean => vault !== null;
 
 export function lock(): void {
   vault = null;
+}
+
+/** `#/device`: remember the unlocked identity with a passkey, or forget it. */
+export const showDevice = (): void => devicePage(vault);
+
+/** Makes an invite signed with the unlocked identity and gives the server its hash and
+ * signed terms (`POST …/invites`, as `envsync invite`); returns the code, shown once. */
+export async function createInvite(project: string, terms: InviteTerms): Promise<string> {
+  if (!vault) throw new Error('unlock the page to sign an invite');
+  const made = vault.makeInvite(project, terms);
+  const request = `{"code_sha256":${JSON.stringify(made.codeSha256)},"signed":${made.document}}`;
+  await call<unknown>('POST', paths.invites(project), new JsonText(request));
+  return made.code;
 }
 
 /** Loads the unlock script, refusing any other bytes than the build's. */
@@ -50,8 +67,19 @@ function pinOf(project: string): Pin | undefined {
   return pins[project];
 }
 
+/** On the unlock page, when this browser remembers an identity: unlock with its passkey. */
+function passkeyUnlock(problem: HTMLElement, done: () => void): HTMLElement | null {
+  const withPasskey = async () => {
+    problem.replaceChildren(notice('Waiting for your passkey\u2026'));
+    vault = await (await loadUnlock()).unlockWithPasskey();
+    done();
+  };
+  const forgotten = () => unlockPage(done, notice('Forgotten: this browser keeps no identity.'));
+  return rememberedSection(withPasskey, problem, forgotten);
+}
+
 /** `#/unlock`: paste an identity or choose its file. */
-export function unlockPage(done: () => void): void {
+export function unlockPage(done: () => void, said?: HTMLElement): void {
   const text = h('textarea', {
     id: 'identity',
     rows: '4',
@@ -63,7 +91,8 @@ export function unlockPage(done: () => void): void {
   file.addEventListener('change', () => {
     void file.files?.[0]?.text().then((content) => (text.value = content));
   });
-  const problem = h('div', {});
+  const problem = h('div', {}, said ?? null);
+  const passkey = passkeyUnlock(problem, done);
   const submit = async (event: Event) => {
     event.preventDefault();
     try {
@@ -84,7 +113,8 @@ export function unlockPage(done: () => void): void {
       'p',
       {},
       'Your identity decrypts values in this tab. It stays in this tab\u2019s memory: ' +
-        'it is never sent to the server and never stored; closing the tab or Lock forgets it.',
+        'it is never sent to the server, and never stored unless you choose to remember ' +
+        'this device with a passkey; closing the tab or Lock forgets it.',
     ),
     h(
       'p',
@@ -94,6 +124,8 @@ export function unlockPage(done: () => void): void {
         '`envsync dashboard --verify URL` checks it is the build your envsync embeds.',
     ),
     problem,
+    passkey,
+    passkey ? h('h2', {}, 'Or unlock with your identity') : null,
     h(
       'form',
       { class: 'stack', onsubmit: ((e: Event) => void submit(e)) as EventListener },

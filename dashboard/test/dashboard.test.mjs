@@ -4,14 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { Team, inviteCode } from './team.mjs';
-
-const OUT_DIR = process.env.OUT_DIR ?? new URL('../test-output', import.meta.url).pathname;
-mkdirSync(OUT_DIR, { recursive: true });
+import { Team, inviteCode, shot } from './team.mjs';
 
 const team = new Team();
 let browser;
@@ -37,17 +31,10 @@ before(async () => {
   bob.run(['pull']);
   bob.write('.env', 'DB_URL=postgres://db/app\nAPI_KEY=alpha-124\nFEATURE_X=on\nNEW_FLAG=1\n');
   bob.run(['push', '-m', 'bob rotates the API key']);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = await team.launchBrowser();
 });
 
-after(async () => {
-  await browser?.close();
-  team.stop();
-});
+after(() => team.stop());
 
 /** `name` joins by Alice's invite and Alice accepts their key. */
 function admit(name, inviteArgs, acceptArgs) {
@@ -75,9 +62,6 @@ async function signInWithToken(page, token) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
-
-const shot = (page, name) =>
-  page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
 
 test('an owner signs in with a token, sees every page, and signs out', async () => {
   const { page, context, problems } = await newPage();
@@ -189,7 +173,7 @@ test('tokens are created (shown once) and revoked from the page', async () => {
 });
 
 test('invites are listed and revoked from the page, and a revoked code cannot join', async () => {
-  // Invites are signed by an owner's key, which the page does not hold: made by the CLI.
+  // Invites are signed by an owner's key, which a locked page does not hold: made by the CLI.
   const code = inviteCode(alice.run(['invite', '--role', 'reader', '-e', 'staging']));
   const hash = createHash('sha256').update(code).digest('hex');
   const short = hash.slice(0, 12);

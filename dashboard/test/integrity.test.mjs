@@ -5,14 +5,9 @@
 // script never runs, so no identity is handed to it. Each case first shows that the same
 // page with the build's bytes does run, so the refusal is the hash's doing.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { Team } from './team.mjs';
-
-const OUT_DIR = process.env.OUT_DIR ?? new URL('../test-output', import.meta.url).pathname;
-mkdirSync(OUT_DIR, { recursive: true });
+import { Team, shot } from './team.mjs';
 
 const team = new Team();
 let browser, alice, identityFile;
@@ -24,20 +19,10 @@ before(async () => {
   alice.write('.env', 'API_KEY=alpha-123\n');
   alice.run(['push', '-m', 'first']);
   identityFile = join(alice.home, '.config/envsync/identity.txt');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = await team.launchBrowser();
 });
 
-after(async () => {
-  await browser?.close();
-  team.stop();
-});
-
-const shot = (page, name) =>
-  page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
+after(() => team.stop());
 
 /** A page whose requests to the API and console errors are recorded; with `tamper`, the
  * asset `file` is served with one line added, as a compromised server might. */

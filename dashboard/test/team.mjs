@@ -1,18 +1,44 @@
 // A real `envsync server` on a loopback port and teammates who use the real CLI, each with
-// their own HOME (identity, credentials) and workspace clone.
+// their own HOME (identity, credentials) and workspace clone; and the headless Debian
+// chromium every browser suite drives, with the screenshot helper they share.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
 
 const BIN = process.env.ENVSYNC_BIN;
 if (!BIN) throw new Error('set ENVSYNC_BIN to the envsync binary under test');
+
+/** Where screenshots (and figures) go: scripts/test.sh sets it; dashboard/test-output else. */
+export const OUT_DIR = process.env.OUT_DIR ?? new URL('../test-output', import.meta.url).pathname;
+mkdirSync(OUT_DIR, { recursive: true });
+
+/** The system's chromium (no browser download), headless, as scripts/test.sh finds it. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A full-page screenshot `OUT_DIR/NAME.png`. */
+export const shot = (page, name) =>
+  page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
 
 export class Team {
   constructor() {
     this.root = mkdtempSync(join(tmpdir(), 'envsync-dashboard-'));
     this.server = null;
+    this.browser = null;
+  }
+
+  /** Launches the browser that {@link Team#stop} closes. */
+  async launchBrowser() {
+    this.browser = await launchBrowser();
+    return this.browser;
   }
 
   /** Starts `envsync server` (extra args) and waits for its `listening` line. */
@@ -61,7 +87,9 @@ export class Team {
     return mate;
   }
 
-  stop() {
+  /** Closes the browser (if any), stops the server and removes every teammate's files. */
+  async stop() {
+    await this.browser?.close();
     this.server?.kill('SIGTERM');
     rmSync(this.root, { recursive: true, force: true });
   }

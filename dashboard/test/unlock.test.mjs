@@ -5,14 +5,10 @@
 // not hold) is shown as failed with no value. Screenshots go to OUT_DIR.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { Team } from './team.mjs';
-
-const OUT_DIR = process.env.OUT_DIR ?? new URL('../test-output', import.meta.url).pathname;
-mkdirSync(OUT_DIR, { recursive: true });
+import { OUT_DIR, Team, shot } from './team.mjs';
 
 const team = new Team();
 let browser, alice, identityFile;
@@ -29,20 +25,10 @@ before(async () => {
   alice.write('.env.staging', 'API_KEY=staging-456\n');
   alice.run(['push', '-e', 'staging', '-m', 'first staging']);
   identityFile = join(alice.home, '.config/envsync/identity.txt');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = await team.launchBrowser();
 });
 
-after(async () => {
-  await browser?.close();
-  team.stop();
-});
-
-const shot = (page, name) =>
-  page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
+after(() => team.stop());
 
 async function openPage(url) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });

@@ -3,6 +3,7 @@
 // chaining digest and the signature of every signed structure, and the member key the
 // vectors' test identity derives (age recipient and HKDF-derived Ed25519 key).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ const VECTORS = JSON.parse(
 /** The vectors' identity (crates/envsync-client/tests/vectors.rs); it protects nothing. */
 const TEST_KEY = 'AGE-SECRET-KEY-1YGN2QP89W58WWMQ6GTCWD6QW4HDYEL2JFZDE5L5CJ8HMATQ7G6ZSZQELVS';
 
-let records, identity, dotenv;
+let records, identity, dotenv, invite;
 const scratch = mkdtempSync(join(tmpdir(), 'envsync-vectors-'));
 
 /** The page's own modules, bundled by the same esbuild for Node. */
@@ -31,6 +32,7 @@ before(async () => {
   records = await load('unlock/records.ts');
   identity = await load('unlock/identity.ts');
   dotenv = await load('unlock/dotenv.ts');
+  invite = await load('unlock/invite.ts');
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -79,6 +81,32 @@ test("the vectors' identity derives the member key that signed them", async () =
   await assert.rejects(identity.readIdentity('# nothing\n'), /no AGE-SECRET-KEY-1/);
   await assert.rejects(identity.readIdentity('hello\n'), /unexpected line/);
   await assert.rejects(identity.readIdentity('AGE-SECRET-KEY-1NOPE\n'), /not a valid/);
+});
+
+test("records signed here are the CLI's documents, byte for byte", async () => {
+  const unlocked = await identity.readIdentity(`# name: vector\n${TEST_KEY}\n`);
+  for (const domain of DOMAINS) {
+    const { body, expected } = VECTORS[domain];
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    assert.equal(invite.signedDocument(domain, reordered, unlocked), expected.document, domain);
+  }
+});
+
+test('an invite made here is signed by the owner, for the code it shows', async () => {
+  const owner = await identity.readIdentity(`# name: vector\n${TEST_KEY}\n`);
+  const terms = { role: 'reader', environments: ['staging'], expiresInSeconds: 3600 };
+  const now = new Date('2026-12-01T00:00:00.750Z');
+  const made = invite.makeInvite(owner, 'app', terms, now);
+  assert.match(made.code, /^esi_[A-Za-z0-9_-]{43}$/);
+  assert.equal(made.codeSha256, createHash('sha256').update(made.code).digest('hex'));
+  const record = JSON.parse(made.document);
+  assert.deepEqual(record.body, {
+    ...VECTORS.invite.body,
+    code_sha256: made.codeSha256,
+    expires_at: Date.parse('2026-12-01T01:00:00Z') / 1000,
+  });
+  assert.ok(records.signatureVerifies('invite', record));
+  assert.notEqual(invite.makeInvite(owner, 'app', terms, now).code, made.code);
 });
 
 test('a decrypted file reads as npm dotenv reads it', () => {

@@ -1,5 +1,6 @@
 //! Test vectors for every signed structure: the body, the exact bytes signed, the digest
-//! that chains the next record to it, and the Ed25519 signature by a fixed test key.
+//! that chains the next record to it, the Ed25519 signature by a fixed test key, and the
+//! signed record's JSON document as the CLI writes it.
 //! Signatures are deterministic, so a change to a format, a field order or the signed
 //! bytes fails here instead of slipping in unnoticed. After an intended change, regenerate
 //! with `ENVSYNC_WRITE_VECTORS=1 cargo test -p envsync-client --test vectors` and review.
@@ -89,10 +90,14 @@ fn vector<T: Signable>(body: &Value, identity: &Identity) -> Value {
         .verified_signer()
         .expect("a fresh signature verifies");
     let bytes = signed_bytes(&body);
+    // The whole signed record as the CLI writes and sends it: the dashboard's signed
+    // invites must be these very bytes.
+    let document = String::from_utf8(record.to_json()).unwrap();
     json!({
         "signed_bytes": String::from_utf8(bytes.clone()).unwrap(),
         "digest": sha256_hex(&bytes),
         "signature": record.signature,
+        "document": document,
     })
 }
 

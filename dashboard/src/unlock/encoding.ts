@@ -1,7 +1,7 @@
 // Byte encodings the records use: hex digests, standard base64 signatures, base64url keys.
 // Encodings only; every cryptographic operation is in @noble/* and age-encryption.
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+export const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text);
 
 export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -26,4 +26,9 @@ export function toBase64Url(bytes: Uint8Array): string {
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
+}
+
+/** Standard base64 with padding, as the records' signatures are written. */
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
 }

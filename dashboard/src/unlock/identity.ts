@@ -1,7 +1,8 @@
 // The user's identity as the CLI reads it (crates/envsync-crypto/src/identity.rs): an age
 // X25519 secret key, from which the Ed25519 signing key is derived with HKDF-SHA256, so the
 // member key (`age1…:<base64url verifying key>`) can be computed here and compared with the
-// membership log. The secret stays in this object, in this tab's memory only.
+// membership log, and an owner's invite signed here as the CLI signs it. The secret stays
+// in this object, in this tab's memory only.
 
 import { ed } from './ed25519';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -19,6 +20,8 @@ export class IdentityError extends Error {}
 export interface UnlockedIdentity {
   readonly name: string | null;
   readonly memberKey: string;
+  /** Signs `message` with the Ed25519 key derived from the identity, as the CLI signs. */
+  sign(message: Uint8Array): Uint8Array;
   /** Decrypts an age file; throws {@link NotARecipient} when it is not encrypted to us. */
   decrypt(ciphertext: Uint8Array): Promise<Uint8Array>;
 }
@@ -50,12 +53,12 @@ export async function readIdentity(text: string): Promise<UnlockedIdentity> {
   }
   const seed = hkdf(sha256, utf8(secret), utf8('envsync'), utf8(SIGNING_KEY_INFO), 32);
   const memberKey = `${recipient}:${toBase64Url(ed.getPublicKey(seed))}`;
-  seed.fill(0);
   const decrypter = new Decrypter();
   decrypter.addIdentity(secret);
   return {
     name,
     memberKey,
+    sign: (message) => ed.sign(message, seed),
     async decrypt(ciphertext: Uint8Array): Promise<Uint8Array> {
       try {
         return await decrypter.decrypt(ciphertext);

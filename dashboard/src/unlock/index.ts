@@ -8,10 +8,17 @@ import { type Anchor, type Checked, check, onChain, values } from './history';
 import { type UnlockedIdentity, readIdentity } from './identity';
 import { IntegrityError } from './membership';
 import { MalformedRecord, type Pin } from './records';
+import { PasskeyError, rememberIdentity, unwrapIdentity } from './passkey';
+import { type InviteTerms, type MadeInvite, makeInvite } from './invite';
+import { remembered } from '../remembered';
 
 /** What the page asks of an unlocked tab. */
 export interface Vault {
   readonly memberKey: string;
+  /** Wraps this identity with a new passkey and stores only the wrapped form. */
+  remember(): Promise<void>;
+  /** A new invite to `project`, signed with this identity as `envsync invite` signs. */
+  makeInvite(project: string, terms: InviteTerms): MadeInvite;
   /** `number` null: the head. */
   showValues(view: ValuesView): Promise<void>;
   showDiff(view: DiffView): Promise<void>;
@@ -30,13 +37,29 @@ export interface DiffView extends Omit<ValuesView, 'number'> {
   to: number;
 }
 
+/** Reads the identity; the text stays in this closure (as the secret does in the
+ * decrypter) so that *Remember this device* can wrap it, and goes when the tab locks. */
 export async function unlock(identityText: string): Promise<Vault> {
   const identity = await readIdentity(identityText);
   return {
     memberKey: identity.memberKey,
+    remember: () => rememberIdentity(identityText, identity.memberKey, identity.name),
+    makeInvite: (project, terms) => makeInvite(identity, project, terms),
     showValues: (view) => guarded(view, () => valuesPage(identity, view)),
     showDiff: (view) => guarded(view, () => diffPage(identity, view)),
   };
+}
+
+/** Unlocks with the identity this browser remembers, unwrapped by its passkey, through
+ * the same path as a pasted identity. */
+export async function unlockWithPasskey(): Promise<Vault> {
+  const record = remembered();
+  if (!record) throw new PasskeyError('this browser remembers no identity');
+  const vault = await unlock(await unwrapIdentity(record));
+  if (vault.memberKey !== record.recipient) {
+    throw new PasskeyError('the unwrapped identity is not the one this browser remembered');
+  }
+  return vault;
 }
 
 /** Runs a view; any failure replaces it with the failure, never with values. */
