@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up cost of the release `envsync` beside the floor: minimal Rust programs that only
-# start and exec a command (scripts/floor/exec.rs) or print one line (scripts/floor/print.rs),
+# start and exec a command (scripts/floor/exec.rs; exec_env.rs also reads the linked file and
+# passes its variables) or print one line (scripts/floor/print.rs),
 # built with the same compiler and optimisation level.
 #
 # Measures that hold on a busy machine, by default:
@@ -15,19 +16,20 @@
 #
 # Rows: `envsync --version`; `envsync run -- /bin/true` with 1,000 variables from the linked
 # file and from a folder remote's head (verify + decrypt); `envsync status` on 20
-# environments. Usage: scripts/bench-startup.sh [ENVSYNC_BINARY]
+# environments. Usage: scripts/bench-startup.sh [ENVSYNC_BINARY…] (several: compared in one run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-if [[ $# -ge 1 ]]; then
-  envsync_bin=$(realpath "$1")
-else
+envsync_bins=()
+for binary in "$@"; do envsync_bins+=("$(realpath "$binary")"); done
+if [[ ${#envsync_bins[@]} -eq 0 ]]; then
   cargo build --release --quiet --bin envsync
-  envsync_bin="$root/target/release/envsync"
+  envsync_bins=("$root/target/release/envsync")
 fi
+envsync_bin=${envsync_bins[0]}
 floor="$root/target/floor"
 mkdir -p "$floor"
-for program in exec print; do
+for program in exec exec_env print; do
   rustc --edition 2024 -C opt-level=3 -o "$floor/$program" "scripts/floor/$program.rs"
 done
 
@@ -54,13 +56,21 @@ done
 
 rows=(
   "floor: print one line|$floor/print"
-  "envsync --version|$envsync_bin --version"
-  "envsync status (20 environments, folder remote)|$envsync_bin status"
   "floor: exec /bin/true|$floor/exec /bin/true"
-  "envsync run -- /bin/true (1,000 vars, linked file)|$envsync_bin run --env vars1000 -- /bin/true"
-  "envsync run --remote -- /bin/true (1,000 vars, folder remote)|$envsync_bin run --remote \
---env vars1000 -- /bin/true"
+  "floor: read the file, exec /bin/true with its 1,000 vars|$floor/exec_env .env.1000 /bin/true"
 )
+# Each binary's rows, named by the binary's file name when several are compared in one run.
+for bin in "${envsync_bins[@]}"; do
+  tag=""
+  [[ ${#envsync_bins[@]} -gt 1 ]] && tag=" [$(basename "$bin")]"
+  rows+=(
+    "envsync --version$tag|$bin --version"
+    "envsync status (20 environments, folder remote)$tag|$bin status"
+    "envsync run -- /bin/true (1,000 vars, linked file)$tag|$bin run --env vars1000 -- /bin/true"
+    "envsync run --remote -- /bin/true (1,000 vars, folder remote)$tag|$bin run --remote \
+--env vars1000 -- /bin/true"
+  )
+done
 
 instructions() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
@@ -77,7 +87,7 @@ syscalls() {
   awk '$NF == "total" { print $(NF-2) }' "$work/strace.txt"
 }
 
-echo "binary: $envsync_bin ($(stat -c %s "$envsync_bin") bytes)"
+for bin in "${envsync_bins[@]}"; do echo "binary: $bin ($(stat -c %s "$bin") bytes)"; done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| command | instructions | CPU ms | page faults | system calls |"
