@@ -310,6 +310,26 @@ fn status_verifies_the_head_it_reports() {
     refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
 }
 
+/// Issue 19: `run --remote`, now replacing itself through one `execve`, still verifies the
+/// head first: over a tampered head the command never starts, on a machine that saw the
+/// record and on a fresh one.
+#[test]
+fn run_from_a_tampered_head_never_starts_the_command() {
+    let team = Team::new();
+    let (_alice, bob) = alice_and_bob(&team);
+    let path = version_path(&team, 2);
+    let record = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, record.replace("\"grant access", "\"innocent grant")).unwrap();
+    let command = ["run", "--remote", "--", "sh", "-c", "echo started"];
+    let seen = bob.run(&command).code(6);
+    refused_with(&seen, "was rewritten");
+    assert!(!seen.stdout.contains("started"), "{}", seen.stdout);
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    let first = fresh.run(&command).code(6);
+    refused_with(&first, "signature does not verify");
+    assert!(!first.stdout.contains("started"), "{}", first.stdout);
+}
+
 /// Item 10: an old access request put back re-asked for a removed member.
 #[test]
 fn a_replayed_access_request_is_ignored() {
