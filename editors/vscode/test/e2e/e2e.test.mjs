@@ -9,16 +9,16 @@ import * as path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import {
-  ENVSYNC_BIN,
+  argvRecorder,
+  assertNothingLeaked,
   inviteCode,
   OUT_DIR,
   Person,
-  plaintextLeaks,
   startCodeServer,
   startServer,
   tempRoot,
   until,
-  USER_SETTINGS,
+  withExtensionLogs,
 } from './harness.mjs';
 import { Workbench } from './workbench.mjs';
 
@@ -85,8 +85,8 @@ before(async () => {
   bob.run(['push', '-e', 'review', '-m', 'review']);
   // staging: Alice edits -> local changes.
   alice.write('.env.staging', `API_KEY=${V.stagingAlice}\n`);
-  const binDir = path.dirname(ENVSYNC_BIN);
-  world.code = await startCodeServer(root, alice, { pathDirs: [binDir] });
+  world.argv = argvRecorder(root);
+  world.code = await startCodeServer(root, alice, { pathDirs: [world.argv.dir] });
   world.bench = await Workbench.open(world.code.url(alice.workspace));
   await world.bench.statusText('envsync');
 });
@@ -94,14 +94,7 @@ before(async () => {
 let finished = 0;
 afterEach(async () => {
   await world.bench?.screenshot(`after-${String(++finished).padStart(2, '0')}`);
-  const leaks = plaintextLeaks(
-    [world.root, world.code.userData, world.code.tmp],
-    Object.values(V),
-    linkedFiles(),
-  );
-  assert.deepEqual(leaks, [], 'plaintext written outside the linked files');
-  const settings = fs.readFileSync(path.join(world.code.userData, 'User', 'settings.json'), 'utf8');
-  assert.equal(settings, USER_SETTINGS, 'user settings changed');
+  assertNothingLeaked(world, Object.values(V), linkedFiles());
 });
 
 after(async () => {
@@ -601,40 +594,8 @@ const MULTI_ROOT =
 test(
   'multi-root: two folders with a project each, each row acting on its own folder',
   { skip: MULTI_ROOT === true ? false : MULTI_ROOT },
-  () => withExtensionLogs(multiRoot),
+  () => withExtensionLogs(world.code.userData, multiRoot),
 );
-
-/** Runs `body`; when it fails, prints the tail of the extension hosts' logs and of the
- * extension's output channel, which say whether the extension started and what it ran. */
-async function withExtensionLogs(body) {
-  try {
-    await body();
-  } catch (error) {
-    console.error(extensionLogs(world.code.userData));
-    throw error;
-  }
-}
-
-function extensionLogs(userData) {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        walk(full);
-      } else if (/(-envsync|remoteexthost)\.log$/.test(entry.name)) {
-        found.push(full);
-      }
-    }
-  };
-  walk(path.join(userData, 'logs'));
-  return found
-    .map((file) => {
-      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
-      return `--- ${path.relative(userData, file)}\n${lines.join('\n')}`;
-    })
-    .join('\n');
-}
 
 async function multiRoot() {
   const { bench, alice, root, server } = world;

@@ -2,6 +2,7 @@
 // CLI, a real code-server (VS Code 1.100.3) with the built extension installed, and headless
 // Debian chromium driven by playwright-core. Nothing is mocked.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -262,6 +263,67 @@ export function plaintextLeaks(dirs, values, allowed) {
   };
   dirs.forEach(visit);
   return leaks;
+}
+
+/** A directory whose `envsync` records each command line it is given (one a line, in
+ * `log`), then execs the real binary: put first on PATH, it shows what the extension put on
+ * a command line, where any local user could read it (`ps`, /proc). */
+export function argvRecorder(root) {
+  const dir = path.join(root, 'argv-bin');
+  const log = path.join(root, 'argv.log');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(log, '');
+  const script = `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${ENVSYNC_BIN}' "$@"\n`;
+  fs.writeFileSync(path.join(dir, 'envsync'), script, { mode: 0o755 });
+  return { dir, lines: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+/** What every test leaves: no value in any file but the allowed ones (under the world's
+ * root, VS Code's user data and temporary folders), none on a command line the extension
+ * ran, and the user's settings as they were. */
+export function assertNothingLeaked({ root, code, argv }, values, allowed) {
+  const leaks = plaintextLeaks([root, code.userData, code.tmp], values, allowed);
+  assert.deepEqual(leaks, [], 'plaintext written outside the linked files');
+  const lines = argv.lines();
+  assert.ok(lines.length > 0, 'the extension ran no envsync command through the recorder');
+  for (const value of values) {
+    const line = lines.find((entry) => entry.includes(value));
+    assert.equal(line, undefined, `a value on a command line: ${value.slice(0, 4)}…`);
+  }
+  const settings = fs.readFileSync(path.join(code.userData, 'User', 'settings.json'), 'utf8');
+  assert.equal(settings, USER_SETTINGS, 'user settings changed');
+}
+
+/** Runs `body`; when it fails, prints the tail of the extension hosts' logs and of the
+ * extension's output channel, which say whether the extension started and what it ran. */
+export async function withExtensionLogs(userData, body) {
+  try {
+    await body();
+  } catch (error) {
+    console.error(extensionLogs(userData));
+    throw error;
+  }
+}
+
+function extensionLogs(userData) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/(-envsync|remoteexthost)\.log$/.test(entry.name)) {
+        found.push(full);
+      }
+    }
+  };
+  walk(path.join(userData, 'logs'));
+  return found
+    .map((file) => {
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
+      return `--- ${path.relative(userData, file)}\n${lines.join('\n')}`;
+    })
+    .join('\n');
 }
 
 export function tempRoot() {

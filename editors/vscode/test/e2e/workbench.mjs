@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM, OUT_DIR } from './harness.mjs';
+import { CHROMIUM, OUT_DIR, until } from './harness.mjs';
 
 export class Workbench {
   static async open(url) {
@@ -124,6 +124,29 @@ export class Workbench {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text });
     await row.first().waitFor({ timeout: 15_000 });
     await row.first().click();
+  }
+
+  /** Answers the input box titled `title` (waiting for it: the previous box closes first)
+   * with `value`, replacing what it offered. */
+  async answer(title, value) {
+    const widget = this.page.locator('.quick-input-widget', {
+      has: this.page.locator('.quick-input-title', { hasText: exactly(title) }),
+    });
+    await widget.waitFor({ timeout: 15_000 });
+    await widget.locator('.quick-input-box input').fill(value);
+    await this.page.keyboard.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  /** Answers VS Code's own file dialog (a quick input holding a path in code-server) with
+   * an absolute path; waits until it is gone. */
+  async fileDialog(file) {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await until('the file dialog', async () => (await input.inputValue()).startsWith('/'));
+    await input.fill(file);
+    await until('the dialog to take the path', async () => (await input.inputValue()) === file);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
   }
 
   async openView() {
