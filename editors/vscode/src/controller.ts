@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-import { Cli } from './cli';
+import { Cli, failureMessage } from './cli';
 import { type EnvironmentState, parseStatus, type WatchEvent } from './contract';
 import { FolderState, keyOf, summary } from './model';
 import { type Root } from './views';
@@ -82,7 +82,7 @@ export class Controller implements vscode.Disposable {
   async refreshRoot(root: Root): Promise<void> {
     const result = await this.cli.run(['status', '--json'], { cwd: root.dir });
     if (result.code !== 0) {
-      root.state.lastError = result.stderr.trim().split('\n')[0] ?? 'status failed';
+      root.state.lastError = failureMessage(result);
       return;
     }
     const document = parseStatus(result.stdout);

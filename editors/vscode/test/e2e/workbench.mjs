@@ -139,14 +139,26 @@ export class Workbench {
   }
 
   /** Answers VS Code's own file dialog (a quick input holding a path in code-server) with
-   * an absolute path; waits until it is gone. */
+   * an absolute path and its OK button (Enter may open the list's focused entry instead).
+   * The dialog sets its own path once its first folder listing is loaded, so the path is
+   * typed only after that.
+   */
   async fileDialog(file) {
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await until('the file dialog', async () => (await input.inputValue()).startsWith('/'));
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    const rows = widget.locator('.quick-input-list .monaco-list-row');
+    await until(
+      'the file dialog to list its folder',
+      async () => (await input.inputValue()).startsWith('/') && (await rows.count()) > 0,
+    );
     await input.fill(file);
-    await until('the dialog to take the path', async () => (await input.inputValue()) === file);
-    await this.page.keyboard.press('Enter');
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+    await until('the dialog to keep the path', async () => (await input.inputValue()) === file);
+    await widget.locator('.monaco-button', { hasText: exactly('OK') }).click();
+    // Gone, or reused by the next question (the passphrase box follows at once).
+    await until(
+      'the file dialog to close',
+      async () => !(await widget.isVisible()) || (await input.inputValue()) !== file,
+    );
   }
 
   async openView() {
