@@ -55,6 +55,11 @@ export class Controller implements vscode.Disposable {
       .map((folder) => folder.uri.fsPath)
       .filter((dir) => fs.existsSync(path.join(dir, 'envsync.toml')));
     const dirs = [...new Set([...roots, ...found.map((uri) => path.dirname(uri.fsPath))])].sort();
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    this.hooks.log(
+      `${folders.length} workspace folder(s) (${folders.map((f) => f.uri.scheme).join(', ')}), ` +
+        `${dirs.length} with envsync.toml`,
+    );
     const known = new Map(this.roots.map((root) => [root.dir, root]));
     this.roots = dirs.map(
       (dir) =>

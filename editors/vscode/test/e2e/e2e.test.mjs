@@ -14,11 +14,13 @@ import {
   inviteCode,
   OUT_DIR,
   Person,
+  seedWorkspaceCache,
   startCodeServer,
   startServer,
   tempRoot,
   until,
   withExtensionLogs,
+  workspaceCaches,
 } from './harness.mjs';
 import { Workbench } from './workbench.mjs';
 
@@ -583,19 +585,8 @@ test('a missing binary gives the install hint (${workspaceFolder} in envsync.pat
   await bench.screenshot('13-missing-binary');
 });
 
-// Multi-root failed twice in a row once merged with the CLI of its day (the view found no
-// envsync.toml in the two-folder workspace, with no error shown), though it had passed three
-// runs in a row before. On 2026-12-04 it passed alone, after the missing-binary case, and in
-// a full run; a failure now prints the extension's logs. Until it has passed in CI runs it
-// runs only when asked.
-const MULTI_ROOT =
-  process.env.ENVSYNC_E2E_MULTIROOT === '1' || 'set ENVSYNC_E2E_MULTIROOT=1 (under investigation)';
-
-test(
-  'multi-root: two folders with a project each, each row acting on its own folder',
-  { skip: MULTI_ROOT === true ? false : MULTI_ROOT },
-  () => withExtensionLogs(world.code.userData, multiRoot),
-);
+test('multi-root: two folders with a project each, each row acting on its own folder', () =>
+  withExtensionLogs(world.code.userData, multiRoot));
 
 async function multiRoot() {
   const { bench, alice, root, server } = world;
@@ -615,6 +606,9 @@ async function multiRoot() {
     workspace,
     JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
   );
+  const cached = () => fs.readdirSync(workspaceCaches(world.code));
+  const seeded = seedWorkspaceCache(world.code, workspace);
+  const before = cached();
   await bench.goto(world.code.workspaceUrl(workspace));
   // The extension's commands are in the palette once it is loaded: its status item says so.
   await bench.statusText('envsync');
@@ -622,6 +616,11 @@ async function multiRoot() {
   await bench.waitRow('Environments', 'ws-alice', '');
   await bench.waitRow('Environments', 'ws-alice-api', '');
   await bench.waitRow('Environments', 'api', '');
+  // No other workspace cache appeared: VS Code used the seeded one (a wrong id leaves two).
+  assert.deepEqual(
+    cached().filter((id) => !before.includes(id) || id === seeded),
+    [seeded],
+  );
   const developments = bench.rows('Environments', 'development');
   await until('both development rows', async () => (await developments.count()) === 2);
   // The second folder's row: an edit there flips it, and its inline Push pushes it there.

@@ -217,6 +217,7 @@ export async function startCodeServer(root, person, { pathDirs }) {
   child.stderr.on('data', (chunk) => (log += chunk.toString()));
   await until('code-server to listen', () => log.includes('HTTP server listening'), 60_000);
   return {
+    port,
     url: (folder) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
     workspaceUrl: (file) => `http://127.0.0.1:${port}/?workspace=${encodeURIComponent(file)}`,
     userData,
@@ -231,6 +232,38 @@ export async function startCodeServer(root, person, { pathDirs }) {
       }
     },
   };
+}
+
+/**
+ * Opens a multi-root workspace right the first time. VS Code 1.100's web workbench starts a
+ * workspace on a remote from its cached copy of the `.code-workspace` file, then reads the
+ * file itself; that second read (seen in the cache it writes) sometimes never reaches the
+ * workspace, which stays empty — no folders in the explorer nor for extensions — until the
+ * file changes. A cache already holding the file, as an earlier opening leaves it, makes both
+ * reads agree. The cache is keyed by VS Code's hash of the workspace URI (`getWorkspaceId`);
+ * the id is returned so a test can check that VS Code used this cache and no other.
+ */
+export function seedWorkspaceCache(code, file) {
+  const id = vscodeHash(`vscode-remote://127.0.0.1:${code.port}${file}`).toString(16);
+  const dir = path.join(workspaceCaches(code), id);
+  fs.mkdirSync(dir, { recursive: true });
+  const content = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(path.join(dir, 'workspace.json'), JSON.stringify({ content }));
+  return id;
+}
+
+export function workspaceCaches(code) {
+  return path.join(code.userData, 'User', 'caches', 'CachedConfigurations', 'workspaces');
+}
+
+/** VS Code's `hash()` of a string (src/vs/base/common/hash.ts: stringHash from 0). */
+function vscodeHash(text) {
+  const step = (value, hash) => ((hash << 5) - hash + value) | 0;
+  let hash = step(149417, 0);
+  for (let index = 0; index < text.length; index++) {
+    hash = step(text.charCodeAt(index), hash);
+  }
+  return hash;
 }
 
 /** Every file under `dir` whose bytes contain one of `values`, minus the allowed ones. */
