@@ -72,6 +72,13 @@ export interface StatusDocument {
   current: CurrentEnvironment[];
 }
 
+/** `envsync share --json`: the bundle written and the passphrase the CLI chose for it (shown
+ * this once; it opens the bundle, so it travels on another channel). */
+export interface Shared {
+  bundle: string;
+  passphrase: string;
+}
+
 /** `envsync use --json`: what the project's default file holds now. */
 export interface Used {
   project: string;
@@ -269,6 +276,16 @@ function parsePending(raw: unknown): PendingMember {
     name: text(value, 'name', 'pending member'),
     fingerprint: text(value, 'fingerprint', 'pending member'),
     kind: kind === 'new_key' ? 'new_key' : 'request',
+  };
+}
+
+/** `share --json`. */
+export function parseShared(stdout: string): Shared {
+  const value = object(parseJson(stdout, 'share'), 'share');
+  checkSchema(value, 'share');
+  return {
+    bundle: text(value, 'bundle', 'share'),
+    passphrase: text(value, 'passphrase', 'share'),
   };
 }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-import { Cli } from './cli';
+import { Cli, failureMessage } from './cli';
 import { type EnvironmentState, parseStatus, type WatchEvent } from './contract';
 import { FolderState, keyOf, summary } from './model';
 import { type Root } from './views';
@@ -55,6 +55,11 @@ export class Controller implements vscode.Disposable {
       .map((folder) => folder.uri.fsPath)
       .filter((dir) => fs.existsSync(path.join(dir, 'envsync.toml')));
     const dirs = [...new Set([...roots, ...found.map((uri) => path.dirname(uri.fsPath))])].sort();
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    this.hooks.log(
+      `${folders.length} workspace folder(s) (${folders.map((f) => f.uri.scheme).join(', ')}), ` +
+        `${dirs.length} with envsync.toml`,
+    );
     const known = new Map(this.roots.map((root) => [root.dir, root]));
     this.roots = dirs.map(
       (dir) =>
@@ -82,7 +87,7 @@ export class Controller implements vscode.Disposable {
   async refreshRoot(root: Root): Promise<void> {
     const result = await this.cli.run(['status', '--json'], { cwd: root.dir });
     if (result.code !== 0) {
-      root.state.lastError = result.stderr.trim().split('\n')[0] ?? 'status failed';
+      root.state.lastError = failureMessage(result);
       return;
     }
     const document = parseStatus(result.stdout);

@@ -242,7 +242,10 @@ function watchSettings(
     }),
     vscode.workspace.onDidChangeTextDocument(() => ctrl.onDocumentsChanged()),
     vscode.workspace.onDidCloseTextDocument(() => ctrl.onDocumentsChanged()),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void restart(ctrl)),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      ctrl.cli.log('workspace folders changed');
+      void restart(ctrl);
+    }),
   );
 }
 

@@ -202,6 +202,7 @@ export class FolderState {
       case 'status': {
         const { event: _ignored, ...state } = event;
         this.environments.set(keyOf(state.project, state.environment), state);
+        this.lastError = null;
         return true;
       }
       case 'pulled': {

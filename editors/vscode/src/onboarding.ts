@@ -2,10 +2,12 @@
 // with a token (on stdin, never on the command line), invite, share, audit, accept a member.
 // Secrets typed here go straight to the CLI's stdin and are never kept or logged.
 
+import * as path from 'node:path';
+
 import * as vscode from 'vscode';
 
 import { failureMessage, type RunResult } from './cli';
-import { type Member, parseJson } from './contract';
+import { type Member, parseJson, parseShared } from './contract';
 import type { Controller } from './controller';
 import type { CollaboratorNode, Root } from './views';
 
@@ -48,15 +50,14 @@ export class Onboarding {
         prompt: 'An envsync server (https://host:port), a bucket URL or a folder path',
         ignoreFocusOut: true,
       }));
-    const environment = remote && (await input('Environment name', 'development'));
+    const project = remote && (await input('Project name', path.basename(cwd)));
+    const environment = project && (await input('Environment name', 'development'));
     const file = environment && (await input('Linked file', '.env'));
-    if (!cwd || !remote || !environment || !file) {
+    if (!cwd || !remote || !project || !environment || !file) {
       return;
     }
-    const result = await this.cli.run(
-      ['init', '--remote', remote, '--env', environment, '--file', file],
-      { cwd },
-    );
+    const args = ['init', '--remote', remote, '-p', project, '--env', environment, '--file', file];
+    const result = await this.cli.run(args, { cwd });
     await this.done(result, `initialised ${cwd}`);
   }
 
@@ -73,7 +74,9 @@ export class Onboarding {
       if (!picked || passphrase === undefined) {
         return;
       }
-      const result = await this.cli.run(['join', picked[0].fsPath], { cwd, input: passphrase });
+      const result = await slowly('opening the bundle', () =>
+        this.cli.run(['join', picked[0].fsPath], { cwd, input: `${passphrase}\n` }),
+      );
       await this.done(result, 'joined; an owner must accept you');
       return;
     }
@@ -123,24 +126,39 @@ export class Onboarding {
     );
   }
 
+  /** `envsync share`: the CLI writes the bundle and chooses its passphrase, shown here once
+   * (in a modal, never a toast that stays in the notification centre) with a copy button. */
   async share() {
     const cwd = await this.folder();
     const where = cwd && (await vscode.window.showSaveDialog({ filters: { share: ['share'] } }));
-    const passphrase =
-      where &&
-      (await vscode.window.showInputBox({ title: 'Passphrase for the bundle', password: true }));
-    if (!cwd || !where || !passphrase) {
+    if (!cwd || !where) {
       return;
     }
-    const result = await this.cli.run(['share', '--output', where.fsPath], {
-      cwd,
-      input: `${passphrase}\n${passphrase}\n`,
-      env: { ...process.env, ENVSYNC_PASSPHRASE: passphrase },
-    });
-    if (result.code === 0) {
-      void vscode.window.showInformationMessage(`envsync: wrote ${where.fsPath}`);
-    } else {
+    const result = await slowly('writing the bundle', () =>
+      this.cli.run(['share', '--json', '--output', where.fsPath], { cwd }),
+    );
+    if (result.code !== 0) {
       void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
+      return;
+    }
+    const shared = parseShared(result.stdout);
+    const detail = [
+      'Send the bundle to your teammate, and this passphrase on another channel (a call, ' +
+        'a different chat). It is shown only once:',
+      '',
+      shared.passphrase,
+      '',
+      'They run "envsync: Join a Project" with the .share file (or `envsync join FILE`); ' +
+        'then you accept them.',
+    ].join('\n');
+    const copy = 'Copy Passphrase';
+    const picked = await vscode.window.showInformationMessage(
+      `envsync: wrote ${shared.bundle}`,
+      { modal: true, detail },
+      copy,
+    );
+    if (picked === copy) {
+      await vscode.env.clipboard.writeText(shared.passphrase);
     }
   }
 
@@ -233,6 +251,15 @@ export function describeAccess(member: Member | null): string {
   }
   const environments = member.environments?.join(', ') ?? 'every environment';
   return `Role: ${member.role} on ${environments}`;
+}
+
+/** Runs a command that takes seconds (the passphrase key is derived on purpose slowly) under
+ * a progress notification, so the wait does not look like a hang. */
+function slowly<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const title = `envsync: ${what} (a few seconds)…`;
+  return Promise.resolve(
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, run),
+  );
 }
 
 function input(title: string, value: string) {

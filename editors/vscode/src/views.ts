@@ -18,7 +18,8 @@ export interface Root {
 export type EnvNode =
   | { kind: 'root'; root: Root }
   | { kind: 'project'; root: Root; project: string }
-  | { kind: 'environment'; root: Root; env: EnvironmentState };
+  | { kind: 'environment'; root: Root; env: EnvironmentState }
+  | { kind: 'problem'; root: Root; message: string };
 
 export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
   private readonly changed = new vscode.EventEmitter<EnvNode | undefined>();
@@ -39,6 +40,8 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
       this.roots().map((root) => [
         root.dir,
         [...root.state.environments.values()].map((env) => [env, root.state.useRole(env)]),
+        // The error shows only in place of the environments (see `projectsOf`).
+        root.state.environments.size === 0 ? root.state.lastError : null,
       ]),
     );
     if (now !== this.shown) {
@@ -65,7 +68,13 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
     return [];
   }
 
+  /** The folder's projects; when its status could not be read and nothing is known, the
+   * CLI's error instead (no token for the server, not a member yet…), not an empty view. */
   private projectsOf(root: Root): EnvNode[] {
+    const { lastError } = root.state;
+    if (lastError && root.state.environments.size === 0) {
+      return [{ kind: 'problem', root, message: lastError }];
+    }
     return [...root.state.projects().keys()].map((project) => ({
       kind: 'project',
       root,
@@ -79,6 +88,13 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode> {
       const item = new vscode.TreeItem(node.root.name, expanded);
       item.iconPath = new vscode.ThemeIcon('root-folder');
       item.tooltip = node.root.dir;
+      return item;
+    }
+    if (node.kind === 'problem') {
+      const item = new vscode.TreeItem('status failed', vscode.TreeItemCollapsibleState.None);
+      item.description = node.message;
+      item.tooltip = `${node.root.dir}: ${node.message}`;
+      item.iconPath = new vscode.ThemeIcon('warning');
       return item;
     }
     if (node.kind === 'project') {

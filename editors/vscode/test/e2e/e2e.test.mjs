@@ -9,16 +9,18 @@ import * as path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import {
-  ENVSYNC_BIN,
+  argvRecorder,
+  assertNothingLeaked,
   inviteCode,
   OUT_DIR,
   Person,
-  plaintextLeaks,
+  seedWorkspaceCache,
   startCodeServer,
   startServer,
   tempRoot,
   until,
-  USER_SETTINGS,
+  withExtensionLogs,
+  workspaceCaches,
 } from './harness.mjs';
 import { Workbench } from './workbench.mjs';
 
@@ -85,8 +87,8 @@ before(async () => {
   bob.run(['push', '-e', 'review', '-m', 'review']);
   // staging: Alice edits -> local changes.
   alice.write('.env.staging', `API_KEY=${V.stagingAlice}\n`);
-  const binDir = path.dirname(ENVSYNC_BIN);
-  world.code = await startCodeServer(root, alice, { pathDirs: [binDir] });
+  world.argv = argvRecorder(root);
+  world.code = await startCodeServer(root, alice, { pathDirs: [world.argv.dir] });
   world.bench = await Workbench.open(world.code.url(alice.workspace));
   await world.bench.statusText('envsync');
 });
@@ -94,14 +96,7 @@ before(async () => {
 let finished = 0;
 afterEach(async () => {
   await world.bench?.screenshot(`after-${String(++finished).padStart(2, '0')}`);
-  const leaks = plaintextLeaks(
-    [world.root, world.code.userData, world.code.tmp],
-    Object.values(V),
-    linkedFiles(),
-  );
-  assert.deepEqual(leaks, [], 'plaintext written outside the linked files');
-  const settings = fs.readFileSync(path.join(world.code.userData, 'User', 'settings.json'), 'utf8');
-  assert.equal(settings, USER_SETTINGS, 'user settings changed');
+  assertNothingLeaked(world, Object.values(V), linkedFiles());
 });
 
 after(async () => {
@@ -590,51 +585,8 @@ test('a missing binary gives the install hint (${workspaceFolder} in envsync.pat
   await bench.screenshot('13-missing-binary');
 });
 
-// Multi-root failed twice in a row once merged with the CLI of its day (the view found no
-// envsync.toml in the two-folder workspace, with no error shown), though it had passed three
-// runs in a row before. On 2026-12-04 it passed alone, after the missing-binary case, and in
-// a full run; a failure now prints the extension's logs. Until it has passed in CI runs it
-// runs only when asked.
-const MULTI_ROOT =
-  process.env.ENVSYNC_E2E_MULTIROOT === '1' || 'set ENVSYNC_E2E_MULTIROOT=1 (under investigation)';
-
-test(
-  'multi-root: two folders with a project each, each row acting on its own folder',
-  { skip: MULTI_ROOT === true ? false : MULTI_ROOT },
-  () => withExtensionLogs(multiRoot),
-);
-
-/** Runs `body`; when it fails, prints the tail of the extension hosts' logs and of the
- * extension's output channel, which say whether the extension started and what it ran. */
-async function withExtensionLogs(body) {
-  try {
-    await body();
-  } catch (error) {
-    console.error(extensionLogs(world.code.userData));
-    throw error;
-  }
-}
-
-function extensionLogs(userData) {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        walk(full);
-      } else if (/(-envsync|remoteexthost)\.log$/.test(entry.name)) {
-        found.push(full);
-      }
-    }
-  };
-  walk(path.join(userData, 'logs'));
-  return found
-    .map((file) => {
-      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
-      return `--- ${path.relative(userData, file)}\n${lines.join('\n')}`;
-    })
-    .join('\n');
-}
+test('multi-root: two folders with a project each, each row acting on its own folder', () =>
+  withExtensionLogs(world.code.userData, multiRoot));
 
 async function multiRoot() {
   const { bench, alice, root, server } = world;
@@ -654,6 +606,9 @@ async function multiRoot() {
     workspace,
     JSON.stringify({ folders: [{ path: alice.workspace }, { path: api }] }),
   );
+  const cached = () => fs.readdirSync(workspaceCaches(world.code));
+  const seeded = seedWorkspaceCache(world.code, workspace);
+  const before = cached();
   await bench.goto(world.code.workspaceUrl(workspace));
   // The extension's commands are in the palette once it is loaded: its status item says so.
   await bench.statusText('envsync');
@@ -661,6 +616,11 @@ async function multiRoot() {
   await bench.waitRow('Environments', 'ws-alice', '');
   await bench.waitRow('Environments', 'ws-alice-api', '');
   await bench.waitRow('Environments', 'api', '');
+  // No other workspace cache appeared: VS Code used the seeded one (a wrong id leaves two).
+  assert.deepEqual(
+    cached().filter((id) => !before.includes(id) || id === seeded),
+    [seeded],
+  );
   const developments = bench.rows('Environments', 'development');
   await until('both development rows', async () => (await developments.count()) === 2);
   // The second folder's row: an edit there flips it, and its inline Push pushes it there.

@@ -2,6 +2,7 @@
 // CLI, a real code-server (VS Code 1.100.3) with the built extension installed, and headless
 // Debian chromium driven by playwright-core. Nothing is mocked.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -216,6 +217,7 @@ export async function startCodeServer(root, person, { pathDirs }) {
   child.stderr.on('data', (chunk) => (log += chunk.toString()));
   await until('code-server to listen', () => log.includes('HTTP server listening'), 60_000);
   return {
+    port,
     url: (folder) => `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
     workspaceUrl: (file) => `http://127.0.0.1:${port}/?workspace=${encodeURIComponent(file)}`,
     userData,
@@ -230,6 +232,38 @@ export async function startCodeServer(root, person, { pathDirs }) {
       }
     },
   };
+}
+
+/**
+ * Opens a multi-root workspace right the first time. VS Code 1.100's web workbench starts a
+ * workspace on a remote from its cached copy of the `.code-workspace` file, then reads the
+ * file itself; that second read (seen in the cache it writes) sometimes never reaches the
+ * workspace, which stays empty — no folders in the explorer nor for extensions — until the
+ * file changes. A cache already holding the file, as an earlier opening leaves it, makes both
+ * reads agree. The cache is keyed by VS Code's hash of the workspace URI (`getWorkspaceId`);
+ * the id is returned so a test can check that VS Code used this cache and no other.
+ */
+export function seedWorkspaceCache(code, file) {
+  const id = vscodeHash(`vscode-remote://127.0.0.1:${code.port}${file}`).toString(16);
+  const dir = path.join(workspaceCaches(code), id);
+  fs.mkdirSync(dir, { recursive: true });
+  const content = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(path.join(dir, 'workspace.json'), JSON.stringify({ content }));
+  return id;
+}
+
+export function workspaceCaches(code) {
+  return path.join(code.userData, 'User', 'caches', 'CachedConfigurations', 'workspaces');
+}
+
+/** VS Code's `hash()` of a string (src/vs/base/common/hash.ts: stringHash from 0). */
+function vscodeHash(text) {
+  const step = (value, hash) => ((hash << 5) - hash + value) | 0;
+  let hash = step(149417, 0);
+  for (let index = 0; index < text.length; index++) {
+    hash = step(text.charCodeAt(index), hash);
+  }
+  return hash;
 }
 
 /** Every file under `dir` whose bytes contain one of `values`, minus the allowed ones. */
@@ -262,6 +296,67 @@ export function plaintextLeaks(dirs, values, allowed) {
   };
   dirs.forEach(visit);
   return leaks;
+}
+
+/** A directory whose `envsync` records each command line it is given (one a line, in
+ * `log`), then execs the real binary: put first on PATH, it shows what the extension put on
+ * a command line, where any local user could read it (`ps`, /proc). */
+export function argvRecorder(root) {
+  const dir = path.join(root, 'argv-bin');
+  const log = path.join(root, 'argv.log');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(log, '');
+  const script = `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${ENVSYNC_BIN}' "$@"\n`;
+  fs.writeFileSync(path.join(dir, 'envsync'), script, { mode: 0o755 });
+  return { dir, lines: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+/** What every test leaves: no value in any file but the allowed ones (under the world's
+ * root, VS Code's user data and temporary folders), none on a command line the extension
+ * ran, and the user's settings as they were. */
+export function assertNothingLeaked({ root, code, argv }, values, allowed) {
+  const leaks = plaintextLeaks([root, code.userData, code.tmp], values, allowed);
+  assert.deepEqual(leaks, [], 'plaintext written outside the linked files');
+  const lines = argv.lines();
+  assert.ok(lines.length > 0, 'the extension ran no envsync command through the recorder');
+  for (const value of values) {
+    const line = lines.find((entry) => entry.includes(value));
+    assert.equal(line, undefined, `a value on a command line: ${value.slice(0, 4)}…`);
+  }
+  const settings = fs.readFileSync(path.join(code.userData, 'User', 'settings.json'), 'utf8');
+  assert.equal(settings, USER_SETTINGS, 'user settings changed');
+}
+
+/** Runs `body`; when it fails, prints the tail of the extension hosts' logs and of the
+ * extension's output channel, which say whether the extension started and what it ran. */
+export async function withExtensionLogs(userData, body) {
+  try {
+    await body();
+  } catch (error) {
+    console.error(extensionLogs(userData));
+    throw error;
+  }
+}
+
+function extensionLogs(userData) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/(-envsync|remoteexthost)\.log$/.test(entry.name)) {
+        found.push(full);
+      }
+    }
+  };
+  walk(path.join(userData, 'logs'));
+  return found
+    .map((file) => {
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
+      return `--- ${path.relative(userData, file)}\n${lines.join('\n')}`;
+    })
+    .join('\n');
 }
 
 export function tempRoot() {

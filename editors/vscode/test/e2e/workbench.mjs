@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM, OUT_DIR } from './harness.mjs';
+import { CHROMIUM, OUT_DIR, until } from './harness.mjs';
 
 export class Workbench {
   static async open(url) {
@@ -124,6 +124,41 @@ export class Workbench {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text });
     await row.first().waitFor({ timeout: 15_000 });
     await row.first().click();
+  }
+
+  /** Answers the input box titled `title` (waiting for it: the previous box closes first)
+   * with `value`, replacing what it offered. */
+  async answer(title, value) {
+    const widget = this.page.locator('.quick-input-widget', {
+      has: this.page.locator('.quick-input-title', { hasText: exactly(title) }),
+    });
+    await widget.waitFor({ timeout: 15_000 });
+    await widget.locator('.quick-input-box input').fill(value);
+    await this.page.keyboard.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  /** Answers VS Code's own file dialog (a quick input holding a path in code-server) with
+   * an absolute path and its OK button (Enter may open the list's focused entry instead).
+   * The dialog sets its own path once its first folder listing is loaded, so the path is
+   * typed only after that.
+   */
+  async fileDialog(file) {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    const rows = widget.locator('.quick-input-list .monaco-list-row');
+    await until(
+      'the file dialog to list its folder',
+      async () => (await input.inputValue()).startsWith('/') && (await rows.count()) > 0,
+    );
+    await input.fill(file);
+    await until('the dialog to keep the path', async () => (await input.inputValue()) === file);
+    await widget.locator('.monaco-button', { hasText: exactly('OK') }).click();
+    // Gone, or reused by the next question (the passphrase box follows at once).
+    await until(
+      'the file dialog to close',
+      async () => !(await widget.isVisible()) || (await input.inputValue()) !== file,
+    );
   }
 
   async openView() {

@@ -8,6 +8,7 @@ import {
   parseCliError,
   parseLog,
   parseMembers,
+  parseShared,
   parseStatus,
   parseUsed,
   parseSyncPlan,
@@ -160,6 +161,12 @@ test('log, members, sync plan, error document', () => {
   });
   assert.equal(parseCliError('{"version":1}'), null);
   assert.equal(parseCliError('garbage'), null);
+});
+
+test('share: the bundle and the passphrase the CLI chose; a missing one is an error', () => {
+  const shared = parseShared('{"schema":2,"bundle":"/w/app.share","passphrase":"a-b-c-d"}');
+  assert.deepEqual(shared, { bundle: '/w/app.share', passphrase: 'a-b-c-d' });
+  assert.throws(() => parseShared('{"bundle":"/w/app.share"}'), /passphrase/);
 });
 
 test('versions', () => {
