@@ -522,7 +522,8 @@ pub struct JoinArgs {
     #[arg(value_name = "URL|BUNDLE")]
     pub source: String,
     /// The invite code (`esi_…`) from `envsync invite`, or the setup code the server printed
-    /// on its first start (which makes you the server's owner).
+    /// on its first start (which makes you the server's owner). `-`: asked on the terminal
+    /// or read from standard input, which keeps it out of `ps` and shell history.
     #[arg(value_name = "CODE")]
     pub code: Option<String>,
 }

@@ -121,3 +121,27 @@ fn list_and_revoke(team: &Team, server: &Server) {
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["target"], format!("invite {hash}"));
 }
+
+/// `join URL -` reads the code from standard input, so an editor or script never puts it on
+/// a command line; an empty input is refused before anything is sent.
+#[test]
+fn a_code_read_from_standard_input_joins() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let (alice, _bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let carol = team.member_of("carol", &server.url);
+    let refused = carol
+        .run_with_stdin(&["join", &server.url, "-"], "\n")
+        .code(2);
+    assert!(
+        refused.stderr.contains("no invite code given"),
+        "{}",
+        refused.stderr
+    );
+    let code = code_in(&alice.run(&["invite", "--role", "reader"]).ok());
+    carol
+        .run_with_stdin(&["join", &server.url, "-"], &format!("{code}\n"))
+        .ok();
+    let members = alice.run(&["members", "list", "--json"]).ok().stdout;
+    assert!(members.contains("carol"), "{members}");
+}

@@ -85,9 +85,8 @@ export class Onboarding {
     if (!url || !code) {
       return;
     }
-    // The invite code is one-time and a setup code single-use; both are argv by the CLI's
-    // design (`join URL CODE`).
-    const result = await this.cli.run(['join', url, code], { cwd });
+    // `-`: the CLI reads the code from stdin, so it is never on a command line (`ps`).
+    const result = await this.cli.run(['join', url, '-'], { cwd, input: `${code}\n` });
     await this.done(result, 'joined');
   }
 

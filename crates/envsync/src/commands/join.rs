@@ -9,7 +9,9 @@ use envsync_client::ClientError;
 use envsync_client::accounts::{self, Redeemed};
 use envsync_client::server_url::is_server_url;
 
-use super::share;
+use zeroize::Zeroizing;
+
+use super::{read_secret, share};
 use crate::cli::JoinArgs;
 use crate::output::{AccessRequest, JoinedServer, ProjectRole};
 use crate::printer::Printer;
@@ -23,6 +25,11 @@ pub fn run(args: JoinArgs, settings: &Settings, printer: &Printer) -> Result<Exi
                 args.source
             ))
         })?;
+        // `-` keeps the code out of the command line (`ps`) and shell history, as editors do.
+        let code = match code.as_str() {
+            "-" => read_secret("invite code")?,
+            _ => Zeroizing::new(code),
+        };
         return join_server(&args.source, &code, settings, printer);
     }
     if args.code.is_some() {

@@ -92,6 +92,8 @@ test('Join a Project with a server URL and the invite code a teammate made', () 
     await bench.answer('Server URL', server.url);
     await bench.answer('Code', code);
     await bench.waitToast('envsync: joined');
+    const join = world.argv.lines().find((line) => line.startsWith('join '));
+    assert.equal(join, `join ${server.url} -`, 'the code must go on stdin, not argv');
     // Not admitted yet: the view says what the CLI says instead of showing nothing.
     await bench.openView();
     await bench.waitRow('Environments', 'status failed', 'waiting for an owner to accept you');
