@@ -396,3 +396,38 @@ fn a_share_bundle_takes_a_new_teammate_to_their_first_pull() {
     bob.run(&["pull"]).ok();
     assert_eq!(bob.read_env(".env"), "API_KEY=shared-secret-1\n");
 }
+
+/// In a monorepo (two projects in one envsync.toml), a bundle carries only the project it
+/// shares: the joiner neither learns of the other nor has to name a project to pull.
+#[test]
+fn a_share_bundle_carries_only_its_own_project() {
+    let team = Team::new();
+    let alice = team.member("alice");
+    let config = std::fs::read_to_string(alice.workspace.join("envsync.toml")).unwrap();
+    let monorepo =
+        format!("{config}\n[projects.payroll.environments]\ndevelopment = \".env.pay\"\n");
+    std::fs::write(alice.workspace.join("envsync.toml"), monorepo).unwrap();
+    alice.write_env(".env", "API_KEY=app-value-1\n");
+    alice.write_env(".env.pay", "PAY_KEY=payroll-value-1\n");
+    alice.run(&["push", "-p", "app"]).ok();
+    alice.run(&["push", "-p", "payroll"]).ok();
+    let shared = alice
+        .run(&["share", "-p", "app", "--output", "app.share", "--json"])
+        .ok()
+        .document("Shared");
+    let passphrase = shared["passphrase"].as_str().unwrap().to_owned();
+
+    let bob = team.member("bob");
+    std::fs::remove_file(bob.workspace.join("envsync.toml")).unwrap();
+    let bundle = alice.workspace.join("app.share");
+    bob.run_with_env(
+        &["join", bundle.to_str().unwrap()],
+        &[("ENVSYNC_PASSPHRASE", passphrase.as_str())],
+    )
+    .ok();
+    let joined = std::fs::read_to_string(bob.workspace.join("envsync.toml")).unwrap();
+    assert!(!joined.contains("payroll"), "{joined}");
+    alice.run(&["members", "accept", "bob", "-p", "app"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), "API_KEY=app-value-1\n");
+}

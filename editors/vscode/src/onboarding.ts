@@ -29,6 +29,18 @@ export class Onboarding {
     return vscode.window.showQuickPick(all, { placeHolder: 'In which folder?' });
   }
 
+  /** `-p PROJECT` when the folder's envsync.toml holds several projects (the CLI would refuse
+   * to guess), after asking which; none for one project; undefined when the user cancels. */
+  private async projectArgs(cwd: string): Promise<string[] | undefined> {
+    const root = this.controller.roots.find((candidate) => candidate.dir === cwd);
+    const projects = root ? [...root.state.projects().keys()] : [];
+    if (projects.length <= 1) {
+      return [];
+    }
+    const picked = await vscode.window.showQuickPick(projects, { placeHolder: 'Which project?' });
+    return picked === undefined ? undefined : ['-p', picked];
+  }
+
   private async done(result: RunResult, success: string) {
     if (result.code !== 0) {
       void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
@@ -109,11 +121,12 @@ export class Onboarding {
 
   async invite() {
     const cwd = await this.folder();
-    const role = cwd && (await vscode.window.showQuickPick(['writer', 'reader', 'owner']));
-    if (!cwd || !role) {
+    const project = cwd && (await this.projectArgs(cwd));
+    const role = project && (await vscode.window.showQuickPick(['writer', 'reader', 'owner']));
+    if (!cwd || !project || !role) {
       return;
     }
-    const result = await this.cli.run(['invite', '--role', role], { cwd });
+    const result = await this.cli.run(['invite', ...project, '--role', role], { cwd });
     if (result.code !== 0) {
       void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);
       return;
@@ -129,12 +142,14 @@ export class Onboarding {
    * (in a modal, never a toast that stays in the notification centre) with a copy button. */
   async share() {
     const cwd = await this.folder();
-    const where = cwd && (await vscode.window.showSaveDialog({ filters: { share: ['share'] } }));
-    if (!cwd || !where) {
+    const project = cwd && (await this.projectArgs(cwd));
+    const where =
+      project && (await vscode.window.showSaveDialog({ filters: { share: ['share'] } }));
+    if (!cwd || !project || !where) {
       return;
     }
     const result = await slowly('writing the bundle', () =>
-      this.cli.run(['share', '--json', '--output', where.fsPath], { cwd }),
+      this.cli.run(['share', ...project, '--json', '--output', where.fsPath], { cwd }),
     );
     if (result.code !== 0) {
       void vscode.window.showErrorMessage(`envsync: ${failureMessage(result)}`);

@@ -35,6 +35,9 @@ impl Session {
     ) -> Result<(Vec<u8>, Zeroizing<String>)> {
         let view = self.project_view(project)?;
         let mut config = self.workspace.config.clone();
+        // The bundle is for this project only: a monorepo's other projects are not the
+        // joiner's business, and with them a plain `pull` would ask which project.
+        config.projects.retain(|name, _| name == project);
         // A folder given relative to this clone means nothing in the joiner's: give its path.
         if let Some(folder) =
             crate::remote::RemoteSpec::parse(&config.remote)?.folder_in(&self.workspace.root)

@@ -29,6 +29,7 @@ const V = {
   app: 'app-erin-Hq52',
   ops: 'ops-erin-Yt38',
   billing: 'billing-dana-Kw61',
+  payroll: 'payroll-dana-Zp07',
 };
 
 /** Secrets met on the way (a token, passphrases): never in a file but where they belong. */
@@ -74,8 +75,8 @@ after(async () => {
 });
 
 /** The project's members as its owner `person` sees them (`members list --json`). */
-function members(person, cwd = person.workspace) {
-  return JSON.parse(person.run(['members', 'list', '--json'], { cwd }).stdout);
+function members(person, cwd = person.workspace, project = []) {
+  return JSON.parse(person.run(['members', 'list', '--json', ...project], { cwd }).stdout);
 }
 
 function environment(person, cwd, name) {
@@ -186,7 +187,19 @@ test('Share writes a bundle and shows its passphrase once; the CLI joins with it
     const { bench, dana, root, billingServer: server } = world;
     const folder = path.join(root, 'ws-billing');
     const bundle = path.join(root, 'billing.share');
+    // A second project in the same envsync.toml (a monorepo): Share asks which one.
+    fs.appendFileSync(
+      path.join(folder, 'envsync.toml'),
+      '\n[projects.payroll.environments]\ndevelopment = ".env.payroll"\n',
+    );
+    const payroll = path.join(folder, '.env.payroll');
+    world.allowed.add(payroll);
+    fs.writeFileSync(payroll, `PAYROLL_KEY=${V.payroll}\n`, { mode: 0o600 });
+    dana.run(['push', '-p', 'payroll', '-m', 'payroll'], { cwd: folder });
+    await bench.command('envsync: Refresh');
+    await bench.waitRow('Environments', 'payroll', '');
     await bench.command('envsync: Share (write a .share bundle)');
+    await bench.pick('billing');
     await bench.fileDialog(bundle);
     const dialog = bench.dialog();
     await dialog.waitFor({ timeout: 30_000 });
@@ -201,6 +214,8 @@ test('Share writes a bundle and shows its passphrase once; the CLI joins with it
     await bench.screenshot('35-share-passphrase');
     await dialog.locator('.monaco-button', { hasText: 'Copy Passphrase' }).click();
     await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    const share = world.argv.lines().find((line) => line.startsWith('share '));
+    assert.ok(share?.startsWith('share -p billing '), `share ran as: ${share}`);
     // Frank, new, joins from the bundle with the CLI; Dana lets him in; he can pull.
     const frank = new Person(root, 'frank', server.url);
     fs.rmSync(path.join(frank.workspace, 'envsync.toml'));
@@ -209,8 +224,9 @@ test('Share writes a bundle and shows its passphrase once; the CLI joins with it
     frank.run(['join', bundle], { input: `${passphrase}\n` });
     assert.match(fs.readFileSync(path.join(frank.workspace, 'envsync.toml'), 'utf8'), /billing/);
     const fingerprint = frank.fingerprint();
-    assert.ok(JSON.stringify(members(dana, folder)).includes(fingerprint), 'no request');
-    dana.run(['members', 'accept', fingerprint, '--yes'], { cwd: folder });
+    const billing = ['-p', 'billing'];
+    assert.ok(JSON.stringify(members(dana, folder, billing)).includes(fingerprint), 'no request');
+    dana.run(['members', 'accept', fingerprint, '--yes', ...billing], { cwd: folder });
     frank.run(['pull']);
     assert.equal(frank.read('.env'), `STRIPE_KEY=${V.billing}\n`);
   }));
