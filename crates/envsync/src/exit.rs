@@ -61,7 +61,7 @@ pub fn report(printer: &Printer, error: &anyhow::Error) -> ExitCode {
         printer.message(format!("hint: {hint}"));
     }
     if printer.json {
-        printer.json(&Versioned::new(&Failure {
+        printer.json_line(&Versioned::new(&Failure {
             error: error.to_string(),
             exit_code: code,
         }));

@@ -40,9 +40,7 @@ impl Printer {
     /// One event of a stream (`watch`): a line of compact JSON with `--json`, else its text.
     pub fn event(&self, event: &impl Document) {
         if self.json {
-            let line = serde_json::to_string(&Versioned::new(event))
-                .expect("output types always serialise");
-            self.data(line);
+            self.json_line(&Versioned::new(event));
         } else {
             event.text(self);
         }
@@ -52,6 +50,13 @@ impl Printer {
     pub fn json<T: Serialize>(&self, value: &T) {
         let text = serde_json::to_string_pretty(value).expect("output types always serialise");
         self.data(text);
+    }
+
+    /// A JSON document on one line of stdout: a stream's event, or the failure that may end
+    /// one (`watch --json` is read line by line).
+    pub fn json_line<T: Serialize>(&self, value: &T) {
+        let line = serde_json::to_string(value).expect("output types always serialise");
+        self.data(line);
     }
 
     /// A message for the person at the terminal, on stderr.

@@ -225,6 +225,8 @@ fn json_errors_carry_the_exit_code() {
     bob.write_env(".env", "X=1\n");
     let run = bob.run(&["pull", "--json"]).code(4);
     assert_eq!(run.document("Failure")["exit_code"], 4);
+    // One line, so a failure that ends a stream (`watch --json`) reads like its events.
+    assert_eq!(run.stdout.trim_end().lines().count(), 1, "{}", run.stdout);
 }
 
 /// The committed schema is the contract tools (the VS Code extension) code against: it must

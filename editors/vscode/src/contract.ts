@@ -313,6 +313,11 @@ export function parseStatus(stdout: string): StatusDocument {
 export function parseWatchLine(line: string): WatchEvent {
   const value = object(parseJson(line, 'watch event'), 'watch event');
   checkSchema(value, 'watch event');
+  // The failure document that ends a stream (one line, like the events): an error.
+  const failure = !('event' in value) ? optionalText(value, 'error') : null;
+  if (failure !== null) {
+    return { event: 'error', project: null, environment: null, message: failure };
+  }
   const name = text(value, 'event', 'watch event');
   switch (name) {
     case 'status':

@@ -130,6 +130,13 @@ test('watch lines: every event, unknown ones passed through', () => {
   assert.throws(() => parseWatchLine('{"schema":3,"event":"status"}'), /schema 3 is newer/);
   assert.throws(() => parseStatus('{"schema":3,"environments":[]}'), /update it/);
   assert.throws(() => parseWatchLine('{"no":"event"}'), ContractError);
+  // The one-line failure document that ends a stream reads as an error event.
+  assert.deepEqual(parseWatchLine('{"schema":1,"error":"no token for server","exit_code":5}'), {
+    event: 'error',
+    project: null,
+    environment: null,
+    message: 'no token for server',
+  });
 });
 
 test('log, members, sync plan, error document', () => {
