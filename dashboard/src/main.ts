@@ -14,6 +14,7 @@ import {
 } from './api';
 import { h, notice, show } from './dom';
 import { invitesPage } from './invites';
+import { requestsPage } from './requests';
 import * as pages from './pages';
 import * as values from './values';
 
@@ -176,7 +177,7 @@ async function route(): Promise<void> {
     if (tab === 'e' && environment) return await pages.historyPage(context, project, environment);
     if (tab === 'drift') return await pages.driftPage(context, project);
     if (tab === 'members') return await pages.membersPage(context, project);
-    if (tab === 'requests') return await pages.requestsPage(context, project);
+    if (tab === 'requests') return await requestsPage(context, project, () => void route());
     if (tab === 'invites') return await invitesPage(context, project, () => void route());
     if (tab === 'audit') return await pages.auditPage(context, project, params);
     return await pages.environmentsPage(context, project);
