@@ -70,7 +70,7 @@ function confirmation(panel: HTMLElement, acceptance: Acceptance): Promise<boole
           'p',
           {},
           'Compare the fingerprint with the requester. Signing adds them to the ' +
-            'membership log and re-encrypts every head to them.',
+            'membership log and re-encrypts every environment’s head to its readers.',
         ),
         h('button', { type: 'button', onclick: answer(true) }, 'Sign and accept'),
         ' ',
@@ -101,8 +101,12 @@ async function requestCard(
   }
   const panel = h('div', {});
   const { fields, choice } = choiceFields(print, environments);
+  const button = h('button', { type: 'submit', 'aria-label': `Accept ${body.name}` }, 'Accept…');
   const submit = (event: Event) => {
     event.preventDefault();
+    // One accept at a time: a second would race the first for the log's next entry.
+    button.disabled = true;
+    panel.replaceChildren(notice('Verifying the membership log, the invite and every head…'));
     const view = { project, fingerprint: print, choice: choice() };
     acceptRequest(view, (acceptance) => confirmation(panel, acceptance))
       .then((accepted) => {
@@ -112,14 +116,10 @@ async function requestCard(
       })
       .catch((error: unknown) =>
         panel.replaceChildren(notice(`refused: ${(error as Error).message}`, 'error')),
-      );
+      )
+      .finally(() => (button.disabled = false));
   };
-  const form = h(
-    'form',
-    { class: 'stack', onsubmit: submit as EventListener },
-    fields,
-    h('button', { type: 'submit', 'aria-label': `Accept ${body.name}` }, 'Accept…'),
-  );
+  const form = h('form', { class: 'stack', onsubmit: submit as EventListener }, fields, button);
   return h('li', { class: 'card' }, head, form, panel, h('p', {}, 'Or from the CLI:'), cli);
 }
 
@@ -131,7 +131,7 @@ function acceptedNotice(project: string): HTMLElement | null {
   const versions = [...reencrypted].map(([env, n]) => `${env} v${n}`).join(', ') || 'none';
   const said =
     `Accepted ${a.name} (${a.fingerprint}) as ${a.role} on ${envList(a.environments)}, ` +
-    `signed in this tab. Heads re-encrypted to them: ${versions}.`;
+    `signed in this tab. Heads re-encrypted to their readers: ${versions}.`;
   if (!failed.length) return notice(said);
   return notice(
     `${said} Not re-encrypted: ${failed.join('; ')}. Run \`envsync members accept ` +

@@ -206,6 +206,31 @@ test("a writer's session is refused, even when the server says it is an owner", 
   assert.equal(entries().length, before);
 });
 
+test('a role and environments chosen on the page are granted, as `--role`/`--env`', async () => {
+  const { context, page } = await unlockedRequests(alice);
+  const card = page.getByRole('listitem').filter({ hasText: 'frank' });
+  await card.getByLabel('Role to grant').selectOption('reader');
+  await card.getByLabel('development').check();
+  await card.getByRole('button', { name: 'Accept frank' }).click();
+  const about = page.getByText(/^About to admit frank/);
+  assert.equal(
+    await about.innerText(),
+    `About to admit frank (${frank.fingerprint()}) as reader on development ` +
+      '(from your choice on this page).',
+  );
+  await page.getByRole('button', { name: 'Sign and accept' }).click();
+  await page.getByText(/^Accepted frank/).waitFor();
+  await shot(page, '68-accept-chosen-role');
+  await context.close();
+  const added = entries().find((member) => member.name === 'frank');
+  assert.equal(added?.role, 'reader');
+  assert.deepEqual(added.environments, ['development']);
+  frank.run(['pull']);
+  assert.equal(readFileSync(join(frank.workspace, '.env'), 'utf8'), `API_KEY=${VALUES[0]}\n`);
+  alice.run(['members', 'accept', 'frank']);
+  alice.run(['status']);
+});
+
 test('no value reaches the server database or log after the accept', () => {
   const dump = execFileSync('sqlite3', [team.database, '.dump'], { encoding: 'utf8' });
   for (const value of VALUES) {
