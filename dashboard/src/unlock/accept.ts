@@ -61,11 +61,8 @@ export async function acceptRequest(
 ): Promise<Accepted | null> {
   const { records, roster } = await membershipLog(view.project, view.pin);
   requireOwner(roster, identity.memberKey);
-  const request = await pendingRequest(view.project, view.fingerprint);
+  const request = await pendingRequest(roster, view.fingerprint);
   const acceptance = await grantFor(roster, request.body, view.choice);
-  if (roster.members.get(acceptance.key)?.removedIn === null) {
-    throw new Error(`${acceptance.name} (${acceptance.fingerprint}) is already a member`);
-  }
   const heads = await verifiedHeads(identity, roster);
   if (!(await confirm(acceptance))) return null;
   const entry = membershipEntry(identity, roster, acceptance, heads);

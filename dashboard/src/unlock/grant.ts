@@ -43,27 +43,36 @@ export interface Acceptance {
   source: string;
 }
 
-/** The pending request whose key has `print` as fingerprint, once its signature verifies
- * and it is for `project`. */
+/** The pending request whose key has `print` as fingerprint, once it passes the checks
+ * the CLI makes before it shows a request (`current_requests`): for `project`, signed by
+ * the key it asks for, not expired, from no active member, and filed after that key's
+ * latest removal (an older one would replay a request the removal ended). */
 export async function pendingRequest(
-  project: string,
+  roster: Roster,
   print: string,
 ): Promise<Signed<AccessRequestBody>> {
-  const { records } = await get<{ records: Signed<AccessRequestBody>[] }>(paths.requests(project));
+  const { records } = await get<{ records: Signed<AccessRequestBody>[] }>(
+    paths.requests(roster.project),
+  );
   for (const record of records) {
     const body = record?.body;
     if (typeof body?.member !== 'string' || (await fingerprint(body.member)) !== print) continue;
-    if (body.project !== project || body.format !== FORMAT) {
-      throw new IntegrityError(`the access request of ${print} is not for project ${project}`);
+    const refuse = (why: string) => new IntegrityError(`the access request of ${print} ${why}`);
+    if (body.project !== roster.project || body.format !== FORMAT) {
+      throw refuse(`is not for project ${roster.project}`);
     }
     if (!signatureVerifies('access request', record)) {
-      throw new IntegrityError(
-        `the access request of ${print} does not verify: forged or tampered with`,
-      );
+      throw refuse('does not verify: forged or tampered with');
+    }
+    if (!(body.expires_at > Date.now() / 1000)) throw refuse('has expired');
+    const member = roster.members.get(body.member);
+    if (member?.removedIn === null) throw refuse('is from a member already');
+    if (member && member.removedIn! > body.after) {
+      throw refuse('was filed before their removal: it cannot be replayed');
     }
     return record;
   }
-  throw new Error(`nobody with fingerprint ${print} is waiting for access to ${project}`);
+  throw new Error(`nobody with fingerprint ${print} is waiting for access to ${roster.project}`);
 }
 
 /** What accepting `request` grants under `choice`, and why. */
