@@ -14,7 +14,7 @@ import {
 } from './api';
 import { h, notice, show } from './dom';
 import { invitesPage } from './invites';
-import { requestsPage } from './requests';
+import { holdsPage, requestsPage } from './requests';
 import * as pages from './pages';
 import * as values from './values';
 
@@ -197,7 +197,8 @@ function listen(): void {
     const event = JSON.parse(String(message.data)) as LiveEvent;
     announce(event);
     const project = decodeURIComponent(location.hash.split('/')[2] ?? '');
-    if (project === event.project || location.hash === '#/' || location.hash === '') {
+    const shown = project === event.project || location.hash === '#/' || location.hash === '';
+    if (shown && !holdsPage()) {
       void refreshWhoAmI().then(route);
     }
   });

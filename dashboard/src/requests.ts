@@ -16,6 +16,13 @@ import type { Role } from './unlock/invite';
  * the new versions it made come back as live events, which render the page again. */
 let justAccepted: { project: string; accepted: Accepted } | null = null;
 
+/** An accept is running on this page: live events must not render it again, which would
+ * take away the confirmation (or the progress) the owner is looking at. */
+let busy = false;
+
+/** Whether the page must be left as it is (main.ts holds live re-renders back). */
+export const holdsPage = (): boolean => busy;
+
 const envList = (environments: string[] | null) =>
   environments ? environments.join(', ') : 'every environment';
 
@@ -106,10 +113,12 @@ async function requestCard(
     event.preventDefault();
     // One accept at a time: a second would race the first for the log's next entry.
     button.disabled = true;
+    busy = true;
     panel.replaceChildren(notice('Verifying the membership log, the invite and every head…'));
     const view = { project, fingerprint: print, choice: choice() };
     acceptRequest(view, (acceptance) => confirmation(panel, acceptance))
       .then((accepted) => {
+        busy = false;
         if (!accepted) return;
         justAccepted = { project, accepted };
         rerender();
@@ -117,7 +126,10 @@ async function requestCard(
       .catch((error: unknown) =>
         panel.replaceChildren(notice(`refused: ${(error as Error).message}`, 'error')),
       )
-      .finally(() => (button.disabled = false));
+      .finally(() => {
+        button.disabled = false;
+        busy = false;
+      });
   };
   const form = h('form', { class: 'stack', onsubmit: submit as EventListener }, fields, button);
   return h('li', { class: 'card' }, head, form, panel, h('p', {}, 'Or from the CLI:'), cli);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Team, inviteCode, shot } from './team.mjs';
 
-const VALUES = ['alpha-123-dev', 'staging-456-stg'];
+const VALUES = ['alpha-123-dev', 'staging-456-stg', 'alpha-789-dev'];
 const team = new Team();
 let alice, bob, erin, frank;
 
@@ -218,6 +218,10 @@ test('a role and environments chosen on the page are granted, as `--role`/`--env
     `About to admit frank (${frank.fingerprint()}) as reader on development ` +
       '(from your choice on this page).',
   );
+  // Bob pushes while Alice reads the confirmation: the head the tab verified is no longer
+  // the newest, so re-encrypting it loses the race, and the tab reads Bob's and retries.
+  bob.write('.env', `API_KEY=${VALUES[2]}\n`);
+  bob.run(['push', '-m', 'bob rotates the key']);
   await page.getByRole('button', { name: 'Sign and accept' }).click();
   await page.getByText(/^Accepted frank/).waitFor();
   await shot(page, '68-accept-chosen-role');
@@ -226,7 +230,8 @@ test('a role and environments chosen on the page are granted, as `--role`/`--env
   assert.equal(added?.role, 'reader');
   assert.deepEqual(added.environments, ['development']);
   frank.run(['pull']);
-  assert.equal(readFileSync(join(frank.workspace, '.env'), 'utf8'), `API_KEY=${VALUES[0]}\n`);
+  assert.equal(readFileSync(join(frank.workspace, '.env'), 'utf8'), `API_KEY=${VALUES[2]}\n`);
+  assert.match(alice.run(['log']), /grant access to frank[\s\S]*bob rotates the key/);
   alice.run(['members', 'accept', 'frank']);
   alice.run(['status']);
 });

@@ -7,7 +7,7 @@
 // names, as a new version signed here; and the request deleted. The server sees the same
 // requests and bytes the CLI sends, and never a value.
 
-import { ApiError, get, paths } from '../api';
+import { get, paths } from '../api';
 import { type UnlockedIdentity } from './identity';
 import { checkAgainst, membershipLog, plaintext } from './history';
 import { IntegrityError, type Member, type Roster, fold } from './membership';
@@ -70,7 +70,7 @@ export async function acceptRequest(
     const path = paths.memberEvent(view.project, entry.body.number);
     await view.send('PUT', path, entry.text);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 409) {
+    if (conflict(error)) {
       throw new Error(`another owner changed ${view.project}'s members at the same time: retry`);
     }
     throw error;
@@ -85,6 +85,11 @@ export async function acceptRequest(
   await view.send('DELETE', paths.request(view.project, acceptance.fingerprint));
   return { acceptance, ...outcome };
 }
+
+/** Whether the server answered 409 (the number was taken). By its status, not its class:
+ * the error comes from the page's bundle, whose `ApiError` is not this bundle's. */
+const conflict = (error: unknown): boolean =>
+  (error as { status?: unknown } | null)?.status === 409;
 
 /** Only an active owner changes members; the verified log says who that is. */
 function requireOwner(roster: Roster, memberKey: string): void {
@@ -159,7 +164,7 @@ async function reencryptHeads(
         reencrypted.set(head.environment, number);
         break;
       } catch (error) {
-        const raced = error instanceof ApiError && error.status === 409 && attempt < 5;
+        const raced = conflict(error) && attempt < 5;
         if (!raced) {
           failed.push(`${head.environment}: ${(error as Error).message}`);
           break;
