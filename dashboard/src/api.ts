@@ -29,7 +29,10 @@ export const paths = {
   serverAudit: () => `${prefix}/audit`,
   events: () => `${prefix}/events`,
   members: (p: string) => `${prefix}/projects/${enc(p)}/members`,
+  memberEvent: (p: string, n: number) => `${prefix}/projects/${enc(p)}/members/${n}`,
   requests: (p: string) => `${prefix}/projects/${enc(p)}/requests`,
+  request: (p: string, fingerprint: string) =>
+    `${prefix}/projects/${enc(p)}/requests/${enc(fingerprint)}`,
   grants: (p: string) => `${prefix}/projects/${enc(p)}/grants`,
   invites: (p: string) => `${prefix}/projects/${enc(p)}/invites`,
   invite: (p: string, codeSha256: string) =>

@@ -14,6 +14,7 @@ import {
 } from './api';
 import { h, notice, show } from './dom';
 import { invitesPage } from './invites';
+import { holdsPage, requestsPage } from './requests';
 import * as pages from './pages';
 import * as values from './values';
 
@@ -176,7 +177,7 @@ async function route(): Promise<void> {
     if (tab === 'e' && environment) return await pages.historyPage(context, project, environment);
     if (tab === 'drift') return await pages.driftPage(context, project);
     if (tab === 'members') return await pages.membersPage(context, project);
-    if (tab === 'requests') return await pages.requestsPage(context, project);
+    if (tab === 'requests') return await requestsPage(context, project, () => void route());
     if (tab === 'invites') return await invitesPage(context, project, () => void route());
     if (tab === 'audit') return await pages.auditPage(context, project, params);
     return await pages.environmentsPage(context, project);
@@ -196,7 +197,8 @@ function listen(): void {
     const event = JSON.parse(String(message.data)) as LiveEvent;
     announce(event);
     const project = decodeURIComponent(location.hash.split('/')[2] ?? '');
-    if (project === event.project || location.hash === '#/' || location.hash === '') {
+    const shown = project === event.project || location.hash === '#/' || location.hash === '';
+    if (shown && !holdsPage()) {
       void refreshWhoAmI().then(route);
     }
   });

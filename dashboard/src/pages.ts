@@ -3,7 +3,6 @@
 // signed headers the server already has; no page here sees a value.
 
 import {
-  type AccessRequestBody,
   type AuditPage,
   type Grant,
   type MembershipBody,
@@ -16,7 +15,7 @@ import {
   get,
   paths,
 } from './api';
-import { command, h, notice, show, table, when } from './dom';
+import { h, notice, show, table, when } from './dom';
 import { fingerprint } from './fingerprint';
 import { historyTools } from './values';
 
@@ -244,34 +243,6 @@ export async function membersPage({ me }: Context, project: string): Promise<voi
     ...projectHeader(project, grant, 'members'),
     table(['Name', 'Fingerprint', 'Role', 'Environments', 'Since'], rows),
     h('p', {}, `From the signed membership log (${records.length} entries).`),
-  );
-}
-
-export async function requestsPage({ me }: Context, project: string): Promise<void> {
-  const grant = requireGrant(me, project);
-  const { records } = await get<Records<AccessRequestBody>>(paths.requests(project));
-  const items = await Promise.all(
-    records.map(async ({ body }) => {
-      const print = await fingerprint(body.member);
-      return h(
-        'li',
-        { class: 'card' },
-        h('strong', {}, body.name),
-        ' ',
-        h('code', {}, print),
-        h('p', {}, 'Asked ', when(body.created_at), body.invite ? ' with an invite.' : '.'),
-        h(
-          'p',
-          {},
-          'Compare the fingerprint with the requester, then accept from the CLI (it signs):',
-        ),
-        command(`envsync members accept ${print} -p ${project}`),
-      );
-    }),
-  );
-  show(
-    ...projectHeader(project, grant, 'requests'),
-    items.length ? h('ul', { class: 'cards' }, items) : notice('No pending access requests.'),
   );
 }
 

@@ -7,6 +7,8 @@
 import type { Pin } from './unlock/records';
 import type { Vault } from './unlock/index';
 import type { InviteTerms } from './unlock/invite';
+import type { AcceptView, Accepted } from './unlock/accept';
+import type { Acceptance } from './unlock/grant';
 import { JsonText, call, paths } from './api';
 import { h, notice, show } from './dom';
 import { devicePage, rememberedSection } from './device';
@@ -35,6 +37,18 @@ export async function createInvite(project: string, terms: InviteTerms): Promise
   const request = `{"code_sha256":${JSON.stringify(made.codeSha256)},"signed":${made.document}}`;
   await call<unknown>('POST', paths.invites(project), new JsonText(request));
   return made.code;
+}
+
+/** Accepts an access request with the unlocked identity, as `envsync members accept`;
+ * `confirm` shows the grant before anything is signed. `null`: the owner declined. */
+export async function acceptRequest(
+  view: Omit<AcceptView, 'pin' | 'send'>,
+  confirm: (acceptance: Acceptance) => Promise<boolean>,
+): Promise<Accepted | null> {
+  if (!vault) throw new Error('unlock the page to accept a member');
+  const send = (method: string, path: string, json?: string) =>
+    call<unknown>(method, path, json === undefined ? undefined : new JsonText(json));
+  return vault.acceptRequest({ ...view, pin: pinOf(view.project), send }, confirm);
 }
 
 /** Loads the unlock script, refusing any other bytes than the build's. */

@@ -85,6 +85,7 @@ test('an invite whose signed terms were changed on the way is refused by the ser
     await route.continue({ postData: body.replace('"role": "reader"', '"role": "owner"') });
   });
   await page.goto(`${team.url}/#/p/app/invites`);
+  await page.getByRole('heading', { name: 'New invite' }).waitFor();
   await page.getByRole('navigation').getByRole('button', { name: 'Unlock' }).click();
   await page.getByLabel('Age identity').fill(identityText());
   await page.getByRole('button', { name: 'Unlock', exact: true }).last().click();

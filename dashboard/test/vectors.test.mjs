@@ -18,7 +18,7 @@ const VECTORS = JSON.parse(
 /** The vectors' identity (crates/envsync-client/tests/vectors.rs); it protects nothing. */
 const TEST_KEY = 'AGE-SECRET-KEY-1YGN2QP89W58WWMQ6GTCWD6QW4HDYEL2JFZDE5L5CJ8HMATQ7G6ZSZQELVS';
 
-let records, identity, dotenv, invite;
+let records, identity, dotenv, invite, documents;
 const scratch = mkdtempSync(join(tmpdir(), 'envsync-vectors-'));
 
 /** The page's own modules, bundled by the same esbuild for Node. */
@@ -33,6 +33,7 @@ before(async () => {
   identity = await load('unlock/identity.ts');
   dotenv = await load('unlock/dotenv.ts');
   invite = await load('unlock/invite.ts');
+  documents = await load('unlock/documents.ts');
 });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -89,6 +90,9 @@ test("records signed here are the CLI's documents, byte for byte", async () => {
     const { body, expected } = VECTORS[domain];
     const reordered = Object.fromEntries(Object.entries(body).reverse());
     assert.equal(invite.signedDocument(domain, reordered, unlocked), expected.document, domain);
+    // Compact, as a pushed version carries its record (serde_json's `to_raw_value`).
+    const compact = JSON.stringify(JSON.parse(expected.document));
+    assert.equal(documents.compactDocument(domain, reordered, unlocked), compact, domain);
   }
 });
 

@@ -28,7 +28,12 @@ export function toBase64Url(bytes: Uint8Array): string {
     .replace(/=+$/, '');
 }
 
-/** Standard base64 with padding, as the records' signatures are written. */
+/** Standard base64 with padding, as the records' signatures and pushed ciphertexts are
+ * written; in chunks, since a spread of a large file's bytes would overflow the stack. */
 export function toBase64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
+  let binary = '';
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(binary);
 }

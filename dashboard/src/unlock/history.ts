@@ -18,8 +18,12 @@ export interface Checked {
   history: VerifiedHistory;
 }
 
-/** The membership log folded and held to `pin` (what the user's CLI verified), if given. */
-async function roster(project: string, pin: Pin | undefined): Promise<Roster> {
+/** The membership log as the server lists it, folded and held to `pin` (what the user's
+ * CLI verified), if given. */
+export async function membershipLog(
+  project: string,
+  pin: Pin | undefined,
+): Promise<{ records: Signed<MembershipBody>[]; roster: Roster }> {
   const { records } = await get<{ records: Signed<MembershipBody>[] }>(paths.members(project));
   const folded = fold(project, records);
   if (pin && !holds(folded, pin)) {
@@ -28,7 +32,7 @@ async function roster(project: string, pin: Pin | undefined): Promise<Roster> {
         'as your envsync verified it: entries were removed or rewritten',
     );
   }
-  return folded;
+  return { records, roster: folded };
 }
 
 async function allVersions(project: string, environment: string): Promise<VersionRecord[]> {
@@ -48,13 +52,18 @@ export async function check(
   environment: string,
   pin: Pin | undefined,
 ): Promise<Checked> {
-  const [folded, records, head] = await Promise.all([
-    roster(project, pin),
-    allVersions(project, environment),
-    get<{ head: number | null }>(paths.head(project, environment)),
+  const { roster } = await membershipLog(project, pin);
+  const history = await checkAgainst(roster, environment);
+  return { roster, anchor: { pin: pin ?? null }, history };
+}
+
+/** The environment's history verified against a roster already checked. */
+export async function checkAgainst(roster: Roster, environment: string): Promise<VerifiedHistory> {
+  const [records, head] = await Promise.all([
+    allVersions(roster.project, environment),
+    get<{ head: number | null }>(paths.head(roster.project, environment)),
   ]);
-  const history = verifyHistory(folded, environment, records, head.head);
-  return { roster: folded, anchor: { pin: pin ?? null }, history };
+  return verifyHistory(roster, environment, records, head.head);
 }
 
 /** A version on the verified chain, or why it is not there. */
@@ -71,11 +80,19 @@ export function onChain(checked: Checked, number: number | null): VersionRecord 
   return record;
 }
 
-/** The version's values: its ciphertext fetched, held to its signed digest, decrypted. */
+/** The version's values: its plaintext, read as a `.env` file. */
 export async function values(
   identity: UnlockedIdentity,
   record: VersionRecord,
 ): Promise<Map<string, string>> {
+  return parseDotenv(new TextDecoder().decode(await plaintext(identity, record)));
+}
+
+/** The version's file: its ciphertext fetched, held to its signed digest, decrypted. */
+export async function plaintext(
+  identity: UnlockedIdentity,
+  record: VersionRecord,
+): Promise<Uint8Array> {
   const body = record.body;
   const response = await fetch(
     paths.object(body.project, body.environment, body.ciphertext_sha256),
@@ -94,7 +111,7 @@ export async function values(
     );
   }
   try {
-    return parseDotenv(new TextDecoder().decode(await identity.decrypt(ciphertext)));
+    return await identity.decrypt(ciphertext);
   } catch (error) {
     if (error instanceof NotARecipient) {
       throw new Error(

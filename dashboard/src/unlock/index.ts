@@ -11,6 +11,8 @@ import { MalformedRecord, type Pin } from './records';
 import { PasskeyError, rememberIdentity, unwrapIdentity } from './passkey';
 import { type InviteTerms, type MadeInvite, makeInvite } from './invite';
 import { remembered } from '../remembered';
+import { type AcceptView, type Accepted, acceptRequest } from './accept';
+import type { Acceptance } from './grant';
 
 /** What the page asks of an unlocked tab. */
 export interface Vault {
@@ -19,6 +21,12 @@ export interface Vault {
   remember(): Promise<void>;
   /** A new invite to `project`, signed with this identity as `envsync invite` signs. */
   makeInvite(project: string, terms: InviteTerms): MadeInvite;
+  /** Accepts an access request, signed with this identity as `envsync members accept`
+   * signs; `confirm` sees the grant before anything is signed. */
+  acceptRequest(
+    view: AcceptView,
+    confirm: (acceptance: Acceptance) => Promise<boolean>,
+  ): Promise<Accepted | null>;
   /** `number` null: the head. */
   showValues(view: ValuesView): Promise<void>;
   showDiff(view: DiffView): Promise<void>;
@@ -45,6 +53,7 @@ export async function unlock(identityText: string): Promise<Vault> {
     memberKey: identity.memberKey,
     remember: () => rememberIdentity(identityText, identity.memberKey, identity.name),
     makeInvite: (project, terms) => makeInvite(identity, project, terms),
+    acceptRequest: (view, confirm) => acceptRequest(identity, view, confirm),
     showValues: (view) => guarded(view, () => valuesPage(identity, view)),
     showDiff: (view) => guarded(view, () => diffPage(identity, view)),
   };

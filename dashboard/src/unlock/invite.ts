@@ -5,8 +5,12 @@
 // vectors hold that document, and test/vectors.test.mjs compares it byte for byte).
 
 import { type UnlockedIdentity } from './identity';
-import { FORMAT, KINDS, type Kind, sha256Hex, signedBytes } from './records';
-import { toBase64, toBase64Url, utf8 } from './encoding';
+import { FORMAT, sha256Hex } from './records';
+import { toBase64Url, utf8 } from './encoding';
+import { rfc3339, signedDocument } from './documents';
+
+/** Re-exported for the vectors test, which checks invites and every other record. */
+export { signedDocument } from './documents';
 
 /** envsync_api::CODE_PREFIX and SECRET_BYTES. */
 const CODE_PREFIX = 'esi_';
@@ -30,26 +34,6 @@ export interface MadeInvite {
 }
 
 export const codeSha256 = (code: string): string => sha256Hex(utf8(code.trim()));
-
-/** The record `{ body, signature }` as serde_json's pretty printer writes it (the CLI's
- * `Signed::to_json`): fields in the struct's order, two-space indents, a final newline. */
-export function signedDocument(
-  kind: Kind,
-  body: Record<string, unknown>,
-  signer: Pick<UnlockedIdentity, 'sign'>,
-): string {
-  const ordered: Record<string, unknown> = {};
-  for (const [name, field] of KINDS[kind].schema) {
-    const value = body[name];
-    const omitted = field === 'strings-omitted-empty' && (!Array.isArray(value) || !value.length);
-    if (!omitted) ordered[name] = value ?? null;
-  }
-  const signature = toBase64(signer.sign(signedBytes(kind, ordered)));
-  return `${JSON.stringify({ body: ordered, signature }, null, 2)}\n`;
-}
-
-/** RFC 3339 in UTC to the second, as the CLI's `now_rfc3339`. */
-const rfc3339 = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A new invite to `project` on `terms`, signed by `owner`. */
 export function makeInvite(
