@@ -28,4 +28,4 @@ export OUT_DIR=$PWD/test-output
 rm -rf "$OUT_DIR" && mkdir -p "$OUT_DIR"
 node --test --test-concurrency=1 test/vectors.test.mjs test/verify.test.mjs test/dashboard.test.mjs \
   test/unlock.test.mjs test/integrity.test.mjs test/passkey.test.mjs test/invite.test.mjs \
-  test/accept.test.mjs
+  test/accept.test.mjs test/ci.test.mjs

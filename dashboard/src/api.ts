@@ -33,6 +33,7 @@ export const paths = {
   requests: (p: string) => `${prefix}/projects/${enc(p)}/requests`,
   request: (p: string, fingerprint: string) =>
     `${prefix}/projects/${enc(p)}/requests/${enc(fingerprint)}`,
+  ciTokens: (p: string) => `${prefix}/projects/${enc(p)}/ci-tokens`,
   grants: (p: string) => `${prefix}/projects/${enc(p)}/grants`,
   invites: (p: string) => `${prefix}/projects/${enc(p)}/invites`,
   invite: (p: string, codeSha256: string) =>

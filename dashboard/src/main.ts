@@ -15,6 +15,7 @@ import {
 import { h, notice, show } from './dom';
 import { invitesPage } from './invites';
 import { holdsPage, requestsPage } from './requests';
+import { holdsCiPage } from './ci';
 import * as pages from './pages';
 import * as values from './values';
 
@@ -176,7 +177,7 @@ async function route(): Promise<void> {
     }
     if (tab === 'e' && environment) return await pages.historyPage(context, project, environment);
     if (tab === 'drift') return await pages.driftPage(context, project);
-    if (tab === 'members') return await pages.membersPage(context, project);
+    if (tab === 'members') return await pages.membersPage(context, project, () => void route());
     if (tab === 'requests') return await requestsPage(context, project, () => void route());
     if (tab === 'invites') return await invitesPage(context, project, () => void route());
     if (tab === 'audit') return await pages.auditPage(context, project, params);
@@ -198,7 +199,7 @@ function listen(): void {
     announce(event);
     const project = decodeURIComponent(location.hash.split('/')[2] ?? '');
     const shown = project === event.project || location.hash === '#/' || location.hash === '';
-    if (shown && !holdsPage()) {
+    if (shown && !holdsPage() && !holdsCiPage()) {
       void refreshWhoAmI().then(route);
     }
   });

@@ -18,6 +18,7 @@ import {
 import { h, notice, show, table, when } from './dom';
 import { fingerprint } from './fingerprint';
 import { historyTools } from './values';
+import { ciSection } from './ci';
 
 export interface Context {
   me: WhoAmI;
@@ -226,9 +227,17 @@ export function currentMembers(log: MembershipBody[]): MembershipBody[] {
   return [...members.values()];
 }
 
-export async function membersPage({ me }: Context, project: string): Promise<void> {
+/** The members, from the signed log, and the CI section (ci.ts). */
+export async function membersPage(
+  { me, unlocked }: Context,
+  project: string,
+  rerender: () => void,
+): Promise<void> {
   const grant = requireGrant(me, project);
-  const { records } = await get<Records<MembershipBody>>(paths.members(project));
+  const [{ records }, environments] = await Promise.all([
+    get<Records<MembershipBody>>(paths.members(project)),
+    readableEnvironments(project, grant),
+  ]);
   const members = currentMembers(records.map((record) => record.body));
   const rows = await Promise.all(
     members.map(async (member) => [
@@ -243,6 +252,7 @@ export async function membersPage({ me }: Context, project: string): Promise<voi
     ...projectHeader(project, grant, 'members'),
     table(['Name', 'Fingerprint', 'Role', 'Environments', 'Since'], rows),
     h('p', {}, `From the signed membership log (${records.length} entries).`),
+    ...ciSection(project, grant, environments, unlocked ?? false, rerender),
   );
 }
 

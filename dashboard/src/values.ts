@@ -9,6 +9,7 @@ import type { Vault } from './unlock/index';
 import type { InviteTerms } from './unlock/invite';
 import type { AcceptView, Accepted } from './unlock/accept';
 import type { Acceptance } from './unlock/grant';
+import type { CiAdded, CiView } from './unlock/ci';
 import { JsonText, call, paths } from './api';
 import { h, notice, show } from './dom';
 import { devicePage, rememberedSection } from './device';
@@ -39,6 +40,10 @@ export async function createInvite(project: string, terms: InviteTerms): Promise
   return made.code;
 }
 
+/** The page's API call (with the session's CSRF token) for the unlock script's requests. */
+const send = (method: string, path: string, json?: string) =>
+  call<unknown>(method, path, json === undefined ? undefined : new JsonText(json));
+
 /** Accepts an access request with the unlocked identity, as `envsync members accept`;
  * `confirm` shows the grant before anything is signed. `null`: the owner declined. */
 export async function acceptRequest(
@@ -46,9 +51,14 @@ export async function acceptRequest(
   confirm: (acceptance: Acceptance) => Promise<boolean>,
 ): Promise<Accepted | null> {
   if (!vault) throw new Error('unlock the page to accept a member');
-  const send = (method: string, path: string, json?: string) =>
-    call<unknown>(method, path, json === undefined ? undefined : new JsonText(json));
   return vault.acceptRequest({ ...view, pin: pinOf(view.project), send }, confirm);
+}
+
+/** Adds a CI identity made and signed in this tab, as `envsync ci add`; the secrets it
+ * returns are the caller's to show once. */
+export async function addCiIdentity(view: Omit<CiView, 'pin' | 'send'>): Promise<CiAdded> {
+  if (!vault) throw new Error('unlock the page to add a CI identity');
+  return vault.addCiMember({ ...view, pin: pinOf(view.project), send });
 }
 
 /** Loads the unlock script, refusing any other bytes than the build's. */

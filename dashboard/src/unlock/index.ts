@@ -13,6 +13,7 @@ import { type InviteTerms, type MadeInvite, makeInvite } from './invite';
 import { remembered } from '../remembered';
 import { type AcceptView, type Accepted, acceptRequest } from './accept';
 import type { Acceptance } from './grant';
+import { type CiAdded, type CiView, addCiMember } from './ci';
 
 /** What the page asks of an unlocked tab. */
 export interface Vault {
@@ -27,6 +28,8 @@ export interface Vault {
     view: AcceptView,
     confirm: (acceptance: Acceptance) => Promise<boolean>,
   ): Promise<Accepted | null>;
+  /** Adds a CI identity made here, signed with this identity as `envsync ci add` signs. */
+  addCiMember(view: CiView): Promise<CiAdded>;
   /** `number` null: the head. */
   showValues(view: ValuesView): Promise<void>;
   showDiff(view: DiffView): Promise<void>;
@@ -54,6 +57,7 @@ export async function unlock(identityText: string): Promise<Vault> {
     remember: () => rememberIdentity(identityText, identity.memberKey, identity.name),
     makeInvite: (project, terms) => makeInvite(identity, project, terms),
     acceptRequest: (view, confirm) => acceptRequest(identity, view, confirm),
+    addCiMember: (view) => addCiMember(identity, view),
     showValues: (view) => guarded(view, () => valuesPage(identity, view)),
     showDiff: (view) => guarded(view, () => diffPage(identity, view)),
   };

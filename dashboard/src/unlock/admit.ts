@@ -1,0 +1,213 @@
+// Adding a member to a project in the browser, as the CLI's `add_member` does it over a
+// server (crates/envsync-client/src/engine/members.rs, publish.rs, reencrypt.rs), shared by
+// accepting a request (accept.ts) and adding a CI identity (ci.ts): every environment's
+// head verified and decrypted before anything is signed; the membership entry that adds
+// the member, pinning those heads, chained to the log's last entry and signed here; then
+// every head re-encrypted to the readers the new log names, as a new version signed here.
+
+import { get, paths } from '../api';
+import { type UnlockedIdentity } from './identity';
+import { checkAgainst, plaintext } from './history';
+import { IntegrityError, type Member, type Roster, fold } from './membership';
+import { FORMAT, type MembershipBody, type Pin, type Signed, digest, sha256Hex } from './records';
+import { compactDocument, rfc3339, signedDocument } from './documents';
+import type { Role } from './invite';
+import { type VersionRecord } from './verify';
+import { Encrypter } from 'age-encryption';
+import { toBase64 } from './encoding';
+
+/** The page's own API call with a JSON text body sent as it is: the page holds the
+ * session's CSRF token, which this script (a bundle of its own, loaded on unlock) never
+ * sees. */
+export type Send = (method: string, path: string, json?: string) => Promise<unknown>;
+
+/** Who joins, and on what terms. */
+export interface Newcomer {
+  name: string;
+  key: string;
+  role: Role;
+  /** `null`: every environment. */
+  environments: string[] | null;
+}
+
+/** What re-encrypting the heads did. */
+export interface Reencrypted {
+  /** `environment → new version` for each head re-encrypted to the new member. */
+  reencrypted: Map<string, number>;
+  /** Heads that could not be re-encrypted, with why (the member is admitted already). */
+  failed: string[];
+}
+
+/** Who signs, and how the page sends what they signed. */
+export interface Signer {
+  identity: UnlockedIdentity;
+  send: Send;
+}
+
+/** A head and its file, verified and decrypted before anything is signed. */
+export interface Head {
+  environment: string;
+  record: VersionRecord;
+  content: Uint8Array;
+}
+
+/** Signs and sends the entry adding `newcomer` (next after `records`), then re-encrypts
+ * every head to the readers the new log names. */
+export async function admit(
+  signer: Signer,
+  records: Signed<MembershipBody>[],
+  roster: Roster,
+  newcomer: Newcomer,
+  heads: Head[],
+): Promise<Reencrypted> {
+  const entry = membershipEntry(signer.identity, roster, newcomer, heads);
+  try {
+    await signer.send('PUT', paths.memberEvent(roster.project, entry.body.number), entry.text);
+  } catch (error) {
+    if (conflict(error)) {
+      throw new Error(`another owner changed ${roster.project}'s members at the same time: retry`);
+    }
+    throw error;
+  }
+  const admitted = fold(roster.project, [...records, entry.record]);
+  return reencryptHeads(signer, admitted, heads, newcomer.name);
+}
+
+/** Whether the server answered 409 (the number was taken). By its status, not its class:
+ * the error comes from the page's bundle, whose `ApiError` is not this bundle's. */
+export const conflict = (error: unknown): boolean =>
+  (error as { status?: unknown } | null)?.status === 409;
+
+/** Only an active owner changes members; the verified log says who that is. */
+export function requireOwner(roster: Roster, memberKey: string, what: string): void {
+  const me = roster.members.get(memberKey);
+  if (me?.removedIn !== null || me.role !== 'owner') {
+    throw new Error(
+      `only an owner of project \`${roster.project}\` can ${what}, and the ` +
+        'membership log does not name your key as one',
+    );
+  }
+}
+
+/** Every environment's head, verified against `roster` and decrypted; any failure
+ * stops the accept here, before anything is signed. */
+export async function verifiedHeads(identity: UnlockedIdentity, roster: Roster): Promise<Head[]> {
+  const { environments } = await get<{ environments: string[] }>(
+    paths.environments(roster.project),
+  );
+  const heads: Head[] = [];
+  for (const environment of environments) {
+    const { head } = await checkAgainst(roster, environment);
+    if (!head) continue;
+    heads.push({ environment, record: head, content: await plaintext(identity, head) });
+  }
+  return heads;
+}
+
+const pinOf = (record: VersionRecord): Pin => ({
+  number: record.body.number,
+  digest: digest('version', record.body),
+});
+
+/** The signed entry adding the requester, next in the log, pinning every head. */
+function membershipEntry(
+  identity: UnlockedIdentity,
+  roster: Roster,
+  acceptance: Newcomer,
+  heads: Head[],
+): { body: MembershipBody; record: Signed<MembershipBody>; text: string } {
+  const body: MembershipBody = {
+    format: FORMAT,
+    project: roster.project,
+    number: roster.digests.length + 1,
+    parent_digest: roster.digests.at(-1) ?? null,
+    action: 'add',
+    member: acceptance.key,
+    name: acceptance.name,
+    role: acceptance.role,
+    environments: acceptance.environments,
+    heads: Object.fromEntries(heads.map((head) => [head.environment, pinOf(head.record)])),
+    actor: identity.memberKey,
+    created_at: rfc3339(new Date()),
+  };
+  const text = signedDocument('membership', { ...body }, identity);
+  return { body, record: JSON.parse(text) as Signed<MembershipBody>, text };
+}
+
+/** Re-encrypts each head to the readers `roster` names, as `reencrypt_heads` does: a head
+ * that moved meanwhile (a teammate's push) is verified and read again, up to five times. */
+async function reencryptHeads(
+  signer: Signer,
+  roster: Roster,
+  heads: Head[],
+  name: string,
+): Promise<Reencrypted> {
+  const reencrypted = new Map<string, number>();
+  const failed: string[] = [];
+  for (let head of heads) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const number = await pushReencrypted(signer, roster, head, name);
+        reencrypted.set(head.environment, number);
+        break;
+      } catch (error) {
+        const raced = conflict(error) && attempt < 5;
+        if (!raced) {
+          failed.push(`${head.environment}: ${(error as Error).message}`);
+          break;
+        }
+        const { head: moved } = await checkAgainst(roster, head.environment);
+        if (!moved) break;
+        head = { ...head, record: moved, content: await plaintext(signer.identity, moved) };
+      }
+    }
+  }
+  return { reencrypted, failed };
+}
+
+/** The members who may read `environment`: active, and not limited to other ones. */
+function readersOf(roster: Roster, environment: string): Member[] {
+  return [...roster.members.values()].filter((member) => {
+    const open = member.history.find((standing) => standing.until === null);
+    return member.removedIn === null && (open?.environments?.includes(environment) ?? true);
+  });
+}
+
+/** Pushes `head`'s content again, encrypted to its readers now, as the next version. */
+async function pushReencrypted(
+  { identity, send }: Signer,
+  roster: Roster,
+  head: Head,
+  name: string,
+): Promise<number> {
+  const readers = readersOf(roster, head.environment);
+  if (!readers.length) throw new IntegrityError(`${head.environment} has no readers`);
+  const encrypter = new Encrypter();
+  for (const reader of readers) encrypter.addRecipient(reader.key.split(':')[0]!);
+  const ciphertext = await encrypter.encrypt(head.content);
+  const base = head.record.body;
+  const body = {
+    format: FORMAT,
+    project: roster.project,
+    environment: head.environment,
+    number: base.number + 1,
+    base: base.number,
+    parent_digest: digest('version', base),
+    membership: { number: roster.digests.length, digest: roster.digests.at(-1)! },
+    author: identity.memberKey,
+    author_name: identity.name ?? roster.members.get(identity.memberKey)!.name,
+    created_at: rfc3339(new Date()),
+    message: `grant access to ${name}`,
+    // The content is the head's, byte for byte, so its keys are the head's and nothing
+    // changed (the CLI's diff of a file against itself).
+    keys: base.keys,
+    changes: { added: [], removed: [], changed: [] },
+    recipients: readers.map((reader) => reader.key),
+    ciphertext_sha256: sha256Hex(ciphertext),
+    ciphertext_size: ciphertext.length,
+  };
+  const record = compactDocument('version', body, identity);
+  const push = `{"record":${record},"ciphertext":${JSON.stringify(toBase64(ciphertext))}}`;
+  await send('PUT', paths.version(roster.project, head.environment, body.number), push);
+  return body.number;
+}
