@@ -43,8 +43,8 @@ function ciFields(project: string, environments: string[]) {
   );
   const cli = () => {
     const expiry = expires.value === 'never' ? '' : ` --expires ${expires.value}`;
-    const who = name.value.trim() || 'NAME';
-    return `envsync ci add ${who} --env ${environment.value || 'ENVIRONMENT'} -p ${project}${expiry}`;
+    const [who, where] = [name.value.trim() || 'NAME', environment.value || 'ENVIRONMENT'];
+    return `envsync ci add ${who} --env ${where} -p ${project}${expiry}`;
   };
   const view = () => {
     const days = EXPIRY[expires.value] ?? null;
