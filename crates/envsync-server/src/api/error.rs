@@ -79,6 +79,10 @@ impl ApiError {
         Self::new(StatusCode::REQUEST_TIMEOUT, code::TIMEOUT, message)
     }
 
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code::UNAVAILABLE, message)
+    }
+
     pub fn rate_limited() -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,

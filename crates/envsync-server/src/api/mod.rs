@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(finish_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn(time_limit))
@@ -169,6 +170,26 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// Runs a request that may write (any method but GET, HEAD, OPTIONS, TRACE) to its end, in a
+/// task of its own. A client that disconnects, or [`time_limit`], drops the request's future:
+/// a commit already sent to the database then landed without the read-cache evictions that
+/// follow it, so a member an owner had just admitted kept a cached "no role", and a revoked
+/// token could stay cached as valid (found by `tests/crash.rs`, a client killed mid-accept).
+async fn finish_writes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => ApiError::unavailable("the server is shutting down; try again").into_response(),
+    }
 }
 
 /// Answers 408 with the API's JSON error to a request not done in [`REQUEST_TIMEOUT`].
@@ -272,5 +293,44 @@ mod tests {
         assert_eq!(token_id("esk_zz_secret"), None);
         assert_eq!(token_id("esk_0123456789ab_"), None);
         assert_eq!(token_id("bearer"), None);
+    }
+
+    /// A client that sends a write and goes before the answer does not stop the write: its
+    /// commit and the cache evictions after it run to their end.
+    #[tokio::test]
+    async fn a_write_runs_to_its_end_when_its_client_goes() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::AsyncWriteExt;
+        use tokio::sync::Notify;
+
+        let started = Arc::new(Notify::new());
+        let finished = Arc::new(AtomicBool::new(false));
+        let handler = {
+            let (started, finished) = (started.clone(), finished.clone());
+            move || async move {
+                started.notify_one();
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                finished.store(true, Ordering::SeqCst);
+            }
+        };
+        let app = Router::new()
+            .route("/write", axum::routing::post(handler))
+            .layer(axum::middleware::from_fn(finish_writes));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request = b"POST /write HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n\r\n";
+        client.write_all(request).await.unwrap();
+        started.notified().await;
+        drop(client);
+        for _ in 0..100 {
+            if finished.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the write stopped when its client went");
     }
 }
