@@ -330,6 +330,45 @@ fn run_from_a_tampered_head_never_starts_the_command() {
     assert!(!first.stdout.contains("started"), "{}", first.stdout);
 }
 
+/// An accept stopped after the remote took its membership entry but before this machine
+/// trusted the key and re-encrypted the heads (a kill; found by `tests/crash.rs`): running
+/// the accept again trusts the key *and* re-encrypts, so the member can pull. It used to
+/// stop at trusting the key and say it was done.
+#[test]
+fn an_accept_stopped_before_trusting_the_key_is_finished_by_running_it_again() {
+    let team = Team::new();
+    let (alice, _bob) = alice_and_bob(&team);
+    let dave = team.member("dave");
+    dave.run(&["pull"]).code(5);
+    // The heads' ciphertexts cannot be read: the entry is written, the re-encryption is not.
+    let objects = team.remote_path(&format!("{DEV}/objects"));
+    let aside = objects.with_extension("aside");
+    std::fs::rename(&objects, &aside).unwrap();
+    std::fs::write(&objects, "not a directory").unwrap();
+    let stopped = alice.run(&["members", "accept", &dave.fingerprint()]);
+    assert!(
+        stopped.stderr.contains("could not re-encrypt"),
+        "{}",
+        stopped.stderr
+    );
+    std::fs::remove_file(&objects).unwrap();
+    std::fs::rename(&aside, &objects).unwrap();
+    // ...and as if killed before it trusted the key: this machine's trust forgets dave.
+    let trust_path = alice.workspace.join(".envsync/app/trust.json");
+    let mut trust: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trust_path).unwrap()).unwrap();
+    let dave_key = dave.member_key();
+    trust["keys"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|entry| entry["key"] != dave_key.as_str());
+    std::fs::write(&trust_path, trust.to_string()).unwrap();
+    dave.run(&["pull"]).code(5);
+
+    alice.run(&["members", "accept", &dave.fingerprint()]).ok();
+    dave.run(&["pull"]).ok();
+}
+
 /// Item 10: an old access request put back re-asked for a removed member.
 #[test]
 fn a_replayed_access_request_is_ignored() {

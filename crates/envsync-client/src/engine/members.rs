@@ -163,10 +163,13 @@ impl Session {
                 .delete_access_request(project, &key.fingerprint())?;
             accepted.push(acceptance);
         }
-        if accepted.is_empty()
-            && let Some(who) = who
+        // An accept stopped after its entry was written leaves heads the member cannot read.
+        // Stopped before it trusted the key too, that key is among `keys` above: trusting it
+        // is not enough, so the heads are finished whatever else this run did.
+        if let Some(who) = who
             && let Some(finished) = self.finish_interrupted_accept(&view, who)?
         {
+            accepted.retain(|earlier| earlier.fingerprint != finished.fingerprint);
             accepted.push(finished);
         }
         if accepted.is_empty() {
