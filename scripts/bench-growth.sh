@@ -24,7 +24,9 @@ command -v hyperfine >/dev/null || { apt-get update -qq \
 out="$root/target/growth"
 mkdir -p "$out"
 csv="$out/growth.csv"
-echo "curve,remote,x,command,median_ms" > "$csv"
+# BENCH_CURVES picks curves (default all); BENCH_APPEND=1 adds to an earlier run's CSV.
+curves=(${BENCH_CURVES:-history variables members environments log})
+[[ ${BENCH_APPEND:-0} == 1 && -f $csv ]] || echo "curve,remote,x,command,median_ms" > "$csv"
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -52,6 +54,15 @@ measure() {
   if [[ $1 == --prepare ]]; then prepare=(--prepare "bash $2"); shift 2; fi
   shift # --
   ((x > 10000)) && n=5
+  # A command that cannot run at this size (exec's limit on the environment, the server's
+  # body limit) is recorded with its one-line error instead of a time.
+  if ! (cd "$dir" && "$@" >/dev/null 2>"$work/err"); then
+    echo "$curve,$remote,$x,$name refused: $(head -1 "$work/err" | tr , ';')" \
+      >> "$out/refusals.txt"
+    printf '%-13s %-7s %7s %-7s refused: %s\n' "$curve" "$remote" "$x" "$name" \
+      "$(head -1 "$work/err")"
+    return
+  fi
   (cd "$dir" && hyperfine -N --warmup 1 --runs "$n" "${prepare[@]}" \
     --export-json "$work/h.json" "$(printf '%q ' "$@")" >/dev/null 2>&1)
   local ms
@@ -200,9 +211,9 @@ start_server() {
 
 echo "binary: $bin; load average: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"
 mkdir -p "$work/folder"
-: > "$out/refusals.txt"
+[[ ${BENCH_APPEND:-0} == 1 ]] || : > "$out/refusals.txt"
 start_server
-for curve in history variables members environments log; do
+for curve in "${curves[@]}"; do
   "${curve}_curve" folder "$work/folder"
   "${curve}_curve" server "$server_url"
 done

@@ -25,17 +25,18 @@ TITLES = {
 
 
 def main(csv_path: str, out_dir: str) -> None:
-    curves = defaultdict(lambda: defaultdict(list))
+    # A point measured again (an appended run) replaces the earlier one.
+    curves = defaultdict(lambda: defaultdict(dict))
     with open(csv_path, newline="") as f:
         for row in csv.DictReader(f):
             line = (row["command"], row["remote"])
-            curves[row["curve"]][line].append((int(row["x"]), float(row["median_ms"])))
+            curves[row["curve"]][line][int(row["x"])] = float(row["median_ms"])
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for curve, lines in curves.items():
         figure, axes = plt.subplots(figsize=(6.4, 4.0), dpi=110)
         commands = sorted({command for command, _ in lines})
-        for (command, remote), points in sorted(lines.items()):
-            points.sort()
+        for (command, remote), by_x in sorted(lines.items()):
+            points = sorted(by_x.items())
             # One colour per command, one line style per remote.
             axes.plot([x for x, _ in points], [y for _, y in points],
                       "-" if remote == "folder" else "--", marker="o",

@@ -402,3 +402,32 @@ fn a_server_that_redirects_is_not_followed() {
     assert!(seen.lock().unwrap().is_empty(), "a redirect was followed");
     assert_eq!(mate.read_env(".env"), ALICE_ENV);
 }
+
+/// An environment too large for the server's 4 MiB request limit is refused before it is
+/// sent, in one line that says so (exit 2): sent, the server's early 413 and closed
+/// connection reached the client only as "broken pipe".
+#[test]
+fn an_environment_over_the_servers_body_limit_is_refused_in_words() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let alice = server_owner(&team, &server, "alice");
+    let text: String = (0..100_000)
+        .map(|index| format!("SECRET_KEY_{index}=value-{index}-0123456789abcdef0123456789abcdef\n"))
+        .collect();
+    alice.write_env(".env", &text);
+    let refused = alice.run(&["push"]).code(2);
+    assert!(
+        refused
+            .stderr
+            .contains("over the server's limit of 4194304 bytes (4 MiB)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("Broken pipe"),
+        "{}",
+        refused.stderr
+    );
+    alice.write_env(".env", "SMALL=1\n");
+    alice.run(&["push"]).ok();
+}

@@ -243,6 +243,19 @@ impl ApiClient {
         if let Some(token) = &self.token {
             builder = builder.header("authorization", format!("Bearer {}", token.expose_secret()));
         }
+        // The server refuses a larger body from its headers and closes the connection while
+        // the body is still being sent, which a client sees only as a broken pipe.
+        if let Some(body) = &json_body
+            && body.len() > envsync_api::MAX_BODY_BYTES
+        {
+            return Err(ClientError::Input(format!(
+                "{}: the request is {} bytes, over the server's limit of {} bytes (4 MiB); \
+                 an environment this large cannot be stored on an envsync server",
+                self.describe(),
+                body.len(),
+                envsync_api::MAX_BODY_BYTES
+            )));
+        }
         let response = match json_body {
             Some(body) => builder
                 .header("content-type", "application/json")
