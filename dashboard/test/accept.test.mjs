@@ -18,12 +18,7 @@ let alice, bob, erin, frank;
 
 before(async () => {
   await team.start(['--dashboard-unlock']);
-  alice = team.member('alice');
-  alice.run(['join', team.url, team.setupCode]);
-  alice.write('.env', `API_KEY=${VALUES[0]}\n`);
-  alice.run(['push', '-m', 'first development']);
-  alice.write('.env.staging', `API_KEY=${VALUES[1]}\n`);
-  alice.run(['push', '-e', 'staging', '-m', 'first staging']);
+  alice = team.owner(VALUES[0], VALUES[1]);
   bob = team.member('bob');
   bob.run(['join', team.url, inviteCode(alice.run(['invite', '--role', 'writer']))]);
   alice.run(['members', 'accept', bob.fingerprint()]);
@@ -37,8 +32,6 @@ before(async () => {
 });
 
 after(() => team.stop());
-
-const identityOf = (mate) => readFileSync(join(mate.home, '.config/envsync/identity.txt'), 'utf8');
 
 /** `mate`'s dashboard (signed in by `envsync dashboard`), unlocked, on the Requests page. */
 async function unlockedRequests(mate, routes = async () => {}) {
@@ -54,7 +47,7 @@ async function unlockedRequests(mate, routes = async () => {}) {
     .first()
     .waitFor();
   await page.getByRole('navigation').getByRole('button', { name: 'Unlock' }).click();
-  await page.getByLabel('Age identity').fill(identityOf(mate));
+  await page.getByLabel('Age identity').fill(mate.identity());
   await page.getByRole('button', { name: 'Unlock', exact: true }).last().click();
   await page.getByRole('button', { name: 'Lock', exact: true }).waitFor();
   await page

@@ -18,12 +18,7 @@ let alice, bob;
 
 before(async () => {
   await team.start(['--dashboard-unlock']);
-  alice = team.member('alice');
-  alice.run(['join', team.url, team.setupCode]);
-  alice.write('.env', `API_KEY=${VALUES[0]}\n`);
-  alice.run(['push', '-m', 'first development']);
-  alice.write('.env.staging', `API_KEY=${VALUES[1]}\n`);
-  alice.run(['push', '-e', 'staging', '-m', 'first staging']);
+  alice = team.owner(VALUES[0], VALUES[1]);
   bob = team.member('bob');
   bob.run(['join', team.url, inviteCode(alice.run(['invite', '--role', 'writer']))]);
   alice.run(['members', 'accept', bob.fingerprint()]);
@@ -32,7 +27,6 @@ before(async () => {
 
 after(() => team.stop());
 
-const identityOf = (mate) => readFileSync(join(mate.home, '.config/envsync/identity.txt'), 'utf8');
 const entries = () => alice.json(['members', 'list']).members;
 const ciTokens = () => alice.json(['token', 'list']).tokens.filter((t) => t.kind === 'ci');
 
@@ -49,7 +43,7 @@ async function membersPage(mate, { locked = false, routes = async () => {} } = {
   await page.getByRole('heading', { name: 'CI identities' }).waitFor();
   if (locked) return { context, page };
   await page.getByRole('navigation').getByRole('button', { name: 'Unlock' }).click();
-  await page.getByLabel('Age identity').fill(identityOf(mate));
+  await page.getByLabel('Age identity').fill(mate.identity());
   await page.getByRole('button', { name: 'Unlock', exact: true }).last().click();
   await page.getByRole('button', { name: 'Lock', exact: true }).waitFor();
   await page.getByRole('heading', { name: 'CI identities' }).waitFor();

@@ -15,12 +15,7 @@ let alice;
 
 before(async () => {
   await team.start(['--dashboard-unlock']);
-  alice = team.member('alice');
-  alice.run(['join', team.url, team.setupCode]);
-  alice.write('.env', 'API_KEY=alpha-123\n');
-  alice.run(['push', '-m', 'first development']);
-  alice.write('.env.staging', 'API_KEY=staging-456\n');
-  alice.run(['push', '-e', 'staging', '-m', 'first staging']);
+  alice = team.owner('alpha-123', 'staging-456');
   await team.launchBrowser();
 });
 
@@ -38,7 +33,7 @@ test('an unlocked owner signs an invite in the browser; the CLI joins and accept
   assert.equal(await page.getByRole('button', { name: 'Create and sign the invite' }).count(), 0);
 
   await page.getByRole('navigation').getByRole('button', { name: 'Unlock' }).click();
-  await page.getByLabel('Age identity').fill(identityText());
+  await page.getByLabel('Age identity').fill(alice.identity());
   await page.getByRole('button', { name: 'Unlock', exact: true }).last().click();
   await page.getByRole('button', { name: 'Create and sign the invite' }).waitFor();
   await page.getByLabel('Role').selectOption('reader');
@@ -87,7 +82,7 @@ test('an invite whose signed terms were changed on the way is refused by the ser
   await page.goto(`${team.url}/#/p/app/invites`);
   await page.getByRole('heading', { name: 'New invite' }).waitFor();
   await page.getByRole('navigation').getByRole('button', { name: 'Unlock' }).click();
-  await page.getByLabel('Age identity').fill(identityText());
+  await page.getByLabel('Age identity').fill(alice.identity());
   await page.getByRole('button', { name: 'Unlock', exact: true }).last().click();
   await page.getByRole('button', { name: 'Create and sign the invite' }).waitFor();
   await page.getByLabel('Role').selectOption('reader');
@@ -98,4 +93,3 @@ test('an invite whose signed terms were changed on the way is refused by the ser
   await context.close();
 });
 
-const identityText = () => readFileSync(join(alice.home, '.config/envsync/identity.txt'), 'utf8');

@@ -7,8 +7,6 @@
 // without PRF is refused with nothing stored, and a tampered record or another
 // authenticator's passkey unlocks nothing. Screenshots go to OUT_DIR.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Team, shot } from './team.mjs';
 
@@ -22,7 +20,7 @@ before(async () => {
   alice.run(['join', team.url, team.setupCode]);
   alice.write('.env', `API_KEY=${VALUE}\nDB_URL=postgres://db/app\n`);
   alice.run(['push', '-m', 'first development']);
-  identity = readFileSync(join(alice.home, '.config/envsync/identity.txt'), 'utf8');
+  identity = alice.identity();
   secret = identity.match(/AGE-SECRET-KEY-1\S+/)[0];
   await team.launchBrowser();
 });

@@ -72,6 +72,17 @@ export class Team {
     return url;
   }
 
+  /** Alice, the server's owner, with `development` and `staging` pushed (one API_KEY each). */
+  owner(development, staging) {
+    const alice = this.member('alice');
+    alice.run(['join', this.url, this.setupCode]);
+    alice.write('.env', `API_KEY=${development}\n`);
+    alice.run(['push', '-m', 'first development']);
+    alice.write('.env.staging', `API_KEY=${staging}\n`);
+    alice.run(['push', '-e', 'staging', '-m', 'first staging']);
+    return alice;
+  }
+
   member(name) {
     const home = join(this.root, 'homes', name);
     const workspace = join(this.root, `clone-${name}`);
@@ -125,6 +136,11 @@ export class Teammate {
 
   fingerprint() {
     return this.json(['whoami']).fingerprint;
+  }
+
+  /** The age identity file `envsync keygen` wrote, as a user pastes it to unlock. */
+  identity() {
+    return readFileSync(join(this.home, '.config/envsync/identity.txt'), 'utf8');
   }
 }
 
