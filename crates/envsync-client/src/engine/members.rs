@@ -165,8 +165,13 @@ impl Session {
         }
         // An accept stopped after its entry was written leaves heads the member cannot read.
         // Stopped before it trusted the key too, that key is among `keys` above: trusting it
-        // is not enough, so the heads are finished whatever else this run did.
-        if let Some(who) = who
+        // is not enough, so the heads are finished unless this run accepted a request (which
+        // re-encrypted them already).
+        let reencrypted = accepted
+            .iter()
+            .any(|acceptance| acceptance.kind == "request");
+        if !reencrypted
+            && let Some(who) = who
             && let Some(finished) = self.finish_interrupted_accept(&view, who)?
         {
             accepted.retain(|earlier| earlier.fingerprint != finished.fingerprint);
