@@ -94,6 +94,12 @@ fresh_script() {
   echo "$work/fresh.sh"
 }
 
+# status_and_pull CURVE REMOTE X A B: `status` in workspace A, a first `pull` of dev in B.
+status_and_pull() {
+  measure "$1" "$2" "$3" status "$4" -- "$bin" status
+  measure "$1" "$2" "$3" pull "$5" --prepare "$(fresh_script "$5" dev)" -- "$bin" pull --env dev
+}
+
 history_curve() {
   local remote=$1 url=$2 a="$work/$1-history" b="$work/$1-history-pull" n=0
   project="history$RANDOM"
@@ -106,9 +112,7 @@ history_curve() {
       (cd "$a" && "$bin" push --env dev -m "v$n" >/dev/null)
       n=$((n + 1))
     done
-    measure history "$remote" "$size" status "$a" -- "$bin" status
-    measure history "$remote" "$size" pull "$b" --prepare "$(fresh_script "$b" dev)" \
-      -- "$bin" pull --env dev
+    status_and_pull history "$remote" "$size" "$a" "$b"
   done
 }
 
@@ -192,9 +196,7 @@ log_curve() {
         && "$bin" members remove "m$i" --yes &>/dev/null)
       entries=$((entries + 2)); i=$((i + 1))
     done
-    measure log "$remote" "$size" status "$a" -- "$bin" status
-    measure log "$remote" "$size" pull "$b" --prepare "$(fresh_script "$b" dev)" \
-      -- "$bin" pull --env dev
+    status_and_pull log "$remote" "$size" "$a" "$b"
   done
 }
 
