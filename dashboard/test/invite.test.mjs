@@ -92,4 +92,3 @@ test('an invite whose signed terms were changed on the way is refused by the ser
   assert.equal(alice.json(['invite', 'list']).invites.length, 1);
   await context.close();
 });
-
