@@ -25,6 +25,23 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Replaces a file that is only ever a hint (a remote's newest version number): atomic, so a
+/// reader sees the old hint or the new one, but not synced, because a hint lost in a crash
+/// costs the next reader a few probes, not data, and a push should not wait on the disk for it.
+pub fn write_hint(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let context = |error| ClientError::io(format!("writing {}", path.display()), error);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".envsync-")
+        .tempfile_in(parent)
+        .map_err(context)?;
+    set_mode(temp.as_file(), 0o644).map_err(context)?;
+    temp.write_all(bytes).map_err(context)?;
+    temp.persist(path)
+        .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
+    Ok(())
+}
+
 /// Creates `path` with `bytes` only if nothing is there yet, atomically: the content is
 /// complete before the name appears (hard link of a finished temp file), so a racing reader
 /// never sees a torn file and of two racing writers exactly one wins.

@@ -518,6 +518,32 @@ fn an_orphan_version_far_ahead_in_a_bucket_is_refused_and_superseded() {
     assert_eq!(bob.badge("development"), "synced");
 }
 
+/// The folder remote finds its head from the same kind of hint as a bucket (a listing grew
+/// with the history), so the same jam is refused and superseded there; and a hint pointing
+/// below the real head, or at garbage, still finds the newest version.
+#[test]
+fn a_folder_head_hint_is_only_a_hint() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let hint = team.remote_path(&format!("{DEV}/head"));
+    assert_eq!(std::fs::read_to_string(&hint).unwrap(), "2\n");
+    for wrong in ["1\n", "", "garbage", "99999999999999999999999"] {
+        std::fs::write(&hint, wrong).unwrap();
+        assert_eq!(bob.badge("development"), "synced", "hint {wrong:?}");
+    }
+    std::fs::remove_file(&hint).unwrap();
+    assert_eq!(bob.badge("development"), "synced");
+
+    std::fs::copy(version_path(&team, 2), version_path(&team, 1000)).unwrap();
+    std::fs::write(&hint, "1000\n").unwrap();
+    let refused = bob.run(&["status"]).code(6);
+    refused_with(&refused, "misplaced");
+    refused_with(&refused, "`envsync rollback 2 --supersede`");
+    alice.run(&["rollback", "2", "--supersede"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.badge("development"), "synced");
+}
+
 /// Item 10: `members accept` exited 6 after it had already added the member. Every head is
 /// verified before the entry is written now, so a failure leaves the log as it was.
 #[test]

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::files::{create_exclusive, read_optional, write_atomic_shared};
+use crate::files::{create_exclusive, read_optional, write_atomic_shared, write_hint};
 use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
-use crate::remote::layout;
 use crate::remote::{Publications, Remote};
+use crate::remote::{head, layout};
 
 pub struct FolderRemote {
     root: PathBuf,
@@ -112,9 +112,22 @@ impl Remote for FolderRemote {
         ))
     }
 
+    /// Probes around the `head` hint instead of listing the versions, so that the cost stays
+    /// flat however long the history grows. An unreadable hint is no hint.
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
-        let versions = self.path(&layout::versions(place));
-        Ok(self.numbered_files(&versions)?.last().copied())
+        let hint = read_optional(&self.path(&layout::head_hint(place)))
+            .ok()
+            .flatten()
+            .map_or(0, |bytes| head::decode_hint(&bytes));
+        let newest = head::probe_head(hint, |number| {
+            let path = self.path(&layout::version(place, number));
+            path.try_exists()
+                .map_err(|error| self.remote_error(format!("reading {}", path.display()), error))
+        })?;
+        if newest == 0 {
+            self.check_root()?;
+        }
+        Ok((newest > 0).then_some(newest))
     }
 
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
@@ -140,10 +153,19 @@ impl Remote for FolderRemote {
         if !object.exists() {
             write_atomic_shared(&object, ciphertext)?;
         }
-        create_exclusive(
+        if !create_exclusive(
             &self.path(&layout::version(&place, body.number)),
             &record.to_json(),
-        )
+        )? {
+            return Ok(false);
+        }
+        // The version exists now whatever happens to the hint: a hint that failed to land
+        // costs the next reader a few extra probes, not a failed push.
+        let _ = write_hint(
+            &self.path(&layout::head_hint(&place)),
+            &head::encode_hint(body.number),
+        );
+        Ok(true)
     }
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {

@@ -7,7 +7,7 @@
 //! PROJECT/requests/FINGERPRINT.json               access requests
 //! PROJECT/environments/ENV/versions/00000001.json version records (create-exclusive)
 //! PROJECT/environments/ENV/objects/SHA256.age     ciphertexts: plain age files
-//! PROJECT/environments/ENV/head                   (bucket) the newest version number, a hint
+//! PROJECT/environments/ENV/head                   the newest version number, a hint
 //! PROJECT/environments/ENV/publications/00000001.json
 //!                                                 publication records (create-exclusive)
 //! ```
@@ -141,7 +141,7 @@ pub(crate) fn publication_log(
     log
 }
 
-/// The bucket remote's hint of the newest version number.
+/// The hint of the newest version number (see [`super::head`]).
 pub(crate) fn head_hint(place: &EnvironmentRef) -> Segments {
     in_environment(place, &["head"])
 }

@@ -5,6 +5,7 @@
 pub(crate) mod bucket;
 mod folder;
 mod git;
+mod head;
 mod http;
 mod layout;
 

@@ -9,7 +9,6 @@
 //! at a time. So the remote owns a single-threaded tokio runtime and blocks on each request.
 
 mod failure;
-mod head;
 mod location;
 mod objects;
 pub(crate) mod profile;
@@ -27,8 +26,8 @@ use self::location::Location;
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
-use crate::remote::layout;
 use crate::remote::{Publications, Remote};
+use crate::remote::{head, layout};
 
 const CHECK_OBJECT: &str = "conditional-write-check";
 const CHECK_BODY: &[u8] =

@@ -1,8 +1,8 @@
 //! Finding an environment's newest version in a bounded number of requests.
 //!
-//! Listing a bucket costs a request per thousand keys and grows with the history, so the
-//! remote keeps a `head` hint per environment (rewritten after every push, only ever a
-//! hint) and probes around it. Versions are numbered 1, 2, … without gaps, because each
+//! Listing a bucket costs a request per thousand keys, and listing a folder reads every
+//! name: both grow with the history. So the bucket and folder remotes keep a `head` hint per
+//! environment (rewritten after every push, only ever a hint) and probe around it. Versions are numbered 1, 2, … without gaps, because each
 //! one is created only at its base's number plus one. So "version n exists" is monotone and
 //! the head is the last number for which it holds: confirm the hint, gallop forward from
 //! it, then bisect. An accurate hint costs two probes; a stale, missing or forged one costs
@@ -13,7 +13,7 @@ use crate::error::Result;
 
 /// The highest `n` for which `exists(n)`, assuming versions `1..=n` all exist. `hint` is
 /// where to look first; `0` means no hint.
-pub(super) fn probe_head(hint: u64, mut exists: impl FnMut(u64) -> Result<bool>) -> Result<u64> {
+pub(crate) fn probe_head(hint: u64, mut exists: impl FnMut(u64) -> Result<bool>) -> Result<u64> {
     // Invariants: version `present` exists (0 stands for "nothing yet"); `absent`, once
     // known, does not.
     let mut present = 0;
@@ -53,12 +53,12 @@ pub(super) fn probe_head(hint: u64, mut exists: impl FnMut(u64) -> Result<bool>)
 }
 
 /// The hint object's text: the number, so that a person looking in the bucket can read it.
-pub(super) fn encode_hint(number: u64) -> Vec<u8> {
+pub(crate) fn encode_hint(number: u64) -> Vec<u8> {
     format!("{number}\n").into_bytes()
 }
 
 /// A garbled hint is as good as none.
-pub(super) fn decode_hint(bytes: &[u8]) -> u64 {
+pub(crate) fn decode_hint(bytes: &[u8]) -> u64 {
     std::str::from_utf8(bytes)
         .ok()
         .and_then(|text| text.trim().parse().ok())
