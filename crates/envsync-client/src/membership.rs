@@ -217,7 +217,30 @@ impl Roster {
     }
 }
 
+/// Verifies the whole log and folds it into the roster.
 pub fn fold(project: &str, events: &[MembershipEvent]) -> Result<Roster> {
+    fold_after(project, events, None)
+}
+
+/// Like [`fold`], but the entries up to `verified` (an entry this machine verified before,
+/// from its ledger) are not signature-checked again when the log still holds that entry
+/// unchanged: its digest covers its parent's, so the same digest means the same entries
+/// before it, byte for byte. Re-checking every signature on every run made the cost of each
+/// command grow with the log (77 ms at 1,000 entries). Every other rule (the chain, the
+/// numbering, owners signing) is still checked on every entry.
+pub fn fold_after(
+    project: &str,
+    events: &[MembershipEvent],
+    verified: Option<&Pin>,
+) -> Result<Roster> {
+    let checked_before = verified
+        .filter(|pin| {
+            pin.number >= 1
+                && events
+                    .get(pin.number as usize - 1)
+                    .is_some_and(|event| event.digest() == pin.digest)
+        })
+        .map_or(0, |pin| pin.number);
     let mut roster = Roster {
         next_number: 1,
         ..Roster::default()
@@ -243,9 +266,11 @@ pub fn fold(project: &str, events: &[MembershipEvent]) -> Result<Roster> {
                 crate::records::FORMAT
             )));
         }
-        event
-            .verified_signer()
-            .map_err(|error| corrupt(error.to_string()))?;
+        if body.number > checked_before {
+            event
+                .verified_signer()
+                .map_err(|error| corrupt(error.to_string()))?;
+        }
         let actor_is_owner = roster
             .find(&body.actor)
             .is_some_and(|actor| actor.is_active() && actor.role.can_manage_members());

@@ -6,7 +6,7 @@ use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::identity_store::IdentityConfig;
 use crate::ledger::Ledger;
-use crate::membership::{Member, Roster, fold};
+use crate::membership::{Member, Roster, fold_after};
 use crate::records::{AccessRequest, Seal};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
@@ -167,7 +167,8 @@ impl Session {
     /// counts only inside the histories their removal pinned, which owners vouch for.
     pub fn project_view(&mut self, project: &str) -> Result<ProjectView> {
         let events = self.remote.membership(project)?;
-        let roster = fold(project, &events)?;
+        let verified = self.ledger.membership(project)?.map(|seen| seen.pin());
+        let roster = fold_after(project, &events, verified.as_ref())?;
         self.check_membership_ledger(project, &roster)?;
         self.ledger.advance_membership(project, &events)?;
         let mut trust = self.state.trust(project)?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use envsync_core::role::Role;
 use envsync_crypto::Identity;
 
-use super::{SignerStanding, fold};
+use super::{SignerStanding, fold, fold_after};
 use crate::records::{
     FORMAT, MembershipAction, MembershipBody, MembershipEvent, Pin, Seal, Signed,
 };
@@ -183,4 +183,59 @@ fn a_name_two_members_share_is_ambiguous() {
     let error = roster.lookup("bob").unwrap_err().to_string();
     assert!(error.contains(&bob.member_key().fingerprint()), "{error}");
     assert!(error.contains(&other.member_key().fingerprint()), "{error}");
+}
+
+/// The ledger's pin lets a run skip the signatures it checked before, and nothing else: a
+/// forged signature after the pin, or anywhere when the pin no longer matches, is refused.
+#[test]
+fn a_verified_prefix_skips_only_signatures_the_ledger_vouches_for() {
+    let (alice, bob, carol) = (
+        Identity::generate("alice"),
+        Identity::generate("bob"),
+        Identity::generate("carol"),
+    );
+    let mut log = Log::new(&alice);
+    log.push(&alice, &bob, MembershipAction::Add, Role::Owner, heads(1));
+    log.push(&bob, &carol, MembershipAction::Add, Role::Writer, heads(2));
+    let pin = |number: u64| Pin {
+        number,
+        digest: log.events[number as usize - 1].digest(),
+    };
+    let (at_two, at_three) = (pin(2), pin(3));
+    let forge = |events: &mut Vec<MembershipEvent>, index: usize| {
+        let signature = &mut events[index].signature;
+        let first = if signature.starts_with('A') { "B" } else { "A" };
+        signature.replace_range(0..1, first);
+    };
+    let sound = fold_after("app", &log.events, Some(&at_two)).unwrap();
+    assert_eq!(sound.next_number, 4);
+
+    // Entry 2's signature was checked when the ledger pinned entry 2 (or a later one).
+    let mut forged = log.events.clone();
+    forge(&mut forged, 1);
+    assert!(fold_after("app", &forged, Some(&at_two)).is_ok());
+    assert!(fold_after("app", &forged, Some(&at_three)).is_ok());
+    assert!(
+        fold("app", &forged).is_err(),
+        "a fresh look checks every signature"
+    );
+
+    // After the pin, every signature counts.
+    let mut forged = log.events.clone();
+    forge(&mut forged, 2);
+    assert!(fold_after("app", &forged, Some(&at_two)).is_err());
+
+    // A pin the log no longer holds vouches for nothing.
+    let stale = Pin {
+        number: 2,
+        digest: "0".repeat(64),
+    };
+    let mut forged = log.events.clone();
+    forge(&mut forged, 1);
+    assert!(fold_after("app", &forged, Some(&stale)).is_err());
+
+    // A changed entry inside the pinned prefix changes the digests after it.
+    let mut rewritten = log.events.clone();
+    rewritten[0].body.created_at = "2026-02-02T00:00:00Z".into();
+    assert!(fold_after("app", &rewritten, Some(&at_three)).is_err());
 }
