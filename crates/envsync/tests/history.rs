@@ -310,6 +310,30 @@ fn status_verifies_the_head_it_reports() {
     refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
 }
 
+/// Issue 19: a machine does not re-check the signature of the head its ledger pins (the
+/// digest of every signed byte is the same), so only the signature bytes could differ
+/// unnoticed there, and they say nothing the verified body did not. Any other machine still
+/// checks it, and any change to a signed byte is still refused everywhere.
+#[test]
+fn a_head_signature_is_checked_wherever_the_record_was_not_verified_before() {
+    let team = Team::new();
+    let (_alice, bob) = alice_and_bob(&team);
+    let path = version_path(&team, 2);
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let signature = record["signature"].as_str().unwrap().to_owned();
+    let forged = format!(
+        "{}{}",
+        if signature.starts_with('A') { "B" } else { "A" },
+        &signature[1..]
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace(&signature, &forged)).unwrap();
+    assert_eq!(bob.badge("development"), "synced");
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
+    refused_with(&fresh.run(&["pull"]).code(6), "signature does not verify");
+}
+
 /// Issue 19: `run --remote`, now replacing itself through one `execve`, still verifies the
 /// head first: over a tampered head the command never starts, on a machine that saw the
 /// record and on a fresh one.
