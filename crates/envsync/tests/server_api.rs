@@ -157,7 +157,8 @@ const CALLERS: [&str; 8] = [
 /// access request (400 here: its body is checked, so the caller got past the role check);
 /// everything else is 403 "waiting for an owner". And it added the last two rows, the
 /// environment list (any role, even a CI token's) and a stored invite (owners only). Then
-/// the invite list and revocation (owners only).
+/// the invite list and revocation (owners only). Then every head in one read (issue 19): any
+/// role, each shown only the environments it covers (tests/heads.rs).
 fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8])> {
     let project = |rest: &str| format!("/api/v1/projects/app{rest}");
     let development = |rest: &str| project(&format!("/environments/development{rest}"));
@@ -188,6 +189,7 @@ fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8
         ("GET",    project("/audit"),          "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/grants"),         "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/environments"),   "",   [200, 200, 200, 200, 200, 403, 404, 401]),
+        ("GET",    project("/heads"),          "",   [200, 200, 200, 200, 200, 403, 404, 401]),
         ("GET",    invite,                     "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/invites"),        "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("DELETE", no_invite,                  "",   [404, 403, 403, 403, 403, 403, 404, 401]),
