@@ -479,6 +479,49 @@ fn one_winner_kept(fixture: &Fixture, ciphertext: &str) {
     );
 }
 
+/// Every head in one read (issue 19) lists, of the environments that have a version, the
+/// ones each token's role covers: a CI token and a reader limited to staging see staging
+/// only, the others both; each record as the single-version read serves it.
+#[test]
+fn heads_list_only_the_environments_a_token_covers() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let ciphertext = b"age-encryption.org/v1 staging";
+    let staging = fixture
+        .app
+        .first_version(STAGING, &fixture.app.owner, ciphertext);
+    let pushed = push(api, &fixture.app.token, &staging, ciphertext);
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    for (caller, expected) in [
+        ("owner", &["development", "staging"][..]),
+        ("writer", &["development", "staging"]),
+        ("reader", &["development", "staging"]),
+        ("staging reader", &["staging"]),
+        ("ci staging", &["staging"]),
+    ] {
+        let token = fixture.token(caller);
+        let reply = api.get("/api/v1/projects/app/heads", Some(&token));
+        assert_eq!(reply.status, 200, "{caller}: {}", reply.body);
+        let heads = reply.json()["heads"].as_array().unwrap().clone();
+        let names: Vec<&str> = heads
+            .iter()
+            .map(|head| head["environment"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "{caller}");
+        for environment in expected {
+            let single = api.get(
+                &format!("/api/v1/projects/app/environments/{environment}/versions/1"),
+                Some(&token),
+            );
+            assert!(
+                reply.body.contains(&single.body),
+                "{caller}: {}",
+                reply.body
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_input_gets_a_status_and_a_code() {
     let fixture = fixture();
