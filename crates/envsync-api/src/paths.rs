@@ -62,6 +62,9 @@ pub mod route {
     pub const AUDIT: &str = api_v1!("/projects/{project}/audit");
     /// `GET` the names of the project's environments that have versions (members).
     pub const ENVIRONMENTS: &str = api_v1!("/projects/{project}/environments");
+    /// `GET` the head version's signed record of every environment of the project the caller
+    /// may read, in one request: what `status` reads, however many environments there are.
+    pub const HEADS: &str = api_v1!("/projects/{project}/heads");
     /// `GET` the environment's head number.
     pub const HEAD: &str = api_v1!("/projects/{project}/environments/{environment}/head");
     /// `GET` version records above `?after=N`, at most `?limit=`.
@@ -181,6 +184,10 @@ pub fn environments(project: &str) -> String {
     fill(route::ENVIRONMENTS, &[project])
 }
 
+pub fn heads(project: &str) -> String {
+    fill(route::HEADS, &[project])
+}
+
 pub fn head(project: &str, environment: &str) -> String {
     fill(route::HEAD, &[project, environment])
 }
@@ -236,6 +243,7 @@ mod tests {
         );
         assert_eq!(request("app", "ab12"), "/api/v1/projects/app/requests/ab12");
         assert_eq!(token("0123"), "/api/v1/tokens/0123");
+        assert_eq!(heads("app"), "/api/v1/projects/app/heads");
         assert_eq!(health(), "/api/v1/health");
         assert_eq!(route::PREFIX, "/api/v1");
     }

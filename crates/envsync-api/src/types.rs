@@ -151,6 +151,28 @@ pub struct Head {
     pub head: Option<u64>,
 }
 
+/// The head of every environment of a project that the caller may read and that has a
+/// version, sorted by environment: one request where a head and a record per environment
+/// would take two each. Environments the caller's role does not cover are left out, as are
+/// those with no version yet.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Heads {
+    pub heads: Vec<HeadRecord>,
+}
+
+/// One environment's head: its number and its signed version record, exactly as
+/// `GET …/versions/{number}` serves it. The server cannot check the signature; the client
+/// verifies the record as it verifies one read alone.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HeadRecord {
+    pub environment: String,
+    pub number: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub record: Box<RawValue>,
+}
+
 /// The environments of a project that have at least one version, sorted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -157,7 +157,8 @@ const CALLERS: [&str; 8] = [
 /// access request (400 here: its body is checked, so the caller got past the role check);
 /// everything else is 403 "waiting for an owner". And it added the last two rows, the
 /// environment list (any role, even a CI token's) and a stored invite (owners only). Then
-/// the invite list and revocation (owners only).
+/// the invite list and revocation (owners only). Then every head in one read (issue 19): any
+/// role, each shown only the environments it covers (tests/heads.rs).
 fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8])> {
     let project = |rest: &str| format!("/api/v1/projects/app{rest}");
     let development = |rest: &str| project(&format!("/environments/development{rest}"));
@@ -188,6 +189,7 @@ fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8
         ("GET",    project("/audit"),          "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/grants"),         "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/environments"),   "",   [200, 200, 200, 200, 200, 403, 404, 401]),
+        ("GET",    project("/heads"),          "",   [200, 200, 200, 200, 200, 403, 404, 401]),
         ("GET",    invite,                     "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/invites"),        "",   [200, 403, 403, 403, 403, 403, 404, 401]),
         ("DELETE", no_invite,                  "",   [404, 403, 403, 403, 403, 403, 404, 401]),
@@ -475,6 +477,49 @@ fn one_winner_kept(fixture: &Fixture, ciphertext: &str) {
         2,
         "no lost and no extra version"
     );
+}
+
+/// Every head in one read (issue 19) lists, of the environments that have a version, the
+/// ones each token's role covers: a CI token and a reader limited to staging see staging
+/// only, the others both; each record as the single-version read serves it.
+#[test]
+fn heads_list_only_the_environments_a_token_covers() {
+    let fixture = fixture();
+    let api = &fixture.api;
+    let ciphertext = b"age-encryption.org/v1 staging";
+    let staging = fixture
+        .app
+        .first_version(STAGING, &fixture.app.owner, ciphertext);
+    let pushed = push(api, &fixture.app.token, &staging, ciphertext);
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    for (caller, expected) in [
+        ("owner", &["development", "staging"][..]),
+        ("writer", &["development", "staging"]),
+        ("reader", &["development", "staging"]),
+        ("staging reader", &["staging"]),
+        ("ci staging", &["staging"]),
+    ] {
+        let token = fixture.token(caller);
+        let reply = api.get("/api/v1/projects/app/heads", Some(&token));
+        assert_eq!(reply.status, 200, "{caller}: {}", reply.body);
+        let heads = reply.json()["heads"].as_array().unwrap().clone();
+        let names: Vec<&str> = heads
+            .iter()
+            .map(|head| head["environment"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "{caller}");
+        for environment in expected {
+            let single = api.get(
+                &format!("/api/v1/projects/app/environments/{environment}/versions/1"),
+                Some(&token),
+            );
+            assert!(
+                reply.body.contains(&single.body),
+                "{caller}: {}",
+                reply.body
+            );
+        }
+    }
 }
 
 #[test]

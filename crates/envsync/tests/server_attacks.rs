@@ -4,96 +4,19 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use envsync_client::records::{Seal, Signed};
 use envsync_core::hash::sha256_hex;
 use envsync_core::role::Role;
 use serde_json::json;
 use support::Team;
+use support::database::Database;
 use support::protocol::{
     DEVELOPMENT, access_request, append, fingerprint, join, join_reply, key, owner_and_project,
     person, push, version,
 };
 use support::server::{Api, PgDatabase, Server};
-
-/// Where a test server keeps its data, with a way to change rows behind its back.
-enum Database {
-    Sqlite(PathBuf),
-    Postgres(PgDatabase),
-}
-
-impl Database {
-    fn sqlite(team: &Team) -> Self {
-        Self::Sqlite(team.root.path().join("server"))
-    }
-
-    fn postgres() -> Self {
-        Self::Postgres(PgDatabase::create())
-    }
-
-    fn start(&self) -> Server {
-        match self {
-            Self::Sqlite(data_dir) => Server::sqlite(data_dir),
-            Self::Postgres(database) => Server::postgres(&database.url),
-        }
-    }
-
-    /// Runs `statement` with the database's own client, as an intruder or a broken disk
-    /// would change it.
-    fn execute(&self, statement: &str) {
-        let output = match self {
-            Self::Sqlite(data_dir) => Command::new("sqlite3")
-                .arg(data_dir.join("envsync.db"))
-                .arg(statement)
-                .output(),
-            Self::Postgres(database) => Command::new("psql")
-                .args([
-                    &database.url,
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-q",
-                    "-c",
-                    statement,
-                ])
-                .output(),
-        }
-        .expect("run the database's client");
-        assert!(
-            output.status.success(),
-            "{statement}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// A trigger that makes every insert into `table` fail: a write failing midway.
-    fn break_inserts(&self, table: &str) {
-        match self {
-            Self::Sqlite(_) => self.execute(&format!(
-                "CREATE TRIGGER broken BEFORE INSERT ON {table} \
-                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
-            )),
-            Self::Postgres(_) => {
-                self.execute(
-                    "CREATE FUNCTION broken() RETURNS trigger AS \
-                     $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$ LANGUAGE plpgsql",
-                );
-                self.execute(&format!(
-                    "CREATE TRIGGER broken BEFORE INSERT ON {table} \
-                     FOR EACH ROW EXECUTE FUNCTION broken()"
-                ));
-            }
-        }
-    }
-
-    fn repair_inserts(&self, table: &str) {
-        match self {
-            Self::Sqlite(_) => self.execute("DROP TRIGGER broken"),
-            Self::Postgres(_) => self.execute(&format!("DROP TRIGGER broken ON {table}")),
-        }
-    }
-}
 
 fn corrupt_grants_fail_closed(database: Database) {
     let server = database.start();

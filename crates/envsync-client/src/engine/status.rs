@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::{ProjectView, Session};
 use crate::error::Result;
 use crate::records::Pin;
+use crate::remote::ShownHeads;
 use crate::workspace::{Link, Target};
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,32 +72,36 @@ impl Session {
             publications: Vec::new(),
             unrevoked: Vec::new(),
         };
-        let mut views: Vec<ProjectView> = Vec::new();
+        // Each project's view, with its heads as one read showed them (where the remote
+        // has such a read). They live only as long as this call: no other command, nor
+        // the next status, is ever answered from them.
+        let mut views: Vec<(ProjectView, Option<ShownHeads>)> = Vec::new();
         let own = self.own_key();
         for target in targets {
-            if !views.iter().any(|view| view.project == target.project) {
+            if !views.iter().any(|(view, _)| view.project == target.project) {
                 let view = self.project_view(&target.project)?;
                 if let Some(removed) = self.removal_of_self(&view) {
                     return Err(removed);
                 }
                 report.pending.extend(others_pending(&view, own.as_deref()));
-                views.push(view);
+                let shown = self.remote.heads(&target.project)?;
+                views.push((view, shown));
             }
-            let view = views
+            let (view, shown) = views
                 .iter()
-                .find(|view| view.project == target.project)
+                .find(|(view, _)| view.project == target.project)
                 .expect("the project's view was just loaded");
             let extras = Extras {
                 rotations: &mut report.rotations,
                 publications: &mut report.publications,
             };
-            let row = self.status_row(view, target, own.as_deref(), extras)?;
+            let row = self.status_row(view, target, own.as_deref(), shown.as_ref(), extras)?;
             report.rows.push(row);
         }
         report.unrevoked = self.unrevoked_heads.values().cloned().collect();
         report.current = views
             .iter()
-            .map(|view| self.current_environment(&view.project))
+            .map(|(view, _)| self.current_environment(&view.project))
             .collect();
         Ok(report)
     }
@@ -112,12 +117,13 @@ impl Session {
     }
 
     /// One environment's row; an owner's rotation reminders for it, and its publish
-    /// targets, go to `extras`.
+    /// targets, go to `extras`. Its head comes from `shown` when that holds it.
     fn status_row(
         &mut self,
         view: &ProjectView,
         target: Target,
         own: Option<&str>,
+        shown: Option<&ShownHeads>,
         extras: Extras<'_>,
     ) -> Result<StatusRow> {
         if let Link::Displaced { holder } = &target.link {
@@ -137,7 +143,7 @@ impl Session {
         let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
         // Verified exactly as `pull` verifies: a head that does not chain to what this
         // machine saw is an error here too, never "synced".
-        let head_record = self.verified_head(view, &target)?;
+        let head_record = self.verified_shown_head(view, &target, shown)?;
         let head = head_record.as_ref().map(|record| record.body.number);
         let owner =
             standing.is_some_and(|member| member.is_active() && member.role.can_manage_members());

@@ -15,6 +15,7 @@ use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::membership::SignerStanding;
 use crate::records::{FORMAT, Pin, Seal, VersionRecord};
+use crate::remote::{ShownHead, ShownHeads};
 use crate::workspace::Target;
 
 /// A point an environment's history is known to have reached, and who says so.
@@ -44,6 +45,33 @@ impl Session {
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
         let head = self.remote.head(target)?;
+        self.believe_head(view, target, head, None)
+    }
+
+    /// [`Session::verified_head`] from `shown`, one read of the project's heads (`status`),
+    /// when it holds this environment; else the environment is read alone. The record is
+    /// verified the same either way: only the transport differs.
+    pub(crate) fn verified_shown_head(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        shown: Option<&ShownHeads>,
+    ) -> Result<Option<VersionRecord>> {
+        match shown.and_then(|heads| heads.get(&target.environment)) {
+            Some(head) => self.believe_head(view, target, Some(head.number), Some(head)),
+            None => self.verified_head(view, target),
+        }
+    }
+
+    /// Verifies the head the remote showed, `head`, reading its record unless `shown` holds
+    /// it, and chains it to every known floor.
+    fn believe_head(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        head: Option<u64>,
+        shown: Option<&ShownHead>,
+    ) -> Result<Option<VersionRecord>> {
         let floors = self.floors(view, target)?;
         let highest = floors.iter().max_by_key(|floor| floor.pin.number);
         let Some(head) = head else {
@@ -57,7 +85,10 @@ impl Session {
         {
             return Err(went_back(target, Some(head), floor));
         }
-        let record = self.remote.version(target, head)?;
+        let record = match shown {
+            Some(shown) => shown.record(target)?,
+            None => self.remote.version(target, head)?,
+        };
         // A different record at a number already seen is the first thing to say, before
         // whatever is wrong with the record itself.
         if let Some(floor) = floors.iter().find(|floor| floor.pin.number == head)

@@ -70,6 +70,15 @@ pub trait Remote {
         Ok(None)
     }
 
+    /// The head of every environment of `project` that the caller may read, in one request,
+    /// where the remote has such a read (an envsync server); `None` where it has not, and
+    /// the engine asks [`Remote::head`] and [`Remote::version`] environment by environment.
+    /// Only transport: each record is verified by the engine exactly as one read alone is.
+    /// An environment left out (no version yet, or not readable) is asked for alone.
+    fn heads(&self, _project: &str) -> Result<Option<ShownHeads>> {
+        Ok(None)
+    }
+
     /// A local directory whose changes mean the remote changed (a folder remote's root), so
     /// `envsync watch` can react to filesystem events instead of polling.
     fn watch_directory(&self) -> Option<std::path::PathBuf> {
@@ -81,6 +90,26 @@ pub trait Remote {
     /// from a thread of its own.
     fn events(&self) -> Option<EventSource> {
         None
+    }
+}
+
+/// Environments' heads as one read of [`Remote::heads`] showed them, by environment.
+pub type ShownHeads = std::collections::BTreeMap<String, ShownHead>;
+
+/// One environment's head from [`Remote::heads`]: its number and the record's bytes, not
+/// parsed until the environment is asked for, so that a garbled record of an environment
+/// the command does not touch fails nothing, as it did when each was read alone.
+#[derive(Debug, Clone)]
+pub struct ShownHead {
+    pub number: u64,
+    pub record: Vec<u8>,
+}
+
+impl ShownHead {
+    /// The record, parsed as [`Remote::version`] parses the same bytes.
+    pub fn record(&self, place: &EnvironmentRef) -> Result<VersionRecord> {
+        let what = format!("version {} of {place}", self.number);
+        Ok(VersionRecord::from_json(&self.record, &what)?)
     }
 }
 

@@ -117,20 +117,56 @@ pub async fn require_reader<const HEAD: bool>(
     environment: &str,
 ) -> Result<Access, ApiError> {
     check_names(project, Some(environment))?;
-    let caller = &reader.caller;
-    let grant = match caller.is_ci() {
-        true => ci_grant(caller, project),
-        false => reader.stored_grant.clone(),
-    };
+    let grant = reader_grant(reader, project);
     decide(
         state,
-        caller,
+        &reader.caller,
         project,
         Some(environment),
         Role::Reader,
         grant,
     )
     .await
+}
+
+/// [`require`] at the reader role on the whole project (no environment named) for a
+/// [`Reader`], with the grant it was decided on: a read across environments shows only
+/// those the grant covers. Refused as a read of any one environment is refused (a stranger
+/// 404, a pending joiner 403), so a caller learns nothing more from it.
+pub async fn require_project_reader<const HEAD: bool>(
+    state: &AppState,
+    reader: &Reader<HEAD>,
+    project: &str,
+) -> Result<(Access, Option<Grant>), ApiError> {
+    check_names(project, None)?;
+    let grant = reader_grant(reader, project);
+    let access = decide(
+        state,
+        &reader.caller,
+        project,
+        None,
+        Role::Reader,
+        grant.clone(),
+    )
+    .await?;
+    Ok((access, grant))
+}
+
+/// A [`Reader`]'s grant on `project`: read with its token, or a CI token's own reach.
+fn reader_grant<const HEAD: bool>(reader: &Reader<HEAD>, project: &str) -> Option<Grant> {
+    let caller = &reader.caller;
+    match caller.is_ci() {
+        true => ci_grant(caller, project),
+        false => reader.stored_grant.clone(),
+    }
+}
+
+/// Whether `grant` covers `environment`: a grant without a list covers every one.
+pub fn covers(grant: &Grant, environment: &str) -> bool {
+    grant
+        .environments
+        .as_ref()
+        .is_none_or(|allowed| allowed.iter().any(|name| name == environment))
 }
 
 /// [`require_member`] for a [`Reader`].
@@ -180,8 +216,8 @@ async fn decide(
         }
         return Err(ApiError::no_project(project));
     };
-    if let (Some(environment), Some(allowed)) = (environment, &grant.environments)
-        && !allowed.iter().any(|name| name == environment)
+    if let Some(environment) = environment
+        && !covers(&grant, environment)
     {
         return Err(ApiError::forbidden(format!(
             "your role on project {project} does not cover environment {environment}"

@@ -144,6 +144,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (route::ENVIRONMENTS, get(versions::environments)),
         (route::CI_TOKENS, post(tokens::create_ci)),
         (route::AUDIT, get(audit::page)),
+        (route::HEADS, get(versions::heads)),
         (route::HEAD, get(versions::head)),
         (route::VERSIONS, get(versions::list)),
         (route::VERSION, get(versions::get).put(push::create)),

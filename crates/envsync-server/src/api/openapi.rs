@@ -39,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         super::versions::environments,
         super::audit::page,
         super::audit::server_page,
+        super::versions::heads,
         super::versions::head,
         super::versions::list,
         super::versions::get,
@@ -82,7 +83,7 @@ impl Modify for BearerToken {
 fn tag_of(path: &str) -> &'static str {
     if !path.starts_with("/api") || path.contains("/session") {
         "dashboard"
-    } else if path.contains("/environments") {
+    } else if path.contains("/environments") || path.ends_with("/heads") {
         "versions"
     } else if path.contains("/members")
         || path.contains("/requests")

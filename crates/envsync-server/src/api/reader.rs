@@ -1,8 +1,8 @@
-//! The caller of a read route (`head`, a version's record, a ciphertext), authenticated
-//! together with its grant on the project and, for `head`, the environment's head: one
-//! database round trip where [`Caller`] and the access check would take three. These are
-//! the requests clients make most (every `status`, `pull`, `run --remote` and watcher
-//! refresh), and PostgreSQL, shared by replicas, can cache none of the answers.
+//! The caller of a read route (`head`, every head, a version's record, a ciphertext),
+//! authenticated together with its grant on the project and, for `head`, the environment's
+//! head: one database round trip where [`Caller`] and the access check would take three.
+//! These are the requests clients make most (every `status`, `pull`, `run --remote` and
+//! watcher refresh), and PostgreSQL, shared by replicas, can cache none of the answers.
 
 use std::collections::HashMap;
 

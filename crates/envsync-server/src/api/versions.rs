@@ -1,4 +1,5 @@
-//! Reading versions: the head, records, ciphertexts and the environments that have any.
+//! Reading versions: the head (of one environment, or of every one at once), records,
+//! ciphertexts and the environments that have any.
 //! Writing one is `push`.
 
 use axum::Json;
@@ -6,12 +7,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use envsync_api::paths::route;
-use envsync_api::{Environments, Head, Records};
+use envsync_api::{Environments, Head, HeadRecord, Heads, Records};
 use envsync_core::role::Role;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::access::{Access, require, require_member_reader, require_reader};
+use super::access::{
+    Access, covers, require, require_member_reader, require_project_reader, require_reader,
+};
 use super::auth::Caller;
 use super::json::{ApiPath, ApiQuery};
 use super::reader::{HeadReader, Reader};
@@ -31,6 +34,40 @@ pub async fn head(
         Access::Member => reader.head,
     };
     Ok(Json(Head { head }))
+}
+
+/// Every head the caller may read, with its record: `status` asks this once per project
+/// instead of a head and a record per environment. A [`Reader`] authenticates and reads
+/// the grant in one query, and the heads take one more, however many environments.
+#[utoipa::path(get, path = route::HEADS,
+    params(("project" = String, Path)),
+    responses((status = 200, body = Heads), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+pub async fn heads(
+    State(state): State<AppState>,
+    reader: Reader<false>,
+    ApiPath(project): ApiPath<String>,
+) -> Result<Json<Heads>, ApiError> {
+    let grant = match require_project_reader(&state, &reader, &project).await? {
+        (Access::Member, Some(grant)) => grant,
+        (Access::Member, None) | (Access::Creator | Access::Pending, _) => {
+            return Ok(Json(Heads { heads: Vec::new() }));
+        }
+    };
+    let rows = state.store().heads_with_records(&project).await?;
+    let heads = rows
+        .into_iter()
+        .filter(|(environment, _, _)| covers(&grant, environment))
+        .map(|(environment, number, record)| {
+            Ok(HeadRecord {
+                environment,
+                number,
+                record: raw_record(record)?,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Json(Heads { heads }))
 }
 
 /// Query parameters (see [`super::audit::AuditQuery`] on why they say where they live).

@@ -55,6 +55,22 @@ pub enum Created {
     },
 }
 
+/// [`Store::heads_with_records`]: `$1` the project. The recursive part steps to the next
+/// environment name above the last one (a loose index scan, which neither database does by
+/// itself for `GROUP BY`); the join takes each environment's highest number.
+const HEADS_WITH_RECORDS: &str = "\
+    WITH RECURSIVE names(environment) AS ( \
+        SELECT MIN(environment) FROM versions WHERE project = $1 \
+        UNION ALL \
+        SELECT (SELECT MIN(w.environment) FROM versions w \
+                WHERE w.project = $1 AND w.environment > names.environment) \
+        FROM names WHERE names.environment IS NOT NULL) \
+    SELECT v.environment, v.number, v.record_json \
+    FROM names JOIN versions v ON v.project = $1 AND v.environment = names.environment \
+    WHERE v.number = (SELECT MAX(m.number) FROM versions m \
+                      WHERE m.project = $1 AND m.environment = names.environment) \
+    ORDER BY v.environment";
+
 impl Store {
     /// The newest version number of an environment, `None` before its first push.
     pub async fn head(&self, project: &str, environment: &str) -> Result<Option<u64>> {
@@ -80,6 +96,26 @@ impl Store {
             cache.heads().put(generation, key, head);
         }
         Ok(head)
+    }
+
+    /// Every environment of `project` that has a version, with its head number and that
+    /// version's signed record as stored, sorted by environment: what `GET …/heads` serves.
+    /// One statement, so one moment of the database however many environments there are;
+    /// it walks the primary key (project, environment, number) from one environment to the
+    /// next and takes each one's highest number, so its cost grows with the environments,
+    /// not with their history. Not from the read cache: it is never stale, and a push or a
+    /// revocation needs no eviction for it.
+    pub async fn heads_with_records(&self, project: &str) -> Result<Vec<(String, u64, Vec<u8>)>> {
+        let rows: Vec<(String, i64, Vec<u8>)> = sqlx::query_as(HEADS_WITH_RECORDS)
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))?;
+        rows.into_iter()
+            .map(|(environment, number, record)| {
+                Ok((environment, self.to_u64("version number", number)?, record))
+            })
+            .collect()
     }
 
     /// A version's signed record, as stored.

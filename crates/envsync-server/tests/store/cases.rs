@@ -100,6 +100,70 @@ pub async fn versions_are_append_only(db: TestDatabase) {
     }
 }
 
+/// Every environment's head with its record, in one statement: the highest number of each
+/// environment of the project (none of another project's, none of a lower number), sorted,
+/// and a new push is in the next answer.
+pub async fn heads_with_records_of_a_project(db: TestDatabase) {
+    let store = &db.store;
+    assert!(
+        store
+            .heads_with_records("ranking-be")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pushes = [
+        ("ranking-be", "staging", 1),
+        ("ranking-be", "production", 1),
+        ("ranking-be", "staging", 2),
+        ("ranking-be", "staging", 3),
+        ("ranking-be-2", "development", 1),
+        ("ranking", "a", 1),
+    ];
+    for (project, environment, number) in pushes {
+        let record = format!("{{\"{environment}\":{number}}}");
+        let ciphertext = format!("{project}-{environment}-{number}");
+        let pushed = NewVersion {
+            project,
+            environment,
+            ..version(number, record.as_bytes(), ciphertext.as_bytes())
+        };
+        assert_eq!(
+            store.create_version(&pushed).await.unwrap(),
+            Created::Created
+        );
+    }
+    let heads = |list: Vec<(String, u64, Vec<u8>)>| {
+        list.into_iter()
+            .map(|(environment, number, record)| {
+                (environment, number, String::from_utf8(record).unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![
+        ("production".to_owned(), 1, r#"{"production":1}"#.to_owned()),
+        ("staging".to_owned(), 3, r#"{"staging":3}"#.to_owned()),
+    ];
+    assert_eq!(
+        heads(store.heads_with_records("ranking-be").await.unwrap()),
+        expected
+    );
+    let next = version(2, br#"{"production":2}"#, b"ranking-be-production-2");
+    assert_eq!(store.create_version(&next).await.unwrap(), Created::Created);
+    let moved = heads(store.heads_with_records("ranking-be").await.unwrap());
+    assert_eq!(
+        moved[0],
+        ("production".to_owned(), 2, r#"{"production":2}"#.to_owned())
+    );
+    assert!(
+        store
+            .heads_with_records("nothing")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Twenty pushes on one base, split over `stores`: exactly one wins, the rest conflict, and
 /// history ends at the base plus one.
 async fn race(stores: &[envsync_server::store::Store]) {

@@ -124,6 +124,7 @@ macro_rules! suite {
 
 suite!(
     versions_are_append_only,
+    heads_with_records_of_a_project,
     concurrent_pushes_on_one_base,
     concurrent_pushes_across_replicas,
     membership_is_create_only,

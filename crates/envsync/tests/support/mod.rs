@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod database;
 pub mod git;
 pub mod protocol;
 pub mod remotes;

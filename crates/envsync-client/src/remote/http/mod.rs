@@ -11,7 +11,7 @@ mod tests;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::{Head, PushVersion, Records, paths};
+use envsync_api::{Head, Heads, PushVersion, Records, paths};
 use ureq::http::Method;
 
 use crate::credentials::CredentialsConfig;
@@ -20,7 +20,7 @@ use crate::error::{ClientError, Result};
 use crate::records::{
     AccessRequest, MembershipEvent, PublicationRecord, Seal, Signed, SignedInvite, VersionRecord,
 };
-use crate::remote::{Publications, Remote, layout};
+use crate::remote::{Publications, Remote, ShownHead, ShownHeads, layout};
 use crate::server_api::{ApiClient, Subject};
 
 pub use events::{EventSource, EventStream};
@@ -98,6 +98,28 @@ impl Remote for HttpRemote {
 
     fn events(&self) -> Option<EventSource> {
         Some(self.api.event_source())
+    }
+
+    /// One request for every head. A 404 or 403 falls back to the reads one environment at
+    /// a time, which then refuse, or not, as they always did: an older server without this
+    /// route answers 404 too.
+    fn heads(&self, project: &str) -> Result<Option<ShownHeads>> {
+        let reply = self.api.call(Method::GET, &paths::heads(project), None)?;
+        if matches!(reply.status, 403 | 404) {
+            return Ok(None);
+        }
+        let reply = self
+            .api
+            .require_status(reply, &[200], Subject::Project(project))?;
+        let listed: Heads = self.api.decode(&reply.body)?;
+        let heads = listed.heads.into_iter().map(|head| {
+            let shown = ShownHead {
+                number: head.number,
+                record: head.record.get().as_bytes().to_vec(),
+            };
+            (head.environment, shown)
+        });
+        Ok(Some(heads.collect()))
     }
 
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {

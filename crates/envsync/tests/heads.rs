@@ -1,0 +1,355 @@
+//! `GET /api/v1/projects/{project}/heads` (issue 19): every environment's head record in
+//! one request, which `status` reads instead of a head and a record per environment. It
+//! shows a caller exactly what the reads one environment at a time show, refuses whom they
+//! refuse, is never stale after a push or a revocation, and changes nothing of what the
+//! client believes: a tampered head is refused as before. Each case runs on SQLite and on
+//! PostgreSQL.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use support::database::Database;
+use support::server::{Api, Server};
+use support::team_server::{alice_invites_bob, code_in};
+use support::{Run, Team, Teammate};
+
+const HEADS: &str = "/api/v1/projects/app/heads";
+
+fn head_path(environment: &str) -> String {
+    format!("/api/v1/projects/app/environments/{environment}/head")
+}
+
+fn version_path(environment: &str, number: u64) -> String {
+    format!("/api/v1/projects/app/environments/{environment}/versions/{number}")
+}
+
+/// The environments and numbers a `heads` answer lists, in its order.
+fn listed(api: &Api, token: Option<&str>) -> Vec<(String, u64)> {
+    let reply = api.get(HEADS, token);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|head| {
+            let environment = head["environment"].as_str().unwrap().to_owned();
+            (environment, head["number"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// Adds environments to `mate`'s envsync.toml, each kept in `.env.NAME`.
+fn link(mate: &Teammate, environments: &[&str]) {
+    let path = mate.workspace.join("envsync.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    for name in environments {
+        config.push_str(&format!("{name} = \".env.{name}\"\n"));
+    }
+    std::fs::write(path, config).unwrap();
+}
+
+/// Alice (owner) and Bob (writer) with development pushed and accepted, Alice's staging
+/// pushed, and Carol admitted as a reader of staging only.
+fn team_on(team: &Team, server: &Server) -> (Teammate, Teammate, Teammate) {
+    let (alice, bob) = alice_invites_bob(team, server, server, "writer");
+    alice.write_env(".env.staging", "STAGING=1\n");
+    alice.run(&["push", "--env", "staging"]).ok();
+    let invite = alice
+        .run(&["invite", "--role", "reader", "--env", "staging"])
+        .ok();
+    let carol = team.member_of("carol", &server.url);
+    carol.run(&["join", &server.url, &code_in(&invite)]).ok();
+    alice.run(&["members", "accept", "carol"]).ok();
+    (alice, bob, carol)
+}
+
+/// Each head as the endpoint lists it is byte for byte the record the single-version read
+/// serves; a member limited to staging is shown staging only, and `status` still calls
+/// development `no access` for her.
+fn shows_what_each_member_may_read(database: Database) {
+    let team = Team::new();
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let (alice, _bob, carol) = team_on(&team, &server);
+    let owner = alice.server_token();
+    let heads = api.get(HEADS, Some(&owner));
+    let shown = listed(&api, Some(&owner));
+    let names: Vec<&str> = shown.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["development", "staging"]);
+    for (environment, number) in &shown {
+        let head = api.get(&head_path(environment), Some(&owner));
+        assert_eq!(head.json()["head"], json!(number));
+        let record = api.get(&version_path(environment, *number), Some(&owner));
+        assert_eq!(record.status, 200);
+        // The record is embedded as stored: its bytes appear in the answer unchanged.
+        assert!(heads.body.contains(&record.body), "{}", heads.body);
+    }
+    let staging = shown.iter().find(|(name, _)| name == "staging").cloned();
+    assert_eq!(
+        listed(&api, Some(&carol.server_token())),
+        [staging.unwrap()]
+    );
+    carol.run(&["pull", "--env", "staging"]).ok();
+    assert_eq!(carol.badge("development"), "no_access");
+    assert_eq!(carol.badge("staging"), "synced");
+}
+
+#[test]
+fn heads_show_what_each_member_may_read_sqlite() {
+    let team = Team::new();
+    shows_what_each_member_may_read(Database::sqlite(&team));
+}
+
+#[test]
+fn heads_show_what_each_member_may_read_postgres() {
+    shows_what_each_member_may_read(Database::postgres());
+}
+
+/// The status each caller gets from `heads` and from the head of development, which must
+/// agree.
+#[track_caller]
+fn refused_alike(api: &Api, token: Option<&str>, status: u16) {
+    let batch = api.get(HEADS, token);
+    let single = api.get(&head_path("development"), token);
+    assert_eq!(
+        (batch.status, single.status),
+        (status, status),
+        "heads: {}; head: {}",
+        batch.body,
+        single.body
+    );
+    assert!(!batch.code().is_empty(), "{}", batch.body);
+}
+
+/// Whoever a read of one environment refuses, `heads` refuses with the same status: no
+/// token or a wrong one, a joiner no owner has accepted, a revoked token, a removed
+/// member. And it is never stale: a push is in the next answer, a revocation or a removal
+/// refuses the next request (the SQLite server caches tokens, grants and heads).
+fn refuses_whom_the_single_reads_refuse(database: Database) {
+    let team = Team::new();
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let (alice, bob, _carol) = team_on(&team, &server);
+    refused_alike(&api, None, 401);
+    refused_alike(&api, Some("esk_0123456789ab_wrong"), 401);
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let dave = team.member_of("dave", &server.url);
+    dave.run(&["join", &server.url, &code_in(&invite)]).ok();
+    refused_alike(&api, Some(&dave.server_token()), 403);
+
+    let bob_token = bob.server_token();
+    let before = listed(&api, Some(&bob_token));
+    bob.run(&["pull"]).ok();
+    bob.write_env(".env", "API_KEY=bob\n");
+    bob.run(&["push"]).ok();
+    let after = listed(&api, Some(&bob_token));
+    assert_eq!(after[0].1, before[0].1 + 1, "{before:?} then {after:?}");
+
+    let created = api.send(
+        "POST",
+        "/api/v1/tokens",
+        Some(&bob_token),
+        r#"{"label":"laptop"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let laptop = created.json()["token"].as_str().unwrap().to_owned();
+    let id = created.json()["info"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed(&api, Some(&laptop)), after);
+    let revoked = api.delete(&format!("/api/v1/tokens/{id}"), Some(&bob_token));
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    refused_alike(&api, Some(&laptop), 401);
+
+    alice.run(&["members", "remove", "bob"]).ok();
+    refused_alike(&api, Some(&bob_token), 404);
+}
+
+#[test]
+fn heads_refuse_whom_the_single_reads_refuse_sqlite() {
+    let team = Team::new();
+    refuses_whom_the_single_reads_refuse(Database::sqlite(&team));
+}
+
+#[test]
+fn heads_refuse_whom_the_single_reads_refuse_postgres() {
+    refuses_whom_the_single_reads_refuse(Database::postgres());
+}
+
+/// `mate`'s identity, server token and envsync.toml on a machine of its own, which has
+/// verified nothing yet.
+fn new_machine(team: &Team, mate: &Teammate, name: &str) -> Teammate {
+    let home = team.root.path().join("homes").join(name);
+    let config = home.join(".config/envsync");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::copy(mate.identity_file(), config.join("identity.txt")).unwrap();
+    std::fs::copy(mate.credentials_file(), config.join("credentials.toml")).unwrap();
+    let workspace = team.root.path().join(format!("clone-{name}"));
+    std::fs::create_dir_all(&workspace).unwrap();
+    let toml = mate.workspace.join("envsync.toml");
+    std::fs::copy(toml, workspace.join("envsync.toml")).unwrap();
+    Teammate {
+        name: name.to_owned(),
+        home,
+        workspace,
+    }
+}
+
+#[track_caller]
+fn refused_with(run: &Run, needle: &str) {
+    assert!(
+        run.stderr.contains(needle),
+        "expected `{needle}` in: {}",
+        run.stderr
+    );
+}
+
+/// `history.rs`' `status_verifies_the_head_it_reports` on a server: the operator edits the
+/// head record in the database, and `status`, which now reads it in the one request for
+/// every head, still refuses it (exit 6): as rewritten on a machine that saw it, as forged
+/// on one that did not.
+fn refuses_a_tampered_head(database: Database) {
+    let team = Team::new();
+    let mut server = database.start();
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    bob.run(&["status"]).ok();
+    let (from, to) = ("\"grant access", "\"innocent grant");
+    database.execute(&match database {
+        Database::Sqlite(_) => format!(
+            "UPDATE versions SET record_json = \
+             CAST(replace(CAST(record_json AS TEXT), '{from}', '{to}') AS BLOB)"
+        ),
+        Database::Postgres(_) => format!(
+            "UPDATE versions SET record_json = convert_to(replace(\
+             convert_from(record_json, 'UTF8'), '{from}', '{to}'), 'UTF8')"
+        ),
+    });
+    // The server keeps stored records in memory, as they never change; the operator's
+    // edit reaches clients once it starts again.
+    server.restart();
+    let token = alice.server_token();
+    let heads = Api::new(&server.url).get(HEADS, Some(&token));
+    assert!(heads.body.contains("innocent grant"), "{}", heads.body);
+    refused_with(&bob.run(&["status"]).code(6), "was rewritten");
+    bob.run(&["status", "--json"]).code(6);
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
+}
+
+#[test]
+fn status_refuses_a_tampered_head_sqlite() {
+    let team = Team::new();
+    refuses_a_tampered_head(Database::sqlite(&team));
+}
+
+#[test]
+fn status_refuses_a_tampered_head_postgres() {
+    refuses_a_tampered_head(Database::postgres());
+}
+
+/// The requests the server has answered, by route template, from its `/metrics`.
+fn requests_by_route(api: &Api) -> BTreeMap<String, u64> {
+    let metrics = api.get("/metrics", None);
+    assert_eq!(metrics.status, 200);
+    let mut counts = BTreeMap::new();
+    for line in metrics.body.lines() {
+        let Some(labels) = line.strip_prefix("envsync_http_requests_total{") else {
+            continue;
+        };
+        let route = labels.split("route=\"").nth(1).unwrap().split('"').next();
+        let count: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        *counts.entry(route.unwrap().to_owned()).or_default() += count;
+    }
+    counts
+}
+
+/// The requests `mate`'s `status` makes, by route template, and its rows.
+fn status_requests(api: &Api, mate: &Teammate) -> (BTreeMap<String, u64>, serde_json::Value) {
+    let before = requests_by_route(api);
+    let status = mate.run(&["status", "--json"]).ok().document("Status");
+    let mut made = requests_by_route(api);
+    for (route, count) in &before {
+        *made.get_mut(route).unwrap() -= count;
+    }
+    // The `/metrics` read that took `before` is counted in `made`.
+    *made.get_mut("/metrics").unwrap() -= 1;
+    made.retain(|_, count| *count > 0);
+    (made, status["environments"].clone())
+}
+
+/// `status` on a server makes as many requests with eight environments as with two (the
+/// server's own request counters say so), and its rows are the ones each environment's
+/// state calls for: synced, an update from a teammate, a local edit, never pushed (which
+/// the one request does not list: it is read alone, as before).
+fn status_requests_stay_flat(database: Database) {
+    let team = Team::new();
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    alice.write_env(".env.staging", "STAGING=1\n");
+    alice.run(&["push", "--env", "staging"]).ok();
+    let (two, _) = status_requests(&api, &alice);
+    let more = ["e1", "e2", "e3", "e4", "e5", "e6"];
+    link(&alice, &more);
+    link(&bob, &more[..1]);
+    for name in more {
+        alice.write_env(&format!(".env.{name}"), &format!("NAME={name}\n"));
+        alice.run(&["push", "--env", name]).ok();
+    }
+    let (eight, _) = status_requests(&api, &alice);
+    assert_eq!(
+        eight, two,
+        "status requests with 8 environments, then with 2"
+    );
+    assert!(!two.keys().any(|route| route.ends_with("/head")), "{two:?}");
+
+    bob.run(&["pull", "--env", "e1"]).ok();
+    bob.write_env(".env.e1", "NAME=bob\n");
+    bob.run(&["push", "--env", "e1"]).ok();
+    alice.write_env(".env.e2", "NAME=edited\n");
+    link(&alice, &["never"]);
+    let (_, rows) = status_requests(&api, &alice);
+    let row = |name: &str| {
+        let rows = rows.as_array().unwrap();
+        rows.iter()
+            .find(|row| row["environment"] == name)
+            .unwrap()
+            .clone()
+    };
+    let fields = |name: &str| {
+        let row = row(name);
+        (
+            row["badge"].clone(),
+            row["remote_version"].clone(),
+            row["remote_author"].clone(),
+        )
+    };
+    assert_eq!(
+        fields("staging"),
+        (json!("synced"), json!(1), json!("alice"))
+    );
+    assert_eq!(
+        fields("e1"),
+        (json!("update_available"), json!(2), json!("bob"))
+    );
+    assert_eq!(
+        fields("e2"),
+        (json!("local_changes"), json!(1), json!("alice"))
+    );
+    assert_eq!(
+        fields("never"),
+        (json!("not_linked"), json!(null), json!(null))
+    );
+    assert_eq!(row("never")["action"], "push");
+}
+
+#[test]
+fn status_requests_stay_flat_in_environments_sqlite() {
+    let team = Team::new();
+    status_requests_stay_flat(Database::sqlite(&team));
+}
+
+#[test]
+fn status_requests_stay_flat_in_environments_postgres() {
+    status_requests_stay_flat(Database::postgres());
+}
