@@ -16,7 +16,8 @@
 #
 # Rows: `envsync --version`; `envsync run -- /bin/true` with 1,000 variables from the linked
 # file and from a folder remote's head (verify + decrypt); `envsync status` on 20
-# environments. Usage: scripts/bench-startup.sh [ENVSYNC_BINARY…] (several: compared in one run)
+# environments; the same two remote rows against an envsync server (SQLite) on loopback.
+# Usage: scripts/bench-startup.sh [ENVSYNC_BINARY…] (several: compared in one run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,7 +35,8 @@ for program in exec exec_env print; do
 done
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+server_pid=""
+trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=bench
 export ENVSYNC_KEYCHAIN=off
 mkdir -p "$HOME" "$work/remote" "$work/ws"
@@ -54,6 +56,21 @@ for ((e = 0; e < 20; e++)); do
   "$envsync_bin" push --env "$name" >/dev/null 2>&1
 done
 
+# The same environments on an envsync server (SQLite) on loopback, in a second workspace.
+"$envsync_bin" server --listen 127.0.0.1:0 --data-dir "$work/server" 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" 2>/dev/null && break
+  sleep 0.1; done
+server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
+"$envsync_bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
+  >/dev/null 2>&1
+mkdir -p "$work/ws-server"
+sed "s|^remote = .*|remote = \"$server_url\"|" envsync.toml > "$work/ws-server/envsync.toml"
+cp .env.* "$work/ws-server/"
+(cd "$work/ws-server" && for env in vars1000 $(seq -f 'env%02g' 0 19); do
+  "$envsync_bin" push --env "$env" >/dev/null 2>&1; done)
+on_server="-C $work/ws-server"
+
 rows=(
   "floor: print one line|$floor/print"
   "floor: exec /bin/true|$floor/exec /bin/true"
@@ -69,6 +86,9 @@ for bin in "${envsync_bins[@]}"; do
     "envsync run -- /bin/true (1,000 vars, linked file)$tag|$bin run --env vars1000 -- /bin/true"
     "envsync run --remote -- /bin/true (1,000 vars, folder remote)$tag|$bin run --remote \
 --env vars1000 -- /bin/true"
+    "envsync status (20 environments, server on loopback)$tag|$bin $on_server status"
+    "envsync run --remote -- /bin/true (1,000 vars, server on loopback)$tag|$bin $on_server \
+run --remote --env vars1000 -- /bin/true"
   )
 done
 
