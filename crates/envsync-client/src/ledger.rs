@@ -5,7 +5,9 @@
 //! It lives in the user's state directory (`$XDG_STATE_HOME/envsync/ledger/`), so deleting
 //! `.envsync/` or cloning the repository again forgets nothing, and a remote that later shows
 //! less (rollback, truncation) or something else at a number already seen is refused. The
-//! copies let `envsync repair` put back what a restored remote lost.
+//! copies let `envsync repair` put back what a restored remote lost. Beside the newest
+//! membership entry it keeps the log folded up to it (`roster.json`), so that a command reads
+//! and verifies only the entries after it.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::files::{read_optional, write_atomic, write_json};
+use crate::membership::Roster;
 use crate::records::{MembershipEvent, Pin, VersionRecord, now_rfc3339};
 
 /// A point this machine verified, and when it first did.
@@ -73,6 +76,23 @@ impl Ledger {
 
     pub fn membership(&self, project: &str) -> Result<Option<Seen>> {
         read_json(&self.project_dir(project).join("membership.json"))
+    }
+
+    /// The membership log as this machine folded it, when that is the fold up to the entry
+    /// [`Ledger::membership`] pins. Anything else (missing, damaged, from another pin, as two
+    /// processes racing can leave it) is no snapshot: the caller reads the whole log.
+    pub fn roster(&self, project: &str, seen: &Seen) -> Option<Roster> {
+        let path = self.project_dir(project).join("roster.json");
+        let roster: Roster = read_json(&path).ok().flatten()?;
+        (roster.tip() == Some(seen.pin())).then_some(roster)
+    }
+
+    /// Keeps `roster`, the log verified and folded up to the entry the ledger now pins.
+    pub fn save_roster(&self, project: &str, roster: &Roster) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        write_json(&self.project_dir(project).join("roster.json"), roster)
     }
 
     pub fn environment(&self, place: &EnvironmentRef) -> Result<Option<Seen>> {

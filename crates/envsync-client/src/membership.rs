@@ -14,13 +14,14 @@ use std::collections::BTreeMap;
 
 use envsync_core::role::Role;
 use envsync_crypto::MemberKey;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
 use crate::records::{MembershipAction, MembershipBody, MembershipEvent, Pin, Seal};
 
 /// One stretch of a member's standing, from the entry that granted it to the one that ended
 /// it (a removal, or a change of role or environments).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Standing {
     pub from: u64,
     pub role: Role,
@@ -37,8 +38,9 @@ impl Standing {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Member {
+    #[serde(with = "key_text")]
     pub key: MemberKey,
     pub name: String,
     pub role: Role,
@@ -148,7 +150,9 @@ impl Member {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// The log folded. It is also this machine's snapshot of the log up to the entry its ledger
+/// pins (see [`fold_continuing`]), so it serialises.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Roster {
     pub members: Vec<Member>,
     pub next_number: u64,
@@ -222,6 +226,19 @@ pub fn fold(project: &str, events: &[MembershipEvent]) -> Result<Roster> {
     fold_after(project, events, None)
 }
 
+/// Folds `tail`, the entries after `snapshot`'s newest, onto `snapshot`: the log as this
+/// machine folded it up to the entry its ledger pins, which the remote still holds unchanged
+/// (the caller checks that entry's digest; it names its parent's, so the entries before it
+/// are the ones folded). Reading and folding the whole log on every command made each one
+/// grow with the log; now only what is new is read and verified, in full.
+pub fn fold_continuing(
+    project: &str,
+    snapshot: Roster,
+    tail: &[MembershipEvent],
+) -> Result<Roster> {
+    fold_onto(project, snapshot, tail, 0)
+}
+
 /// Like [`fold`], but the entries up to `verified` (an entry this machine verified before,
 /// from its ledger) are not signature-checked again when the log still holds that entry
 /// unchanged: its digest covers its parent's, so the same digest means the same entries
@@ -241,10 +258,21 @@ pub fn fold_after(
                     .is_some_and(|event| event.digest() == pin.digest)
         })
         .map_or(0, |pin| pin.number);
-    let mut roster = Roster {
+    let empty = Roster {
         next_number: 1,
         ..Roster::default()
     };
+    fold_onto(project, empty, events, checked_before)
+}
+
+/// Checks and applies `events` after `roster`'s newest entry; the signatures of entries up to
+/// `checked_before` are not checked again (see [`fold_after`]).
+fn fold_onto(
+    project: &str,
+    mut roster: Roster,
+    events: &[MembershipEvent],
+    checked_before: u64,
+) -> Result<Roster> {
     for event in events {
         let corrupt = |reason: String| {
             ClientError::Integrity(format!(
@@ -350,6 +378,21 @@ fn apply(roster: &mut Roster, body: &MembershipBody, key: MemberKey) {
             member.removed_in = Some(body.number);
             member.removed_by = Some((body.actor.clone(), body.created_at.clone()));
         }
+    }
+}
+
+/// A member key as its text in the snapshot; read back through the same parser as an entry's.
+mod key_text {
+    use envsync_crypto::MemberKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &MemberKey, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(key.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<MemberKey, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

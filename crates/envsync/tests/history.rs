@@ -568,6 +568,67 @@ fn a_folder_head_hint_is_only_a_hint() {
     assert_eq!(bob.badge("development"), "synced");
 }
 
+/// Issue 19: a machine keeps the membership log folded up to the entry its ledger pins and
+/// reads only the entries from that one on. What is new is verified in full; a damaged
+/// snapshot is no snapshot; a changed pinned entry is refused as before; and a machine
+/// without the snapshot still reads and verifies the whole log.
+#[test]
+fn the_membership_log_is_read_from_the_entry_this_machine_verified() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let snapshot = find_file(&bob.home, "roster.json").expect("bob's ledger keeps the fold");
+    let carol = team.member("carol");
+    carol.run(&["pull"]).code(5);
+    alice.run(&["members", "accept", &carol.fingerprint()]).ok();
+    assert!(bob.run(&["members", "list"]).ok().stdout.contains("carol"));
+    std::fs::write(&snapshot, "{ not a roster").unwrap();
+    bob.run(&["pull"]).ok();
+    assert!(
+        std::fs::read_to_string(&snapshot)
+            .unwrap()
+            .contains("digests")
+    );
+
+    // An entry after the snapshot is verified in full: a forged one is refused.
+    let dave = team.member("dave");
+    dave.run(&["pull"]).code(5);
+    alice.run(&["members", "accept", &dave.fingerprint()]).ok();
+    let newest = newest_file(&team.remote_path("app/members"));
+    let text = std::fs::read_to_string(&newest).unwrap();
+    let forged = text.replace("\"created_at\": \"", "\"created_at\": \"1");
+    assert_ne!(forged, text);
+    std::fs::write(&newest, forged).unwrap();
+    refused_with(&bob.run(&["status"]).code(6), "membership log");
+    std::fs::write(&newest, text).unwrap();
+    bob.run(&["pull"]).ok();
+
+    // The first entry rewritten: the entries bob folded are his own copies, so he goes on
+    // from what he verified; a machine without them refuses the log.
+    let first = team.remote_path("app/members/00000001.json");
+    let text = std::fs::read_to_string(&first).unwrap();
+    let rewritten = text.replace("\"created_at\": \"", "\"created_at\": \"1");
+    assert_ne!(rewritten, text);
+    std::fs::write(&first, rewritten).unwrap();
+    bob.run(&["pull"]).ok();
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    refused_with(&fresh.run(&["status"]).code(6), "membership log");
+}
+
+/// The first file called `name` below `root`.
+fn find_file(root: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(root).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|file| file == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
 /// Item 10: `members accept` exited 6 after it had already added the member. Every head is
 /// verified before the entry is written now, so a failure leaves the log as it was.
 #[test]

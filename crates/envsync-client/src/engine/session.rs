@@ -6,8 +6,8 @@ use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::identity_store::IdentityConfig;
 use crate::ledger::Ledger;
-use crate::membership::{Member, Roster, fold_after};
-use crate::records::{AccessRequest, Seal};
+use crate::membership::{Member, Roster, fold_after, fold_continuing};
+use crate::records::{AccessRequest, MembershipEvent, Seal};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
 use crate::workspace::Workspace;
@@ -166,11 +166,14 @@ impl Session {
     /// (trust on first use) and says so. Removed members are never pinned: what they signed
     /// counts only inside the histories their removal pinned, which owners vouch for.
     pub fn project_view(&mut self, project: &str) -> Result<ProjectView> {
-        let events = self.remote.membership(project)?;
-        let verified = self.ledger.membership(project)?.map(|seen| seen.pin());
-        let roster = fold_after(project, &events, verified.as_ref())?;
+        let (roster, events, from_snapshot) = self.read_membership(project)?;
         self.check_membership_ledger(project, &roster)?;
         self.ledger.advance_membership(project, &events)?;
+        // The ledger pins `roster`'s newest entry now (it held this machine's, and it never
+        // moves back), so the fold is the snapshot to continue from next time.
+        if !(from_snapshot && events.len() == 1) {
+            self.ledger.save_roster(project, &roster)?;
+        }
         let mut trust = self.state.trust(project)?;
         if trust.keys.is_empty() && !roster.members.is_empty() {
             let all: Vec<_> = roster.active().collect();
@@ -211,6 +214,30 @@ impl Session {
             trust,
             requests,
         })
+    }
+
+    /// The membership log verified and folded, the entries read for it, and whether it
+    /// continued the ledger's snapshot. With a snapshot at the ledger's entry and that entry
+    /// unchanged on the remote, only the entries from it on are read and the new ones
+    /// verified; otherwise (no snapshot, the entry gone or different) the whole log is read,
+    /// and what went wrong is said by [`Session::check_membership_ledger`].
+    fn read_membership(&self, project: &str) -> Result<(Roster, Vec<MembershipEvent>, bool)> {
+        let seen = self.ledger.membership(project)?;
+        if let Some(seen) = &seen
+            && let Some(snapshot) = self.ledger.roster(project, seen)
+        {
+            let tail = self.remote.membership_from(project, seen.number)?;
+            if tail.first().is_some_and(|entry| {
+                entry.body.number == seen.number && entry.digest() == seen.digest
+            }) {
+                let roster = fold_continuing(project, snapshot, &tail[1..])?;
+                return Ok((roster, tail, true));
+            }
+        }
+        let events = self.remote.membership(project)?;
+        let verified = seen.map(|seen| seen.pin());
+        let roster = fold_after(project, &events, verified.as_ref())?;
+        Ok((roster, events, false))
     }
 
     /// The membership log must hold the newest entry this machine verified, unchanged.

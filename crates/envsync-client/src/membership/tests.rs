@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use envsync_core::role::Role;
 use envsync_crypto::Identity;
 
-use super::{SignerStanding, fold, fold_after};
+use super::{Roster, SignerStanding, fold, fold_after, fold_continuing};
 use crate::records::{
     FORMAT, MembershipAction, MembershipBody, MembershipEvent, Pin, Seal, Signed,
 };
@@ -238,4 +238,44 @@ fn a_verified_prefix_skips_only_signatures_the_ledger_vouches_for() {
     let mut rewritten = log.events.clone();
     rewritten[0].body.created_at = "2026-02-02T00:00:00Z".into();
     assert!(fold_after("app", &rewritten, Some(&at_three)).is_err());
+}
+
+/// The ledger's snapshot, read back, continues exactly as the whole log folds, and every
+/// entry after it is verified in full.
+#[test]
+fn a_snapshot_continues_as_the_whole_log_folds() {
+    let (alice, bob, carol) = (
+        Identity::generate("alice"),
+        Identity::generate("bob"),
+        Identity::generate("carol"),
+    );
+    let mut log = Log::new(&alice);
+    log.push(&alice, &bob, MembershipAction::Add, Role::Writer, heads(1));
+    let saved = serde_json::to_vec(&fold("app", &log.events).unwrap()).unwrap();
+    log.push(&alice, &carol, MembershipAction::Add, Role::Owner, heads(2));
+    log.push(
+        &carol,
+        &bob,
+        MembershipAction::Remove,
+        Role::Writer,
+        heads(3),
+    );
+    let snapshot: Roster = serde_json::from_slice(&saved).unwrap();
+    let continued = fold_continuing("app", snapshot.clone(), &log.events[2..]).unwrap();
+    let whole = fold("app", &log.events).unwrap();
+    assert_eq!(continued.digests, whole.digests);
+    assert_eq!(continued.tip(), whole.tip());
+    assert_eq!(continued.pinned_heads, whole.pinned_heads);
+    let bob_key = bob.member_key();
+    let removed = |roster: &Roster| roster.find(bob_key.as_str()).unwrap().removed_in;
+    assert_eq!(removed(&continued), Some(4));
+    assert_eq!(removed(&continued), removed(&whole));
+
+    // A forged signature after the snapshot, or an entry that does not chain to it, is refused.
+    let mut forged = log.events[2..].to_vec();
+    let signature = &mut forged[0].signature;
+    let first = if signature.starts_with('A') { "B" } else { "A" };
+    signature.replace_range(0..1, first);
+    assert!(fold_continuing("app", snapshot.clone(), &forged).is_err());
+    assert!(fold_continuing("app", snapshot, &log.events[3..]).is_err());
 }

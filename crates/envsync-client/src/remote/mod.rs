@@ -43,6 +43,14 @@ pub trait Remote {
     /// The project's membership log, oldest first.
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>>;
 
+    /// The project's membership log from entry `first` on, oldest first: where the remote can
+    /// read part of it, what a machine that folded the entries before needs.
+    fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
+        let mut events = self.membership(project)?;
+        events.retain(|event| event.body.number >= first);
+        Ok(events)
+    }
+
     /// Appends an event at its number if that number is free; `false` on a lost race.
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool>;
 
