@@ -172,11 +172,18 @@ impl Remote for HttpRemote {
     }
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
+        self.membership_from(project, 1)
+    }
+
+    /// The whole log comes in one response; the entries before `first` are skipped unparsed.
+    fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
         let records = self.records(&paths::members(project), project)?;
+        let skip = usize::try_from(first.saturating_sub(1)).unwrap_or(usize::MAX);
         records
             .records
             .iter()
             .enumerate()
+            .skip(skip)
             .map(|(index, raw)| {
                 let what = format!("membership entry {} of {project}", index + 1);
                 Ok(MembershipEvent::from_json(raw.get().as_bytes(), &what)?)
