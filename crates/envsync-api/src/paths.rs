@@ -144,6 +144,11 @@ pub fn members(project: &str) -> String {
     fill(route::MEMBERS, &[project])
 }
 
+/// The membership log's entries numbered above `after`.
+pub fn members_after(project: &str, after: u64) -> String {
+    format!("{}?after={after}", members(project))
+}
+
 pub fn member_event(project: &str, number: u64) -> String {
     fill(route::MEMBER_EVENT, &[project, &number.to_string()])
 }

@@ -353,3 +353,59 @@ fn status_requests_stay_flat_in_environments_sqlite() {
 fn status_requests_stay_flat_in_environments_postgres() {
     status_requests_stay_flat(Database::postgres());
 }
+
+const MEMBERS: &str = "/api/v1/projects/app/members";
+
+/// The entry numbers a membership log answer holds, in its order.
+fn entry_numbers(api: &Api, query: &str, token: &str) -> Vec<u64> {
+    let reply = api.get(&format!("{MEMBERS}{query}"), Some(token));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["body"]["number"].as_u64().unwrap())
+        .collect()
+}
+
+/// A machine that folded the membership log asks only for the entries after the one it
+/// verified (`?after=N`), so its commands stay flat as the log grows; the answer holds
+/// exactly those entries, a bad `after` is refused, and what is new still reaches it.
+fn the_log_is_read_after_the_entry_verified(database: Database) {
+    let team = Team::new();
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let (alice, bob, _carol) = team_on(&team, &server);
+    let token = bob.server_token();
+    let all = entry_numbers(&api, "", &token);
+    assert!(all.len() >= 3, "{all:?}");
+    assert_eq!(entry_numbers(&api, "?after=0", &token), all);
+    assert_eq!(entry_numbers(&api, "?after=2", &token), all[2..]);
+    assert!(entry_numbers(&api, &format!("?after={}", all.len()), &token).is_empty());
+    for bad in [
+        "?after=-1",
+        "?after=x",
+        "?after=99999999999999999999",
+        "?from=1",
+    ] {
+        let reply = api.get(&format!("{MEMBERS}{bad}"), Some(&token));
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+    }
+    bob.run(&["status"]).ok();
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let dave = team.member_of("dave", &server.url);
+    dave.run(&["join", &server.url, &code_in(&invite)]).ok();
+    alice.run(&["members", "accept", "dave"]).ok();
+    assert!(bob.run(&["members", "list"]).ok().stdout.contains("dave"));
+}
+
+#[test]
+fn the_log_is_read_after_the_entry_verified_sqlite() {
+    let team = Team::new();
+    the_log_is_read_after_the_entry_verified(Database::sqlite(&team));
+}
+
+#[test]
+fn the_log_is_read_after_the_entry_verified_postgres() {
+    the_log_is_read_after_the_entry_verified(Database::postgres());
+}

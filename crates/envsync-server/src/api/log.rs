@@ -19,24 +19,39 @@ use envsync_core::role::Role;
 
 use super::access::{Access, require, require_or_pending};
 use super::auth::Caller;
-use super::json::{ApiPath, raw_body};
+use super::json::{ApiPath, ApiQuery, raw_body};
 use super::signatures::verified;
 use super::versions::raw_record;
 use super::{ApiError, AppState, now};
 use crate::store::Transaction;
 
+/// Query parameters (see [`super::audit::AuditQuery`] on why they say where they live).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    /// Only entries numbered above this (a client that verified the entries up to it reads
+    /// only what is new). Entry numbers are SQL integers: a larger `after` is refused.
+    #[serde(default)]
+    #[param(minimum = 0)]
+    after: i64,
+}
+
 #[utoipa::path(get, path = route::MEMBERS,
-    params(("project" = String, Path)),
-    responses((status = 200, body = Records), (status = 404, body = envsync_api::ErrorBody)),
+    params(("project" = String, Path), LogQuery),
+    responses((status = 200, body = Records), (status = 400, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
 pub async fn log(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(project): ApiPath<String>,
+    ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<Json<Records>, ApiError> {
+    let after = super::contract::position(query.after)?;
     let rows = match require_or_pending(&state, &caller, &project).await? {
         Access::Creator => Vec::new(),
-        Access::Member | Access::Pending => state.store().membership(&project).await?,
+        Access::Member | Access::Pending => state.store().membership_after(&project, after).await?,
     };
     let records = rows.into_iter().map(raw_record).collect::<Result<_, _>>()?;
     Ok(Json(Records { records }))

@@ -7,11 +7,22 @@ use super::{Result, Store, to_i64};
 impl Store {
     /// The project's membership log, oldest first.
     pub async fn membership(&self, project: &str) -> Result<Vec<Vec<u8>>> {
-        sqlx::query_scalar("SELECT record_json FROM membership WHERE project = $1 ORDER BY number")
-            .bind(project)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|source| self.query_error(source))
+        self.membership_after(project, 0).await
+    }
+
+    /// The entries of the project's membership log numbered above `after`, oldest first:
+    /// what a client that verified the entries up to `after` still needs.
+    pub async fn membership_after(&self, project: &str, after: u64) -> Result<Vec<Vec<u8>>> {
+        let after = to_i64("membership number", after)?;
+        sqlx::query_scalar(
+            "SELECT record_json FROM membership WHERE project = $1 AND number > $2 \
+             ORDER BY number",
+        )
+        .bind(project)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))
     }
 
     /// [`Transaction::append_membership`] on its own.

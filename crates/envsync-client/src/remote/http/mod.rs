@@ -175,17 +175,20 @@ impl Remote for HttpRemote {
         self.membership_from(project, 1)
     }
 
-    /// The whole log comes in one response; the entries before `first` are skipped unparsed.
+    /// Asks only for the entries from `first` on. A server that ignores `after` (an older
+    /// one) answers from entry 1: the engine sees the first entry is not the one it asked
+    /// for and reads the whole log instead.
     fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
-        let records = self.records(&paths::members(project), project)?;
-        let skip = usize::try_from(first.saturating_sub(1)).unwrap_or(usize::MAX);
-        records
-            .records
-            .iter()
-            .enumerate()
-            .skip(skip)
-            .map(|(index, raw)| {
-                let what = format!("membership entry {} of {project}", index + 1);
+        let first = first.max(1);
+        let path = match first {
+            1 => paths::members(project),
+            _ => paths::members_after(project, first - 1),
+        };
+        let records = self.records(&path, project)?;
+        (first..)
+            .zip(&records.records)
+            .map(|(number, raw)| {
+                let what = format!("membership entry {number} of {project}");
                 Ok(MembershipEvent::from_json(raw.get().as_bytes(), &what)?)
             })
             .collect()
