@@ -153,12 +153,21 @@ export class Workbench {
     );
     await input.fill(file);
     await until('the dialog to keep the path', async () => (await input.inputValue()) === file);
-    await widget.locator('.monaco-button', { hasText: exactly('OK') }).click();
-    // Gone, or reused by the next question (the passphrase box follows at once).
-    await until(
-      'the file dialog to close',
-      async () => !(await widget.isVisible()) || (await input.inputValue()) !== file,
-    );
+    const ok = widget.locator('.monaco-button', { hasText: exactly('OK') });
+    await ok.click();
+    // Gone, or reused by the next question (the passphrase box follows at once). The dialog
+    // can drop a click that lands while it is still checking the typed path (seen once in
+    // CI: the dialog stayed open on the path, OK focused), so a click is repeated every two
+    // seconds while the dialog still shows the path, and only then.
+    let clicked = Date.now();
+    await until('the file dialog to close', async () => {
+      if (!(await widget.isVisible()) || (await input.inputValue()) !== file) return true;
+      if (Date.now() - clicked > 2_000) {
+        await ok.click({ timeout: 1_000 }).catch(() => {});
+        clicked = Date.now();
+      }
+      return false;
+    });
   }
 
   async openView() {
