@@ -323,11 +323,8 @@ mod tests {
 
     #[test]
     fn an_unreachable_server_is_a_retryable_error_without_the_token() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
         let source = EventSource::new(
-            format!("http://127.0.0.1:{port}"),
+            super::super::tests::closed_port_url(),
             Some(Token::new("esk_0123456789ab_s3cret")),
         );
         let error = source.connect().err().unwrap();

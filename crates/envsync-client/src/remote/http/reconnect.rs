@@ -154,11 +154,8 @@ mod tests {
 
     #[test]
     fn an_unreachable_server_is_retried_with_growing_delays() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
         let mut subscription =
-            EventSource::new(format!("http://127.0.0.1:{port}"), None).subscribe();
+            EventSource::new(super::super::tests::closed_port_url(), None).subscribe();
         let Some(Ok(Live::Disconnected { reason, retry_in })) = subscription.next() else {
             panic!("expected a disconnection");
         };
