@@ -9,19 +9,33 @@ use crate::error::{ClientError, Result};
 /// Writes `bytes` to `path` atomically; readers see the old file or the new one, never a mix.
 /// The file gets mode 0600 because envsync's local files are secrets or key material.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with_mode(path, bytes, 0o600)
+    write_atomic_with_mode(path, bytes, 0o600, Durability::Synced)
 }
 
 /// Like [`write_atomic`] for files teammates must read too (ciphertext on a shared folder).
 pub fn write_atomic_shared(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with_mode(path, bytes, 0o644)
+    write_atomic_with_mode(path, bytes, 0o644, Durability::Synced)
 }
 
-fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let (parent, temp) = finished_temp_file(path, bytes, mode)?;
+/// Whether a write waits for the disk: every write does but a hint's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Synced,
+    Unsynced,
+}
+
+fn write_atomic_with_mode(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    durability: Durability,
+) -> Result<()> {
+    let (parent, temp) = finished_temp_file(path, bytes, mode, durability)?;
     temp.persist(path)
         .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
-    sync_directory(&parent);
+    if durability == Durability::Synced {
+        sync_directory(&parent);
+    }
     Ok(())
 }
 
@@ -29,17 +43,7 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// reader sees the old hint or the new one, but not synced, because a hint lost in a crash
 /// costs the next reader a few probes, not data, and a push should not wait on the disk for it.
 pub fn write_hint(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let context = |error| ClientError::io(format!("writing {}", path.display()), error);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".envsync-")
-        .tempfile_in(parent)
-        .map_err(context)?;
-    set_mode(temp.as_file(), 0o644).map_err(context)?;
-    temp.write_all(bytes).map_err(context)?;
-    temp.persist(path)
-        .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
-    Ok(())
+    write_atomic_with_mode(path, bytes, 0o644, Durability::Unsynced)
 }
 
 /// Creates `path` with `bytes` only if nothing is there yet, atomically: the content is
@@ -47,7 +51,7 @@ pub fn write_hint(path: &Path, bytes: &[u8]) -> Result<()> {
 /// never sees a torn file and of two racing writers exactly one wins.
 /// Returns `Ok(false)` when the path already existed.
 pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
-    let (parent, temp) = finished_temp_file(path, bytes, 0o644)?;
+    let (parent, temp) = finished_temp_file(path, bytes, 0o644, Durability::Synced)?;
     match fs::hard_link(temp.path(), path) {
         Ok(()) => {
             sync_directory(&parent);
@@ -61,12 +65,13 @@ pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
     }
 }
 
-/// A temporary file beside `path` holding `bytes`, with `mode`, flushed to disk: the first
-/// half of every crash-safe write.
+/// A temporary file beside `path` holding `bytes`, with `mode`, flushed to disk when
+/// `durability` asks: the first half of every atomic write.
 fn finished_temp_file(
     path: &Path,
     bytes: &[u8],
     mode: u32,
+    durability: Durability,
 ) -> Result<(PathBuf, tempfile::NamedTempFile)> {
     let parent = path
         .parent()
@@ -82,7 +87,9 @@ fn finished_temp_file(
         .map_err(context)?;
     set_mode(temp.as_file(), mode).map_err(context)?;
     temp.write_all(bytes).map_err(context)?;
-    temp.as_file().sync_all().map_err(context)?;
+    if durability == Durability::Synced {
+        temp.as_file().sync_all().map_err(context)?;
+    }
     Ok((parent, temp))
 }
 

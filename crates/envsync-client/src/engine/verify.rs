@@ -91,14 +91,15 @@ impl Session {
         };
         // A different record at a number already seen is the first thing to say, before
         // whatever is wrong with the record itself.
+        let digest = record.digest();
         if let Some(floor) = floors.iter().find(|floor| floor.pin.number == head)
-            && record.digest() != floor.pin.digest
+            && digest != floor.pin.digest
         {
             return Err(rewritten(target, floor));
         }
         let last_good = highest.map(|floor| floor.pin.number);
         let signature = if floors.iter().any(|floor| {
-            floor.verified_here && floor.pin.number == head && floor.pin.digest == record.digest()
+            floor.verified_here && floor.pin.number == head && floor.pin.digest == digest
         }) {
             Signature::CheckedBefore
         } else {
