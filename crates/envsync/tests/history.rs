@@ -534,6 +534,12 @@ fn an_orphan_version_far_ahead_in_a_bucket_is_refused_and_superseded() {
     let copy = bucket.object("environments/development/versions/00000002.json");
     bucket.put("environments/development/versions/00001000.json", &copy);
     bucket.put("environments/development/head", b"1000\n");
+    misplaced_until_superseded(&alice, &bob);
+}
+
+/// Bob's status refuses the orphan version 1000 as misplaced, naming the supersede that gets
+/// past it; once Alice (an owner) runs it, Bob pulls and is in sync again.
+fn misplaced_until_superseded(alice: &Teammate, bob: &Teammate) {
     let refused = bob.run(&["status"]).code(6);
     refused_with(&refused, "misplaced");
     refused_with(&refused, "`envsync rollback 2 --supersede`");
@@ -560,12 +566,7 @@ fn a_folder_head_hint_is_only_a_hint() {
 
     std::fs::copy(version_path(&team, 2), version_path(&team, 1000)).unwrap();
     std::fs::write(&hint, "1000\n").unwrap();
-    let refused = bob.run(&["status"]).code(6);
-    refused_with(&refused, "misplaced");
-    refused_with(&refused, "`envsync rollback 2 --supersede`");
-    alice.run(&["rollback", "2", "--supersede"]).ok();
-    bob.run(&["pull"]).ok();
-    assert_eq!(bob.badge("development"), "synced");
+    misplaced_until_superseded(&alice, &bob);
 }
 
 /// Issue 19: a machine keeps the membership log folded up to the entry its ledger pins and
@@ -594,24 +595,26 @@ fn the_membership_log_is_read_from_the_entry_this_machine_verified() {
     dave.run(&["pull"]).code(5);
     alice.run(&["members", "accept", &dave.fingerprint()]).ok();
     let newest = newest_file(&team.remote_path("app/members"));
-    let text = std::fs::read_to_string(&newest).unwrap();
-    let forged = text.replace("\"created_at\": \"", "\"created_at\": \"1");
-    assert_ne!(forged, text);
-    std::fs::write(&newest, forged).unwrap();
+    let text = change_its_time(&newest);
     refused_with(&bob.run(&["status"]).code(6), "membership log");
     std::fs::write(&newest, text).unwrap();
     bob.run(&["pull"]).ok();
 
     // The first entry rewritten: the entries bob folded are his own copies, so he goes on
     // from what he verified; a machine without them refuses the log.
-    let first = team.remote_path("app/members/00000001.json");
-    let text = std::fs::read_to_string(&first).unwrap();
-    let rewritten = text.replace("\"created_at\": \"", "\"created_at\": \"1");
-    assert_ne!(rewritten, text);
-    std::fs::write(&first, rewritten).unwrap();
+    change_its_time(&team.remote_path("app/members/00000001.json"));
     bob.run(&["pull"]).ok();
     let fresh = new_machine(&team, &bob, "bob-fresh");
     refused_with(&fresh.run(&["status"]).code(6), "membership log");
+}
+
+/// Changes a signed byte of the record at `path` (its `created_at`); returns what it held.
+fn change_its_time(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let changed = text.replace("\"created_at\": \"", "\"created_at\": \"1");
+    assert_ne!(changed, text);
+    std::fs::write(path, changed).unwrap();
+    text
 }
 
 /// The first file called `name` below `root`.

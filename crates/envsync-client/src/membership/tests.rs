@@ -53,6 +53,14 @@ impl Log {
     }
 }
 
+/// Changes the first character of `event`'s signature: the same signed bytes, a signature
+/// that no longer verifies.
+fn forge_signature(event: &mut MembershipEvent) {
+    let signature = &mut event.signature;
+    let first = if signature.starts_with('A') { "B" } else { "A" };
+    signature.replace_range(0..1, first);
+}
+
 fn heads(number: u64) -> BTreeMap<String, Pin> {
     BTreeMap::from([(
         "development".to_owned(),
@@ -202,17 +210,12 @@ fn a_verified_prefix_skips_only_signatures_the_ledger_vouches_for() {
         digest: log.events[number as usize - 1].digest(),
     };
     let (at_two, at_three) = (pin(2), pin(3));
-    let forge = |events: &mut Vec<MembershipEvent>, index: usize| {
-        let signature = &mut events[index].signature;
-        let first = if signature.starts_with('A') { "B" } else { "A" };
-        signature.replace_range(0..1, first);
-    };
     let sound = fold_after("app", &log.events, Some(&at_two)).unwrap();
     assert_eq!(sound.next_number, 4);
 
     // Entry 2's signature was checked when the ledger pinned entry 2 (or a later one).
     let mut forged = log.events.clone();
-    forge(&mut forged, 1);
+    forge_signature(&mut forged[1]);
     assert!(fold_after("app", &forged, Some(&at_two)).is_ok());
     assert!(fold_after("app", &forged, Some(&at_three)).is_ok());
     assert!(
@@ -222,7 +225,7 @@ fn a_verified_prefix_skips_only_signatures_the_ledger_vouches_for() {
 
     // After the pin, every signature counts.
     let mut forged = log.events.clone();
-    forge(&mut forged, 2);
+    forge_signature(&mut forged[2]);
     assert!(fold_after("app", &forged, Some(&at_two)).is_err());
 
     // A pin the log no longer holds vouches for nothing.
@@ -231,7 +234,7 @@ fn a_verified_prefix_skips_only_signatures_the_ledger_vouches_for() {
         digest: "0".repeat(64),
     };
     let mut forged = log.events.clone();
-    forge(&mut forged, 1);
+    forge_signature(&mut forged[1]);
     assert!(fold_after("app", &forged, Some(&stale)).is_err());
 
     // A changed entry inside the pinned prefix changes the digests after it.
@@ -273,9 +276,7 @@ fn a_snapshot_continues_as_the_whole_log_folds() {
 
     // A forged signature after the snapshot, or an entry that does not chain to it, is refused.
     let mut forged = log.events[2..].to_vec();
-    let signature = &mut forged[0].signature;
-    let first = if signature.starts_with('A') { "B" } else { "A" };
-    signature.replace_range(0..1, first);
+    forge_signature(&mut forged[0]);
     assert!(fold_continuing("app", snapshot.clone(), &forged).is_err());
     assert!(fold_continuing("app", snapshot, &log.events[3..]).is_err());
 }
