@@ -61,6 +61,11 @@ macro_rules! on_remote {
             }
 
             #[test]
+            fn a_growing_membership_log_reaches_every_teammate() {
+                super::a_growing_membership_log_reaches_every_teammate(&super::$remote());
+            }
+
+            #[test]
             fn of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss() {
                 super::of_many_pushes_on_one_base_exactly_one_wins_and_the_rest_sync_without_loss(
                     &super::$remote(),
@@ -139,6 +144,40 @@ fn the_remote_holds_no_plaintext_and_each_version_is_an_age_file(remote: &dyn Re
     for who in [&alice, &bob] {
         assert_eq!(who.age_decrypt(&file), text);
     }
+}
+
+/// Issue 19: a teammate keeps the membership log folded up to the entry it verified and
+/// reads only the entries after it (by number on a folder, bucket or git remote, `?after=` on
+/// a server). Whatever the remote, each change of membership still reaches it: a member
+/// added, that member's version read with their name, and the member removed.
+fn a_growing_membership_log_reaches_every_teammate(remote: &dyn Remote) {
+    let (alice, bob) = alice_and_bob(remote);
+    let members = |who: &support::Teammate| who.run(&["members", "list"]).ok().stdout;
+    assert!(!members(&bob).contains("carol"));
+    let carol = remote.admit(&alice, "carol");
+    assert!(members(&bob).contains("carol"), "{}", members(&bob));
+    carol.run(&["pull"]).ok();
+    carol.write_env(".env", "CAROL_WAS_HERE=1\n");
+    carol.run(&["push", "-m", "from carol"]).ok();
+    // A key new to bob is his to accept before he reads what it signed.
+    bob.run(&["pull"]).code(5);
+    bob.run(&["members", "accept", "carol"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), "CAROL_WAS_HERE=1\n");
+    let log = bob.run(&["log", "--json"]).ok().document("Log")["versions"].clone();
+    assert_eq!(log[0]["author"], "carol");
+
+    alice.run(&["members", "remove", "carol"]).ok();
+    let listed = members(&bob);
+    let carol_line = listed
+        .lines()
+        .find(|line| line.contains("carol"))
+        .unwrap_or("");
+    assert!(carol_line.contains("removed"), "{listed}");
+    carol.write_env(".env", "CAROL_WAS_HERE=2\n");
+    carol.run(&["push"]).code(5);
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), "CAROL_WAS_HERE=1\n");
 }
 
 fn teammates_push_pull_and_read_the_log(remote: &dyn Remote) {

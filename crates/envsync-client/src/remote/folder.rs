@@ -180,20 +180,11 @@ impl Remote for FolderRemote {
         Ok(events)
     }
 
-    /// Reads entries `first`, `first + 1`, … up to the first missing one, without listing
-    /// the directory (a listing grows with the log). Entries are numbered without gaps; what
-    /// lies past a gap is met by the whole-log read the engine falls back to.
     fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
-        let mut events = Vec::new();
-        for number in first.max(1).. {
-            let path = self.path(&layout::member_entry(project, number));
-            let read = read_optional(&path)
-                .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?;
-            let Some(bytes) = read else { break };
-            let what = format!("membership entry {number} of {project}");
-            events.push(MembershipEvent::from_json(&bytes, &what)?);
-        }
-        Ok(events)
+        layout::membership_from(project, first, |segments| {
+            read_optional(&self.path(segments))
+                .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))
+        })
     }
 
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {

@@ -14,7 +14,7 @@
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::records::{AccessRequest, PublicationRecord};
+use crate::records::{AccessRequest, MembershipEvent, PublicationRecord};
 use crate::remote::Publications;
 
 /// Path segments below a remote's root.
@@ -139,6 +139,26 @@ pub(crate) fn publication_log(
     }
     log.records.sort_by_key(|record| record.body.number);
     log
+}
+
+/// The membership log from entry `first` on, read entry by entry up to the first number
+/// `read` does not find, so that a remote reads what is new without listing a directory
+/// that grows with the log. Entries are numbered without gaps; what lies past a gap (a
+/// remote that lost or hides an entry) is met by the whole-log read the engine falls back to.
+pub(crate) fn membership_from(
+    project: &str,
+    first: u64,
+    mut read: impl FnMut(&Segments) -> Result<Option<Vec<u8>>>,
+) -> Result<Vec<MembershipEvent>> {
+    let mut events = Vec::new();
+    for number in first.max(1).. {
+        let Some(bytes) = read(&member_entry(project, number))? else {
+            break;
+        };
+        let what = format!("membership entry {number} of {project}");
+        events.push(MembershipEvent::from_json(&bytes, &what)?);
+    }
+    Ok(events)
 }
 
 /// The hint of the newest version number (see [`super::head`]).

@@ -169,6 +169,14 @@ impl Remote for BucketRemote {
         Ok(events)
     }
 
+    /// One GET per new entry and one for the number after the last, where the whole log
+    /// costs a listing (a request per thousand keys) and a GET per entry.
+    fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
+        layout::membership_from(project, first, |segments| {
+            self.get_optional(&self.layout_key(segments))
+        })
+    }
+
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
         self.ensure_conditional_writes(&event.body.project)?;
         let key = self.layout_key(&layout::member_entry(

@@ -204,6 +204,17 @@ fn membership_is_an_append_only_numbered_log() {
         .map(|event| event.body.number)
         .collect();
     assert_eq!(numbers, [1, 2, 10]);
+    // Read by number from the entry asked for up to the first missing one; the entry past
+    // the gap is the whole-log read's to meet.
+    let from = |first| -> Vec<u64> {
+        let events = remote.membership_from("app", first).unwrap();
+        events.iter().map(|event| event.body.number).collect()
+    };
+    assert_eq!(from(1), [1, 2]);
+    assert_eq!(from(2), [2]);
+    assert_eq!(from(0), [1, 2]);
+    assert_eq!(from(10), [10]);
+    assert!(from(3).is_empty() && from(11).is_empty());
 }
 
 #[test]
