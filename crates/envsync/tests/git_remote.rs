@@ -76,6 +76,48 @@ fn git_origin_keeps_records_on_their_own_branch_and_touches_no_other() {
     assert_eq!(described["environments"][0]["remote_version"], 1);
 }
 
+/// Issue 19: a push commits the environment's `head` hint beside its version, and readers
+/// probe around it instead of reading the versions' tree, which grows with the history. A
+/// hint anyone with push access rewrote, garbled or deleted still finds the head.
+#[test]
+fn a_git_head_hint_is_only_a_hint() {
+    let team = GitTeam::file();
+    let (alice, bob) = alice_and_bob(&team);
+    for value in ["2", "3", "4"] {
+        alice.write_env(".env", &format!("API_KEY={value}\n"));
+        alice.run(&["push"]).ok();
+    }
+    let hint = "app/environments/development/head";
+    assert_eq!(
+        team.show(hint),
+        b"5\n",
+        "1 first, 2 re-encryption for bob, 3 to 5"
+    );
+    bob.run(&["pull"]).ok();
+    let head = |who: &support::Teammate| {
+        let status = who.run(&["status", "--json"]).ok().json();
+        status["environments"][0]["remote_version"].clone()
+    };
+    for wrong in [
+        &b"1\n"[..],
+        b"",
+        b"garbage",
+        b"99999999999999999999999",
+        b"7\n",
+    ] {
+        team.commit_on_branch(hint, Some(wrong));
+        assert_eq!(head(&bob), 5, "hint {:?}", String::from_utf8_lossy(wrong));
+        assert_eq!(bob.badge("development"), "synced");
+    }
+    team.commit_on_branch(hint, None);
+    assert_eq!(head(&bob), 5);
+    // The next push puts the hint back.
+    bob.write_env(".env", "API_KEY=6\n");
+    bob.run(&["push"]).ok();
+    assert_eq!(team.show(hint), b"6\n");
+    assert_eq!(head(&alice), 6);
+}
+
 #[test]
 fn pushes_to_other_environments_that_race_are_replayed_not_refused() {
     const WRITERS: usize = 6;

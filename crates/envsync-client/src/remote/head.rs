@@ -1,9 +1,10 @@
 //! Finding an environment's newest version in a bounded number of requests.
 //!
-//! Listing a bucket costs a request per thousand keys, and listing a folder reads every
-//! name: both grow with the history. So the bucket and folder remotes keep a `head` hint per
-//! environment (rewritten after every push, only ever a hint) and probe around it. Versions are numbered 1, 2, … without gaps, because each
-//! one is created only at its base's number plus one. So "version n exists" is monotone and
+//! Listing a bucket costs a request per thousand keys, listing a folder reads every name,
+//! and a git tree of versions lists them all: each grows with the history. So these
+//! remotes keep a `head` hint per environment (rewritten after every push, only ever a
+//! hint) and probe around it. Versions are numbered 1, 2, … without gaps, because each one
+//! is created only at its base's number plus one. So "version n exists" is monotone and
 //! the head is the last number for which it holds: confirm the hint, gallop forward from
 //! it, then bisect. An accurate hint costs two probes; a stale, missing or forged one costs
 //! about 2·log2(head) more. A wrong answer can only come from a store that lies about

@@ -89,10 +89,6 @@ pub(crate) fn environments(project: &str) -> Segments {
     segments(&[project, "environments"])
 }
 
-pub(crate) fn versions(place: &EnvironmentRef) -> Segments {
-    in_environment(place, &["versions"])
-}
-
 pub(crate) fn version(place: &EnvironmentRef, number: u64) -> Segments {
     in_environment(place, &["versions", &record_name(number)])
 }

@@ -25,6 +25,7 @@ use self::objects::{Entry, Objects};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
+use crate::remote::head;
 use crate::remote::layout::{self, Segments};
 use crate::remote::{Publications, Remote};
 
@@ -239,9 +240,14 @@ impl Remote for GitRemote {
         ))
     }
 
+    /// Probed around the `head` hint the pushes commit beside each version, as on a folder or
+    /// bucket ([`head`]): the versions' tree, which grows with the history, is never read.
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
-        let numbers = layout::record_numbers(self.list(&layout::versions(place))?);
-        Ok(numbers.last().copied())
+        let hint = self
+            .read(&layout::head_hint(place))?
+            .map_or(0, |bytes| head::decode_hint(&bytes));
+        let newest = head::probe_head(hint, |number| self.exists(&layout::version(place, number)))?;
+        Ok((newest > 0).then_some(newest))
     }
 
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
@@ -265,6 +271,12 @@ impl Remote for GitRemote {
                 Some(ciphertext.to_vec()),
             ),
             change(&version, Some(record.to_json())),
+            // Only a hint: a replay onto a new tip rewrites it with this version's number,
+            // which is then the newest (its number was free and its base held).
+            change(
+                &layout::head_hint(&place),
+                Some(head::encode_hint(body.number)),
+            ),
         ];
         let message = format!("{place}: version {}", body.number);
         self.publish(&message, &changes, |remote| {
@@ -283,6 +295,11 @@ impl Remote for GitRemote {
             events.push(MembershipEvent::from_json(&bytes, &what)?);
         }
         Ok(events)
+    }
+
+    /// Entry by entry from the fetched tip, without reading the log's tree.
+    fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {
+        layout::membership_from(project, first, |segments| self.read(segments))
     }
 
     fn append_membership(&self, event: &MembershipEvent) -> Result<bool> {
