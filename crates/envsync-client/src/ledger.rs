@@ -100,17 +100,26 @@ impl Ledger {
     }
 
     /// Records the membership log as verified up to its last entry, keeping a copy of every
-    /// entry. Never moves back.
-    pub fn advance_membership(&self, project: &str, events: &[MembershipEvent]) -> Result<()> {
+    /// entry. Never moves back. `known` is what [`Ledger::membership`] returned before the
+    /// log was read: when it already covers `events` nothing is read again (every command's
+    /// case); otherwise the ledger is read once more before writing, as another process may
+    /// have moved it meanwhile.
+    pub fn advance_membership(
+        &self,
+        project: &str,
+        known: Option<&Seen>,
+        events: &[MembershipEvent],
+    ) -> Result<()> {
         let Some(last) = events.last().filter(|_| !self.read_only) else {
             return Ok(());
         };
         let path = self.project_dir(project).join("membership.json");
+        if known.is_some_and(|seen| seen.number >= last.body.number) {
+            return Ok(());
+        }
         let known = self.membership(project)?;
-        if known
-            .as_ref()
-            .is_some_and(|seen| seen.number >= last.body.number)
-        {
+        let known = known.as_ref();
+        if known.is_some_and(|seen| seen.number >= last.body.number) {
             return Ok(());
         }
         let first_new = known.map_or(0, |seen| seen.number);

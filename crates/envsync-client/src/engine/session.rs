@@ -5,7 +5,7 @@ use envsync_crypto::Identity;
 use crate::credentials::CredentialsConfig;
 use crate::error::{ClientError, Result};
 use crate::identity_store::IdentityConfig;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Seen};
 use crate::membership::{Member, Roster, fold_after, fold_continuing};
 use crate::records::{AccessRequest, MembershipEvent, Seal};
 use crate::remote::{self, Remote};
@@ -166,9 +166,12 @@ impl Session {
     /// (trust on first use) and says so. Removed members are never pinned: what they signed
     /// counts only inside the histories their removal pinned, which owners vouch for.
     pub fn project_view(&mut self, project: &str) -> Result<ProjectView> {
-        let (roster, events, from_snapshot) = self.read_membership(project)?;
-        self.check_membership_ledger(project, &roster)?;
-        self.ledger.advance_membership(project, &events)?;
+        // What the ledger pins is read once: the three steps below must agree on it.
+        let seen = self.ledger.membership(project)?;
+        let (roster, events, from_snapshot) = self.read_membership(project, seen.as_ref())?;
+        self.check_membership_ledger(project, seen.as_ref(), &roster)?;
+        self.ledger
+            .advance_membership(project, seen.as_ref(), &events)?;
         // The ledger pins `roster`'s newest entry now (it held this machine's, and it never
         // moves back), so the fold is the snapshot to continue from next time.
         if !(from_snapshot && events.len() == 1) {
@@ -221,9 +224,12 @@ impl Session {
     /// unchanged on the remote, only the entries from it on are read and the new ones
     /// verified; otherwise (no snapshot, the entry gone or different) the whole log is read,
     /// and what went wrong is said by [`Session::check_membership_ledger`].
-    fn read_membership(&self, project: &str) -> Result<(Roster, Vec<MembershipEvent>, bool)> {
-        let seen = self.ledger.membership(project)?;
-        if let Some(seen) = &seen
+    fn read_membership(
+        &self,
+        project: &str,
+        seen: Option<&Seen>,
+    ) -> Result<(Roster, Vec<MembershipEvent>, bool)> {
+        if let Some(seen) = seen
             && let Some(snapshot) = self.ledger.roster(project, seen)
         {
             let tail = self.remote.membership_from(project, seen.number)?;
@@ -241,8 +247,13 @@ impl Session {
     }
 
     /// The membership log must hold the newest entry this machine verified, unchanged.
-    fn check_membership_ledger(&self, project: &str, roster: &Roster) -> Result<()> {
-        let Some(seen) = self.ledger.membership(project)? else {
+    fn check_membership_ledger(
+        &self,
+        project: &str,
+        seen: Option<&Seen>,
+        roster: &Roster,
+    ) -> Result<()> {
+        let Some(seen) = seen else {
             return Ok(());
         };
         if roster.holds(&seen.pin()) {
