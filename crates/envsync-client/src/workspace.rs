@@ -17,6 +17,9 @@ pub struct Workspace {
     uses: BTreeMap<String, String>,
     /// The current git branch, asked of git once and only when a branch map needs it.
     branch: OnceCell<Option<selection::Branch>>,
+    /// The root's real path, resolved once: every linked file is checked against it, and
+    /// resolving it walks each of its ancestors (a `readlink` apiece).
+    real_root: OnceCell<PathBuf>,
 }
 
 pub use crate::target::{Link, Target};
@@ -45,6 +48,7 @@ impl Workspace {
             config,
             uses,
             branch: OnceCell::new(),
+            real_root: OnceCell::new(),
         })
     }
 
@@ -202,10 +206,14 @@ impl Workspace {
             });
         }
         let io = |what: &Path, error| ClientError::io(format!("reading {}", what.display()), error);
-        let root = self
-            .root
-            .canonicalize()
-            .map_err(|error| io(&self.root, error))?;
+        let root = match self.real_root.get() {
+            Some(root) => root,
+            None => {
+                let resolved = self.root.canonicalize();
+                let resolved = resolved.map_err(|error| io(&self.root, error))?;
+                self.real_root.get_or_init(|| resolved)
+            }
+        };
         let mut current = root.clone();
         let mut written = PathBuf::new();
         for component in Path::new(&target.file_label).components() {
@@ -220,7 +228,7 @@ impl Workspace {
                 Err(error) => return Err(io(&current, error)),
             };
             if metadata.file_type().is_symlink() {
-                current = self.inside(target, &written, &current, &root)?;
+                current = self.inside(target, &written, &current, root)?;
             }
         }
         Ok(current)

@@ -143,7 +143,8 @@ impl Session {
         let may_push = standing.is_none_or(|member| member.may_push(&target.environment));
         // Verified exactly as `pull` verifies: a head that does not chain to what this
         // machine saw is an error here too, never "synced".
-        let head_record = self.verified_shown_head(view, &target, shown)?;
+        let state = self.state.read(&target)?;
+        let head_record = self.verified_shown_head(view, &target, shown, state.as_ref())?;
         let head = head_record.as_ref().map(|record| record.body.number);
         let owner =
             standing.is_some_and(|member| member.is_active() && member.role.can_manage_members());
@@ -163,7 +164,6 @@ impl Session {
             head_pin.as_ref(),
             &targets,
         )?);
-        let state = self.state.read(&target)?;
         let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
         let badge = badge(StatusInputs {
             local_file: local.as_deref(),

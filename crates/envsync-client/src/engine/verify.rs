@@ -16,6 +16,7 @@ use crate::error::{ClientError, Result};
 use crate::membership::SignerStanding;
 use crate::records::{FORMAT, Pin, Seal, VersionRecord};
 use crate::remote::{ShownHead, ShownHeads};
+use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
 /// A point an environment's history is known to have reached, and who says so.
@@ -45,34 +46,38 @@ impl Session {
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
         let head = self.remote.head(target)?;
-        self.believe_head(view, target, head, None)
+        let state = self.state.read(target)?;
+        self.believe_head(view, target, (head, None), state.as_ref())
     }
 
     /// [`Session::verified_head`] from `shown`, one read of the project's heads (`status`),
     /// when it holds this environment; else the environment is read alone. The record is
-    /// verified the same either way: only the transport differs.
+    /// verified the same either way: only the transport differs. `state` is the workspace's
+    /// state of `target` as the caller read it, one of the floors.
     pub(crate) fn verified_shown_head(
         &mut self,
         view: &ProjectView,
         target: &Target,
         shown: Option<&ShownHeads>,
+        state: Option<&EnvironmentState>,
     ) -> Result<Option<VersionRecord>> {
-        match shown.and_then(|heads| heads.get(&target.environment)) {
-            Some(head) => self.believe_head(view, target, Some(head.number), Some(head)),
-            None => self.verified_head(view, target),
-        }
+        let head = match shown.and_then(|heads| heads.get(&target.environment)) {
+            Some(head) => (Some(head.number), Some(head)),
+            None => (self.remote.head(target)?, None),
+        };
+        self.believe_head(view, target, head, state)
     }
 
     /// Verifies the head the remote showed, `head`, reading its record unless `shown` holds
-    /// it, and chains it to every known floor.
+    /// it, and chains it to every known floor (`state`, the workspace's, among them).
     fn believe_head(
         &mut self,
         view: &ProjectView,
         target: &Target,
-        head: Option<u64>,
-        shown: Option<&ShownHead>,
+        (head, shown): (Option<u64>, Option<&ShownHead>),
+        state: Option<&EnvironmentState>,
     ) -> Result<Option<VersionRecord>> {
-        let floors = self.floors(view, target)?;
+        let floors = self.floors(view, target, state)?;
         let highest = floors.iter().max_by_key(|floor| floor.pin.number);
         let Some(head) = head else {
             return match highest {
@@ -107,13 +112,23 @@ impl Session {
         };
         self.verify_fetched(view, target, (head, signature), &record, last_good)?;
         self.chain_to_floors(view, target, &record, &floors)?;
-        self.ledger.advance_environment(&record)?;
+        // The ledger pins this very record already (every `status` of an unchanged head):
+        // there is nothing to move.
+        if signature == Signature::Check {
+            self.ledger.advance_environment(&record)?;
+        }
         self.note_removed_recipients(view, target, &record);
         Ok(Some(record))
     }
 
-    /// Every point this environment's history is known to have reached.
-    fn floors(&self, view: &ProjectView, target: &Target) -> Result<Vec<Floor>> {
+    /// Every point this environment's history is known to have reached; `state` is the
+    /// workspace's state of `target`, read by the caller.
+    fn floors(
+        &self,
+        view: &ProjectView,
+        target: &Target,
+        state: Option<&EnvironmentState>,
+    ) -> Result<Vec<Floor>> {
         let mut floors = Vec::new();
         if let Some(seen) = self.ledger.environment(target)? {
             floors.push(Floor {
@@ -129,11 +144,11 @@ impl Session {
                 verified_here: false,
             });
         }
-        if let Some(state) = self.state.read(target)? {
+        if let Some(state) = state {
             floors.push(Floor {
                 pin: Pin {
                     number: state.base_version,
-                    digest: state.base_digest,
+                    digest: state.base_digest.clone(),
                 },
                 source: format!("{} is based on", target.file_label),
                 verified_here: false,
@@ -150,8 +165,9 @@ impl Session {
         target: &Target,
         record: &VersionRecord,
     ) -> Result<()> {
+        let state = self.state.read(target)?;
         let floors: Vec<Floor> = self
-            .floors(view, target)?
+            .floors(view, target, state.as_ref())?
             .into_iter()
             .filter(|floor| floor.pin.number <= record.body.number)
             .collect();
