@@ -12,11 +12,15 @@ use crate::CryptoError;
 /// scrypt.
 pub const PASSPHRASE_WORDS: usize = 6;
 
+/// The EFF large wordlist, one word per line: one string rather than a table of them, which
+/// every command would relocate at start-up (see `build.rs`).
+const WORDLIST: &str = include_str!(concat!(env!("OUT_DIR"), "/eff_large_wordlist.txt"));
+
 /// A new passphrase of `words` words from the EFF large wordlist, separated by `-`.
 pub fn generate_passphrase(words: usize) -> Zeroizing<String> {
-    let list = &eff_wordlist::large::LIST;
+    let list: Vec<&str> = WORDLIST.split('\n').collect();
     let chosen: Vec<&str> = (0..words)
-        .map(|_| list[OsRng.gen_range(0..list.len())].1)
+        .map(|_| list[OsRng.gen_range(0..list.len())])
         .collect();
     Zeroizing::new(chosen.join("-"))
 }
@@ -53,6 +57,16 @@ mod tests {
         let two = generate_passphrase(PASSPHRASE_WORDS);
         assert_eq!(one.split('-').count(), PASSPHRASE_WORDS);
         assert_ne!(*one, *two);
+    }
+
+    #[test]
+    fn the_wordlist_is_the_eff_large_list() {
+        let words: Vec<&str> = WORDLIST.split('\n').collect();
+        let eff: Vec<&str> = eff_wordlist::large::LIST.iter().map(|(_, word)| *word).collect();
+        assert_eq!(words, eff);
+        assert_eq!(words.len(), 7776);
+        let passphrase = generate_passphrase(PASSPHRASE_WORDS);
+        assert!(passphrase.split('-').all(|word| eff.contains(&word)));
     }
 
     #[test]
