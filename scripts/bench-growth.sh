@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How each command's cost grows (issue 19, item 4), on a shared folder and on an envsync
-# server (SQLite) on loopback, with the release binary:
+# server (SQLite) on loopback (BENCH_REMOTES="folder server git" adds a git repository over
+# git+file://, a bare one in the scratch directory), with the release binary:
 #   history      status and a fresh pull after 10 … 10,000 versions (must stay flat)
 #   variables    push, fresh pull and run with 10 … 100,000 variables (the server refuses a
 #                body over 4 MiB: the error is recorded instead of a time)
@@ -8,7 +9,9 @@
 #   environments status on 1 … 100 environments
 #   log          status and a fresh pull with 10 … 1,000 membership entries
 # Each point is hyperfine's median of BENCH_RUNS runs (default 15; 5 above 10,000 variables).
-# Writes target/growth/growth.csv, then scripts/plot-growth.py draws docs/bench/*.png.
+# Adds its points to docs/bench/growth.csv (kept in the repository, so that a run of some
+# curves redraws every plot; a point measured again replaces the earlier one), then
+# scripts/plot-growth.py draws docs/bench/*.png from it.
 # Usage: scripts/bench-growth.sh [ENVSYNC_BINARY]    (BENCH_QUICK=1: small sizes only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +26,10 @@ command -v hyperfine >/dev/null || { apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
 out="$root/target/growth"
 mkdir -p "$out"
-csv="$out/growth.csv"
-# BENCH_CURVES picks curves (default all); BENCH_APPEND=1 adds to an earlier run's CSV.
+csv="$root/docs/bench/growth.csv"
+# BENCH_CURVES picks curves (default all); BENCH_FRESH=1 starts the CSV over.
 curves=(${BENCH_CURVES:-history variables members environments log})
-[[ ${BENCH_APPEND:-0} == 1 && -f $csv ]] || echo "curve,remote,x,command,median_ms" > "$csv"
+[[ ${BENCH_FRESH:-0} != 1 && -f $csv ]] || echo "curve,remote,x,command,median_ms" > "$csv"
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -213,11 +216,15 @@ start_server() {
 
 echo "binary: $bin; load average: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"
 mkdir -p "$work/folder"
-[[ ${BENCH_APPEND:-0} == 1 ]] || : > "$out/refusals.txt"
-start_server
+git init -q --bare "$work/remote.git"
+[[ ${BENCH_FRESH:-0} != 1 ]] || : > "$out/refusals.txt"
+remotes=(${BENCH_REMOTES:-folder server})
+[[ " ${remotes[*]} " == *" server "* ]] && start_server
+declare -A urls=([folder]="$work/folder" [git]="git+file://$work/remote.git")
 for curve in "${curves[@]}"; do
-  "${curve}_curve" folder "$work/folder"
-  "${curve}_curve" server "$server_url"
+  for remote in "${remotes[@]}"; do
+    "${curve}_curve" "$remote" "${urls[$remote]:-$server_url}"
+  done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
 python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib

@@ -11,8 +11,9 @@
 #                 of 20 runs; includes the exec'd /bin/true, the same in every exec row
 #   faults        page faults (perf stat)
 #   syscalls      system calls made (strace -f -c)
-# With BENCH_WALL=1, also wall-clock medians with hyperfine, pair by pair in one run (take
-# them only on a quiet machine; the load average is printed with them).
+# With BENCH_WALL=1, also wall-clock medians, every row once per round in rotating order
+# (scripts/floor/interleave.rs: drift during the run falls on every row alike; take them on
+# a quiet machine all the same, and the load average is printed with them).
 #
 # Rows: `envsync --version`; `envsync run -- /bin/true` with 1,000 variables from the linked
 # file and from a folder remote's head (verify + decrypt); `envsync status` on 20
@@ -30,7 +31,7 @@ fi
 envsync_bin=${envsync_bins[0]}
 floor="$root/target/floor"
 mkdir -p "$floor"
-for program in exec exec_env print; do
+for program in exec exec_env print interleave; do
   rustc --edition 2024 -C opt-level=3 -o "$floor/$program" "scripts/floor/$program.rs"
 done
 
@@ -121,13 +122,9 @@ for row in "${rows[@]}"; do
 done
 
 if [[ ${BENCH_WALL:-0} == 1 ]]; then
-  command -v hyperfine >/dev/null || { apt-get update -qq \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
   echo
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  args=(--warmup 5 --runs "${BENCH_RUNS:-60}" -N --style basic --export-markdown "$work/wall.md")
-  for row in "${rows[@]}"; do args+=(-n "${row%%|*}" "${row#*|}"); done
-  hyperfine "${args[@]}" >/dev/null
-  cat "$work/wall.md"
+  for row in "${rows[@]}"; do printf '%s\t%s\n' "${row%%|*}" "${row#*|}"; done \
+    | "$floor/interleave" "${BENCH_RUNS:-60}"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

@@ -2,7 +2,8 @@
 
 Usage: python3 scripts/plot-growth.py target/growth/growth.csv docs/bench
 One PNG per curve (growth-history.png, …): the command's median time against the size, both
-axes logarithmic; a colour per command, solid for the folder remote, dashed for the server.
+axes logarithmic; a colour per command, solid for the folder remote, dashed for the server,
+dotted for a git repository.
 """
 
 import csv
@@ -23,6 +24,9 @@ TITLES = {
     "log": "Membership log entries",
 }
 
+# Line style per remote.
+STYLES = {"folder": "-", "server": "--", "git": ":"}
+
 
 def main(csv_path: str, out_dir: str) -> None:
     # A point measured again (an appended run) replaces the earlier one.
@@ -39,7 +43,7 @@ def main(csv_path: str, out_dir: str) -> None:
             points = sorted(by_x.items())
             # One colour per command, one line style per remote.
             axes.plot([x for x, _ in points], [y for _, y in points],
-                      "-" if remote == "folder" else "--", marker="o",
+                      STYLES.get(remote, "-."), marker="o",
                       color=f"C{commands.index(command)}", label=f"{command} ({remote})")
         axes.set_xscale("log")
         axes.set_yscale("log")
