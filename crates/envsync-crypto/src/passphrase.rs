@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn the_wordlist_is_the_eff_large_list() {
         let words: Vec<&str> = WORDLIST.split('\n').collect();
-        let eff: Vec<&str> = eff_wordlist::large::LIST.iter().map(|(_, word)| *word).collect();
+        let eff: Vec<&str> = eff_wordlist::large::LIST
+            .iter()
+            .map(|(_, word)| *word)
+            .collect();
         assert_eq!(words, eff);
         assert_eq!(words.len(), 7776);
         let passphrase = generate_passphrase(PASSPHRASE_WORDS);
