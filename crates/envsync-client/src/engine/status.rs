@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use super::{ProjectView, Session};
 use crate::error::Result;
-use crate::records::Pin;
 use crate::remote::ShownHeads;
 use crate::workspace::{Link, Target};
 
@@ -144,7 +143,8 @@ impl Session {
         // Verified exactly as `pull` verifies: a head that does not chain to what this
         // machine saw is an error here too, never "synced".
         let state = self.state.read(&target)?;
-        let head_record = self.verified_shown_head(view, &target, shown, state.as_ref())?;
+        let verified = self.verified_shown_head(view, &target, shown, state.as_ref())?;
+        let (head_record, head_pin) = verified.unzip();
         let head = head_record.as_ref().map(|record| record.body.number);
         let owner =
             standing.is_some_and(|member| member.is_active() && member.role.can_manage_members());
@@ -153,10 +153,6 @@ impl Session {
                 .rotations
                 .extend(self.pending_rotations(view, &target, record)?);
         }
-        let head_pin = head_record.as_ref().map(|record| Pin {
-            number: record.body.number,
-            digest: record.digest(),
-        });
         let targets = self.publish_targets(&target);
         extras.publications.extend(self.target_statuses(
             view,

@@ -47,36 +47,43 @@ impl Session {
     ) -> Result<Option<VersionRecord>> {
         let head = self.remote.head(target)?;
         let state = self.state.read(target)?;
-        self.believe_head(view, target, (head, None), state.as_ref())
+        let believed = self.believe_head(view, target, (head, None), state.as_ref())?;
+        Ok(believed.map(|(record, _)| record))
     }
 
     /// [`Session::verified_head`] from `shown`, one read of the project's heads (`status`),
     /// when it holds this environment; else the environment is read alone. The record is
     /// verified the same either way: only the transport differs. `state` is the workspace's
-    /// state of `target` as the caller read it, one of the floors.
+    /// state of `target` as the caller read it, one of the floors. With the record comes its
+    /// pin: its digest is a hash over every signed byte, computed once.
     pub(crate) fn verified_shown_head(
         &mut self,
         view: &ProjectView,
         target: &Target,
         shown: Option<&ShownHeads>,
         state: Option<&EnvironmentState>,
-    ) -> Result<Option<VersionRecord>> {
+    ) -> Result<Option<(VersionRecord, Pin)>> {
         let head = match shown.and_then(|heads| heads.get(&target.environment)) {
             Some(head) => (Some(head.number), Some(head)),
             None => (self.remote.head(target)?, None),
         };
-        self.believe_head(view, target, head, state)
+        let believed = self.believe_head(view, target, head, state)?;
+        Ok(believed.map(|(record, digest)| {
+            let number = record.body.number;
+            (record, Pin { number, digest })
+        }))
     }
 
     /// Verifies the head the remote showed, `head`, reading its record unless `shown` holds
-    /// it, and chains it to every known floor (`state`, the workspace's, among them).
+    /// it, and chains it to every known floor (`state`, the workspace's, among them). Returns
+    /// the record with its digest.
     fn believe_head(
         &mut self,
         view: &ProjectView,
         target: &Target,
         (head, shown): (Option<u64>, Option<&ShownHead>),
         state: Option<&EnvironmentState>,
-    ) -> Result<Option<VersionRecord>> {
+    ) -> Result<Option<(VersionRecord, String)>> {
         let floors = self.floors(view, target, state)?;
         let highest = floors.iter().max_by_key(|floor| floor.pin.number);
         let Some(head) = head else {
@@ -111,14 +118,14 @@ impl Session {
             Signature::Check
         };
         self.verify_fetched(view, target, (head, signature), &record, last_good)?;
-        self.chain_to_floors(view, target, &record, &floors)?;
+        self.chain_to_floors(view, target, (&record, &digest), &floors)?;
         // The ledger pins this very record already (every `status` of an unchanged head):
         // there is nothing to move.
         if signature == Signature::Check {
             self.ledger.advance_environment(&record)?;
         }
         self.note_removed_recipients(view, target, &record);
-        Ok(Some(record))
+        Ok(Some((record, digest)))
     }
 
     /// Every point this environment's history is known to have reached; `state` is the
@@ -171,29 +178,39 @@ impl Session {
             .into_iter()
             .filter(|floor| floor.pin.number <= record.body.number)
             .collect();
-        self.chain_to_floors(view, target, record, &floors)
+        self.chain_to_floors(view, target, (record, &record.digest()), &floors)
     }
 
-    /// Walks from `head` back along its bases to the highest floor, verifying every record
-    /// and link; every other floor must still hold the record it pinned.
+    /// Walks from `head` (with its digest) back along its bases to the highest floor,
+    /// verifying every record and link; every other floor must still hold the record it
+    /// pinned. A floor at the head itself (every run of an unchanged environment) costs no
+    /// copy and no second hash of the record.
     fn chain_to_floors(
         &mut self,
         view: &ProjectView,
         target: &Target,
-        head: &VersionRecord,
+        (head, head_digest): (&VersionRecord, &str),
         floors: &[Floor],
     ) -> Result<()> {
         let Some(highest) = floors.iter().max_by_key(|floor| floor.pin.number) else {
             return Ok(());
         };
-        let reached = self.walk_back(view, target, head, highest.pin.number)?;
+        let walked = if head.body.number > highest.pin.number {
+            Some(self.walk_back(view, target, head, highest.pin.number)?)
+        } else {
+            None
+        };
+        let (reached, reached_digest) = match &walked {
+            Some(record) => (record, record.digest()),
+            None => (head, head_digest.to_owned()),
+        };
         for floor in floors {
-            let at_floor = if reached.body.number == floor.pin.number {
-                reached.clone()
+            let digest = if reached.body.number == floor.pin.number {
+                reached_digest.clone()
             } else {
-                self.remote.version(target, floor.pin.number)?
+                self.remote.version(target, floor.pin.number)?.digest()
             };
-            if at_floor.digest() != floor.pin.digest {
+            if digest != floor.pin.digest {
                 return Err(rewritten(target, floor));
             }
         }
