@@ -64,12 +64,15 @@ const HEADS_WITH_RECORDS: &str = "\
         UNION ALL \
         SELECT (SELECT MIN(w.environment) FROM versions w \
                 WHERE w.project = $1 AND w.environment > names.environment) \
-        FROM names WHERE names.environment IS NOT NULL) \
-    SELECT v.environment, v.number, v.record_json \
-    FROM names JOIN versions v ON v.project = $1 AND v.environment = names.environment \
-    WHERE v.number = (SELECT MAX(m.number) FROM versions m \
-                      WHERE m.project = $1 AND m.environment = names.environment) \
-    ORDER BY v.environment";
+        FROM names WHERE names.environment IS NOT NULL), \
+    heads(environment, number) AS ( \
+        SELECT environment, (SELECT MAX(m.number) FROM versions m \
+                             WHERE m.project = $1 AND m.environment = names.environment) \
+        FROM names WHERE environment IS NOT NULL) \
+    SELECT heads.environment, heads.number, \
+           (SELECT v.record_json FROM versions v WHERE v.project = $1 \
+            AND v.environment = heads.environment AND v.number = heads.number) \
+    FROM heads ORDER BY heads.environment";
 
 impl Store {
     /// The newest version number of an environment, `None` before its first push.
@@ -102,8 +105,11 @@ impl Store {
     /// version's signed record as stored, sorted by environment: what `GET …/heads` serves.
     /// One statement, so one moment of the database however many environments there are;
     /// it walks the primary key (project, environment, number) from one environment to the
-    /// next and takes each one's highest number, so its cost grows with the environments,
-    /// not with their history. Not from the read cache: it is never stale, and a push or a
+    /// next, takes each one's highest number, and reads that one record by its key, so its
+    /// cost grows with the environments, not with their history. (Written as a join on
+    /// `number = (SELECT MAX…)`, SQLite 3.46 checked the condition on every version of the
+    /// environment: 31 ms at 10,000 versions. The record is a scalar subquery by full key
+    /// now, which no planner can turn into a scan.) Not from the read cache: it is never stale, and a push or a
     /// revocation needs no eviction for it.
     pub async fn heads_with_records(&self, project: &str) -> Result<Vec<(String, u64, Vec<u8>)>> {
         let rows: Vec<(String, i64, Vec<u8>)> = sqlx::query_as(HEADS_WITH_RECORDS)
