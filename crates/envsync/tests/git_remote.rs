@@ -8,7 +8,7 @@ mod support;
 
 use std::process::Stdio;
 
-use support::git::{GitTeam, git, git_in};
+use support::git::{GitTeam, git, git_in, git_in_tree};
 use support::remotes::{Remote, alice_and_bob};
 
 /// A commit on `main` of the team's repository, as the code people work on.
@@ -17,14 +17,12 @@ fn seed_main(team: &GitTeam) -> String {
     let seed_path = seed.to_str().unwrap();
     git(&["init", "--quiet", "-b", "main", seed_path]);
     std::fs::write(seed.join("app.rs"), "fn main() {}\n").unwrap();
-    let in_seed = |args: &[&str]| {
-        let mut all = vec!["-C", seed_path, "-c", "user.name=t", "-c", "user.email=t@t"];
-        all.extend_from_slice(args);
-        git(&all)
-    };
-    in_seed(&["add", "app.rs"]);
-    in_seed(&["commit", "--quiet", "-m", "code"]);
-    in_seed(&["push", "--quiet", team.bare.to_str().unwrap(), "main"]);
+    git_in_tree(seed_path, &["add", "app.rs"]);
+    git_in_tree(seed_path, &["commit", "--quiet", "-m", "code"]);
+    git_in_tree(
+        seed_path,
+        &["push", "--quiet", team.bare.to_str().unwrap(), "main"],
+    );
     rev(team, "refs/heads/main")
 }
 

@@ -88,21 +88,12 @@ impl GitTeam {
             Some(bytes) => std::fs::write(&file, bytes).unwrap(),
             None => std::fs::remove_file(&file).unwrap(),
         }
-        let in_clone = |args: &[&str]| {
-            let mut all = vec![
-                "-C",
-                clone_path,
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-            ];
-            all.extend_from_slice(args);
-            git(&all)
-        };
-        in_clone(&["add", "--all"]);
-        in_clone(&["commit", "--quiet", "--allow-empty", "-m", "someone's edit"]);
-        in_clone(&["push", "--quiet", "origin", "envsync"]);
+        git_in_tree(clone_path, &["add", "--all"]);
+        git_in_tree(
+            clone_path,
+            &["commit", "--quiet", "--allow-empty", "-m", "someone's edit"],
+        );
+        git_in_tree(clone_path, &["push", "--quiet", "origin", "envsync"]);
     }
 
     /// Every object of the repository, uncompressed: what anyone who can read it can read.
@@ -138,6 +129,13 @@ pub fn git(args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
+}
+
+/// Runs git in the work tree `tree` as a committer of its own, as someone's checkout would.
+pub fn git_in_tree(tree: &str, args: &[&str]) -> Vec<u8> {
+    let mut all = vec!["-C", tree, "-c", "user.name=t", "-c", "user.email=t@t"];
+    all.extend_from_slice(args);
+    git(&all)
 }
 
 pub fn git_in(repository: &Path, args: &[&str]) -> Vec<u8> {
