@@ -113,16 +113,16 @@ impl Ledger {
         let Some(last) = events.last().filter(|_| !self.read_only) else {
             return Ok(());
         };
-        let path = self.project_dir(project).join("membership.json");
-        if known.is_some_and(|seen| seen.number >= last.body.number) {
+        let covers = |seen: &Seen| seen.number >= last.body.number;
+        if known.is_some_and(covers) {
             return Ok(());
         }
         let known = self.membership(project)?;
-        let known = known.as_ref();
-        if known.is_some_and(|seen| seen.number >= last.body.number) {
+        if known.as_ref().is_some_and(covers) {
             return Ok(());
         }
         let first_new = known.map_or(0, |seen| seen.number);
+        let path = self.project_dir(project).join("membership.json");
         for event in events.iter().filter(|event| event.body.number > first_new) {
             let name = format!("{:08}.json", event.body.number);
             write_atomic(

@@ -196,21 +196,23 @@ impl Session {
             return Ok(());
         };
         let walked = if head.body.number > highest.pin.number {
-            Some(self.walk_back(view, target, head, highest.pin.number)?)
+            let record = self.walk_back(view, target, head, highest.pin.number)?;
+            let digest = record.digest();
+            Some((record, digest))
         } else {
             None
         };
         let (reached, reached_digest) = match &walked {
-            Some(record) => (record, record.digest()),
-            None => (head, head_digest.to_owned()),
+            Some((record, digest)) => (record, digest.as_str()),
+            None => (head, head_digest),
         };
         for floor in floors {
-            let digest = if reached.body.number == floor.pin.number {
-                reached_digest.clone()
+            let holds = if reached.body.number == floor.pin.number {
+                reached_digest == floor.pin.digest
             } else {
-                self.remote.version(target, floor.pin.number)?.digest()
+                self.remote.version(target, floor.pin.number)?.digest() == floor.pin.digest
             };
-            if digest != floor.pin.digest {
+            if !holds {
                 return Err(rewritten(target, floor));
             }
         }

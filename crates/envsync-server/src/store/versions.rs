@@ -109,8 +109,8 @@ impl Store {
     /// cost grows with the environments, not with their history. (Written as a join on
     /// `number = (SELECT MAX…)`, SQLite 3.46 checked the condition on every version of the
     /// environment: 31 ms at 10,000 versions. The record is a scalar subquery by full key
-    /// now, which no planner can turn into a scan.) Not from the read cache: it is never stale, and a push or a
-    /// revocation needs no eviction for it.
+    /// now, which no planner can turn into a scan.) Not from the read cache: it is never
+    /// stale, and a push or a revocation needs no eviction for it.
     pub async fn heads_with_records(&self, project: &str) -> Result<Vec<(String, u64, Vec<u8>)>> {
         let rows: Vec<(String, i64, Vec<u8>)> = sqlx::query_as(HEADS_WITH_RECORDS)
             .bind(project)
