@@ -8,7 +8,7 @@ mod support;
 
 use std::process::Stdio;
 
-use support::git::{GitTeam, git, git_in, git_in_tree};
+use support::git::{GitTeam, git, git_in, git_in_tree, version_path};
 use support::remotes::{Remote, alice_and_bob};
 
 /// A commit on `main` of the team's repository, as the code people work on.
@@ -57,7 +57,7 @@ fn git_origin_keeps_records_on_their_own_branch_and_touches_no_other() {
         &["ls-tree", "-r", "--name-only", "envsync"],
     ))
     .unwrap();
-    assert!(tree.contains("app/environments/development/versions/00000001.json"));
+    assert!(tree.contains(&version_path("app/environments/development", 1)));
     assert!(tree.contains("app/members/00000001.json"));
     assert_eq!(
         git(&["-C", workspace, "for-each-ref"]),
@@ -116,6 +116,76 @@ fn a_git_head_hint_is_only_a_hint() {
     assert_eq!(head(&alice), 6);
 }
 
+/// Issue 19: versions and ciphertexts are filed in subdirectories, so that no tree a push
+/// rewrites or a lookup reads grows with the history. A branch written before then keeps
+/// them flat: it is still read, its version numbers stay taken, and new records go to the
+/// filed paths beside the flat ones.
+#[test]
+fn a_branch_with_flat_versions_is_still_read_and_its_numbers_stay_taken() {
+    let team = GitTeam::file();
+    let (alice, bob) = alice_and_bob(&team);
+    alice.write_env(".env", "API_KEY=three\n");
+    alice.run(&["push"]).ok();
+    let environment = "app/environments/development";
+    let filed = team.files();
+    assert!(filed.contains(&version_path(environment, 3)), "{filed:?}");
+    assert!(
+        filed
+            .iter()
+            .any(|path| path.contains("/objects/") && path.matches('/').count() == 5)
+    );
+    team.edit_branch(|clone| flatten(&clone.join(environment)));
+    let flat = team.files();
+    assert!(
+        flat.contains(&format!("{environment}/versions/00000003.json")),
+        "{flat:?}"
+    );
+
+    // Bob pulled version 2: version 3, flat, is taken, and his edit must merge with it.
+    bob.write_env(
+        ".env",
+        &format!("{}OTHER=bob\n", support::team_server::ALICE_ENV),
+    );
+    bob.run(&["push"]).code(3);
+    bob.run(&["sync"]).ok();
+    assert!(team.files().contains(&version_path(environment, 4)));
+    assert!(
+        flat.iter().all(|path| team.files().contains(path)),
+        "flat records stay"
+    );
+    alice.run(&["pull"]).ok();
+    let merged = bob.read_env(".env");
+    assert_eq!(alice.read_env(".env"), merged);
+    let vars = alice.run(&["export", "--file", ".env"]).ok().json();
+    assert_eq!(
+        vars,
+        serde_json::json!({"API_KEY": "three", "OTHER": "bob"})
+    );
+    let log = alice.run(&["log", "--json"]).ok().document("Log")["versions"].clone();
+    assert_eq!(log.as_array().map(Vec::len), Some(4), "{log}");
+
+    // A fresh clone reads the whole history, flat and filed.
+    let carol = team.admit(&alice, "carol");
+    carol.run(&["pull"]).ok();
+    assert_eq!(carol.read_env(".env"), merged);
+}
+
+/// Moves an environment's filed versions and ciphertexts to the flat paths of a branch
+/// written before filing.
+fn flatten(environment: &std::path::Path) {
+    for kind in ["versions", "objects"] {
+        let directory = environment.join(kind);
+        for shard in std::fs::read_dir(&directory).unwrap() {
+            let shard = shard.unwrap().path();
+            for file in std::fs::read_dir(&shard).unwrap() {
+                let file = file.unwrap().path();
+                std::fs::rename(&file, directory.join(file.file_name().unwrap())).unwrap();
+            }
+            std::fs::remove_dir(&shard).unwrap();
+        }
+    }
+}
+
 #[test]
 fn pushes_to_other_environments_that_race_are_replayed_not_refused() {
     const WRITERS: usize = 6;
@@ -158,7 +228,7 @@ fn pushes_to_other_environments_that_race_are_replayed_not_refused() {
     ))
     .unwrap();
     for index in 0..WRITERS {
-        let record = format!("app/environments/own{index}/versions/00000001.json");
+        let record = version_path(&format!("app/environments/own{index}"), 1);
         assert!(tree.contains(&record), "{record} was lost");
     }
 }
@@ -191,7 +261,7 @@ fn a_push_that_raced_a_membership_change_is_encrypted_again_for_the_new_roster()
         !team.bare.join("hooks/update").exists(),
         "the race happened"
     );
-    let record = team.show("app/environments/staging/versions/00000001.json");
+    let record = team.show(&version_path("app/environments/staging", 1));
     assert!(
         String::from_utf8_lossy(&record).contains(&carol.member_key()),
         "encrypted for the roster that admitted Carol"

@@ -72,6 +72,17 @@ impl GitTeam {
     /// Commits `contents` at `path` of the `envsync` branch (`None` deletes it), as anyone
     /// who can push to the repository can: through a clone of their own.
     pub fn commit_on_branch(&self, path: &str, contents: Option<&[u8]>) {
+        self.edit_branch(|clone| {
+            let file = clone.join(path);
+            match contents {
+                Some(bytes) => std::fs::write(&file, bytes).unwrap(),
+                None => std::fs::remove_file(&file).unwrap(),
+            }
+        });
+    }
+
+    /// Commits whatever `edit` does to a checkout of the `envsync` branch, and pushes it.
+    pub fn edit_branch(&self, edit: impl FnOnce(&Path)) {
         let clone = self.team.root.path().join("tamper");
         let _ = std::fs::remove_dir_all(&clone);
         let clone_path = clone.to_str().unwrap();
@@ -83,17 +94,23 @@ impl GitTeam {
             self.bare.to_str().unwrap(),
             clone_path,
         ]);
-        let file = clone.join(path);
-        match contents {
-            Some(bytes) => std::fs::write(&file, bytes).unwrap(),
-            None => std::fs::remove_file(&file).unwrap(),
-        }
+        edit(&clone);
         git_in_tree(clone_path, &["add", "--all"]);
         git_in_tree(
             clone_path,
             &["commit", "--quiet", "--allow-empty", "-m", "someone's edit"],
         );
         git_in_tree(clone_path, &["push", "--quiet", "origin", "envsync"]);
+    }
+
+    /// Every file of the `envsync` branch, by path.
+    pub fn files(&self) -> Vec<String> {
+        let tree = git_in(&self.bare, &["ls-tree", "-r", "--name-only", "envsync"]);
+        String::from_utf8(tree)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Every object of the repository, uncompressed: what anyone who can read it can read.
@@ -114,10 +131,19 @@ impl GitTeam {
     /// The ciphertext named by version `number` of app/development.
     pub fn ciphertext(&self, number: u64) -> Vec<u8> {
         let environment = "app/environments/development";
-        let record = self.show(&format!("{environment}/versions/{number:08}.json"));
+        let record = self.show(&version_path(environment, number));
         let sha = ciphertext_sha256(&record);
-        self.show(&format!("{environment}/objects/{sha}.age"))
+        self.show(&format!("{environment}/objects/{}/{sha}.age", &sha[..2]))
     }
+}
+
+/// Where the branch files version `number` of `environment` (`PROJECT/environments/ENV`):
+/// by the thousand.
+pub fn version_path(environment: &str, number: u64) -> String {
+    format!(
+        "{environment}/versions/{:05}/{number:08}.json",
+        number / 1000
+    )
 }
 
 /// Runs git, panicking with its message when it fails; its standard output.

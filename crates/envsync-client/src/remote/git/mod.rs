@@ -11,6 +11,7 @@
 //! other records) and pushed again. No other branch is ever read or written.
 
 mod cache;
+mod filed;
 mod location;
 mod objects;
 
@@ -19,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use self::cache::{Cache, Change, Pushed};
+use self::filed::Filed;
 pub use self::location::GitLocation;
 use self::location::redacted;
 use self::objects::{Entry, Objects};
@@ -133,11 +135,23 @@ impl GitRemote {
         })
     }
 
-    fn read_required(&self, segments: &[String], what: &str) -> Result<Vec<u8>> {
-        self.read(segments)?.ok_or_else(|| {
+    /// The first of `places` that holds a file: a filed record (a version or a ciphertext)
+    /// is read where new ones are written, else where a branch written before filing
+    /// keeps it.
+    fn read_first(&self, places: &[&Segments]) -> Result<Option<Vec<u8>>> {
+        for segments in places {
+            if let Some(bytes) = self.read(segments)? {
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
+    }
+
+    fn read_required(&self, places: &[&Segments], what: &str) -> Result<Vec<u8>> {
+        self.read_first(places)?.ok_or_else(|| {
             ClientError::Integrity(format!(
                 "{what} is missing from the remote ({} in {})",
-                segments.join("/"),
+                places[0].join("/"),
                 self.describe()
             ))
         })
@@ -153,6 +167,17 @@ impl GitRemote {
 
     fn exists(&self, segments: &[String]) -> Result<bool> {
         Ok(self.entry(segments)?.is_some())
+    }
+
+    /// Whether a filed record is at either of its places: a number a branch written
+    /// before filing holds flat is taken all the same.
+    fn exists_filed(&self, filed: &Filed) -> Result<bool> {
+        for segments in filed.places() {
+            if self.exists(segments)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Commits `changes` on the tip and pushes, fetching and trying again while pushes are
@@ -208,7 +233,7 @@ impl GitRemote {
         let (Some(base), Some(parent)) = (body.base, body.parent_digest.as_deref()) else {
             return Ok(true);
         };
-        let Some(bytes) = self.read(&layout::version(place, base))? else {
+        let Some(bytes) = self.read_first(&filed::version(place, base).places())? else {
             return Ok(false);
         };
         let what = format!("version {base} of {place}");
@@ -246,31 +271,33 @@ impl Remote for GitRemote {
         let hint = self
             .read(&layout::head_hint(place))?
             .map_or(0, |bytes| head::decode_hint(&bytes));
-        let newest = head::probe_head(hint, |number| self.exists(&layout::version(place, number)))?;
+        let newest = head::probe_head(hint, |number| {
+            self.exists_filed(&filed::version(place, number))
+        })?;
         Ok((newest > 0).then_some(newest))
     }
 
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
         let what = format!("version {number} of {place}");
-        let bytes = self.read_required(&layout::version(place, number), &what)?;
+        let bytes = self.read_required(&filed::version(place, number).places(), &what)?;
         Ok(VersionRecord::from_json(&bytes, &what)?)
     }
 
     fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
-        let segments = layout::object(place, sha256)?;
-        self.read_required(&segments, &format!("ciphertext {sha256}"))
+        let filed = filed::object(place, sha256)?;
+        self.read_required(&filed.places(), &format!("ciphertext {sha256}"))
     }
 
     fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool> {
         let body = &record.body;
         let place = EnvironmentRef::from(body);
-        let version = layout::version(&place, body.number);
+        let version = filed::version(&place, body.number);
         let changes = [
             change(
-                &layout::object(&place, &body.ciphertext_sha256)?,
+                &filed::object(&place, &body.ciphertext_sha256)?.path,
                 Some(ciphertext.to_vec()),
             ),
-            change(&version, Some(record.to_json())),
+            change(&version.path, Some(record.to_json())),
             // Only a hint: a replay onto a new tip rewrites it with this version's number,
             // which is then the newest (its number was free and its base held).
             change(
@@ -280,7 +307,7 @@ impl Remote for GitRemote {
         ];
         let message = format!("{place}: version {}", body.number);
         self.publish(&message, &changes, |remote| {
-            Ok(!remote.exists(&version)?
+            Ok(!remote.exists_filed(&version)?
                 && remote.holds_base(&place, body)?
                 && remote.membership_ends_at(&body.project, body.membership.number)?)
         })
@@ -291,7 +318,7 @@ impl Remote for GitRemote {
         let mut events = Vec::with_capacity(numbers.len());
         for number in numbers {
             let what = format!("membership entry {number} of {project}");
-            let bytes = self.read_required(&layout::member_entry(project, number), &what)?;
+            let bytes = self.read_required(&[&layout::member_entry(project, number)], &what)?;
             events.push(MembershipEvent::from_json(&bytes, &what)?);
         }
         Ok(events)
