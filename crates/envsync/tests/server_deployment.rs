@@ -219,6 +219,33 @@ fn a_pushed_secret_is_nowhere_in_postgresql() {
     );
 }
 
+/// Issue 19: on the database's own host a Unix socket spares the TCP loopback (a tenth to
+/// a fifth more reads a second, BENCHMARKS.md). The server takes libpq's URL form of it, and
+/// every connection of its pool goes through the socket.
+#[test]
+fn a_server_reaches_postgresql_over_its_unix_socket() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let server = Server::postgres(&database.over_socket());
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    alice.write_env(".env", "API_KEY=through-the-socket\n");
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    assert_eq!(bob.read_env(".env"), "API_KEY=through-the-socket\n");
+    let others = "FROM pg_stat_activity WHERE datname = current_database() \
+                  AND pid <> pg_backend_pid()";
+    let by_socket = database.query(&format!("SELECT count(*) {others} AND client_addr IS NULL"));
+    let by_tcp = database.query(&format!(
+        "SELECT count(*) {others} AND client_addr IS NOT NULL"
+    ));
+    assert_ne!(by_socket.trim(), "0", "the server's connections");
+    assert_eq!(
+        by_tcp.trim(),
+        "0",
+        "no connection of the server's is over TCP"
+    );
+}
+
 #[test]
 fn network_failures_change_nothing_locally() {
     let team = Team::new();

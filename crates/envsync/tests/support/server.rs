@@ -219,6 +219,30 @@ impl PgDatabase {
         psql(&self.maintenance, sql);
     }
 
+    /// The same database through the server's Unix socket (Debian's directory), in libpq's
+    /// URL form: the directory percent-encoded as the host.
+    pub fn over_socket(&self) -> String {
+        let directory = "/var/run/postgresql";
+        assert!(
+            Path::new(directory).join(".s.PGSQL.5432").exists(),
+            "no PostgreSQL socket in {directory} (scripts/test.sh starts the server)"
+        );
+        format!(
+            "postgres://postgres@%2Fvar%2Frun%2Fpostgresql/{}",
+            self.name
+        )
+    }
+
+    /// What `sql` returns, one row a line, as read in this database.
+    pub fn query(&self, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args([&self.url, "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(output.status.success(), "psql {sql}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     /// Every row of every table, as `pg_dump` prints it (bytea as hex).
     pub fn dump(&self) -> String {
         let output = Command::new("pg_dump")
