@@ -279,3 +279,29 @@ fn commands_without_settings_run_no_git() {
         "`status` without an identity did not ask git for a name"
     );
 }
+
+/// Issue 19: the binary stays position-independent (ASLR) but packs its relative
+/// relocations (DT_RELR, `crates/envsync/build.rs`): 1.1 MB of fix-up entries read at every
+/// start became 18 KB, a tenth of `status`'s time (BENCHMARKS.md).
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn the_binary_is_position_independent_with_packed_relocations() {
+    let binary = env!("CARGO_BIN_EXE_envsync");
+    let readelf = |flag: &str| {
+        let output = std::process::Command::new("readelf")
+            .args([flag, binary])
+            .output()
+            .expect("readelf (binutils) runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(
+        readelf("-h").contains("DYN"),
+        "a position-independent executable"
+    );
+    let dynamic = readelf("-d");
+    assert!(
+        dynamic.contains("(RELR)"),
+        "packed relative relocations: {dynamic}"
+    );
+}
