@@ -20,7 +20,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use self::cache::{Cache, Change, Pushed};
-use self::filed::Filed;
 pub use self::location::GitLocation;
 use self::location::redacted;
 use self::objects::{Entry, Objects};
@@ -169,10 +168,10 @@ impl GitRemote {
         Ok(self.entry(segments)?.is_some())
     }
 
-    /// Whether a filed record is at either of its places: a number a branch written
+    /// Whether any of `places` holds something: a version number that a branch written
     /// before filing holds flat is taken all the same.
-    fn exists_filed(&self, filed: &Filed) -> Result<bool> {
-        for segments in filed.places() {
+    fn exists_at_any(&self, places: &[&Segments]) -> Result<bool> {
+        for segments in places {
             if self.exists(segments)? {
                 return Ok(true);
             }
@@ -272,7 +271,7 @@ impl Remote for GitRemote {
             .read(&layout::head_hint(place))?
             .map_or(0, |bytes| head::decode_hint(&bytes));
         let newest = head::probe_head(hint, |number| {
-            self.exists_filed(&filed::version(place, number))
+            self.exists_at_any(&filed::version(place, number).places())
         })?;
         Ok((newest > 0).then_some(newest))
     }
@@ -307,7 +306,7 @@ impl Remote for GitRemote {
         ];
         let message = format!("{place}: version {}", body.number);
         self.publish(&message, &changes, |remote| {
-            Ok(!remote.exists_filed(&version)?
+            Ok(!remote.exists_at_any(&version.places())?
                 && remote.holds_base(&place, body)?
                 && remote.membership_ends_at(&body.project, body.membership.number)?)
         })
