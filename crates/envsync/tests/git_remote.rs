@@ -52,13 +52,9 @@ fn git_origin_keeps_records_on_their_own_branch_and_touches_no_other() {
     alice.run(&["push", "-m", "first"]).ok();
 
     assert_eq!(rev(&team, "refs/heads/main"), main, "main is untouched");
-    let tree = String::from_utf8(git_in(
-        &team.bare,
-        &["ls-tree", "-r", "--name-only", "envsync"],
-    ))
-    .unwrap();
+    let tree = team.files();
     assert!(tree.contains(&version_path("app/environments/development", 1)));
-    assert!(tree.contains("app/members/00000001.json"));
+    assert!(tree.contains(&"app/members/00000001.json".to_owned()));
     assert_eq!(
         git(&["-C", workspace, "for-each-ref"]),
         refs_before,
@@ -222,11 +218,7 @@ fn pushes_to_other_environments_that_race_are_replayed_not_refused() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let tree = String::from_utf8(git_in(
-        &team.bare,
-        &["ls-tree", "-r", "--name-only", "envsync"],
-    ))
-    .unwrap();
+    let tree = team.files();
     for index in 0..WRITERS {
         let record = version_path(&format!("app/environments/own{index}"), 1);
         assert!(tree.contains(&record), "{record} was lost");

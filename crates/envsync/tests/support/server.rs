@@ -235,12 +235,7 @@ impl PgDatabase {
 
     /// What `sql` returns, one row a line, as read in this database.
     pub fn query(&self, sql: &str) -> String {
-        let output = Command::new("psql")
-            .args([&self.url, "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
-            .output()
-            .expect("run psql");
-        assert!(output.status.success(), "psql {sql}: {output:?}");
-        String::from_utf8(output.stdout).unwrap()
+        psql(&self.url, sql)
     }
 
     /// Every row of every table, as `pg_dump` prints it (bytea as hex).
@@ -263,9 +258,10 @@ impl Drop for PgDatabase {
     }
 }
 
-fn psql(url: &str, sql: &str) {
+/// Runs `sql` at `url`; what it returns, one row a line (no headers, no command tags).
+fn psql(url: &str, sql: &str) -> String {
     let output = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-tA", "-c", sql])
         .output()
         .expect("run psql (PostgreSQL's client; scripts/test.sh installs it)");
     assert!(
@@ -273,6 +269,7 @@ fn psql(url: &str, sql: &str) {
         "psql {sql}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// Direct API calls, for what the CLI never sends.
