@@ -227,23 +227,26 @@ pub struct Invite {
 /// the server does not have; the code's SHA-256 names the invite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InviteInfo {
     /// Lowercase hex SHA-256 of the code.
     pub code_sha256: String,
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "writer"))]
     pub role: Role,
-    /// `None`: every environment.
+    /// `null`: every environment.
     pub environments: Option<Vec<String>>,
     /// The account that created it.
     pub created_by: String,
     /// Unix seconds, as are the other times.
     pub created_at: i64,
     pub expires_at: i64,
-    /// When it was redeemed, and by which account; an invite is redeemed once.
+    /// When it was redeemed; an invite is redeemed once.
     pub redeemed_at: Option<i64>,
+    /// The account that joined with it.
     pub redeemed_by: Option<String>,
-    /// When an owner revoked it, and which; a revoked code no longer joins.
+    /// When an owner revoked it; a revoked code no longer joins.
     pub revoked_at: Option<i64>,
+    /// The owner who revoked it.
     pub revoked_by: Option<String>,
 }
 

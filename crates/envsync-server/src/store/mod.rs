@@ -22,6 +22,7 @@ mod membership_log;
 mod notify;
 mod pending;
 mod publications;
+mod read_batch;
 mod reads;
 mod sessions;
 mod tokens;
@@ -44,7 +45,7 @@ pub use cache::{CacheUse, DEFAULT_RECORD_CACHE_BYTES};
 pub use error::{Result, StoreError};
 pub use invites::Revocation;
 pub use limits::{FAILURE_WINDOW_SECONDS, MAX_FAILURES};
-pub use reads::ReadAccess;
+pub use reads::{ReadAccess, ReadRequest};
 pub use sessions::{NewSession, Session};
 pub use tokens::NewToken;
 pub use transaction::Transaction;
@@ -83,6 +84,8 @@ pub struct Store {
     cache: Option<std::sync::Arc<cache::ReadCache>>,
     /// Version records and ciphertexts, which never change once stored.
     immutable: std::sync::Arc<cache::Immutable>,
+    /// PostgreSQL's queue of authenticated reads (see `read_batch`).
+    read_batcher: Option<read_batch::ReadBatcher>,
 }
 
 impl fmt::Debug for Store {
@@ -123,15 +126,19 @@ impl Store {
             .connect(&connect_url)
             .await
             .map_err(open_error)?;
-        let store = Self {
+        let mut store = Self {
             pool,
             backend,
             redacted_url,
             connect_url,
             cache: None,
             immutable: std::sync::Arc::default(),
+            read_batcher: None,
         };
         store.prepare().await?;
+        if backend == Backend::Postgres {
+            store.read_batcher = Some(read_batch::ReadBatcher::start(store.clone()));
+        }
         Ok(store)
     }
 

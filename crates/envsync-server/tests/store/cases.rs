@@ -3,7 +3,7 @@
 use envsync_core::role::Role;
 use envsync_server::store::{
     AuditFilter, Created, FAILURE_WINDOW_SECONDS, InviteRow, MAX_FAILURES, NewAuditEntry, NewToken,
-    NewVersion, Revocation,
+    NewVersion, ReadRequest, Revocation,
 };
 use sqlx::{AnyPool, Row};
 
@@ -948,4 +948,160 @@ pub async fn authenticated_reads_see_every_replicas_writes(db: TestDatabase) {
             .is_none(),
         "revoked"
     );
+}
+
+/// A live personal token `id` of a new account `account` (hash `hash-{id}`), expiring at 100.
+async fn account_with_token(store: &envsync_server::store::Store, account: &str, id: &str) {
+    store
+        .create_account(account, account, &format!("age1{account}:sig"), false, 1)
+        .await
+        .unwrap();
+    let hash = format!("hash-{id}");
+    let token = NewToken {
+        token_hash: &hash,
+        id,
+        label: "laptop",
+        kind: envsync_api::TokenKind::Personal,
+        account,
+        project: None,
+        environment: None,
+        created_at: 1,
+        expires_at: Some(100),
+    };
+    store.create_token(&token).await.unwrap();
+}
+
+/// A read's answer, comparable: token hash, account, role and head.
+type Answered = (String, String, Option<Role>, Option<u64>);
+
+/// What a read answered, comparable, or whether its error is a corruption.
+fn read_answer(
+    answer: envsync_server::store::Result<Option<envsync_server::store::ReadAccess>>,
+) -> Result<Option<Answered>, bool> {
+    answer
+        .map(|access| {
+            access.map(|access| {
+                let role = access.grant.map(|grant| grant.role);
+                (access.token_hash, access.account.id, role, access.head)
+            })
+        })
+        .map_err(|error| error.is_corrupt())
+}
+
+fn read_request(id: &str, project: &str, head_of: Option<&str>) -> ReadRequest {
+    ReadRequest {
+        id: id.to_owned(),
+        now: 50,
+        project: project.to_owned(),
+        head_of: head_of.map(str::to_owned),
+    }
+}
+
+/// PostgreSQL asks concurrent reads in one statement: each answer is the one the read gets
+/// alone (a stranger, a revoked or expired token, another project, a corrupt grant, each in
+/// its own place), and one request's input PostgreSQL refuses fails that request only.
+pub async fn batched_reads_answer_as_each_alone(db: TestDatabase) {
+    let store = &db.store;
+    if store.backend() != envsync_server::store::Backend::Postgres {
+        return;
+    }
+    for (account, id) in [("ada", "tok-a"), ("bob", "tok-b"), ("cy", "tok-r")] {
+        account_with_token(store, account, id).await;
+    }
+    store.revoke_token("tok-r", 10).await.unwrap();
+    store
+        .set_grant("ada", "ranking-be", Role::Reader, None)
+        .await
+        .unwrap();
+    store
+        .set_grant("bob", "broken", Role::Reader, None)
+        .await
+        .unwrap();
+    let pool = raw_pool(&db).await;
+    sqlx::query("UPDATE grants SET role = 'superuser' WHERE project = 'broken'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store
+        .create_version(&version(1, b"{}", b"c1"))
+        .await
+        .unwrap();
+    store
+        .create_version(&version(2, b"{}", b"c2"))
+        .await
+        .unwrap();
+    let requests = vec![
+        read_request("tok-a", "ranking-be", Some("production")),
+        read_request("stranger", "ranking-be", Some("production")),
+        read_request("tok-b", "ranking-be", None),
+        read_request("tok-r", "ranking-be", Some("production")),
+        read_request("tok-b", "broken", None),
+        read_request("tok-a", "other", Some("production")),
+        read_request("tok-a", "ranking-be", Some("staging")),
+        read_request("tok-a", "ranking-be", None),
+    ];
+    let batched = store.authenticate_reads(&requests).await.unwrap();
+    let batched: Vec<_> = batched.into_iter().map(read_answer).collect();
+    let mut alone = Vec::new();
+    for request in &requests {
+        let answer = store
+            .authenticate_read(
+                &request.id,
+                50,
+                &request.project,
+                request.head_of.as_deref(),
+            )
+            .await;
+        alone.push(read_answer(answer));
+    }
+    assert_eq!(batched, alone);
+    let ada = Some((
+        "hash-tok-a".to_owned(),
+        "ada".to_owned(),
+        Some(Role::Reader),
+        Some(2),
+    ));
+    assert_eq!(batched[0], Ok(ada));
+    assert_eq!((&batched[1], &batched[3]), (&Ok(None), &Ok(None)));
+    assert_eq!(
+        batched[2],
+        Ok(Some(("hash-tok-b".into(), "bob".into(), None, None)))
+    );
+    assert_eq!(
+        batched[4],
+        Err(true),
+        "the corrupt grant fails its own read only"
+    );
+    let expired = [ReadRequest {
+        now: 100,
+        ..read_request("tok-a", "ranking-be", None)
+    }];
+    let expired = store.authenticate_reads(&expired).await.unwrap();
+    assert_eq!(read_answer(expired.into_iter().next().unwrap()), Ok(None));
+
+    let refused = read_request("tok-a", "nul\0project", None);
+    assert!(
+        store.authenticate_reads(&[refused]).await.is_err(),
+        "PostgreSQL refuses NUL"
+    );
+    let mut reads = tokio::task::JoinSet::new();
+    for round in 0..200 {
+        let store = store.clone();
+        reads.spawn(async move {
+            let project = if round == 100 {
+                "nul\0project"
+            } else {
+                "ranking-be"
+            };
+            let answer = store.authenticate_read("tok-a", 50, project, Some("production"));
+            (round, read_answer(answer.await))
+        });
+    }
+    while let Some(outcome) = reads.join_next().await {
+        let (round, answer) = outcome.unwrap();
+        match round {
+            100 => assert_eq!(answer, Err(false), "the refused read fails alone"),
+            _ => assert_eq!(answer.unwrap().unwrap().3, Some(2), "read {round}"),
+        }
+    }
 }

@@ -134,6 +134,7 @@ suite!(
     invites_list_and_revoke,
     read_cache_follows_writes,
     authenticated_reads_see_every_replicas_writes,
+    batched_reads_answer_as_each_alone,
     audit_pages_and_filters,
     stores_only_what_it_is_given,
     corrupt_grants_are_errors,

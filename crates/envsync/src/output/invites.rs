@@ -1,7 +1,6 @@
 //! The documents of `envsync invite list` and `envsync invite revoke`.
 
 use envsync_api::InviteInfo;
-use envsync_core::role::Role;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -20,26 +19,13 @@ pub enum InviteState {
     Expired,
 }
 
-/// An invite on the server: its terms and fate, named by its code's SHA-256 (never the
-/// code, which the server does not have).
+/// An invite on the server as the server lists it (its terms and fate, named by its code's
+/// SHA-256, never the code, which the server does not have), and its state judged now.
 #[derive(Serialize, JsonSchema)]
 pub struct InviteListed {
-    pub code_sha256: String,
+    #[serde(flatten)]
+    pub invite: InviteInfo,
     pub state: InviteState,
-    pub role: Role,
-    /// `null`: every environment.
-    pub environments: Option<Vec<String>>,
-    /// The account that created it.
-    pub created_by: String,
-    /// Unix seconds, as are the other times.
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub redeemed_at: Option<i64>,
-    /// The account that joined with it.
-    pub redeemed_by: Option<String>,
-    pub revoked_at: Option<i64>,
-    /// The owner who revoked it.
-    pub revoked_by: Option<String>,
 }
 
 /// `envsync invite list --json`, newest first.
@@ -49,31 +35,29 @@ pub struct Invites {
     pub invites: Vec<InviteListed>,
 }
 
+impl InviteState {
+    /// `invite`'s state at `now` (Unix seconds).
+    fn of(invite: &InviteInfo, now: i64) -> Self {
+        if invite.revoked_at.is_some() {
+            Self::Revoked
+        } else if invite.redeemed_at.is_some() {
+            Self::Redeemed
+        } else if invite.expires_at <= now {
+            Self::Expired
+        } else {
+            Self::Open
+        }
+    }
+}
+
 impl Invites {
     /// The server's list, each invite's state judged at `now` (Unix seconds).
     pub fn new(project: String, invites: Vec<InviteInfo>, now: i64) -> Self {
         let invites = invites
             .into_iter()
             .map(|invite| InviteListed {
-                state: if invite.revoked_at.is_some() {
-                    InviteState::Revoked
-                } else if invite.redeemed_at.is_some() {
-                    InviteState::Redeemed
-                } else if invite.expires_at <= now {
-                    InviteState::Expired
-                } else {
-                    InviteState::Open
-                },
-                code_sha256: invite.code_sha256,
-                role: invite.role,
-                environments: invite.environments,
-                created_by: invite.created_by,
-                created_at: invite.created_at,
-                expires_at: invite.expires_at,
-                redeemed_at: invite.redeemed_at,
-                redeemed_by: invite.redeemed_by,
-                revoked_at: invite.revoked_at,
-                revoked_by: invite.revoked_by,
+                state: InviteState::of(&invite, now),
+                invite,
             })
             .collect();
         Self { project, invites }
@@ -101,8 +85,8 @@ impl Document for Invites {
             "STATE",
         ];
         let mut rows = vec![header.map(str::to_owned).to_vec()];
-        for invite in &self.invites {
-            let state = match invite.state {
+        for InviteListed { invite, state } in &self.invites {
+            let state = match state {
                 InviteState::Open => "open".to_owned(),
                 InviteState::Expired => "expired".to_owned(),
                 InviteState::Redeemed => format!(
