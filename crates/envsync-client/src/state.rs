@@ -22,6 +22,17 @@ pub struct EnvironmentState {
     pub file_sha256: String,
 }
 
+impl EnvironmentState {
+    /// Whether this state already records `record` as the base of a file whose SHA-256 is
+    /// `file_sha256`: then saving that base again would rewrite three files (and sync
+    /// them) to the same bytes.
+    pub fn is_base(&self, record: &VersionRecord, file_sha256: &str) -> bool {
+        self.base_version == record.body.number
+            && self.file_sha256 == file_sha256
+            && self.base_digest == record.digest()
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Trust {
     pub keys: Vec<TrustedKey>,

@@ -205,6 +205,13 @@ fn teammates_push_pull_and_read_the_log(remote: &dyn Remote) {
         alice.read_env(".env"),
         "DB_URL=postgres://db/app\nAPI_KEY=alpha-123\n"
     );
+    let before = state_files(&alice.workspace);
+    alice.run(&["pull"]).ok();
+    assert_eq!(
+        state_files(&alice.workspace),
+        before,
+        "a pull with nothing new rewrites no state file"
+    );
     let status = alice.run(&["status", "--json"]).ok().document("Status");
     assert_eq!(status["environments"][0]["remote_version"], 3);
     let log = alice.run(&["log", "--json"]).ok().document("Log")["versions"].clone();
@@ -275,6 +282,27 @@ fn conflicting_edits_write_nothing_until_resolved(remote: &dyn Remote) {
     alice.run(&["sync", "--ours"]).ok();
     bob.run(&["pull"]).ok();
     assert!(bob.read_env(".env").contains("API_KEY=alice-2"));
+}
+
+/// Every file under the workspace's `.envsync/`, with its inode: an atomic rewrite (a new
+/// file renamed over the old) changes it even when the bytes are the same.
+fn state_files(workspace: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = Vec::new();
+    let mut directories = vec![workspace.join(".envsync")];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            match metadata.is_dir() {
+                true => directories.push(entry.path()),
+                false => files.push((entry.path(), metadata.ino())),
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty(), "no state under {}", workspace.display());
+    files
 }
 
 fn pull_never_overwrites_unpushed_edits_without_force(remote: &dyn Remote) {

@@ -3,6 +3,7 @@ use serde::Serialize;
 
 use super::Session;
 use crate::error::{ClientError, Result};
+use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +32,8 @@ impl Session {
             author: None,
         };
         let view = self.project_view(&target.project)?;
-        let Some(record) = self.verified_head(&view, target)? else {
+        let state = self.state.read(target)?;
+        let Some(record) = self.verified_head_given(&view, target, state.as_ref())? else {
             if view.roster.members.is_empty() {
                 return Err(self.no_project_yet(target));
             }
@@ -44,7 +46,7 @@ impl Session {
         let local = self.read_local(target)?;
         if let Some(local) = &local
             && local.as_slice() != content.as_slice()
-            && self.has_unpushed_edits(target, local)?
+            && differs_from_base(state.as_ref(), local)
         {
             if !force {
                 return Err(ClientError::LocalChanges(format!(
@@ -55,11 +57,12 @@ impl Session {
             outcome.backup = Some(self.keep_backup(target, local)?);
         }
         outcome.updated = local.as_deref() != Some(content.as_slice());
+        let file_sha256 = sha256_hex(&content);
         if outcome.updated {
             self.write_local(target, &content, &record, &ciphertext)?;
-        } else {
+        } else if !state.is_some_and(|state| state.is_base(&record, &file_sha256)) {
             self.state
-                .save_base(target, &record, &ciphertext, &sha256_hex(&content))?;
+                .save_base(target, &record, &ciphertext, &file_sha256)?;
         }
         Ok(outcome)
     }
@@ -76,6 +79,11 @@ impl Session {
     /// Whether the linked file differs from what envsync last wrote or pushed.
     pub(crate) fn has_unpushed_edits(&self, target: &Target, local: &[u8]) -> Result<bool> {
         let state = self.state.read(target)?;
-        Ok(state.is_none_or(|state| state.file_sha256 != sha256_hex(local)))
+        Ok(differs_from_base(state.as_ref(), local))
     }
+}
+
+/// Whether `local` differs from what envsync last wrote or pushed, by the workspace's state.
+fn differs_from_base(state: Option<&EnvironmentState>, local: &[u8]) -> bool {
+    state.is_none_or(|state| state.file_sha256 != sha256_hex(local))
 }

@@ -65,10 +65,10 @@ impl Session {
         self.ensure_project_exists(&mut view)?;
         // A reader is told so before anything about the remote's head.
         self.require_push_right(&view, &target.environment)?;
-        let head = self
-            .verified_head(&view, target)?
-            .map(|record| record.body.number);
         let state = self.state.read(target)?;
+        let head = self
+            .verified_head_given(&view, target, state.as_ref())?
+            .map(|record| record.body.number);
         let base_number = state.as_ref().map(|state| state.base_version);
         if head != base_number {
             return Err(remote_moved(target, head, base_number));

@@ -45,10 +45,10 @@ impl Session {
         };
         // Verified first: a remote that went back is refused, never called "in sync".
         let view = self.project_view(&target.project)?;
-        let remote_head = self
-            .verified_head(&view, target)?
-            .map(|record| record.body.number);
         let state = self.state.read(target)?;
+        let remote_head = self
+            .verified_head_given(&view, target, state.as_ref())?
+            .map(|record| record.body.number);
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),

@@ -45,9 +45,20 @@ impl Session {
         view: &ProjectView,
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
-        let head = self.remote.head(target)?;
         let state = self.state.read(target)?;
-        let believed = self.believe_head(view, target, (head, None), state.as_ref())?;
+        self.verified_head_given(view, target, state.as_ref())
+    }
+
+    /// [`Session::verified_head`] with the workspace's state of `target` as the caller read
+    /// it, for a command that needs the state itself too (push, pull, sync): one read.
+    pub(crate) fn verified_head_given(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        state: Option<&EnvironmentState>,
+    ) -> Result<Option<VersionRecord>> {
+        let head = self.remote.head(target)?;
+        let believed = self.believe_head(view, target, (head, None), state)?;
         Ok(believed.map(|(record, _)| record))
     }
 
