@@ -169,15 +169,10 @@ impl Remote for FolderRemote {
     }
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
-        let directory = self.path(&layout::members(project));
-        let mut events = Vec::new();
-        for number in self.numbered_files(&directory)? {
-            let what = format!("membership entry {number} of {project}");
-            let path = self.path(&layout::member_entry(project, number));
-            let bytes = self.read_required(&path, &what)?;
-            events.push(MembershipEvent::from_json(&bytes, &what)?);
-        }
-        Ok(events)
+        let numbers = self.numbered_files(&self.path(&layout::members(project)))?;
+        layout::membership(project, numbers, |entry, what| {
+            self.read_required(&self.path(entry), what)
+        })
     }
 
     fn membership_from(&self, project: &str, first: u64) -> Result<Vec<MembershipEvent>> {

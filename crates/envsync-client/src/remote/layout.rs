@@ -151,10 +151,36 @@ pub(crate) fn membership_from(
         let Some(bytes) = read(&member_entry(project, number))? else {
             break;
         };
-        let what = format!("membership entry {number} of {project}");
-        events.push(MembershipEvent::from_json(&bytes, &what)?);
+        events.push(member_event(project, number, &bytes)?);
     }
     Ok(events)
+}
+
+/// The whole membership log: the entries `numbers` (as a listing found them), each read
+/// with `read_required(entry, what)`, which fails for an entry the listing named but the
+/// remote does not hold.
+pub(crate) fn membership(
+    project: &str,
+    numbers: Vec<u64>,
+    mut read_required: impl FnMut(&Segments, &str) -> Result<Vec<u8>>,
+) -> Result<Vec<MembershipEvent>> {
+    let mut events = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let what = member_what(project, number);
+        let bytes = read_required(&member_entry(project, number), &what)?;
+        events.push(member_event(project, number, &bytes)?);
+    }
+    Ok(events)
+}
+
+/// Membership entry `number` of `project`, parsed from the bytes its file holds.
+fn member_event(project: &str, number: u64, bytes: &[u8]) -> Result<MembershipEvent> {
+    Ok(MembershipEvent::from_json(bytes, &member_what(project, number))?)
+}
+
+/// How errors name membership entry `number` of `project`.
+fn member_what(project: &str, number: u64) -> String {
+    format!("membership entry {number} of {project}")
 }
 
 /// The hint of the newest version number (see [`super::head`]).

@@ -157,16 +157,9 @@ impl Remote for BucketRemote {
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
         let directory = self.layout_key(&layout::members(project));
         let numbers = layout::record_numbers(self.names(&directory)?);
-        let mut events = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            let what = format!("membership entry {number} of {project}");
-            let key = self.layout_key(&layout::member_entry(project, number));
-            events.push(MembershipEvent::from_json(
-                &self.get_required(&key, &what)?,
-                &what,
-            )?);
-        }
-        Ok(events)
+        layout::membership(project, numbers, |entry, what| {
+            self.get_required(&self.layout_key(entry), what)
+        })
     }
 
     /// One GET per new entry and one for the number after the last, where the whole log

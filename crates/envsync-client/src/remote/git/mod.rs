@@ -314,13 +314,9 @@ impl Remote for GitRemote {
 
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
         let numbers = layout::record_numbers(self.list(&layout::members(project))?);
-        let mut events = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            let what = format!("membership entry {number} of {project}");
-            let bytes = self.read_required(&[&layout::member_entry(project, number)], &what)?;
-            events.push(MembershipEvent::from_json(&bytes, &what)?);
-        }
-        Ok(events)
+        layout::membership(project, numbers, |entry, what| {
+            self.read_required(&[entry], what)
+        })
     }
 
     /// Entry by entry from the fetched tip, without reading the log's tree.
