@@ -339,7 +339,7 @@ fn keys_only_diff_compares_names_a_member_cannot_decrypt() {
     let alice = founded(&team);
     let bob = added(&team, &alice, "bob", "reader", &["development"]);
     // Bob reads development; staging is not encrypted to him. (Adding him re-encrypted
-    // every head: both are at version 2.)
+    // development only, to version 2; staging stays at version 1.)
     bob.run(&["diff", "development", "staging"]).code(5);
     let names = bob
         .run(&[
@@ -353,7 +353,7 @@ fn keys_only_diff_compares_names_a_member_cannot_decrypt() {
     let lines: Vec<&str> = names.stdout.lines().collect();
     assert_eq!(lines, ["+ C", "- B"], "{}", names.stderr);
     assert!(
-        names.stderr.contains("staging (remote version 2)"),
+        names.stderr.contains("staging (remote version 1)"),
         "{}",
         names.stderr
     );

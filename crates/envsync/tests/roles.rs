@@ -12,7 +12,8 @@ fn says(run: &support::Run, needle: &str) {
     assert!(all.contains(needle), "expected `{needle}` in: {all}");
 }
 
-/// Issue 18, item 1: a member limited to staging sees development as `no access`.
+/// Issue 18, item 1: a member limited to staging sees development as `no access`. Joining
+/// and leaving, she makes a new version of staging only (issue 19, item 3).
 #[test]
 fn a_member_limited_to_one_environment_sees_no_access_for_the_others() {
     let team = Team::new();
@@ -21,11 +22,21 @@ fn a_member_limited_to_one_environment_sees_no_access_for_the_others() {
     alice.run(&["push", "--env", "staging"]).ok();
     let carol = team.member("carol");
     carol.run(&["pull", "--env", "staging"]).code(5);
+    let development = alice.head_version("development");
+    let staging = alice.head_version("staging");
     alice
         .run(&[
             "members", "accept", "carol", "--role", "reader", "--env", "staging",
         ])
         .ok();
+    assert_eq!(
+        (
+            alice.head_version("development"),
+            alice.head_version("staging")
+        ),
+        (development, staging + 1),
+        "only the head carol may read is re-encrypted"
+    );
     carol.run(&["pull", "--env", "staging"]).ok();
     assert_eq!(carol.badge("staging"), "synced");
     assert_eq!(carol.badge("development"), "no_access");
@@ -38,6 +49,15 @@ fn a_member_limited_to_one_environment_sees_no_access_for_the_others() {
         !refused.stderr.contains("members accept"),
         "{}",
         refused.stderr
+    );
+    alice.run(&["members", "remove", "carol"]).ok();
+    assert_eq!(
+        (
+            alice.head_version("development"),
+            alice.head_version("staging")
+        ),
+        (development, staging + 2),
+        "only the head carol could read is re-encrypted without her"
     );
 }
 

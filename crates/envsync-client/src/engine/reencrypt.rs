@@ -1,6 +1,6 @@
 //! Re-encrypting heads so that access follows membership: after a member is accepted or
-//! removed every environment's head becomes a new version, with the same content, encrypted
-//! to the readers the membership log now names.
+//! removed every environment's head whose readers changed becomes a new version, with the
+//! same content, encrypted to the readers the membership log now names.
 //!
 //! A `members remove` killed after its removal entry was appended but before every head
 //! was re-encrypted leaves heads the removed member can still decrypt. Every command that
@@ -8,7 +8,7 @@
 //! repair`, which any writer of the environment may run, or the owner's `members remove`
 //! again); until then the removed member can read only what they could already read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::publish::NewVersion;
 use super::{ProjectView, Session};
@@ -56,6 +56,9 @@ impl Session {
         fallback: Option<&VersionRecord>,
     ) -> Result<()> {
         let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
+            (Ok(Some(record)), _) if encrypted_to_readers(view, &target.environment, &record) => {
+                return Ok(());
+            }
             (Ok(Some(record)), _) => (record, None),
             (Ok(None), _) => return Ok(()),
             (Err(error), None) => return Err(error),
@@ -175,6 +178,17 @@ pub struct UnrevokedHead {
     /// What to run, for the notice.
     #[serde(skip)]
     pub notice: String,
+}
+
+/// Whether `record` is already encrypted to exactly the members who may read `environment`
+/// now. Then a new version would change nothing but its number: a member limited to other
+/// environments joining or leaving leaves this head as it is. The record's signed list of
+/// recipients is what the accept and interrupted-removal checks also go by.
+fn encrypted_to_readers(view: &ProjectView, environment: &str, record: &VersionRecord) -> bool {
+    let readers = view.roster.readers_of(environment);
+    let readers: BTreeSet<&str> = readers.iter().map(|member| member.key.as_str()).collect();
+    let recipients: BTreeSet<&str> = record.body.recipients.iter().map(String::as_str).collect();
+    readers == recipients
 }
 
 fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<&'a Member> {

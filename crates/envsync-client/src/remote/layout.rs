@@ -175,7 +175,10 @@ pub(crate) fn membership(
 
 /// Membership entry `number` of `project`, parsed from the bytes its file holds.
 fn member_event(project: &str, number: u64, bytes: &[u8]) -> Result<MembershipEvent> {
-    Ok(MembershipEvent::from_json(bytes, &member_what(project, number))?)
+    Ok(MembershipEvent::from_json(
+        bytes,
+        &member_what(project, number),
+    )?)
 }
 
 /// How errors name membership entry `number` of `project`.

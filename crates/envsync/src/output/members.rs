@@ -123,7 +123,7 @@ impl Document for Removed {
     fn text(&self, printer: &Printer) {
         let project = &self.project;
         printer.message(format!(
-            "removed {} from project `{project}`; every head is re-encrypted without them",
+            "removed {} from project `{project}`; every head they could read is re-encrypted without them",
             self.name
         ));
         for (environment, keys) in &self.exposed {

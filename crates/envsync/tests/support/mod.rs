@@ -230,6 +230,18 @@ impl Teammate {
         self.run(&["whoami"]).ok().stdout.trim().to_owned()
     }
 
+    /// `status --json` remote version of one environment (0: none yet).
+    pub fn head_version(&self, environment: &str) -> u64 {
+        let status = self.run(&["status", "--json"]).ok().document("Status");
+        status["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["environment"] == environment)
+            .map(|row| row["remote_version"].as_u64().unwrap_or_default())
+            .unwrap()
+    }
+
     /// `status --json` badge of one environment.
     pub fn badge(&self, environment: &str) -> String {
         let status = self.run(&["status", "--json"]).ok().document("Status");
