@@ -126,6 +126,8 @@ test('an unlocked owner adds a CI identity; a CI job reads that environment only
   // The owner's CLI verifies the entry and the re-encrypted heads, and still reads both.
   alice.run(['status']);
   assert.match(alice.run(['log', '-e', 'staging']), /grant access to deploy-staging/);
+  // Development's readers did not change: its head is left as it was.
+  assert.doesNotMatch(alice.run(['log', '-e', 'development']), /deploy-staging/);
   alice.run(['pull', '-e', 'staging']);
   bob.run(['pull']);
   assert.equal(readFileSync(join(bob.workspace, '.env'), 'utf8'), `API_KEY=${VALUES[0]}\n`);

@@ -3,7 +3,8 @@
 // accepting a request (accept.ts) and adding a CI identity (ci.ts): every environment's
 // head verified and decrypted before anything is signed; the membership entry that adds
 // the member, pinning those heads, chained to the log's last entry and signed here; then
-// every head re-encrypted to the readers the new log names, as a new version signed here.
+// every head whose readers changed re-encrypted to the readers the new log names, as a new
+// version signed here.
 
 import { get, paths } from '../api';
 import { type UnlockedIdentity } from './identity';
@@ -52,7 +53,7 @@ export interface Head {
 }
 
 /** Signs and sends the entry adding `newcomer` (next after `records`), then re-encrypts
- * every head to the readers the new log names. */
+ * every head whose readers changed to the readers the new log names. */
 export async function admit(
   signer: Signer,
   records: Signed<MembershipBody>[],
@@ -145,6 +146,7 @@ async function reencryptHeads(
   const reencrypted = new Map<string, number>();
   const failed: string[] = [];
   for (let head of heads) {
+    if (encryptedToReaders(roster, head)) continue;
     for (let attempt = 1; ; attempt++) {
       try {
         const number = await pushReencrypted(signer, roster, head, name);
@@ -163,6 +165,17 @@ async function reencryptHeads(
     }
   }
   return { reencrypted, failed };
+}
+
+/**
+ * Whether `head` is already encrypted to exactly the members who may read its environment
+ * now, by its signed list of recipients: then a new version would change nothing but its
+ * number (a member limited to other environments joined). The CLI decides the same way.
+ */
+function encryptedToReaders(roster: Roster, head: Head): boolean {
+  const readers = new Set(readersOf(roster, head.environment).map((reader) => reader.key));
+  const recipients = new Set(head.record.body.recipients);
+  return readers.size === recipients.size && [...readers].every((key) => recipients.has(key));
 }
 
 /** The members who may read `environment`: active, and not limited to other ones. */
