@@ -87,17 +87,6 @@ fn current(mate: &Teammate) -> serde_json::Value {
     status["current"][0].clone()
 }
 
-fn row(mate: &Teammate, environment: &str) -> serde_json::Value {
-    let status = mate.run(&["status", "--json"]).ok().document("Status");
-    status["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["environment"] == environment)
-        .cloned()
-        .unwrap()
-}
-
 /// Every file of the clone outside `.git`, with its bytes: to show a command changed nothing.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     fn walk(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -366,19 +355,19 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
         !bob.read_env("envsync.toml").contains("use"),
         "the choice is local"
     );
-    let staging = row(&bob, "staging");
+    let staging = bob.status_row("staging");
     assert_eq!(
         (&staging["file"], &staging["badge"]),
         (&".env".into(), &"synced".into())
     );
-    let development = row(&bob, "development");
+    let development = bob.status_row("development");
     assert_eq!(development["file_holds"], "staging");
     assert_eq!(development["badge"], "not_linked");
     assert_eq!(current(&bob)["environment"], "staging");
 
     // An edit to `.env` is now an edit to staging: push, sync and pull all agree.
     bob.write_env(".env", "WHERE=staging\nEDIT=bob-staging\n");
-    assert_eq!(row(&bob, "staging")["badge"], "local_changes");
+    assert_eq!(bob.status_row("staging")["badge"], "local_changes");
     bob.run(&["push", "-m", "staging edit"]).ok();
     bob.run(&["sync"]).ok();
     alice.run(&["pull", "--env", "staging"]).ok();
@@ -426,7 +415,7 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
 
     bob.run(&["use", "--reset"]).ok();
     assert_eq!(bob.read_env(".env"), "WHERE=development\n");
-    assert_eq!(row(&bob, "development")["badge"], "synced");
+    assert_eq!(bob.status_row("development")["badge"], "synced");
     bob.write_env(".env", "WHERE=development\nEDIT=bob-development\n");
     bob.run(&["push", "-m", "development edit"]).ok();
     alice.run(&["pull"]).ok();
@@ -442,7 +431,7 @@ fn use_switches_between_two_environments_and_back_with_edits_pushed_on_each() {
     // And back to staging, which finds its own latest version.
     bob.run(&["use", "staging"]).ok();
     assert_eq!(bob.read_env(".env"), "WHERE=staging\nEDIT=bob-staging\n");
-    assert_eq!(row(&bob, "staging")["badge"], "synced");
+    assert_eq!(bob.status_row("staging")["badge"], "synced");
     bob.run(&["use", "--reset"]).ok();
     assert_eq!(
         bob.read_env(".env"),

@@ -101,14 +101,7 @@ fn advice_is_what_the_member_can_do() {
     let (alice, _bob) = alice_and_bob(&team);
     // An environment with no versions: there is nothing to pull; push creates it.
     alice.write_env(".env.staging", "S=1\n");
-    let status = alice.run(&["status", "--json"]).ok().document("Status");
-    let staging = status["environments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["environment"] == "staging")
-        .unwrap()
-        .clone();
+    let staging = alice.status_row("staging");
     assert_eq!(staging["action"], "push");
     // A reader's push is read-only (exit 5), not a conflict to sync.
     let reader = team.member("reader");

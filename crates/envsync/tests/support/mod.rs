@@ -230,28 +230,31 @@ impl Teammate {
         self.run(&["whoami"]).ok().stdout.trim().to_owned()
     }
 
-    /// `status --json` remote version of one environment (0: none yet).
-    pub fn head_version(&self, environment: &str) -> u64 {
+    /// `status --json` row of one environment.
+    pub fn status_row(&self, environment: &str) -> serde_json::Value {
         let status = self.run(&["status", "--json"]).ok().document("Status");
         status["environments"]
             .as_array()
             .unwrap()
             .iter()
             .find(|row| row["environment"] == environment)
-            .map(|row| row["remote_version"].as_u64().unwrap_or_default())
-            .unwrap()
+            .cloned()
+            .unwrap_or_else(|| panic!("no status row for {environment}: {status}"))
+    }
+
+    /// `status --json` remote version of one environment (0: none yet).
+    pub fn head_version(&self, environment: &str) -> u64 {
+        self.status_row(environment)["remote_version"]
+            .as_u64()
+            .unwrap_or_default()
     }
 
     /// `status --json` badge of one environment.
     pub fn badge(&self, environment: &str) -> String {
-        let status = self.run(&["status", "--json"]).ok().document("Status");
-        status["environments"]
-            .as_array()
+        self.status_row(environment)["badge"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|row| row["environment"] == environment)
-            .map(|row| row["badge"].as_str().unwrap().to_owned())
-            .unwrap()
+            .to_owned()
     }
 }
 
