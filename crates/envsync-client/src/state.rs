@@ -23,13 +23,13 @@ pub struct EnvironmentState {
 }
 
 impl EnvironmentState {
-    /// Whether this state already records `record` as the base of a file whose SHA-256 is
-    /// `file_sha256`: then saving that base again would rewrite three files (and sync
-    /// them) to the same bytes.
-    pub fn is_base(&self, record: &VersionRecord, file_sha256: &str) -> bool {
+    /// Whether this state already records `record` (whose digest is `digest`) as the base
+    /// of a file whose SHA-256 is `file_sha256`: then saving that base again would rewrite
+    /// three files (and sync them) to the same bytes.
+    pub fn is_base(&self, record: &VersionRecord, digest: &str, file_sha256: &str) -> bool {
         self.base_version == record.body.number
             && self.file_sha256 == file_sha256
-            && self.base_digest == record.digest()
+            && self.base_digest == digest
     }
 }
 

@@ -33,7 +33,8 @@ impl Session {
         };
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
-        let Some(record) = self.verified_head_given(&view, target, state.as_ref())? else {
+        let Some((record, digest)) = self.verified_head_given(&view, target, state.as_ref())?
+        else {
             if view.roster.members.is_empty() {
                 return Err(self.no_project_yet(target));
             }
@@ -60,7 +61,7 @@ impl Session {
         let file_sha256 = sha256_hex(&content);
         if outcome.updated {
             self.write_local(target, &content, &record, &ciphertext)?;
-        } else if !state.is_some_and(|state| state.is_base(&record, &file_sha256)) {
+        } else if !state.is_some_and(|state| state.is_base(&record, &digest, &file_sha256)) {
             self.state
                 .save_base(target, &record, &ciphertext, &file_sha256)?;
         }

@@ -68,7 +68,7 @@ impl Session {
         let state = self.state.read(target)?;
         let head = self
             .verified_head_given(&view, target, state.as_ref())?
-            .map(|record| record.body.number);
+            .map(|(record, _)| record.body.number);
         let base_number = state.as_ref().map(|state| state.base_version);
         if head != base_number {
             return Err(remote_moved(target, head, base_number));

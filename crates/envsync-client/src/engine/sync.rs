@@ -48,7 +48,7 @@ impl Session {
         let state = self.state.read(target)?;
         let remote_head = self
             .verified_head_given(&view, target, state.as_ref())?
-            .map(|record| record.body.number);
+            .map(|(record, _)| record.body.number);
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),

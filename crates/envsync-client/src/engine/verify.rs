@@ -46,20 +46,21 @@ impl Session {
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
         let state = self.state.read(target)?;
-        self.verified_head_given(view, target, state.as_ref())
+        let believed = self.verified_head_given(view, target, state.as_ref())?;
+        Ok(believed.map(|(record, _)| record))
     }
 
     /// [`Session::verified_head`] with the workspace's state of `target` as the caller read
-    /// it, for a command that needs the state itself too (push, pull, sync): one read.
+    /// it, for a command that needs the state itself too (push, pull, sync): one read. With
+    /// the record comes its digest, computed once.
     pub(crate) fn verified_head_given(
         &mut self,
         view: &ProjectView,
         target: &Target,
         state: Option<&EnvironmentState>,
-    ) -> Result<Option<VersionRecord>> {
+    ) -> Result<Option<(VersionRecord, String)>> {
         let head = self.remote.head(target)?;
-        let believed = self.believe_head(view, target, (head, None), state)?;
-        Ok(believed.map(|(record, _)| record))
+        self.believe_head(view, target, (head, None), state)
     }
 
     /// [`Session::verified_head`] from `shown`, one read of the project's heads (`status`),
