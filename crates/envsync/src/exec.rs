@@ -56,7 +56,9 @@ mod linux {
     use std::io;
     use std::os::unix::ffi::OsStrExt;
     use std::path::{Path, PathBuf};
+    use std::sync::Arc;
 
+    use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
     use nix::unistd::{AccessFlags, access, execvpe};
 
     use super::Replacement;
@@ -86,7 +88,22 @@ mod linux {
                 CString::new(entry).map_err(|_| nul_error())
             })
             .collect::<io::Result<Vec<_>>>()?;
+        default_signals()?;
         Ok(execvpe(&program, &argv, &envp)?)
+    }
+
+    /// The signal state a command expects, as `std::process::Command` gives its children.
+    /// The Rust runtime ignores SIGPIPE for its own writes, and an ignored signal stays
+    /// ignored across `execve` and in everything the command starts: `yes | head` under
+    /// `envsync run` printed "Broken pipe", and scripts saw EPIPE instead of stopping.
+    /// A *caught* signal is reset to its default by `execve` (POSIX), so SIGPIPE gets a
+    /// handler (signal-hook's flag, so that this crate needs no `unsafe`): until the exec this
+    /// process's writes still fail with EPIPE as before, and the command starts with the
+    /// default. The signal mask is emptied too, as `Command` does.
+    fn default_signals() -> io::Result<()> {
+        signal_hook::flag::register(signal_hook::consts::SIGPIPE, Arc::default())?;
+        sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+        Ok(())
     }
 
     /// The program to hand to `execvpe`. `execvpe` searches this process's `PATH`, so when

@@ -97,6 +97,26 @@ fn run_finds_the_command_on_the_path_it_gets() {
     assert_eq!(seen.stdout, path);
 }
 
+/// The command starts with the signal state any command expects. The Rust runtime ignores
+/// SIGPIPE for its own writes and `run` execs directly, so it must give the default back:
+/// an ignored SIGPIPE is inherited by the command and all it starts, and `yes | head -1`
+/// then printed "yes: standard output: Broken pipe".
+#[cfg(target_os = "linux")]
+#[test]
+fn run_gives_the_command_the_default_sigpipe() {
+    let team = Team::new();
+    let alice = pushed_alice(&team, "A=1\n");
+    let piped = alice.run(&["run", "--", "sh", "-c", "yes | head -1"]).ok();
+    assert_eq!(piped.stdout, "y\n");
+    assert_eq!(piped.stderr, "", "the writer saw EPIPE instead of stopping");
+    let status = alice
+        .run(&["run", "--", "sh", "-c", "grep SigIgn /proc/self/status"])
+        .ok();
+    let mask = status.stdout.trim().trim_start_matches("SigIgn:").trim();
+    let ignored = u64::from_str_radix(mask, 16).unwrap();
+    assert_eq!(ignored & (1 << (13 - 1)), 0, "SIGPIPE ignored: {mask}");
+}
+
 #[cfg(unix)]
 #[test]
 fn run_passes_signals_through() {
