@@ -42,7 +42,8 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
-/// Which environment a command acts on.
+// Which environment a command acts on. (A plain comment: a flattened struct's doc would
+// become the about text of every deferred subcommand that flattens it.)
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
     /// Project in envsync.toml (default: the only one).
@@ -56,7 +57,12 @@ pub struct TargetArgs {
     pub environment: Option<String>,
 }
 
+/// Every subcommand enum here is `defer`red: clap builds a subcommand's arguments only when
+/// that subcommand is the one parsed (or when help, completions or the man page need them all),
+/// instead of building the whole tree at every start. That was 40 % of `envsync --version`'s
+/// instructions (BENCHMARKS.md, issue 19, seventh pass).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Write envsync.toml, link an env file and git-ignore it.
     Init(InitArgs),
@@ -189,7 +195,7 @@ pub struct ServerArgs {
     pub record_cache_mib: usize,
 }
 
-/// Which database `envsync server` (and its backup and restore) works on.
+// Which database `envsync server` (and its backup and restore) works on.
 #[derive(Debug, Args)]
 pub struct ServerDatabaseArgs {
     /// Where the embedded SQLite database lives (default: $XDG_DATA_HOME/envsync-server, else
@@ -209,6 +215,7 @@ pub struct ServerDatabaseArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ServerAction {
     /// Copy the SQLite database, while the server runs, into FILE: a consistent snapshot
     /// through SQLite's online backup API (PostgreSQL: use pg_dump, see README).
@@ -440,6 +447,7 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum MembersCommand {
     /// Members, pending keys and access requests.
     List(MembersProject),
@@ -538,7 +546,7 @@ pub struct LoginArgs {
     pub token: Option<String>,
 }
 
-/// `--server URL`, for commands that default to the workspace's remote.
+// `--server URL`, for commands that default to the workspace's remote.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServerArg {
     /// The envsync server (default: the remote in envsync.toml).
@@ -561,6 +569,7 @@ pub struct InviteArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum InviteCommand {
     /// The project's invites: role, environments, expiry, who made each and whether it was
     /// redeemed or revoked. Each is named by its code's SHA-256 (the server never has codes).
@@ -592,6 +601,7 @@ pub struct DashboardArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum TokenCommand {
     /// Create a personal access token (printed once) that acts as you, e.g. for a script.
     Create {
@@ -617,6 +627,7 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CiCommand {
     /// Create an identity for a CI job, add it as a reader of one environment, and create a
     /// CI token bound to it. Prints ENVSYNC_IDENTITY and ENVSYNC_TOKEN (once) for your CI
@@ -668,6 +679,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum IdentityCommand {
     /// Print your identity file (secret!) to stdout, or write it to --output with mode 0600.
     Export {
@@ -799,6 +811,7 @@ pub struct GuardArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GuardAction {
     /// Add a pre-commit hook running `envsync guard --staged`; an existing hook is kept and chained.
     Install,
@@ -813,4 +826,42 @@ pub struct CompletionsArgs {
 pub struct LintArgs {
     /// The .env file to check.
     pub file: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every subcommand, built as help and completions build them (deferred parts included).
+    fn every_subcommand(command: &clap::Command, path: &str, into: &mut Vec<(String, String)>) {
+        for sub in command
+            .get_subcommands()
+            .filter(|sub| sub.get_name() != "help")
+        {
+            let path = format!("{path} {}", sub.get_name());
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            into.push((path.clone(), about));
+            every_subcommand(sub, &path, into);
+        }
+    }
+
+    /// Deferred subcommands take their about text from their own doc comment, not from a
+    /// struct they flatten (a doc comment on such a struct silently replaced it): every
+    /// subcommand has one, and no two share it.
+    #[test]
+    fn each_subcommand_keeps_its_own_help() {
+        let mut command = Cli::command();
+        command.build();
+        command.clone().debug_assert();
+        let mut found = Vec::new();
+        every_subcommand(&command, "envsync", &mut found);
+        assert!(found.len() > 40, "{} subcommands", found.len());
+        for (path, about) in &found {
+            assert!(!about.is_empty(), "{path} has no help text");
+            let same: Vec<_> = found.iter().filter(|(_, other)| other == about).collect();
+            assert_eq!(same.len(), 1, "{path} shares its help text: {same:?}");
+        }
+    }
 }
