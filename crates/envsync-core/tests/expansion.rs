@@ -31,7 +31,7 @@ fn expansion_matches_dotenvx_on_every_conformance_case() {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let expanded = expand(&document.vars(), &literal, &|_| None);
+        let expanded = expand(document.vars(), &literal, &|_| None);
         // Without a `$` there is nothing to expand: the result is dotenv's parse, which is our
         // reference for parsing (dotenvx's own parser differs on a few escapes).
         let reference = if input.contains('$') {

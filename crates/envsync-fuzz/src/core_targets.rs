@@ -95,7 +95,7 @@ pub fn expand(data: &[u8]) {
         .collect();
     let process = Document::parse(env).vars();
     let lookup = |key: &str| process.get(key).cloned();
-    let expanded = expand_vars(&vars, &literal, &lookup);
+    let expanded = expand_vars(vars.clone(), &literal, &lookup);
     assert!(
         expanded.keys().eq(vars.keys()),
         "expansion changed the keys"

@@ -52,7 +52,7 @@ impl Replacement {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::convert::Infallible;
-    use std::ffi::{CString, OsStr};
+    use std::ffi::{CStr, CString, OsStr, OsString};
     use std::io;
     use std::os::unix::ffi::OsStrExt;
     use std::path::{Path, PathBuf};
@@ -77,19 +77,32 @@ mod linux {
             .chain(&replacement.args)
             .map(|argument| c_string(argument))
             .collect::<io::Result<Vec<_>>>()?;
-        let envp = replacement
-            .env
-            .iter()
-            .map(|(name, value)| {
-                let mut entry = Vec::with_capacity(name.len() + value.len() + 1);
-                entry.extend_from_slice(name.as_bytes());
-                entry.push(b'=');
-                entry.extend_from_slice(value.as_bytes());
-                CString::new(entry).map_err(|_| nul_error())
-            })
-            .collect::<io::Result<Vec<_>>>()?;
+        let block = environment_block(&replacement.env);
+        let envp = block
+            .split_inclusive(|&byte| byte == 0)
+            .map(CStr::from_bytes_with_nul)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| nul_error())?;
+        // A NUL inside a name or value would have split it in two.
+        if envp.len() != replacement.env.len() {
+            return Err(nul_error());
+        }
         default_signals()?;
         Ok(execvpe(&program, &argv, &envp)?)
+    }
+
+    /// Every `NAME=value` of `env`, each ended by a NUL, in one buffer: one allocation for
+    /// the whole environment instead of one per variable.
+    fn environment_block(env: &[(OsString, OsString)]) -> Vec<u8> {
+        let size = env.iter().map(|(name, value)| name.len() + value.len() + 2);
+        let mut block = Vec::with_capacity(size.sum());
+        for (name, value) in env {
+            block.extend_from_slice(name.as_bytes());
+            block.push(b'=');
+            block.extend_from_slice(value.as_bytes());
+            block.push(0);
+        }
+        block
     }
 
     /// The signal state a command expects, as `std::process::Command` gives its children.
@@ -145,5 +158,29 @@ mod linux {
             io::ErrorKind::InvalidInput,
             "a NUL byte in an argument or variable",
         )
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::ffi::OsString;
+    use std::io;
+
+    use super::Replacement;
+
+    /// The environment goes to `execve` as one block split at its NULs, so a NUL inside a
+    /// name or value must be refused, not passed on as two variables. (The program does not
+    /// exist: were the check missing, the exec would fail with NotFound, not replace the
+    /// test process.)
+    #[test]
+    fn a_nul_inside_a_variable_is_refused() {
+        for (name, value) in [("A", "x\0B=y"), ("A\0B", "y")] {
+            let replacement = Replacement {
+                program: OsString::from("/nonexistent/envsync-test"),
+                args: Vec::new(),
+                env: vec![("PATH".into(), "/bin".into()), (name.into(), value.into())],
+            };
+            assert_eq!(replacement.exec().kind(), io::ErrorKind::InvalidInput);
+        }
     }
 }

@@ -97,6 +97,21 @@ fn run_finds_the_command_on_the_path_it_gets() {
     assert_eq!(seen.stdout, path);
 }
 
+/// A value no process can receive (a NUL byte) is refused before anything runs: exit 2,
+/// naming the file and the key, not a truncated value.
+#[cfg(unix)]
+#[test]
+fn run_refuses_a_value_with_a_nul_byte() {
+    let team = Team::new();
+    let alice = pushed_alice(&team, "A=1\n");
+    alice.write_env(".env", "A=1\nBAD=x\0y\n");
+    let marker = team.root.path().join("ran");
+    let touch = format!("touch {}", marker.display());
+    let refused = alice.run(&["run", "--", "sh", "-c", &touch]).code(2);
+    assert!(refused.stderr.contains(".env: `BAD`"), "{}", refused.stderr);
+    assert!(!marker.exists(), "the command ran");
+}
+
 /// The command starts with the signal state any command expects. The Rust runtime ignores
 /// SIGPIPE for its own writes and `run` execs directly, so it must give the default back:
 /// an ignored SIGPIPE is inherited by the command and all it starts, and `yes | head -1`

@@ -96,17 +96,11 @@ impl Document {
     /// The values dotenv ends up with, keys in order of first appearance (as in the object
     /// dotenv returns).
     pub fn vars(&self) -> IndexMap<String, String> {
-        let mut vars: IndexMap<String, String> = IndexMap::with_capacity(self.slots.len());
-        for slot in &self.slots {
-            let value = self.value_of(slot);
-            match vars.get_mut(self.key_of(slot)) {
-                Some(previous) => value.clone_into(previous),
-                None => {
-                    vars.insert(self.key_of(slot).to_owned(), value.to_owned());
-                }
-            }
-        }
-        vars
+        // Deduplicated with the fast key hash first: one SipHash per key, not two.
+        self.effective()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect()
     }
 
     /// The keys of [`Document::vars`], in the same order.
@@ -144,7 +138,7 @@ impl Document {
     /// Keys whose effective value is written in single quotes: literal text, which `${VAR}`
     /// expansion leaves alone (as a shell and dotenvx do).
     pub fn single_quoted_keys(&self) -> Vec<&str> {
-        let mut keys: IndexMap<&str, bool> = IndexMap::new();
+        let mut keys = KeyMap::with_capacity_and_hasher(self.slots.len(), KeyState::default());
         for slot in &self.slots {
             let quoted = self.text[slot.token.clone()].starts_with('\'');
             keys.insert(self.key_of(slot), quoted);

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::process::ExitCode;
 
@@ -21,23 +21,28 @@ const NOT_EXECUTABLE: u8 = 126;
 /// envsync (exec), so its exit status and signals reach the caller unchanged.
 pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<ExitCode> {
     let source = Variables::load(settings, printer, &args.target, args.remote)?;
+    let calling: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let vars = if args.no_expand {
         source.vars
     } else {
-        let lookup = |key: &str| {
-            if args.override_existing && source.vars.contains_key(key) {
-                None
-            } else {
-                inherited(key)
-            }
-        };
-        expand(&source.vars, &source.literal, &lookup)
+        let mut inherited = inheritable(&calling);
+        if args.override_existing {
+            // The file's own keys win: the calling environment does not shadow them.
+            inherited.retain(|name, _| !source.vars.contains_key(*name));
+        }
+        let lookup = |key: &str| inherited.get(key).map(|value| (*value).to_owned());
+        expand(source.vars, &source.literal, &lookup)
     };
     let (program, arguments) = args.command.split_first().expect("clap requires a command");
     let replacement = Replacement {
         program: program.clone(),
         args: arguments.to_vec(),
-        env: environment(&vars, args.override_existing, &source.target.file_label)?,
+        env: environment(
+            calling,
+            vars,
+            args.override_existing,
+            &source.target.file_label,
+        )?,
     };
     let name = program.to_string_lossy().into_owned();
     exec(replacement, &name, printer)
@@ -46,7 +51,8 @@ pub fn run(args: RunArgs, settings: &Settings, printer: &Printer) -> Result<Exit
 /// The command's whole environment: the calling one without envsync's own secrets, then the
 /// file's variables, which replace inherited ones only with `--override`.
 fn environment(
-    vars: &IndexMap<String, String>,
+    calling: Vec<(OsString, OsString)>,
+    vars: IndexMap<String, String>,
     override_existing: bool,
     file_label: &str,
 ) -> Result<Vec<(OsString, OsString)>> {
@@ -61,7 +67,8 @@ fn environment(
         .into());
     }
     let from_file = |name: &OsStr| name.to_str().is_some_and(|name| vars.contains_key(name));
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+    let mut env: Vec<(OsString, OsString)> = calling
+        .into_iter()
         .filter(|(name, _)| {
             let own = name
                 .to_str()
@@ -71,8 +78,9 @@ fn environment(
         })
         .collect();
     let inherited: HashSet<&OsStr> = env.iter().map(|(name, _)| name.as_os_str()).collect();
+    // The file's strings move into the environment: no copy of each name and value.
     let added: Vec<(OsString, OsString)> = vars
-        .iter()
+        .into_iter()
         .filter(|(key, _)| override_existing || !inherited.contains(OsStr::new(key.as_str())))
         .map(|(key, value)| (OsString::from(key), OsString::from(value)))
         .collect();
@@ -80,14 +88,22 @@ fn environment(
     Ok(env)
 }
 
-/// A variable of the calling environment, as the command would inherit it: envsync's own
-/// secrets are not inherited ([`OWN_SECRETS`]), so a file's `${ENVSYNC_TOKEN}` expands to
-/// nothing and a file that sets one of those names itself still gets its own value through.
-fn inherited(key: &str) -> Option<String> {
-    if OWN_SECRETS.contains(&key) {
-        return None;
+/// The calling environment's variables as the command would inherit them, for expansion:
+/// envsync's own secrets are not inherited ([`OWN_SECRETS`]), so a file's `${ENVSYNC_TOKEN}`
+/// expands to nothing and a file that sets one of those names itself still gets its own
+/// value through; a name or value that is not UTF-8 is not seen (as `std::env::var`). Read
+/// once, not with a `getenv` per variable of the file.
+fn inheritable(calling: &[(OsString, OsString)]) -> HashMap<&str, &str> {
+    let mut inherited = HashMap::with_capacity(calling.len());
+    for (name, value) in calling {
+        if let (Some(name), Some(value)) = (name.to_str(), value.to_str())
+            && !OWN_SECRETS.contains(&name)
+        {
+            // The first of a name given twice, as `getenv` finds it.
+            inherited.entry(name).or_insert(value);
+        }
     }
-    std::env::var(key).ok()
+    inherited
 }
 
 #[cfg(unix)]
