@@ -358,6 +358,19 @@ fn completions_and_man_page() {
         bash.contains("envsync") && bash.contains("rollback"),
         "bash completions"
     );
+    // Nested subcommands complete under `help` too, though clap builds them lazily.
+    for nested in [
+        "invite__subcmd__list",
+        "server__subcmd__backup",
+        "guard__subcmd__install",
+    ] {
+        let under_help = format!("envsync__subcmd__help__subcmd__{nested}");
+        assert!(bash.contains(&under_help), "no {under_help}");
+        assert!(
+            bash.contains(&format!("envsync__subcmd__{nested}")),
+            "no {nested}"
+        );
+    }
     let man = alice.run(&["man"]).ok().stdout;
     assert!(
         man.contains(".TH envsync") && man.contains("rollback"),

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::CommandFactory;
+use clap::{Command, CommandFactory};
 
 use crate::cli::{Cli, CompletionsArgs};
 use crate::printer::Printer;
@@ -10,7 +10,7 @@ use crate::printer::Printer;
 /// (`envsync completions bash | head -1`) is a normal way for a reader to stop.
 pub fn run(args: CompletionsArgs, printer: &Printer) -> Result<ExitCode> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "envsync", &mut script);
+    clap_complete::generate(args.shell, &mut whole_tree(), "envsync", &mut script);
     printer.bytes(&script);
     Ok(ExitCode::SUCCESS)
 }
@@ -20,4 +20,50 @@ pub fn man(printer: &Printer) -> Result<ExitCode> {
     clap_mangen::Man::new(Cli::command()).render(&mut page)?;
     printer.bytes(&page);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command tree built whole, with `help`'s copy of it complete. The subcommands are
+/// deferred (`cli.rs`), and clap copies the tree under `help` before a subcommand's own
+/// subcommands exist, so `envsync help invite <TAB>` would offer nothing.
+fn whole_tree() -> Command {
+    let mut tree = Cli::command();
+    tree.build();
+    let real: Vec<Command> = tree.get_subcommands().cloned().collect();
+    if let Some(help) = tree.find_subcommand_mut("help") {
+        for command in real.iter().filter(|command| command.get_name() != "help") {
+            if let Some(copy) = help.find_subcommand_mut(command.get_name()) {
+                copy_for_help(command, copy);
+            }
+        }
+    }
+    tree
+}
+
+/// Adds to `copy`, a node of the tree under `help`, the subcommands of `command` it lacks:
+/// name, about text and visibility, as clap copies them.
+fn copy_for_help(command: &Command, copy: &mut Command) {
+    for child in command.get_subcommands() {
+        if child.get_name() == "help" {
+            continue;
+        }
+        if let Some(existing) = copy.find_subcommand_mut(child.get_name()) {
+            copy_for_help(child, existing);
+            continue;
+        }
+        let bin_name = format!(
+            "{} {}",
+            copy.get_bin_name().unwrap_or_default(),
+            child.get_name()
+        );
+        let mut node = Command::new(child.get_name().to_owned())
+            .bin_name(bin_name)
+            .hide(child.is_hide_set())
+            .disable_help_flag(true)
+            .disable_version_flag(true);
+        if let Some(about) = child.get_about() {
+            node = node.about(about.clone());
+        }
+        copy_for_help(child, &mut node);
+        *copy = std::mem::take(copy).subcommand(node);
+    }
 }
