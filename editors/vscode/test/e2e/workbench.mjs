@@ -204,11 +204,28 @@ export class Workbench {
     return (await row.innerText()).replace(/\s+/g, ' ').trim();
   }
 
-  /** Clicks an inline action (by its title) of a tree row. */
-  async inline(view, text, action) {
-    const row = this.row(view, text);
-    await row.hover();
-    await row.locator(`.action-label[aria-label="${action}"]`).first().click();
+  /** Clicks an inline action (by its title) of a tree row. The actions show only while the
+   * pointer is over the row, and a refresh redraws rows: a row redrawn under a still pointer
+   * hides them again. So a click that cannot land in two seconds moves the pointer away and
+   * hovers afresh. (A click Playwright could not make was never dispatched: nothing runs
+   * twice.)
+   */
+  async inline(view, text, action, timeout = 20_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const row = this.row(view, text);
+      try {
+        await row.hover({ timeout: 5_000 });
+        await row
+          .locator(`.action-label[aria-label="${action}"]`)
+          .first()
+          .click({ timeout: 2_000 });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await this.page.mouse.move(0, 0);
+      }
+    }
   }
 
   /** Runs an entry (by its exact title) of a tree row's context menu: the pointer focuses
