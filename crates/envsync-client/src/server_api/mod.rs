@@ -7,6 +7,7 @@
 
 mod failure;
 mod invites;
+mod resolver;
 mod websocket;
 
 use std::time::Duration;
@@ -107,7 +108,7 @@ impl ApiClient {
         Ok(Self {
             server,
             token,
-            agent: ureq::Agent::new_with_config(config),
+            agent: resolver::agent(config),
         })
     }
 
