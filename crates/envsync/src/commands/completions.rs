@@ -55,7 +55,10 @@ fn copy_for_help(command: &Command, copy: &mut Command) {
             copy.get_bin_name().unwrap_or_default(),
             child.get_name()
         );
-        let mut node = Command::new(child.get_name().to_owned())
+        // clap takes `'static` names unless its `string` feature is on, which slows every
+        // command's parse a little; this one-shot command leaks the few names it adds.
+        let name: &'static str = Box::leak(child.get_name().to_owned().into_boxed_str());
+        let mut node = Command::new(name)
             .bin_name(bin_name)
             .hide(child.is_hide_set())
             .disable_help_flag(true)
