@@ -1,8 +1,9 @@
 //! Links the `envsync` binary with packed relative relocations (DT_RELR) on Linux with glibc.
 //!
 //! The binary is position-independent, so it keeps ASLR. The cost is tens of thousands of
-//! pointers that the dynamic loader fixes up at every start. As classic RELA entries they take 1.1 MB,
-//! which every run reads and faults in before `main`. Packed, the same fix-ups take a few KB.
+//! pointers that the dynamic loader fixes up at every start. As classic RELA entries they
+//! took 1.1 MB, which every run read and faulted in before `main`. Packed, the same fix-ups
+//! take a few KB.
 //! Needs binutils 2.38 and glibc 2.36 (Debian 12, Ubuntu 22.04) where the binary is built and
 //! run; BENCHMARKS.md records what it bought.
 
