@@ -28,13 +28,9 @@ pub fn man(printer: &Printer) -> Result<ExitCode> {
 fn whole_tree() -> Command {
     let mut tree = Cli::command();
     tree.build();
-    let real: Vec<Command> = tree.get_subcommands().cloned().collect();
+    let built = tree.clone();
     if let Some(help) = tree.find_subcommand_mut("help") {
-        for command in real.iter().filter(|command| command.get_name() != "help") {
-            if let Some(copy) = help.find_subcommand_mut(command.get_name()) {
-                copy_for_help(command, copy);
-            }
-        }
+        copy_for_help(&built, help);
     }
     tree
 }
