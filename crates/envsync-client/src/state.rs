@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic, write_json};
+use crate::files::{read_optional, write_atomic, write_atomic_each, write_json};
 use crate::records::{VersionRecord, now_rfc3339};
 use crate::stores::publish::PublishRecord;
 use crate::workspace::Target;
@@ -123,8 +123,9 @@ impl LocalState {
         }
     }
 
-    /// Records a new base. `state.json` is written last, so a crash midway leaves the old
-    /// state pointing at the old base files or the new state at complete new ones.
+    /// Records a new base. `state.json` is written last, once both base files are on disk,
+    /// so a crash midway never leaves the new state pointing at an old or missing base file.
+    /// The two base files share one sync of their directory.
     pub fn save_base(
         &self,
         target: &Target,
@@ -136,8 +137,10 @@ impl LocalState {
             return Ok(());
         }
         let directory = self.environment_dir(target);
-        write_atomic(&directory.join("base.age"), ciphertext)?;
-        write_atomic(&directory.join("base.json"), &record.to_json())?;
+        write_atomic_each(&[
+            (&directory.join("base.age"), ciphertext),
+            (&directory.join("base.json"), &record.to_json()),
+        ])?;
         let state = EnvironmentState {
             base_version: record.body.number,
             base_digest: record.digest(),
