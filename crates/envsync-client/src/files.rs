@@ -135,22 +135,26 @@ const FIRST_READ: usize = 16 * 1024;
 /// Reads a whole file. `std::fs::read` asks for the size first (an `fstat`), one system call
 /// in five for the small files envsync reads by the dozen (`status` reads five per
 /// environment); here only a file the first read did not finish is asked its size, so a
-/// large one costs one call more than `fs::read` and a small one one call less.
+/// large one costs one call more than `fs::read` and a small one one call less. (std's
+/// `read_to_end` on a `File` asks the size again, so the reads are made here.)
 fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut file = fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(FIRST_READ);
-    let first = (&mut file)
-        .take(FIRST_READ as u64)
-        .read_to_end(&mut bytes)?;
-    if first == FIRST_READ {
-        let size = file.metadata()?.len();
-        bytes.reserve(
-            usize::try_from(size)
-                .unwrap_or(0)
-                .saturating_sub(FIRST_READ),
-        );
-        file.read_to_end(&mut bytes)?;
+    let mut bytes = vec![0; FIRST_READ];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            // Room for one byte past the size, so the read that finds the end has some.
+            let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+            bytes.resize(size.saturating_add(1).max(filled * 2), 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
     }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
