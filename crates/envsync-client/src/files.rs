@@ -129,18 +129,25 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// What the first read of a file takes before its size is asked: envsync's own JSON files
-/// (states, pins, records of a few hundred keys) fit.
-const FIRST_READ: usize = 16 * 1024;
+/// (states, pins, records of a couple of hundred keys) fit.
+const FIRST_READ: usize = 8 * 1024;
 
 /// Reads a whole file. `std::fs::read` asks for the size first (an `fstat`), one system call
 /// in five for the small files envsync reads by the dozen (`status` reads five per
 /// environment); here only a file the first read did not finish is asked its size, so a
-/// large one costs one call more than `fs::read` and a small one one call less. (std's
-/// `read_to_end` on a `File` asks the size again, so the reads are made here.)
+/// large one costs one call more than `fs::read` and a small one one call less.
 fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut file = fs::File::open(path)?;
-    let mut bytes = vec![0; FIRST_READ];
-    let mut filled = 0;
+    let mut bytes = Vec::with_capacity(FIRST_READ);
+    // Through `Take`, std neither asks the size nor zeroes the buffer first.
+    (&mut file)
+        .take(FIRST_READ as u64)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() < FIRST_READ {
+        return Ok(bytes);
+    }
+    // std's `read_to_end` on a `File` would ask the size and the position again.
+    let mut filled = bytes.len();
     loop {
         if filled == bytes.len() {
             // Room for one byte past the size, so the read that finds the end has some.

@@ -133,8 +133,9 @@ impl Ledger {
         write_json(&path, &seen(last.body.number, last.digest()))
     }
 
-    /// Records `record` as verified, and as the newest known when it is.
-    pub fn advance_environment(&self, record: &VersionRecord) -> Result<()> {
+    /// Records `record`, whose digest the caller has at hand as `digest`, as verified, and as
+    /// the newest known when it is.
+    pub fn advance_environment(&self, record: &VersionRecord, digest: &str) -> Result<()> {
         if self.read_only {
             return Ok(());
         }
@@ -143,7 +144,7 @@ impl Ledger {
         // Seen already (every `status` verifies the same head again): nothing to write.
         if known
             .as_ref()
-            .is_some_and(|seen| seen.number == body.number && seen.digest == record.digest())
+            .is_some_and(|seen| seen.number == body.number && seen.digest == digest)
         {
             return Ok(());
         }
@@ -153,7 +154,7 @@ impl Ledger {
         if known.is_none_or(|seen| seen.number < body.number) {
             write_json(
                 &directory.join("head.json"),
-                &seen(body.number, record.digest()),
+                &seen(body.number, digest.to_owned()),
             )?;
         }
         Ok(())

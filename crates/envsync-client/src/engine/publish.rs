@@ -97,7 +97,7 @@ impl Session {
                 number,
             });
         }
-        self.ledger.advance_environment(&record)?;
+        self.ledger.advance_environment(&record, &record.digest())?;
         self.ledger.keep_ciphertext(&record, &ciphertext)?;
         // Encrypted to the current readers: no removed member reads this head any more.
         self.unrevoked_heads.remove(&target.place);

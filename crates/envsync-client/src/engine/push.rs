@@ -73,8 +73,9 @@ impl Session {
         if head != base_number {
             return Err(remote_moved(target, head, base_number));
         }
+        let local_sha256 = sha256_hex(&local);
         if let Some(state) = &state
-            && state.file_sha256 == sha256_hex(&local)
+            && state.file_sha256 == local_sha256
         {
             return Ok(PushOutcome {
                 project: target.project.clone(),
@@ -97,7 +98,7 @@ impl Session {
             },
         )?;
         self.state
-            .save_base(target, &record, &ciphertext, &sha256_hex(&local))?;
+            .save_base(target, &record, &ciphertext, &local_sha256)?;
         Ok(PushOutcome::created(record))
     }
 

@@ -134,7 +134,7 @@ impl Session {
         // The ledger pins this very record already (every `status` of an unchanged head):
         // there is nothing to move.
         if signature == Signature::Check {
-            self.ledger.advance_environment(&record)?;
+            self.ledger.advance_environment(&record, &digest)?;
         }
         self.note_removed_recipients(view, target, &record);
         Ok(Some((record, digest)))
