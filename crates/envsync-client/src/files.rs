@@ -1,4 +1,5 @@
-//! Crash-safe file writes: a temporary file in the same directory, fsync, rename.
+//! Crash-safe file writes (a temporary file in the same directory, fsync, rename), and whole-file
+//! reads in as few system calls as a file's size allows.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -215,11 +216,16 @@ mod tests {
         write_atomic(&path, b"A=1\n").unwrap();
         write_atomic(&path, b"A=2\n").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"A=2\n");
+        assert_owner_only(&path);
+    }
+
+    /// Local files are secrets or key material: mode 0600.
+    fn assert_owner_only(path: &Path) {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
         }
     }
 
@@ -249,12 +255,8 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(names.len(), 2, "no temporary file is left behind");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&second).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        assert_owner_only(&first);
+        assert_owner_only(&second);
     }
 
     #[test]
