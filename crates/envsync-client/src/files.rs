@@ -26,8 +26,7 @@ pub fn write_atomic_each(files: &[(&Path, &[u8])]) -> Result<()> {
     }
     let mut parents: Vec<PathBuf> = Vec::new();
     for (path, (parent, temp)) in finished {
-        temp.persist(path)
-            .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
+        put_in_place(temp, path)?;
         if !parents.contains(&parent) {
             parents.push(parent);
         }
@@ -55,8 +54,7 @@ fn write_atomic_with_mode(
     durability: Durability,
 ) -> Result<()> {
     let (parent, temp) = finished_temp_file(path, bytes, mode, durability)?;
-    temp.persist(path)
-        .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))?;
+    put_in_place(temp, path)?;
     if durability == Durability::Synced {
         sync_directory(&parent);
     }
@@ -115,6 +113,14 @@ fn finished_temp_file(
         temp.as_file().sync_all().map_err(context)?;
     }
     Ok((parent, temp))
+}
+
+/// Renames a finished temporary file to `path`: the second half of every atomic write, before
+/// its directory is synced.
+fn put_in_place(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    temp.persist(path)
+        .map(drop)
+        .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))
 }
 
 /// Reads a file, `None` if it does not exist.
