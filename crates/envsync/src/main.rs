@@ -18,9 +18,7 @@ use crate::printer::Printer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let printer = Printer {
-        json: cli.global.json,
-    };
+    let printer = Printer::new(cli.global.json);
     let result = commands::run(cli.command, &cli.global, &printer);
     match result {
         Ok(code) => code,

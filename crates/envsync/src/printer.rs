@@ -1,5 +1,6 @@
 //! All output goes through here: data to stdout, messages to stderr, readable without colour.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
@@ -8,9 +9,20 @@ use crate::output::{Document, Versioned};
 
 pub struct Printer {
     pub json: bool,
+    /// A document's text while [`Printer::emit`] writes it, so that a table of many lines
+    /// costs one `write` rather than one per line (stdout is line-buffered). `None` outside
+    /// `emit`: data printed before an `exec` or an exit is never held back.
+    held: RefCell<Option<Vec<u8>>>,
 }
 
 impl Printer {
+    pub fn new(json: bool) -> Self {
+        Printer {
+            json,
+            held: RefCell::new(None),
+        }
+    }
+
     /// A line of data on stdout.
     pub fn data(&self, line: impl AsRef<str>) {
         self.bytes(format!("{}\n", line.as_ref()).as_bytes());
@@ -21,6 +33,14 @@ impl Printer {
     /// at once, with status 0 and nothing on stderr. Other write errors are ignored, as a
     /// full disk on stdout is not something a command can do anything about.
     pub fn bytes(&self, bytes: &[u8]) {
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            held.extend_from_slice(bytes);
+            return;
+        }
+        Self::write_out(bytes);
+    }
+
+    fn write_out(bytes: &[u8]) {
         let mut stdout = std::io::stdout().lock();
         let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
         if written.is_err_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe) {
@@ -33,7 +53,19 @@ impl Printer {
         if self.json {
             self.json(&Versioned::new(document));
         } else {
+            self.held.replace(Some(Vec::new()));
             document.text(self);
+            self.release();
+        }
+    }
+
+    /// Writes out what [`Printer::emit`] held, before anything goes to stderr (so that a
+    /// terminal shows both in the order they were printed) and when the document is done.
+    fn release(&self) {
+        if let Some(held) = self.held.take()
+            && !held.is_empty()
+        {
+            Self::write_out(&held);
         }
     }
 
@@ -61,6 +93,11 @@ impl Printer {
 
     /// A message for the person at the terminal, on stderr.
     pub fn message(&self, line: impl AsRef<str>) {
+        let holding = self.held.borrow().is_some();
+        if holding {
+            self.release();
+            self.held.replace(Some(Vec::new()));
+        }
         let _ = writeln!(std::io::stderr().lock(), "{}", line.as_ref());
     }
 
