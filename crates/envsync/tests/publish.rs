@@ -140,6 +140,42 @@ fn a_failing_target_does_not_stop_the_others_and_bad_config_is_refused() {
     assert!(refused.stderr.contains("`nope`"), "{}", refused.stderr);
 }
 
+/// The text of a result goes out in one write, held while it is printed: a failure said
+/// on stderr between two lines of it must still come where it happened, after the lines
+/// before it. Both streams go to one pipe, as on a terminal or in a CI log.
+#[test]
+fn a_failure_between_results_is_printed_in_its_place() {
+    let moto = S3Server::shared();
+    let team = Team::new();
+    let alice = team.member("alice");
+    add_targets(
+        &alice,
+        &format!(
+            "\n[[projects.app.publish]]\nenvironment = \"development\"\n\
+             to = \"aws-sm://app/first?endpoint={}\"\n\
+             \n[[projects.app.publish]]\nenvironment = \"development\"\n\
+             to = \"aws-sm://down?endpoint=http://127.0.0.1:9\"\n",
+            moto.endpoint
+        ),
+    );
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut command = alice.command(&["publish"]);
+    command
+        .envs(AWS_ENV.iter().copied())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer);
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut both = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut both).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{both}");
+    let published = both.find("version 1 -> aws-sm://app/first").expect(&both);
+    let failed = both.find("version 1 -> aws-sm://down").expect(&both);
+    assert!(published < failed, "{both}");
+}
+
 #[test]
 fn publish_one_secrets_manager_secret_per_key() {
     // Its own moto, so that request counts are this test's alone.
