@@ -100,7 +100,17 @@ fn diff_masks_values_unless_asked() {
 fn removing_a_member_reencrypts_without_them_and_names_keys_to_rotate() {
     let team = Team::new();
     let (alice, bob) = alice_and_bob(&team);
+    let linked = alice.workspace.join(".env");
+    let (inode, head) = (inode_of(&linked), alice.head_version("development"));
     let removed = alice.run(&["members", "remove", "bob", "--json"]).ok();
+    // Alice's clean file already holds the re-encrypted version's content: only her base
+    // moves, and the file is left as it is (no rewrite to wake what watches it).
+    let row = alice.status_row("development");
+    assert_eq!(
+        (&row["badge"], &row["local_version"]),
+        (&"synced".into(), &(head + 1).into())
+    );
+    assert_eq!(inode_of(&linked), inode, "the linked file was rewritten");
     // A removal that finishes re-encrypts every head: nothing is left to warn about.
     assert!(
         !removed.stderr.contains("still encrypted"),
@@ -244,4 +254,8 @@ fn a_version_signed_by_a_key_new_to_you_waits_for_your_acceptance_or_yes() {
     );
     assert_eq!(bob.read_env(".env"), "DB_URL=postgres://carol/app\n");
     bob.run(&["pull"]).ok();
+}
+
+fn inode_of(path: &std::path::Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
 }

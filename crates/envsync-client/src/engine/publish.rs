@@ -235,7 +235,10 @@ impl Session {
 
     /// After this user created a version not from their file (rollback, re-encryption),
     /// moves a clean linked file along with it; a dirty one is left for `sync`, and a file
-    /// that holds another environment (`envsync use`) is not this one's to move.
+    /// that holds another environment (`envsync use`) is not this one's to move. A clean
+    /// file that already holds the new content (a re-encryption, which changes readers and
+    /// not values) is left as it is and only the base moves: rewriting it would cost two
+    /// `fsync`s per environment and wake every tool that watches the file for nothing.
     pub(crate) fn adopt_if_clean(
         &mut self,
         target: &Target,
@@ -248,14 +251,17 @@ impl Session {
         }
         let state = self.state.read(target)?;
         let local = self.read_local(target)?;
-        let clean = match (&state, &local) {
-            (Some(state), Some(local)) => state.file_sha256 == sha256_hex(local),
-            (None, None) => true,
-            _ => false,
-        };
-        if clean {
-            self.write_local(target, content, record, ciphertext)?;
+        match (state, local) {
+            (Some(state), Some(local)) if state.file_sha256 == sha256_hex(&local) => {
+                if local == content {
+                    self.state
+                        .save_base(target, record, ciphertext, &state.file_sha256)
+                } else {
+                    self.write_local(target, content, record, ciphertext)
+                }
+            }
+            (None, None) => self.write_local(target, content, record, ciphertext),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
