@@ -21,6 +21,21 @@ fn add_targets(alice: &Teammate, targets: &str) {
     std::fs::write(path, config).unwrap();
 }
 
+/// A target nothing listens on: publishing to it fails.
+const DOWN: &str = "aws-sm://down?endpoint=http://127.0.0.1:9";
+
+/// `development` published to each of `targets`, in order, with `A=1` pushed.
+fn pushed_with_targets(alice: &Teammate, targets: &[&str]) {
+    for to in targets {
+        add_targets(
+            alice,
+            &format!("\n[[projects.app.publish]]\nenvironment = \"development\"\nto = \"{to}\"\n"),
+        );
+    }
+    alice.write_env(".env", "A=1\n");
+    alice.run(&["push"]).ok();
+}
+
 fn publish(alice: &Teammate, args: &[&str]) -> support::Run {
     let mut all = vec!["publish", "--json"];
     all.extend_from_slice(args);
@@ -106,18 +121,8 @@ fn a_failing_target_does_not_stop_the_others_and_bad_config_is_refused() {
     let moto = S3Server::shared();
     let team = Team::new();
     let alice = team.member("alice");
-    add_targets(
-        &alice,
-        &format!(
-            "\n[[projects.app.publish]]\nenvironment = \"development\"\n\
-             to = \"aws-sm://down?endpoint=http://127.0.0.1:9\"\n\
-             \n[[projects.app.publish]]\nenvironment = \"development\"\n\
-             to = \"aws-sm://app/other?endpoint={}\"\n",
-            moto.endpoint
-        ),
-    );
-    alice.write_env(".env", "A=1\n");
-    alice.run(&["push"]).ok();
+    let other = format!("aws-sm://app/other?endpoint={}", moto.endpoint);
+    pushed_with_targets(&alice, &[DOWN, &other]);
     let run = publish(&alice, &[]).code(1).json();
     assert!(
         run["targets"][0]["error"]
@@ -148,18 +153,8 @@ fn a_failure_between_results_is_printed_in_its_place() {
     let moto = S3Server::shared();
     let team = Team::new();
     let alice = team.member("alice");
-    add_targets(
-        &alice,
-        &format!(
-            "\n[[projects.app.publish]]\nenvironment = \"development\"\n\
-             to = \"aws-sm://app/first?endpoint={}\"\n\
-             \n[[projects.app.publish]]\nenvironment = \"development\"\n\
-             to = \"aws-sm://down?endpoint=http://127.0.0.1:9\"\n",
-            moto.endpoint
-        ),
-    );
-    alice.write_env(".env", "A=1\n");
-    alice.run(&["push"]).ok();
+    let first = format!("aws-sm://app/first?endpoint={}", moto.endpoint);
+    pushed_with_targets(&alice, &[&first, DOWN]);
     let (mut reader, writer) = std::io::pipe().unwrap();
     let mut command = alice.command(&["publish"]);
     command
