@@ -55,16 +55,17 @@ impl Printer {
         } else {
             self.held.replace(Some(Vec::new()));
             document.text(self);
-            self.release();
+            self.write_held();
+            self.held.replace(None);
         }
     }
 
-    /// Writes out what [`Printer::emit`] held, before anything goes to stderr (so that a
-    /// terminal shows both in the order they were printed) and when the document is done.
-    fn release(&self) {
-        if let Some(held) = self.held.take()
-            && !held.is_empty()
-        {
+    /// Writes out what [`Printer::emit`] holds so far, before anything goes to stderr (so
+    /// that a terminal shows both in the order they were printed) and when the document is
+    /// done.
+    fn write_held(&self) {
+        let held = self.held.borrow_mut().as_mut().map(std::mem::take);
+        if let Some(held) = held.filter(|held| !held.is_empty()) {
             Self::write_out(&held);
         }
     }
@@ -93,11 +94,7 @@ impl Printer {
 
     /// A message for the person at the terminal, on stderr.
     pub fn message(&self, line: impl AsRef<str>) {
-        let holding = self.held.borrow().is_some();
-        if holding {
-            self.release();
-            self.held.replace(Some(Vec::new()));
-        }
+        self.write_held();
         let _ = writeln!(std::io::stderr().lock(), "{}", line.as_ref());
     }
 
