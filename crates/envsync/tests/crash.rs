@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use envsync_api::paths;
 use support::server::{Api, PgDatabase, Server};
 use support::team_server::{alice_invites_bob, code_in};
-use support::{Run, Team, Teammate};
+use support::{Run, Team, Teammate, numbered_records};
 
 fn rounds() -> u64 {
     std::env::var("ENVSYNC_CRASH_ROUNDS")
@@ -218,21 +218,6 @@ fn membership_rounds(alice: &Teammate, carol: &Teammate, newcomer: &dyn Fn(&str)
     }
 }
 
-/// The numbered records (`00000001.json`) in a folder remote's directory, not the
-/// temporary files a write makes beside them first.
-fn entries(directory: &std::path::Path) -> usize {
-    let is_record = |name: &str| {
-        name.strip_suffix(".json")
-            .is_some_and(|number| number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()))
-    };
-    std::fs::read_dir(directory).map_or(0, |entries| {
-        entries
-            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .filter(|name| is_record(name))
-            .count()
-    })
-}
-
 /// What the remote holds, read as the test's own observer: a folder's files, or the
 /// server's API with an owner's token.
 enum Holding<'a> {
@@ -244,7 +229,7 @@ impl Holding<'_> {
     /// Entries of the project's membership log.
     fn membership_entries(&self) -> usize {
         match self {
-            Holding::Folder(team) => entries(&team.remote.join("app/members")),
+            Holding::Folder(team) => numbered_records(&team.remote.join("app/members")),
             Holding::Server(api, token) => {
                 let log = api.get(&paths::members("app"), Some(token));
                 log.json()["records"].as_array().map_or(0, Vec::len)
@@ -257,7 +242,7 @@ impl Holding<'_> {
         match self {
             Holding::Folder(team) => {
                 let versions = team.remote.join("app/environments/development/versions");
-                let newest = format!("{:08}.json", entries(&versions));
+                let newest = format!("{:08}.json", numbered_records(&versions));
                 serde_json::from_slice(&std::fs::read(versions.join(newest)).unwrap()).unwrap()
             }
             Holding::Server(api, token) => {

@@ -4,8 +4,8 @@
 
 mod support;
 
-use support::Team;
 use support::remotes::alice_and_bob;
+use support::{Team, numbered_records};
 
 #[test]
 fn a_teammate_asks_for_access_and_gets_the_exact_file_once_accepted() {
@@ -258,4 +258,74 @@ fn a_version_signed_by_a_key_new_to_you_waits_for_your_acceptance_or_yes() {
 
 fn inode_of(path: &std::path::Path) -> u64 {
     std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
+}
+
+/// A re-encryption starts from the heads its command verified moments before, without
+/// reading them again. A push landing in between takes the new version's number: the
+/// re-encryption must then start again from the head as it is now, never give up on it nor
+/// write over it. Alice's `members add` is stopped (SIGSTOP) the moment its membership
+/// entry appears, before it writes any version; Bob pushes; Alice goes on.
+#[test]
+fn a_push_between_a_membership_change_and_its_reencryption_is_kept() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let versions = team.remote.join("app/environments/development/versions");
+    let (carol, added) = (1..=20)
+        .find_map(|attempt| {
+            let carol = team.member(&format!("carol{attempt}"));
+            let head = numbered_records(&versions);
+            let child = stopped_once_entry_appears(&team, &alice, &carol);
+            if numbered_records(&versions) != head {
+                // Too late: it had re-encrypted already. Let it finish; try again.
+                signal(&child, "-CONT");
+                assert!(child.wait_with_output().unwrap().status.success());
+                return None;
+            }
+            bob.write_env(".env", &format!("RACED={attempt}\n"));
+            bob.run(&["sync", "--yes"]).ok();
+            signal(&child, "-CONT");
+            Some((carol, child.wait_with_output().unwrap()))
+        })
+        .expect("one of 20 runs of members add was stopped before its re-encryption");
+    let stderr = String::from_utf8_lossy(&added.stderr);
+    assert!(added.status.success(), "{stderr}");
+    assert!(!stderr.contains("could not re-encrypt"), "{stderr}");
+    // Bob's version is the head, kept as he pushed it (he encrypted it to Carol, whom his
+    // sync trusted): Alice's retry, from the head as it is now, found nothing to do.
+    let log = bob.run(&["log"]).ok().stdout;
+    assert!(log.lines().next().unwrap().contains("bob ("), "{log}");
+    carol.run(&["pull"]).ok();
+    assert!(carol.read_env(".env").starts_with("RACED="));
+    assert_eq!(carol.read_env(".env"), bob.read_env(".env"));
+}
+
+/// Starts `who`'s `members add` of `newcomer` and stops it (SIGSTOP) once the project's
+/// membership log on the folder remote has one more entry.
+fn stopped_once_entry_appears(
+    team: &Team,
+    who: &support::Teammate,
+    newcomer: &support::Teammate,
+) -> std::process::Child {
+    let members = team.remote.join("app/members");
+    let before = numbered_records(&members);
+    let key = newcomer.member_key();
+    let child = who
+        .command(&["members", "add", &key, "--name", &newcomer.name, "--yes"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while numbered_records(&members) == before {}
+    signal(&child, "-STOP");
+    child
+}
+
+/// Sends `child` a signal with the real `kill` command.
+fn signal(child: &std::process::Child, which: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([which, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
 }

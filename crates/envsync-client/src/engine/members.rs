@@ -9,6 +9,7 @@ use envsync_crypto::MemberKey;
 use serde::Serialize;
 
 use super::publish::Change;
+use super::reencrypt::StartingHeads;
 use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -212,7 +213,11 @@ impl Session {
         if !behind || !view.trust.contains(member.key.as_str()) {
             return Ok(None);
         }
-        self.reencrypt_heads(view, &format!("grant access to {}", member.name), None)?;
+        let start = StartingHeads {
+            heads,
+            pinned: false,
+        };
+        self.reencrypt_heads(view, &format!("grant access to {}", member.name), &start)?;
         Ok(Some(Acceptance {
             name: member.name.clone(),
             fingerprint: member.key.fingerprint(),
@@ -331,7 +336,7 @@ impl Session {
             role,
             environments,
         };
-        self.append_event(view, change)?;
+        let heads = self.append_event(view, change)?;
         let project = view.project.clone();
         // The entry is written: whatever fails now must say so, or the owner would think
         // nothing happened and run the command again.
@@ -345,7 +350,11 @@ impl Session {
             .save_trust(&view.project, &trust)
             .map_err(admitted)?;
         *view = self.project_view(&project).map_err(admitted)?;
-        self.reencrypt_heads(view, &format!("grant access to {name}"), None)
+        let start = StartingHeads {
+            heads,
+            pinned: false,
+        };
+        self.reencrypt_heads(view, &format!("grant access to {name}"), &start)
             .map_err(admitted)
     }
 
@@ -374,11 +383,11 @@ impl Session {
             }
         }
         view = self.project_view(project)?;
-        self.reencrypt_heads(
-            &view,
-            &format!("revoke access of {}", member.name),
-            Some(heads),
-        )?;
+        let start = StartingHeads {
+            heads,
+            pinned: true,
+        };
+        self.reencrypt_heads(&view, &format!("revoke access of {}", member.name), &start)?;
         Ok(Removal {
             name: member.name,
             exposed,
@@ -419,7 +428,11 @@ impl Session {
             }));
         };
         let name = member.name.clone();
-        self.reencrypt_heads(view, &format!("revoke access of {name}"), None)?;
+        let start = StartingHeads {
+            heads,
+            pinned: false,
+        };
+        self.reencrypt_heads(view, &format!("revoke access of {name}"), &start)?;
         Ok(Removal { name, exposed })
     }
 

@@ -20,21 +20,32 @@ use crate::workspace::Target;
 
 impl Session {
     /// Re-encrypts each environment's head to the current readers, as a new version with the
-    /// same content, so access follows membership. `pinned` (after a removal) are the heads
-    /// the removal pinned: a version that slipped in after one of them and no longer
-    /// verifies (the removed member's racing push) is voided by superseding back to it.
+    /// same content, so access follows membership. `start` holds the heads the command
+    /// verified moments before; after a removal they are the heads it pinned, and a version
+    /// that slipped in after one of them and no longer verifies (the removed member's
+    /// racing push) is voided by superseding back to it.
     pub(super) fn reencrypt_heads(
         &mut self,
         view: &ProjectView,
         message: &str,
-        pinned: Option<BTreeMap<String, VersionRecord>>,
+        start: &StartingHeads,
     ) -> Result<()> {
         for environment in self.remote.environments(&view.project)? {
             let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
-            let fallback = pinned.as_ref().and_then(|heads| heads.get(&environment));
-            for _attempt in 0..5 {
-                match self.reencrypt_one(view, &target, message, fallback) {
-                    Err(error) if error.kind() == crate::ErrorKind::Conflict => continue,
+            let known = start.heads.get(&environment);
+            let fallback = known.filter(|_| start.pinned);
+            let mut attempt = 0;
+            loop {
+                // The head verified moments ago saves reading and checking it again. If a
+                // push came in between, the new version's number is taken: that conflict
+                // is retried from the remote's head as it is now.
+                let verified = known.filter(|_| attempt == 0);
+                match self.reencrypt_one(view, &target, message, verified, fallback) {
+                    Err(error) if error.kind() == crate::ErrorKind::Conflict && attempt < 4 => {
+                        attempt += 1;
+                    }
+                    // The last lost race is said too: a head left unre-encrypted must not
+                    // pass in silence.
                     Err(error) => {
                         self.notice(format!(
                             "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
@@ -48,14 +59,22 @@ impl Session {
         Ok(())
     }
 
+    /// Re-encrypts `target`'s head, `verified` when the caller has just verified it, else
+    /// read and verified here; `fallback` is the head a removal pinned, for a head that no
+    /// longer verifies.
     fn reencrypt_one(
         &mut self,
         view: &ProjectView,
         target: &Target,
         message: &str,
+        verified: Option<&VersionRecord>,
         fallback: Option<&VersionRecord>,
     ) -> Result<()> {
-        let (record, voids_up_to) = match (self.verified_head(view, target), fallback) {
+        let head = match verified {
+            Some(record) => Ok(Some(record.clone())),
+            None => self.verified_head(view, target),
+        };
+        let (record, voids_up_to) = match (head, fallback) {
             (Ok(Some(record)), _) if encrypted_to_readers(view, &target.environment, &record) => {
                 return Ok(());
             }
@@ -158,14 +177,20 @@ impl Session {
                 continue;
             }
             let message = format!("revoke access of {}", names(&removed));
-            self.reencrypt_one(view, &target, &message, None)?;
+            self.reencrypt_one(view, &target, &message, Some(&record), None)?;
             done.push(environment);
         }
         Ok((done, left))
     }
 }
 
-/// The removed members among the recipients of `record`.
+/// The heads a membership change verified just before it re-encrypts them, by
+/// environment; `pinned` when a removal pinned them in its membership entry.
+pub(super) struct StartingHeads {
+    pub heads: BTreeMap<String, VersionRecord>,
+    pub pinned: bool,
+}
+
 /// A head still encrypted to members the log removed: a removal stopped before it
 /// re-encrypted the head. `status --json` lists them; every command says so on stderr.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -191,6 +216,7 @@ fn encrypted_to_readers(view: &ProjectView, environment: &str, record: &VersionR
     readers == recipients
 }
 
+/// The removed members among the recipients of `record`.
 fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<&'a Member> {
     record
         .body

@@ -258,6 +258,21 @@ impl Teammate {
     }
 }
 
+/// How many numbered records (`00000001.json`) a folder remote's directory holds, not
+/// counting the temporary files a write makes beside them first.
+pub fn numbered_records(directory: &Path) -> usize {
+    let is_record = |name: &str| {
+        name.strip_suffix(".json")
+            .is_some_and(|number| number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()))
+    };
+    std::fs::read_dir(directory).map_or(0, |entries| {
+        entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| is_record(name))
+            .count()
+    })
+}
+
 /// The ciphertext digest a signed version record names.
 pub fn ciphertext_sha256(record: &[u8]) -> String {
     let record: serde_json::Value = serde_json::from_slice(record).unwrap();
