@@ -409,6 +409,20 @@ fn no_writer_can_jam(database: Database) {
         "{}",
         refused.body
     );
+    // The server reads only the entry a pin names: one past the log, or a number no
+    // database column holds, names none (a refusal, not a database fault).
+    for number in [3, u64::MAX] {
+        let mut unpinned = version(DEVELOPMENT, 4, &owners, &bob, b"v4");
+        unpinned.body.membership.number = number;
+        let unpinned = Signed::sign(unpinned.body, &bob);
+        let refused = push(&api, &token, &unpinned, b"v4");
+        assert_eq!(refused.status, 400, "{number}: {}", refused.body);
+        assert!(
+            refused.body.contains("membership entry"),
+            "{}",
+            refused.body
+        );
+    }
     let stranger = person("Stranger");
     let foreign = version(DEVELOPMENT, 4, &owners, &stranger, b"v4");
     let refused = push(&api, &token, &foreign, b"v4");

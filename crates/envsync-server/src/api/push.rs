@@ -134,14 +134,13 @@ async fn check_membership(
         "{}/{} version {}",
         body.project, body.environment, body.number
     );
-    let log = state.store().membership(&body.project).await?;
     let pin = &body.membership;
-    let named = usize::try_from(pin.number)
-        .ok()
-        .and_then(|number| number.checked_sub(1))
-        .and_then(|index| log.get(index));
-    let holds = match named {
-        Some(bytes) => stored_digest::<MembershipBody>(bytes, "membership entry")? == pin.digest,
+    let holds = match state
+        .store()
+        .membership_entry(&body.project, pin.number)
+        .await?
+    {
+        Some(bytes) => stored_digest::<MembershipBody>(&bytes, "membership entry")? == pin.digest,
         None => false,
     };
     if !holds {
@@ -151,6 +150,8 @@ async fn check_membership(
         )));
     }
     if restore {
+        // Rare (an owner putting back a version another member signed): the whole log.
+        let log = state.store().membership(&body.project).await?;
         let mut admitted = false;
         for bytes in &log {
             let entry = Signed::<MembershipBody>::from_json(bytes, "membership entry")

@@ -10,6 +10,21 @@ impl Store {
         self.membership_after(project, 0).await
     }
 
+    /// Entry `number` of the project's membership log: what a push's pin names. One row,
+    /// so a push costs the same however long the log has grown. A number the database
+    /// cannot hold names no entry (a client's claim, not a server fault).
+    pub async fn membership_entry(&self, project: &str, number: u64) -> Result<Option<Vec<u8>>> {
+        let Ok(number) = i64::try_from(number) else {
+            return Ok(None);
+        };
+        sqlx::query_scalar("SELECT record_json FROM membership WHERE project = $1 AND number = $2")
+            .bind(project)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|source| self.query_error(source))
+    }
+
     /// The entries of the project's membership log numbered above `after`, oldest first:
     /// what a client that verified the entries up to `after` still needs.
     pub async fn membership_after(&self, project: &str, after: u64) -> Result<Vec<Vec<u8>>> {
