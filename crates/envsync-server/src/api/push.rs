@@ -53,18 +53,27 @@ pub async fn create(
     check_membership(&state, body, restore).await?;
     check_parent(&state, &caller, body).await?;
     let ciphertext = ciphertext(&push, body)?;
+    let action = if restore {
+        "version.restore"
+    } else {
+        "version.push"
+    };
+    let target = format!("{} version {}", body.environment, body.number);
     let created = state
         .store()
-        .create_version(&NewVersion {
-            project: &project,
-            environment: &environment,
-            number,
-            base: body.base,
-            author_key: &body.author,
-            record_json: push.record.get().as_bytes(),
-            ciphertext_sha256: &body.ciphertext_sha256,
-            ciphertext: &ciphertext,
-        })
+        .create_version(
+            &NewVersion {
+                project: &project,
+                environment: &environment,
+                number,
+                base: body.base,
+                author_key: &body.author,
+                record_json: push.record.get().as_bytes(),
+                ciphertext_sha256: &body.ciphertext_sha256,
+                ciphertext: &ciphertext,
+            },
+            &caller.audit(action, Some(&body.project), &target),
+        )
         .await?;
     if let Created::Conflict { head } = created {
         return Err(ApiError::conflict(
@@ -77,11 +86,10 @@ pub async fn create(
         ));
     }
     state.metrics().push_stored();
-    announce(&state, &caller, body, restore).await?;
+    announce(&state, body).await;
     Ok(StatusCode::CREATED)
 }
 
-/// The pushed ciphertext, decoded, once it is the one the record names.
 fn ciphertext(push: &PushVersion, body: &VersionBody) -> Result<Vec<u8>, ApiError> {
     let ciphertext = STANDARD
         .decode(push.ciphertext.as_bytes())
@@ -94,13 +102,8 @@ fn ciphertext(push: &PushVersion, body: &VersionBody) -> Result<Vec<u8>, ApiErro
     Ok(ciphertext)
 }
 
-/// Tells the event sockets about a stored version and records it in the audit log.
-async fn announce(
-    state: &AppState,
-    caller: &Caller,
-    body: &VersionBody,
-    restore: bool,
-) -> Result<(), ApiError> {
+/// Tells the project's watchers (the audit entry was written with the version).
+async fn announce(state: &AppState, body: &VersionBody) {
     state
         .events()
         .publish(envsync_api::Event {
@@ -110,15 +113,6 @@ async fn announce(
             author: Some(body.author_name.clone()),
         })
         .await;
-    let action = if restore {
-        "version.restore"
-    } else {
-        "version.push"
-    };
-    let target = format!("{} version {}", body.environment, body.number);
-    let entry = caller.audit(action, Some(&body.project), &target);
-    state.store().append_audit(&entry).await?;
-    Ok(())
 }
 
 /// Refuses a version every client would refuse for its membership: the entry it names must

@@ -20,6 +20,41 @@ pub struct NewAuditEntry<'a> {
     pub at: i64,
 }
 
+/// A [`NewAuditEntry`] that a write's own task owns (a version's insert runs in one, so it
+/// finishes even when its request is dropped).
+pub(super) struct OwnedAuditEntry {
+    actor: String,
+    action: String,
+    project: Option<String>,
+    target: String,
+    source_address: Option<String>,
+    at: i64,
+}
+
+impl OwnedAuditEntry {
+    pub(super) fn new(entry: &NewAuditEntry<'_>) -> Self {
+        Self {
+            actor: entry.actor.to_owned(),
+            action: entry.action.to_owned(),
+            project: entry.project.map(str::to_owned),
+            target: entry.target.to_owned(),
+            source_address: entry.source_address.map(str::to_owned),
+            at: entry.at,
+        }
+    }
+
+    pub(super) fn entry(&self) -> NewAuditEntry<'_> {
+        NewAuditEntry {
+            actor: &self.actor,
+            action: &self.action,
+            project: self.project.as_deref(),
+            target: &self.target,
+            source_address: self.source_address.as_deref(),
+            at: self.at,
+        }
+    }
+}
+
 /// Which entries [`Store::audit`] returns; `None` fields match everything.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuditFilter<'a> {
@@ -101,7 +136,7 @@ impl Transaction<'_> {
     }
 }
 
-async fn insert<'c>(
+pub(super) async fn insert<'c>(
     executor: impl Executor<'c>,
     entry: &NewAuditEntry<'_>,
 ) -> std::result::Result<i64, sqlx::Error> {

@@ -1,6 +1,7 @@
 //! Versions: each environment's append-only, numbered history of signed records and their
 //! ciphertexts.
 
+use super::audit::{NewAuditEntry, OwnedAuditEntry};
 use super::{Result, Store, to_i64};
 
 /// A version as a client pushed it. The server cannot check the signature (it does not link
@@ -182,19 +183,25 @@ impl Store {
     }
 
     /// Stores `version` if and only if it is the environment's next number (head + 1, or 1
-    /// for the first push). The check and the insert are one statement, and the primary key
-    /// on (project, environment, number) refuses a second row with the same number, so of
-    /// any number of concurrent pushes on one base, on any number of replicas, exactly one
-    /// is created and history never has a gap. Ciphertext and record land in the same row,
-    /// so a visible version is always complete.
-    pub async fn create_version(&self, version: &NewVersion<'_>) -> Result<Created> {
+    /// for the first push), with `audit`, its entry in the audit log, in one transaction:
+    /// one commit (one flush to disk) per push, and no stored version without its entry.
+    /// The check and the insert are one statement, and the primary key on (project,
+    /// environment, number) refuses a second row with the same number, so of any number of
+    /// concurrent pushes on one base, on any number of replicas, exactly one is created and
+    /// history never has a gap. Ciphertext and record land in the same row, so a visible
+    /// version is always complete.
+    pub async fn create_version(
+        &self,
+        version: &NewVersion<'_>,
+        audit: &NewAuditEntry<'_>,
+    ) -> Result<Created> {
         // The insert runs in a task of its own, so it finishes, and the cached head is
         // forgotten, even when the request is dropped midway (a client killed or cut off
         // mid-push): SQLite may commit a statement whose future was dropped, and a cache
         // left holding the old head would then answer every later push with a 409 that no
         // sync resolves. Found by tests/crash.rs.
         let store = self.clone();
-        let owned = OwnedVersion::new(version)?;
+        let owned = (OwnedVersion::new(version)?, OwnedAuditEntry::new(audit));
         let inserted = match tokio::spawn(async move { store.insert_version(&owned).await }).await {
             Ok(inserted) => inserted,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -210,8 +217,29 @@ impl Store {
         }
     }
 
-    /// The create-only insert and the cache eviction after it: the rows it inserted.
-    async fn insert_version(&self, version: &OwnedVersion) -> sqlx::Result<u64> {
+    /// The create-only insert with its audit entry, and the cache eviction after it: the
+    /// rows it inserted.
+    async fn insert_version(
+        &self,
+        (version, audit): &(OwnedVersion, OwnedAuditEntry),
+    ) -> sqlx::Result<u64> {
+        let inserted = self.insert_version_audited(version, audit).await;
+        if let Some(cache) = &self.cache {
+            cache
+                .heads()
+                .forget(&(version.project.clone(), version.environment.clone()));
+        }
+        inserted
+    }
+
+    /// The version's row first (SQLite takes the write lock at once), then, only when it was
+    /// created, the audit entry; a lost race rolls back and commits nothing.
+    async fn insert_version_audited(
+        &self,
+        version: &OwnedVersion,
+        audit: &OwnedAuditEntry,
+    ) -> sqlx::Result<u64> {
+        let mut transaction = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO versions (project, environment, number, base, author_key, \
                                    record_json, ciphertext_sha256, ciphertext) \
@@ -227,14 +255,16 @@ impl Store {
         .bind(&version.record_json)
         .bind(&version.ciphertext_sha256)
         .bind(&version.ciphertext)
-        .execute(&self.pool)
-        .await;
-        if let Some(cache) = &self.cache {
-            cache
-                .heads()
-                .forget(&(version.project.clone(), version.environment.clone()));
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            transaction.rollback().await?;
+            return Ok(inserted);
         }
-        inserted.map(|result| result.rows_affected())
+        super::audit::insert(&mut *transaction, &audit.entry()).await?;
+        transaction.commit().await?;
+        Ok(inserted)
     }
 
     async fn conflict(&self, version: &NewVersion<'_>) -> Result<Created> {

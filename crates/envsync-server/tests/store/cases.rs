@@ -23,12 +23,22 @@ fn version<'a>(number: u64, record: &'a [u8], ciphertext: &'a [u8]) -> NewVersio
     }
 }
 
+/// A push's audit entry, written in the version's own transaction.
+const PUSHED: NewAuditEntry<'static> = NewAuditEntry {
+    actor: "ada",
+    action: "version.push",
+    project: Some("ranking-be"),
+    target: "production",
+    source_address: None,
+    at: 1_700_000_000,
+};
+
 pub async fn versions_are_append_only(db: TestDatabase) {
     let store = &db.store;
     assert_eq!(store.head("ranking-be", "production").await.unwrap(), None);
     assert_eq!(
         store
-            .create_version(&version(2, b"{}", b"age"))
+            .create_version(&version(2, b"{}", b"age"), &PUSHED)
             .await
             .unwrap(),
         Created::Conflict { head: None },
@@ -36,14 +46,14 @@ pub async fn versions_are_append_only(db: TestDatabase) {
     );
     assert_eq!(
         store
-            .create_version(&version(1, b"{\"n\":1}", b"age1"))
+            .create_version(&version(1, b"{\"n\":1}", b"age1"), &PUSHED)
             .await
             .unwrap(),
         Created::Created
     );
     assert_eq!(
         store
-            .create_version(&version(1, b"{\"n\":\"x\"}", b"forged"))
+            .create_version(&version(1, b"{\"n\":\"x\"}", b"forged"), &PUSHED)
             .await
             .unwrap(),
         Created::Conflict { head: Some(1) },
@@ -51,7 +61,7 @@ pub async fn versions_are_append_only(db: TestDatabase) {
     );
     assert_eq!(
         store
-            .create_version(&version(3, b"{}", b"gap"))
+            .create_version(&version(3, b"{}", b"gap"), &PUSHED)
             .await
             .unwrap(),
         Created::Conflict { head: Some(1) },
@@ -59,7 +69,7 @@ pub async fn versions_are_append_only(db: TestDatabase) {
     );
     assert_eq!(
         store
-            .create_version(&version(2, b"{\"n\":2}", b"age2"))
+            .create_version(&version(2, b"{\"n\":2}", b"age2"), &PUSHED)
             .await
             .unwrap(),
         Created::Created
@@ -85,6 +95,13 @@ pub async fn versions_are_append_only(db: TestDatabase) {
         .await
         .unwrap();
     assert_eq!(page, vec![(2, b"{\"n\":2}".to_vec())]);
+    // One audit entry per version created, none for a push refused as a conflict.
+    let pushes = AuditFilter {
+        action: Some("version.push"),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert_eq!(store.audit(&pushes).await.unwrap().len(), 2);
     for (sha, expected) in [
         ("age1", Some(&b"age1"[..])),
         ("age2", Some(b"age2")),
@@ -129,7 +146,7 @@ pub async fn heads_with_records_of_a_project(db: TestDatabase) {
             ..version(number, record.as_bytes(), ciphertext.as_bytes())
         };
         assert_eq!(
-            store.create_version(&pushed).await.unwrap(),
+            store.create_version(&pushed, &PUSHED).await.unwrap(),
             Created::Created
         );
     }
@@ -149,7 +166,10 @@ pub async fn heads_with_records_of_a_project(db: TestDatabase) {
         expected
     );
     let next = version(2, br#"{"production":2}"#, b"ranking-be-production-2");
-    assert_eq!(store.create_version(&next).await.unwrap(), Created::Created);
+    assert_eq!(
+        store.create_version(&next, &PUSHED).await.unwrap(),
+        Created::Created
+    );
     let moved = heads(store.heads_with_records("ranking-be").await.unwrap());
     assert_eq!(
         moved[0],
@@ -169,7 +189,7 @@ pub async fn heads_with_records_of_a_project(db: TestDatabase) {
 async fn race(stores: &[envsync_server::store::Store]) {
     let base = &stores[0];
     assert_eq!(
-        base.create_version(&version(1, b"{}", b"v1"))
+        base.create_version(&version(1, b"{}", b"v1"), &PUSHED)
             .await
             .unwrap(),
         Created::Created
@@ -180,7 +200,7 @@ async fn race(stores: &[envsync_server::store::Store]) {
         tasks.push(tokio::spawn(async move {
             let record = format!("{{\"attempt\":{attempt}}}").into_bytes();
             store
-                .create_version(&version(2, &record, b"v2"))
+                .create_version(&version(2, &record, b"v2"), &PUSHED)
                 .await
                 .unwrap()
         }));
@@ -733,7 +753,7 @@ pub async fn stores_only_what_it_is_given(db: TestDatabase) {
     let record = b"{\"body\":{\"keys\":[\"STRIPE_KEY\"]},\"signature\":\"c2ln\"}";
     let ciphertext = b"age-encryption.org/v1\n-> X25519 opaque\n";
     db.store
-        .create_version(&version(1, record, ciphertext))
+        .create_version(&version(1, record, ciphertext), &PUSHED)
         .await
         .unwrap();
     sqlx::any::install_default_drivers();
@@ -829,7 +849,7 @@ pub async fn read_cache_follows_writes(db: TestDatabase) {
         ciphertext: b"x",
     };
     assert_eq!(
-        store.create_version(&version).await.unwrap(),
+        store.create_version(&version, &PUSHED).await.unwrap(),
         Created::Created
     );
     assert_eq!(store.head("p", "dev").await.unwrap(), Some(1));
@@ -904,14 +924,14 @@ pub async fn authenticated_reads_see_every_replicas_writes(db: TestDatabase) {
         .await
         .unwrap();
     replica
-        .create_version(&version(1, b"{}", b"c1"))
+        .create_version(&version(1, b"{}", b"c1"), &PUSHED)
         .await
         .unwrap();
     let access = read(store, "ranking-be", Some("production")).await.unwrap();
     assert_eq!(access.grant.map(|grant| grant.role), Some(Role::Reader));
     assert_eq!(access.head, Some(1));
     replica
-        .create_version(&version(2, b"{}", b"c2"))
+        .create_version(&version(2, b"{}", b"c2"), &PUSHED)
         .await
         .unwrap();
     assert_eq!(
@@ -1023,11 +1043,11 @@ pub async fn batched_reads_answer_as_each_alone(db: TestDatabase) {
         .await
         .unwrap();
     store
-        .create_version(&version(1, b"{}", b"c1"))
+        .create_version(&version(1, b"{}", b"c1"), &PUSHED)
         .await
         .unwrap();
     store
-        .create_version(&version(2, b"{}", b"c2"))
+        .create_version(&version(2, b"{}", b"c2"), &PUSHED)
         .await
         .unwrap();
     let requests = vec![
