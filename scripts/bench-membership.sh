@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Writes against an envsync server (SQLite) on loopback, end to end, for one or more release
+# binaries compared in one run: each binary serves and is the client, on a fresh server and
+# workspace of its own (20 environments × 1,000 variables). Per binary, hyperfine times
+#   - `members add` of a teammate's key (before each run, the teammate is removed),
+#   - `members remove` of them (before each run, they are added again),
+#   - `push` of one changed value.
+# Each membership change re-encrypts every head, so both commands write 20 new versions.
+# The membership log grows by two entries a run, alike for every binary.
+# Usage: scripts/bench-membership.sh ENVSYNC_BINARY… (BENCH_RUNS, default 15, runs each)
+set -euo pipefail
+[[ $# -gt 0 ]] || { echo "usage: $0 ENVSYNC_BINARY…" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
+runs=${BENCH_RUNS:-15}
+work=$(mktemp -d)
+server_pid=""
+stop_server() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  server_pid=""
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+export ENVSYNC_KEYCHAIN=off
+for ((i = 0; i < 1000; i++)); do
+  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
+done > "$work/vars"
+
+# A binary named twice (rounds in turn, against drift) gets a fresh server each time.
+round=0
+for binary in "$@"; do
+  bin=$(realpath "$binary")
+  round=$((round + 1))
+  root="$work/$round"
+  mkdir -p "$root/owner" "$root/carol" "$root/ws"
+  export HOME="$root/owner" XDG_CONFIG_HOME="$root/owner/.config"
+  "$bin" server --listen 127.0.0.1:0 --data-dir "$root/server" 2>"$root/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$root/server.log" && break; sleep 0.1; done
+  url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$root/server.log")
+  "$bin" keygen --name owner >/dev/null 2>&1
+  "$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$root/server.log")" >/dev/null 2>&1
+  cd "$root/ws"
+  { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
+    for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
+  for e in $(seq -w 0 19); do
+    cp "$work/vars" ".env.e$e"
+    "$bin" push --env "e$e" >/dev/null 2>&1
+  done
+  HOME="$root/carol" XDG_CONFIG_HOME="$root/carol/.config" "$bin" keygen --name carol \
+    >/dev/null 2>&1
+  carol=$(HOME="$root/carol" XDG_CONFIG_HOME="$root/carol/.config" "$bin" whoami 2>/dev/null)
+  add="$bin members add $carol --name carol --yes"
+  remove="$bin members remove carol --yes"
+  # hyperfine -N runs a prepare command without a shell: these set the teammate's state.
+  printf '#!/bin/sh\n%s >/dev/null 2>&1; exit 0\n' "$remove" > "$root/removed.sh"
+  printf '#!/bin/sh\n%s >/dev/null 2>&1; exit 0\n' "$add" > "$root/added.sh"
+  chmod +x "$root/removed.sh" "$root/added.sh"
+  # The setup's writes go to disk now, not during the first timed runs.
+  sync
+  echo "binary: $bin"
+  hyperfine -N -r "$runs" -w 2 --prepare "$root/removed.sh" -n "members add" "$add" \
+    | grep -E "members add|Time|Range"
+  hyperfine -N -r "$runs" -w 2 --prepare "$root/added.sh" -n "members remove" "$remove" \
+    | grep -E "members remove|Time|Range"
+  hyperfine -r $((runs * 2)) -w 3 -n "push" \
+    --prepare "sed -i \"s/^SECRET_KEY_5=.*/SECRET_KEY_5=\$(date +%N)/\" .env.e00" \
+    "$bin push --env e00" | grep -E "push|Time|Range"
+  cd "$work"
+  stop_server
+done
