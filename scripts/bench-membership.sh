@@ -7,6 +7,8 @@
 #   - `push` of one changed value.
 # Each membership change re-encrypts every head, so both commands write 20 new versions.
 # The membership log grows by two entries a run, alike for every binary.
+# With BENCH_POSTGRES=postgres://USER@HOST, each round's server keeps its data in a fresh
+# PostgreSQL database there instead (made with psql, dropped at the end).
 # Usage: scripts/bench-membership.sh ENVSYNC_BINARY… (BENCH_RUNS, default 15, runs each)
 set -euo pipefail
 [[ $# -gt 0 ]] || { echo "usage: $0 ENVSYNC_BINARY…" >&2; exit 2; }
@@ -14,11 +16,27 @@ command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install 
 runs=${BENCH_RUNS:-15}
 work=$(mktemp -d)
 server_pid=""
+databases=()
 stop_server() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   server_pid=""
 }
-trap 'stop_server; rm -rf "$work"' EXIT
+drop_databases() {
+  for database in "${databases[@]}"; do
+    psql "$BENCH_POSTGRES/postgres" -qc "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1
+  done
+}
+trap 'stop_server; drop_databases; rm -rf "$work"' EXIT
+# Sets `store`, the server's storage for round $1: its data directory, and with
+# BENCH_POSTGRES a fresh PostgreSQL database.
+use_storage() {
+  store=(--data-dir "$root/server")
+  [[ -n ${BENCH_POSTGRES:-} ]] || return 0
+  local database="envsync_bench_$$_$1"
+  psql "$BENCH_POSTGRES/postgres" -qc "CREATE DATABASE $database" >/dev/null
+  databases+=("$database")
+  store+=(--database-url "$BENCH_POSTGRES/$database")
+}
 export ENVSYNC_KEYCHAIN=off
 for ((i = 0; i < 1000; i++)); do
   echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
@@ -32,7 +50,8 @@ for binary in "$@"; do
   root="$work/$round"
   mkdir -p "$root/owner" "$root/carol" "$root/ws"
   export HOME="$root/owner" XDG_CONFIG_HOME="$root/owner/.config"
-  "$bin" server --listen 127.0.0.1:0 --data-dir "$root/server" 2>"$root/server.log" &
+  use_storage "$round"
+  "$bin" server --listen 127.0.0.1:0 "${store[@]}" 2>"$root/server.log" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q 'listening on' "$root/server.log" && break; sleep 0.1; done
   url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$root/server.log")
