@@ -12,7 +12,8 @@
 # Usage: scripts/bench-membership.sh ENVSYNC_BINARY… (BENCH_RUNS, default 15, runs each)
 set -euo pipefail
 [[ $# -gt 0 ]] || { echo "usage: $0 ENVSYNC_BINARY…" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
+command -v hyperfine >/dev/null \
+  || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
 runs=${BENCH_RUNS:-15}
 work=$(mktemp -d)
 server_pid=""

@@ -213,10 +213,7 @@ impl Session {
         if !behind || !view.trust.contains(member.key.as_str()) {
             return Ok(None);
         }
-        let start = StartingHeads {
-            heads,
-            pinned: false,
-        };
+        let start = StartingHeads::verified(heads);
         self.reencrypt_heads(view, &format!("grant access to {}", member.name), &start)?;
         Ok(Some(Acceptance {
             name: member.name.clone(),
@@ -350,10 +347,7 @@ impl Session {
             .save_trust(&view.project, &trust)
             .map_err(admitted)?;
         *view = self.project_view(&project).map_err(admitted)?;
-        let start = StartingHeads {
-            heads,
-            pinned: false,
-        };
+        let start = StartingHeads::verified(heads);
         self.reencrypt_heads(view, &format!("grant access to {name}"), &start)
             .map_err(admitted)
     }
@@ -383,10 +377,7 @@ impl Session {
             }
         }
         view = self.project_view(project)?;
-        let start = StartingHeads {
-            heads,
-            pinned: true,
-        };
+        let start = StartingHeads::pinned(heads);
         self.reencrypt_heads(&view, &format!("revoke access of {}", member.name), &start)?;
         Ok(Removal {
             name: member.name,
@@ -428,10 +419,7 @@ impl Session {
             }));
         };
         let name = member.name.clone();
-        let start = StartingHeads {
-            heads,
-            pinned: false,
-        };
+        let start = StartingHeads::verified(heads);
         self.reencrypt_heads(view, &format!("revoke access of {name}"), &start)?;
         Ok(Removal { name, exposed })
     }

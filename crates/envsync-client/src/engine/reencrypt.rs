@@ -187,8 +187,26 @@ impl Session {
 /// The heads a membership change verified just before it re-encrypts them, by
 /// environment; `pinned` when a removal pinned them in its membership entry.
 pub(super) struct StartingHeads {
-    pub heads: BTreeMap<String, VersionRecord>,
-    pub pinned: bool,
+    heads: BTreeMap<String, VersionRecord>,
+    pinned: bool,
+}
+
+impl StartingHeads {
+    /// Heads verified just before: a head that no longer verifies is an error to report.
+    pub(super) fn verified(heads: BTreeMap<String, VersionRecord>) -> Self {
+        Self {
+            heads,
+            pinned: false,
+        }
+    }
+
+    /// Heads a removal pinned: what a version slipped in after one of them is voided back to.
+    pub(super) fn pinned(heads: BTreeMap<String, VersionRecord>) -> Self {
+        Self {
+            heads,
+            pinned: true,
+        }
+    }
 }
 
 /// A head still encrypted to members the log removed: a removal stopped before it

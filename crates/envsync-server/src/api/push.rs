@@ -90,6 +90,7 @@ pub async fn create(
     Ok(StatusCode::CREATED)
 }
 
+/// The pushed ciphertext, decoded, once it is the one the record names.
 fn ciphertext(push: &PushVersion, body: &VersionBody) -> Result<Vec<u8>, ApiError> {
     let ciphertext = STANDARD
         .decode(push.ciphertext.as_bytes())
