@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use envsync_api::paths;
 use support::server::{Api, PgDatabase, Server};
 use support::team_server::{alice_invites_bob, code_in};
-use support::{Run, Team, Teammate, numbered_records};
+use support::{Run, Team, Teammate, numbered_records, spawn_until};
 
 fn rounds() -> u64 {
     std::env::var("ENVSYNC_CRASH_ROUNDS")
@@ -271,18 +271,15 @@ impl Holding<'_> {
 /// no version was written after it.
 fn kill_once_removal_is_appended(holding: &Holding, who: &Teammate, name: &str) -> bool {
     let (before, head) = (holding.membership_entries(), holding.head_number());
-    let mut child = who
-        .command(&["members", "remove", name])
+    let mut command = who.command(&["members", "remove", name]);
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while holding.membership_entries() == before {
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-    }
+        .stderr(Stdio::null());
+    let Some(mut child) = spawn_until(&mut command, || holding.membership_entries() != before)
+    else {
+        return false;
+    };
     child.kill().unwrap();
     child.wait().unwrap();
     holding.head_number() == head

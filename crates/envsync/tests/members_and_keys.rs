@@ -5,7 +5,7 @@
 mod support;
 
 use support::remotes::alice_and_bob;
-use support::{Team, numbered_records};
+use support::{Team, numbered_records, signal, spawn_until};
 
 #[test]
 fn a_teammate_asks_for_access_and_gets_the_exact_file_once_accepted() {
@@ -277,13 +277,13 @@ fn a_push_between_a_membership_change_and_its_reencryption_is_kept() {
             let child = stopped_once_entry_appears(&team, &alice, &carol);
             if numbered_records(&versions) != head {
                 // Too late: it had re-encrypted already. Let it finish; try again.
-                signal(&child, "-CONT");
+                assert!(signal(&child, "-CONT"));
                 assert!(child.wait_with_output().unwrap().status.success());
                 return None;
             }
             bob.write_env(".env", &format!("RACED={attempt}\n"));
             bob.run(&["sync", "--yes"]).ok();
-            signal(&child, "-CONT");
+            assert!(signal(&child, "-CONT"));
             Some((carol, child.wait_with_output().unwrap()))
         })
         .expect("one of 20 runs of members add was stopped before its re-encryption");
@@ -309,23 +309,13 @@ fn stopped_once_entry_appears(
     let members = team.remote.join("app/members");
     let before = numbered_records(&members);
     let key = newcomer.member_key();
-    let child = who
-        .command(&["members", "add", &key, "--name", &newcomer.name, "--yes"])
+    let mut command = who.command(&["members", "add", &key, "--name", &newcomer.name, "--yes"]);
+    command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    while numbered_records(&members) == before {}
-    signal(&child, "-STOP");
+        .stderr(std::process::Stdio::piped());
+    let child = spawn_until(&mut command, || numbered_records(&members) != before)
+        .expect("members add exited before its membership entry appeared");
+    assert!(signal(&child, "-STOP"));
     child
-}
-
-/// Sends `child` a signal with the real `kill` command.
-fn signal(child: &std::process::Child, which: &str) {
-    let sent = std::process::Command::new("kill")
-        .args([which, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
 }

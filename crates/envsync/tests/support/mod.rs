@@ -14,7 +14,7 @@ pub mod stores;
 pub mod team_server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 pub struct Team {
     pub root: tempfile::TempDir,
@@ -271,6 +271,28 @@ pub fn numbered_records(directory: &Path) -> usize {
             .filter(|name| is_record(name))
             .count()
     })
+}
+
+/// Spawns `command` and polls until `reached` holds, to act on a process at one moment of
+/// its work (kill it, stop it). `None` when it exited first: the moment never came.
+pub fn spawn_until(command: &mut Command, reached: impl Fn() -> bool) -> Option<Child> {
+    let mut child = command.spawn().unwrap();
+    while !reached() {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+    }
+    Some(child)
+}
+
+/// Sends `child` a signal (`-TERM`, `-STOP`, `-CONT`) with the real `kill` command;
+/// whether it was sent.
+pub fn signal(child: &Child, which: &str) -> bool {
+    Command::new("kill")
+        .args([which, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success()
 }
 
 /// The ciphertext digest a signed version record names.

@@ -118,10 +118,7 @@ impl Server {
     /// Stops with SIGTERM (a graceful shutdown) and waits for the process to exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("server is running");
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
+        super::signal(&child, "-TERM");
         child.wait().unwrap()
     }
 
@@ -135,10 +132,7 @@ impl Server {
     /// Sends SIGTERM without waiting: a graceful shutdown begins.
     pub fn terminate(&self) {
         let child = self.child.as_ref().expect("server is running");
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
+        super::signal(child, "-TERM");
     }
 
     /// Waits for the process to exit.
