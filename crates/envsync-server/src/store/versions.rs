@@ -201,8 +201,9 @@ impl Store {
         // left holding the old head would then answer every later push with a 409 that no
         // sync resolves. Found by tests/crash.rs.
         let store = self.clone();
-        let owned = (OwnedVersion::new(version)?, OwnedAuditEntry::new(audit));
-        let inserted = match tokio::spawn(async move { store.insert_version(&owned).await }).await {
+        let (owned, audit) = (OwnedVersion::new(version)?, OwnedAuditEntry::new(audit));
+        let insert = tokio::spawn(async move { store.insert_version(&owned, &audit).await });
+        let inserted = match insert.await {
             Ok(inserted) => inserted,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(_) => Err(sqlx::Error::PoolClosed),
@@ -221,7 +222,8 @@ impl Store {
     /// rows it inserted.
     async fn insert_version(
         &self,
-        (version, audit): &(OwnedVersion, OwnedAuditEntry),
+        version: &OwnedVersion,
+        audit: &OwnedAuditEntry,
     ) -> sqlx::Result<u64> {
         let inserted = self.insert_version_audited(version, audit).await;
         if let Some(cache) = &self.cache {
