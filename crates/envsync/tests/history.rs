@@ -393,6 +393,41 @@ fn an_accept_stopped_before_trusting_the_key_is_finished_by_running_it_again() {
     dave.run(&["pull"]).ok();
 }
 
+/// A removal that could not re-encrypt a head names the command that finishes it, `repair`,
+/// which any writer may run; it used to name `members accept`, which does not.
+#[test]
+fn a_removal_that_could_not_re_encrypt_a_head_names_repair() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let objects = team.remote_path(&format!("{DEV}/objects"));
+    let aside = objects.with_extension("aside");
+    std::fs::rename(&objects, &aside).unwrap();
+    std::fs::write(&objects, "not a directory").unwrap();
+    let stopped = alice.run(&["members", "remove", &bob.fingerprint()]);
+    let stderr = &stopped.stderr;
+    assert!(
+        stderr.contains("could not re-encrypt app/development"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`envsync repair -p app`"), "{stderr}");
+    assert!(!stderr.contains("members accept"), "{stderr}");
+    std::fs::remove_file(&objects).unwrap();
+    std::fs::rename(&aside, &objects).unwrap();
+    let before = alice.run(&["status"]).ok();
+    assert!(
+        before.stderr.contains("still encrypted to bob"),
+        "{}",
+        before.stderr
+    );
+    alice.run(&["repair", "-p", "app"]).ok();
+    let after = alice.run(&["status"]).ok();
+    assert!(
+        !after.stderr.contains("still encrypted"),
+        "{}",
+        after.stderr
+    );
+}
+
 /// Item 10: an old access request put back re-asked for a removed member.
 #[test]
 fn a_replayed_access_request_is_ignored() {

@@ -9,7 +9,7 @@ use envsync_crypto::MemberKey;
 use serde::Serialize;
 
 use super::publish::Change;
-use super::reencrypt::StartingHeads;
+use super::reencrypt::{AccessChange, StartingHeads};
 use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -214,7 +214,11 @@ impl Session {
             return Ok(None);
         }
         let start = StartingHeads::verified(heads);
-        self.reencrypt_heads(view, &format!("grant access to {}", member.name), &start)?;
+        let grant = AccessChange::Grant {
+            name: member.name.clone(),
+            fingerprint: member.key.fingerprint(),
+        };
+        self.reencrypt_heads(view, &grant, &start)?;
         Ok(Some(Acceptance {
             name: member.name.clone(),
             fingerprint: member.key.fingerprint(),
@@ -348,8 +352,11 @@ impl Session {
             .map_err(admitted)?;
         *view = self.project_view(&project).map_err(admitted)?;
         let start = StartingHeads::verified(heads);
-        self.reencrypt_heads(view, &format!("grant access to {name}"), &start)
-            .map_err(admitted)
+        let grant = AccessChange::Grant {
+            name: name.to_owned(),
+            fingerprint: key.fingerprint(),
+        };
+        self.reencrypt_heads(view, &grant, &start).map_err(admitted)
     }
 
     /// `envsync members remove WHO`: removes the member, pinning every environment's head
@@ -378,7 +385,10 @@ impl Session {
         }
         view = self.project_view(project)?;
         let start = StartingHeads::pinned(heads);
-        self.reencrypt_heads(&view, &format!("revoke access of {}", member.name), &start)?;
+        let revoke = AccessChange::Revoke {
+            name: member.name.clone(),
+        };
+        self.reencrypt_heads(&view, &revoke, &start)?;
         Ok(Removal {
             name: member.name,
             exposed,
@@ -420,7 +430,8 @@ impl Session {
         };
         let name = member.name.clone();
         let start = StartingHeads::verified(heads);
-        self.reencrypt_heads(view, &format!("revoke access of {name}"), &start)?;
+        let revoke = AccessChange::Revoke { name: name.clone() };
+        self.reencrypt_heads(view, &revoke, &start)?;
         Ok(Removal { name, exposed })
     }
 

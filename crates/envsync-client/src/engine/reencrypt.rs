@@ -27,9 +27,10 @@ impl Session {
     pub(super) fn reencrypt_heads(
         &mut self,
         view: &ProjectView,
-        message: &str,
+        change: &AccessChange,
         start: &StartingHeads,
     ) -> Result<()> {
+        let message = change.message();
         for environment in self.remote.environments(&view.project)? {
             let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
             let known = start.heads.get(&environment);
@@ -40,16 +41,15 @@ impl Session {
                 // push came in between, the new version's number is taken: that conflict
                 // is retried from the remote's head as it is now.
                 let verified = known.filter(|_| attempt == 0);
-                match self.reencrypt_one(view, &target, message, verified, fallback) {
+                match self.reencrypt_one(view, &target, &message, verified, fallback) {
                     Err(error) if error.kind() == crate::ErrorKind::Conflict && attempt < 4 => {
                         attempt += 1;
                     }
                     // The last lost race is said too: a head left unre-encrypted must not
                     // pass in silence.
                     Err(error) => {
-                        self.notice(format!(
-                            "could not re-encrypt {target}: {error}; a member who can read it must run `envsync members accept` there"
-                        ));
+                        let finish = change.finishing_command(&target.place);
+                        self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
                         break;
                     }
                     Ok(()) => break,
@@ -184,6 +184,39 @@ impl Session {
     }
 }
 
+/// Whose access a re-encryption follows: it names the new versions' message, and the command
+/// that finishes a re-encryption cut short, which differs (a removal is finished by any
+/// writer's `repair`; a grant by the accept run again, which re-encrypts to the member).
+pub(super) enum AccessChange {
+    Grant { name: String, fingerprint: String },
+    Revoke { name: String },
+}
+
+impl AccessChange {
+    fn message(&self) -> String {
+        match self {
+            Self::Grant { name, .. } => format!("grant access to {name}"),
+            Self::Revoke { name } => format!("revoke access of {name}"),
+        }
+    }
+
+    /// What to run when `place`'s head could not be re-encrypted.
+    fn finishing_command(&self, place: &EnvironmentRef) -> String {
+        let project = &place.project;
+        match self {
+            Self::Grant { fingerprint, .. } => format!(
+                "a member who can read it can finish with `envsync members accept {fingerprint} \
+                 -p {project}`"
+            ),
+            Self::Revoke { name } => format!(
+                "it is still encrypted to {name}: any writer of {} can finish with `envsync \
+                 repair -p {project}`",
+                place.environment
+            ),
+        }
+    }
+}
+
 /// The heads a membership change verified just before it re-encrypts them, by
 /// environment; `pinned` when a removal pinned them in its membership entry.
 pub(super) struct StartingHeads {
@@ -249,4 +282,30 @@ fn removed_recipients<'a>(view: &'a ProjectView, record: &VersionRecord) -> Vec<
 fn names(members: &[&Member]) -> String {
     let names: Vec<&str> = members.iter().map(|member| member.name.as_str()).collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_short_grant_is_finished_by_accept_and_a_removal_by_repair() {
+        let place = EnvironmentRef::new("app", "production");
+        let grant = AccessChange::Grant {
+            name: "dave".into(),
+            fingerprint: "SHA256:abc".into(),
+        };
+        assert_eq!(grant.message(), "grant access to dave");
+        assert_eq!(
+            grant.finishing_command(&place),
+            "a member who can read it can finish with `envsync members accept SHA256:abc -p app`"
+        );
+        let revoke = AccessChange::Revoke { name: "bob".into() };
+        assert_eq!(revoke.message(), "revoke access of bob");
+        assert_eq!(
+            revoke.finishing_command(&place),
+            "it is still encrypted to bob: any writer of production can finish with \
+             `envsync repair -p app`"
+        );
+    }
 }
