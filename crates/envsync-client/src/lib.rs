@@ -24,6 +24,7 @@ pub mod stores;
 pub mod target;
 pub mod user_settings;
 pub mod workspace;
+mod write_behind;
 
 pub use environment_ref::EnvironmentRef;
 pub use error::{ClientError, ErrorKind, Result};

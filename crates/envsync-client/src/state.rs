@@ -64,6 +64,7 @@ impl Trust {
     }
 }
 
+#[derive(Clone)]
 pub struct LocalState {
     root: PathBuf,
     /// A dry run's state: it reads as usual and writes nothing (saves succeed and vanish).

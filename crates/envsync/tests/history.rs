@@ -428,6 +428,45 @@ fn a_removal_that_could_not_re_encrypt_a_head_names_repair() {
     );
 }
 
+/// Issue 19: a membership change writes this machine's copies of its new versions on a
+/// second thread. One it cannot write is said, and the removal's own report (what to
+/// rotate) still comes; the next command keeps the copy once the disk lets it.
+#[test]
+fn a_removal_whose_local_copies_cannot_be_kept_still_says_what_to_rotate() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let ledger = alice.home.join(".local/state");
+    let head = find_file(&ledger, "head.json").expect("alice's ledger pins the head");
+    // Only a new version is written there: the verified head's copy is kept already.
+    let versions = head.with_file_name("versions");
+    let aside = versions.with_extension("aside");
+    std::fs::rename(&versions, &aside).unwrap();
+    std::fs::write(&versions, "not a directory").unwrap();
+    let removed = alice.run(&["members", "remove", &bob.fingerprint()]).ok();
+    assert!(
+        removed.stderr.contains("rotate these secrets"),
+        "{}",
+        removed.stderr
+    );
+    assert!(
+        removed.stderr.contains("could not keep its copies")
+            && removed.stderr.contains(&versions.display().to_string()),
+        "{}",
+        removed.stderr
+    );
+    assert!(
+        !removed.stderr.contains("could not re-encrypt"),
+        "{}",
+        removed.stderr
+    );
+    std::fs::remove_file(&versions).unwrap();
+    std::fs::rename(&aside, &versions).unwrap();
+    let kept = std::fs::read_dir(&versions).unwrap().count();
+    alice.run(&["pull"]).ok();
+    assert_eq!(std::fs::read_dir(&versions).unwrap().count(), kept + 1);
+    bob.run(&["pull"]).code(5);
+}
+
 /// Item 10: an old access request put back re-asked for a removed member.
 #[test]
 fn a_replayed_access_request_is_ignored() {

@@ -97,8 +97,12 @@ impl Session {
                 number,
             });
         }
-        self.ledger.advance_environment(&record, &record.digest())?;
-        self.ledger.keep_ciphertext(&record, &ciphertext)?;
+        let ledger = self.ledger.clone();
+        let (kept, kept_ciphertext) = (record.clone(), ciphertext.clone());
+        self.write_locally(move || {
+            ledger.advance_environment(&kept, &kept.digest())?;
+            ledger.keep_ciphertext(&kept, &kept_ciphertext)
+        })?;
         // Encrypted to the current readers: no removed member reads this head any more.
         self.unrevoked_heads.remove(&target.place);
         Ok((record, ciphertext))
@@ -254,8 +258,11 @@ impl Session {
         match (state, local) {
             (Some(state), Some(local)) if state.file_sha256 == sha256_hex(&local) => {
                 if local == content {
-                    self.state
-                        .save_base(target, record, ciphertext, &state.file_sha256)
+                    let (local_state, target) = (self.state.clone(), target.clone());
+                    let (record, ciphertext) = (record.clone(), ciphertext.to_vec());
+                    self.write_locally(move || {
+                        local_state.save_base(&target, &record, &ciphertext, &state.file_sha256)
+                    })
                 } else {
                     self.write_local(target, content, record, ciphertext)
                 }

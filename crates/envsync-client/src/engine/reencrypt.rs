@@ -30,10 +30,34 @@ impl Session {
         change: &AccessChange,
         start: &StartingHeads,
     ) -> Result<()> {
+        let environments = self.remote.environments(&view.project)?;
+        let kept = self.with_writes_behind(|session| {
+            session.reencrypt_each(view, change, start, &environments);
+            Ok(())
+        });
+        // As a head that could not be re-encrypted, a copy that could not be kept is said,
+        // and the command's own report (what to rotate) still follows.
+        if let Err(error) = kept {
+            self.notice(format!(
+                "the new versions are on the remote, but this machine could not keep its \
+                 copies of them ({error}); the next command that reads them keeps them"
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Session::reencrypt_heads`] of `environments`, saying each one it could not do.
+    fn reencrypt_each(
+        &mut self,
+        view: &ProjectView,
+        change: &AccessChange,
+        start: &StartingHeads,
+        environments: &[String],
+    ) {
         let message = change.message();
-        for environment in self.remote.environments(&view.project)? {
-            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
-            let known = start.heads.get(&environment);
+        for environment in environments {
+            let target = self.any_target(EnvironmentRef::new(&view.project, environment));
+            let known = start.heads.get(environment);
             let fallback = known.filter(|_| start.pinned);
             let mut attempt = 0;
             loop {
@@ -56,7 +80,6 @@ impl Session {
                 }
             }
         }
-        Ok(())
     }
 
     /// Re-encrypts `target`'s head, `verified` when the caller has just verified it, else
@@ -157,30 +180,47 @@ impl Session {
         if !me.as_ref().is_some_and(Member::is_active) {
             return Ok((done, left));
         }
-        for environment in self.remote.environments(&view.project)? {
-            let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
-            // A head that does not verify (a remote still behind what a teammate saw) is
-            // another command's to report; repair must not fail on it.
-            let Ok(Some(record)) = self.verified_head(view, &target) else {
-                continue;
-            };
-            let removed = removed_recipients(view, &record);
-            if removed.is_empty() {
-                continue;
+        let environments = self.remote.environments(&view.project)?;
+        self.with_writes_behind(|session| {
+            for environment in environments {
+                session.finish_removal(view, me.as_ref(), environment, &mut done, &mut left)?;
             }
-            let place = &target.place;
-            if !me.as_ref().is_some_and(|me| me.may_push(&environment)) {
-                left.push(format!(
-                    "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
-                    names(&removed)
-                ));
-                continue;
-            }
-            let message = format!("revoke access of {}", names(&removed));
-            self.reencrypt_one(view, &target, &message, Some(&record), None)?;
-            done.push(environment);
+            Ok((done, left))
+        })
+    }
+
+    /// [`Session::finish_removals`] of one environment: re-encrypted into `done`, or said
+    /// in `left` when this user may not push to it.
+    fn finish_removal(
+        &mut self,
+        view: &ProjectView,
+        me: Option<&Member>,
+        environment: String,
+        done: &mut Vec<String>,
+        left: &mut Vec<String>,
+    ) -> Result<()> {
+        let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
+        // A head that does not verify (a remote still behind what a teammate saw) is
+        // another command's to report; repair must not fail on it.
+        let Ok(Some(record)) = self.verified_head(view, &target) else {
+            return Ok(());
+        };
+        let removed = removed_recipients(view, &record);
+        if removed.is_empty() {
+            return Ok(());
         }
-        Ok((done, left))
+        let place = &target.place;
+        if !me.is_some_and(|me| me.may_push(&environment)) {
+            left.push(format!(
+                "{place} is still encrypted to {}: a writer of {environment} can re-encrypt it",
+                names(&removed)
+            ));
+            return Ok(());
+        }
+        let message = format!("revoke access of {}", names(&removed));
+        self.reencrypt_one(view, &target, &message, Some(&record), None)?;
+        done.push(environment);
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::records::{AccessRequest, MembershipEvent, Seal};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
 use crate::workspace::Workspace;
+use crate::write_behind::WriteBehind;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -35,6 +36,9 @@ pub struct Session {
     /// with the notices unless this command re-encrypted them meanwhile.
     pub(crate) unrevoked_heads:
         std::collections::BTreeMap<crate::EnvironmentRef, super::reencrypt::UnrevokedHead>,
+    /// Set while a command that writes many versions has this machine's copies of them
+    /// written on a second thread ([`Session::with_writes_behind`]).
+    write_behind: Option<WriteBehind>,
 }
 
 /// What a project's remote says about membership, with this user's trust decisions.
@@ -97,6 +101,36 @@ impl Session {
             options,
             notices: Vec::new(),
             unrevoked_heads: std::collections::BTreeMap::new(),
+            write_behind: None,
+        }
+    }
+
+    /// Runs `work`, which creates versions environment after environment, with this
+    /// machine's copies of them written on a second thread meanwhile (see
+    /// [`crate::write_behind`]); returns once they are all on disk.
+    pub(crate) fn with_writes_behind<T>(
+        &mut self,
+        work: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.write_behind = Some(WriteBehind::start());
+        let outcome = work(self);
+        let written = self.write_behind.take().map_or(Ok(()), WriteBehind::finish);
+        let value = outcome?;
+        written.map(|()| value)
+    }
+
+    /// Runs `job`, this machine's writes for one new version, on the second thread inside
+    /// [`Session::with_writes_behind`], else now.
+    pub(crate) fn write_locally(
+        &self,
+        job: impl FnOnce() -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        match &self.write_behind {
+            Some(behind) => {
+                behind.push(job);
+                Ok(())
+            }
+            None => job(),
         }
     }
 
