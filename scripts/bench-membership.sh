@@ -8,7 +8,8 @@
 # Each membership change re-encrypts every head, so both commands write 20 new versions.
 # The membership log grows by two entries a run, alike for every binary.
 # With BENCH_POSTGRES=postgres://USER@HOST, each round's server keeps its data in a fresh
-# PostgreSQL database there instead (made with psql, dropped at the end).
+# PostgreSQL database there instead (made with psql, dropped at the end). With
+# BENCH_FOLDER=1, each round's remote is a folder instead of a server.
 # Usage: scripts/bench-membership.sh ENVSYNC_BINARY… (BENCH_RUNS, default 15, runs each)
 set -euo pipefail
 [[ $# -gt 0 ]] || { echo "usage: $0 ENVSYNC_BINARY…" >&2; exit 2; }
@@ -38,6 +39,15 @@ use_storage() {
   databases+=("$database")
   store+=(--database-url "$BENCH_POSTGRES/$database")
 }
+# Starts binary $1's server for round $2 and joins it as its owner: sets `url`.
+start_server() {
+  use_storage "$2"
+  "$1" server --listen 127.0.0.1:0 "${store[@]}" 2>"$root/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$root/server.log" && break; sleep 0.1; done
+  url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$root/server.log")
+  "$1" join "$url" "$(sed -n 's/^owner setup code: //p' "$root/server.log")" >/dev/null 2>&1
+}
 export ENVSYNC_KEYCHAIN=off
 for ((i = 0; i < 1000; i++)); do
   echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
@@ -51,13 +61,13 @@ for binary in "$@"; do
   root="$work/$round"
   mkdir -p "$root/owner" "$root/carol" "$root/ws"
   export HOME="$root/owner" XDG_CONFIG_HOME="$root/owner/.config"
-  use_storage "$round"
-  "$bin" server --listen 127.0.0.1:0 "${store[@]}" 2>"$root/server.log" &
-  server_pid=$!
-  for _ in $(seq 1 100); do grep -q 'listening on' "$root/server.log" && break; sleep 0.1; done
-  url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$root/server.log")
   "$bin" keygen --name owner >/dev/null 2>&1
-  "$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$root/server.log")" >/dev/null 2>&1
+  if [[ -n ${BENCH_FOLDER:-} ]]; then
+    url="$root/remote"
+    mkdir -p "$url"
+  else
+    start_server "$bin" "$round"
+  fi
   cd "$root/ws"
   { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
     for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
