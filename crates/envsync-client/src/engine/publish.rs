@@ -55,11 +55,16 @@ impl Session {
         self.require_push_right(view, &target.environment)?;
         let recipients = self.trusted_recipients(view, &target.environment)?;
         let document = Document::parse(&String::from_utf8_lossy(new.content));
-        let old = new
-            .base_content
-            .map(|content| Document::parse(&String::from_utf8_lossy(content)).vars())
-            .unwrap_or_default();
-        let changes = diff_vars(&old, &document.vars());
+        let vars = document.vars();
+        let changes = match new.base_content {
+            // A re-encryption's content is its base's, byte for byte: parsed once.
+            Some(base) if base == new.content => diff_vars(&vars, &vars),
+            Some(base) => diff_vars(
+                &Document::parse(&String::from_utf8_lossy(base)).vars(),
+                &vars,
+            ),
+            None => diff_vars(&Default::default(), &vars),
+        };
         let ciphertext = envsync_crypto::encrypt(new.content, &recipients).map_err(|error| {
             ClientError::Input(format!("encrypting {}: {error}", target.file_label))
         })?;
