@@ -103,10 +103,9 @@ impl Session {
             });
         }
         let ledger = self.ledger.clone();
-        let (kept, kept_ciphertext) = (record.clone(), ciphertext.clone());
-        self.write_locally(move || {
-            ledger.advance_environment(&kept, &kept.digest())?;
-            ledger.keep_ciphertext(&kept, &kept_ciphertext)
+        self.write_locally(&record, &ciphertext, move |record, ciphertext| {
+            ledger.advance_environment(record, &record.digest())?;
+            ledger.keep_ciphertext(record, ciphertext)
         })?;
         // Encrypted to the current readers: no removed member reads this head any more.
         self.unrevoked_heads.remove(&target.place);
@@ -263,10 +262,9 @@ impl Session {
         match (state, local) {
             (Some(state), Some(local)) if state.file_sha256 == sha256_hex(&local) => {
                 if local == content {
-                    let (local_state, target) = (self.state.clone(), target.clone());
-                    let (record, ciphertext) = (record.clone(), ciphertext.to_vec());
-                    self.write_locally(move || {
-                        local_state.save_base(&target, &record, &ciphertext, &state.file_sha256)
+                    let (local_state, kept_target) = (self.state.clone(), target.clone());
+                    self.write_locally(record, ciphertext, move |record, ciphertext| {
+                        local_state.save_base(&kept_target, record, ciphertext, &state.file_sha256)
                     })
                 } else {
                     self.write_local(target, content, record, ciphertext)

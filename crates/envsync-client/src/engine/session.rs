@@ -7,7 +7,7 @@ use crate::error::{ClientError, Result};
 use crate::identity_store::IdentityConfig;
 use crate::ledger::{Ledger, Seen};
 use crate::membership::{Member, Roster, fold_after, fold_continuing};
-use crate::records::{AccessRequest, MembershipEvent, Seal};
+use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
 use crate::remote::{self, Remote};
 use crate::state::{LocalState, Trust};
 use crate::workspace::Workspace;
@@ -53,10 +53,7 @@ pub struct ProjectView {
 impl ProjectView {
     /// A version's author as the membership log (signed by owners) names them, with their
     /// key's fingerprint; never the name the author wrote into their own record.
-    pub(crate) fn author_of(
-        &self,
-        record: &crate::records::VersionRecord,
-    ) -> Option<(String, String)> {
+    pub(crate) fn author_of(&self, record: &VersionRecord) -> Option<(String, String)> {
         self.roster
             .find(&record.body.author)
             .map(|member| (member.name.clone(), member.key.fingerprint()))
@@ -119,18 +116,22 @@ impl Session {
         written.map(|()| value)
     }
 
-    /// Runs `job`, this machine's writes for one new version, on the second thread inside
-    /// [`Session::with_writes_behind`], else now.
+    /// Runs `job`, this machine's writes for the new version `record` with its
+    /// `ciphertext`: now, or inside [`Session::with_writes_behind`] on copies of them on the
+    /// second thread. Only that case copies them; a push writes from what it holds.
     pub(crate) fn write_locally(
         &self,
-        job: impl FnOnce() -> Result<()> + Send + 'static,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+        job: impl FnOnce(&VersionRecord, &[u8]) -> Result<()> + Send + 'static,
     ) -> Result<()> {
         match &self.write_behind {
             Some(behind) => {
-                behind.push(job);
+                let (record, ciphertext) = (record.clone(), ciphertext.to_vec());
+                behind.push(move || job(&record, &ciphertext));
                 Ok(())
             }
-            None => job(),
+            None => job(record, ciphertext),
         }
     }
 
