@@ -365,18 +365,14 @@ fn an_accept_stopped_before_trusting_the_key_is_finished_by_running_it_again() {
     let dave = team.member("dave");
     dave.run(&["pull"]).code(5);
     // The heads' ciphertexts cannot be read: the entry is written, the re-encryption is not.
-    let objects = team.remote_path(&format!("{DEV}/objects"));
-    let aside = objects.with_extension("aside");
-    std::fs::rename(&objects, &aside).unwrap();
-    std::fs::write(&objects, "not a directory").unwrap();
+    let objects = Blocked::directory(team.remote_path(&format!("{DEV}/objects")));
     let stopped = alice.run(&["members", "accept", &dave.fingerprint()]);
     assert!(
         stopped.stderr.contains("could not re-encrypt"),
         "{}",
         stopped.stderr
     );
-    std::fs::remove_file(&objects).unwrap();
-    std::fs::rename(&aside, &objects).unwrap();
+    objects.restore();
     // ...and as if killed before it trusted the key: this machine's trust forgets dave.
     let trust_path = alice.workspace.join(".envsync/app/trust.json");
     let mut trust: serde_json::Value =
@@ -399,10 +395,7 @@ fn an_accept_stopped_before_trusting_the_key_is_finished_by_running_it_again() {
 fn a_removal_that_could_not_re_encrypt_a_head_names_repair() {
     let team = Team::new();
     let (alice, bob) = alice_and_bob(&team);
-    let objects = team.remote_path(&format!("{DEV}/objects"));
-    let aside = objects.with_extension("aside");
-    std::fs::rename(&objects, &aside).unwrap();
-    std::fs::write(&objects, "not a directory").unwrap();
+    let objects = Blocked::directory(team.remote_path(&format!("{DEV}/objects")));
     let stopped = alice.run(&["members", "remove", &bob.fingerprint()]);
     let stderr = &stopped.stderr;
     assert!(
@@ -411,8 +404,7 @@ fn a_removal_that_could_not_re_encrypt_a_head_names_repair() {
     );
     assert!(stderr.contains("`envsync repair -p app`"), "{stderr}");
     assert!(!stderr.contains("members accept"), "{stderr}");
-    std::fs::remove_file(&objects).unwrap();
-    std::fs::rename(&aside, &objects).unwrap();
+    objects.restore();
     let before = alice.run(&["status"]).ok();
     assert!(
         before.stderr.contains("still encrypted to bob"),
@@ -438,10 +430,7 @@ fn a_removal_whose_local_copies_cannot_be_kept_still_says_what_to_rotate() {
     let ledger = alice.home.join(".local/state");
     let head = find_file(&ledger, "head.json").expect("alice's ledger pins the head");
     // Only a new version is written there: the verified head's copy is kept already.
-    let versions = head.with_file_name("versions");
-    let aside = versions.with_extension("aside");
-    std::fs::rename(&versions, &aside).unwrap();
-    std::fs::write(&versions, "not a directory").unwrap();
+    let blocked = Blocked::directory(head.with_file_name("versions"));
     let removed = alice.run(&["members", "remove", &bob.fingerprint()]).ok();
     assert!(
         removed.stderr.contains("rotate these secrets"),
@@ -450,7 +439,7 @@ fn a_removal_whose_local_copies_cannot_be_kept_still_says_what_to_rotate() {
     );
     assert!(
         removed.stderr.contains("could not keep its copies")
-            && removed.stderr.contains(&versions.display().to_string()),
+            && removed.stderr.contains(&blocked.path.display().to_string()),
         "{}",
         removed.stderr
     );
@@ -459,8 +448,7 @@ fn a_removal_whose_local_copies_cannot_be_kept_still_says_what_to_rotate() {
         "{}",
         removed.stderr
     );
-    std::fs::remove_file(&versions).unwrap();
-    std::fs::rename(&aside, &versions).unwrap();
+    let versions = blocked.restore();
     let kept = std::fs::read_dir(&versions).unwrap().count();
     alice.run(&["pull"]).ok();
     assert_eq!(std::fs::read_dir(&versions).unwrap().count(), kept + 1);
@@ -692,6 +680,29 @@ fn change_its_time(path: &Path) -> String {
 }
 
 /// The first file called `name` below `root`.
+/// A directory with a file put in its place, so that reading or writing inside it fails
+/// (as a remote or a disk that fails midway would); [`Blocked::restore`] puts it back.
+struct Blocked {
+    path: PathBuf,
+    aside: PathBuf,
+}
+
+impl Blocked {
+    fn directory(path: PathBuf) -> Self {
+        let aside = path.with_extension("aside");
+        std::fs::rename(&path, &aside).unwrap();
+        std::fs::write(&path, "not a directory").unwrap();
+        Self { path, aside }
+    }
+
+    /// Puts the directory back; its path.
+    fn restore(self) -> PathBuf {
+        std::fs::remove_file(&self.path).unwrap();
+        std::fs::rename(&self.aside, &self.path).unwrap();
+        self.path
+    }
+}
+
 fn find_file(root: &Path, name: &str) -> Option<PathBuf> {
     for entry in std::fs::read_dir(root).ok()?.flatten() {
         let path = entry.path();
