@@ -263,10 +263,10 @@ fn requests_by_route(api: &Api) -> BTreeMap<String, u64> {
     counts
 }
 
-/// The requests `mate`'s `status` makes, by route template, and its rows.
-fn status_requests(api: &Api, mate: &Teammate) -> (BTreeMap<String, u64>, serde_json::Value) {
+/// The requests `mate`'s command `args` makes, by route template, and what it printed.
+fn requests_of(api: &Api, mate: &Teammate, args: &[&str]) -> (BTreeMap<String, u64>, Run) {
     let before = requests_by_route(api);
-    let status = mate.run(&["status", "--json"]).ok().document("Status");
+    let run = mate.run(args).ok();
     let mut made = requests_by_route(api);
     for (route, count) in &before {
         *made.get_mut(route).unwrap() -= count;
@@ -274,7 +274,13 @@ fn status_requests(api: &Api, mate: &Teammate) -> (BTreeMap<String, u64>, serde_
     // The `/metrics` read that took `before` is counted in `made`.
     *made.get_mut("/metrics").unwrap() -= 1;
     made.retain(|_, count| *count > 0);
-    (made, status["environments"].clone())
+    (made, run)
+}
+
+/// The requests `mate`'s `status` makes, by route template, and its rows.
+fn status_requests(api: &Api, mate: &Teammate) -> (BTreeMap<String, u64>, serde_json::Value) {
+    let (made, run) = requests_of(api, mate, &["status", "--json"]);
+    (made, run.document("Status")["environments"].clone())
 }
 
 /// `status` on a server makes as many requests with eight environments as with two (the
@@ -408,4 +414,53 @@ fn the_log_is_read_after_the_entry_verified_sqlite() {
 #[test]
 fn the_log_is_read_after_the_entry_verified_postgres() {
     the_log_is_read_after_the_entry_verified(Database::postgres());
+}
+
+/// A membership change verifies every head before its entry pins them, and reads them as
+/// `status` does: in one request, not a head and a record per environment (issue 19, item
+/// 3). The reads stay one however many environments there are, and the check is the same:
+/// a head the operator edited is still refused, and no entry is appended.
+fn membership_changes_read_every_head_at_once(database: Database) {
+    let team = Team::new();
+    let mut server = database.start();
+    let api = Api::new(&server.url);
+    let (alice, bob, _carol) = team_on(&team, &server);
+    let more = ["e1", "e2", "e3", "e4"];
+    link(&alice, &more);
+    for name in more {
+        alice.write_env(&format!(".env.{name}"), &format!("NAME={name}\n"));
+        alice.run(&["push", "--env", name]).ok();
+    }
+    let (made, _) = requests_of(&api, &alice, &["members", "remove", "carol", "--yes"]);
+    assert_eq!(made.get("/api/v1/projects/{project}/heads"), Some(&1), "{made:?}");
+    assert!(!made.keys().any(|route| route.ends_with("/head")), "{made:?}");
+
+    database.execute(&match database {
+        Database::Sqlite(_) => "UPDATE versions SET record_json = \
+             CAST(replace(CAST(record_json AS TEXT), '\"NAME\"', '\"MANE\"') AS BLOB) \
+             WHERE environment = 'e3'"
+            .to_owned(),
+        Database::Postgres(_) => "UPDATE versions SET record_json = convert_to(replace(\
+             convert_from(record_json, 'UTF8'), '\"NAME\"', '\"MANE\"'), 'UTF8') \
+             WHERE environment = 'e3'"
+            .to_owned(),
+    });
+    server.restart();
+    let token = alice.server_token();
+    let entries = entry_numbers(&api, "", &token);
+    let refused = alice.run(&["members", "remove", "bob", "--yes"]).code(6);
+    refused_with(&refused, "was rewritten");
+    assert_eq!(entry_numbers(&api, "", &token), entries);
+    bob.run(&["pull"]).ok();
+}
+
+#[test]
+fn membership_changes_read_every_head_at_once_sqlite() {
+    let team = Team::new();
+    membership_changes_read_every_head_at_once(Database::sqlite(&team));
+}
+
+#[test]
+fn membership_changes_read_every_head_at_once_postgres() {
+    membership_changes_read_every_head_at_once(Database::postgres());
 }

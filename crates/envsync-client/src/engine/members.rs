@@ -435,15 +435,21 @@ impl Session {
         Ok(Removal { name, exposed })
     }
 
-    /// Every environment of the project on the remote, with its verified head.
+    /// Every environment of the project on the remote, with its verified head. The heads
+    /// come in one read where the remote has one (a server), as `status` reads them: each
+    /// record is verified as if read alone, and the read is forgotten when this returns.
     pub(crate) fn verified_heads(
         &mut self,
         view: &ProjectView,
     ) -> Result<BTreeMap<String, crate::records::VersionRecord>> {
+        let shown = self.remote.heads(&view.project)?;
         let mut heads = BTreeMap::new();
         for environment in self.remote.environments(&view.project)? {
             let target = self.any_target(EnvironmentRef::new(&view.project, &environment));
-            if let Some(record) = self.verified_head(view, &target)? {
+            let state = self.state.read(&target)?;
+            let verified =
+                self.verified_shown_head(view, &target, shown.as_ref(), state.as_ref())?;
+            if let Some((record, _)) = verified {
                 heads.insert(environment, record);
             }
         }
