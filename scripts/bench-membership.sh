@@ -9,7 +9,9 @@
 # The membership log grows by two entries a run, alike for every binary.
 # With BENCH_POSTGRES=postgres://USER@HOST, each round's server keeps its data in a fresh
 # PostgreSQL database there instead (made with psql, dropped at the end). With
-# BENCH_FOLDER=1, each round's remote is a folder instead of a server.
+# BENCH_FOLDER=1, each round's remote is a folder instead of a server. With
+# BENCH_LATENCY_MS=N, the client reaches the server through scripts/latency-proxy.py, which
+# delays every byte by N ms each way (a round trip of 2N ms), as a network would.
 # Usage: scripts/bench-membership.sh ENVSYNC_BINARY… (BENCH_RUNS, default 15, runs each)
 set -euo pipefail
 [[ $# -gt 0 ]] || { echo "usage: $0 ENVSYNC_BINARY…" >&2; exit 2; }
@@ -18,10 +20,13 @@ command -v hyperfine >/dev/null \
 runs=${BENCH_RUNS:-15}
 work=$(mktemp -d)
 server_pid=""
+proxy_pid=""
+scripts=$(dirname "$(realpath "$0")")
 databases=()
 stop_server() {
+  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  server_pid=""
+  server_pid="" proxy_pid=""
 }
 drop_databases() {
   for database in "${databases[@]}"; do
@@ -39,6 +44,13 @@ use_storage() {
   databases+=("$database")
   store+=(--database-url "$BENCH_POSTGRES/$database")
 }
+# Puts scripts/latency-proxy.py between the client and the server: sets `url` to it.
+through_latency_proxy() {
+  python3 "$scripts/latency-proxy.py" 0 "${url##*:}" "$BENCH_LATENCY_MS" >"$root/proxy.out" &
+  proxy_pid=$!
+  for _ in $(seq 1 100); do grep -q '^ready' "$root/proxy.out" && break; sleep 0.1; done
+  url="http://127.0.0.1:$(sed -n 's/^ready //p' "$root/proxy.out")"
+}
 # Starts binary $1's server for round $2 and joins it as its owner: sets `url`.
 start_server() {
   use_storage "$2"
@@ -46,6 +58,7 @@ start_server() {
   server_pid=$!
   for _ in $(seq 1 100); do grep -q 'listening on' "$root/server.log" && break; sleep 0.1; done
   url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$root/server.log")
+  [[ -n ${BENCH_LATENCY_MS:-} ]] && through_latency_proxy
   "$1" join "$url" "$(sed -n 's/^owner setup code: //p' "$root/server.log")" >/dev/null 2>&1
 }
 export ENVSYNC_KEYCHAIN=off

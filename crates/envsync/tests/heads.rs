@@ -432,8 +432,15 @@ fn membership_changes_read_every_head_at_once(database: Database) {
         alice.run(&["push", "--env", name]).ok();
     }
     let (made, _) = requests_of(&api, &alice, &["members", "remove", "carol", "--yes"]);
-    assert_eq!(made.get("/api/v1/projects/{project}/heads"), Some(&1), "{made:?}");
-    assert!(!made.keys().any(|route| route.ends_with("/head")), "{made:?}");
+    assert_eq!(
+        made.get("/api/v1/projects/{project}/heads"),
+        Some(&1),
+        "{made:?}"
+    );
+    assert!(
+        !made.keys().any(|route| route.ends_with("/head")),
+        "{made:?}"
+    );
 
     database.execute(&match database {
         Database::Sqlite(_) => "UPDATE versions SET record_json = \
