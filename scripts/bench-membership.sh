@@ -24,7 +24,8 @@ proxy_pid=""
 scripts=$(dirname "$(realpath "$0")")
 databases=()
 stop_server() {
-  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
+  # The proxy dies of the signal (exit 143), which is no failure of the bench.
+  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null && { wait "$proxy_pid" 2>/dev/null || true; }
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   server_pid="" proxy_pid=""
 }

@@ -418,20 +418,25 @@ fn the_log_is_read_after_the_entry_verified_postgres() {
 
 /// A membership change verifies every head before its entry pins them, and reads them as
 /// `status` does: in one request, not a head and a record per environment (issue 19, item
-/// 3). The reads stay one however many environments there are, and the check is the same:
-/// a head the operator edited is still refused, and no entry is appended.
+/// 3). The reads stay one however many environments there are, `status` after the change
+/// reads no record one by one, and the check is the same: a head the operator edited is
+/// still refused, and no entry is appended.
 fn membership_changes_read_every_head_at_once(database: Database) {
     let team = Team::new();
     let mut server = database.start();
     let api = Api::new(&server.url);
-    let (alice, bob, _carol) = team_on(&team, &server);
+    let (alice, _bob, _carol) = team_on(&team, &server);
     let more = ["e1", "e2", "e3", "e4"];
     link(&alice, &more);
     for name in more {
         alice.write_env(&format!(".env.{name}"), &format!("NAME={name}\n"));
         alice.run(&["push", "--env", name]).ok();
     }
-    let (made, _) = requests_of(&api, &alice, &["members", "remove", "carol", "--yes"]);
+    let (before, _) = status_requests(&api, &alice);
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let dave = team.member_of("dave", &server.url);
+    dave.run(&["join", &server.url, &code_in(&invite)]).ok();
+    let (made, _) = requests_of(&api, &alice, &["members", "accept", "dave"]);
     assert_eq!(
         made.get("/api/v1/projects/{project}/heads"),
         Some(&1),
@@ -441,6 +446,15 @@ fn membership_changes_read_every_head_at_once(database: Database) {
         !made.keys().any(|route| route.ends_with("/head")),
         "{made:?}"
     );
+    // Each new head names the version the acceptance's entry pinned as its parent: `status`
+    // after it still reads every head in one request and no record one by one.
+    let (after, _) = status_requests(&api, &alice);
+    assert_eq!(
+        after, before,
+        "status's requests after the change, then before it"
+    );
+    link(&dave, &["e4"]);
+    dave.run(&["pull", "--env", "e4"]).ok();
 
     database.execute(&match database {
         Database::Sqlite(_) => "UPDATE versions SET record_json = \
@@ -455,10 +469,10 @@ fn membership_changes_read_every_head_at_once(database: Database) {
     server.restart();
     let token = alice.server_token();
     let entries = entry_numbers(&api, "", &token);
-    let refused = alice.run(&["members", "remove", "bob", "--yes"]).code(6);
+    let refused = alice.run(&["members", "remove", "dave", "--yes"]).code(6);
     refused_with(&refused, "was rewritten");
     assert_eq!(entry_numbers(&api, "", &token), entries);
-    bob.run(&["pull"]).ok();
+    dave.run(&["pull", "--env", "e4"]).ok();
 }
 
 #[test]

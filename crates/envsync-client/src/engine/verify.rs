@@ -196,7 +196,9 @@ impl Session {
     /// Walks from `head` (with its digest) back along its bases to the highest floor,
     /// verifying every record and link; every other floor must still hold the record it
     /// pinned. A floor at the head itself (every run of an unchanged environment) costs no
-    /// copy and no second hash of the record.
+    /// copy and no second hash of the record, and a floor the record names as its parent no
+    /// read: the signed link shows more than the parent's stored copy would, that the
+    /// history runs through it. Any other floor is read and compared.
     fn chain_to_floors(
         &mut self,
         view: &ProjectView,
@@ -221,6 +223,11 @@ impl Session {
         for floor in floors {
             let holds = if reached.body.number == floor.pin.number {
                 reached_digest == floor.pin.digest
+            } else if names_as_parent(reached, &floor.pin) {
+                // The verified record signs its parent's digest, and it is the floor's: the
+                // history reaches the floor through that link, with no read. This is the
+                // floor a membership change leaves below every head it re-encrypted.
+                true
             } else {
                 self.remote.version(target, floor.pin.number)?.digest() == floor.pin.digest
             };
@@ -433,6 +440,12 @@ pub(crate) fn owner_names(view: &ProjectView) -> String {
 
 /// `parent` must be the record `child` names as its base, and the membership entry a
 /// history names never goes back.
+/// Whether `record` names the version `pin` pins as its parent (its base), by digest.
+fn names_as_parent(record: &VersionRecord, pin: &Pin) -> bool {
+    record.body.base == Some(pin.number)
+        && record.body.parent_digest.as_deref() == Some(pin.digest.as_str())
+}
+
 fn check_link(target: &Target, parent: &VersionRecord, child: &VersionRecord) -> Result<()> {
     if child.body.parent_digest.as_deref() != Some(parent.digest().as_str()) {
         return Err(ClientError::Integrity(format!(
