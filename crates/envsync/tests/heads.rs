@@ -419,13 +419,14 @@ fn the_log_is_read_after_the_entry_verified_postgres() {
 /// A membership change verifies every head before its entry pins them, and reads them as
 /// `status` does: in one request, not a head and a record per environment (issue 19, item
 /// 3). The reads stay one however many environments there are, `status` after the change
-/// reads no record one by one, and the check is the same: a head the operator edited is
-/// still refused, and no entry is appended.
+/// reads no record one by one, a head this machine made is re-encrypted from the ciphertext
+/// it kept, and the check is the same: a head the operator edited is still refused, and no
+/// entry is appended.
 fn membership_changes_read_every_head_at_once(database: Database) {
     let team = Team::new();
     let mut server = database.start();
     let api = Api::new(&server.url);
-    let (alice, _bob, _carol) = team_on(&team, &server);
+    let (alice, bob, _carol) = team_on(&team, &server);
     let more = ["e1", "e2", "e3", "e4"];
     link(&alice, &more);
     for name in more {
@@ -446,6 +447,11 @@ fn membership_changes_read_every_head_at_once(database: Database) {
         !made.keys().any(|route| route.ends_with("/head")),
         "{made:?}"
     );
+    // Alice made every head, so she re-encrypts each from the ciphertext she kept.
+    assert!(
+        !made.keys().any(|route| route.contains("/objects/")),
+        "{made:?}"
+    );
     // Each new head names the version the acceptance's entry pinned as its parent: `status`
     // after it still reads every head in one request and no record one by one.
     let (after, _) = status_requests(&api, &alice);
@@ -455,6 +461,14 @@ fn membership_changes_read_every_head_at_once(database: Database) {
     );
     link(&dave, &["e4"]);
     dave.run(&["pull", "--env", "e4"]).ok();
+    // A head Bob pushed since, which Alice never read, is fetched: that one alone.
+    bob.run(&["pull"]).ok();
+    bob.write_env(".env", "FROM_BOB=1\n");
+    bob.run(&["push", "--yes"]).ok();
+    let (made, _) = requests_of(&api, &alice, &["members", "remove", "dave", "--yes"]);
+    let objects = "/api/v1/projects/{project}/environments/{environment}/objects/{sha256}";
+    assert_eq!(made.get(objects), Some(&1), "{made:?}");
+    dave.run(&["pull", "--env", "e4"]).code(5);
 
     database.execute(&match database {
         Database::Sqlite(_) => "UPDATE versions SET record_json = \
@@ -469,10 +483,10 @@ fn membership_changes_read_every_head_at_once(database: Database) {
     server.restart();
     let token = alice.server_token();
     let entries = entry_numbers(&api, "", &token);
-    let refused = alice.run(&["members", "remove", "dave", "--yes"]).code(6);
+    let refused = alice.run(&["members", "remove", "bob", "--yes"]).code(6);
     refused_with(&refused, "was rewritten");
     assert_eq!(entry_numbers(&api, "", &token), entries);
-    dave.run(&["pull", "--env", "e4"]).ok();
+    bob.run(&["pull"]).ok();
 }
 
 #[test]

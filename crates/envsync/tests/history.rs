@@ -670,6 +670,23 @@ fn the_membership_log_is_read_from_the_entry_this_machine_verified() {
     refused_with(&fresh.run(&["status"]).code(6), "membership log");
 }
 
+/// Issue 19: the version a membership change leaves below each head it re-encrypts (here
+/// version 1, below the re-encryption that let Bob in) is vouched for by the head's signed
+/// link, so a machine that verified the head does not read it on every command. Whoever
+/// reads it still refuses it rewritten: `log`, `rollback`, and a machine that has not
+/// verified the head yet.
+#[test]
+fn a_pinned_parent_rewritten_below_a_verified_head_is_refused_by_whoever_reads_it() {
+    let team = Team::new();
+    let (_alice, bob) = alice_and_bob(&team);
+    bob.run(&["status"]).ok();
+    change_its_time(&version_path(&team, 1));
+    refused_with(&bob.run(&["log"]).code(6), "version 1");
+    refused_with(&bob.run(&["rollback", "1"]).code(6), "version 1");
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    refused_with(&fresh.run(&["status"]).code(6), "version 1");
+}
+
 /// Changes a signed byte of the record at `path` (its `created_at`); returns what it held.
 fn change_its_time(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();

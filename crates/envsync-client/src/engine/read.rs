@@ -1,3 +1,4 @@
+use envsync_core::hash::sha256_hex;
 use zeroize::Zeroizing;
 
 use super::{ProjectView, Session};
@@ -32,6 +33,30 @@ impl Session {
         let ciphertext = self.fetch_ciphertext(target, record)?;
         match self.decrypt(view, target, record, &ciphertext) {
             Ok(content) => Ok((ciphertext, content)),
+            Err(error) => Err(self.filing_request_for(view, error)?),
+        }
+    }
+
+    /// [`Session::open_version`] from this machine's kept copy of the ciphertext when it
+    /// holds the very one `record` names (same SHA-256), else from the remote. Only for a
+    /// head about to be replaced by a re-encryption: its plaintext goes into the new version
+    /// and nowhere else, and the copy is the bytes an honest remote would send, which saves
+    /// a round trip per environment of a membership change. Reads for the user (`pull`,
+    /// `run --remote`) still fetch, so a remote that lost or damaged an object is noticed.
+    pub(crate) fn open_version_kept(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let kept = self.ledger.kept_ciphertext(record).ok().flatten();
+        let Some(ciphertext) =
+            kept.filter(|kept| sha256_hex(kept) == record.body.ciphertext_sha256)
+        else {
+            return Ok(self.open_version(view, target, record)?.1);
+        };
+        match self.decrypt(view, target, record, &ciphertext) {
+            Ok(content) => Ok(content),
             Err(error) => Err(self.filing_request_for(view, error)?),
         }
     }

@@ -109,7 +109,7 @@ impl Session {
                 (pinned.clone(), head)
             }
         };
-        let (_, content) = self.open_version(view, target, &record)?;
+        let content = self.open_version_kept(view, target, &record)?;
         let (new_record, new_ciphertext) = self.create_version(
             view,
             target,
