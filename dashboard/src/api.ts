@@ -180,6 +180,8 @@ export interface InviteInfo {
   redeemed_by: string | null;
   revoked_at: number | null;
   revoked_by: string | null;
+  /** The owner-signed terms (`Signed<InviteBody>`), which clients verify; null if none. */
+  signed: unknown;
 }
 
 export interface AuditEntry {

@@ -225,7 +225,7 @@ pub struct Invite {
 
 /// An invite as an owner lists it: its terms and what became of it. Never the code, which
 /// the server does not have; the code's SHA-256 names the invite.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InviteInfo {
@@ -248,6 +248,14 @@ pub struct InviteInfo {
     pub revoked_at: Option<i64>,
     /// The owner who revoked it.
     pub revoked_by: Option<String>,
+    /// The terms as the owner signed them, a `Signed<InviteBody>` (envsync-core), as
+    /// `…/invites/{code_sha256}` serves them: what a client believes, after checking the
+    /// signature, of the role its joiner is granted. One list answers for every pending
+    /// request. `null` for an invite stored without them.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
+    pub signed: Option<Box<RawValue>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

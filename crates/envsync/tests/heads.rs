@@ -247,39 +247,9 @@ fn status_refuses_a_tampered_head_postgres() {
     refuses_a_tampered_head(Database::postgres());
 }
 
-/// The requests the server has answered, by route template, from its `/metrics`.
-fn requests_by_route(api: &Api) -> BTreeMap<String, u64> {
-    let metrics = api.get("/metrics", None);
-    assert_eq!(metrics.status, 200);
-    let mut counts = BTreeMap::new();
-    for line in metrics.body.lines() {
-        let Some(labels) = line.strip_prefix("envsync_http_requests_total{") else {
-            continue;
-        };
-        let route = labels.split("route=\"").nth(1).unwrap().split('"').next();
-        let count: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-        *counts.entry(route.unwrap().to_owned()).or_default() += count;
-    }
-    counts
-}
-
-/// The requests `mate`'s command `args` makes, by route template, and what it printed.
-fn requests_of(api: &Api, mate: &Teammate, args: &[&str]) -> (BTreeMap<String, u64>, Run) {
-    let before = requests_by_route(api);
-    let run = mate.run(args).ok();
-    let mut made = requests_by_route(api);
-    for (route, count) in &before {
-        *made.get_mut(route).unwrap() -= count;
-    }
-    // The `/metrics` read that took `before` is counted in `made`.
-    *made.get_mut("/metrics").unwrap() -= 1;
-    made.retain(|_, count| *count > 0);
-    (made, run)
-}
-
 /// The requests `mate`'s `status` makes, by route template, and its rows.
 fn status_requests(api: &Api, mate: &Teammate) -> (BTreeMap<String, u64>, serde_json::Value) {
-    let (made, run) = requests_of(api, mate, &["status", "--json"]);
+    let (made, run) = api.requests_of(mate, &["status", "--json"]);
     (made, run.document("Status")["environments"].clone())
 }
 
@@ -437,7 +407,7 @@ fn membership_changes_read_every_head_at_once(database: Database) {
     let invite = alice.run(&["invite", "--role", "reader"]).ok();
     let dave = team.member_of("dave", &server.url);
     dave.run(&["join", &server.url, &code_in(&invite)]).ok();
-    let (made, _) = requests_of(&api, &alice, &["members", "accept", "dave"]);
+    let (made, _) = api.requests_of(&alice, &["members", "accept", "dave"]);
     assert_eq!(
         made.get("/api/v1/projects/{project}/heads"),
         Some(&1),
@@ -465,7 +435,7 @@ fn membership_changes_read_every_head_at_once(database: Database) {
     bob.run(&["pull"]).ok();
     bob.write_env(".env", "FROM_BOB=1\n");
     bob.run(&["push", "--yes"]).ok();
-    let (made, _) = requests_of(&api, &alice, &["members", "remove", "dave", "--yes"]);
+    let (made, _) = api.requests_of(&alice, &["members", "remove", "dave", "--yes"]);
     let objects = "/api/v1/projects/{project}/environments/{environment}/objects/{sha256}";
     assert_eq!(made.get(objects), Some(&1), "{made:?}");
     dave.run(&["pull", "--env", "e4"]).code(5);

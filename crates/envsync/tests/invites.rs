@@ -6,7 +6,7 @@ mod support;
 
 use envsync_core::hash::sha256_hex;
 use serde_json::Value;
-use support::server::{PgDatabase, Server};
+use support::server::{Api, PgDatabase, Server};
 use support::team_server::{alice_invites_bob, code_in};
 use support::{Team, Teammate};
 
@@ -23,6 +23,64 @@ fn owners_list_and_revoke_invites_on_postgres() {
     let database = PgDatabase::create();
     let server = Server::postgres(&database.url);
     list_and_revoke(&team, &server);
+}
+
+#[test]
+fn pending_invites_are_read_in_one_request_on_sqlite() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    pending_invites_are_read_at_once(&team, &server);
+}
+
+#[test]
+fn pending_invites_are_read_in_one_request_on_postgres() {
+    let team = Team::new();
+    let database = PgDatabase::create();
+    let server = Server::postgres(&database.url);
+    pending_invites_are_read_at_once(&team, &server);
+}
+
+/// Issue 19: an owner's `members list` and `members accept` read the signed invites of every
+/// pending request in one request, not one each, and still show and grant what each owner
+/// signed (`history_server.rs` checks that a signature the operator broke is refused).
+fn pending_invites_are_read_at_once(team: &Team, server: &Server) {
+    let (alice, _bob) = alice_invites_bob(team, server, server, "writer");
+    let api = Api::new(&server.url);
+    let joiners = [("carol", "reader"), ("dave", "writer"), ("erin", "reader")];
+    let mut joined = Vec::new();
+    for (name, role) in joiners {
+        let invite = alice.run(&["invite", "--role", role]).ok();
+        let joiner = team.member_of(name, &server.url);
+        joiner.run(&["join", &server.url, &code_in(&invite)]).ok();
+        joined.push(joiner);
+    }
+    let one_each = "/api/v1/projects/{project}/invites/{code_sha256}";
+    let all = "/api/v1/projects/{project}/invites";
+    let (made, list) = api.requests_of(&alice, &["members", "list", "--json"]);
+    assert_eq!(
+        (made.get(all), made.get(one_each)),
+        (Some(&1), None),
+        "{made:?}"
+    );
+    let rows = list.document("Members")["members"].clone();
+    for (name, role) in joiners {
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name);
+        assert_eq!(row.unwrap()["role"], role, "{rows}");
+    }
+    let (made, _) = api.requests_of(&alice, &["members", "accept", "--all"]);
+    assert_eq!(
+        (made.get(all), made.get(one_each)),
+        (Some(&1), None),
+        "{made:?}"
+    );
+    let carol = &joined[0];
+    carol.run(&["pull"]).ok();
+    carol.write_env(".env", "A=a-reader-cannot-push\n");
+    carol.run(&["push"]).code(5);
 }
 
 /// The invite whose code has this SHA-256, as `invite list --json` shows it.

@@ -14,7 +14,8 @@ use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::membership::Member;
-use crate::records::{AccessRequest, MembershipAction, Seal};
+use crate::records::{AccessRequest, MembershipAction, Seal, SignedInvite};
+use crate::remote::SignedInvites;
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,6 +65,14 @@ pub struct Acceptance {
     pub source: String,
 }
 
+/// What an owner asked that a request be granted (`--role`, `--env`), with the project's
+/// invites as one listing showed them, when there is one.
+struct Asked<'a> {
+    role: Option<Role>,
+    environments: &'a Option<Vec<String>>,
+    invites: Option<&'a SignedInvites>,
+}
+
 /// What accepting a request grants, and where that came from.
 struct Granted {
     role: Role,
@@ -95,10 +104,20 @@ impl Session {
                 you: member.key.as_str() == me,
             })
             .collect();
+        // Listing must not fail for an invite it cannot read: that request shows no role.
+        let invites = self
+            .listed_invites(&view.project, &view.requests)
+            .ok()
+            .flatten();
         rows.extend(view.requests.iter().filter_map(|request| {
             // What accepting would grant, so an owner sees the invite's role before signing;
             // nothing when the invite does not check out (accepting it is refused then).
-            let grant = self.grant_for(&view, request, None, &None).ok();
+            let asked = Asked {
+                role: None,
+                environments: &None,
+                invites: invites.as_ref(),
+            };
+            let grant = self.grant_for(&view, request, asked).ok();
             let (key, grant) = match grant {
                 Some((key, grant)) => (key, Some(grant)),
                 None => (request.body.member.parse().ok()?, None),
@@ -150,8 +169,14 @@ impl Session {
         }
         self.state.save_trust(project, &trust)?;
         let mut view = self.project_view(project)?;
+        let invites = self.listed_invites(project, &requests)?;
         for request in requests {
-            let (key, acceptance) = self.grant_for(&view, &request, role, &environments)?;
+            let asked = Asked {
+                role,
+                environments: &environments,
+                invites: invites.as_ref(),
+            };
+            let (key, acceptance) = self.grant_for(&view, &request, asked)?;
             if !confirm(&acceptance) {
                 continue;
             }
@@ -237,23 +262,24 @@ impl Session {
         &self,
         view: &ProjectView,
         request: &AccessRequest,
-        role: Option<Role>,
-        environments: &Option<Vec<String>>,
+        asked: Asked<'_>,
     ) -> Result<(MemberKey, Acceptance)> {
         let key: MemberKey = request.body.member.parse().map_err(|error| {
             ClientError::Integrity(format!("an access request's key is malformed: {error}"))
         })?;
-        let granted = match role {
+        let granted = match asked.role {
             Some(role) => Granted {
                 role,
-                environments: environments.clone(),
+                environments: asked.environments.clone(),
                 source: "your --role/--env".to_owned(),
             },
-            None => self.invited(view, request)?.unwrap_or_else(|| Granted {
-                role: Role::Writer,
-                environments: environments.clone(),
-                source: "the default (no owner-signed invite)".to_owned(),
-            }),
+            None => self
+                .invited(view, request, asked.invites)?
+                .unwrap_or_else(|| Granted {
+                    role: Role::Writer,
+                    environments: asked.environments.clone(),
+                    source: "the default (no owner-signed invite)".to_owned(),
+                }),
         };
         let acceptance = Acceptance {
             name: request.body.name.clone(),
@@ -268,11 +294,16 @@ impl Session {
 
     /// The role and environments of the invite `request` names, once its signature, its
     /// signer (an active owner) and its project and code check out; a bad one is an error.
-    fn invited(&self, view: &ProjectView, request: &AccessRequest) -> Result<Option<Granted>> {
+    fn invited(
+        &self,
+        view: &ProjectView,
+        request: &AccessRequest,
+        invites: Option<&SignedInvites>,
+    ) -> Result<Option<Granted>> {
         let Some(code_sha256) = &request.body.invite else {
             return Ok(None);
         };
-        let Some(invite) = self.remote.signed_invite(&view.project, code_sha256)? else {
+        let Some(invite) = self.signed_invite(&view.project, code_sha256, invites)? else {
             return Ok(None);
         };
         let signer = invite.verified_signer()?;
@@ -294,6 +325,38 @@ impl Session {
                 request.body.name, view.project
             ))),
         }
+    }
+
+    /// Every signed invite of `project` in one read, when one of `requests` names an invite
+    /// and the remote lists them; `None` otherwise, and each is read alone. Without it an
+    /// owner's `members list` made a request per pending access request.
+    fn listed_invites(
+        &self,
+        project: &str,
+        requests: &[AccessRequest],
+    ) -> Result<Option<SignedInvites>> {
+        if requests.iter().all(|request| request.body.invite.is_none()) {
+            return Ok(None);
+        }
+        self.remote.signed_invites(project)
+    }
+
+    /// The owner-signed invite of the code whose SHA-256 is `code_sha256`: parsed from
+    /// `listed` when there is a listing, else read alone. The caller verifies it.
+    fn signed_invite(
+        &self,
+        project: &str,
+        code_sha256: &str,
+        listed: Option<&SignedInvites>,
+    ) -> Result<Option<SignedInvite>> {
+        let Some(listed) = listed else {
+            return self.remote.signed_invite(project, code_sha256);
+        };
+        let Some(json) = listed.get(code_sha256) else {
+            return Ok(None);
+        };
+        let what = format!("the invite {code_sha256} of {project}");
+        Ok(Some(SignedInvite::from_json(json, &what)?))
     }
 
     /// `envsync members add KEY`: adds a member key received out of band (a CI job's).

@@ -78,6 +78,15 @@ pub trait Remote {
         Ok(None)
     }
 
+    /// Every owner-signed invite of `project` in one request, where the remote keeps them
+    /// and lists them to the caller (a server, to its owners): each one's JSON, keyed by
+    /// the code SHA-256 that [`Remote::signed_invite`] would be asked with. `None` where it
+    /// has not, and the engine asks for each alone. Only transport: callers parse and
+    /// verify each exactly as one read alone.
+    fn signed_invites(&self, _project: &str) -> Result<Option<SignedInvites>> {
+        Ok(None)
+    }
+
     /// The head of every environment of `project` that the caller may read, in one request,
     /// where the remote has such a read (an envsync server); `None` where it has not, and
     /// the engine asks [`Remote::head`] and [`Remote::version`] environment by environment.
@@ -100,6 +109,10 @@ pub trait Remote {
         None
     }
 }
+
+/// A project's owner-signed invites as one read of [`Remote::signed_invites`] showed them:
+/// each one's JSON, unparsed, by its code's SHA-256.
+pub type SignedInvites = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// Environments' heads as one read of [`Remote::heads`] showed them, by environment.
 pub type ShownHeads = std::collections::BTreeMap<String, ShownHead>;

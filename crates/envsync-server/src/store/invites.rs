@@ -4,6 +4,7 @@
 
 use envsync_api::InviteInfo;
 use envsync_core::role::Role;
+use serde_json::value::RawValue;
 
 use super::transaction::Transaction;
 use super::{Result, Store};
@@ -22,7 +23,7 @@ pub enum Revocation {
 }
 
 /// An invite row as selected: code hash, role, environments, created by, created at,
-/// expires at, used at, used by, revoked at, revoked by.
+/// expires at, used at, used by, revoked at, revoked by, the owner-signed terms.
 type InviteRecord = (
     String,
     String,
@@ -34,6 +35,7 @@ type InviteRecord = (
     Option<String>,
     Option<i64>,
     Option<String>,
+    Option<String>,
 );
 
 impl Store {
@@ -41,7 +43,7 @@ impl Store {
     pub async fn project_invites(&self, project: &str) -> Result<Vec<InviteInfo>> {
         let rows: Vec<InviteRecord> = sqlx::query_as(
             "SELECT code_hash, role, environments, created_by, created_at, expires_at, \
-                    used_at, used_by, revoked_at, revoked_by \
+                    used_at, used_by, revoked_at, revoked_by, signed_json \
              FROM invites WHERE project = $1 ORDER BY created_at DESC, code_hash",
         )
         .bind(project)
@@ -83,6 +85,17 @@ impl Store {
                     format!("project {project}: not a JSON list of names: {error}"),
                 )
             })?;
+        // Stored as the owner sent it (checked to parse then); clients verify what it says.
+        let signed = row
+            .10
+            .map(RawValue::from_string)
+            .transpose()
+            .map_err(|error| {
+                self.corrupt_row(
+                    "signed invite",
+                    format!("project {project}: not JSON: {error}"),
+                )
+            })?;
         Ok(InviteInfo {
             code_sha256,
             role,
@@ -94,6 +107,7 @@ impl Store {
             redeemed_by: row.7,
             revoked_at: row.8,
             revoked_by: row.9,
+            signed,
         })
     }
 }

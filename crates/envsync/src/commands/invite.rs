@@ -130,6 +130,7 @@ mod tests {
             redeemed_by: None,
             revoked_at: None,
             revoked_by: None,
+            signed: None,
         }
     }
 

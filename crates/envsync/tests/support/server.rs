@@ -1,11 +1,14 @@
 //! A real `envsync server` process on an ephemeral loopback port, a fresh PostgreSQL
 //! database per test, and a small HTTP client for calling the API directly.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
+
+use super::{Run, Teammate};
 
 /// Marks a server started by [`Server::ignoring_file_size_signal`] (kept across restarts).
 const IGNORE_XFSZ: &str = "ENVSYNC_TEST_IGNORE_XFSZ";
@@ -314,6 +317,37 @@ impl Api {
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.get_with(path, token, &[])
+    }
+
+    /// The requests the server has answered, by route template, from its `/metrics`.
+    pub fn requests_by_route(&self) -> BTreeMap<String, u64> {
+        let metrics = self.get("/metrics", None);
+        assert_eq!(metrics.status, 200);
+        let mut counts = BTreeMap::new();
+        for line in metrics.body.lines() {
+            let Some(labels) = line.strip_prefix("envsync_http_requests_total{") else {
+                continue;
+            };
+            let route = labels.split("route=\"").nth(1).unwrap().split('"').next();
+            let count: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            *counts.entry(route.unwrap().to_owned()).or_default() += count;
+        }
+        counts
+    }
+
+    /// The requests `mate`'s command `args` makes, by route template (the command must
+    /// succeed), and what it printed.
+    pub fn requests_of(&self, mate: &Teammate, args: &[&str]) -> (BTreeMap<String, u64>, Run) {
+        let before = self.requests_by_route();
+        let run = mate.run(args).ok();
+        let mut made = self.requests_by_route();
+        for (route, count) in &before {
+            *made.get_mut(route).unwrap() -= count;
+        }
+        // The `/metrics` read that took `before` is counted in `made`.
+        *made.get_mut("/metrics").unwrap() -= 1;
+        made.retain(|_, count| *count > 0);
+        (made, run)
     }
 
     /// A GET with extra request headers.
