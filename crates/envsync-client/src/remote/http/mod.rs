@@ -66,6 +66,24 @@ impl HttpRemote {
         }
     }
 
+    /// A read that answers for many (every head, every invite), or `None` when the server
+    /// refuses it (403) or lacks it (404): the caller then reads each alone, and those reads
+    /// refuse, or not, as they always did.
+    fn listing<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        project: &str,
+    ) -> Result<Option<T>> {
+        let reply = self.api.call(Method::GET, path, None)?;
+        if matches!(reply.status, 403 | 404) {
+            return Ok(None);
+        }
+        let reply = self
+            .api
+            .require_status(reply, &[200], Subject::Project(project))?;
+        self.api.decode(&reply.body).map(Some)
+    }
+
     /// A list of signed records; each one is parsed here and verified by the engine.
     fn records(&self, path: &str, project: &str) -> Result<Records> {
         let body = self.get(path, Subject::Project(project))?;
@@ -96,17 +114,12 @@ impl Remote for HttpRemote {
         }
     }
 
-    /// One request for every invite: a 403 (a caller who is not an owner) or a 404 falls
-    /// back to the reads one invite at a time, which then refuse as they always did.
+    /// One request for every invite; a caller who is not an owner is refused it (403) and
+    /// reads each alone, as before.
     fn signed_invites(&self, project: &str) -> Result<Option<SignedInvites>> {
-        let reply = self.api.call(Method::GET, &paths::invites(project), None)?;
-        if matches!(reply.status, 403 | 404) {
+        let Some(listed) = self.listing::<InviteList>(&paths::invites(project), project)? else {
             return Ok(None);
-        }
-        let reply = self
-            .api
-            .require_status(reply, &[200], Subject::Project(project))?;
-        let listed: InviteList = self.api.decode(&reply.body)?;
+        };
         let invites = listed.invites.into_iter().filter_map(|invite| {
             let signed = invite.signed?;
             Some((invite.code_sha256, signed.get().as_bytes().to_vec()))
@@ -118,18 +131,12 @@ impl Remote for HttpRemote {
         Some(self.api.event_source())
     }
 
-    /// One request for every head. A 404 or 403 falls back to the reads one environment at
-    /// a time, which then refuse, or not, as they always did: an older server without this
-    /// route answers 404 too.
+    /// One request for every head; an older server without this route answers 404, and
+    /// the environments are read one at a time.
     fn heads(&self, project: &str) -> Result<Option<ShownHeads>> {
-        let reply = self.api.call(Method::GET, &paths::heads(project), None)?;
-        if matches!(reply.status, 403 | 404) {
+        let Some(listed) = self.listing::<Heads>(&paths::heads(project), project)? else {
             return Ok(None);
-        }
-        let reply = self
-            .api
-            .require_status(reply, &[200], Subject::Project(project))?;
-        let listed: Heads = self.api.decode(&reply.body)?;
+        };
         let heads = listed.heads.into_iter().map(|head| {
             let shown = ShownHead {
                 number: head.number,
