@@ -31,8 +31,21 @@ impl Session {
         record: &VersionRecord,
     ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
         let ciphertext = self.fetch_ciphertext(target, record)?;
-        match self.decrypt(view, target, record, &ciphertext) {
-            Ok(content) => Ok((ciphertext, content)),
+        let content = self.decrypt_or_ask(view, target, record, &ciphertext)?;
+        Ok((ciphertext, content))
+    }
+
+    /// Decrypts `ciphertext`, `record`'s, for this user, filing their access request when
+    /// they are not a member yet: what [`Session::open_version`] does once it has the bytes.
+    fn decrypt_or_ask(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        match self.decrypt(view, target, record, ciphertext) {
+            Ok(content) => Ok(content),
             Err(error) => Err(self.filing_request_for(view, error)?),
         }
     }
@@ -50,15 +63,11 @@ impl Session {
         record: &VersionRecord,
     ) -> Result<Zeroizing<Vec<u8>>> {
         let kept = self.ledger.kept_ciphertext(record).ok().flatten();
-        let Some(ciphertext) =
-            kept.filter(|kept| sha256_hex(kept) == record.body.ciphertext_sha256)
-        else {
-            return Ok(self.open_version(view, target, record)?.1);
+        let ciphertext = match kept {
+            Some(kept) if sha256_hex(&kept) == record.body.ciphertext_sha256 => kept,
+            _ => self.fetch_ciphertext(target, record)?,
         };
-        match self.decrypt(view, target, record, &ciphertext) {
-            Ok(content) => Ok(content),
-            Err(error) => Err(self.filing_request_for(view, error)?),
-        }
+        self.decrypt_or_ask(view, target, record, &ciphertext)
     }
 
     /// The remote head, verified; an environment without versions is bad input here.

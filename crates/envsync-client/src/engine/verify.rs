@@ -438,14 +438,14 @@ pub(crate) fn owner_names(view: &ProjectView) -> String {
         .join(", ")
 }
 
-/// `parent` must be the record `child` names as its base, and the membership entry a
-/// history names never goes back.
 /// Whether `record` names the version `pin` pins as its parent (its base), by digest.
 fn names_as_parent(record: &VersionRecord, pin: &Pin) -> bool {
     record.body.base == Some(pin.number)
         && record.body.parent_digest.as_deref() == Some(pin.digest.as_str())
 }
 
+/// `parent` must be the record `child` names as its base, and the membership entry a
+/// history names never goes back.
 fn check_link(target: &Target, parent: &VersionRecord, child: &VersionRecord) -> Result<()> {
     if child.body.parent_digest.as_deref() != Some(parent.digest().as_str()) {
         return Err(ClientError::Integrity(format!(
