@@ -65,6 +65,10 @@ pub mod route {
     /// `GET` the head version's signed record of every environment of the project the caller
     /// may read, in one request: what `status` reads, however many environments there are.
     pub const HEADS: &str = api_v1!("/projects/{project}/heads");
+    /// `POST` new versions of several environments at once, one each ([`crate::PushVersions`]):
+    /// each is checked and created, or meets a conflict, as its own `PUT` would, in one
+    /// commit. What a membership change sends when it re-encrypts every head.
+    pub const NEW_VERSIONS: &str = api_v1!("/projects/{project}/versions");
     /// `GET` the environment's head number.
     pub const HEAD: &str = api_v1!("/projects/{project}/environments/{environment}/head");
     /// `GET` version records above `?after=N`, at most `?limit=`.
@@ -191,6 +195,10 @@ pub fn environments(project: &str) -> String {
 
 pub fn heads(project: &str) -> String {
     fill(route::HEADS, &[project])
+}
+
+pub fn new_versions(project: &str) -> String {
+    fill(route::NEW_VERSIONS, &[project])
 }
 
 pub fn head(project: &str, environment: &str) -> String {

@@ -192,6 +192,37 @@ pub struct PushVersion {
     pub ciphertext: String,
 }
 
+/// New versions of several environments, at most one each and at most
+/// [`MAX_PUSHED_VERSIONS`]: each as its own `PUT` would send it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushVersions {
+    pub versions: Vec<PushVersion>,
+}
+
+/// The most versions one `POST …/versions` may carry; a client sends more in several.
+pub const MAX_PUSHED_VERSIONS: usize = 100;
+
+/// What became of each version of a [`PushVersions`], in the order they were sent.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushOutcomes {
+    pub outcomes: Vec<PushOutcome>,
+}
+
+/// One version's outcome: created, or not because its number is taken (what a `PUT`
+/// answers with 409), with the environment's head as it is now.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushOutcome {
+    pub environment: String,
+    pub number: u64,
+    pub created: bool,
+    /// The environment's head after the request: `number` when created.
+    pub head: Option<u64>,
+}
+
 /// Signed records (versions, membership events or access requests), oldest first.
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -417,6 +417,18 @@ fn membership_changes_read_every_head_at_once(database: Database) {
         !made.keys().any(|route| route.ends_with("/head")),
         "{made:?}"
     );
+    // Every new version goes in one request, not one `PUT` per environment.
+    assert_eq!(
+        made.get("/api/v1/projects/{project}/versions"),
+        Some(&1),
+        "{made:?}"
+    );
+    assert!(
+        !made
+            .keys()
+            .any(|route| route.ends_with("/versions/{number}")),
+        "{made:?}"
+    );
     // Alice made every head, so she re-encrypts each from the ciphertext she kept.
     assert!(
         !made.keys().any(|route| route.contains("/objects/")),

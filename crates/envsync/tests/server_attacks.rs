@@ -14,8 +14,8 @@ use serde_json::json;
 use support::Team;
 use support::database::Database;
 use support::protocol::{
-    DEVELOPMENT, access_request, append, fingerprint, join, join_reply, key, owner_and_project,
-    person, push, version,
+    DEVELOPMENT, Place, access_request, append, fingerprint, join, join_reply, key,
+    owner_and_project, person, push, push_many, version,
 };
 use support::server::{Api, PgDatabase, Server};
 
@@ -434,6 +434,110 @@ fn no_writer_can_jam(database: Database) {
         .get("/api/v1/projects/app/environments", Some(&token))
         .json();
     assert_eq!(listed, json!({"environments": ["development"]}));
+}
+
+/// `POST …/versions` makes each version pass what its own `PUT` would, and stores none of a
+/// request one of whose versions is refused; a taken number is that version's outcome alone.
+fn many_versions_at_once(database: Database) {
+    let server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let (owner, owners) = (&founded.owner, founded.token.as_str());
+    let development_only = Some(vec!["development".to_owned()]);
+    let bob = person("Bob");
+    let bobs = join(
+        &api,
+        &founded.invite(&api, Role::Writer, development_only.clone()),
+        &bob,
+    );
+    let admitted = founded.admit(&api, &founded.genesis, &bob, Role::Writer, development_only);
+    let carol = person("Carol");
+    let carols = join(&api, &founded.invite(&api, Role::Reader, None), &carol);
+    founded.admit(&api, &admitted, &carol, Role::Reader, None);
+    let staging = Place {
+        project: "app",
+        environment: "staging",
+    };
+    let stored = || {
+        api.get("/api/v1/projects/app/environments", Some(owners))
+            .json()
+    };
+    let refused = |token: &str, versions: &[(&_, &[u8])], status: u16, says: &str| {
+        let reply = push_many(&api, token, "app", versions);
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert!(reply.body.contains(says), "{says}: {}", reply.body);
+        assert_eq!(stored(), json!({"environments": []}), "nothing stored");
+    };
+    let (dev1, staging1) = (
+        founded.first_version(DEVELOPMENT, owner, b"d1"),
+        founded.first_version(staging, owner, b"s1"),
+    );
+    // Bob writes development only, Carol nothing: the whole request is refused.
+    let bobs_dev1 = founded.first_version(DEVELOPMENT, &bob, b"d1");
+    let bobs_staging1 = founded.first_version(staging, &bob, b"s1");
+    let bobs_pair = [(&bobs_dev1, &b"d1"[..]), (&bobs_staging1, b"s1")];
+    refused(&bobs, &bobs_pair, 403, "staging");
+    refused(&carols, &bobs_pair[..1], 403, "forbidden");
+    let mut forged = founded.first_version(staging, owner, b"s1");
+    forged.signature = "AAAA".into();
+    refused(
+        owners,
+        &[(&dev1, b"d1"), (&forged, b"s1")],
+        400,
+        "signature",
+    );
+    refused(
+        owners,
+        &[(&dev1, b"d1"), (&staging1, b"s2")],
+        400,
+        "ciphertext",
+    );
+    refused(owners, &[(&dev1, b"d1"), (&dev1, b"d1")], 400, "twice");
+    let many = vec![(&dev1, &b"d1"[..]); 101];
+    refused(owners, &many, 400, "at most 100");
+
+    let created = push_many(&api, owners, "app", &[(&dev1, b"d1"), (&staging1, b"s1")]);
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(
+        created.json(),
+        json!({"outcomes": [
+            {"environment": "development", "number": 1, "created": true, "head": 1},
+            {"environment": "staging", "number": 1, "created": true, "head": 1},
+        ]})
+    );
+    // Bob takes development's version 2 first: the owner's is not created, staging's is.
+    let bobs_dev2 = version(DEVELOPMENT, 2, &dev1, &bob, b"d2");
+    assert_eq!(push(&api, &bobs, &bobs_dev2, b"d2").status, 201);
+    let dev2 = version(DEVELOPMENT, 2, &dev1, owner, b"d2");
+    let staging2 = version(staging, 2, &staging1, owner, b"s2");
+    let raced = push_many(&api, owners, "app", &[(&dev2, b"d2"), (&staging2, b"s2")]);
+    assert_eq!(
+        raced.json(),
+        json!({"outcomes": [
+            {"environment": "development", "number": 2, "created": false, "head": 2},
+            {"environment": "staging", "number": 2, "created": true, "head": 2},
+        ]})
+    );
+    let kept = api.get(
+        "/api/v1/projects/app/environments/development/versions/2",
+        Some(owners),
+    );
+    assert_eq!(
+        kept.json()["body"]["author"],
+        json!(key(&bob)),
+        "Bob's version stays"
+    );
+}
+
+#[test]
+fn many_versions_at_once_pass_each_check_or_none_is_stored_sqlite() {
+    let team = Team::new();
+    many_versions_at_once(Database::sqlite(&team));
+}
+
+#[test]
+fn many_versions_at_once_pass_each_check_or_none_is_stored_postgres() {
+    many_versions_at_once(Database::postgres());
 }
 
 #[test]

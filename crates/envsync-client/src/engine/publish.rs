@@ -52,6 +52,25 @@ impl Session {
         target: &Target,
         new: NewVersion<'_>,
     ) -> Result<(VersionRecord, Vec<u8>)> {
+        let (record, ciphertext) = self.seal_version(view, target, new)?;
+        if !self.remote.create_version(&record, &ciphertext)? {
+            return Err(ClientError::PushRace {
+                place: target.place.clone(),
+                number: record.body.number,
+            });
+        }
+        self.keep_created(target, &record, &ciphertext)?;
+        Ok((record, ciphertext))
+    }
+
+    /// The signed record and ciphertext of [`Session::create_version`], not sent yet: what a
+    /// caller that sends several versions at once builds first.
+    pub(crate) fn seal_version(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        new: NewVersion<'_>,
+    ) -> Result<(VersionRecord, Vec<u8>)> {
         self.require_push_right(view, &target.environment)?;
         let recipients = self.trusted_recipients(view, &target.environment)?;
         let document = Document::parse(&String::from_utf8_lossy(new.content));
@@ -95,21 +114,24 @@ impl Session {
             ciphertext_size: ciphertext.len() as u64,
             dismissed: new.dismissed,
         };
-        let record = Signed::sign(body, identity);
-        if !self.remote.create_version(&record, &ciphertext)? {
-            return Err(ClientError::PushRace {
-                place: target.place.clone(),
-                number,
-            });
-        }
+        Ok((Signed::sign(body, identity), ciphertext))
+    }
+
+    /// Records here a version the remote has just created: the ledger advances to it.
+    pub(crate) fn keep_created(
+        &mut self,
+        target: &Target,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+    ) -> Result<()> {
         let ledger = self.ledger.clone();
-        self.write_locally(&record, &ciphertext, move |record, ciphertext| {
+        self.write_locally(record, ciphertext, move |record, ciphertext| {
             ledger.advance_environment(record, &record.digest())?;
             ledger.keep_ciphertext(record, ciphertext)
         })?;
         // Encrypted to the current readers: no removed member reads this head any more.
         self.unrevoked_heads.remove(&target.place);
-        Ok((record, ciphertext))
+        Ok(())
     }
 
     pub(crate) fn require_push_right(

@@ -10,13 +10,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use zeroize::Zeroizing;
+
 use super::publish::NewVersion;
 use super::{ProjectView, Session};
 use crate::environment_ref::EnvironmentRef;
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 use crate::membership::Member;
 use crate::records::VersionRecord;
 use crate::workspace::Target;
+
+/// A head's re-encryption, signed and not sent yet: what [`Session::reencrypt_each`] sends
+/// with the others, then records here.
+struct SealedVersion {
+    target: Target,
+    record: VersionRecord,
+    ciphertext: Vec<u8>,
+    /// The head's content, the same in the new version (zeroed when dropped).
+    content: Zeroizing<Vec<u8>>,
+}
 
 impl Session {
     /// Re-encrypts each environment's head to the current readers, as a new version with the
@@ -46,7 +58,11 @@ impl Session {
         Ok(())
     }
 
-    /// [`Session::reencrypt_heads`] of `environments`, saying each one it could not do.
+    /// [`Session::reencrypt_heads`] of `environments`, saying each one it could not do. The
+    /// heads verified moments ago are sealed first and sent together, in one request where
+    /// the remote takes several (a server); a head whose number a push took meanwhile, or
+    /// that could not be sent so, is then re-encrypted alone from the remote's head as it
+    /// is now.
     fn reencrypt_each(
         &mut self,
         view: &ProjectView,
@@ -55,30 +71,93 @@ impl Session {
         environments: &[String],
     ) {
         let message = change.message();
+        let mut sealed = Vec::new();
+        let mut alone = Vec::new();
         for environment in environments {
             let target = self.any_target(EnvironmentRef::new(&view.project, environment));
             let known = start.heads.get(environment);
             let fallback = known.filter(|_| start.pinned);
-            let mut attempt = 0;
-            loop {
-                // The head verified moments ago saves reading and checking it again. If a
-                // push came in between, the new version's number is taken: that conflict
-                // is retried from the remote's head as it is now.
-                let verified = known.filter(|_| attempt == 0);
-                match self.reencrypt_one(view, &target, &message, verified, fallback) {
-                    Err(error) if error.kind() == crate::ErrorKind::Conflict && attempt < 4 => {
-                        attempt += 1;
-                    }
-                    // The last lost race is said too: a head left unre-encrypted must not
-                    // pass in silence.
-                    Err(error) => {
-                        let finish = change.finishing_command(&target.place);
-                        self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
-                        break;
-                    }
-                    Ok(()) => break,
+            match self.seal_reencryption(view, &target, &message, known, fallback) {
+                Ok(Some(version)) => sealed.push(version),
+                Ok(None) => {}
+                Err(error) if error.kind() == crate::ErrorKind::Conflict => alone.push(target),
+                Err(error) => {
+                    let finish = change.finishing_command(&target.place);
+                    self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
                 }
             }
+        }
+        let sent: Vec<_> = sealed
+            .iter()
+            .map(|version| (&version.record, version.ciphertext.as_slice()))
+            .collect();
+        let created = self.remote.create_versions(&sent);
+        let mut created = created.into_iter();
+        for version in sealed {
+            match created.next() {
+                Some(true) => self.keep_reencryption(version),
+                _ => alone.push(version.target),
+            }
+        }
+        for target in alone {
+            self.reencrypt_alone(view, change, &message, &target, start);
+        }
+    }
+
+    /// Re-encrypts `target` on its own, from the remote's head as it is now, as often as a
+    /// racing push takes the number; says it if it could not.
+    fn reencrypt_alone(
+        &mut self,
+        view: &ProjectView,
+        change: &AccessChange,
+        message: &str,
+        target: &Target,
+        start: &StartingHeads,
+    ) {
+        let fallback = start
+            .heads
+            .get(&target.environment)
+            .filter(|_| start.pinned);
+        let mut attempt = 1;
+        loop {
+            match self.reencrypt_one(view, target, message, None, fallback) {
+                Err(error) if error.kind() == crate::ErrorKind::Conflict && attempt < 4 => {
+                    attempt += 1;
+                }
+                // The last lost race is said too: a head left unre-encrypted must not
+                // pass in silence.
+                Err(error) => {
+                    let finish = change.finishing_command(&target.place);
+                    self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
+                    break;
+                }
+                Ok(()) => break,
+            }
+        }
+    }
+
+    /// Records here a re-encryption the remote created, and moves a clean linked file's
+    /// base to it.
+    fn keep_reencryption(&mut self, version: SealedVersion) {
+        let SealedVersion {
+            target,
+            record,
+            ciphertext,
+            content,
+        } = version;
+        let kept = self
+            .keep_created(&target, &record, &ciphertext)
+            .and_then(|()| {
+                if target.is_linked() {
+                    self.adopt_if_clean(&target, &record, &ciphertext, &content)?;
+                }
+                Ok(())
+            });
+        if let Err(error) = kept {
+            self.notice(format!(
+                "{target} was re-encrypted, but this machine could not record it ({error}); \
+                 the next command that reads it does"
+            ));
         }
     }
 
@@ -93,16 +172,51 @@ impl Session {
         verified: Option<&VersionRecord>,
         fallback: Option<&VersionRecord>,
     ) -> Result<()> {
+        let Some(version) = self.seal_reencryption(view, target, message, verified, fallback)?
+        else {
+            return Ok(());
+        };
+        if !self
+            .remote
+            .create_version(&version.record, &version.ciphertext)?
+        {
+            return Err(ClientError::PushRace {
+                place: target.place.clone(),
+                number: version.record.body.number,
+            });
+        }
+        self.keep_created(target, &version.record, &version.ciphertext)?;
+        if target.is_linked() {
+            self.adopt_if_clean(
+                target,
+                &version.record,
+                &version.ciphertext,
+                &version.content,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The new version that re-encrypts `target`'s head to its current readers, signed and
+    /// not sent yet; `None` when the head is already encrypted to them, or there is none.
+    fn seal_reencryption(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        message: &str,
+        verified: Option<&VersionRecord>,
+        fallback: Option<&VersionRecord>,
+    ) -> Result<Option<SealedVersion>> {
         let head = match verified {
             Some(record) => Ok(Some(record.clone())),
             None => self.verified_head(view, target),
         };
         let (record, voids_up_to) = match (head, fallback) {
             (Ok(Some(record)), _) if encrypted_to_readers(view, &target.environment, &record) => {
-                return Ok(());
+                return Ok(None);
             }
             (Ok(Some(record)), _) => (record, None),
-            (Ok(None), _) => return Ok(()),
+            (Ok(None), _) => return Ok(None),
             (Err(error), None) => return Err(error),
             (Err(_), Some(pinned)) => {
                 let head = self.remote.head(target)?;
@@ -110,7 +224,7 @@ impl Session {
             }
         };
         let content = self.open_version_kept(view, target, &record)?;
-        let (new_record, new_ciphertext) = self.create_version(
+        let (new_record, new_ciphertext) = self.seal_version(
             view,
             target,
             NewVersion {
@@ -122,10 +236,12 @@ impl Session {
                 dismissed: Vec::new(),
             },
         )?;
-        if target.is_linked() {
-            self.adopt_if_clean(target, &new_record, &new_ciphertext, &content)?;
-        }
-        Ok(())
+        Ok(Some(SealedVersion {
+            target: target.clone(),
+            record: new_record,
+            ciphertext: new_ciphertext,
+            content,
+        }))
     }
 
     /// Notes, to be said with the notices, that `record` (its verified head) is still

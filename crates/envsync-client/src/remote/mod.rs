@@ -40,6 +40,22 @@ pub trait Remote {
     /// record becomes visible, so a visible version is always complete.
     fn create_version(&self, record: &VersionRecord, ciphertext: &[u8]) -> Result<bool>;
 
+    /// Creates new versions of several environments, one each, in order, each as
+    /// [`Remote::create_version`] would: whether each of the first ones was created. A
+    /// version past the end of the answer was not sent, or its request failed and its fate
+    /// is unknown: the caller sends each of those alone, which says why. A remote that can
+    /// take them in one request (a server) overrides this.
+    fn create_versions(&self, versions: &[(&VersionRecord, &[u8])]) -> Vec<bool> {
+        let mut created = Vec::with_capacity(versions.len());
+        for (record, ciphertext) in versions {
+            match self.create_version(record, ciphertext) {
+                Ok(outcome) => created.push(outcome),
+                Err(_) => break,
+            }
+        }
+        created
+    }
+
     /// The project's membership log, oldest first.
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>>;
 

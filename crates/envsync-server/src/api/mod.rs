@@ -145,6 +145,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (route::CI_TOKENS, post(tokens::create_ci)),
         (route::AUDIT, get(audit::page)),
         (route::HEADS, get(versions::heads)),
+        (route::NEW_VERSIONS, post(push::create_many)),
         (route::HEAD, get(versions::head)),
         (route::VERSIONS, get(versions::list)),
         (route::VERSION, get(versions::get).put(push::create)),

@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         super::versions::get,
         super::versions::object,
         super::push::create,
+        super::push::create_many,
         super::publications::list,
         super::publications::append,
     ),

@@ -2,12 +2,13 @@
 //! are stored so that no writer can jam an environment with a version every client must
 //! refuse (a wrong place, a made-up membership pin, a parent that is not the stored one).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::PushVersion;
 use envsync_api::paths::route;
+use envsync_api::{MAX_PUSHED_VERSIONS, PushOutcome, PushOutcomes, PushVersion, PushVersions};
 use envsync_core::hash::sha256_hex;
 use envsync_core::records::{MembershipAction, MembershipBody, Signed, VersionBody, VersionRecord};
 use envsync_core::role::Role;
@@ -46,33 +47,14 @@ pub async fn create(
             body.project, body.environment, body.number
         )));
     }
-    // A record signed by another member's key is a restore (`envsync repair` after the
-    // database went back): its signature verified against its author and its parent must
-    // extend the stored history, so it can only put back what was really there.
-    let restore = caller.account.member_key.as_deref() != Some(body.author.as_str());
-    check_membership(&state, body, restore).await?;
-    check_parent(&state, &caller, body).await?;
-    let ciphertext = ciphertext(&push, body)?;
-    let action = if restore {
-        "version.restore"
-    } else {
-        "version.push"
-    };
-    let target = format!("{} version {}", body.environment, body.number);
+    let version = checked(&state, &caller, record, &push).await?;
+    let body = &version.record.body;
+    let (new, audit) = (version.new_version(&push), version.audit_target());
     let created = state
         .store()
         .create_version(
-            &NewVersion {
-                project: &project,
-                environment: &environment,
-                number,
-                base: body.base,
-                author_key: &body.author,
-                record_json: push.record.get().as_bytes(),
-                ciphertext_sha256: &body.ciphertext_sha256,
-                ciphertext: &ciphertext,
-            },
-            &caller.audit(action, Some(&body.project), &target),
+            &new,
+            &caller.audit(version.action(), Some(&project), &audit),
         )
         .await?;
     if let Created::Conflict { head } = created {
@@ -88,6 +70,173 @@ pub async fn create(
     state.metrics().push_stored();
     announce(&state, body).await;
     Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(post, path = route::NEW_VERSIONS,
+    params(("project" = String, Path)),
+    request_body = PushVersions,
+    responses((status = 200, description = "each version created, or not for a taken number", body = PushOutcomes),
+        (status = 400, body = envsync_api::ErrorBody), (status = 403, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody), (status = 413, body = envsync_api::ErrorBody)),
+    security(("token" = [])))]
+/// New versions of several environments of a project in one request and one commit. Every
+/// version passes the checks its own `PUT` would make (the caller writes its environment, a
+/// verified record, its membership pin, its parent, its ciphertext) before any is stored,
+/// so one refusal stores none. A taken number is not a refusal: that version's outcome says
+/// so, with the head, and the others are created.
+pub async fn create_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(project): ApiPath<String>,
+    push: Result<ApiJson<PushVersions>, ApiError>,
+) -> Result<Json<PushOutcomes>, ApiError> {
+    require_member(&state, &caller, &project, None, Role::Reader).await?;
+    let ApiJson(push) = push?;
+    let versions = checked_all(&state, &caller, &project, &push.versions).await?;
+    let (new, targets): (Vec<_>, Vec<_>) = versions
+        .iter()
+        .zip(&push.versions)
+        .map(|(version, sent)| (version.new_version(sent), version.audit_target()))
+        .unzip();
+    let entries: Vec<_> = versions
+        .iter()
+        .zip(new)
+        .zip(&targets)
+        .map(|((version, new), target)| {
+            (new, caller.audit(version.action(), Some(&project), target))
+        })
+        .collect();
+    let created = state.store().create_versions(&entries).await?;
+    let mut outcomes = Vec::with_capacity(created.len());
+    for (version, created) in versions.iter().zip(created) {
+        let body = &version.record.body;
+        let head = match created {
+            Created::Created => {
+                state.metrics().push_stored();
+                announce(&state, body).await;
+                Some(body.number)
+            }
+            Created::Conflict { head } => head,
+        };
+        outcomes.push(PushOutcome {
+            environment: body.environment.clone(),
+            number: body.number,
+            created: created == Created::Created,
+            head,
+        });
+    }
+    Ok(Json(PushOutcomes { outcomes }))
+}
+
+/// Every version of a `POST …/versions`, checked: at most [`MAX_PUSHED_VERSIONS`], one per
+/// environment (a second would build on a version not stored yet), each one an environment
+/// the caller writes.
+async fn checked_all(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    versions: &[PushVersion],
+) -> Result<Vec<Checked>, ApiError> {
+    if versions.len() > MAX_PUSHED_VERSIONS {
+        return Err(ApiError::bad_request(format!(
+            "versions: at most {MAX_PUSHED_VERSIONS} in one request, not {}",
+            versions.len()
+        )));
+    }
+    let mut checked_versions: Vec<Checked> = Vec::with_capacity(versions.len());
+    for push in versions {
+        let record: VersionRecord = verified(push.record.get().as_bytes(), "version record")?;
+        let body = &record.body;
+        if body.project != project {
+            return Err(ApiError::bad_request(format!(
+                "record is for {}/{} version {}, not of project {project}",
+                body.project, body.environment, body.number
+            )));
+        }
+        if checked_versions
+            .iter()
+            .any(|other| other.record.body.environment == body.environment)
+        {
+            return Err(ApiError::bad_request(format!(
+                "versions: {project}/{} appears twice; send one version per environment",
+                body.environment
+            )));
+        }
+        checked_versions.push(checked(state, caller, record, push).await?);
+    }
+    Ok(checked_versions)
+}
+
+/// A pushed version that passed every check, ready to store.
+struct Checked {
+    record: VersionRecord,
+    ciphertext: Vec<u8>,
+    /// Signed by another member's key: a restore (`envsync repair` after the database went
+    /// back), whose signature verified against its author.
+    restore: bool,
+}
+
+impl Checked {
+    fn new_version<'a>(&'a self, push: &'a PushVersion) -> NewVersion<'a> {
+        let body = &self.record.body;
+        NewVersion {
+            project: &body.project,
+            environment: &body.environment,
+            number: body.number,
+            base: body.base,
+            author_key: &body.author,
+            record_json: push.record.get().as_bytes(),
+            ciphertext_sha256: &body.ciphertext_sha256,
+            ciphertext: &self.ciphertext,
+        }
+    }
+
+    fn action(&self) -> &'static str {
+        if self.restore {
+            "version.restore"
+        } else {
+            "version.push"
+        }
+    }
+
+    fn audit_target(&self) -> String {
+        format!(
+            "{} version {}",
+            self.record.body.environment, self.record.body.number
+        )
+    }
+}
+
+/// Checks a pushed version whose record verified against its author: the caller writes its
+/// environment, it names a membership entry of the stored log and extends the stored
+/// history, and its ciphertext is the one it names.
+async fn checked(
+    state: &AppState,
+    caller: &Caller,
+    record: VersionRecord,
+    push: &PushVersion,
+) -> Result<Checked, ApiError> {
+    let body = &record.body;
+    require_member(
+        state,
+        caller,
+        &body.project,
+        Some(&body.environment),
+        Role::Writer,
+    )
+    .await?;
+    // A record signed by another member's key is a restore (`envsync repair` after the
+    // database went back): its signature verified against its author and its parent must
+    // extend the stored history, so it can only put back what was really there.
+    let restore = caller.account.member_key.as_deref() != Some(body.author.as_str());
+    check_membership(state, body, restore).await?;
+    check_parent(state, caller, body).await?;
+    let ciphertext = ciphertext(push, body)?;
+    Ok(Checked {
+        record,
+        ciphertext,
+        restore,
+    })
 }
 
 /// The pushed ciphertext, decoded, once it is the one the record names.

@@ -195,78 +195,103 @@ impl Store {
         version: &NewVersion<'_>,
         audit: &NewAuditEntry<'_>,
     ) -> Result<Created> {
-        // The insert runs in a task of its own, so it finishes, and the cached head is
+        let mut created = self.create_versions(&[(*version, *audit)]).await?;
+        Ok(created.pop().unwrap_or(Created::Conflict { head: None }))
+    }
+
+    /// [`Store::create_version`] of several versions, each for an environment of its own, in
+    /// one transaction and one commit: each one is created, or meets a conflict, exactly as
+    /// it would alone, and a conflict of one keeps none of the others from being created.
+    /// What a membership change sends: a new version of every head.
+    pub async fn create_versions(
+        &self,
+        versions: &[(NewVersion<'_>, NewAuditEntry<'_>)],
+    ) -> Result<Vec<Created>> {
+        // The inserts run in a task of their own, so they finish, and the cached heads are
         // forgotten, even when the request is dropped midway (a client killed or cut off
         // mid-push): SQLite may commit a statement whose future was dropped, and a cache
         // left holding the old head would then answer every later push with a 409 that no
         // sync resolves. Found by tests/crash.rs.
         let store = self.clone();
-        let (owned, audit) = (OwnedVersion::new(version)?, OwnedAuditEntry::new(audit));
-        let insert = tokio::spawn(async move { store.insert_version(&owned, &audit).await });
+        let owned = versions
+            .iter()
+            .map(|(version, audit)| Ok((OwnedVersion::new(version)?, OwnedAuditEntry::new(audit))))
+            .collect::<Result<Vec<_>>>()?;
+        let insert = tokio::spawn(async move { store.insert_versions(&owned).await });
         let inserted = match insert.await {
             Ok(inserted) => inserted,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(_) => Err(sqlx::Error::PoolClosed),
-        };
-        match inserted {
-            Ok(1) => Ok(Created::Created),
-            Ok(_) => self.conflict(version).await,
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                self.conflict(version).await
-            }
-            Err(source) => Err(self.query_error(source)),
         }
+        .map_err(|source| self.query_error(source))?;
+        let mut created = Vec::with_capacity(inserted.len());
+        for ((version, _), inserted) in versions.iter().zip(inserted) {
+            created.push(match inserted {
+                true => Created::Created,
+                false => self.conflict(version).await?,
+            });
+        }
+        Ok(created)
     }
 
-    /// The create-only insert with its audit entry, and the cache eviction after it: the
-    /// rows it inserted.
-    async fn insert_version(
+    /// The create-only inserts with their audit entries, and the cache evictions after them:
+    /// whether each one was created.
+    async fn insert_versions(
         &self,
-        version: &OwnedVersion,
-        audit: &OwnedAuditEntry,
-    ) -> sqlx::Result<u64> {
-        let inserted = self.insert_version_audited(version, audit).await;
+        versions: &[(OwnedVersion, OwnedAuditEntry)],
+    ) -> sqlx::Result<Vec<bool>> {
+        let inserted = self.insert_versions_audited(versions).await;
         if let Some(cache) = &self.cache {
-            cache
-                .heads()
-                .forget(&(version.project.clone(), version.environment.clone()));
+            for (version, _) in versions {
+                cache
+                    .heads()
+                    .forget(&(version.project.clone(), version.environment.clone()));
+            }
         }
         inserted
     }
 
-    /// The version's row first (SQLite takes the write lock at once), then, only when it was
-    /// created, the audit entry; a lost race rolls back and commits nothing.
-    async fn insert_version_audited(
+    /// Each version's row (SQLite takes the write lock at the first), then, only when it was
+    /// created, its audit entry; one commit for all. A number already taken inserts nothing
+    /// (`ON CONFLICT DO NOTHING`, so that PostgreSQL does not abort the others with it).
+    async fn insert_versions_audited(
         &self,
-        version: &OwnedVersion,
-        audit: &OwnedAuditEntry,
-    ) -> sqlx::Result<u64> {
+        versions: &[(OwnedVersion, OwnedAuditEntry)],
+    ) -> sqlx::Result<Vec<bool>> {
         let mut transaction = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO versions (project, environment, number, base, author_key, \
-                                   record_json, ciphertext_sha256, ciphertext) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
-             WHERE (SELECT COALESCE(MAX(number), 0) FROM versions \
-                    WHERE project = $1 AND environment = $2) = $3 - 1",
-        )
-        .bind(&version.project)
-        .bind(&version.environment)
-        .bind(version.number)
-        .bind(version.base)
-        .bind(&version.author_key)
-        .bind(&version.record_json)
-        .bind(&version.ciphertext_sha256)
-        .bind(&version.ciphertext)
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected();
-        if inserted != 1 {
-            transaction.rollback().await?;
-            return Ok(inserted);
+        let mut created = Vec::with_capacity(versions.len());
+        for (version, audit) in versions {
+            let inserted = sqlx::query(
+                "INSERT INTO versions (project, environment, number, base, author_key, \
+                                       record_json, ciphertext_sha256, ciphertext) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+                 WHERE (SELECT COALESCE(MAX(number), 0) FROM versions \
+                        WHERE project = $1 AND environment = $2) = $3 - 1 \
+                 ON CONFLICT (project, environment, number) DO NOTHING",
+            )
+            .bind(&version.project)
+            .bind(&version.environment)
+            .bind(version.number)
+            .bind(version.base)
+            .bind(&version.author_key)
+            .bind(&version.record_json)
+            .bind(&version.ciphertext_sha256)
+            .bind(&version.ciphertext)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                super::audit::insert(&mut *transaction, &audit.entry()).await?;
+            }
+            created.push(inserted);
         }
-        super::audit::insert(&mut *transaction, &audit.entry()).await?;
-        transaction.commit().await?;
-        Ok(inserted)
+        if created.contains(&true) {
+            transaction.commit().await?;
+        } else {
+            transaction.rollback().await?;
+        }
+        Ok(created)
     }
 
     async fn conflict(&self, version: &NewVersion<'_>) -> Result<Created> {

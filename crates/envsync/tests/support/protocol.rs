@@ -347,6 +347,28 @@ pub fn version_path(record: &VersionRecord) -> String {
     )
 }
 
+/// POSTs `versions` (records with their ciphertexts) to `project` in one request.
+pub fn push_many(
+    api: &Api,
+    token: &str,
+    project: &str,
+    versions: &[(&VersionRecord, &[u8])],
+) -> Reply {
+    let versions: Vec<serde_json::Value> = versions
+        .iter()
+        .map(|(record, ciphertext)| {
+            json!({"record": record, "ciphertext": STANDARD.encode(ciphertext)})
+        })
+        .collect();
+    let body = json!({ "versions": versions }).to_string();
+    api.send(
+        "POST",
+        &format!("/api/v1/projects/{project}/versions"),
+        Some(token),
+        &body,
+    )
+}
+
 /// PUTs `record` with `ciphertext` where its body says it belongs.
 pub fn push(api: &Api, token: &str, record: &VersionRecord, ciphertext: &[u8]) -> Reply {
     let path = version_path(record);

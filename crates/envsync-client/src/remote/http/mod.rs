@@ -11,7 +11,10 @@ mod tests;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use envsync_api::{Head, Heads, InviteList, PushVersion, Records, paths};
+use envsync_api::{
+    Head, Heads, InviteList, MAX_BODY_BYTES, MAX_PUSHED_VERSIONS, PushOutcomes, PushVersion,
+    PushVersions, Records, paths,
+};
 use ureq::http::Method;
 
 use crate::credentials::CredentialsConfig;
@@ -82,6 +85,41 @@ impl HttpRemote {
             .api
             .require_status(reply, &[200], Subject::Project(project))?;
         self.api.decode(&reply.body).map(Some)
+    }
+
+    /// One `POST …/versions` of `batch`: whether each was created, or `None` when the
+    /// request failed or its answer does not name each version, in order.
+    fn create_batch(&self, batch: Vec<Pushed<'_>>) -> Option<Vec<bool>> {
+        let project = &batch.first()?.record.body.project;
+        let sent: Vec<(&str, u64)> = batch
+            .iter()
+            .map(|pushed| {
+                (
+                    pushed.record.body.environment.as_str(),
+                    pushed.record.body.number,
+                )
+            })
+            .collect();
+        let path = paths::new_versions(project);
+        let versions = batch.into_iter().map(|pushed| pushed.push).collect();
+        let body =
+            serde_json::to_vec(&PushVersions { versions }).expect("push bodies always serialise");
+        let reply = self.api.call(Method::POST, &path, Some(body)).ok()?;
+        if reply.status != 200 {
+            return None;
+        }
+        let answer: PushOutcomes = self.api.decode(&reply.body).ok()?;
+        let named = answer
+            .outcomes
+            .iter()
+            .map(|outcome| (outcome.environment.as_str(), outcome.number));
+        named.eq(sent).then(|| {
+            answer
+                .outcomes
+                .iter()
+                .map(|outcome| outcome.created)
+                .collect()
+        })
     }
 
     /// A list of signed records; each one is parsed here and verified by the engine.
@@ -196,6 +234,20 @@ impl Remote for HttpRemote {
         )
     }
 
+    /// Sends the versions in as few `POST …/versions` as the server's limits allow (at most
+    /// [`MAX_PUSHED_VERSIONS`] and [`MAX_BODY_BYTES`] each), one commit each. A request
+    /// that fails (a server without the route answers 404) ends the answer there.
+    fn create_versions(&self, versions: &[(&VersionRecord, &[u8])]) -> Vec<bool> {
+        let mut created = Vec::with_capacity(versions.len());
+        for batch in batches(versions) {
+            match self.create_batch(batch) {
+                Some(outcomes) => created.extend(outcomes),
+                None => break,
+            }
+        }
+        created
+    }
+
     fn membership(&self, project: &str) -> Result<Vec<MembershipEvent>> {
         self.membership_from(project, 1)
     }
@@ -295,4 +347,41 @@ impl Remote for HttpRemote {
             .require_status(reply, &[200, 204, 404], Subject::Project(project))
             .map(drop)
     }
+}
+
+/// A version as one of a `POST …/versions` sends it, with its record for matching the
+/// answer.
+struct Pushed<'a> {
+    record: &'a VersionRecord,
+    push: PushVersion,
+}
+
+/// `versions` as the bodies of `POST …/versions`: at most [`MAX_PUSHED_VERSIONS`] each, and
+/// under [`MAX_BODY_BYTES`] with room to spare, except that a version too big for any body
+/// goes alone (the server's 413 then says so, and the caller sends it alone again).
+fn batches<'a>(versions: &[(&'a VersionRecord, &[u8])]) -> Vec<Vec<Pushed<'a>>> {
+    const ROOM: usize = MAX_BODY_BYTES - 64 * 1024;
+    let mut batches: Vec<Vec<Pushed<'a>>> = Vec::new();
+    let mut size = 0;
+    for (record, ciphertext) in versions {
+        let push = PushVersion {
+            record: serde_json::value::to_raw_value(record).expect("records always serialise"),
+            ciphertext: STANDARD.encode(ciphertext),
+        };
+        let bytes = push.record.get().len() + push.ciphertext.len() + 32;
+        let full = batches
+            .last()
+            .is_none_or(|batch| batch.len() == MAX_PUSHED_VERSIONS || size + bytes > ROOM);
+        if full {
+            batches.push(Vec::new());
+            size = 0;
+        }
+        size += bytes;
+        let pushed = Pushed { record, push };
+        batches
+            .last_mut()
+            .expect("a batch was just made")
+            .push(pushed);
+    }
+    batches
 }
