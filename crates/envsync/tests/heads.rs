@@ -417,10 +417,10 @@ fn membership_changes_read_every_head_at_once(database: Database) {
         !made.keys().any(|route| route.ends_with("/head")),
         "{made:?}"
     );
-    // Every new version goes in one request, not one `PUT` per environment.
+    // The six new versions go five to a request, not one `PUT` per environment.
     assert_eq!(
         made.get("/api/v1/projects/{project}/versions"),
-        Some(&1),
+        Some(&2),
         "{made:?}"
     );
     assert!(
@@ -480,4 +480,85 @@ fn membership_changes_read_every_head_at_once_sqlite() {
 #[test]
 fn membership_changes_read_every_head_at_once_postgres() {
     membership_changes_read_every_head_at_once(Database::postgres());
+}
+
+/// `support/older_server.py` in front of a real server: what a server released before
+/// `POST …/versions` answers to it (404), and every other request passed through.
+struct OlderServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl OlderServer {
+    fn in_front_of(server: &Server) -> Self {
+        use std::io::BufRead;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/older_server.py");
+        let port = server.url.rsplit(':').next().unwrap();
+        let mut child = std::process::Command::new("python3")
+            .args([script, port])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the older server's proxy");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .expect("the proxy says its port");
+        let url = format!("http://127.0.0.1:{port}");
+        Self { child, url }
+    }
+}
+
+impl Drop for OlderServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server without `POST …/versions` (an older release) gets each re-encrypted head in a
+/// `PUT` of its own, and every head is still re-encrypted.
+#[test]
+fn a_server_without_the_batch_route_gets_each_version_alone() {
+    let team = Team::new();
+    let server = Server::sqlite(&team.root.path().join("server"));
+    let older = OlderServer::in_front_of(&server);
+    let api = Api::new(&server.url);
+    let alice = team.member_of("alice", &older.url);
+    alice
+        .run(&["join", &older.url, server.setup_code.as_deref().unwrap()])
+        .ok();
+    let environments = ["e1", "e2", "e3", "e4", "e5", "e6"];
+    link(&alice, &environments);
+    for name in environments {
+        alice.write_env(&format!(".env.{name}"), &format!("NAME={name}\n"));
+        alice.run(&["push", "--env", name]).ok();
+    }
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let dave = team.member_of("dave", &older.url);
+    dave.run(&["join", &older.url, &code_in(&invite)]).ok();
+    let (made, accepted) = api.requests_of(&alice, &["members", "accept", "dave"]);
+    assert!(
+        !accepted.stderr.contains("could not"),
+        "{}",
+        accepted.stderr
+    );
+    let one_by_one = "/api/v1/projects/{project}/environments/{environment}/versions/{number}";
+    assert_eq!(made.get(one_by_one), Some(&6), "{made:?}");
+    assert_eq!(
+        made.get("/api/v1/projects/{project}/versions"),
+        None,
+        "{made:?}"
+    );
+    link(&dave, &environments);
+    for name in environments {
+        dave.run(&["pull", "--env", name]).ok();
+        assert_eq!(
+            dave.read_env(&format!(".env.{name}")),
+            format!("NAME={name}\n")
+        );
+    }
 }
