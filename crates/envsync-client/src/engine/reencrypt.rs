@@ -170,24 +170,11 @@ impl Session {
         }
     }
 
-    /// Records here a re-encryption the remote created, and moves a clean linked file's
-    /// base to it.
+    /// [`Session::keep_sealed`], saying it when this machine could not: the version is on
+    /// the remote all the same.
     fn keep_reencryption(&mut self, version: SealedVersion) {
-        let SealedVersion {
-            target,
-            record,
-            ciphertext,
-            content,
-        } = version;
-        let kept = self
-            .keep_created(&target, &record, &ciphertext)
-            .and_then(|()| {
-                if target.is_linked() {
-                    self.adopt_if_clean(&target, &record, &ciphertext, &content)?;
-                }
-                Ok(())
-            });
-        if let Err(error) = kept {
+        if let Err(error) = self.keep_sealed(&version) {
+            let target = &version.target;
             self.notice(format!(
                 "{target} was re-encrypted, but this machine could not record it ({error}); \
                  the next command that reads it does"
@@ -219,6 +206,13 @@ impl Session {
                 number: version.record.body.number,
             });
         }
+        self.keep_sealed(&version)
+    }
+
+    /// Records here a re-encryption the remote created, and moves a clean linked file's
+    /// base to it.
+    fn keep_sealed(&mut self, version: &SealedVersion) -> Result<()> {
+        let target = &version.target;
         self.keep_created(target, &version.record, &version.ciphertext)?;
         if target.is_linked() {
             self.adopt_if_clean(
