@@ -53,14 +53,25 @@ impl Session {
         new: NewVersion<'_>,
     ) -> Result<(VersionRecord, Vec<u8>)> {
         let (record, ciphertext) = self.seal_version(view, target, new)?;
-        if !self.remote.create_version(&record, &ciphertext)? {
-            return Err(ClientError::PushRace {
-                place: target.place.clone(),
-                number: record.body.number,
-            });
-        }
+        self.send_version(target, &record, &ciphertext)?;
         self.keep_created(target, &record, &ciphertext)?;
         Ok((record, ciphertext))
+    }
+
+    /// Creates a sealed version on the remote, reporting a lost race as a conflict.
+    pub(crate) fn send_version(
+        &self,
+        target: &Target,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+    ) -> Result<()> {
+        if self.remote.create_version(record, ciphertext)? {
+            return Ok(());
+        }
+        Err(ClientError::PushRace {
+            place: target.place.clone(),
+            number: record.body.number,
+        })
     }
 
     /// The signed record and ciphertext of [`Session::create_version`], not sent yet: what a

@@ -91,10 +91,7 @@ impl Session {
                     Err(error) if error.kind() == crate::ErrorKind::Conflict => {
                         alone.push(target);
                     }
-                    Err(error) => {
-                        let finish = change.finishing_command(&target.place);
-                        self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
-                    }
+                    Err(error) => self.not_reencrypted(change, &target, &error),
                 }
             }
             alone.extend(self.send_reencryptions(change, sealed));
@@ -128,11 +125,7 @@ impl Session {
             match created {
                 Ok(true) => self.keep_reencryption(version),
                 Ok(false) => raced.push(version.target),
-                Err(error) => {
-                    let finish = change.finishing_command(&version.target.place);
-                    let target = &version.target;
-                    self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
-                }
+                Err(error) => self.not_reencrypted(change, &version.target, &error),
             }
         }
         raced
@@ -161,13 +154,19 @@ impl Session {
                 // The last lost race is said too: a head left unre-encrypted must not
                 // pass in silence.
                 Err(error) => {
-                    let finish = change.finishing_command(&target.place);
-                    self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
+                    self.not_reencrypted(change, target, &error);
                     break;
                 }
                 Ok(()) => break,
             }
         }
+    }
+
+    /// Says that `target`'s head could not be re-encrypted, and the command that finishes
+    /// the job: a head left unre-encrypted must not pass in silence.
+    fn not_reencrypted(&mut self, change: &AccessChange, target: &Target, error: &ClientError) {
+        let finish = change.finishing_command(&target.place);
+        self.notice(format!("could not re-encrypt {target}: {error}; {finish}"));
     }
 
     /// [`Session::keep_sealed`], saying it when this machine could not: the version is on
@@ -197,15 +196,7 @@ impl Session {
         else {
             return Ok(());
         };
-        if !self
-            .remote
-            .create_version(&version.record, &version.ciphertext)?
-        {
-            return Err(ClientError::PushRace {
-                place: target.place.clone(),
-                number: version.record.body.number,
-            });
-        }
+        self.send_version(target, &version.record, &version.ciphertext)?;
         self.keep_sealed(&version)
     }
 

@@ -19,7 +19,7 @@ use super::json::{ApiJson, ApiPath};
 use super::log::stored_digest;
 use super::signatures::verified;
 use super::{ApiError, AppState};
-use crate::store::{Created, NewVersion};
+use crate::store::{Created, NewAuditEntry, NewVersion};
 
 #[utoipa::path(put, path = route::VERSION,
     params(("project" = String, Path), ("environment" = String, Path), ("number" = u64, Path)),
@@ -49,13 +49,9 @@ pub async fn create(
     }
     let version = checked(&state, &caller, record, &push).await?;
     let body = &version.record.body;
-    let (new, audit) = (version.new_version(&push), version.audit_target());
     let created = state
         .store()
-        .create_version(
-            &new,
-            &caller.audit(version.action(), Some(&project), &audit),
-        )
+        .create_version(&version.new_version(&push), &version.audit(&caller))
         .await?;
     if let Created::Conflict { head } = created {
         return Err(ApiError::conflict(
@@ -93,18 +89,10 @@ pub async fn create_many(
     require_member(&state, &caller, &project, None, Role::Reader).await?;
     let ApiJson(push) = push?;
     let versions = checked_all(&state, &caller, &project, &push.versions).await?;
-    let (new, targets): (Vec<_>, Vec<_>) = versions
-        .iter()
-        .zip(&push.versions)
-        .map(|(version, sent)| (version.new_version(sent), version.audit_target()))
-        .unzip();
     let entries: Vec<_> = versions
         .iter()
-        .zip(new)
-        .zip(&targets)
-        .map(|((version, new), target)| {
-            (new, caller.audit(version.action(), Some(&project), target))
-        })
+        .zip(&push.versions)
+        .map(|(version, sent)| (version.new_version(sent), version.audit(&caller)))
         .collect();
     let created = state.store().create_versions(&entries).await?;
     let mut outcomes = Vec::with_capacity(created.len());
@@ -174,6 +162,8 @@ struct Checked {
     /// Signed by another member's key: a restore (`envsync repair` after the database went
     /// back), whose signature verified against its author.
     restore: bool,
+    /// What its audit entry names: the environment and the number.
+    audit_target: String,
 }
 
 impl Checked {
@@ -191,19 +181,15 @@ impl Checked {
         }
     }
 
-    fn action(&self) -> &'static str {
-        if self.restore {
+    /// Its entry in the audit log, by `caller`: stored with it, in its transaction.
+    fn audit<'a>(&'a self, caller: &'a Caller) -> NewAuditEntry<'a> {
+        let action = if self.restore {
             "version.restore"
         } else {
             "version.push"
-        }
-    }
-
-    fn audit_target(&self) -> String {
-        format!(
-            "{} version {}",
-            self.record.body.environment, self.record.body.number
-        )
+        };
+        let body = &self.record.body;
+        caller.audit(action, Some(&body.project), &self.audit_target)
     }
 }
 
@@ -232,10 +218,12 @@ async fn checked(
     check_membership(state, body, restore).await?;
     check_parent(state, caller, body).await?;
     let ciphertext = ciphertext(push, body)?;
+    let audit_target = format!("{} version {}", body.environment, body.number);
     Ok(Checked {
         record,
         ciphertext,
         restore,
+        audit_target,
     })
 }
 
