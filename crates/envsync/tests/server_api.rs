@@ -158,7 +158,8 @@ const CALLERS: [&str; 8] = [
 /// everything else is 403 "waiting for an owner". And it added the last two rows, the
 /// environment list (any role, even a CI token's) and a stored invite (owners only). Then
 /// the invite list and revocation (owners only). Then every head in one read (issue 19): any
-/// role, each shown only the environments it covers (tests/heads.rs).
+/// role, each shown only the environments it covers (tests/heads.rs). Then new versions of
+/// several environments in one request (issue 19): writers only, as for the `PUT`.
 fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8])> {
     let project = |rest: &str| format!("/api/v1/projects/app{rest}");
     let development = |rest: &str| project(&format!("/environments/development{rest}"));
@@ -179,6 +180,7 @@ fn matrix(fixture: &Fixture) -> Vec<(&'static str, String, &'static str, [u16; 8
         ("GET",    object,                     "",   [200, 200, 200, 403, 403, 403, 404, 401]),
         ("PUT",    development("/versions/2"), "{}", [400, 400, 403, 403, 403, 403, 404, 401]),
         ("PUT",    staging("/versions/1"),     "{}", [400, 400, 403, 403, 403, 403, 404, 401]),
+        ("POST",   project("/versions"),       "{}", [400, 400, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/members"),        "",   [200, 200, 200, 200, 200, 200, 404, 401]),
         ("PUT",    project("/members/9"),      "{}", [400, 403, 403, 403, 403, 403, 404, 401]),
         ("GET",    project("/requests"),       "",   [200, 200, 200, 200, 403, 403, 404, 401]),
