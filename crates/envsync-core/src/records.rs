@@ -50,6 +50,8 @@ pub trait Signable: Serialize + DeserializeOwned + Clone {
     const DOMAIN: &'static str;
     /// The member key (text) expected to have signed this body.
     fn signer(&self) -> &str;
+    /// The records format the body says it is written in.
+    fn format(&self) -> u32;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,8 +84,29 @@ impl<T: Signable> Signed<T> {
     /// Checks the signature against the signer the body names; says nothing about whether
     /// that signer is trusted, which is the caller's decision.
     pub fn verify_signature(&self, verifier: &dyn Verifier, what: &str) -> Result<(), RecordError> {
-        if verifier.verify(self.body.signer(), &self.signed_bytes(), &self.signature) {
-            Ok(())
+        self.verify_signed_bytes(verifier, what).map(drop)
+    }
+
+    /// [`Signed::verify_signature`], returning the record's [digest](Signed::digest) too,
+    /// hashed from the bytes the signature was checked on rather than serialised again.
+    pub fn verify_signature_digest(
+        &self,
+        verifier: &dyn Verifier,
+        what: &str,
+    ) -> Result<String, RecordError> {
+        self.verify_signed_bytes(verifier, what)
+            .map(|signed| sha256_hex(&signed))
+    }
+
+    /// The signed bytes, once the signature on them verifies.
+    fn verify_signed_bytes(
+        &self,
+        verifier: &dyn Verifier,
+        what: &str,
+    ) -> Result<Vec<u8>, RecordError> {
+        let signed = self.signed_bytes();
+        if verifier.verify(self.body.signer(), &signed, &self.signature) {
+            Ok(signed)
         } else {
             Err(RecordError::BadSignature { what: what.into() })
         }
@@ -169,6 +192,9 @@ impl Signable for VersionBody {
     fn signer(&self) -> &str {
         &self.author
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 pub type VersionRecord = Signed<VersionBody>;
@@ -206,6 +232,9 @@ impl Signable for PublicationBody {
     fn signer(&self) -> &str {
         &self.publisher
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 pub type PublicationRecord = Signed<PublicationBody>;
@@ -242,6 +271,9 @@ impl Signable for MembershipBody {
     fn signer(&self) -> &str {
         &self.actor
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 pub type MembershipEvent = Signed<MembershipBody>;
@@ -270,6 +302,9 @@ impl Signable for AccessRequestBody {
     fn signer(&self) -> &str {
         &self.member
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 pub type AccessRequest = Signed<AccessRequestBody>;
@@ -294,6 +329,9 @@ impl Signable for InviteBody {
     fn signer(&self) -> &str {
         &self.created_by
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 pub type SignedInvite = Signed<InviteBody>;
@@ -313,6 +351,9 @@ impl Signable for JoinProofBody {
     const DOMAIN: &'static str = "join";
     fn signer(&self) -> &str {
         &self.member_key
+    }
+    fn format(&self) -> u32 {
+        self.format
     }
 }
 

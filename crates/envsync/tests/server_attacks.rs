@@ -540,6 +540,68 @@ fn many_versions_at_once_pass_each_check_or_none_is_stored_postgres() {
     many_versions_at_once(Database::postgres());
 }
 
+/// A push is checked against its parent (the digest it must name; a membership entry no
+/// older than the parent's) as strictly when the server remembers the parent's link, from
+/// its push through this process, as when it reads the parent's record after a restart.
+fn parent_checks(database: Database) {
+    let mut server = database.start();
+    let api = Api::new(&server.url);
+    let founded = owner_and_project(&server, &api);
+    let (owner, token) = (&founded.owner, founded.token.as_str());
+    let first = founded.first_version(DEVELOPMENT, owner, b"v1");
+    assert_eq!(push(&api, token, &first, b"v1").status, 201);
+    let bob = person("Bob");
+    join(&api, &founded.invite(&api, Role::Writer, None), &bob);
+    let admitted = founded.admit(&api, &founded.genesis, &bob, Role::Writer, None);
+    let mut second = version(DEVELOPMENT, 2, &first, owner, b"v2");
+    second.body.membership = Pin {
+        number: admitted.body.number,
+        digest: admitted.digest(),
+    };
+    let second = Signed::sign(second.body, owner);
+    assert_eq!(push(&api, token, &second, b"v2").status, 201);
+    let refusals = |api: &Api| {
+        let mut unchained = version(DEVELOPMENT, 3, &second, owner, b"v3").body;
+        unchained.parent_digest = Some("0".repeat(64));
+        let reply = push(api, token, &Signed::sign(unchained, owner), b"v3");
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert!(reply.body.contains("parent_digest"), "{}", reply.body);
+        let mut older = version(DEVELOPMENT, 3, &second, owner, b"v3").body;
+        older.membership = first.body.membership.clone();
+        let reply = push(api, token, &Signed::sign(older, owner), b"v3");
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert!(
+            reply.body.contains("older than its base's 2"),
+            "{}",
+            reply.body
+        );
+    };
+    refusals(&api);
+    server.restart();
+    let api = Api::new(&server.url);
+    refusals(&api);
+    let third = version(DEVELOPMENT, 3, &second, owner, b"v3");
+    assert_eq!(push(&api, token, &third, b"v3").status, 201);
+    let fourth = version(DEVELOPMENT, 4, &third, owner, b"v4");
+    assert_eq!(push(&api, token, &fourth, b"v4").status, 201);
+    let head = api.get(
+        "/api/v1/projects/app/environments/development/head",
+        Some(token),
+    );
+    assert_eq!(head.json()["head"], 4);
+}
+
+#[test]
+fn a_push_is_checked_against_its_parent_remembered_or_read_sqlite() {
+    let team = Team::new();
+    parent_checks(Database::sqlite(&team));
+}
+
+#[test]
+fn a_push_is_checked_against_its_parent_remembered_or_read_postgres() {
+    parent_checks(Database::postgres());
+}
+
 #[test]
 fn no_writer_can_jam_an_environment_sqlite() {
     let team = Team::new();

@@ -17,9 +17,9 @@ use super::access::{self, require_member};
 use super::auth::Caller;
 use super::json::{ApiJson, ApiPath};
 use super::log::stored_digest;
-use super::signatures::verified;
+use super::signatures::verified_digest;
 use super::{ApiError, AppState};
-use crate::store::{Created, NewAuditEntry, NewVersion};
+use crate::store::{Created, NewAuditEntry, NewVersion, VersionLink};
 
 #[utoipa::path(put, path = route::VERSION,
     params(("project" = String, Path), ("environment" = String, Path), ("number" = u64, Path)),
@@ -39,16 +39,15 @@ pub async fn create(
     // The body is read only after the role check, so that a caller without access learns
     // nothing from validation errors.
     let ApiJson(push) = push?;
-    let record: VersionRecord = verified(push.record.get().as_bytes(), "version record")?;
-    let body = &record.body;
+    let (record, digest) = verified_digest(push.record.get().as_bytes(), "version record")?;
+    let body: &VersionBody = &record.body;
     if body.project != project || body.environment != environment || body.number != number {
         return Err(ApiError::bad_request(format!(
             "record is for {}/{} version {}, not {project}/{environment} version {number}",
             body.project, body.environment, body.number
         )));
     }
-    let version = checked(&state, &caller, record, &push).await?;
-    let body = &version.record.body;
+    let version = checked(&state, &caller, (record, digest), &push).await?;
     let created = state
         .store()
         .create_version(&version.new_version(&push), &version.audit(&caller))
@@ -63,8 +62,7 @@ pub async fn create(
             head,
         ));
     }
-    state.metrics().push_stored();
-    announce(&state, body).await;
+    stored(&state, &version).await;
     Ok(StatusCode::CREATED)
 }
 
@@ -102,8 +100,7 @@ pub async fn create_many(
         let body = &version.record.body;
         let head = match created {
             Created::Created => {
-                state.metrics().push_stored();
-                announce(&state, body).await;
+                stored(&state, version).await;
                 Some(body.number)
             }
             Created::Conflict { head } => head,
@@ -135,8 +132,8 @@ async fn checked_all(
     }
     let mut checked_versions: Vec<Checked> = Vec::with_capacity(versions.len());
     for push in versions {
-        let record: VersionRecord = verified(push.record.get().as_bytes(), "version record")?;
-        let body = &record.body;
+        let (record, digest) = verified_digest(push.record.get().as_bytes(), "version record")?;
+        let body: &VersionBody = &record.body;
         if body.project != project {
             return Err(ApiError::bad_request(format!(
                 "record is for {}/{} version {}, not of project {project}",
@@ -152,7 +149,7 @@ async fn checked_all(
                 body.environment
             )));
         }
-        checked_versions.push(checked(state, caller, record, push).await?);
+        checked_versions.push(checked(state, caller, (record, digest), push).await?);
     }
     Ok(checked_versions)
 }
@@ -160,6 +157,8 @@ async fn checked_all(
 /// A pushed version that passed every check, ready to store.
 struct Checked {
     record: VersionRecord,
+    /// Its digest, which its successor will name as its parent.
+    digest: String,
     ciphertext: Vec<u8>,
     /// Signed by another member's key: a restore (`envsync repair` after the database went
     /// back), whose signature verified against its author.
@@ -201,7 +200,7 @@ impl Checked {
 async fn checked(
     state: &AppState,
     caller: &Caller,
-    record: VersionRecord,
+    (record, digest): (VersionRecord, String),
     push: &PushVersion,
 ) -> Result<Checked, ApiError> {
     let body = &record.body;
@@ -223,6 +222,7 @@ async fn checked(
     let audit_target = format!("{} version {}", body.environment, body.number);
     Ok(Checked {
         record,
+        digest,
         ciphertext,
         restore,
         audit_target,
@@ -240,6 +240,21 @@ fn ciphertext(push: &PushVersion, body: &VersionBody) -> Result<Vec<u8>, ApiErro
         ));
     }
     Ok(ciphertext)
+}
+
+/// What follows a version's insert: it is counted, its link kept for its successor's check,
+/// and its watchers told.
+async fn stored(state: &AppState, version: &Checked) {
+    let body = &version.record.body;
+    state.metrics().push_stored();
+    let link = VersionLink {
+        digest: version.digest.clone(),
+        membership: body.membership.number,
+    };
+    state
+        .store()
+        .remember_link(&body.project, &body.environment, body.number, link);
+    announce(state, body).await;
 }
 
 /// Tells the project's watchers (the audit entry was written with the version).
@@ -356,30 +371,45 @@ async fn check_parent(
 }
 
 /// The digest of the stored version `base` that `body` builds on, as its `parent_digest`
-/// must name it.
+/// must name it. Its link is read from the store's memory of links when it is there (every
+/// version pushed through this process, and every base checked before), so a push parses
+/// and hashes no record but its own.
 async fn base_digest(
     state: &AppState,
     body: &VersionBody,
     base: u64,
     what: &str,
 ) -> Result<String, ApiError> {
-    let stored = state
-        .store()
-        .version_record(&body.project, &body.environment, base)
-        .await?
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("{what}: its base, version {base}, does not exist"))
-        })?;
+    let store = state.store();
+    let link = match store.version_link(&body.project, &body.environment, base) {
+        Some(link) => link,
+        None => {
+            let stored = store
+                .version_record(&body.project, &body.environment, base)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{what}: its base, version {base}, does not exist"
+                    ))
+                })?;
+            let parent = Signed::<VersionBody>::from_json(&stored, "version record")
+                .map_err(|error| ApiError::bad_request(error.to_string()))?;
+            let link = VersionLink {
+                digest: parent.digest(),
+                membership: parent.body.membership.number,
+            };
+            store.remember_link(&body.project, &body.environment, base, link.clone());
+            link
+        }
+    };
     // The membership entry a history names never goes back: a version made under an older
     // one than its base was signed by a standing that had since changed (a removed member's
     // racing push), and every client would refuse it.
-    let parent = Signed::<VersionBody>::from_json(&stored, "version record")
-        .map_err(|error| ApiError::bad_request(error.to_string()))?;
-    if body.membership.number < parent.body.membership.number {
+    if body.membership.number < link.membership {
         return Err(ApiError::bad_request(format!(
             "{what}: names membership entry {}, older than its base's {}",
-            body.membership.number, parent.body.membership.number
+            body.membership.number, link.membership
         )));
     }
-    Ok(parent.digest())
+    Ok(link.digest)
 }

@@ -41,21 +41,37 @@ fn signing_key(member_key: &str) -> Option<VerifyingKey> {
 /// Parses a signed record of the current format and checks its signature by the signer it
 /// names; `what` names it in the 400 that refuses it.
 pub fn verified<T: Signable>(bytes: &[u8], what: &str) -> Result<Signed<T>, ApiError> {
-    let record = Signed::<T>::from_json(bytes, what)
-        .map_err(|error| ApiError::bad_request(error.to_string()))?;
-    let format: Option<u32> = serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .and_then(|value| value["body"]["format"].as_u64())
-        .and_then(|format| u32::try_from(format).ok());
-    if format != Some(FORMAT) {
-        return Err(ApiError::bad_request(format!(
-            "{what}: format {} is not supported; this server takes format {FORMAT}",
-            format.map_or_else(|| "(none)".to_owned(), |format| format.to_string())
-        )));
-    }
+    let record = parsed::<T>(bytes, what)?;
     record
         .verify_signature(&Ed25519Verifier, what)
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    Ok(record)
+}
+
+/// [`verified`], with the record's digest, hashed from the bytes its signature was checked
+/// on: what a version's successor names as its parent.
+pub fn verified_digest<T: Signable>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<(Signed<T>, String), ApiError> {
+    let record = parsed::<T>(bytes, what)?;
+    let digest = record
+        .verify_signature_digest(&Ed25519Verifier, what)
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    Ok((record, digest))
+}
+
+/// Parses a signed record and refuses one of another format. The format is read off the
+/// parsed body, not from a second parse of the whole text.
+fn parsed<T: Signable>(bytes: &[u8], what: &str) -> Result<Signed<T>, ApiError> {
+    let record = Signed::<T>::from_json(bytes, what)
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let format = record.body.format();
+    if format != FORMAT {
+        return Err(ApiError::bad_request(format!(
+            "{what}: format {format} is not supported; this server takes format {FORMAT}"
+        )));
+    }
     Ok(record)
 }
 

@@ -50,7 +50,7 @@ pub use sessions::{NewSession, Session};
 pub use tokens::NewToken;
 pub use transaction::Transaction;
 pub use url::{Backend, redact as redact_url};
-pub use versions::{Created, NewVersion};
+pub use versions::{Created, NewVersion, VersionLink};
 
 /// How long opening the database may take before the server gives up with an error.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -84,6 +84,8 @@ pub struct Store {
     cache: Option<std::sync::Arc<cache::ReadCache>>,
     /// Version records and ciphertexts, which never change once stored.
     immutable: std::sync::Arc<cache::Immutable>,
+    /// Each version's [`VersionLink`], which never changes either.
+    links: std::sync::Arc<cache::Map<(String, String, u64), versions::VersionLink>>,
     /// PostgreSQL's queue of authenticated reads (see `read_batch`).
     read_batcher: Option<read_batch::ReadBatcher>,
 }
@@ -133,6 +135,7 @@ impl Store {
             connect_url,
             cache: None,
             immutable: std::sync::Arc::default(),
+            links: std::sync::Arc::default(),
             read_batcher: None,
         };
         store.prepare().await?;

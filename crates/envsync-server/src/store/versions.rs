@@ -4,6 +4,15 @@
 use super::audit::{NewAuditEntry, OwnedAuditEntry};
 use super::{Result, Store, to_i64};
 
+/// What a stored version's successor is checked against: the digest it must name as its
+/// parent, and the membership entry the version was made under (a successor may not name an
+/// older one). Kept so that each push need not parse and hash its parent's record again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionLink {
+    pub digest: String,
+    pub membership: u64,
+}
+
 /// A version as a client pushed it. The server cannot check the signature (it does not link
 /// the crypto crate), so `record_json` is stored as given; clients verify what they read.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +132,25 @@ impl Store {
                 Ok((environment, self.to_u64("version number", number)?, record))
             })
             .collect()
+    }
+
+    /// The link of version `number`, if this process has seen it: at its push, or when a
+    /// successor was checked against it. Like a record, it never changes once stored, so
+    /// it is never stale, on any replica.
+    pub fn version_link(
+        &self,
+        project: &str,
+        environment: &str,
+        number: u64,
+    ) -> Option<VersionLink> {
+        self.links
+            .get(&(project.to_owned(), environment.to_owned(), number))
+    }
+
+    /// Keeps the link of stored version `number` (see [`Store::version_link`]).
+    pub fn remember_link(&self, project: &str, environment: &str, number: u64, link: VersionLink) {
+        let key = (project.to_owned(), environment.to_owned(), number);
+        self.links.put(self.links.generation(), key, link);
     }
 
     /// A version's signed record, as stored.
