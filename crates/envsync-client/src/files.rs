@@ -13,26 +13,98 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with_mode(path, bytes, 0o600, Durability::Synced)
 }
 
+/// A file of [`write_atomic_each`]: its path and bytes, and maybe a file that already holds
+/// those bytes on disk (the ledger's copy of a version's record or ciphertext), which it
+/// then shares as a hard link instead of a second copy.
+pub struct NewFile<'a> {
+    pub path: &'a Path,
+    pub bytes: &'a [u8],
+    pub same_as: Option<&'a Path>,
+}
+
 /// Writes each of `files` as [`write_atomic`] does, but syncs each directory once, after the
 /// last rename, instead of once per file. A crash midway may keep any of them old or new,
 /// never torn; once this returns, all of them are on disk.
-pub fn write_atomic_each(files: &[(&Path, &[u8])]) -> Result<()> {
+pub fn write_atomic_each(files: &[NewFile<'_>]) -> Result<()> {
     let mut finished = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        finished.push((
-            path,
-            finished_temp_file(path, bytes, 0o600, Durability::Synced)?,
-        ));
+    for file in files {
+        let shared = file
+            .same_as
+            .and_then(|source| linked_temp_file(file.path, source, file.bytes));
+        let temp = match shared {
+            Some(temp) => Temp::Linked(temp),
+            None => {
+                let (_, temp) =
+                    finished_temp_file(file.path, file.bytes, 0o600, Durability::Synced)?;
+                Temp::Written(temp)
+            }
+        };
+        finished.push((file.path, temp));
     }
     let mut parents: Vec<PathBuf> = Vec::new();
-    for (path, (parent, temp)) in finished {
-        put_in_place(temp, path)?;
+    for (path, temp) in finished {
+        match temp {
+            Temp::Written(temp) => put_in_place(temp, path)?,
+            Temp::Linked(temp) => put_in_place(temp, path)?,
+        }
+        let parent = parent_of(path);
         if !parents.contains(&parent) {
             parents.push(parent);
         }
     }
     parents.iter().for_each(|parent| sync_directory(parent));
     Ok(())
+}
+
+/// A file of [`write_atomic_each`] before its rename.
+enum Temp {
+    Written(tempfile::NamedTempFile),
+    Linked(tempfile::NamedTempFile<()>),
+}
+
+/// A hard link to `source` beside `path`, if `source` is a private file (0600) holding
+/// exactly `bytes`: the same content as [`finished_temp_file`] would write, already on disk
+/// (it was synced when it was written), so it costs no new inode, no data and no `fsync`.
+/// `None` when it cannot be (another filesystem, no hard links, other content): the caller
+/// writes the bytes instead.
+fn linked_temp_file(
+    path: &Path,
+    source: &Path,
+    bytes: &[u8],
+) -> Option<tempfile::NamedTempFile<()>> {
+    let metadata = fs::symlink_metadata(source).ok()?;
+    if !metadata.is_file()
+        || metadata.len() != bytes.len() as u64
+        || !is_private(&metadata)
+        || read_whole(source).ok()? != bytes
+    {
+        return None;
+    }
+    let parent = parent_of(path);
+    fs::create_dir_all(&parent).ok()?;
+    tempfile::Builder::new()
+        .prefix(".envsync-")
+        .make_in(&parent, |temp| fs::hard_link(source, temp))
+        .ok()
+}
+
+#[cfg(unix)]
+fn is_private(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.permissions().mode() & 0o777 == 0o600
+}
+
+#[cfg(not(unix))]
+fn is_private(_: &fs::Metadata) -> bool {
+    false
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
 }
 
 /// Like [`write_atomic`] for files teammates must read too (ciphertext on a shared folder).
@@ -95,11 +167,7 @@ fn finished_temp_file(
     mode: u32,
     durability: Durability,
 ) -> Result<(PathBuf, tempfile::NamedTempFile)> {
-    let parent = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let parent = parent_of(path);
     fs::create_dir_all(&parent)
         .map_err(|error| ClientError::io(format!("creating {}", parent.display()), error))?;
     let context = |error| ClientError::io(format!("writing {}", path.display()), error);
@@ -117,7 +185,7 @@ fn finished_temp_file(
 
 /// Renames a finished temporary file to `path`: the second half of every atomic write, before
 /// its directory is synced.
-fn put_in_place(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+fn put_in_place<F>(temp: tempfile::NamedTempFile<F>, path: &Path) -> Result<()> {
     temp.persist(path)
         .map(drop)
         .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))
@@ -253,7 +321,12 @@ mod tests {
             dir.path().join("e/base.json"),
         );
         write_atomic(&first, b"old").unwrap();
-        write_atomic_each(&[(&first, b"new age"), (&second, b"new json")]).unwrap();
+        let file = |path, bytes| NewFile {
+            path,
+            bytes,
+            same_as: None,
+        };
+        write_atomic_each(&[file(&first, b"new age"), file(&second, b"new json")]).unwrap();
         assert_eq!(fs::read(&first).unwrap(), b"new age");
         assert_eq!(fs::read(&second).unwrap(), b"new json");
         let names: Vec<_> = fs::read_dir(dir.path().join("e"))
@@ -263,6 +336,52 @@ mod tests {
         assert_eq!(names.len(), 2, "no temporary file is left behind");
         assert_owner_only(&first);
         assert_owner_only(&second);
+    }
+
+    /// A file is shared with its `same_as` only when that is a private file holding the same
+    /// bytes; otherwise the bytes are written. Either way the result reads the same.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_shares_the_inode_of_an_identical_private_copy_and_only_that() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("ledger/objects/abc");
+        write_atomic(&kept, b"ciphertext").unwrap();
+        let inode = |path: &Path| fs::metadata(path).unwrap().ino();
+        let base = dir.path().join("ws/base.age");
+        let write = |bytes: &[u8]| {
+            let file = NewFile {
+                path: &base,
+                bytes,
+                same_as: Some(&kept),
+            };
+            write_atomic_each(&[file]).unwrap();
+            assert_eq!(fs::read(&base).unwrap(), bytes);
+            assert_owner_only(&base);
+        };
+        write(b"ciphertext");
+        assert_eq!(inode(&base), inode(&kept), "the same bytes: one inode");
+        write(b"other bytes");
+        assert_ne!(inode(&base), inode(&kept), "other bytes: written");
+        assert_eq!(
+            fs::read(&kept).unwrap(),
+            b"ciphertext",
+            "the copy is untouched"
+        );
+        fs::set_permissions(&kept, fs::Permissions::from_mode(0o644)).unwrap();
+        write(b"ciphertext");
+        assert_ne!(
+            inode(&base),
+            inode(&kept),
+            "a copy others can read is not shared"
+        );
+        fs::remove_file(&kept).unwrap();
+        write(b"ciphertext");
+        let names: Vec<_> = fs::read_dir(dir.path().join("ws"))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
     }
 
     #[test]

@@ -37,6 +37,13 @@ impl Seen {
     }
 }
 
+/// The ledger's files of one version (see [`Ledger::kept_files`]).
+#[derive(Debug, Clone)]
+pub struct KeptFiles {
+    pub record: PathBuf,
+    pub ciphertext: PathBuf,
+}
+
 /// One remote's ledger.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -72,6 +79,29 @@ impl Ledger {
         self.project_dir(&place.project)
             .join("environments")
             .join(&place.environment)
+    }
+
+    /// Where the kept copy of version `number` of `place` is.
+    fn record_path(&self, place: &EnvironmentRef, number: u64) -> PathBuf {
+        self.environment_dir(place)
+            .join("versions")
+            .join(format!("{number:08}.json"))
+    }
+
+    /// Where the kept ciphertext of `record` is.
+    fn ciphertext_path(&self, record: &VersionRecord) -> PathBuf {
+        self.environment_dir(&EnvironmentRef::from(&record.body))
+            .join("objects")
+            .join(&record.body.ciphertext_sha256)
+    }
+
+    /// Where the ledger keeps `record` and its ciphertext once it has them: files that the
+    /// workspace's base may share instead of writing the same bytes again.
+    pub fn kept_files(&self, record: &VersionRecord) -> KeptFiles {
+        KeptFiles {
+            record: self.record_path(&EnvironmentRef::from(&record.body), record.body.number),
+            ciphertext: self.ciphertext_path(record),
+        }
     }
 
     pub fn membership(&self, project: &str) -> Result<Option<Seen>> {
@@ -148,9 +178,9 @@ impl Ledger {
         {
             return Ok(());
         }
-        let directory = self.environment_dir(&EnvironmentRef::from(body));
-        let name = format!("{:08}.json", body.number);
-        write_atomic(&directory.join("versions").join(name), &record.to_json())?;
+        let place = EnvironmentRef::from(body);
+        write_atomic(&self.record_path(&place, body.number), &record.to_json())?;
+        let directory = self.environment_dir(&place);
         if known.is_none_or(|seen| seen.number < body.number) {
             write_json(
                 &directory.join("head.json"),
@@ -165,11 +195,7 @@ impl Ledger {
         if self.read_only {
             return Ok(());
         }
-        let body = &record.body;
-        let path = self
-            .environment_dir(&EnvironmentRef::from(body))
-            .join("objects")
-            .join(&body.ciphertext_sha256);
+        let path = self.ciphertext_path(record);
         if path.exists() {
             return Ok(());
         }
@@ -207,21 +233,11 @@ impl Ledger {
         place: &EnvironmentRef,
         number: u64,
     ) -> Result<Option<VersionRecord>> {
-        let path = self
-            .environment_dir(place)
-            .join("versions")
-            .join(format!("{number:08}.json"));
-        read_record(&path)
+        read_record(&self.record_path(place, number))
     }
 
     pub fn kept_ciphertext(&self, record: &VersionRecord) -> Result<Option<Vec<u8>>> {
-        let body = &record.body;
-        read_optional(
-            &self
-                .environment_dir(&EnvironmentRef::from(body))
-                .join("objects")
-                .join(&body.ciphertext_sha256),
-        )
+        read_optional(&self.ciphertext_path(record))
     }
 }
 

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic, write_atomic_each, write_json};
+use crate::files::{NewFile, read_optional, write_atomic, write_atomic_each, write_json};
+use crate::ledger::KeptFiles;
 use crate::records::{VersionRecord, now_rfc3339};
 use crate::stores::publish::PublishRecord;
 use crate::workspace::Target;
@@ -126,21 +127,32 @@ impl LocalState {
 
     /// Records a new base. `state.json` is written last, once both base files are on disk,
     /// so a crash midway never leaves the new state pointing at an old or missing base file.
-    /// The two base files share one sync of their directory.
+    /// The two base files share one sync of their directory, and are hard links to the
+    /// ledger's copies (`kept`) where those hold the same bytes.
     pub fn save_base(
         &self,
         target: &Target,
         record: &VersionRecord,
         ciphertext: &[u8],
         file_sha256: &str,
+        kept: &KeptFiles,
     ) -> Result<()> {
         if self.read_only {
             return Ok(());
         }
         let directory = self.environment_dir(target);
+        let record_json = record.to_json();
         write_atomic_each(&[
-            (&directory.join("base.age"), ciphertext),
-            (&directory.join("base.json"), &record.to_json()),
+            NewFile {
+                path: &directory.join("base.age"),
+                bytes: ciphertext,
+                same_as: Some(&kept.ciphertext),
+            },
+            NewFile {
+                path: &directory.join("base.json"),
+                bytes: &record_json,
+                same_as: Some(&kept.record),
+            },
         ])?;
         let state = EnvironmentState {
             base_version: record.body.number,

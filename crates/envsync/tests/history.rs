@@ -455,6 +455,49 @@ fn a_removal_whose_local_copies_cannot_be_kept_still_says_what_to_rotate() {
     bob.run(&["pull"]).code(5);
 }
 
+/// Issue 19: the workspace's base is the ledger's copy of the same version, not a second
+/// one: `base.age` and `base.json` are hard links to the ledger's ciphertext and record,
+/// after a push, a pull, and a membership change's re-encryption alike.
+#[test]
+fn the_workspace_base_is_the_ledgers_copy_of_the_version() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    assert_base_shared(&alice, "after a push");
+    assert_base_shared(&bob, "after a pull");
+    alice.run(&["members", "remove", &bob.fingerprint()]).ok();
+    assert_base_shared(&alice, "after a re-encryption");
+}
+
+/// Both base files of `mate`'s one environment are files of its ledger too.
+fn assert_base_shared(mate: &Teammate, when: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let ledger = mate.home.join(".local/state");
+    for name in ["base.age", "base.json"] {
+        let base = find_file(&mate.workspace.join(".envsync"), name).expect("a base");
+        let inode = std::fs::metadata(&base).unwrap().ino();
+        assert!(
+            has_inode(&ledger, inode),
+            "{}'s {name} {when}: not the ledger's copy",
+            mate.name
+        );
+    }
+}
+
+/// Whether a file under `root` is inode `inode`.
+fn has_inode(root: &Path, inode: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(root).unwrap().flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            has_inode(&path, inode)
+        } else {
+            entry
+                .metadata()
+                .is_ok_and(|metadata| metadata.ino() == inode)
+        }
+    })
+}
+
 /// Item 10: an old access request put back re-asked for a removed member.
 #[test]
 fn a_replayed_access_request_is_ignored() {

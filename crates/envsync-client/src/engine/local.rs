@@ -80,7 +80,8 @@ impl Session {
         ciphertext: &[u8],
     ) -> Result<()> {
         write_atomic(&self.workspace.linked_file(target)?, content)?;
+        let kept = self.ledger.kept_files(record);
         self.state
-            .save_base(target, record, ciphertext, &sha256_hex(content))
+            .save_base(target, record, ciphertext, &sha256_hex(content), &kept)
     }
 }

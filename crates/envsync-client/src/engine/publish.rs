@@ -296,8 +296,11 @@ impl Session {
             (Some(state), Some(local)) if state.file_sha256 == sha256_hex(&local) => {
                 if local == content {
                     let (local_state, kept_target) = (self.state.clone(), target.clone());
+                    let ledger = self.ledger.clone();
                     self.write_locally(record, ciphertext, move |record, ciphertext| {
-                        local_state.save_base(&kept_target, record, ciphertext, &state.file_sha256)
+                        let kept = ledger.kept_files(record);
+                        let sha256 = &state.file_sha256;
+                        local_state.save_base(&kept_target, record, ciphertext, sha256, &kept)
                     })
                 } else {
                     self.write_local(target, content, record, ciphertext)

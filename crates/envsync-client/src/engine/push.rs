@@ -97,8 +97,9 @@ impl Session {
                 dismissed: Vec::new(),
             },
         )?;
+        let kept = self.ledger.kept_files(&record);
         self.state
-            .save_base(target, &record, &ciphertext, &local_sha256)?;
+            .save_base(target, &record, &ciphertext, &local_sha256, &kept)?;
         Ok(PushOutcome::created(record))
     }
 
