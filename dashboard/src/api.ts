@@ -43,6 +43,7 @@ export const paths = {
   head: (p: string, e: string) => `${prefix}/projects/${enc(p)}/environments/${enc(e)}/head`,
   versions: (p: string, e: string) =>
     `${prefix}/projects/${enc(p)}/environments/${enc(e)}/versions`,
+  newVersions: (p: string) => `${prefix}/projects/${enc(p)}/versions`,
   version: (p: string, e: string, n: number) =>
     `${prefix}/projects/${enc(p)}/environments/${enc(e)}/versions/${n}`,
   object: (p: string, e: string, sha256: string) =>

@@ -59,6 +59,21 @@ async function unlockedRequests(mate, routes = async () => {}) {
 
 const entries = () => alice.json(['members', 'list']).members;
 
+/** The page's requests that create versions: `POST …/versions` (several at once) and
+ * `PUT …/versions/N` (one). */
+function countVersionWrites(page) {
+  const writes = { together: 0, alone: 0 };
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() === 'POST' && path === '/api/v1/projects/app/versions') {
+      writes.together += 1;
+    } else if (request.method() === 'PUT' && /\/environments\/[^/]+\/versions\/\d+$/.test(path)) {
+      writes.alone += 1;
+    }
+  });
+  return writes;
+}
+
 test('locked, the Requests page shows the CLI command and no accept button', async () => {
   const context = await team.browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
@@ -74,6 +89,7 @@ test('locked, the Requests page shows the CLI command and no accept button', asy
 
 test('an unlocked owner accepts a request in the browser; the CLI reads what it signed', async () => {
   const { context, page } = await unlockedRequests(alice);
+  const writes = countVersionWrites(page);
   const print = erin.fingerprint();
   await page.getByRole('button', { name: 'Accept erin' }).click();
   const about = page.getByText(/^About to admit erin/);
@@ -86,8 +102,9 @@ test('an unlocked owner accepts a request in the browser; the CLI reads what it 
   await page.getByRole('button', { name: 'Sign and accept' }).click();
   await page.getByText(/^(Accepted erin|refused)/).waitFor();
   await shot(page, '62-accepted-in-browser');
-  await shot(page, '62-accepted-in-browser');
   await context.close();
+  // Staging's head, the one whose readers changed, went in one request of new versions.
+  assert.deepEqual(writes, { together: 1, alone: 0 });
 
   const added = entries().find((member) => member.name === 'erin');
   assert.equal(added?.role, 'reader', JSON.stringify(entries()));
@@ -201,6 +218,7 @@ test("a writer's session is refused, even when the server says it is an owner", 
 
 test('a role and environments chosen on the page are granted, as `--role`/`--env`', async () => {
   const { context, page } = await unlockedRequests(alice);
+  const writes = countVersionWrites(page);
   const card = page.getByRole('listitem').filter({ hasText: 'frank' });
   await card.getByLabel('Role to grant').selectOption('reader');
   await card.getByLabel('development').check();
@@ -219,6 +237,8 @@ test('a role and environments chosen on the page are granted, as `--role`/`--env
   await page.getByText(/^Accepted frank/).waitFor();
   await shot(page, '68-accept-chosen-role');
   await context.close();
+  // The version sent with the others lost to Bob's: it was sealed again, and sent alone.
+  assert.deepEqual(writes, { together: 1, alone: 1 });
   const added = entries().find((member) => member.name === 'frank');
   assert.equal(added?.role, 'reader');
   assert.deepEqual(added.environments, ['development']);

@@ -135,36 +135,128 @@ function membershipEntry(
   return { body, record: JSON.parse(text) as Signed<MembershipBody>, text };
 }
 
-/** Re-encrypts each head to the readers `roster` names, as `reencrypt_heads` does: a head
- * that moved meanwhile (a teammate's push) is verified and read again, up to five times. */
+/** Re-encrypts each head to the readers `roster` names, as `reencrypt_heads` does: the new
+ * versions are sealed, then sent together (`POST …/versions`, one commit on the server for
+ * as many as fit in one request); a head that moved meanwhile (a teammate's push took the
+ * number) is verified and read again, and its version sent alone, up to five times. */
 async function reencryptHeads(
   signer: Signer,
   roster: Roster,
   heads: Head[],
   name: string,
 ): Promise<Reencrypted> {
-  const reencrypted = new Map<string, number>();
-  const failed: string[] = [];
-  for (let head of heads) {
-    if (encryptedToReaders(roster, head)) continue;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const number = await pushReencrypted(signer, roster, head, name);
-        reencrypted.set(head.environment, number);
-        break;
-      } catch (error) {
-        const raced = conflict(error) && attempt < 5;
-        if (!raced) {
-          failed.push(`${head.environment}: ${(error as Error).message}`);
-          break;
-        }
-        const { head: moved } = await checkAgainst(roster, head.environment);
-        if (!moved) break;
-        head = { ...head, record: moved, content: await plaintext(signer.identity, moved) };
+  const done: Reencrypted = { reencrypted: new Map<string, number>(), failed: [] };
+  const sealed: Sealed[] = [];
+  for (const head of heads.filter((head) => !encryptedToReaders(roster, head))) {
+    try {
+      sealed.push(await seal(signer.identity, roster, head, name));
+    } catch (error) {
+      done.failed.push(`${head.environment}: ${(error as Error).message}`);
+    }
+  }
+  for (const batch of batches(sealed)) {
+    for (const raced of await sendTogether(signer, roster.project, batch, done)) {
+      await reencryptAlone(signer, roster, raced, name, done);
+    }
+  }
+  return done;
+}
+
+/** A head's next version, encrypted to its readers now and signed: the `PUT` body. */
+interface Sealed {
+  head: Head;
+  number: number;
+  push: string;
+}
+
+/** The most versions one `POST …/versions` takes (`envsync_api::MAX_PUSHED_VERSIONS`), and
+ * the bytes of one request, with room to spare under the server's 4 MiB. */
+const MAX_VERSIONS_AT_ONCE = 100;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+
+/** `sealed` in requests of at most [MAX_VERSIONS_AT_ONCE] and [MAX_BATCH_BYTES] (a version
+ * too large for any goes alone, and the server says why it refuses it). */
+function batches(sealed: Sealed[]): Sealed[][] {
+  const out: Sealed[][] = [];
+  let size = 0;
+  for (const one of sealed) {
+    const last = out.at(-1);
+    if (!last || last.length === MAX_VERSIONS_AT_ONCE || size + one.push.length > MAX_BATCH_BYTES) {
+      out.push([one]);
+      size = one.push.length;
+    } else {
+      last.push(one);
+      size += one.push.length;
+    }
+  }
+  return out;
+}
+
+/** What the server answers for each version of a `POST …/versions`. */
+interface PushOutcomes {
+  outcomes: { environment: string; number: number; created: boolean; head: number | null }[];
+}
+
+/** Sends `batch` in one request and records what it created in `done`: the heads whose
+ * number another push took first. A refusal refuses the whole request (nothing stored). */
+async function sendTogether(
+  { send }: Signer,
+  project: string,
+  batch: Sealed[],
+  done: Reencrypted,
+): Promise<Head[]> {
+  const body = `{"versions":[${batch.map((one) => one.push).join(',')}]}`;
+  let answer: PushOutcomes;
+  try {
+    answer = (await send('POST', paths.newVersions(project), body)) as PushOutcomes;
+  } catch (error) {
+    for (const one of batch)
+      done.failed.push(`${one.head.environment}: ${(error as Error).message}`);
+    return [];
+  }
+  const raced: Head[] = [];
+  for (const one of batch) {
+    const outcome = answer.outcomes.find((o) => o.environment === one.head.environment);
+    if (outcome?.created && outcome.number === one.number) {
+      done.reencrypted.set(one.head.environment, one.number);
+    } else {
+      raced.push(one.head);
+    }
+  }
+  return raced;
+}
+
+/** Re-encrypts a head whose number a teammate's push took: reads and verifies the head
+ * again and sends its version alone, up to five times. */
+async function reencryptAlone(
+  signer: Signer,
+  roster: Roster,
+  stale: Head,
+  name: string,
+  done: Reencrypted,
+): Promise<void> {
+  let head = stale;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      const { head: moved } = await checkAgainst(roster, head.environment);
+      if (!moved) return;
+      head = { ...head, record: moved, content: await plaintext(signer.identity, moved) };
+      if (encryptedToReaders(roster, head)) return;
+      const sealed = await seal(signer.identity, roster, head, name);
+      await signer.send(
+        'PUT',
+        paths.version(roster.project, head.environment, sealed.number),
+        sealed.push,
+      );
+      done.reencrypted.set(head.environment, sealed.number);
+      return;
+    } catch (error) {
+      if (!conflict(error) || attempt === 5) {
+        done.failed.push(`${head.environment}: ${(error as Error).message}`);
+        return;
       }
     }
   }
-  return { reencrypted, failed };
 }
 
 /**
@@ -186,13 +278,13 @@ function readersOf(roster: Roster, environment: string): Member[] {
   });
 }
 
-/** Pushes `head`'s content again, encrypted to its readers now, as the next version. */
-async function pushReencrypted(
-  { identity, send }: Signer,
+/** `head`'s content again, encrypted to its readers now and signed as the next version. */
+async function seal(
+  identity: UnlockedIdentity,
   roster: Roster,
   head: Head,
   name: string,
-): Promise<number> {
+): Promise<Sealed> {
   const readers = readersOf(roster, head.environment);
   if (!readers.length) throw new IntegrityError(`${head.environment} has no readers`);
   const encrypter = new Encrypter();
@@ -221,6 +313,5 @@ async function pushReencrypted(
   };
   const record = compactDocument('version', body, identity);
   const push = `{"record":${record},"ciphertext":${JSON.stringify(toBase64(ciphertext))}}`;
-  await send('PUT', paths.version(roster.project, head.environment, body.number), push);
-  return body.number;
+  return { head, number: body.number, push };
 }
