@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use envsync_api::{Grant, TokenInfo};
 
 use super::Account;
+use super::versions::VersionLink;
 
 /// Past this many entries a map is emptied rather than grown: a bound on memory that costs
 /// only a few extra queries.
@@ -106,8 +107,22 @@ pub(super) struct Immutable {
 struct ImmutableEntries {
     bytes: usize,
     map: HashMap<String, bytes::Bytes>,
+    /// Each version's link, by (project, environment, number): as unchanging as its record.
+    links: HashMap<(String, String, u64), VersionLink>,
     /// How many times the cache has been full and started over.
     resets: u64,
+}
+
+impl ImmutableEntries {
+    /// Makes room for `size` more bytes within `budget`, starting over when they do not fit.
+    fn make_room(&mut self, size: usize, budget: usize) {
+        if self.bytes + size > budget {
+            self.map = HashMap::new();
+            self.links = HashMap::new();
+            self.bytes = 0;
+            self.resets += 1;
+        }
+    }
 }
 
 /// The default budget: 64 MiB holds some 80,000 records of a typical size, enough for every
@@ -154,16 +169,30 @@ impl Immutable {
             return;
         }
         let mut entries = self.lock();
-        if entries.bytes + size > self.budget {
-            entries.map = HashMap::new();
-            entries.bytes = 0;
-            entries.resets += 1;
-        }
+        entries.make_room(size, self.budget);
         let value_length = value.len();
         match entries.map.insert(key, value) {
             // The same key again (two readers raced): its value replaces the old one.
             Some(previous) => entries.bytes = entries.bytes - previous.len() + value_length,
             None => entries.bytes += size,
+        }
+    }
+
+    pub fn link(&self, key: &(String, String, u64)) -> Option<VersionLink> {
+        self.lock().links.get(key).cloned()
+    }
+
+    /// Keeps a version's link, counted in the budget like a record (its key and digest,
+    /// and the two numbers).
+    pub fn put_link(&self, key: (String, String, u64), link: VersionLink) {
+        let size = key.0.len() + key.1.len() + link.digest.len() + 16;
+        if size > self.budget / 16 {
+            return;
+        }
+        let mut entries = self.lock();
+        entries.make_room(size, self.budget);
+        if entries.links.insert(key, link).is_none() {
+            entries.bytes += size;
         }
     }
 
@@ -212,5 +241,30 @@ mod tests {
         let none = Immutable::with_budget(0);
         none.put("v1".to_owned(), record);
         assert_eq!((none.get("v1"), none.usage().bytes), (None, 0));
+    }
+
+    #[test]
+    fn links_share_the_record_cache_budget_and_its_start_over() {
+        let cache = Immutable::with_budget(1600);
+        let key = |number| ("app".to_owned(), "dev".to_owned(), number);
+        let link = VersionLink {
+            digest: "d".repeat(64),
+            membership: 1,
+        };
+        cache.put_link(key(1), link.clone());
+        // "app", "dev", the 64-character digest and the two numbers.
+        assert_eq!(cache.usage().bytes, 3 + 3 + 64 + 16);
+        assert_eq!(cache.link(&key(1)), Some(link.clone()));
+        cache.put("v0000".to_owned(), bytes::Bytes::from(vec![b'x'; 95]));
+        for number in 2..20 {
+            cache.put_link(key(number), link.clone());
+        }
+        let usage = cache.usage();
+        assert_eq!(usage.resets, 1, "the links filled the budget once");
+        assert!(cache.link(&key(1)).is_none() && cache.get("v0000").is_none());
+        assert_eq!(cache.link(&key(19)), Some(link.clone()));
+        let none = Immutable::with_budget(0);
+        none.put_link(key(1), link);
+        assert_eq!((none.link(&key(1)), none.usage().bytes), (None, 0));
     }
 }

@@ -82,10 +82,8 @@ pub struct Store {
     connect_url: String,
     /// See [`Store::enable_read_cache`].
     cache: Option<std::sync::Arc<cache::ReadCache>>,
-    /// Version records and ciphertexts, which never change once stored.
+    /// Version records, ciphertexts and links, which never change once stored.
     immutable: std::sync::Arc<cache::Immutable>,
-    /// Each version's [`VersionLink`], which never changes either.
-    links: std::sync::Arc<cache::Map<(String, String, u64), versions::VersionLink>>,
     /// PostgreSQL's queue of authenticated reads (see `read_batch`).
     read_batcher: Option<read_batch::ReadBatcher>,
 }
@@ -135,7 +133,6 @@ impl Store {
             connect_url,
             cache: None,
             immutable: std::sync::Arc::default(),
-            links: std::sync::Arc::default(),
             read_batcher: None,
         };
         store.prepare().await?;

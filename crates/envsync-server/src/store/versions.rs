@@ -136,21 +136,21 @@ impl Store {
 
     /// The link of version `number`, if this process has seen it: at its push, or when a
     /// successor was checked against it. Like a record, it never changes once stored, so
-    /// it is never stale, on any replica.
+    /// it is never stale, on any replica; it is kept in the record cache's budget.
     pub fn version_link(
         &self,
         project: &str,
         environment: &str,
         number: u64,
     ) -> Option<VersionLink> {
-        self.links
-            .get(&(project.to_owned(), environment.to_owned(), number))
+        self.immutable
+            .link(&(project.to_owned(), environment.to_owned(), number))
     }
 
     /// Keeps the link of stored version `number` (see [`Store::version_link`]).
     pub fn remember_link(&self, project: &str, environment: &str, number: u64, link: VersionLink) {
         let key = (project.to_owned(), environment.to_owned(), number);
-        self.links.put(self.links.generation(), key, link);
+        self.immutable.put_link(key, link);
     }
 
     /// A version's signed record, as stored.
