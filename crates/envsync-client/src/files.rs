@@ -32,21 +32,18 @@ pub fn write_atomic_each(files: &[NewFile<'_>]) -> Result<()> {
             .same_as
             .and_then(|source| linked_temp_file(file.path, source, file.bytes));
         let temp = match shared {
-            Some(temp) => Temp::Linked(temp),
+            Some(linked) => linked.into_temp_path(),
             None => {
-                let (_, temp) =
+                let (_, written) =
                     finished_temp_file(file.path, file.bytes, 0o600, Durability::Synced)?;
-                Temp::Written(temp)
+                written.into_temp_path()
             }
         };
         finished.push((file.path, temp));
     }
     let mut parents: Vec<PathBuf> = Vec::new();
     for (path, temp) in finished {
-        match temp {
-            Temp::Written(temp) => put_in_place(temp, path)?,
-            Temp::Linked(temp) => put_in_place(temp, path)?,
-        }
+        put_in_place(temp, path)?;
         let parent = parent_of(path);
         if !parents.contains(&parent) {
             parents.push(parent);
@@ -54,12 +51,6 @@ pub fn write_atomic_each(files: &[NewFile<'_>]) -> Result<()> {
     }
     parents.iter().for_each(|parent| sync_directory(parent));
     Ok(())
-}
-
-/// A file of [`write_atomic_each`] before its rename.
-enum Temp {
-    Written(tempfile::NamedTempFile),
-    Linked(tempfile::NamedTempFile<()>),
 }
 
 /// A hard link to `source` beside `path`, if `source` is a private file (0600) holding
@@ -126,7 +117,7 @@ fn write_atomic_with_mode(
     durability: Durability,
 ) -> Result<()> {
     let (parent, temp) = finished_temp_file(path, bytes, mode, durability)?;
-    put_in_place(temp, path)?;
+    put_in_place(temp.into_temp_path(), path)?;
     if durability == Durability::Synced {
         sync_directory(&parent);
     }
@@ -185,9 +176,8 @@ fn finished_temp_file(
 
 /// Renames a finished temporary file to `path`: the second half of every atomic write, before
 /// its directory is synced.
-fn put_in_place<F>(temp: tempfile::NamedTempFile<F>, path: &Path) -> Result<()> {
+fn put_in_place(temp: tempfile::TempPath, path: &Path) -> Result<()> {
     temp.persist(path)
-        .map(drop)
         .map_err(|error| ClientError::io(format!("writing {}", path.display()), error.error))
 }
 
