@@ -16,6 +16,8 @@ server_bin=$(realpath "$1")
 shift
 work=$(mktemp -d)
 scripts=$(dirname "$(realpath "$0")")
+# shellcheck source=bench-lib.sh
+source "$scripts/bench-lib.sh"
 pids=()
 trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 export ENVSYNC_KEYCHAIN=off HOME="$work/owner" XDG_CONFIG_HOME="$work/owner/.config"
@@ -34,18 +36,7 @@ fi
 "$server_bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
   >/dev/null 2>&1
 cd "$work/ws"
-{ printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
-  for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
-for ((i = 0; i < 1000; i++)); do
-  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-done > "$work/vars"
-for e in $(seq -w 0 19); do
-  cp "$work/vars" ".env.e$e"
-  "$server_bin" push --env "e$e" >/dev/null 2>&1
-done
-HOME="$work/carol" XDG_CONFIG_HOME="$work/carol/.config" "$server_bin" keygen --name carol \
-  >/dev/null 2>&1
-carol=$(HOME="$work/carol" XDG_CONFIG_HOME="$work/carol/.config" "$server_bin" whoami 2>/dev/null)
+carol=$(seed_twenty_environments "$server_bin" "$url" "$work")
 sync
 for ((round = 0; round < rounds; round++)); do
   for client in "$@"; do
@@ -55,8 +46,4 @@ for ((round = 0; round < rounds; round++)); do
     echo "$client $(( ($(date +%s%N) - start) / 1000 ))" >> "$work/times"
   done
 done
-for client in "$@"; do
-  grep -F "$client " "$work/times" | awk '{print $2}' | sort -n | awk -v c="$client" '
-    { t[NR] = $1 } END { printf "%s: median %.1f ms, min %.1f, max %.1f (%d runs)\n",
-      c, t[int((NR + 1) / 2)] / 1000, t[1] / 1000, t[NR] / 1000, NR }'
-done
+print_medians "$work/times" "$@"

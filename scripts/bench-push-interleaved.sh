@@ -8,6 +8,8 @@
 set -euo pipefail
 [[ $# -ge 1 ]] || { echo "usage: $0 BINARY…" >&2; exit 2; }
 rounds=${BENCH_RUNS:-30}
+# shellcheck source=bench-lib.sh
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 bins=()
 for binary in "$@"; do bins+=("$(realpath "$binary")"); done
 work=$(mktemp -d)
@@ -32,8 +34,4 @@ for ((round = 0; round < rounds; round++)); do
     echo "$bin $(( ($(date +%s%N) - start) / 1000 ))" >> "$work/times"
   done
 done
-for bin in "${bins[@]}"; do
-  grep -F "$bin " "$work/times" | awk '{print $2}' | sort -n | awk -v c="$bin" '
-    { t[NR] = $1 } END { printf "%s: median %.1f ms, min %.1f, max %.1f (%d runs)\n",
-      c, t[int((NR + 1) / 2)] / 1000, t[1] / 1000, t[NR] / 1000, NR }'
-done
+print_medians "$work/times" "${bins[@]}"

@@ -11,6 +11,8 @@ set -euo pipefail
 server_bin=$(realpath "$1")
 client=$(realpath "$2")
 rounds=${3:-10}
+# shellcheck source=bench-lib.sh
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 work=$(mktemp -d)
 server_pid=""
 trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -23,18 +25,7 @@ for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" && break; sl
 url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
 "$client" join "$url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" >/dev/null 2>&1
 cd "$work/ws"
-{ printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
-  for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
-for ((i = 0; i < 1000; i++)); do
-  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-done > "$work/vars"
-for e in $(seq -w 0 19); do
-  cp "$work/vars" ".env.e$e"
-  "$client" push --env "e$e" >/dev/null 2>&1
-done
-HOME="$work/carol" XDG_CONFIG_HOME="$work/carol/.config" "$client" keygen --name carol \
-  >/dev/null 2>&1
-carol=$(HOME="$work/carol" XDG_CONFIG_HOME="$work/carol/.config" "$client" whoami 2>/dev/null)
+carol=$(seed_twenty_environments "$client" "$url" "$work")
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 before=$(cpu_ticks)
 for ((round = 0; round < rounds; round++)); do
