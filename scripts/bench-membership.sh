@@ -62,10 +62,9 @@ start_server() {
   [[ -n ${BENCH_LATENCY_MS:-} ]] && through_latency_proxy
   "$1" join "$url" "$(sed -n 's/^owner setup code: //p' "$root/server.log")" >/dev/null 2>&1
 }
+# shellcheck source=bench-lib.sh
+source "$scripts/bench-lib.sh"
 export ENVSYNC_KEYCHAIN=off
-for ((i = 0; i < 1000; i++)); do
-  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-done > "$work/vars"
 
 # A binary named twice (rounds in turn, against drift) gets a fresh server each time.
 round=0
@@ -83,15 +82,7 @@ for binary in "$@"; do
     start_server "$bin" "$round"
   fi
   cd "$root/ws"
-  { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
-    for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
-  for e in $(seq -w 0 19); do
-    cp "$work/vars" ".env.e$e"
-    "$bin" push --env "e$e" >/dev/null 2>&1
-  done
-  HOME="$root/carol" XDG_CONFIG_HOME="$root/carol/.config" "$bin" keygen --name carol \
-    >/dev/null 2>&1
-  carol=$(HOME="$root/carol" XDG_CONFIG_HOME="$root/carol/.config" "$bin" whoami 2>/dev/null)
+  carol=$(seed_twenty_environments "$bin" "$url" "$root")
   add="$bin members add $carol --name carol --yes"
   remove="$bin members remove carol --yes"
   # hyperfine -N runs a prepare command without a shell: these set the teammate's state.

@@ -476,26 +476,11 @@ fn assert_base_shared(mate: &Teammate, when: &str) {
         let base = find_file(&mate.workspace.join(".envsync"), name).expect("a base");
         let inode = std::fs::metadata(&base).unwrap().ino();
         assert!(
-            has_inode(&ledger, inode),
+            find_where(&ledger, &|_, metadata| metadata.ino() == inode).is_some(),
             "{}'s {name} {when}: not the ledger's copy",
             mate.name
         );
     }
-}
-
-/// Whether a file under `root` is inode `inode`.
-fn has_inode(root: &Path, inode: u64) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(root).unwrap().flatten().any(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            has_inode(&path, inode)
-        } else {
-            entry
-                .metadata()
-                .is_ok_and(|metadata| metadata.ino() == inode)
-        }
-    })
 }
 
 /// Item 10: an old access request put back re-asked for a removed member.
@@ -763,14 +748,25 @@ impl Blocked {
     }
 }
 
+/// The first file under `root` named `name`.
 fn find_file(root: &Path, name: &str) -> Option<PathBuf> {
+    find_where(root, &|path, _| {
+        path.file_name().is_some_and(|file| file == name)
+    })
+}
+
+/// The first file under `root` (directories walked depth first) that `wanted` accepts.
+fn find_where(root: &Path, wanted: &dyn Fn(&Path, &std::fs::Metadata) -> bool) -> Option<PathBuf> {
     for entry in std::fs::read_dir(root).ok()?.flatten() {
         let path = entry.path();
-        if path.is_dir() {
-            if let Some(found) = find_file(&path, name) {
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        if metadata.is_dir() {
+            if let Some(found) = find_where(&path, wanted) {
                 return Some(found);
             }
-        } else if path.file_name().is_some_and(|file| file == name) {
+        } else if wanted(&path, &metadata) {
             return Some(path);
         }
     }

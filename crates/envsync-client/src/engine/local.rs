@@ -80,8 +80,21 @@ impl Session {
         ciphertext: &[u8],
     ) -> Result<()> {
         write_atomic(&self.workspace.linked_file(target)?, content)?;
+        self.save_base(target, record, ciphertext, &sha256_hex(content))
+    }
+
+    /// Records `record` as the workspace's base of `target`, the linked file holding
+    /// content whose hash is `file_sha256`. The base files share the ledger's copies of the
+    /// version where they can, so the ledger is asked which it keeps.
+    pub(crate) fn save_base(
+        &self,
+        target: &Target,
+        record: &VersionRecord,
+        ciphertext: &[u8],
+        file_sha256: &str,
+    ) -> Result<()> {
         let kept = self.ledger.kept_files(record);
         self.state
-            .save_base(target, record, ciphertext, &sha256_hex(content), &kept)
+            .save_base(target, record, ciphertext, file_sha256, &kept)
     }
 }

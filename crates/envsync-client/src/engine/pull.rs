@@ -62,9 +62,7 @@ impl Session {
         if outcome.updated {
             self.write_local(target, &content, &record, &ciphertext)?;
         } else if !state.is_some_and(|state| state.is_base(&record, &digest, &file_sha256)) {
-            let kept = self.ledger.kept_files(&record);
-            self.state
-                .save_base(target, &record, &ciphertext, &file_sha256, &kept)?;
+            self.save_base(target, &record, &ciphertext, &file_sha256)?;
         }
         Ok(outcome)
     }

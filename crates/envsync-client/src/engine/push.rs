@@ -97,9 +97,7 @@ impl Session {
                 dismissed: Vec::new(),
             },
         )?;
-        let kept = self.ledger.kept_files(&record);
-        self.state
-            .save_base(target, &record, &ciphertext, &local_sha256, &kept)?;
+        self.save_base(target, &record, &ciphertext, &local_sha256)?;
         Ok(PushOutcome::created(record))
     }
 
