@@ -89,6 +89,25 @@ fn a_closed_stdout_ends_every_command_quietly() {
     assert_eq!(String::from_utf8_lossy(&piped.stderr), "");
 }
 
+/// envsync starts the process itself (`start.rs`), not through std's start-up, and keeps its
+/// duty of giving a closed standard stream `/dev/null`: else the next file envsync opened
+/// would take the stream's number and receive what is printed. A command `run` starts with
+/// standard input and output closed finds `/dev/null` on both, as it would under std.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_closed_standard_stream_is_dev_null_not_the_next_file() {
+    let team = Team::new();
+    let alice = founded(&team);
+    let script = "\"$0\" run -- sh -c 'readlink /proc/self/fd/0 /proc/self/fd/1 >&2' <&- >&-";
+    let output = alice
+        .program("sh", &["-c", script, env!("CARGO_BIN_EXE_envsync")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stderr, "/dev/null\n/dev/null\n");
+}
+
 #[test]
 fn invites_and_bundles_refuse_environments_envsync_toml_does_not_name() {
     let team = Team::new();
