@@ -203,31 +203,71 @@ const FIRST_READ: usize = 8 * 1024;
 /// large one costs one call more than `fs::read` and a small one one call less.
 fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut file = fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(FIRST_READ);
-    // Through `Take`, std neither asks the size nor zeroes the buffer first.
-    (&mut file)
-        .take(FIRST_READ as u64)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() < FIRST_READ {
-        return Ok(bytes);
+    let mut bytes = vec![0; FIRST_READ];
+    let first = read_once(&mut file, &mut bytes)?;
+    read_rest(&mut file, &mut bytes, first)?;
+    Ok(bytes)
+}
+
+/// Reads a file whose bytes tell whether they are whole (a JSON document, which parses only
+/// when complete), `None` if it does not exist. A file that fits [`FIRST_READ`] costs one
+/// `read`, not two: where its bytes parse, the read that would only find the end is skipped.
+/// On a local filesystem a short read of a regular file is its end; where it is not (some
+/// network and FUSE filesystems), the bytes do not parse, the rest is read, and `parse` has
+/// the last word on the whole file.
+pub fn read_parsed<T, E>(
+    path: &Path,
+    parse: impl Fn(&[u8]) -> std::result::Result<T, E>,
+) -> Result<Option<std::result::Result<T, E>>> {
+    let read = || -> std::io::Result<std::result::Result<T, E>> {
+        let mut file = fs::File::open(path)?;
+        let mut bytes = vec![0; FIRST_READ];
+        let first = read_once(&mut file, &mut bytes)?;
+        if first < FIRST_READ
+            && let Ok(parsed) = parse(&bytes[..first])
+        {
+            return Ok(Ok(parsed));
+        }
+        read_rest(&mut file, &mut bytes, first)?;
+        Ok(parse(&bytes))
+    };
+    match read() {
+        Ok(parsed) => Ok(Some(parsed)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(ClientError::io(
+            format!("reading {}", path.display()),
+            error,
+        )),
     }
-    // std's `read_to_end` on a `File` would ask the size and the position again.
-    let mut filled = bytes.len();
+}
+
+/// One `read` into `buffer` (again only if a signal interrupted it); the bytes it gave.
+fn read_once(file: &mut fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match file.read(buffer) {
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}
+
+/// Reads `file` to its end into `bytes`, whose first `filled` bytes are already read, and
+/// leaves `bytes` holding exactly the file. std's `read_to_end` on a `File` would ask the
+/// size and the position again; here the size is asked only once the buffer is full.
+fn read_rest(file: &mut fs::File, bytes: &mut Vec<u8>, mut filled: usize) -> std::io::Result<()> {
     loop {
         if filled == bytes.len() {
             // Room for one byte past the size, so the read that finds the end has some.
             let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
             bytes.resize(size.saturating_add(1).max(filled * 2), 0);
         }
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
+        match read_once(file, &mut bytes[filled..])? {
+            0 => break,
+            read => filled += read,
         }
     }
     bytes.truncate(filled);
-    Ok(bytes)
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -254,11 +294,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     corrupt: impl FnOnce(&Path, serde_json::Error) -> crate::error::ClientError,
 ) -> Result<Option<T>> {
-    match read_optional(path)? {
+    match read_parsed(path, |bytes| serde_json::from_slice(bytes))? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|error| corrupt(path, error)),
+        Some(parsed) => parsed.map(Some).map_err(|error| corrupt(path, error)),
     }
 }
 
@@ -394,5 +432,46 @@ mod tests {
                 "{size}"
             );
         }
+    }
+
+    /// A JSON document of any size around the first read parses whole; one that does not
+    /// parse is read to its end before `parse` says so (its error names the end of the
+    /// file, not the end of the first read); a missing file is `None`.
+    #[test]
+    fn parsed_files_of_every_size_around_the_first_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [
+            FIRST_READ - 100,
+            FIRST_READ - 2,
+            FIRST_READ + 1,
+            3 * FIRST_READ,
+        ] {
+            // `["aaa…"]` of `size` bytes.
+            let document = format!("[\"{}\"]", "a".repeat(size - 4));
+            let path = dir.path().join(format!("document-{size}.json"));
+            fs::write(&path, &document).unwrap();
+            let parsed: Vec<String> = read_parsed(&path, |bytes| serde_json::from_slice(bytes))
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            assert_eq!(parsed[0].len(), size - 4, "{size}");
+            let broken = &document[..size - 1];
+            fs::write(&path, broken).unwrap();
+            let error = read_parsed::<Vec<String>, _>(&path, |bytes| serde_json::from_slice(bytes))
+                .unwrap()
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(
+                error.column(),
+                size - 1,
+                "{size}: the error is at the file's end"
+            );
+        }
+        let missing = dir.path().join("missing.json");
+        assert!(
+            read_parsed::<Vec<String>, _>(&missing, |bytes| serde_json::from_slice(bytes))
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::files::{create_exclusive, read_optional, write_atomic_shared, write_hint};
+use crate::files::{create_exclusive, read_optional, read_parsed, write_atomic_shared, write_hint};
 use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
 use crate::remote::{Publications, Remote};
 use crate::remote::{head, layout};
@@ -80,12 +80,7 @@ impl FolderRemote {
     fn read_required(&self, path: &Path, what: &str) -> Result<Vec<u8>> {
         read_optional(path)
             .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?
-            .ok_or_else(|| {
-                ClientError::Integrity(format!(
-                    "{what} is missing from the remote ({})",
-                    path.display()
-                ))
-            })
+            .ok_or_else(|| missing(path, what))
     }
 }
 
@@ -115,10 +110,10 @@ impl Remote for FolderRemote {
     /// Probes around the `head` hint instead of listing the versions, so that the cost stays
     /// flat however long the history grows. An unreadable hint is no hint.
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
-        let hint = read_optional(&self.path(&layout::head_hint(place)))
+        let hint = read_parsed(&self.path(&layout::head_hint(place)), head::whole_hint)
             .ok()
             .flatten()
-            .map_or(0, |bytes| head::decode_hint(&bytes));
+            .map_or(0, |(Ok(number) | Err(number))| number);
         let newest = head::probe_head(hint, |number| {
             let path = self.path(&layout::version(place, number));
             path.try_exists()
@@ -133,10 +128,11 @@ impl Remote for FolderRemote {
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
         let path = self.path(&layout::version(place, number));
         let what = format!("version {number} of {place}");
-        Ok(VersionRecord::from_json(
-            &self.read_required(&path, &what)?,
-            &what,
-        )?)
+        // A record is a JSON object, whole only when it parses: one read where it fits.
+        let record = read_parsed(&path, |bytes| VersionRecord::from_json(bytes, &what))
+            .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?
+            .ok_or_else(|| missing(&path, &what))?;
+        Ok(record?)
     }
 
     fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
@@ -250,4 +246,12 @@ impl Remote for FolderRemote {
             Err(error) => Err(self.remote_error(format!("removing {}", path.display()), error)),
         }
     }
+}
+
+/// The error for a file the remote must hold and does not.
+fn missing(path: &Path, what: &str) -> ClientError {
+    ClientError::Integrity(format!(
+        "{what} is missing from the remote ({})",
+        path.display()
+    ))
 }

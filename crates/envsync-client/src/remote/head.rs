@@ -58,6 +58,17 @@ pub(crate) fn encode_hint(number: u64) -> Vec<u8> {
     format!("{number}\n").into_bytes()
 }
 
+/// A hint read from a file: `Ok` when its bytes end as [`encode_hint`] ends them (so they
+/// are the whole file), else `Err` with what they say, to be read again to the end.
+pub(crate) fn whole_hint(bytes: &[u8]) -> Result<u64, u64> {
+    let number = decode_hint(bytes);
+    if bytes.ends_with(b"\n") {
+        Ok(number)
+    } else {
+        Err(number)
+    }
+}
+
 /// A garbled hint is as good as none.
 pub(crate) fn decode_hint(bytes: &[u8]) -> u64 {
     std::str::from_utf8(bytes)
@@ -127,5 +138,12 @@ mod tests {
         assert_eq!(decode_hint(&encode_hint(42)), 42);
         assert_eq!(decode_hint(b"forty-two"), 0);
         assert_eq!(decode_hint(&[0xff, 0xfe]), 0);
+    }
+
+    #[test]
+    fn a_hint_is_whole_when_it_ends_as_written() {
+        assert_eq!(whole_hint(&encode_hint(42)), Ok(42));
+        assert_eq!(whole_hint(b"42"), Err(42));
+        assert_eq!(whole_hint(b"garbled"), Err(0));
     }
 }
