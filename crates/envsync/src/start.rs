@@ -7,11 +7,12 @@
 //! still ends the process without it. `main.rs` is therefore `#![no_main]`, and its C
 //! `main` calls [`prepare`] to keep the two start-up duties that matter.
 
+use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::IntoRawFd;
 use std::process::ExitCode;
 
-use nix::fcntl::{FcntlArg, fcntl};
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 
 /// Keeps std's two start-up duties that matter:
 /// - Standard input, output and error are open: one that was closed gets `/dev/null`, so
@@ -24,8 +25,13 @@ use nix::fcntl::{FcntlArg, fcntl};
 pub fn prepare() -> io::Result<()> {
     for fd in 0..=2 {
         if fcntl(fd, FcntlArg::F_GETFD).is_err() {
-            // The lowest free number is this one: the lower ones are open by now.
-            let _kept_open = std::fs::File::open("/dev/null")?.into_raw_fd();
+            // The lowest free number is this one: the lower ones are open by now. Readable
+            // and writable, and kept open across `exec`, as std's is.
+            let null = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?;
+            fcntl(null.into_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))?;
         }
     }
     signal_hook::flag::register(signal_hook::consts::SIGPIPE, Default::default())?;

@@ -98,14 +98,16 @@ fn a_closed_stdout_ends_every_command_quietly() {
 fn a_closed_standard_stream_is_dev_null_not_the_next_file() {
     let team = Team::new();
     let alice = founded(&team);
-    let script = "\"$0\" run -- sh -c 'readlink /proc/self/fd/0 /proc/self/fd/1 >&2' <&- >&-";
+    let script = "\"$0\" run -- sh -c \
+        'echo \"$(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1)\" >&2; \
+         echo written || echo unwritable >&2' <&- >&-";
     let output = alice
         .program("sh", &["-c", script, env!("CARGO_BIN_EXE_envsync")])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert_eq!(stderr, "/dev/null\n/dev/null\n");
+    assert_eq!(stderr, "/dev/null /dev/null\n");
 }
 
 #[test]
