@@ -202,11 +202,48 @@ const FIRST_READ: usize = 8 * 1024;
 /// environment); here only a file the first read did not finish is asked its size, so a
 /// large one costs one call more than `fs::read` and a small one one call less.
 fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut file = fs::File::open(path)?;
+    read_open(&mut fs::File::open(path)?)
+}
+
+/// Reads an open file to its end, as [`read_whole`] does.
+fn read_open(file: &mut fs::File) -> std::io::Result<Vec<u8>> {
     let mut bytes = vec![0; FIRST_READ];
-    let first = read_once(&mut file, &mut bytes)?;
-    read_rest(&mut file, &mut bytes, first)?;
+    let first = read_once(file, &mut bytes)?;
+    read_rest(file, &mut bytes, first)?;
     Ok(bytes)
+}
+
+/// What [`read_unless_link`] found at a path.
+pub enum Unlinked {
+    File(Vec<u8>),
+    Missing,
+    /// A symbolic link, not opened; also every answer where links cannot be told apart at
+    /// the open (not Unix).
+    Link,
+}
+
+/// Reads the file at `path` unless its last component is a symbolic link, which is then not
+/// followed (`O_NOFOLLOW`): one open where a check of the path (`lstat`) and then an open
+/// were two, and nothing can swap a link in between them.
+#[cfg(unix)]
+pub fn read_unless_link(path: &Path) -> Result<Unlinked> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path);
+    let reading = |error| ClientError::io(format!("reading {}", path.display()), error);
+    match opened {
+        Ok(mut file) => read_open(&mut file).map(Unlinked::File).map_err(reading),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Unlinked::Missing),
+        Err(error) if error.raw_os_error() == Some(nix::libc::ELOOP) => Ok(Unlinked::Link),
+        Err(error) => Err(reading(error)),
+    }
+}
+
+#[cfg(not(unix))]
+pub fn read_unless_link(_path: &Path) -> Result<Unlinked> {
+    Ok(Unlinked::Link)
 }
 
 /// Reads a file whose bytes tell whether they are whole (a JSON document, which parses only
@@ -473,5 +510,30 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_read_unless_it_is_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        fs::write(&file, "A=1\n").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(
+            matches!(read_unless_link(&file).unwrap(), Unlinked::File(bytes) if bytes == b"A=1\n")
+        );
+        assert!(matches!(read_unless_link(&link).unwrap(), Unlinked::Link));
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        assert!(matches!(
+            read_unless_link(&dangling).unwrap(),
+            Unlinked::Link
+        ));
+        let missing = dir.path().join("missing");
+        assert!(matches!(
+            read_unless_link(&missing).unwrap(),
+            Unlinked::Missing
+        ));
     }
 }

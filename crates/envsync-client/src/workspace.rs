@@ -190,6 +190,22 @@ impl Workspace {
             .collect()
     }
 
+    /// Where `target`'s linked file is when its label is one plain name (`.env`): in the
+    /// workspace's root, with no directory between that could be a link to check. `None`
+    /// for a label with directories and for a displaced link: [`Workspace::linked_file`]
+    /// answers for those. The file itself may still be a link, which a reader must not
+    /// follow (`files::read_unless_link`).
+    pub fn plain_linked_file(&self, target: &Target) -> Option<PathBuf> {
+        if matches!(target.link, Link::Displaced { .. }) {
+            return None;
+        }
+        let mut components = Path::new(&target.file_label).components();
+        match (components.next(), components.next()) {
+            (Some(Component::Normal(name)), None) => Some(self.root.join(name)),
+            _ => None,
+        }
+    }
+
     /// The path to read and write `target`'s linked file at: its real path, once neither the
     /// file nor any directory between it and the workspace root is a symlink that leaves
     /// the workspace. Every read and write of a linked file goes through here, so a clone

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::Session;
 use crate::error::{ClientError, Result};
-use crate::files::{read_optional, write_atomic};
+use crate::files::{Unlinked, read_optional, read_unless_link, write_atomic};
 use crate::records::VersionRecord;
 use crate::workspace::Target;
 
@@ -27,6 +27,15 @@ impl Session {
     }
 
     pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
+        // The usual label, one plain name, is opened without following a link, so its path
+        // needs no check first; a link takes the checked way.
+        if let Some(path) = self.workspace.plain_linked_file(target) {
+            match read_unless_link(&path)? {
+                Unlinked::File(bytes) => return Ok(Some(bytes)),
+                Unlinked::Missing => return Ok(None),
+                Unlinked::Link => {}
+            }
+        }
         read_optional(&self.workspace.linked_file(target)?)
     }
 
