@@ -186,8 +186,13 @@ fn put_in_place(temp: tempfile::TempPath, path: &Path) -> Result<()> {
 
 /// Reads a file, `None` if it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match read_whole(path) {
-        Ok(bytes) => Ok(Some(bytes)),
+    found(path, read_whole(path))
+}
+
+/// What reading `path` gave, `None` if the file does not exist.
+fn found<T>(path: &Path, read: std::io::Result<T>) -> Result<Option<T>> {
+    match read {
+        Ok(value) => Ok(Some(value)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(ClientError::io(
             format!("reading {}", path.display()),
@@ -301,14 +306,7 @@ pub fn read_parsed<T, E>(
         let bytes = read_after(&mut file, first)?;
         Ok(parse(&bytes))
     };
-    match read() {
-        Ok(parsed) => Ok(Some(parsed)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ClientError::io(
-            format!("reading {}", path.display()),
-            error,
-        )),
-    }
+    found(path, read())
 }
 
 /// One `read` into `buffer` (again only if a signal interrupted it); the bytes it gave.

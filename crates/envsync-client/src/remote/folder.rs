@@ -78,9 +78,7 @@ impl FolderRemote {
     }
 
     fn read_required(&self, path: &Path, what: &str) -> Result<Vec<u8>> {
-        read_optional(path)
-            .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?
-            .ok_or_else(|| missing(path, what))
+        required(path, what, read_optional(path))
     }
 }
 
@@ -129,10 +127,8 @@ impl Remote for FolderRemote {
         let path = self.path(&layout::version(place, number));
         let what = format!("version {number} of {place}");
         // A record is a JSON object, whole only when it parses: one read where it fits.
-        let record = read_parsed(&path, |bytes| VersionRecord::from_json(bytes, &what))
-            .map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?
-            .ok_or_else(|| missing(&path, &what))?;
-        Ok(record?)
+        let parsed = read_parsed(&path, |bytes| VersionRecord::from_json(bytes, &what));
+        Ok(required(&path, &what, parsed)??)
     }
 
     fn ciphertext(&self, place: &EnvironmentRef, sha256: &str) -> Result<Vec<u8>> {
@@ -248,10 +244,14 @@ impl Remote for FolderRemote {
     }
 }
 
-/// The error for a file the remote must hold and does not.
-fn missing(path: &Path, what: &str) -> ClientError {
-    ClientError::Integrity(format!(
-        "{what} is missing from the remote ({})",
-        path.display()
-    ))
+/// What reading a file the remote must hold gave (`what` names it): a missing one is an
+/// integrity error, an unreadable one the remote's.
+fn required<T>(path: &Path, what: &str, read: Result<Option<T>>) -> Result<T> {
+    read.map_err(|error| ClientError::Remote(format!("folder remote: {error}")))?
+        .ok_or_else(|| {
+            ClientError::Integrity(format!(
+                "{what} is missing from the remote ({})",
+                path.display()
+            ))
+        })
 }
