@@ -1,17 +1,23 @@
 # Shared by the benchmark scripts that drive membership changes and compare binaries in
 # turn; sourced, not run.
 
+# The benchmarks' 1,000-variable environment, on standard output.
+thousand_variables() {
+  local i
+  for ((i = 0; i < 1000; i++)); do
+    echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
+  done
+}
+
 # In the current directory, a workspace of project `app` on remote URL with 20 environments
 # of 1,000 variables each, every one pushed by BINARY (whose identity is the current
 # HOME's); then an identity for teammate carol under WORK/carol. Prints carol's member key.
 # Usage: seed_twenty_environments BINARY URL WORK
 seed_twenty_environments() {
-  local bin=$1 url=$2 work=$3 e i
+  local bin=$1 url=$2 work=$3 e
   { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
     for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
-  for ((i = 0; i < 1000; i++)); do
-    echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-  done > "$work/vars"
+  thousand_variables > "$work/vars"
   for e in $(seq -w 0 19); do
     cp "$work/vars" ".env.e$e"
     "$bin" push --env "e$e" >/dev/null 2>&1

@@ -19,9 +19,7 @@ mkdir -p "$HOME" "$work/remote" "$work/ws"
 cd "$work/ws"
 printf 'remote = "../remote"\n\n[projects.app.environments]\ndevelopment = ".env"\n' \
   > envsync.toml
-for ((i = 0; i < 1000; i++)); do
-  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-done > .env
+thousand_variables > .env
 "${bins[0]}" keygen --name bench >/dev/null 2>&1
 "${bins[0]}" push >/dev/null 2>&1
 pushed=0
