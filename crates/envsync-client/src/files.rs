@@ -6,6 +6,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use envsync_core::hash::Sha256Writer;
 use zeroize::Zeroize;
 
 use crate::error::{ClientError, Result};
@@ -190,7 +191,7 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// What reading `path` gave, `None` if the file does not exist.
-fn found<T>(path: &Path, read: std::io::Result<T>) -> Result<Option<T>> {
+pub fn found<T>(path: &Path, read: std::io::Result<T>) -> Result<Option<T>> {
     match read {
         Ok(value) => Ok(Some(value)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -214,7 +215,7 @@ fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Reads an open file to its end, as [`read_whole`] does.
-fn read_open(file: &mut fs::File) -> std::io::Result<Vec<u8>> {
+pub fn read_open(file: &mut fs::File) -> std::io::Result<Vec<u8>> {
     let first = read_chunk(file)?;
     read_after(file, first)
 }
@@ -253,19 +254,24 @@ fn read_after(file: &mut fs::File, mut bytes: Vec<u8>) -> std::io::Result<Vec<u8
 }
 
 /// What [`read_unless_link`] found at a path.
-pub enum Unlinked {
-    File(Vec<u8>),
+pub enum Unlinked<T> {
+    /// What reading the file gave.
+    File(T),
     Missing,
     /// A symbolic link, not opened; also every answer where links cannot be told apart at
     /// the open (not Unix).
     Link,
 }
 
-/// Reads the file at `path` unless its last component is a symbolic link, which is then not
-/// followed (`O_NOFOLLOW`): one open where a check of the path (`lstat`) and then an open
-/// were two, and nothing can swap a link in between them.
+/// Reads the file at `path` with `read` (such as [`read_open`] or [`sha256_open`]) unless
+/// its last component is a symbolic link, which is then not followed (`O_NOFOLLOW`): one
+/// open where a check of the path (`lstat`) and then an open were two, and nothing can swap
+/// a link in between them.
 #[cfg(unix)]
-pub fn read_unless_link(path: &Path) -> Result<Unlinked> {
+pub fn read_unless_link<T>(
+    path: &Path,
+    read: impl FnOnce(&mut fs::File) -> std::io::Result<T>,
+) -> Result<Unlinked<T>> {
     use std::os::unix::fs::OpenOptionsExt;
     let opened = fs::OpenOptions::new()
         .read(true)
@@ -273,7 +279,7 @@ pub fn read_unless_link(path: &Path) -> Result<Unlinked> {
         .open(path);
     let reading = |error| ClientError::io(format!("reading {}", path.display()), error);
     match opened {
-        Ok(mut file) => read_open(&mut file).map(Unlinked::File).map_err(reading),
+        Ok(mut file) => read(&mut file).map(Unlinked::File).map_err(reading),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Unlinked::Missing),
         Err(error) if error.raw_os_error() == Some(nix::libc::ELOOP) => Ok(Unlinked::Link),
         Err(error) => Err(reading(error)),
@@ -281,8 +287,38 @@ pub fn read_unless_link(path: &Path) -> Result<Unlinked> {
 }
 
 #[cfg(not(unix))]
-pub fn read_unless_link(_path: &Path) -> Result<Unlinked> {
+pub fn read_unless_link<T>(
+    _path: &Path,
+    _read: impl FnOnce(&mut fs::File) -> std::io::Result<T>,
+) -> Result<Unlinked<T>> {
     Ok(Unlinked::Link)
+}
+
+/// Reads the file at `path` with `read`, `None` if it does not exist.
+pub fn read_optional_with<T>(
+    path: &Path,
+    read: impl FnOnce(&mut fs::File) -> std::io::Result<T>,
+) -> Result<Option<T>> {
+    found(
+        path,
+        fs::File::open(path).and_then(|mut file| read(&mut file)),
+    )
+}
+
+/// The SHA-256 of an open file's bytes, read a chunk at a time into the per-thread buffer
+/// and wiped from it after each: no copy of the file (a linked file's plaintext) is made.
+pub fn sha256_open(file: &mut fs::File) -> std::io::Result<String> {
+    CHUNK.with_borrow_mut(|buffer| {
+        let mut hasher = Sha256Writer::default();
+        loop {
+            let read = read_once(file, buffer)?;
+            if read == 0 {
+                return Ok(hasher.hex());
+            }
+            hasher.update(&buffer[..read]);
+            buffer[..read].zeroize();
+        }
+    })
 }
 
 /// Reads a file whose bytes tell whether they are whole (a JSON document, which parses only
@@ -295,18 +331,25 @@ pub fn read_parsed<T, E>(
     path: &Path,
     parse: impl Fn(&[u8]) -> std::result::Result<T, E>,
 ) -> Result<Option<std::result::Result<T, E>>> {
-    let read = || -> std::io::Result<std::result::Result<T, E>> {
-        let mut file = fs::File::open(path)?;
-        let first = read_chunk(&mut file)?;
-        if first.len() < FIRST_READ
-            && let Ok(parsed) = parse(&first)
-        {
-            return Ok(Ok(parsed));
-        }
-        let bytes = read_after(&mut file, first)?;
-        Ok(parse(&bytes))
-    };
-    found(path, read())
+    found(
+        path,
+        fs::File::open(path).and_then(|file| read_parsed_open(file, parse)),
+    )
+}
+
+/// [`read_parsed`] of a file already open.
+pub fn read_parsed_open<T, E>(
+    mut file: fs::File,
+    parse: impl Fn(&[u8]) -> std::result::Result<T, E>,
+) -> std::io::Result<std::result::Result<T, E>> {
+    let first = read_chunk(&mut file)?;
+    if first.len() < FIRST_READ
+        && let Ok(parsed) = parse(&first)
+    {
+        return Ok(Ok(parsed));
+    }
+    let bytes = read_after(&mut file, first)?;
+    Ok(parse(&bytes))
 }
 
 /// One `read` into `buffer` (again only if a signal interrupted it); the bytes it gave.
@@ -543,6 +586,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_file_hashed_in_chunks_has_the_digest_of_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [
+            0,
+            1,
+            FIRST_READ - 1,
+            FIRST_READ,
+            FIRST_READ + 1,
+            7 * FIRST_READ + 3,
+        ] {
+            let bytes: Vec<u8> = (0..size).map(|index| (index % 251) as u8).collect();
+            let path = dir.path().join(format!("file-{size}"));
+            fs::write(&path, &bytes).unwrap();
+            let digest = read_optional_with(&path, sha256_open).unwrap().unwrap();
+            assert_eq!(digest, envsync_core::hash::sha256_hex(&bytes), "{size}");
+            assert!(CHUNK.with_borrow(|buffer| buffer.iter().all(|&byte| byte == 0)));
+        }
+        let missing = dir.path().join("missing");
+        assert!(read_optional_with(&missing, sha256_open).unwrap().is_none());
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_file_is_read_unless_it_is_a_link() {
@@ -552,18 +617,21 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert!(
-            matches!(read_unless_link(&file).unwrap(), Unlinked::File(bytes) if bytes == b"A=1\n")
+            matches!(read_unless_link(&file, read_open).unwrap(), Unlinked::File(bytes) if bytes == b"A=1\n")
         );
-        assert!(matches!(read_unless_link(&link).unwrap(), Unlinked::Link));
+        assert!(matches!(
+            read_unless_link(&link, read_open).unwrap(),
+            Unlinked::Link
+        ));
         let dangling = dir.path().join("dangling");
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
         assert!(matches!(
-            read_unless_link(&dangling).unwrap(),
+            read_unless_link(&dangling, read_open).unwrap(),
             Unlinked::Link
         ));
         let missing = dir.path().join("missing");
         assert!(matches!(
-            read_unless_link(&missing).unwrap(),
+            read_unless_link(&missing, read_open).unwrap(),
             Unlinked::Missing
         ));
     }

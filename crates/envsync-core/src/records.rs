@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::hash::sha256_hex;
+use crate::hash::{Sha256Writer, sha256_hex};
 use crate::role::Role;
 
 /// The record format. 2 added the history pins (`membership` on versions, digests in
@@ -76,9 +76,17 @@ impl<T: Signable> Signed<T> {
         signed_bytes(&self.body)
     }
 
-    /// The digest that the next record in a chain names as its parent.
+    /// The digest that the next record in a chain names as its parent: the hash of the
+    /// [signed bytes](Signed::signed_bytes), serialised straight into the hasher.
     pub fn digest(&self) -> String {
-        sha256_hex(&self.signed_bytes())
+        // Gathered into blocks first: the serialiser writes a few bytes at a time.
+        let mut hasher = std::io::BufWriter::with_capacity(8 * 1024, Sha256Writer::default());
+        write_signed_bytes(&mut hasher, &self.body).expect("hashing cannot fail");
+        let hasher = hasher
+            .into_inner()
+            .map_err(|_| ())
+            .expect("hashing cannot fail");
+        hasher.hex()
     }
 
     /// Checks the signature against the signer the body names; says nothing about whether
@@ -128,9 +136,15 @@ impl<T: Signable> Signed<T> {
 
 /// `envsync <domain> v<format>\n` followed by the body's canonical JSON.
 pub fn signed_bytes<T: Signable>(body: &T) -> Vec<u8> {
-    let mut bytes = format!("envsync {} v{FORMAT}\n", T::DOMAIN).into_bytes();
-    serde_json::to_writer(&mut bytes, body).expect("records always serialise");
+    let mut bytes = Vec::new();
+    write_signed_bytes(&mut bytes, body).expect("writing to memory cannot fail");
     bytes
+}
+
+/// Writes [`signed_bytes`] to `out`, where only a failure of `out` itself is an error.
+fn write_signed_bytes<T: Signable>(out: &mut impl std::io::Write, body: &T) -> std::io::Result<()> {
+    writeln!(out, "envsync {} v{FORMAT}", T::DOMAIN)?;
+    serde_json::to_writer(&mut *out, body).map_err(std::io::Error::from)
 }
 
 /// Key names touched by a version, so `log` can say what changed without decrypting.
@@ -358,3 +372,24 @@ impl Signable for JoinProofBody {
 }
 
 pub type JoinProof = Signed<JoinProofBody>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_is_the_hash_of_the_signed_bytes() {
+        let proof = JoinProof {
+            body: JoinProofBody {
+                format: FORMAT,
+                member_key: "age1example:key".into(),
+                name: "Zoë \"quoted\"\n\u{1F511} \\ tab\t".repeat(500),
+                code_sha256: sha256_hex(b"code"),
+            },
+            signature: String::new(),
+        };
+        let signed = proof.signed_bytes();
+        assert!(signed.starts_with(b"envsync join v2\n{\"format\":2,"));
+        assert_eq!(proof.digest(), sha256_hex(&signed));
+    }
+}

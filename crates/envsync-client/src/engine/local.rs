@@ -8,7 +8,9 @@ use zeroize::Zeroizing;
 
 use super::Session;
 use crate::error::{ClientError, Result};
-use crate::files::{Unlinked, read_optional, read_unless_link, write_atomic};
+use crate::files::{
+    Unlinked, read_open, read_optional_with, read_unless_link, sha256_open, write_atomic,
+};
 use crate::records::VersionRecord;
 use crate::workspace::Target;
 
@@ -27,16 +29,31 @@ impl Session {
     }
 
     pub(crate) fn read_local(&self, target: &Target) -> Result<Option<Vec<u8>>> {
+        self.with_local_file(target, read_open)
+    }
+
+    /// The linked file's SHA-256, all `status` needs of it: hashed a chunk at a time, with no
+    /// copy of the plaintext left in memory.
+    pub(crate) fn local_sha256(&self, target: &Target) -> Result<Option<String>> {
+        self.with_local_file(target, sha256_open)
+    }
+
+    /// What `read` gives of the linked file, `None` when there is none.
+    fn with_local_file<T>(
+        &self,
+        target: &Target,
+        read: impl Fn(&mut std::fs::File) -> std::io::Result<T>,
+    ) -> Result<Option<T>> {
         // The usual label, one plain name, is opened without following a link, so its path
         // needs no check first; a link takes the checked way.
         if let Some(path) = self.workspace.plain_linked_file(target) {
-            match read_unless_link(&path)? {
-                Unlinked::File(bytes) => return Ok(Some(bytes)),
+            match read_unless_link(&path, &read)? {
+                Unlinked::File(value) => return Ok(Some(value)),
                 Unlinked::Missing => return Ok(None),
                 Unlinked::Link => {}
             }
         }
-        read_optional(&self.workspace.linked_file(target)?)
+        read_optional_with(&self.workspace.linked_file(target)?, read)
     }
 
     pub fn parse_local(target: &Target, bytes: &[u8]) -> Result<Document> {

@@ -1,4 +1,3 @@
-use envsync_core::hash::sha256_hex;
 use envsync_core::status::{Badge, StatusInputs, badge};
 use serde::Serialize;
 
@@ -160,7 +159,7 @@ impl Session {
             head_pin.as_ref(),
             &targets,
         )?);
-        let local = self.read_local(&target)?.map(|bytes| sha256_hex(&bytes));
+        let local = self.local_sha256(&target)?;
         let badge = badge(StatusInputs {
             local_file: local.as_deref(),
             base: state

@@ -1,17 +1,26 @@
 //! A shared or mounted folder as a remote: the files of [`super::layout`] below its root.
 
+use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
-use crate::files::{create_exclusive, read_optional, read_parsed, write_atomic_shared, write_hint};
+use crate::files::{
+    create_exclusive, found, read_optional, read_parsed, read_parsed_open, write_atomic_shared,
+    write_hint,
+};
 use crate::records::{AccessRequest, MembershipEvent, PublicationRecord, Seal, VersionRecord};
 use crate::remote::{Publications, Remote};
 use crate::remote::{head, layout};
 
 pub struct FolderRemote {
     root: PathBuf,
+    /// The record at the head the last [`Remote::head`] settled on, as its probe opened it:
+    /// a `version` of that number (what follows every `head`) reads it from this open file
+    /// instead of walking its path a second time. A record is never rewritten in place
+    /// (created whole, never replaced), so the file opened then holds what the path does.
+    probed: RefCell<Option<(PathBuf, fs::File)>>,
 }
 
 impl FolderRemote {
@@ -26,14 +35,26 @@ impl FolderRemote {
                 _ => root.to_path_buf(),
             }
         });
-        Self { root }
+        Self {
+            root,
+            probed: RefCell::new(None),
+        }
     }
 
     /// The file or directory at `segments` (see [`layout`]) below the root.
     fn path(&self, segments: &[String]) -> PathBuf {
-        segments
+        // One buffer sized once: `join` would copy the path again for every segment, and
+        // `status` builds four of these per environment.
+        let length = segments
             .iter()
-            .fold(self.root.clone(), |path, segment| path.join(segment))
+            .map(|segment| segment.len() + 1)
+            .sum::<usize>();
+        let mut path = PathBuf::with_capacity(self.root.as_os_str().len() + length);
+        path.push(&self.root);
+        for segment in segments {
+            path.push(segment);
+        }
+        path
     }
 
     fn remote_error(&self, what: String, error: std::io::Error) -> ClientError {
@@ -106,17 +127,30 @@ impl Remote for FolderRemote {
     }
 
     /// Probes around the `head` hint instead of listing the versions, so that the cost stays
-    /// flat however long the history grows. An unreadable hint is no hint.
+    /// flat however long the history grows. An unreadable hint is no hint. A probe opens the
+    /// record it asks about, which the `version` read that follows then uses.
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>> {
         let hint = read_parsed(&self.path(&layout::head_hint(place)), head::whole_hint)
             .ok()
             .flatten()
             .map_or(0, |(Ok(number) | Err(number))| number);
+        let mut present = None;
         let newest = head::probe_head(hint, |number| {
             let path = self.path(&layout::version(place, number));
-            path.try_exists()
-                .map_err(|error| self.remote_error(format!("reading {}", path.display()), error))
+            let exists = match fs::File::open(&path) {
+                Ok(file) => {
+                    present = Some((number, path, file));
+                    return Ok(true);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                // Not readable (or not a file): whether it exists is still the question.
+                Err(_) => path.try_exists(),
+            };
+            exists.map_err(|error| self.remote_error(format!("reading {}", path.display()), error))
         })?;
+        *self.probed.borrow_mut() = present
+            .filter(|(number, _, _)| *number == newest)
+            .map(|(_, path, file)| (path, file));
         if newest == 0 {
             self.check_root()?;
         }
@@ -126,8 +160,13 @@ impl Remote for FolderRemote {
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
         let path = self.path(&layout::version(place, number));
         let what = format!("version {number} of {place}");
+        let probed = self.probed.take().filter(|(probed, _)| *probed == path);
         // A record is a JSON object, whole only when it parses: one read where it fits.
-        let parsed = read_parsed(&path, |bytes| VersionRecord::from_json(bytes, &what));
+        let parse = |bytes: &[u8]| VersionRecord::from_json(bytes, &what);
+        let parsed = match probed {
+            Some((_, file)) => found(&path, read_parsed_open(file, parse)),
+            None => read_parsed(&path, parse),
+        };
         Ok(required(&path, &what, parsed)??)
     }
 
