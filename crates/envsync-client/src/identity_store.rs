@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use envsync_crypto::Identity;
 
@@ -28,9 +29,38 @@ pub struct IdentityConfig {
     /// `$XDG_CONFIG_HOME/envsync/identity.txt` or `~/.config/envsync/identity.txt`.
     pub default_path: PathBuf,
     /// Name used when an identity is created or carries no `# name:` line.
-    pub default_name: String,
+    pub default_name: DefaultName,
     /// Whether new identities may go to the OS keychain (`ENVSYNC_KEYCHAIN=off` disables).
     pub use_keychain: bool,
+}
+
+/// The name a new identity gets, and one whose file has no `# name:` line. Worked out on
+/// first use: that may start `git` or read `/etc/hostname`, which every command did at
+/// start before, while an identity envsync wrote names itself and never needs it.
+#[derive(Clone)]
+pub struct DefaultName {
+    work_out: Arc<dyn Fn() -> String + Send + Sync>,
+    name: OnceLock<String>,
+}
+
+impl DefaultName {
+    pub fn new(work_out: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self {
+            work_out: Arc::new(work_out),
+            name: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &str {
+        self.name.get_or_init(|| (self.work_out)())
+    }
+}
+
+impl From<&str> for DefaultName {
+    fn from(name: &str) -> Self {
+        let name = name.to_owned();
+        Self::new(move || name.clone())
+    }
 }
 
 const KEYCHAIN_SERVICE: &str = "envsync";
@@ -43,7 +73,7 @@ impl fmt::Debug for IdentityConfig {
             .field("override_value", &self.override_value.as_ref().map(|_| "…"))
             .field("override_source", &self.override_source)
             .field("default_path", &self.default_path)
-            .field("default_name", &self.default_name)
+            .field("default_name", &self.default_name.name.get())
             .field("use_keychain", &self.use_keychain)
             .finish()
     }
@@ -179,7 +209,7 @@ impl IdentityConfig {
                 }
             },
         };
-        Identity::parse(&text, &self.default_name)
+        Identity::parse_with(&text, || self.default_name.get().to_owned())
             .map(Some)
             .map_err(|error| ClientError::BadIdentity {
                 origin,
@@ -195,7 +225,7 @@ impl IdentityConfig {
     /// Stores a new identity; refuses to replace one unless `force`, because a lost
     /// identity cannot read any version encrypted to it.
     pub fn create(&self, name: Option<&str>, force: bool) -> Result<Identity> {
-        let identity = Identity::generate(name.unwrap_or(&self.default_name));
+        let identity = Identity::generate(name.unwrap_or(self.default_name.get()));
         self.store(&identity, force)?;
         Ok(identity)
     }

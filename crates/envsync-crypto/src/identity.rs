@@ -44,6 +44,15 @@ impl Identity {
     /// key, as `ENVSYNC_IDENTITY` may hold. A `# name: …` comment sets the name; without one,
     /// `default_name` is used.
     pub fn parse(text: &str, default_name: &str) -> Result<Self, CryptoError> {
+        Self::parse_with(text, || default_name.to_owned())
+    }
+
+    /// [`Identity::parse`], asking `default_name` only for a file without a `# name:` line:
+    /// working the name out may cost a process or a file read that a named file never needs.
+    pub fn parse_with(
+        text: &str,
+        default_name: impl FnOnce() -> String,
+    ) -> Result<Self, CryptoError> {
         let mut name = None;
         let mut secret = None;
         for line in text.lines().map(str::trim) {
@@ -62,8 +71,10 @@ impl Identity {
         let secret = secret.ok_or(CryptoError::MissingSecretKey)?;
         let age =
             age::x25519::Identity::from_str(secret).map_err(CryptoError::MalformedSecretKey)?;
-        let name = name.filter(|name| !name.is_empty());
-        Ok(Self::from_age(age, name.as_deref().unwrap_or(default_name)))
+        let name = name
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(default_name);
+        Ok(Self::from_age(age, &name))
     }
 
     /// The identity file's text: a valid age identity file (`age -d -i FILE` reads it).

@@ -9,7 +9,7 @@ use envsync_client::ClientError;
 use envsync_client::credentials::{self, CredentialsConfig, Token};
 use envsync_client::engine::{Session, SessionOptions};
 use envsync_client::env_vars::{self, EnvVars};
-use envsync_client::identity_store::{IdentityConfig, OverrideSource};
+use envsync_client::identity_store::{DefaultName, IdentityConfig, OverrideSource};
 use envsync_client::remote::RemoteSpec;
 use envsync_client::server_api::ApiClient;
 use envsync_client::server_url;
@@ -47,10 +47,17 @@ impl Settings {
         let config_dir = config_dir();
         let (override_value, override_source) = identity_override(&config_dir)?;
         let default_path = config_dir.join("envsync").join("identity.txt");
-        // Asking git costs a process; only worth it when an identity may be created.
-        let creating = override_value.is_none()
-            && !default_path.exists()
-            && !default_path.with_extension("keychain").exists();
+        // Asking git costs a process; only worth it when an identity may be created. The
+        // name is worked out only when it is needed, which is before any identity is stored.
+        let creating = {
+            let overridden = override_value.is_some();
+            let default_path = default_path.clone();
+            move || {
+                !overridden
+                    && !default_path.exists()
+                    && !default_path.with_extension("keychain").exists()
+            }
+        };
         Ok(Self {
             directory,
             passphrase: env_vars::var(EnvVars::ENVSYNC_PASSPHRASE),
@@ -59,7 +66,7 @@ impl Settings {
                 override_value,
                 override_source,
                 default_path,
-                default_name: default_name(creating),
+                default_name: DefaultName::new(move || default_name(creating())),
                 use_keychain: env_vars::var(EnvVars::ENVSYNC_KEYCHAIN)
                     .is_none_or(|value| value != "off" && value != "0"),
             },

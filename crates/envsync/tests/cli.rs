@@ -2,8 +2,8 @@
 
 mod support;
 
-use support::Team;
 use support::remotes::alice_and_bob;
+use support::{Run, Team};
 
 #[test]
 fn malformed_config_is_one_located_line_with_exit_2() {
@@ -73,6 +73,24 @@ fn identities_missing_broken_or_inline() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0));
+    // A bare key names no one: it gets the default name, worked out when it is needed.
+    let named = |variables: &[(&str, &str)]| {
+        let mut command = alice.command(&["whoami", "--json"]);
+        command
+            .env("ENVSYNC_IDENTITY", &secret)
+            .envs(variables.iter().copied());
+        Run::from(command.output().unwrap()).ok().json()["name"].clone()
+    };
+    assert_eq!(named(&[("ENVSYNC_NAME", "ci-bot")]), "ci-bot");
+    let host = std::fs::read_to_string("/etc/hostname").map_or("localhost".into(), |host| {
+        Some(host.trim().to_owned())
+            .filter(|host| !host.is_empty())
+            .unwrap_or("localhost".into())
+    });
+    assert_eq!(
+        named(&[("USER", "runner")]),
+        format!("runner@{host}").as_str()
+    );
     // Without ENVSYNC_IDENTITY and without a file, whoami creates one, as other commands do.
     let whoami = alice.command(&["whoami"]).output().unwrap();
     assert_eq!(whoami.status.code(), Some(0));
@@ -253,7 +271,8 @@ fn the_committed_schema_is_what_the_binary_generates() {
 
 /// Settings are resolved only for the commands that use them: `man` reads no identity and
 /// never asks git for a new identity's name (`GIT_TRACE` records every git the binary runs,
-/// with the real git), while `status` with no identity yet does ask, to name one.
+/// with the real git); nor does `status`, which reads an identity but never creates one;
+/// `whoami` with no identity yet creates one and asks git to name it.
 #[test]
 fn commands_without_settings_run_no_git() {
     let team = Team::new();
@@ -274,9 +293,12 @@ fn commands_without_settings_run_no_git() {
     assert!(man.status.success(), "{man:?}");
     assert!(!trace.exists(), "`envsync man` ran git");
     run(&["status"]);
+    assert!(!trace.exists(), "`envsync status` ran git");
+    let whoami = run(&["whoami"]);
+    assert!(whoami.status.success(), "{whoami:?}");
     assert!(
         trace.exists(),
-        "`status` without an identity did not ask git for a name"
+        "`whoami` creating an identity did not ask git for a name"
     );
 }
 

@@ -76,7 +76,7 @@ pub fn identity(
                 source: error,
             })?;
             let identity =
-                Identity::parse(&text, &settings.identity.default_name).map_err(|error| {
+                Identity::parse(&text, settings.identity.default_name.get()).map_err(|error| {
                     ClientError::BadIdentity {
                         origin: file.display().to_string(),
                         reason: error.to_string(),
