@@ -616,9 +616,8 @@ mod tests {
         fs::write(&file, "A=1\n").unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&file, &link).unwrap();
-        assert!(
-            matches!(read_unless_link(&file, read_open).unwrap(), Unlinked::File(bytes) if bytes == b"A=1\n")
-        );
+        let read = read_unless_link(&file, read_open).unwrap();
+        assert!(matches!(read, Unlinked::File(bytes) if bytes == b"A=1\n"));
         assert!(matches!(
             read_unless_link(&link, read_open).unwrap(),
             Unlinked::Link
