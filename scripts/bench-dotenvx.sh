@@ -5,6 +5,8 @@
 # Installs hyperfine (Debian) and @dotenvx/dotenvx (npm, into a temporary prefix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench-lib.sh
+source scripts/bench-lib.sh
 command -v hyperfine >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
 cargo build --release --quiet --bin envsync
 envsync_bin="$PWD/target/release/envsync"
@@ -21,9 +23,7 @@ cd "$work/ws"
 printf 'remote = "../remote"\n\n[projects.app.environments]\nvars20 = ".env.20"\nvars1000 = ".env.1000"\n' > envsync.toml
 for count in 20 1000; do
   mkdir -p "$work/dotenvx-$count"
-  for ((i = 0; i < count; i++)); do
-    echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-  done > ".env.$count"
+  variables "$count" > ".env.$count"
   cp ".env.$count" "$work/dotenvx-$count/.env"
   "$envsync_bin" push --env "vars$count" >/dev/null 2>&1
   (cd "$work/dotenvx-$count" && "$dotenvx" encrypt >/dev/null)

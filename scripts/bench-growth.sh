@@ -15,6 +15,8 @@
 # Usage: scripts/bench-growth.sh [ENVSYNC_BINARY]    (BENCH_QUICK=1: small sizes only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench-lib.sh
+source scripts/bench-lib.sh
 root=$PWD
 if [[ $# -ge 1 ]]; then
   bin=$(realpath "$1")
@@ -80,11 +82,6 @@ workspace() {
   mkdir -p "$dir"
   { printf 'remote = "%s"\n\n[projects.%s.environments]\n' "$url" "$project"
     for name in "$@"; do printf '%s = ".env.%s"\n' "$name" "$name"; done; } > "$dir/envsync.toml"
-}
-# variables N > FILE: N lines of about 50 bytes.
-variables() {
-  awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
-    printf "SECRET_KEY_%d=value-%d-0123456789abcdef0123456789abcdef\n", i, i }'
 }
 # A prepare script that makes the next push a real new version.
 bump_script() {

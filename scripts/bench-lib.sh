@@ -1,12 +1,11 @@
-# Shared by the benchmark scripts that drive membership changes and compare binaries in
-# turn; sourced, not run.
+# Shared by the benchmark scripts: the environments they push, a seeded project, a median
+# printer. Sourced, not run.
 
-# The benchmarks' 1,000-variable environment, on standard output.
-thousand_variables() {
-  local i
-  for ((i = 0; i < 1000; i++)); do
-    echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-  done
+# variables N: the benchmarks' environment of N variables (lines of about 50 bytes), on
+# standard output.
+variables() {
+  awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+    printf "SECRET_KEY_%d=value-%d-0123456789abcdef0123456789abcdef\n", i, i }'
 }
 
 # In the current directory, a workspace of project `app` on remote URL with 20 environments
@@ -17,7 +16,7 @@ seed_twenty_environments() {
   local bin=$1 url=$2 work=$3 e
   { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
     for e in $(seq -w 0 19); do printf 'e%s = ".env.e%s"\n' "$e" "$e"; done; } > envsync.toml
-  thousand_variables > "$work/vars"
+  variables 1000 > "$work/vars"
   for e in $(seq -w 0 19); do
     cp "$work/vars" ".env.e$e"
     "$bin" push --env "e$e" >/dev/null 2>&1

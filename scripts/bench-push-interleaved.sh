@@ -19,7 +19,7 @@ mkdir -p "$HOME" "$work/remote" "$work/ws"
 cd "$work/ws"
 printf 'remote = "../remote"\n\n[projects.app.environments]\ndevelopment = ".env"\n' \
   > envsync.toml
-thousand_variables > .env
+variables 1000 > .env
 "${bins[0]}" keygen --name bench >/dev/null 2>&1
 "${bins[0]}" push >/dev/null 2>&1
 pushed=0

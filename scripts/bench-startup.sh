@@ -22,6 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench-lib.sh
+source scripts/bench-lib.sh
 envsync_bins=()
 for binary in "$@"; do envsync_bins+=("$(realpath "$binary")"); done
 if [[ ${#envsync_bins[@]} -eq 0 ]]; then
@@ -46,9 +48,7 @@ cd "$work/ws"
   printf 'remote = "../remote"\n\n[projects.app.environments]\nvars1000 = ".env.1000"\n'
   for ((e = 0; e < 20; e++)); do printf 'env%02d = ".env.e%02d"\n' "$e" "$e"; done
 } > envsync.toml
-for ((i = 0; i < 1000; i++)); do
-  echo "SECRET_KEY_$i=value-$i-0123456789abcdef0123456789abcdef"
-done > .env.1000
+variables 1000 > .env.1000
 "$envsync_bin" keygen --name bench >/dev/null 2>&1 || true
 "$envsync_bin" push --env vars1000 >/dev/null 2>&1
 for ((e = 0; e < 20; e++)); do
