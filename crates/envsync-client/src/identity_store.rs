@@ -209,12 +209,18 @@ impl IdentityConfig {
                 }
             },
         };
-        Identity::parse_with(&text, || self.default_name.get().to_owned())
+        self.parse(&text)
             .map(Some)
             .map_err(|error| ClientError::BadIdentity {
                 origin,
                 reason: error.to_string(),
             })
+    }
+
+    /// An identity file's text (or a bare key), named by its `# name:` line, else by the
+    /// default name, which is worked out only then.
+    pub fn parse(&self, text: &str) -> std::result::Result<Identity, envsync_crypto::CryptoError> {
+        Identity::parse_with(text, || self.default_name.get().to_owned())
     }
 
     pub fn require(&self) -> Result<Identity> {

@@ -10,7 +10,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// [`sha256_hex`] of bytes that arrive in pieces (a serialiser's output, a file read a
 /// chunk at a time), so that no buffer has to hold them all: for a record of 1,000 keys that
 /// buffer was 50 KB grown by doubling, a sixth of what `status` allocated.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Sha256Writer(Sha256);
 
 impl Sha256Writer {

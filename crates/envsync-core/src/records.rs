@@ -82,11 +82,7 @@ impl<T: Signable> Signed<T> {
         // Gathered into blocks first: the serialiser writes a few bytes at a time.
         let mut hasher = std::io::BufWriter::with_capacity(8 * 1024, Sha256Writer::default());
         write_signed_bytes(&mut hasher, &self.body).expect("hashing cannot fail");
-        let hasher = hasher
-            .into_inner()
-            .map_err(|_| ())
-            .expect("hashing cannot fail");
-        hasher.hex()
+        hasher.into_inner().expect("hashing cannot fail").hex()
     }
 
     /// Checks the signature against the signer the body names; says nothing about whether

@@ -76,12 +76,13 @@ pub fn identity(
                 source: error,
             })?;
             let identity =
-                Identity::parse(&text, settings.identity.default_name.get()).map_err(|error| {
-                    ClientError::BadIdentity {
+                settings
+                    .identity
+                    .parse(&text)
+                    .map_err(|error| ClientError::BadIdentity {
                         origin: file.display().to_string(),
                         reason: error.to_string(),
-                    }
-                })?;
+                    })?;
             settings.identity.store(&identity, force)?;
             printer.message(format!(
                 "imported the identity of {} (fingerprint {}) into {}",
