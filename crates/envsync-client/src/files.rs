@@ -187,7 +187,7 @@ fn put_in_place(temp: tempfile::TempPath, path: &Path) -> Result<()> {
 
 /// Reads a file, `None` if it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    found(path, read_whole(path))
+    read_optional_with(path, read_open)
 }
 
 /// What reading `path` gave, `None` if the file does not exist.
