@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod choice;
+mod cloud_tls;
 pub mod credentials;
 pub mod dotenvx;
 pub mod engine;

@@ -170,6 +170,7 @@ impl AwsClient {
 /// chain for every AWS service).
 fn chain_keys(region: &str) -> Result<Keys, StoreFailure> {
     let no_keys = |reason: String| StoreFailure::NoCredentials(reason);
+    crate::cloud_tls::use_ring();
     let store = AmazonS3Builder::from_env()
         .with_bucket_name("envsync-credentials")
         .with_region(region)

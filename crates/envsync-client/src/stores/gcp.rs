@@ -101,6 +101,7 @@ impl GcpClient {
 
 fn default_credentials() -> Result<Zeroizing<String>, StoreFailure> {
     let no_token = |reason: String| StoreFailure::NoCredentials(super::short(&reason));
+    crate::cloud_tls::use_ring();
     let store = GoogleCloudStorageBuilder::from_env()
         .with_bucket_name("envsync-credentials")
         .build()

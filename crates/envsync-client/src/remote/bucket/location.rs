@@ -98,6 +98,7 @@ impl Location {
     /// the AWS profile (`AWS_PROFILE`, `~/.aws/credentials`, `~/.aws/config`) when the
     /// environment has no keys. Settings in the URL win: they are this remote's own.
     pub fn open_store(&self) -> Result<(Arc<dyn ObjectStore>, Option<String>)> {
+        crate::cloud_tls::use_ring();
         let built = match self.service {
             Service::S3 => return self.open_s3(),
             Service::Google => GoogleCloudStorageBuilder::from_env()
