@@ -14,6 +14,7 @@
 //!   fails or changes a build. Another linker (a configured one, or Rust before 1.90, which
 //!   links x86_64 Linux with the system's) may not know the option, so it is not given one.
 
+use std::path::Path;
 use std::process::Command;
 
 fn main() {
@@ -25,17 +26,24 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
-    if std::env::var("PROFILE").as_deref() == Ok("release") && links_with_rusts_lld() {
-        let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let symbols = Path::new(&manifest).join("startup-symbols.txt");
+    if std::env::var("PROFILE").as_deref() == Ok("release")
+        && symbols.is_file()
+        && links_with_rusts_lld()
+    {
+        // `-Xlinker`, not `-Wl,`, which would split a path with a comma in it.
+        println!("cargo:rustc-link-arg-bins=-Xlinker");
         println!(
-            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={manifest}/startup-symbols.txt"
+            "cargo:rustc-link-arg-bins=--symbol-ordering-file={}",
+            symbols.display()
         );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
 }
 
 /// Whether the binary is linked by the LLD that Rust ships: x86_64 Linux from Rust 1.90 on,
-/// with no linker of the user's choosing.
+/// with no linker of the user's choosing (a configured one, or flags that pick one).
 fn links_with_rusts_lld() -> bool {
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let flags = var("CARGO_ENCODED_RUSTFLAGS");
@@ -43,6 +51,7 @@ fn links_with_rusts_lld() -> bool {
         && std::env::var_os("RUSTC_LINKER").is_none()
         && !flags.contains("linker")
         && !flags.contains("link-self-contained")
+        && !flags.contains("fuse-ld")
         && rustc_minor_version().is_some_and(|minor| minor >= 90)
 }
 
