@@ -37,3 +37,42 @@ print_medians() {
         c, t[int((NR + 1) / 2)] / 1000, t[1] / 1000, t[NR] / 1000, NR }'
   done
 }
+
+# From the workspace in the current directory (its envsync.toml, `.env.*` files and the
+# environments vars1000 and env00…env19), the same environments on BINARY's server
+# (SQLite, under WORK, on a free loopback port) in a second workspace, WORK/ws-server,
+# joined as the server's owner and every environment pushed. Sets server_pid and
+# server_url. Usage: mirror_on_server BINARY WORK
+mirror_on_server() {
+  local bin=$1 work=$2 env
+  "$bin" server --listen 127.0.0.1:0 --data-dir "$work/server" 2>"$work/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" 2>/dev/null && break
+    sleep 0.1; done
+  server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
+  "$bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
+    >/dev/null 2>&1
+  mkdir -p "$work/ws-server"
+  sed "s|^remote = .*|remote = \"$server_url\"|" envsync.toml > "$work/ws-server/envsync.toml"
+  cp .env.* "$work/ws-server/"
+  (cd "$work/ws-server" && for env in vars1000 $(seq -f 'env%02g' 0 19); do
+    "$bin" push --env "$env" >/dev/null 2>&1; done)
+}
+
+# The start-up bench's workspaces under WORK: WORK/ws on a folder remote (WORK/remote) with
+# `vars1000` (1,000 variables) and env00…env19 (one variable each), all pushed by BINARY as
+# NAME, a new identity in the current HOME; then the same on a server (mirror_on_server).
+# Leaves the current directory at WORK/ws. Usage: seed_startup_workspaces BINARY WORK NAME
+seed_startup_workspaces() {
+  local bin=$1 work=$2 name=$3 e env
+  mkdir -p "$HOME" "$work/remote" "$work/ws"
+  cd "$work/ws"
+  { printf 'remote = "../remote"\n\n[projects.app.environments]\nvars1000 = ".env.1000"\n'
+    for ((e = 0; e < 20; e++)); do printf 'env%02d = ".env.e%02d"\n' "$e" "$e"; done
+  } > envsync.toml
+  variables 1000 > .env.1000
+  for ((e = 0; e < 20; e++)); do printf 'KEY=env%02d\n' "$e" > "$(printf '.env.e%02d' "$e")"; done
+  "$bin" keygen --name "$name" >/dev/null 2>&1 || true
+  for env in vars1000 $(seq -f 'env%02g' 0 19); do "$bin" push --env "$env" >/dev/null 2>&1; done
+  mirror_on_server "$bin" "$work"
+}

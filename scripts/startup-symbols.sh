@@ -33,28 +33,7 @@ server_pid=""
 trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=order
 export ENVSYNC_KEYCHAIN=off
-mkdir -p "$HOME" "$work/remote" "$work/ws" "$work/ws-server"
-cd "$work/ws"
-{
-  printf 'remote = "../remote"\n\n[projects.app.environments]\nvars1000 = ".env.1000"\n'
-  for ((e = 0; e < 20; e++)); do printf 'env%02d = ".env.e%02d"\n' "$e" "$e"; done
-} > envsync.toml
-variables 1000 > .env.1000
-for ((e = 0; e < 20; e++)); do printf 'KEY=env%02d\n' "$e" > "$(printf '.env.e%02d' "$e")"; done
-"$bin" keygen --name order >/dev/null 2>&1
-for env in vars1000 $(seq -f 'env%02g' 0 19); do "$bin" push --env "$env" >/dev/null 2>&1; done
-
-"$bin" server --listen 127.0.0.1:0 --data-dir "$work/server" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" 2>/dev/null && break
-  sleep 0.1; done
-server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
-"$bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
-  >/dev/null 2>&1
-sed "s|^remote = .*|remote = \"$server_url\"|" envsync.toml > "$work/ws-server/envsync.toml"
-cp .env.* "$work/ws-server/"
-(cd "$work/ws-server" && for env in vars1000 $(seq -f 'env%02g' 0 19); do
-  "$bin" push --env "$env" >/dev/null 2>&1; done)
+seed_startup_workspaces "$bin" "$work" order
 
 missing=/nonexistent-envsync-startup-symbols
 commands=(
