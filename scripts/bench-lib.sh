@@ -59,12 +59,19 @@ mirror_on_server() {
     "$bin" push --env "$env" >/dev/null 2>&1; done)
 }
 
-# The start-up bench's workspaces under WORK: WORK/ws on a folder remote (WORK/remote) with
+# The start-up bench's workspaces in a new scratch directory, `work` (removed at exit, the
+# server stopped), with a HOME of its own: work/ws on a folder remote (work/remote) with
 # `vars1000` (1,000 variables) and env00…env19 (one variable each), all pushed by BINARY as
-# NAME, a new identity in the current HOME; then the same on a server (mirror_on_server).
-# Leaves the current directory at WORK/ws. Usage: seed_startup_workspaces BINARY WORK NAME
+# NAME, a new identity; then the same on a server (mirror_on_server). Sets work, server_pid
+# and server_url; leaves the current directory at work/ws.
+# Usage: seed_startup_workspaces BINARY NAME
 seed_startup_workspaces() {
-  local bin=$1 work=$2 name=$3 e env
+  local bin=$1 name=$2 e env
+  work=$(mktemp -d)
+  server_pid=""
+  trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=$name
+  export ENVSYNC_KEYCHAIN=off
   mkdir -p "$HOME" "$work/remote" "$work/ws"
   cd "$work/ws"
   { printf 'remote = "../remote"\n\n[projects.app.environments]\nvars1000 = ".env.1000"\n'

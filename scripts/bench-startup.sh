@@ -37,13 +37,8 @@ for program in exec exec_env print interleave; do
   rustc --edition 2024 -C opt-level=3 -o "$floor/$program" "scripts/floor/$program.rs"
 done
 
-work=$(mktemp -d)
-server_pid=""
-trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
-export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=bench
-export ENVSYNC_KEYCHAIN=off
 # The workspaces: on a folder remote, and the same environments on a server on loopback.
-seed_startup_workspaces "$envsync_bin" "$work" bench
+seed_startup_workspaces "$envsync_bin" bench
 on_server="-C $work/ws-server"
 
 rows=(

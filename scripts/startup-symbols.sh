@@ -28,12 +28,7 @@ else
   bin="$root/target/release/envsync"
 fi
 
-work=$(mktemp -d)
-server_pid=""
-trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
-export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_NAME=order
-export ENVSYNC_KEYCHAIN=off
-seed_startup_workspaces "$bin" "$work" order
+seed_startup_workspaces "$bin" order
 
 missing=/nonexistent-envsync-startup-symbols
 commands=(
@@ -45,17 +40,20 @@ commands=(
   "-C $work/ws-server run --remote --env vars1000 -- $missing"
 )
 n=0
-for command in "${commands[@]}"; do
+# One command under callgrind, its record in $work/callgrind.N.
+profile() {
   n=$((n + 1))
-  read -r -a args <<< "$command"
   valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
-    --callgrind-out-file="$work/callgrind.$n" "$bin" "${args[@]}" >/dev/null 2>&1 || true
+    --callgrind-out-file="$work/callgrind.$n" "$bin" "$@" >/dev/null 2>&1
+}
+for command in "${commands[@]}"; do
+  read -r -a args <<< "$command"
+  # The `run`s fail by design: their command does not exist.
+  profile "${args[@]}" || true
 done
 # A push of one changed value, last: it changes the workspace.
 sed -i 's/^SECRET_KEY_7=.*/SECRET_KEY_7=changed/' .env.1000
-n=$((n + 1))
-valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
-  --callgrind-out-file="$work/callgrind.$n" "$bin" push --env vars1000 >/dev/null 2>&1
+profile push --env vars1000
 
 # Each command's functions in the binary itself (callgrind's `ob=` is the object, `fn=` a
 # function with costs in it), counted across commands, most shared first.
