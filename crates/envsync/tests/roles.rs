@@ -214,6 +214,66 @@ fn owners_are_reminded_to_rotate_what_a_removed_member_could_read() {
     );
 }
 
+/// A removal from a large environment names its secrets to rotate in one line per
+/// environment: a count and the first few, not a line per key (20 environments × 1,000
+/// variables made 20,000 lines of `status`). `--json` still lists every one.
+#[test]
+fn secrets_to_rotate_are_summed_up_per_environment_and_listed_in_full_in_json() {
+    let team = Team::new();
+    let (alice, bob) = alice_and_bob(&team);
+    let env: String = (1..=20)
+        .map(|index| format!("KEY_{index:02}=v{index}\n"))
+        .collect();
+    alice.write_env(".env", &env);
+    alice.run(&["push"]).ok();
+    bob.run(&["pull"]).ok();
+    let removed = alice.run(&["members", "remove", "bob"]).ok();
+    says(
+        &removed,
+        "KEY_01, KEY_02, KEY_03, KEY_04, KEY_05, KEY_06, KEY_07, KEY_08 and 12 more",
+    );
+    assert!(!removed.stderr.contains("KEY_09"), "{}", removed.stderr);
+    says(
+        &removed,
+        "note: `envsync status --json` lists every secret to rotate",
+    );
+
+    let status = alice.run(&["status"]).ok();
+    let lines: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("rotate"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", status.stdout);
+    assert!(
+        lines[0].starts_with("rotate these secrets of ")
+            && lines[0].contains("bob was removed and could read their values")
+            && lines[0].contains("KEY_08 and 12 more — run `envsync rotate KEY… --env"),
+        "{}",
+        lines[0]
+    );
+    let listed = rotations(&alice);
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[19], "KEY_20");
+
+    // Rotating all but two leaves a list short enough to write out, command and all.
+    let keys: Vec<String> = (1..=18).map(|index| format!("KEY_{index:02}")).collect();
+    let mut args = vec!["rotate", "--dismiss"];
+    args.extend(keys.iter().map(String::as_str));
+    alice.run(&args).ok();
+    let status = alice.run(&["status"]).ok();
+    says(&status, "could read their values (version");
+    says(
+        &status,
+        "KEY_19, KEY_20 — run `envsync rotate KEY_19 KEY_20 --env",
+    );
+    assert!(
+        !status.stderr.contains("lists every secret"),
+        "{}",
+        status.stderr
+    );
+}
+
 /// Issue 18, item 6: `init` of a new environment said "next: `envsync pull`", with nothing
 /// to pull.
 #[test]

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Document;
+use super::key_list::{FULL_LIST_HINT, is_shortened, key_list};
 use crate::printer::{Printer, table};
 
 /// `envsync members list --json`.
@@ -132,9 +133,12 @@ impl Document for Removed {
                     "rotate these secrets of {}, which {} could read: {}",
                     EnvironmentRef::new(project, environment),
                     self.name,
-                    keys.join(", ")
+                    key_list(keys)
                 ));
             }
+        }
+        if self.exposed.values().any(|keys| is_shortened(keys.len())) {
+            printer.note(FULL_LIST_HINT);
         }
     }
 }

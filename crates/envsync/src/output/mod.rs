@@ -11,6 +11,7 @@ mod account;
 mod choice;
 mod history;
 mod invites;
+mod key_list;
 mod members;
 mod names;
 mod schema;

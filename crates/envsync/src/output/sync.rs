@@ -9,6 +9,7 @@ use envsync_core::status::{Badge, PublishState};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::key_list::{FULL_LIST_HINT, is_shortened, key_list};
 use super::{Document, names};
 use crate::printer::{Printer, table};
 
@@ -176,6 +177,45 @@ impl From<StatusReport> for Status {
 }
 
 impl Status {
+    /// A line per environment and removed member: the secrets to rotate and the command.
+    fn rotations_text(&self, printer: &Printer) {
+        let same_removal = |a: &Rotation, b: &Rotation| {
+            (&a.project, &a.environment, &a.removed, a.since_version)
+                == (&b.project, &b.environment, &b.removed, b.since_version)
+        };
+        for group in self.rotations.chunk_by(same_removal) {
+            let first = &group[0];
+            let place = EnvironmentRef::new(&first.project, &first.environment);
+            let keys: Vec<&str> = group.iter().map(|rotation| rotation.key.as_str()).collect();
+            let (what, its) = match keys.as_slice() {
+                [key] => (key.to_string(), "its value"),
+                _ => ("these secrets".to_owned(), "their values"),
+            };
+            let listed = if keys.len() > 1 {
+                format!(": {}", key_list(&keys))
+            } else {
+                String::new()
+            };
+            let command = if is_shortened(keys.len()) {
+                "KEY…".to_owned()
+            } else {
+                keys.join(" ")
+            };
+            printer.data(format!(
+                "rotate {what} of {place}: {} was removed and could read {its} (version {}){listed} \
+                 — run `envsync rotate {command} --env {}`",
+                first.removed, first.since_version, first.environment
+            ));
+        }
+        if self
+            .rotations
+            .chunk_by(same_removal)
+            .any(|group| is_shortened(group.len()))
+        {
+            printer.note(FULL_LIST_HINT);
+        }
+    }
+
     /// Whether any environment is not synced (for `--exit-code`).
     pub fn behind(&self) -> bool {
         self.environments
@@ -226,17 +266,7 @@ impl Document for Status {
         }
         self.pending_text(printer);
         self.publications_text(printer);
-        for rotation in &self.rotations {
-            printer.data(format!(
-                "rotate {} of {}: {} was removed and could read its value (version {}) — run `envsync rotate {} --env {}`",
-                rotation.key,
-                EnvironmentRef::new(&rotation.project, &rotation.environment),
-                rotation.removed,
-                rotation.since_version,
-                rotation.key,
-                rotation.environment
-            ));
-        }
+        self.rotations_text(printer);
     }
 }
 
