@@ -1,0 +1,296 @@
+//! The floor of envsync's writes to a folder remote (issue 19, item 3): the least a
+//! crash-safe, signed, end-to-end encrypted write must do, in a program that does nothing
+//! else, so that `scripts/bench-write-floor.sh` can time envsync against it in turn.
+//!
+//! - `push`: read the identity and the plaintext, read and verify the environment's head
+//!   (the new version names its digest), encrypt to the head's readers, sign the new
+//!   record, write the ciphertext and the record to the remote so that a crash leaves the
+//!   old head or the new one whole (a temporary file, `fsync`, rename or link, the
+//!   directory's `fsync`), and keep the new base on this machine the same way.
+//! - `reencrypt`: what adding a member to every environment of a project must do: per
+//!   environment the same, with the head decrypted and encrypted again to its readers and
+//!   the new key (the bases kept on a second thread while the next head is sealed, as
+//!   envsync does), then a signed membership entry after the log's last.
+//!
+//! What envsync does beyond this (its ledger of what it verified, checks of standing and
+//! trust, the key list and change summary, the config) is what the bench weighs.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use envsync_core::hash::sha256_hex;
+use envsync_core::records::{
+    MembershipAction, MembershipBody, Pin, Signable, Signed, Verifier, VersionBody, signed_bytes,
+};
+use envsync_crypto::{Identity, MemberKey, Signature, encrypt};
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage: write_floor push IDENTITY PLAINTEXT REMOTE_ENV_DIR LOCAL_DIR\n\
+                     \x20      write_floor reencrypt IDENTITY REMOTE_PROJECT_DIR LOCAL_DIR KEY";
+
+fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["push", identity, plaintext, remote, local] => {
+            let identity = read_identity(identity)?;
+            let plaintext = fs::read(plaintext)?;
+            push(&identity, &plaintext, Path::new(remote), Path::new(local))
+        }
+        ["reencrypt", identity, project, local, key] => reencrypt(
+            &read_identity(identity)?,
+            Path::new(project),
+            Path::new(local),
+            &key.parse()?,
+        ),
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn push(identity: &Identity, plaintext: &[u8], remote: &Path, local: &Path) -> Result<(), Failure> {
+    let head = Head::read(remote)?;
+    let ciphertext = encrypt(plaintext, &head.readers()?)?;
+    let record = head.successor(identity, &ciphertext, None);
+    let record_json = record.to_json();
+    write_version(remote, &record, &record_json, &ciphertext)?;
+    keep_base(local, &record_json, &ciphertext)
+}
+
+/// Every environment of `project` encrypted again to its readers and `key`, then the
+/// membership entry that adds `key`.
+fn reencrypt(
+    identity: &Identity,
+    project: &Path,
+    local: &Path,
+    key: &MemberKey,
+) -> Result<(), Failure> {
+    let (bases, queue) = mpsc::channel::<(PathBuf, Vec<u8>, Vec<u8>)>();
+    let writer = std::thread::spawn(move || -> Result<(), Failure> {
+        for (directory, record_json, ciphertext) in queue {
+            keep_base(&directory, &record_json, &ciphertext)?;
+        }
+        Ok(())
+    });
+    let mut heads = BTreeMap::new();
+    for environment in sorted_names(&project.join("environments"))? {
+        let remote = project.join("environments").join(&environment);
+        let head = Head::read(&remote)?;
+        let object = remote
+            .join("objects")
+            .join(format!("{}.age", head.record.body.ciphertext_sha256));
+        let plaintext = identity.decrypt(&fs::read(object)?)?;
+        let mut readers = head.readers()?;
+        if !readers.contains(key) {
+            readers.push(key.clone());
+        }
+        let ciphertext = encrypt(&plaintext, &readers)?;
+        let record = head.successor(identity, &ciphertext, Some(&readers));
+        let record_json = record.to_json();
+        write_version(&remote, &record, &record_json, &ciphertext)?;
+        heads.insert(environment.clone(), pin(&record));
+        bases.send((local.join(&environment), record_json, ciphertext))?;
+    }
+    add_member(identity, &project.join("members"), key, heads)?;
+    drop(bases);
+    writer.join().map_err(|_| "the writer thread stopped")?
+}
+
+/// The entry after the log's last (verified) that adds `key`, created durably.
+fn add_member(
+    identity: &Identity,
+    members: &Path,
+    key: &MemberKey,
+    heads: BTreeMap<String, Pin>,
+) -> Result<(), Failure> {
+    let last = sorted_names(members)?.pop().ok_or("no membership log")?;
+    let last = verified::<MembershipBody>(&members.join(last))?;
+    let mut body = last.record.body;
+    body.number += 1;
+    body.parent_digest = Some(last.digest);
+    body.action = MembershipAction::Add;
+    body.member = key.to_string();
+    body.name = "floor".to_owned();
+    body.heads = heads;
+    let entry = sign(identity, body);
+    create(
+        &members.join(record_name(entry.body.number)),
+        &entry.to_json(),
+    )
+}
+
+/// An environment's head, verified.
+struct Head {
+    record: Signed<VersionBody>,
+    digest: String,
+}
+
+impl Head {
+    fn read(remote: &Path) -> Result<Self, Failure> {
+        let number: u64 = fs::read_to_string(remote.join("head"))?.trim().parse()?;
+        let head = verified(&remote.join("versions").join(record_name(number)))?;
+        Ok(Self {
+            record: head.record,
+            digest: head.digest,
+        })
+    }
+
+    fn readers(&self) -> Result<Vec<MemberKey>, Failure> {
+        let keys = self.record.body.recipients.iter().map(|key| key.parse());
+        Ok(keys.collect::<Result<_, _>>()?)
+    }
+
+    /// The signed version after this one holding `ciphertext`, for `readers` when they
+    /// change.
+    fn successor(
+        &self,
+        identity: &Identity,
+        ciphertext: &[u8],
+        readers: Option<&[MemberKey]>,
+    ) -> Signed<VersionBody> {
+        let mut body = self.record.body.clone();
+        body.number += 1;
+        body.base = Some(self.record.body.number);
+        body.parent_digest = Some(self.digest.clone());
+        body.ciphertext_sha256 = sha256_hex(ciphertext);
+        body.ciphertext_size = ciphertext.len() as u64;
+        if let Some(readers) = readers {
+            body.recipients = readers.iter().map(ToString::to_string).collect();
+        }
+        sign(identity, body)
+    }
+}
+
+struct Verified<T> {
+    record: Signed<T>,
+    digest: String,
+}
+
+fn verified<T: Signable>(path: &Path) -> Result<Verified<T>, Failure> {
+    let record = Signed::<T>::from_json(&fs::read(path)?, "a record")?;
+    let digest = record.verify_signature_digest(&Keys, "a record")?;
+    Ok(Verified { record, digest })
+}
+
+fn sign<T: Signable>(identity: &Identity, body: T) -> Signed<T> {
+    let signature = identity.sign(&signed_bytes(&body)).to_base64();
+    Signed { body, signature }
+}
+
+fn pin(record: &Signed<VersionBody>) -> Pin {
+    Pin {
+        number: record.body.number,
+        digest: record.digest(),
+    }
+}
+
+/// Checks signatures as the envsync client does, with envsync-crypto's member keys.
+struct Keys;
+
+impl Verifier for Keys {
+    fn verify(&self, member_key: &str, message: &[u8], signature: &str) -> bool {
+        let (Ok(key), Ok(signature)) = (
+            member_key.parse::<MemberKey>(),
+            Signature::from_base64(signature),
+        ) else {
+            return false;
+        };
+        key.verify(message, &signature).is_ok()
+    }
+}
+
+fn read_identity(path: &str) -> Result<Identity, Failure> {
+    Ok(Identity::parse(&fs::read_to_string(path)?, "floor")?)
+}
+
+fn sorted_names(directory: &Path) -> Result<Vec<String>, Failure> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(directory)? {
+        let name = entry?.file_name().into_string().map_err(|_| "a name")?;
+        if !name.starts_with('.') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn record_name(number: u64) -> String {
+    format!("{number:08}.json")
+}
+
+/// The ciphertext, then the record that names it (create-exclusive), then the head hint
+/// (not synced: envsync's is a hint too).
+fn write_version(
+    remote: &Path,
+    record: &Signed<VersionBody>,
+    record_json: &[u8],
+    ciphertext: &[u8],
+) -> Result<(), Failure> {
+    let object = format!("{}.age", record.body.ciphertext_sha256);
+    replace(&remote.join("objects").join(object), ciphertext)?;
+    create(
+        &remote
+            .join("versions")
+            .join(record_name(record.body.number)),
+        record_json,
+    )?;
+    let hint = temp_beside(&remote.join("head"));
+    fs::write(&hint, format!("{}\n", record.body.number))?;
+    Ok(fs::rename(hint, remote.join("head"))?)
+}
+
+/// The new base here: its ciphertext and record, one directory sync for both.
+fn keep_base(directory: &Path, record_json: &[u8], ciphertext: &[u8]) -> Result<(), Failure> {
+    fs::create_dir_all(directory)?;
+    for (name, bytes) in [("base.age", ciphertext), ("base.json", record_json)] {
+        let temp = temp_beside(&directory.join(name));
+        write_synced(&temp, bytes)?;
+        fs::rename(&temp, directory.join(name))?;
+    }
+    sync_directory(directory)
+}
+
+/// Renames a finished temporary file over `path`, then syncs the directory.
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let temp = temp_beside(path);
+    write_synced(&temp, bytes)?;
+    fs::rename(&temp, path)?;
+    sync_directory(path.parent().ok_or("a file in a directory")?)
+}
+
+/// Links a finished temporary file as `path`, which must not exist yet (of two writers of
+/// the same number only one wins), then syncs the directory.
+fn create(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let temp = temp_beside(path);
+    write_synced(&temp, bytes)?;
+    fs::hard_link(&temp, path)?;
+    fs::remove_file(&temp)?;
+    sync_directory(path.parent().ok_or("a file in a directory")?)
+}
+
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("file");
+    path.with_file_name(format!(".floor-{}-{name}", std::process::id()))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    Ok(file.sync_all()?)
+}
+
+fn sync_directory(path: &Path) -> Result<(), Failure> {
+    Ok(File::open(path)?.sync_all()?)
+}
