@@ -5,12 +5,17 @@
 # the remote and the new base here, each durably), on its own copy of the same remote.
 #   - `push` of a 1,000-variable environment (one value changed before each pair) against
 #     `write_floor push`;
+#   - the same `push` to an `envsync server` (SQLite) on loopback against `write_floor put`
+#     (its three round trips), each on an environment of its own in one project;
+#   - `sync` that merges a teammate's new key into a local edit (1,000 variables) against
+#     `write_floor sync`, the teammate's push made on both remotes beforehand, untimed;
 #   - `members add` and `members remove` of a teammate on 20 environments × 1,000 variables
 #     (each re-encrypts every head) against `write_floor reencrypt`.
 # They run in turn, round by round, which goes first alternating, so a disk whose speed
 # drifts falls on all alike.
 # Usage: scripts/bench-write-floor.sh ENVSYNC_BINARY WRITE_FLOOR_BINARY (BENCH_RUNS rounds
-# of push, default 60, and BENCH_MEMBER_RUNS of membership, default 15). Build the floor:
+# of push and of sync, default 60, and BENCH_MEMBER_RUNS of membership, default 15).
+# Build the floor with
 #   cargo build --release -p envsync-crypto --example write_floor
 set -euo pipefail
 [[ $# -eq 2 ]] || { echo "usage: $0 ENVSYNC_BINARY WRITE_FLOOR_BINARY" >&2; exit 2; }
@@ -19,7 +24,8 @@ source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 bin=$(realpath "$1")
 floor=$(realpath "$2")
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+server_pid=""
+trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_KEYCHAIN=off
 identity="$XDG_CONFIG_HOME/envsync/identity.txt"
 mkdir -p "$HOME"
@@ -56,6 +62,58 @@ done
   -eq $(ls ../floor-remote/versions | wc -l) ]] \
   || { echo "error: the floor and envsync made different numbers of versions" >&2; exit 1; }
 
+mkdir -p "$work/served/ws"
+cd "$work/served/ws"
+"$bin" server --listen 127.0.0.1:0 --data-dir "$work/served/data" 2>"$work/served/log" &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q 'listening on' "$work/served/log" && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/served/log")
+"$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$work/served/log")" >/dev/null 2>&1
+{ printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
+  printf 'development = ".env"\nfloor = ".env.floor"\n'; } > envsync.toml
+variables 1000 | tee .env > .env.floor
+"$bin" push >/dev/null 2>&1
+"$bin" push --env floor >/dev/null 2>&1
+FLOOR_TOKEN=$(sed -n 's/^token = "\(.*\)"$/\1/p' "$XDG_CONFIG_HOME/envsync/credentials.toml")
+export FLOOR_TOKEN
+for ((round = 0; round < ${BENCH_RUNS:-60}; round++)); do
+  sed -i "1s/.*/SECRET_KEY_0=round-$round/" .env
+  timed_round "$round" "envsync-push-server $bin push" \
+    "floor-put $floor put $identity .env ${url#http://} app floor ../floor-local"
+done
+# envsync takes the floor's versions as its own: they verify, and hold the last round's file.
+"$bin" pull --env floor >/dev/null 2>&1 && cmp -s .env .env.floor \
+  || { echo "error: envsync does not read back the floor's versions" >&2; exit 1; }
+kill "$server_pid"
+server_pid=""
+
+# Bob, a writer, appends a key and syncs; Alice appends another and syncs, merging his.
+# The floor gets Bob's file as his push, and Alice's edit in its own copy of her file.
+mkdir -p "$work/sync/remote" "$work/sync/ws" "$work/sync/bob"
+cd "$work/sync/ws"
+cp ../../push/ws/envsync.toml .
+variables 1000 > .env
+"$bin" push >/dev/null 2>&1
+bob=(env HOME="$work/sync/bob-home" XDG_CONFIG_HOME="$work/sync/bob-home/.config" "$bin")
+"${bob[@]}" keygen --name bob >/dev/null 2>&1
+"$bin" members add "$("${bob[@]}" whoami 2>/dev/null)" --name bob --role writer --yes \
+  >/dev/null 2>&1
+cp envsync.toml ../bob/
+(cd ../bob && "${bob[@]}" pull >/dev/null 2>&1)
+cp -a ../remote/app/environments/development ../floor-remote
+cp .env ../floor.env
+"$floor" push "$identity" ../floor.env ../floor-remote ../floor-local
+for ((round = 0; round < ${BENCH_RUNS:-60}; round++)); do
+  echo "BOB_$round=theirs" >> ../bob/.env
+  (cd ../bob && "${bob[@]}" sync >/dev/null 2>&1)
+  "$floor" push "$identity" ../bob/.env ../floor-remote ../floor-bob
+  echo "ALICE_$round=mine" | tee -a .env >> ../floor.env
+  timed_round "$round" "envsync-sync $bin sync" \
+    "floor-sync $floor sync $identity ../floor.env ../floor-remote ../floor-local"
+done
+# The floor merged as envsync did, byte for byte.
+cmp -s .env ../floor.env || { echo "error: the floor's merge differs from envsync's" >&2; exit 1; }
+
 mkdir -p "$work/members/remote" "$work/members/ws"
 cd "$work/members/ws"
 carol=$(seed_twenty_environments "$bin" ../remote "$work/members")
@@ -70,5 +128,6 @@ done
 [[ $(ls ../remote/app/environments/e00/versions | wc -l) \
   -eq $(ls ../floor-project/environments/e00/versions | wc -l) ]] \
   || { echo "error: the floor and envsync made different numbers of versions" >&2; exit 1; }
-print_medians "$work/times" envsync-push floor-push envsync-members-add \
-  envsync-members-remove floor-reencrypt
+print_medians "$work/times" envsync-push floor-push envsync-push-server floor-put \
+  envsync-sync floor-sync \
+  envsync-members-add envsync-members-remove floor-reencrypt

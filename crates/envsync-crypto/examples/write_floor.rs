@@ -7,6 +7,12 @@
 //!   record, write the ciphertext and the record to the remote so that a crash leaves the
 //!   old head or the new one whole (a temporary file, `fsync`, rename or link, the
 //!   directory's `fsync`), and keep the new base on this machine the same way.
+//! - `put`: the same `push` to an envsync server on loopback, in the three round trips a
+//!   push needs (the head's number, its record, the new version), over one HTTP/1.1
+//!   connection written by hand, with the token from `FLOOR_TOKEN`.
+//! - `sync`: what merging a teammate's version into a linked file must do: the same as
+//!   `push`, with this machine's base and the head decrypted and merged key by key first,
+//!   and the merged file written back (atomically and durably, mode 0600).
 //! - `reencrypt`: what adding a member to every environment of a project must do: per
 //!   environment the same, with the head decrypted and encrypted again to its readers and
 //!   the new key (the bases kept on a second thread while the next head is sealed, as
@@ -17,12 +23,17 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
+use envsync_core::merge::merge3;
 use envsync_core::records::{
     MembershipAction, MembershipBody, Pin, Signable, Signed, Verifier, VersionBody, signed_bytes,
 };
@@ -31,6 +42,8 @@ use envsync_crypto::{Identity, MemberKey, Signature, encrypt};
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: write_floor push IDENTITY PLAINTEXT REMOTE_ENV_DIR LOCAL_DIR\n\
+                     \x20      write_floor put IDENTITY PLAINTEXT HOST:PORT PROJECT ENV LOCAL_DIR\n\
+                     \x20      write_floor sync IDENTITY LINKED_FILE REMOTE_ENV_DIR LOCAL_DIR\n\
                      \x20      write_floor reencrypt IDENTITY REMOTE_PROJECT_DIR LOCAL_DIR KEY";
 
 fn main() -> Result<(), Failure> {
@@ -42,6 +55,28 @@ fn main() -> Result<(), Failure> {
             let plaintext = fs::read(plaintext)?;
             push(&identity, &plaintext, Path::new(remote), Path::new(local))
         }
+        [
+            "put",
+            identity,
+            plaintext,
+            server,
+            project,
+            environment,
+            local,
+        ] => {
+            let identity = read_identity(identity)?;
+            let plaintext = fs::read(plaintext)?;
+            let token = std::env::var("FLOOR_TOKEN")?;
+            let mut server = Server::connect(server, token)?;
+            let path = format!("/api/v1/projects/{project}/environments/{environment}");
+            put(&identity, &plaintext, &mut server, &path, Path::new(local))
+        }
+        ["sync", identity, linked, remote, local] => sync(
+            &read_identity(identity)?,
+            Path::new(linked),
+            Path::new(remote),
+            Path::new(local),
+        ),
         ["reencrypt", identity, project, local, key] => reencrypt(
             &read_identity(identity)?,
             Path::new(project),
@@ -59,6 +94,117 @@ fn push(identity: &Identity, plaintext: &[u8], remote: &Path, local: &Path) -> R
     let record_json = record.to_json();
     write_version(remote, &record, &record_json, &ciphertext)?;
     keep_base(local, &record_json, &ciphertext)
+}
+
+/// [`push`] to a server, the environment's routes under `path`.
+fn put(
+    identity: &Identity,
+    plaintext: &[u8],
+    server: &mut Server,
+    path: &str,
+    local: &Path,
+) -> Result<(), Failure> {
+    let shown = server.request("GET", &format!("{path}/head"), b"")?;
+    let number: u64 = std::str::from_utf8(&shown)?
+        .trim_matches(|c: char| !c.is_ascii_digit())
+        .parse()?;
+    let bytes = server.request("GET", &format!("{path}/versions/{number}"), b"")?;
+    let record = Signed::<VersionBody>::from_json(&bytes, "the head")?;
+    let digest = record.verify_signature_digest(&Keys, "the head")?;
+    let head = Head { record, digest };
+    let ciphertext = encrypt(plaintext, &head.readers()?)?;
+    let record = head.successor(identity, &ciphertext, None);
+    let record_json = record.to_json();
+    let mut body = b"{\"record\":".to_vec();
+    body.extend_from_slice(&record_json);
+    body.extend_from_slice(b",\"ciphertext\":\"");
+    body.extend_from_slice(BASE64.encode(&ciphertext).as_bytes());
+    body.extend_from_slice(b"\"}");
+    server.request("PUT", &format!("{path}/versions/{}", number + 1), &body)?;
+    keep_base(local, &record_json, &ciphertext)
+}
+
+/// One HTTP/1.1 connection to a server on loopback.
+struct Server {
+    stream: std::io::BufReader<std::net::TcpStream>,
+    host: String,
+    token: String,
+}
+
+impl Server {
+    fn connect(host: &str, token: String) -> Result<Self, Failure> {
+        let stream = std::net::TcpStream::connect(host)?;
+        stream.set_nodelay(true)?;
+        let stream = std::io::BufReader::new(stream);
+        Ok(Self {
+            stream,
+            host: host.to_owned(),
+            token,
+        })
+    }
+
+    /// The body of a 2xx answer to `method path`; anything else is a failure.
+    fn request(&mut self, method: &str, path: &str, body: &[u8]) -> Result<Vec<u8>, Failure> {
+        let (host, token) = (&self.host, &self.token);
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        self.stream.get_mut().write_all(&request)?;
+        let mut status = String::new();
+        self.stream.read_line(&mut status)?;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line)?;
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse()?;
+            } else if line.starts_with("transfer-encoding:") {
+                return Err("the floor reads only answers with a content-length".into());
+            }
+        }
+        let mut answer = vec![0; length];
+        self.stream.read_exact(&mut answer)?;
+        if !status
+            .split(' ')
+            .nth(1)
+            .is_some_and(|code| code.starts_with('2'))
+        {
+            return Err(format!("{method} {path}: {}", status.trim()).into());
+        }
+        Ok(answer)
+    }
+}
+
+/// Merges the head into `linked` (its changes since this machine's base), then pushes.
+fn sync(identity: &Identity, linked: &Path, remote: &Path, local: &Path) -> Result<(), Failure> {
+    let head = Head::read(remote)?;
+    let theirs = identity.decrypt(&fs::read(head.object(remote))?)?;
+    let base = identity.decrypt(&fs::read(local.join("base.age"))?)?;
+    let ours = fs::read_to_string(linked)?;
+    let document = |bytes: &[u8]| Ok::<_, Failure>(Document::parse(std::str::from_utf8(bytes)?));
+    let merged = merge3(
+        &document(&base)?,
+        &Document::parse(&ours),
+        &document(&theirs)?,
+    );
+    if !merged.conflicts.is_empty() {
+        return Err("the floor merges only without conflicts".into());
+    }
+    let plaintext = merged.document.as_str().as_bytes();
+    let ciphertext = encrypt(plaintext, &head.readers()?)?;
+    let record = head.successor(identity, &ciphertext, None);
+    let record_json = record.to_json();
+    write_version(remote, &record, &record_json, &ciphertext)?;
+    keep_base(local, &record_json, &ciphertext)?;
+    replace(linked, plaintext)
 }
 
 /// Every environment of `project` encrypted again to its readers and `key`, then the
@@ -80,10 +226,7 @@ fn reencrypt(
     for environment in sorted_names(&project.join("environments"))? {
         let remote = project.join("environments").join(&environment);
         let head = Head::read(&remote)?;
-        let object = remote
-            .join("objects")
-            .join(format!("{}.age", head.record.body.ciphertext_sha256));
-        let plaintext = identity.decrypt(&fs::read(object)?)?;
+        let plaintext = identity.decrypt(&fs::read(head.object(&remote))?)?;
         let mut readers = head.readers()?;
         if !readers.contains(key) {
             readers.push(key.clone());
@@ -137,6 +280,12 @@ impl Head {
             record: head.record,
             digest: head.digest,
         })
+    }
+
+    /// Where its ciphertext is on the remote.
+    fn object(&self, remote: &Path) -> PathBuf {
+        let name = format!("{}.age", self.record.body.ciphertext_sha256);
+        remote.join("objects").join(name)
     }
 
     fn readers(&self) -> Result<Vec<MemberKey>, Failure> {
