@@ -46,6 +46,20 @@ timed_round() {
   done
 }
 
+# Starts `envsync server` (SQLite) under $1 on a free loopback port, joined as its owner.
+# Sets server_pid and url, and exports the owner's token for the floor as FLOOR_TOKEN.
+serve() {
+  "$bin" server --listen 127.0.0.1:0 --data-dir "$1/data" 2>"$1/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$1/server.log" && break; sleep 0.1; done
+  url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$1/server.log")
+  "$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$1/server.log")" >/dev/null 2>&1
+  FLOOR_TOKEN=$(awk -v table="[\"$url\"]" '$0 == table { mine = 1; next } /^\[/ { mine = 0 }
+    mine && sub(/^token = "/, "") { sub(/"$/, ""); print }' \
+    "$XDG_CONFIG_HOME/envsync/credentials.toml")
+  export FLOOR_TOKEN
+}
+
 mkdir -p "$work/push/remote" "$work/push/ws"
 cd "$work/push/ws"
 printf 'remote = "../remote"\n\n[projects.app.environments]\ndevelopment = ".env"\n' \
@@ -64,18 +78,12 @@ done
 
 mkdir -p "$work/served/ws"
 cd "$work/served/ws"
-"$bin" server --listen 127.0.0.1:0 --data-dir "$work/served/data" 2>"$work/served/log" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$work/served/log" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/served/log")
-"$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$work/served/log")" >/dev/null 2>&1
+serve "$work/served"
 { printf 'remote = "%s"\n\n[projects.app.environments]\n' "$url"
   printf 'development = ".env"\nfloor = ".env.floor"\n'; } > envsync.toml
 variables 1000 | tee .env > .env.floor
 "$bin" push >/dev/null 2>&1
 "$bin" push --env floor >/dev/null 2>&1
-FLOOR_TOKEN=$(sed -n 's/^token = "\(.*\)"$/\1/p' "$XDG_CONFIG_HOME/envsync/credentials.toml")
-export FLOOR_TOKEN
 for ((round = 0; round < ${BENCH_RUNS:-60}; round++)); do
   sed -i "1s/.*/SECRET_KEY_0=round-$round/" .env
   timed_round "$round" "envsync-push-server $bin push" \
@@ -114,20 +122,55 @@ done
 # The floor merged as envsync did, byte for byte.
 cmp -s .env ../floor.env || { echo "error: the floor's merge differs from envsync's" >&2; exit 1; }
 
-mkdir -p "$work/members/remote" "$work/members/ws"
-cd "$work/members/ws"
-carol=$(seed_twenty_environments "$bin" ../remote "$work/members")
-cp -a ../remote/app ../floor-project
-for ((round = 0; round < ${BENCH_MEMBER_RUNS:-15}; round++)); do
-  timed_round "$round" "envsync-members-add $bin members add $carol --name carol --yes" \
-    "floor-reencrypt $floor reencrypt $identity ../floor-project ../floor-local $carol"
-  timed_round "$round" "envsync-members-remove $bin members remove carol --yes" \
-    "floor-reencrypt $floor reencrypt $identity ../floor-project ../floor-local $carol"
-done
-# Both made a version of every environment at every step.
-[[ $(ls ../remote/app/environments/e00/versions | wc -l) \
-  -eq $(ls ../floor-project/environments/e00/versions | wc -l) ]] \
-  || { echo "error: the floor and envsync made different numbers of versions" >&2; exit 1; }
+# Membership changes on 20 environments × 1,000 variables at remote URL (under $work/$2),
+# rows named with SUFFIX, against the floor command FLOOR… run on a copy of the project made
+# by COPY (a function given the workspace). Usage: membership URL NAME SUFFIX COPY FLOOR…
+membership() {
+  local url=$1 name=$2 suffix=$3 copy=$4 round
+  shift 4
+  mkdir -p "$work/$name/ws"
+  cd "$work/$name/ws"
+  carol=$(seed_twenty_environments "$bin" "$url" "$work/$name")
+  "$copy"
+  for ((round = 0; round < ${BENCH_MEMBER_RUNS:-15}; round++)); do
+    timed_round "$round" "envsync-members-add$suffix $bin members add $carol --name carol --yes" \
+      "floor-reencrypt$suffix $* $carol"
+    timed_round "$round" "envsync-members-remove$suffix $bin members remove carol --yes" \
+      "floor-reencrypt$suffix $* $carol"
+  done
+  # envsync takes the floor's project as its own: its versions and entries verify.
+  mkdir -p ../check
+  sed "s|^remote = .*|remote = \"$floor_remote\"|; s|projects.app|projects.$floor_project|" \
+    envsync.toml > ../check/envsync.toml
+  (cd ../check && "$bin" pull --env e00 >/dev/null 2>&1) && cmp -s ../check/.env.e00 .env.e00 \
+    || { echo "error: envsync does not read back the floor's project" >&2; exit 1; }
+}
+
+# The floor's folder: a copy of the remote, under another name.
+copy_folder() {
+  floor_remote=../floor-remote floor_project=app
+  mkdir -p ../floor-remote
+  cp -a ../remote/app ../floor-remote/app
+}
+mkdir -p "$work/members/remote"
+membership ../remote members "" copy_folder \
+  "$floor" reencrypt "$identity" ../floor-remote/app ../floor-local
+
+# The floor's project on the same server: the same environments pushed as project `floor`.
+copy_served() {
+  floor_remote=$url floor_project=floor
+  mkdir -p ../floor-ws
+  sed 's|projects.app|projects.floor|' envsync.toml > ../floor-ws/envsync.toml
+  cp .env.e* ../floor-ws/
+  (cd ../floor-ws && for e in $(seq -w 0 19); do "$bin" push --env "e$e" >/dev/null 2>&1; done)
+}
+mkdir -p "$work/members-served"
+serve "$work/members-served"
+membership "$url" members-served -server copy_served \
+  "$floor" reencrypt-server "$identity" "${url#http://}" floor ../floor-local
+kill "$server_pid"
+server_pid=""
+
 print_medians "$work/times" envsync-push floor-push envsync-push-server floor-put \
-  envsync-sync floor-sync \
-  envsync-members-add envsync-members-remove floor-reencrypt
+  envsync-sync floor-sync envsync-members-add envsync-members-remove floor-reencrypt \
+  envsync-members-add-server envsync-members-remove-server floor-reencrypt-server

@@ -17,6 +17,8 @@
 //!   environment the same, with the head decrypted and encrypted again to its readers and
 //!   the new key (the bases kept on a second thread while the next head is sealed, as
 //!   envsync does), then a signed membership entry after the log's last.
+//! - `reencrypt-server`: the same on a server: every head the caller may read in one
+//!   request, the new versions in one `POST`, then the log and the new entry.
 //!
 //! What envsync does beyond this (its ledger of what it verified, checks of standing and
 //! trust, the key list and change summary, the config) is what the bench weighs.
@@ -31,6 +33,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+use envsync_api::{self as api, paths};
 use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
 use envsync_core::merge::merge3;
@@ -38,13 +41,15 @@ use envsync_core::records::{
     MembershipAction, MembershipBody, Pin, Signable, Signed, Verifier, VersionBody, signed_bytes,
 };
 use envsync_crypto::{Identity, MemberKey, Signature, encrypt};
+use serde_json::value::RawValue;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: write_floor push IDENTITY PLAINTEXT REMOTE_ENV_DIR LOCAL_DIR\n\
-                     \x20      write_floor put IDENTITY PLAINTEXT HOST:PORT PROJECT ENV LOCAL_DIR\n\
-                     \x20      write_floor sync IDENTITY LINKED_FILE REMOTE_ENV_DIR LOCAL_DIR\n\
-                     \x20      write_floor reencrypt IDENTITY REMOTE_PROJECT_DIR LOCAL_DIR KEY";
+const USAGE: &str = "usage: write_floor push IDENTITY PLAINTEXT REMOTE_ENV_DIR LOCAL_DIR
+       write_floor put IDENTITY PLAINTEXT HOST:PORT PROJECT ENV LOCAL_DIR
+       write_floor sync IDENTITY LINKED_FILE REMOTE_ENV_DIR LOCAL_DIR
+       write_floor reencrypt IDENTITY REMOTE_PROJECT_DIR LOCAL_DIR KEY
+       write_floor reencrypt-server IDENTITY HOST:PORT PROJECT LOCAL_DIR KEY";
 
 fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,11 +71,17 @@ fn main() -> Result<(), Failure> {
         ] => {
             let identity = read_identity(identity)?;
             let plaintext = fs::read(plaintext)?;
-            let token = std::env::var("FLOOR_TOKEN")?;
-            let mut server = Server::connect(server, token)?;
-            let path = format!("/api/v1/projects/{project}/environments/{environment}");
-            put(&identity, &plaintext, &mut server, &path, Path::new(local))
+            let mut server = Server::connect(server)?;
+            let place = (*project, *environment);
+            put(&identity, &plaintext, &mut server, place, Path::new(local))
         }
+        ["reencrypt-server", identity, server, project, local, key] => reencrypt_served(
+            &read_identity(identity)?,
+            &mut Server::connect(server)?,
+            project,
+            Path::new(local),
+            &key.parse()?,
+        ),
         ["sync", identity, linked, remote, local] => sync(
             &read_identity(identity)?,
             Path::new(linked),
@@ -96,32 +107,84 @@ fn push(identity: &Identity, plaintext: &[u8], remote: &Path, local: &Path) -> R
     keep_base(local, &record_json, &ciphertext)
 }
 
-/// [`push`] to a server, the environment's routes under `path`.
+/// [`push`] to a server, to environment `place.1` of project `place.0`.
 fn put(
     identity: &Identity,
     plaintext: &[u8],
     server: &mut Server,
-    path: &str,
+    (project, environment): (&str, &str),
     local: &Path,
 ) -> Result<(), Failure> {
-    let shown = server.request("GET", &format!("{path}/head"), b"")?;
-    let number: u64 = std::str::from_utf8(&shown)?
-        .trim_matches(|c: char| !c.is_ascii_digit())
-        .parse()?;
-    let bytes = server.request("GET", &format!("{path}/versions/{number}"), b"")?;
-    let record = Signed::<VersionBody>::from_json(&bytes, "the head")?;
-    let digest = record.verify_signature_digest(&Keys, "the head")?;
-    let head = Head { record, digest };
+    let shown: api::Head = server.get(&paths::head(project, environment))?;
+    let number = shown.head.ok_or("no head")?;
+    let bytes = server.request("GET", &paths::version(project, environment, number), b"")?;
+    let head = Head::verify(&bytes)?;
     let ciphertext = encrypt(plaintext, &head.readers()?)?;
     let record = head.successor(identity, &ciphertext, None);
     let record_json = record.to_json();
-    let mut body = b"{\"record\":".to_vec();
-    body.extend_from_slice(&record_json);
-    body.extend_from_slice(b",\"ciphertext\":\"");
-    body.extend_from_slice(BASE64.encode(&ciphertext).as_bytes());
-    body.extend_from_slice(b"\"}");
-    server.request("PUT", &format!("{path}/versions/{}", number + 1), &body)?;
+    let pushed = pushed(&record_json, &ciphertext)?;
+    let path = paths::version(project, environment, number + 1);
+    server.request("PUT", &path, &serde_json::to_vec(&pushed)?)?;
     keep_base(local, &record_json, &ciphertext)
+}
+
+/// [`reencrypt`] on a server: the heads in one request, the new versions in one `POST`
+/// (their bases then kept on a second thread), then the entry after the log's last.
+fn reencrypt_served(
+    identity: &Identity,
+    server: &mut Server,
+    project: &str,
+    local: &Path,
+    key: &MemberKey,
+) -> Result<(), Failure> {
+    let shown: api::Heads = server.get(&paths::heads(project))?;
+    let (mut sealed, mut heads) = (Vec::new(), BTreeMap::new());
+    for shown in shown.heads {
+        let head = Head::verify(shown.record.get().as_bytes())?;
+        let kept = local.join(&shown.environment);
+        let old = match fs::read(kept.join("base.age")) {
+            Ok(bytes) if sha256_hex(&bytes) == head.record.body.ciphertext_sha256 => bytes,
+            _ => {
+                let sha256 = &head.record.body.ciphertext_sha256;
+                let path = paths::object(project, &shown.environment, sha256);
+                server.request("GET", &path, b"")?
+            }
+        };
+        let (record, ciphertext) = head.to_readers_and(identity, &old, key)?;
+        heads.insert(shown.environment, pin(&record));
+        sealed.push((kept, record.to_json(), ciphertext));
+    }
+    let versions = sealed
+        .iter()
+        .map(|(_, record, ciphertext)| pushed(record, ciphertext));
+    let versions = api::PushVersions {
+        versions: versions.collect::<Result<_, _>>()?,
+    };
+    let body = serde_json::to_vec(&versions)?;
+    let outcomes: api::PushOutcomes = server.send("POST", &paths::new_versions(project), &body)?;
+    if !outcomes.outcomes.iter().all(|outcome| outcome.created) {
+        return Err("a version was not created".into());
+    }
+    let writer = std::thread::spawn(move || -> Result<(), Failure> {
+        for (directory, record_json, ciphertext) in sealed {
+            keep_base(&directory, &record_json, &ciphertext)?;
+        }
+        Ok(())
+    });
+    let log: api::Records = server.get(&paths::members(project))?;
+    let last = log.records.last().ok_or("no membership log")?;
+    let last = Verified::<MembershipBody>::from_json(last.get().as_bytes())?;
+    let entry = adding(identity, last, key, heads);
+    let path = paths::member_event(project, entry.body.number);
+    server.request("PUT", &path, &entry.to_json())?;
+    writer.join().map_err(|_| "the writer thread stopped")?
+}
+
+/// The body of a push of `record_json` and `ciphertext`.
+fn pushed(record_json: &[u8], ciphertext: &[u8]) -> Result<api::PushVersion, Failure> {
+    let record = RawValue::from_string(String::from_utf8(record_json.to_vec())?)?;
+    let ciphertext = BASE64.encode(ciphertext);
+    Ok(api::PushVersion { record, ciphertext })
 }
 
 /// One HTTP/1.1 connection to a server on loopback.
@@ -132,7 +195,8 @@ struct Server {
 }
 
 impl Server {
-    fn connect(host: &str, token: String) -> Result<Self, Failure> {
+    fn connect(host: &str) -> Result<Self, Failure> {
+        let token = std::env::var("FLOOR_TOKEN")?;
         let stream = std::net::TcpStream::connect(host)?;
         stream.set_nodelay(true)?;
         let stream = std::io::BufReader::new(stream);
@@ -141,6 +205,19 @@ impl Server {
             host: host.to_owned(),
             token,
         })
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> Result<T, Failure> {
+        self.send("GET", path, b"")
+    }
+
+    fn send<T: serde::de::DeserializeOwned>(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, Failure> {
+        Ok(serde_json::from_slice(&self.request(method, path, body)?)?)
     }
 
     /// The body of a 2xx answer to `method path`; anything else is a failure.
@@ -226,13 +303,8 @@ fn reencrypt(
     for environment in sorted_names(&project.join("environments"))? {
         let remote = project.join("environments").join(&environment);
         let head = Head::read(&remote)?;
-        let plaintext = identity.decrypt(&fs::read(head.object(&remote))?)?;
-        let mut readers = head.readers()?;
-        if !readers.contains(key) {
-            readers.push(key.clone());
-        }
-        let ciphertext = encrypt(&plaintext, &readers)?;
-        let record = head.successor(identity, &ciphertext, Some(&readers));
+        let old = fs::read(head.object(&remote))?;
+        let (record, ciphertext) = head.to_readers_and(identity, &old, key)?;
         let record_json = record.to_json();
         write_version(&remote, &record, &record_json, &ciphertext)?;
         heads.insert(environment.clone(), pin(&record));
@@ -251,7 +323,21 @@ fn add_member(
     heads: BTreeMap<String, Pin>,
 ) -> Result<(), Failure> {
     let last = sorted_names(members)?.pop().ok_or("no membership log")?;
-    let last = verified::<MembershipBody>(&members.join(last))?;
+    let last = Verified::<MembershipBody>::from_json(&fs::read(members.join(last))?)?;
+    let entry = adding(identity, last, key, heads);
+    create(
+        &members.join(record_name(entry.body.number)),
+        &entry.to_json(),
+    )
+}
+
+/// The signed entry after `last` that adds `key`, with every environment's new head.
+fn adding(
+    identity: &Identity,
+    last: Verified<MembershipBody>,
+    key: &MemberKey,
+    heads: BTreeMap<String, Pin>,
+) -> Signed<MembershipBody> {
     let mut body = last.record.body;
     body.number += 1;
     body.parent_digest = Some(last.digest);
@@ -259,11 +345,7 @@ fn add_member(
     body.member = key.to_string();
     body.name = "floor".to_owned();
     body.heads = heads;
-    let entry = sign(identity, body);
-    create(
-        &members.join(record_name(entry.body.number)),
-        &entry.to_json(),
-    )
+    sign(identity, body)
 }
 
 /// An environment's head, verified.
@@ -275,11 +357,37 @@ struct Head {
 impl Head {
     fn read(remote: &Path) -> Result<Self, Failure> {
         let number: u64 = fs::read_to_string(remote.join("head"))?.trim().parse()?;
-        let head = verified(&remote.join("versions").join(record_name(number)))?;
+        Self::verify(&fs::read(
+            remote.join("versions").join(record_name(number)),
+        )?)
+    }
+
+    fn verify(bytes: &[u8]) -> Result<Self, Failure> {
+        let head = Verified::from_json(bytes)?;
         Ok(Self {
             record: head.record,
             digest: head.digest,
         })
+    }
+
+    /// Its plaintext (from `ciphertext`) encrypted again to its readers and `key`, and the
+    /// signed version after it that holds that.
+    fn to_readers_and(
+        &self,
+        identity: &Identity,
+        ciphertext: &[u8],
+        key: &MemberKey,
+    ) -> Result<(Signed<VersionBody>, Vec<u8>), Failure> {
+        let plaintext = identity.decrypt(ciphertext)?;
+        let mut readers = self.readers()?;
+        if !readers.contains(key) {
+            readers.push(key.clone());
+        }
+        let ciphertext = encrypt(&plaintext, &readers)?;
+        Ok((
+            self.successor(identity, &ciphertext, Some(&readers)),
+            ciphertext,
+        ))
     }
 
     /// Where its ciphertext is on the remote.
@@ -319,10 +427,12 @@ struct Verified<T> {
     digest: String,
 }
 
-fn verified<T: Signable>(path: &Path) -> Result<Verified<T>, Failure> {
-    let record = Signed::<T>::from_json(&fs::read(path)?, "a record")?;
-    let digest = record.verify_signature_digest(&Keys, "a record")?;
-    Ok(Verified { record, digest })
+impl<T: Signable> Verified<T> {
+    fn from_json(bytes: &[u8]) -> Result<Self, Failure> {
+        let record = Signed::<T>::from_json(bytes, "a record")?;
+        let digest = record.verify_signature_digest(&Keys, "a record")?;
+        Ok(Self { record, digest })
+    }
 }
 
 fn sign<T: Signable>(identity: &Identity, body: T) -> Signed<T> {
