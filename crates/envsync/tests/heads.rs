@@ -562,3 +562,37 @@ fn a_server_without_the_batch_route_gets_each_version_alone() {
         );
     }
 }
+
+/// Issue 19, item 1: only the commands that show or answer access requests ask for them.
+/// Every command that read the membership log used to fetch the project's pending
+/// requests too: a round trip of five in a `run` from a server, for nothing.
+#[test]
+fn only_the_commands_that_show_access_requests_ask_for_them() {
+    let team = Team::new();
+    let server = Database::sqlite(&team).start();
+    let api = Api::new(&server.url);
+    let (alice, _bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let invite = alice.run(&["invite", "--role", "reader"]).ok();
+    let carol = team.member_of("carol", &server.url);
+    carol.run(&["join", &server.url, &code_in(&invite)]).ok();
+    let requests = "/api/v1/projects/{project}/requests";
+
+    let (made, _) = api.requests_of(&alice, &["run", "--remote", "--", "true"]);
+    // The membership log, the head, its record and its ciphertext.
+    assert_eq!(made.values().sum::<u64>(), 4, "{made:?}");
+    assert_eq!(made.get(requests), None, "{made:?}");
+    alice.write_env(".env", "FROM_ALICE=2\n");
+    for args in [&["push"][..], &["pull"], &["sync"]] {
+        let (made, _) = api.requests_of(&alice, args);
+        assert_eq!(made.get(requests), None, "{args:?}: {made:?}");
+    }
+
+    // The owner still sees who waits, and answers them.
+    let (made, status) = api.requests_of(&alice, &["status", "--json"]);
+    assert_eq!(made.get(requests), Some(&1), "{made:?}");
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["pending_members"][0]["name"], "carol", "{status}");
+    let (made, _) = api.requests_of(&alice, &["members", "accept", "carol"]);
+    assert_eq!(made.get(requests), Some(&1), "{made:?}");
+    carol.run(&["pull"]).ok();
+}

@@ -90,8 +90,9 @@ impl Session {
         invite: Option<String>,
     ) -> Result<()> {
         let own = self.identity()?.member_key().to_string();
+        let filed = self.access_requests(view)?;
         let invite = invite.or_else(|| {
-            view.requests
+            filed
                 .iter()
                 .find(|request| request.body.member == own)
                 .and_then(|request| request.body.invite.clone())
@@ -204,6 +205,7 @@ mod tests {
         );
         assert_eq!(std::fs::read_dir(&requests).unwrap().count(), 1);
         let view = bob.project_view("app").unwrap();
-        assert_eq!(view.requests.len(), 1, "the request is signed and current");
+        let requests = bob.access_requests(&view).unwrap();
+        assert_eq!(requests.len(), 1, "the request is signed and current");
     }
 }

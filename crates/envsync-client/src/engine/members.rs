@@ -105,11 +105,9 @@ impl Session {
             })
             .collect();
         // Listing must not fail for an invite it cannot read: that request shows no role.
-        let invites = self
-            .listed_invites(&view.project, &view.requests)
-            .ok()
-            .flatten();
-        rows.extend(view.requests.iter().filter_map(|request| {
+        let requests = self.access_requests(&view)?;
+        let invites = self.listed_invites(&view.project, &requests).ok().flatten();
+        rows.extend(requests.iter().filter_map(|request| {
             // What accepting would grant, so an owner sees the invite's role before signing;
             // nothing when the invite does not check out (accepting it is refused then).
             let asked = Asked {
@@ -150,7 +148,8 @@ impl Session {
         confirm: &mut dyn FnMut(&Acceptance) -> bool,
     ) -> Result<Vec<Acceptance>> {
         let view = self.project_view(project)?;
-        let (keys, requests) = matching(&view, who)?;
+        let requests = self.access_requests(&view)?;
+        let (keys, requests) = matching(&view, &requests, who)?;
         let mut accepted = Vec::new();
         let mut trust = view.trust.clone();
         for member in keys {
@@ -534,6 +533,7 @@ impl Session {
 /// `None`). A name that several keys share is refused, listing their fingerprints.
 fn matching<'a>(
     view: &'a ProjectView,
+    requests: &[AccessRequest],
     who: Option<&str>,
 ) -> Result<(Vec<&'a crate::membership::Member>, Vec<AccessRequest>)> {
     let matches = |name: &str, key: &str, fingerprint: &str| {
@@ -545,8 +545,7 @@ fn matching<'a>(
         .filter(|member| !view.trust.contains(member.key.as_str()))
         .filter(|member| matches(&member.name, member.key.as_str(), &member.key.fingerprint()))
         .collect();
-    let requests: Vec<AccessRequest> = view
-        .requests
+    let requests: Vec<AccessRequest> = requests
         .iter()
         .filter(|request| {
             request

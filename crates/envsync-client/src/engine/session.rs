@@ -46,8 +46,6 @@ pub struct ProjectView {
     pub project: String,
     pub roster: Roster,
     pub trust: Trust,
-    /// Verified requests from keys that are not active members.
-    pub requests: Vec<AccessRequest>,
 }
 
 impl ProjectView {
@@ -244,14 +242,20 @@ impl Session {
                 ));
             }
         }
-        let requests = self.remote.access_requests(project)?;
-        let requests = current_requests(project, &roster, requests);
         Ok(ProjectView {
             project: project.to_owned(),
             roster,
             trust,
-            requests,
         })
+    }
+
+    /// The project's access requests that are signed, current, and from keys that are not
+    /// active members. Asked of the remote only by the commands that show or answer them
+    /// (`status`, `members`, filing one's own): for every other command that reads the
+    /// membership log it was a round trip for nothing (a fifth of a `run` from a server).
+    pub(crate) fn access_requests(&self, view: &ProjectView) -> Result<Vec<AccessRequest>> {
+        let requests = self.remote.access_requests(&view.project)?;
+        Ok(current_requests(&view.project, &view.roster, requests))
     }
 
     /// The membership log verified and folded, the entries read for it, and whether it

@@ -3,6 +3,7 @@ use serde::Serialize;
 
 use super::{ProjectView, Session};
 use crate::error::Result;
+use crate::records::AccessRequest;
 use crate::remote::ShownHeads;
 use crate::workspace::{Link, Target};
 
@@ -81,7 +82,10 @@ impl Session {
                 if let Some(removed) = self.removal_of_self(&view) {
                     return Err(removed);
                 }
-                report.pending.extend(others_pending(&view, own.as_deref()));
+                let requests = self.access_requests(&view)?;
+                report
+                    .pending
+                    .extend(others_pending(&view, &requests, own.as_deref()));
                 let shown = self.remote.heads(&target.project)?;
                 views.push((view, shown));
             }
@@ -203,11 +207,15 @@ impl Session {
 }
 
 /// Who waits for this user: your own request waits for an owner; it is not yours to accept.
-fn others_pending(view: &ProjectView, own: Option<&str>) -> Vec<PendingMember> {
+fn others_pending(
+    view: &ProjectView,
+    requests: &[AccessRequest],
+    own: Option<&str>,
+) -> Vec<PendingMember> {
     let own_fingerprint = own
         .and_then(|key| key.parse::<envsync_crypto::MemberKey>().ok())
         .map(|key| key.fingerprint());
-    pending_members(view)
+    pending_members(view, requests)
         .into_iter()
         .filter(|pending| Some(&pending.fingerprint) != own_fingerprint.as_ref())
         .collect()
@@ -240,7 +248,10 @@ fn no_access(target: Target) -> StatusRow {
     }
 }
 
-pub(crate) fn pending_members(view: &ProjectView) -> Vec<PendingMember> {
+pub(crate) fn pending_members(
+    view: &ProjectView,
+    requests: &[AccessRequest],
+) -> Vec<PendingMember> {
     let new_keys = view
         .roster
         .active()
@@ -251,7 +262,7 @@ pub(crate) fn pending_members(view: &ProjectView) -> Vec<PendingMember> {
             fingerprint: member.key.fingerprint(),
             kind: "new key",
         });
-    let requests = view.requests.iter().filter_map(|request| {
+    let requests = requests.iter().filter_map(|request| {
         let key: envsync_crypto::MemberKey = request.body.member.parse().ok()?;
         Some(PendingMember {
             project: view.project.clone(),
