@@ -202,8 +202,8 @@ impl Status {
                 keys.join(" ")
             };
             printer.data(format!(
-                "rotate {what} of {place}: {} was removed and could read {its} (version {}){listed} \
-                 — run `envsync rotate {command} --env {}`",
+                "rotate {what} of {place}: {} was removed and could read {its} \
+                 (version {}){listed} — run `envsync rotate {command} --env {}`",
                 first.removed, first.since_version, first.environment
             ));
         }
