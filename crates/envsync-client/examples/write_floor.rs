@@ -34,13 +34,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use envsync_api::{self as api, paths};
+use envsync_client::records::{CryptoVerifier, Seal};
 use envsync_core::dotenv::Document;
 use envsync_core::hash::sha256_hex;
 use envsync_core::merge::merge3;
-use envsync_core::records::{
-    MembershipAction, MembershipBody, Pin, Signable, Signed, Verifier, VersionBody, signed_bytes,
-};
-use envsync_crypto::{Identity, MemberKey, Signature, encrypt};
+use envsync_core::records::{MembershipAction, MembershipBody, Pin, Signable, Signed, VersionBody};
+use envsync_crypto::{Identity, MemberKey, encrypt};
 use serde_json::value::RawValue;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -345,7 +344,7 @@ fn adding(
     body.member = key.to_string();
     body.name = "floor".to_owned();
     body.heads = heads;
-    sign(identity, body)
+    Signed::sign(body, identity)
 }
 
 /// An environment's head, verified.
@@ -418,7 +417,7 @@ impl Head {
         if let Some(readers) = readers {
             body.recipients = readers.iter().map(ToString::to_string).collect();
         }
-        sign(identity, body)
+        Signed::sign(body, identity)
     }
 }
 
@@ -430,35 +429,15 @@ struct Verified<T> {
 impl<T: Signable> Verified<T> {
     fn from_json(bytes: &[u8]) -> Result<Self, Failure> {
         let record = Signed::<T>::from_json(bytes, "a record")?;
-        let digest = record.verify_signature_digest(&Keys, "a record")?;
+        let digest = record.verify_signature_digest(&CryptoVerifier, "a record")?;
         Ok(Self { record, digest })
     }
-}
-
-fn sign<T: Signable>(identity: &Identity, body: T) -> Signed<T> {
-    let signature = identity.sign(&signed_bytes(&body)).to_base64();
-    Signed { body, signature }
 }
 
 fn pin(record: &Signed<VersionBody>) -> Pin {
     Pin {
         number: record.body.number,
         digest: record.digest(),
-    }
-}
-
-/// Checks signatures as the envsync client does, with envsync-crypto's member keys.
-struct Keys;
-
-impl Verifier for Keys {
-    fn verify(&self, member_key: &str, message: &[u8], signature: &str) -> bool {
-        let (Ok(key), Ok(signature)) = (
-            member_key.parse::<MemberKey>(),
-            Signature::from_base64(signature),
-        ) else {
-            return false;
-        };
-        key.verify(message, &signature).is_ok()
     }
 }
 
