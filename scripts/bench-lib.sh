@@ -38,6 +38,20 @@ print_medians() {
   done
 }
 
+# BINARY's `envsync server` (SQLite, its data in DIR/server, its log DIR/server.log) on a
+# free loopback port, joined by the current HOME as the server's owner. Sets server_pid and
+# server_url. Usage: start_server BINARY DIR
+start_server() {
+  local bin=$1 dir=$2
+  "$bin" server --listen 127.0.0.1:0 --data-dir "$dir/server" 2>"$dir/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$dir/server.log" 2>/dev/null && break
+    sleep 0.1; done
+  server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/server.log")
+  "$bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$dir/server.log")" \
+    >/dev/null 2>&1
+}
+
 # From the workspace in the current directory (its envsync.toml, `.env.*` files and the
 # environments vars1000 and env00…env19), the same environments on BINARY's server
 # (SQLite, under WORK, on a free loopback port) in a second workspace, WORK/ws-server,
@@ -45,13 +59,7 @@ print_medians() {
 # server_url. Usage: mirror_on_server BINARY WORK
 mirror_on_server() {
   local bin=$1 work=$2 env
-  "$bin" server --listen 127.0.0.1:0 --data-dir "$work/server" 2>"$work/server.log" &
-  server_pid=$!
-  for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" 2>/dev/null && break
-    sleep 0.1; done
-  server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
-  "$bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
-    >/dev/null 2>&1
+  start_server "$bin" "$work"
   mkdir -p "$work/ws-server"
   sed "s|^remote = .*|remote = \"$server_url\"|" envsync.toml > "$work/ws-server/envsync.toml"
   cp .env.* "$work/ws-server/"

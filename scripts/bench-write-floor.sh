@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # envsync's writes to a folder remote against their floor (issue 19, item 3): `write_floor`
-# (crates/envsync-crypto/examples/write_floor.rs) does only what a crash-safe, signed,
+# (crates/envsync-client/examples/write_floor.rs) does only what a crash-safe, signed,
 # encrypted write must (verify the head, encrypt, sign, write the ciphertext and record to
 # the remote and the new base here, each durably), on its own copy of the same remote.
 #   - `push` of a 1,000-variable environment (one value changed before each pair) against
@@ -16,7 +16,7 @@
 # Usage: scripts/bench-write-floor.sh ENVSYNC_BINARY WRITE_FLOOR_BINARY (BENCH_RUNS rounds
 # of push and of sync, default 60, and BENCH_MEMBER_RUNS of membership, default 15).
 # Build the floor with
-#   cargo build --release -p envsync-crypto --example write_floor
+#   cargo build --release -p envsync-client --example write_floor
 set -euo pipefail
 [[ $# -eq 2 ]] || { echo "usage: $0 ENVSYNC_BINARY WRITE_FLOOR_BINARY" >&2; exit 2; }
 # shellcheck source=bench-lib.sh
@@ -46,14 +46,11 @@ timed_round() {
   done
 }
 
-# Starts `envsync server` (SQLite) under $1 on a free loopback port, joined as its owner.
-# Sets server_pid and url, and exports the owner's token for the floor as FLOOR_TOKEN.
+# Starts `envsync server` under $1 (bench-lib.sh's start_server), joined as its owner. Sets
+# server_pid and url, and exports the owner's token for the floor as FLOOR_TOKEN.
 serve() {
-  "$bin" server --listen 127.0.0.1:0 --data-dir "$1/data" 2>"$1/server.log" &
-  server_pid=$!
-  for _ in $(seq 1 100); do grep -q 'listening on' "$1/server.log" && break; sleep 0.1; done
-  url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$1/server.log")
-  "$bin" join "$url" "$(sed -n 's/^owner setup code: //p' "$1/server.log")" >/dev/null 2>&1
+  start_server "$bin" "$1"
+  url=$server_url
   FLOOR_TOKEN=$(awk -v table="[\"$url\"]" '$0 == table { mine = 1; next } /^\[/ { mine = 0 }
     mine && sub(/^token = "/, "") { sub(/"$/, ""); print }' \
     "$XDG_CONFIG_HOME/envsync/credentials.toml")
