@@ -71,13 +71,11 @@ fn invite_alone(bundle: &ShareBundle) -> Option<&str> {
 fn refused_without_invite(error: &ShareBundleError, bundle: Option<&ShareBundle>) {
     let message = error.to_string();
     assert!(!message.trim().is_empty(), "an empty refusal");
-    let Some((bundle, invite)) = bundle.and_then(|bundle| Some((bundle, invite_alone(bundle)?)))
-    else {
+    let Some(bundle) = bundle else { return };
+    let quoted = |invite: &&str| invite.len() >= 12 && message.contains(invite);
+    let Some(invite) = invite_alone(bundle).filter(quoted) else {
         return;
     };
-    if invite.len() < 12 || !message.contains(invite) {
-        return;
-    }
     let uninvited = ShareBundle {
         invite: None,
         ..bundle.clone()

@@ -183,7 +183,9 @@ impl Status {
             (&a.project, &a.environment, &a.removed, a.since_version)
                 == (&b.project, &b.environment, &b.removed, b.since_version)
         };
+        let mut shortened = false;
         for group in self.rotations.chunk_by(same_removal) {
+            shortened |= is_shortened(group.len());
             let first = &group[0];
             let place = EnvironmentRef::new(&first.project, &first.environment);
             let keys: Vec<&str> = group.iter().map(|rotation| rotation.key.as_str()).collect();
@@ -207,11 +209,7 @@ impl Status {
                 first.removed, first.since_version, first.environment
             ));
         }
-        if self
-            .rotations
-            .chunk_by(same_removal)
-            .any(|group| is_shortened(group.len()))
-        {
+        if shortened {
             printer.note(FULL_LIST_HINT);
         }
     }
