@@ -69,7 +69,8 @@ pub mod route {
     /// each is checked and created, or meets a conflict, as its own `PUT` would, in one
     /// commit. What a membership change sends when it re-encrypts every head.
     pub const NEW_VERSIONS: &str = api_v1!("/projects/{project}/versions");
-    /// `GET` the environment's head number.
+    /// `GET` the environment's head number; with `?with=record` its record too, with
+    /// `?with=version` its record and ciphertext ([`crate::HeadWith`]).
     pub const HEAD: &str = api_v1!("/projects/{project}/environments/{environment}/head");
     /// `GET` version records above `?after=N`, at most `?limit=`.
     pub const VERSIONS: &str = api_v1!("/projects/{project}/environments/{environment}/versions");
@@ -203,6 +204,11 @@ pub fn new_versions(project: &str) -> String {
 
 pub fn head(project: &str, environment: &str) -> String {
     fill(route::HEAD, &[project, environment])
+}
+
+/// [`head`] with the record, or the whole version, in the same answer.
+pub fn head_with(project: &str, environment: &str, with: crate::HeadWith) -> String {
+    format!("{}?with={}", head(project, environment), with.as_str())
 }
 
 pub fn versions(project: &str, environment: &str) -> String {

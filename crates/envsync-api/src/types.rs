@@ -145,10 +145,45 @@ pub struct WhoAmI {
     pub pending: Vec<String>,
 }
 
+/// An environment's head number and, when `?with=` asks, what a client reads next anyway:
+/// the head's record and its ciphertext, so that a `pull`, a `push` or a `run --remote` need
+/// not ask for each in a request of its own. The server cannot check either; the client
+/// verifies them as it verifies each read alone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Head {
     pub head: Option<u64>,
+    /// With `?with=record` or `?with=version`: the head's signed version record, exactly as
+    /// `GET …/versions/{number}` serves it. Absent with no head, and from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub record: Option<Box<RawValue>>,
+    /// With `?with=version`: the age ciphertext the record names, standard base64, as
+    /// `GET …/objects/{sha256}` serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciphertext: Option<String>,
+}
+
+/// What `GET …/head?with=` adds to the number: the record (what every `pull`, `push` and
+/// `sync` verifies next), or the whole version (what `run --remote` decrypts next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum HeadWith {
+    /// The head's record.
+    Record,
+    /// The head's record and its ciphertext.
+    Version,
+}
+
+impl HeadWith {
+    /// The query parameter's value, as the server parses it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Record => "record",
+            Self::Version => "version",
+        }
+    }
 }
 
 /// The head of every environment of a project that the caller may read and that has a

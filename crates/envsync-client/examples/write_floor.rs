@@ -7,8 +7,8 @@
 //!   record, write the ciphertext and the record to the remote so that a crash leaves the
 //!   old head or the new one whole (a temporary file, `fsync`, rename or link, the
 //!   directory's `fsync`), and keep the new base on this machine the same way.
-//! - `put`: the same `push` to an envsync server on loopback, in the three round trips a
-//!   push needs (the head's number, its record, the new version), over one HTTP/1.1
+//! - `put`: the same `push` to an envsync server on loopback, in the two round trips a
+//!   push needs (the head with its record, the new version), over one HTTP/1.1
 //!   connection written by hand, with the token from `FLOOR_TOKEN`.
 //! - `sync`: what merging a teammate's version into a linked file must do: the same as
 //!   `push`, with this machine's base and the head decrypted and merged key by key first,
@@ -114,10 +114,13 @@ fn put(
     (project, environment): (&str, &str),
     local: &Path,
 ) -> Result<(), Failure> {
-    let shown: api::Head = server.get(&paths::head(project, environment))?;
+    let with = api::HeadWith::Record;
+    let shown: api::Head = server.get(&paths::head_with(project, environment, with))?;
     let number = shown.head.ok_or("no head")?;
-    let bytes = server.request("GET", &paths::version(project, environment, number), b"")?;
-    let head = Head::verify(&bytes)?;
+    let head = Head::verify(shown.record.ok_or("no record")?.get().as_bytes())?;
+    if head.record.body.number != number {
+        return Err("the record is not the head's".into());
+    }
     let ciphertext = encrypt(plaintext, &head.readers()?)?;
     let record = head.successor(identity, &ciphertext, None);
     let record_json = record.to_json();

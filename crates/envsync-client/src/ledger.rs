@@ -26,6 +26,12 @@ pub struct Seen {
     pub number: u64,
     pub digest: String,
     pub seen_at: String,
+    /// Of a version: the earlier points of its history it was verified to chain to (a
+    /// membership log's pin a few versions back, say), so that a command finding the same
+    /// head and the same floor again need not read the floor's record from the remote. A
+    /// version's history never changes, so this cannot go stale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reaches: Vec<Pin>,
 }
 
 impl Seen {
@@ -164,28 +170,40 @@ impl Ledger {
     }
 
     /// Records `record`, whose digest the caller has at hand as `digest`, as verified, and as
-    /// the newest known when it is.
-    pub fn advance_environment(&self, record: &VersionRecord, digest: &str) -> Result<()> {
+    /// the newest known when it is, with `reaches`, the earlier points it was verified to
+    /// chain to.
+    pub fn advance_environment(
+        &self,
+        record: &VersionRecord,
+        digest: &str,
+        reaches: &[Pin],
+    ) -> Result<()> {
         if self.read_only {
             return Ok(());
         }
         let body = &record.body;
-        let known = self.environment(&EnvironmentRef::from(body))?;
-        // Seen already (every `status` verifies the same head again): nothing to write.
-        if known
-            .as_ref()
-            .is_some_and(|seen| seen.number == body.number && seen.digest == digest)
-        {
-            return Ok(());
-        }
         let place = EnvironmentRef::from(body);
+        let head_path = self.environment_dir(&place).join("head.json");
+        let known = self.environment(&place)?;
+        if let Some(mut seen) = known
+            .clone()
+            .filter(|seen| seen.number == body.number && seen.digest == digest)
+        {
+            // Seen already (every `status` verifies the same head again): only points it was
+            // newly found to reach are written.
+            let new = reaches.iter().filter(|pin| !seen.reaches.contains(pin));
+            let new: Vec<Pin> = new.cloned().collect();
+            if new.is_empty() {
+                return Ok(());
+            }
+            seen.reaches.extend(new);
+            return write_json(&head_path, &seen);
+        }
         write_atomic(&self.record_path(&place, body.number), &record.to_json())?;
-        let directory = self.environment_dir(&place);
         if known.is_none_or(|seen| seen.number < body.number) {
-            write_json(
-                &directory.join("head.json"),
-                &seen(body.number, digest.to_owned()),
-            )?;
+            let mut seen = seen(body.number, digest.to_owned());
+            seen.reaches = reaches.to_vec();
+            write_json(&head_path, &seen)?;
         }
         Ok(())
     }
@@ -246,6 +264,7 @@ fn seen(number: u64, digest: String) -> Seen {
         number,
         digest,
         seen_at: now_rfc3339(),
+        reaches: Vec::new(),
     }
 }
 

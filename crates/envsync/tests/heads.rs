@@ -21,6 +21,11 @@ fn head_path(environment: &str) -> String {
     format!("/api/v1/projects/app/environments/{environment}/head")
 }
 
+/// The head with its record and ciphertext, as `run --remote` reads it.
+fn head_version_path(environment: &str) -> String {
+    format!("{}?with=version", head_path(environment))
+}
+
 fn version_path(environment: &str, number: u64) -> String {
     format!("/api/v1/projects/app/environments/{environment}/versions/{number}")
 }
@@ -85,8 +90,15 @@ fn shows_what_each_member_may_read(database: Database) {
         assert_eq!(record.status, 200);
         // The record is embedded as stored: its bytes appear in the answer unchanged.
         assert!(heads.body.contains(&record.body), "{}", heads.body);
+        shows_the_head_version(&api, &owner, environment, *number, &record.body);
     }
     let staging = shown.iter().find(|(name, _)| name == "staging").cloned();
+    // A member limited to staging is refused development's version as its head is refused.
+    let carol_token = carol.server_token();
+    let refused = api.get(&head_version_path("development"), Some(&carol_token));
+    let head = api.get(&head_path("development"), Some(&carol_token));
+    assert_eq!((refused.status, &refused.body), (head.status, &head.body));
+    assert!(!refused.body.contains("ciphertext"), "{}", refused.body);
     assert_eq!(
         listed(&api, Some(&carol.server_token())),
         [staging.unwrap()]
@@ -94,6 +106,42 @@ fn shows_what_each_member_may_read(database: Database) {
     carol.run(&["pull", "--env", "staging"]).ok();
     assert_eq!(carol.badge("development"), "no_access");
     assert_eq!(carol.badge("staging"), "synced");
+}
+
+/// `GET …/head?with=record` and `?with=version` answer the head's number with its record
+/// byte for byte as `…/versions/{number}` serves it, and the version's ciphertext as
+/// `…/objects/{sha256}` serves it; an unknown `with` is refused (400).
+fn shows_the_head_version(api: &Api, token: &str, environment: &str, number: u64, record: &str) {
+    use base64::Engine;
+    let with_record = api.get(
+        &format!("{}?with=record", head_path(environment)),
+        Some(token),
+    );
+    assert_eq!(with_record.json()["head"], json!(number));
+    assert!(with_record.body.contains(record), "{}", with_record.body);
+    assert!(
+        with_record.json().get("ciphertext").is_none(),
+        "{}",
+        with_record.body
+    );
+    let version = api.get(&head_version_path(environment), Some(token));
+    assert_eq!(version.status, 200, "{}", version.body);
+    assert!(version.body.contains(record), "{}", version.body);
+    let sha256 = version.json()["record"]["body"]["ciphertext_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let object = format!("/api/v1/projects/app/environments/{environment}/objects/{sha256}");
+    let sent = version.json()["ciphertext"].as_str().unwrap().to_owned();
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(sent)
+        .unwrap();
+    assert_eq!(sent, api.get_bytes(&object, token));
+    let wrong = api.get(
+        &format!("{}?with=everything", head_path(environment)),
+        Some(token),
+    );
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
 }
 
 #[test]
@@ -113,12 +161,14 @@ fn heads_show_what_each_member_may_read_postgres() {
 fn refused_alike(api: &Api, token: Option<&str>, status: u16) {
     let batch = api.get(HEADS, token);
     let single = api.get(&head_path("development"), token);
+    let version = api.get(&head_version_path("development"), token);
     assert_eq!(
-        (batch.status, single.status),
-        (status, status),
-        "heads: {}; head: {}",
+        (batch.status, single.status, version.status),
+        (status, status, status),
+        "heads: {}; head: {}; head with its version: {}",
         batch.body,
-        single.body
+        single.body,
+        version.body
     );
     assert!(!batch.code().is_empty(), "{}", batch.body);
 }
@@ -232,8 +282,12 @@ fn refuses_a_tampered_head(database: Database) {
     assert!(heads.body.contains("innocent grant"), "{}", heads.body);
     refused_with(&bob.run(&["status"]).code(6), "was rewritten");
     bob.run(&["status", "--json"]).code(6);
+    // `run --remote` reads the record in the same request as the head: refused alike.
+    let run = ["run", "--remote", "--", "true"];
+    refused_with(&bob.run(&run).code(6), "was rewritten");
     let fresh = new_machine(&team, &bob, "bob-fresh");
     refused_with(&fresh.run(&["status"]).code(6), "signature does not verify");
+    refused_with(&fresh.run(&run).code(6), "signature does not verify");
 }
 
 #[test]
@@ -245,6 +299,43 @@ fn status_refuses_a_tampered_head_sqlite() {
 #[test]
 fn status_refuses_a_tampered_head_postgres() {
     refuses_a_tampered_head(Database::postgres());
+}
+
+/// The operator damages the head's ciphertext in the database: `run --remote`, which now
+/// gets it in the head's answer, refuses it as it refused a fetched one (exit 6) and runs
+/// nothing.
+fn run_refuses_a_damaged_ciphertext(database: Database) {
+    let team = Team::new();
+    let mut server = database.start();
+    let (_alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
+    bob.run(&["run", "--remote", "--", "true"]).ok();
+    database.execute(match database {
+        Database::Sqlite(_) => "UPDATE versions SET ciphertext = zeroblob(64)",
+        Database::Postgres(_) => "UPDATE versions SET ciphertext = '\\x00'::bytea || ciphertext",
+    });
+    server.restart();
+    let fresh = new_machine(&team, &bob, "bob-fresh");
+    let marker = fresh.workspace.join("ran");
+    let touch = format!("touch {}", marker.display());
+    let refused = fresh
+        .run(&["run", "--remote", "--", "sh", "-c", &touch])
+        .code(6);
+    refused_with(
+        &refused,
+        "is corrupt (its SHA-256 does not match the signed record)",
+    );
+    assert!(!marker.exists(), "the command ran on a damaged version");
+}
+
+#[test]
+fn run_refuses_a_damaged_ciphertext_sqlite() {
+    let team = Team::new();
+    run_refuses_a_damaged_ciphertext(Database::sqlite(&team));
+}
+
+#[test]
+fn run_refuses_a_damaged_ciphertext_postgres() {
+    run_refuses_a_damaged_ciphertext(Database::postgres());
 }
 
 /// The requests `mate`'s `status` makes, by route template, and its rows.
@@ -571,20 +662,31 @@ fn only_the_commands_that_show_access_requests_ask_for_them() {
     let team = Team::new();
     let server = Database::sqlite(&team).start();
     let api = Api::new(&server.url);
-    let (alice, _bob) = alice_invites_bob(&team, &server, &server, "writer");
+    let (alice, bob) = alice_invites_bob(&team, &server, &server, "writer");
     let invite = alice.run(&["invite", "--role", "reader"]).ok();
     let carol = team.member_of("carol", &server.url);
     carol.run(&["join", &server.url, &code_in(&invite)]).ok();
     let requests = "/api/v1/projects/{project}/requests";
 
     let (made, _) = api.requests_of(&alice, &["run", "--remote", "--", "true"]);
-    // The membership log, the head, its record and its ciphertext.
-    assert_eq!(made.values().sum::<u64>(), 4, "{made:?}");
+    // The membership log, and the head with its record and ciphertext.
+    let head = "/api/v1/projects/{project}/environments/{environment}/head";
+    assert_eq!(made.values().sum::<u64>(), 2, "{made:?}");
+    assert_eq!(made.get(head), Some(&1), "{made:?}");
     assert_eq!(made.get(requests), None, "{made:?}");
     alice.write_env(".env", "FROM_ALICE=2\n");
     for args in [&["push"][..], &["pull"], &["sync"]] {
         let (made, _) = api.requests_of(&alice, args);
         assert_eq!(made.get(requests), None, "{args:?}: {made:?}");
+    }
+    // A teammate's pull reads the new head's record and ciphertext in the head's request,
+    // and its parent (the version the teammate verified last) from its ledger: the log and
+    // the head. So does a pull with nothing new, although the log's pin of the history is
+    // two versions back now: the ledger notes that its head reaches it.
+    for _ in 0..2 {
+        let (made, _) = api.requests_of(&bob, &["pull"]);
+        assert_eq!(made.values().sum::<u64>(), 2, "{made:?}");
+        assert_eq!(made.get(head), Some(&1), "{made:?}");
     }
 
     // The owner still sees who waits, and answers them.

@@ -137,7 +137,7 @@ impl Session {
     ) -> Result<()> {
         let ledger = self.ledger.clone();
         self.write_locally(record, ciphertext, move |record, ciphertext| {
-            ledger.advance_environment(record, &record.digest())?;
+            ledger.advance_environment(record, &record.digest(), &[])?;
             ledger.keep_ciphertext(record, ciphertext)
         })?;
         // Encrypted to the current readers: no removed member reads this head any more.

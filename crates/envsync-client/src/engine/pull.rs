@@ -1,8 +1,9 @@
 use envsync_core::hash::sha256_hex;
 use serde::Serialize;
 
-use super::Session;
+use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
+use crate::records::{Pin, VersionRecord};
 use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
@@ -23,27 +24,42 @@ impl Session {
     /// `envsync pull`: writes the remote head to the linked file. Unpushed local edits are
     /// never overwritten unless `force`, and then a backup encrypted to the user is kept.
     pub fn pull(&mut self, target: &Target, force: bool) -> Result<PullOutcome> {
-        let mut outcome = PullOutcome {
-            project: target.project.clone(),
-            environment: target.environment.clone(),
-            version: None,
-            updated: false,
-            backup: None,
-            author: None,
-        };
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
-        let Some((record, digest)) = self.verified_head_given(&view, target, state.as_ref())?
-        else {
+        let Some(head) = self.verified_head_version(&view, target, state.as_ref())? else {
             if view.roster.members.is_empty() {
                 return Err(self.no_project_yet(target));
             }
-            return Ok(outcome);
+            return Ok(PullOutcome {
+                project: target.project.clone(),
+                environment: target.environment.clone(),
+                version: None,
+                updated: false,
+                backup: None,
+                author: None,
+            });
         };
-        let head = record.body.number;
-        let (ciphertext, content) = self.open_version(&view, target, &record)?;
-        outcome.version = Some(head);
-        outcome.author = view.author_of(&record).map(|(name, _)| name);
+        self.pull_head(target, (&view, state), head, force)
+    }
+
+    /// [`Session::pull`] of `head`, verified with `view` against the workspace's `state`:
+    /// its record, pin and ciphertext.
+    pub(crate) fn pull_head(
+        &mut self,
+        target: &Target,
+        (view, state): (&ProjectView, Option<EnvironmentState>),
+        (record, pin, ciphertext): (VersionRecord, Pin, Vec<u8>),
+        force: bool,
+    ) -> Result<PullOutcome> {
+        let content = self.decrypt_or_ask(view, target, &record, &ciphertext)?;
+        let mut outcome = PullOutcome {
+            project: target.project.clone(),
+            environment: target.environment.clone(),
+            version: Some(pin.number),
+            updated: false,
+            backup: None,
+            author: view.author_of(&record).map(|(name, _)| name),
+        };
         let local = self.read_local(target)?;
         if let Some(local) = &local
             && local.as_slice() != content.as_slice()
@@ -61,7 +77,7 @@ impl Session {
         let file_sha256 = sha256_hex(&content);
         if outcome.updated {
             self.write_local(target, &content, &record, &ciphertext)?;
-        } else if !state.is_some_and(|state| state.is_base(&record, &digest, &file_sha256)) {
+        } else if !state.is_some_and(|state| state.is_base(&record, &pin.digest, &file_sha256)) {
             self.save_base(target, &record, &ciphertext, &file_sha256)?;
         }
         Ok(outcome)

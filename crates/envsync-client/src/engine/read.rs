@@ -11,12 +11,11 @@ impl Session {
     /// --remote` and `export --remote` use, with no file on disk.
     pub fn head_plaintext(&mut self, target: &Target) -> Result<(Pin, Zeroizing<Vec<u8>>)> {
         let view = self.project_view(&target.project)?;
-        let record = self.require_verified_head(&view, target)?;
-        let head = Pin {
-            number: record.body.number,
-            digest: record.digest(),
-        };
-        let (_, content) = self.open_version(&view, target, &record)?;
+        let state = self.state.read(target)?;
+        let (record, head, ciphertext) = self
+            .verified_head_version(&view, target, state.as_ref())?
+            .ok_or_else(|| no_versions(target))?;
+        let content = self.decrypt_or_ask(&view, target, &record, &ciphertext)?;
         Ok((head, content))
     }
 
@@ -37,7 +36,7 @@ impl Session {
 
     /// Decrypts `ciphertext`, `record`'s, for this user, filing their access request when
     /// they are not a member yet: what [`Session::open_version`] does once it has the bytes.
-    fn decrypt_or_ask(
+    pub(crate) fn decrypt_or_ask(
         &mut self,
         view: &ProjectView,
         target: &Target,
@@ -76,9 +75,8 @@ impl Session {
         view: &ProjectView,
         target: &Target,
     ) -> Result<VersionRecord> {
-        self.verified_head(view, target)?.ok_or_else(|| {
-            ClientError::Input(format!("{target} has no versions on the remote yet"))
-        })
+        self.verified_head(view, target)?
+            .ok_or_else(|| no_versions(target))
     }
 
     /// The remote head's number as the remote states it, unverified, or `None` when the
@@ -96,4 +94,9 @@ impl Session {
             ))
         })
     }
+}
+
+/// What reading the head of an environment without versions is.
+fn no_versions(target: &Target) -> ClientError {
+    ClientError::Input(format!("{target} has no versions on the remote yet"))
 }

@@ -3,9 +3,10 @@ use envsync_core::hash::sha256_hex;
 use envsync_core::merge::{Conflict, Merge, Resolution, merge3};
 use serde::Serialize;
 
-use super::Session;
 use super::publish::NewVersion;
+use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
+use crate::records::{Pin, VersionRecord};
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,9 +47,7 @@ impl Session {
         // Verified first: a remote that went back is refused, never called "in sync".
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
-        let remote_head = self
-            .verified_head_given(&view, target, state.as_ref())?
-            .map(|(record, _)| record.body.number);
+        let believed = self.verified_head_given(&view, target, state.as_ref())?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),
@@ -56,39 +55,46 @@ impl Session {
             (None, _) => false,
         };
         let base_number = state.as_ref().map(|state| state.base_version);
-        if remote_head.is_none_or(|head| Some(head) == base_number) {
-            outcome.version = remote_head;
-            if local_changed {
-                let pushed = self.push(target, message)?;
-                outcome.version = pushed.version.or(remote_head);
-                outcome.pushed = pushed.version;
+        let (theirs, digest) = match believed {
+            Some((record, digest)) if Some(record.body.number) != base_number => (record, digest),
+            in_sync => {
+                let remote_head = in_sync.map(|(record, _)| record.body.number);
+                outcome.version = remote_head;
+                if local_changed {
+                    let pushed = self.push(target, message)?;
+                    outcome.version = pushed.version.or(remote_head);
+                    outcome.pushed = pushed.version;
+                }
+                return Ok(outcome);
             }
-            return Ok(outcome);
-        }
+        };
         if !local_changed {
-            let pulled = self.pull(target, false)?;
+            let ciphertext = self.fetch_ciphertext(target, &theirs)?;
+            let number = theirs.body.number;
+            let head = (theirs, Pin { number, digest }, ciphertext);
+            let pulled = self.pull_head(target, (&view, state), head, false)?;
             outcome.version = pulled.version;
             outcome.pulled = pulled.updated;
             return Ok(outcome);
         }
         let local = local.unwrap_or_default();
-        self.merge_and_push(target, message, &local, resolve, outcome)
+        self.merge_and_push(target, (&view, theirs), message, &local, resolve, outcome)
     }
 
-    /// Merges the remote head (known to be past the local base) into `local`.
+    /// Merges the remote head, `theirs_record` as `view` verified it (known to be past the
+    /// local base), into `local`.
     fn merge_and_push(
         &mut self,
         target: &Target,
+        (view, theirs_record): (&ProjectView, VersionRecord),
         message: &str,
         local: &[u8],
         resolve: &mut dyn FnMut(&Conflict) -> Option<Resolution>,
         mut outcome: SyncOutcome,
     ) -> Result<SyncOutcome> {
-        let view = self.project_view(&target.project)?;
-        let theirs_record = self.require_verified_head(&view, target)?;
         let head = theirs_record.body.number;
         let (theirs_ciphertext, theirs_content) =
-            self.open_version(&view, target, &theirs_record)?;
+            self.open_version(view, target, &theirs_record)?;
         let base_content = self.local_base_content(target)?.map(|(_, content)| content);
         let base_document = Document::parse(&String::from_utf8_lossy(
             base_content.as_deref().map_or(&[][..], Vec::as_slice),
@@ -115,7 +121,7 @@ impl Session {
         }
         // Push first: if another push wins the race, the local file is left untouched.
         let (record, ciphertext) = self.create_version(
-            &view,
+            view,
             target,
             NewVersion {
                 content: merged_text.as_bytes(),

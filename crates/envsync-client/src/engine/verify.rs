@@ -15,7 +15,7 @@ use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::membership::SignerStanding;
 use crate::records::{FORMAT, Pin, Seal, VersionRecord};
-use crate::remote::{ShownHead, ShownHeads};
+use crate::remote::{HeadWith, ShownHead, ShownHeads};
 use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
@@ -26,6 +26,8 @@ pub(crate) struct Floor {
     pub source: String,
     /// This machine's ledger, written only after the record it pins was verified in full.
     pub verified_here: bool,
+    /// Of the ledger's floor: the earlier points its record was verified to chain to.
+    pub reaches: Vec<Pin>,
 }
 
 /// Whether a record's signature still needs checking.
@@ -59,8 +61,33 @@ impl Session {
         target: &Target,
         state: Option<&EnvironmentState>,
     ) -> Result<Option<(VersionRecord, String)>> {
-        let head = self.remote.head(target)?;
-        self.believe_head(view, target, (head, None), state)
+        let head = self.remote.head_with(target, HeadWith::Record)?;
+        self.believe_head(view, target, (head.number, head.shown.as_ref()), state)
+    }
+
+    /// [`Session::verified_head`] with its ciphertext, checked against the record, in one
+    /// request where the remote can send both with the head (a server), else in the reads
+    /// each takes alone: what reading the head's plaintext needs.
+    /// `state` is the workspace's state of `target` as the caller read it.
+    pub(crate) fn verified_head_version(
+        &mut self,
+        view: &ProjectView,
+        target: &Target,
+        state: Option<&EnvironmentState>,
+    ) -> Result<Option<(VersionRecord, Pin, Vec<u8>)>> {
+        let head = self.remote.head_with(target, HeadWith::Version)?;
+        let shown = head.shown.as_ref();
+        let Some((record, digest)) =
+            self.believe_head(view, target, (head.number, shown), state)?
+        else {
+            return Ok(None);
+        };
+        let ciphertext = match head.shown.and_then(|shown| shown.ciphertext) {
+            Some(ciphertext) => self.accept_ciphertext(target, &record, ciphertext)?,
+            None => self.fetch_ciphertext(target, &record)?,
+        };
+        let number = record.body.number;
+        Ok(Some((record, Pin { number, digest }, ciphertext)))
     }
 
     /// [`Session::verified_head`] from `shown`, one read of the project's heads (`status`),
@@ -75,9 +102,13 @@ impl Session {
         shown: Option<&ShownHeads>,
         state: Option<&EnvironmentState>,
     ) -> Result<Option<(VersionRecord, Pin)>> {
+        let read;
         let head = match shown.and_then(|heads| heads.get(&target.environment)) {
             Some(head) => (Some(head.number), Some(head)),
-            None => (self.remote.head(target)?, None),
+            None => {
+                read = self.remote.head_with(target, HeadWith::Record)?;
+                (read.number, read.shown.as_ref())
+            }
         };
         let believed = self.believe_head(view, target, head, state)?;
         Ok(believed.map(|(record, digest)| {
@@ -130,11 +161,17 @@ impl Session {
             Signature::Check
         };
         self.verify_fetched(view, target, (head, signature), &record, last_good)?;
-        self.chain_to_floors(view, target, (&record, &digest), &floors)?;
+        let read = self.chain_to_floors(view, target, (&record, &digest), &floors)?;
         // The ledger pins this very record already (every `status` of an unchanged head):
-        // there is nothing to move.
-        if signature == Signature::Check {
-            self.ledger.advance_environment(&record, &digest)?;
+        // there is nothing to move, unless a floor had to be read, which it now notes.
+        if signature == Signature::Check || read {
+            let reaches: Vec<Pin> = floors
+                .iter()
+                .filter(|floor| floor.pin.number < head)
+                .map(|floor| floor.pin.clone())
+                .collect();
+            self.ledger
+                .advance_environment(&record, &digest, &reaches)?;
         }
         self.note_removed_recipients(view, target, &record);
         Ok(Some((record, digest)))
@@ -154,6 +191,7 @@ impl Session {
                 source: format!("this machine verified on {}", seen.seen_at),
                 pin: seen.pin(),
                 verified_here: true,
+                reaches: seen.reaches,
             });
         }
         if let Some(pin) = view.roster.pinned_heads.get(&target.environment) {
@@ -161,6 +199,7 @@ impl Session {
                 pin: pin.clone(),
                 source: "the project's membership log pinned".into(),
                 verified_here: false,
+                reaches: Vec::new(),
             });
         }
         if let Some(state) = state {
@@ -171,6 +210,7 @@ impl Session {
                 },
                 source: format!("{} is based on", target.file_label),
                 verified_here: false,
+                reaches: Vec::new(),
             });
         }
         Ok(floors)
@@ -191,6 +231,7 @@ impl Session {
             .filter(|floor| floor.pin.number <= record.body.number)
             .collect();
         self.chain_to_floors(view, target, (record, &record.digest()), &floors)
+            .map(drop)
     }
 
     /// Walks from `head` (with its digest) back along its bases to the highest floor,
@@ -198,19 +239,25 @@ impl Session {
     /// pinned. A floor at the head itself (every run of an unchanged environment) costs no
     /// copy and no second hash of the record, and a floor the record names as its parent no
     /// read: the signed link shows more than the parent's stored copy would, that the
-    /// history runs through it. Any other floor is read and compared.
+    /// history runs through it. Nor does a floor the ledger notes its record reaches
+    /// already. Any other floor is read and compared: whether one was is the answer. When
+    /// the head's parent is the version this machine verified last, the walk takes that
+    /// record from the ledger ([`Session::kept_parent`]), not the remote.
     fn chain_to_floors(
         &mut self,
         view: &ProjectView,
         target: &Target,
         (head, head_digest): (&VersionRecord, &str),
         floors: &[Floor],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let Some(highest) = floors.iter().max_by_key(|floor| floor.pin.number) else {
-            return Ok(());
+            return Ok(false);
         };
         let walked = if head.body.number > highest.pin.number {
-            let record = self.walk_back(view, target, head, highest.pin.number)?;
+            let record = match self.kept_parent(target, head, floors) {
+                Some(record) => record,
+                None => self.walk_back(view, target, head, highest.pin.number)?,
+            };
             let digest = record.digest();
             Some((record, digest))
         } else {
@@ -220,6 +267,16 @@ impl Session {
             Some((record, digest)) => (record, digest.as_str()),
             None => (head, head_digest),
         };
+        let reached_pin = Pin {
+            number: reached.body.number,
+            digest: reached_digest.to_owned(),
+        };
+        let known_reach = floors
+            .iter()
+            .filter(|floor| floor.verified_here && floor.pin == reached_pin)
+            .flat_map(|floor| &floor.reaches);
+        let known_reach: Vec<&Pin> = known_reach.collect();
+        let mut read = false;
         for floor in floors {
             let holds = if reached.body.number == floor.pin.number {
                 reached_digest == floor.pin.digest
@@ -228,14 +285,36 @@ impl Session {
                 // history reaches the floor through that link, with no read. This is the
                 // floor a membership change leaves below every head it re-encrypted.
                 true
+            } else if known_reach.contains(&&floor.pin) {
+                // This machine verified that very record chains to this floor before.
+                true
             } else {
+                read = true;
                 self.remote.version(target, floor.pin.number)?.digest() == floor.pin.digest
             };
             if !holds {
                 return Err(rewritten(target, floor));
             }
         }
-        Ok(())
+        Ok(read)
+    }
+
+    /// The ledger's copy of the version `head` names as its parent, when that is the version
+    /// this machine verified last (a floor of `floors`) and the copy is still the one it
+    /// verified (same digest): what walking back one step would fetch and verify again. It
+    /// carries the link to its own parent, so a floor below it (a membership log's pin, a
+    /// few versions back) is checked without a read, as the walk would check it.
+    fn kept_parent(
+        &self,
+        target: &Target,
+        head: &VersionRecord,
+        floors: &[Floor],
+    ) -> Option<VersionRecord> {
+        let floor = floors
+            .iter()
+            .find(|floor| floor.verified_here && names_as_parent(head, &floor.pin))?;
+        let kept = self.ledger.kept_version(target, floor.pin.number).ok()??;
+        (kept.digest() == floor.pin.digest).then_some(kept)
     }
 
     /// Follows `from`'s bases down to the first record numbered `to` or less, verifying
@@ -329,8 +408,21 @@ impl Session {
         target: &Target,
         record: &VersionRecord,
     ) -> Result<Vec<u8>> {
+        let ciphertext = self
+            .remote
+            .ciphertext(target, &record.body.ciphertext_sha256)?;
+        self.accept_ciphertext(target, record, ciphertext)
+    }
+
+    /// `ciphertext`, as a remote sent it for a verified `record`, if it is the one the record
+    /// names (its SHA-256), kept in the ledger.
+    fn accept_ciphertext(
+        &self,
+        target: &Target,
+        record: &VersionRecord,
+        ciphertext: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         let body = &record.body;
-        let ciphertext = self.remote.ciphertext(target, &body.ciphertext_sha256)?;
         if sha256_hex(&ciphertext) != body.ciphertext_sha256 {
             return Err(ClientError::CorruptCiphertext {
                 place: target.place.clone(),

@@ -16,6 +16,8 @@ pub use folder::FolderRemote;
 pub use git::{GitLocation, GitRemote};
 pub use http::{EventSource, EventStream, HttpRemote, Live, Subscription};
 
+pub use envsync_api::HeadWith;
+
 use crate::credentials::CredentialsConfig;
 use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
@@ -30,6 +32,18 @@ pub trait Remote {
 
     /// The newest version number of an environment, `None` before its first push.
     fn head(&self, place: &EnvironmentRef) -> Result<Option<u64>>;
+
+    /// [`Remote::head`] and, where the remote can send them in the same request (a
+    /// server), the head's record and, `with` [`HeadWith::Version`], its ciphertext: what
+    /// the caller reads next anyway. Elsewhere only the number, and the caller reads the
+    /// rest as before. Only transport: the engine verifies what comes exactly as it
+    /// verifies each read alone.
+    fn head_with(&self, place: &EnvironmentRef, _with: HeadWith) -> Result<ReadHead> {
+        Ok(ReadHead {
+            number: self.head(place)?,
+            shown: None,
+        })
+    }
 
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord>;
 
@@ -133,13 +147,25 @@ pub type SignedInvites = std::collections::BTreeMap<String, Vec<u8>>;
 /// Environments' heads as one read of [`Remote::heads`] showed them, by environment.
 pub type ShownHeads = std::collections::BTreeMap<String, ShownHead>;
 
-/// One environment's head from [`Remote::heads`]: its number and the record's bytes, not
-/// parsed until the environment is asked for, so that a garbled record of an environment
-/// the command does not touch fails nothing, as it did when each was read alone.
+/// One environment's head from [`Remote::heads`] or [`Remote::head_with`]: its number and
+/// the record's bytes, not parsed until the environment is asked for, so that a garbled
+/// record of an environment the command does not touch fails nothing, as it did when each
+/// was read alone.
 #[derive(Debug, Clone)]
 pub struct ShownHead {
     pub number: u64,
     pub record: Vec<u8>,
+    /// The ciphertext the record names, when the read brought it ([`HeadWith::Version`]):
+    /// checked against the record's digest before use, as a fetched one is.
+    pub ciphertext: Option<Vec<u8>>,
+}
+
+/// An environment's head as one [`Remote::head_with`] read it: the number (`None` before
+/// the first push) and, where the remote sent it along, the head itself.
+#[derive(Debug, Clone)]
+pub struct ReadHead {
+    pub number: Option<u64>,
+    pub shown: Option<ShownHead>,
 }
 
 impl ShownHead {

@@ -6,8 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use envsync_api::paths::route;
-use envsync_api::{Environments, Head, HeadRecord, Heads, Records};
+use envsync_api::{Environments, Head, HeadRecord, HeadWith, Heads, Records};
 use envsync_core::role::Role;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -20,20 +22,60 @@ use super::json::{ApiPath, ApiQuery};
 use super::reader::{HeadReader, Reader};
 use super::{ApiError, AppState};
 
+/// Query parameters of `GET …/head` (see [`super::audit::AuditQuery`] on why they say where
+/// they live).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HeadQuery {
+    /// `record`: the head's record too; `version`: its record and ciphertext. Each is what
+    /// the client would ask for next, and may be shown to exactly the callers who may read
+    /// the head (the routes `GET …/versions/{number}` and `…/objects/{sha256}` ask the same).
+    #[param(inline, nullable = false)]
+    with: Option<HeadWith>,
+}
+
 #[utoipa::path(get, path = route::HEAD,
-    params(("project" = String, Path), ("environment" = String, Path)),
-    responses((status = 200, body = Head), (status = 404, body = envsync_api::ErrorBody)),
+    params(("project" = String, Path), ("environment" = String, Path), HeadQuery),
+    responses((status = 200, body = Head), (status = 400, body = envsync_api::ErrorBody),
+        (status = 404, body = envsync_api::ErrorBody)),
     security(("token" = [])))]
 pub async fn head(
     State(state): State<AppState>,
     reader: HeadReader,
     ApiPath((project, environment)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<HeadQuery>,
 ) -> Result<Json<Head>, ApiError> {
     let head = match require_reader(&state, &reader, &project, &environment).await? {
         Access::Creator | Access::Pending => None,
         Access::Member => reader.head,
     };
-    Ok(Json(Head { head }))
+    let mut answer = Head {
+        head,
+        record: None,
+        ciphertext: None,
+    };
+    let (Some(number), Some(with)) = (head, query.with) else {
+        return Ok(Json(answer));
+    };
+    let store = state.store();
+    let missing =
+        || ApiError::not_found(format!("{project}/{environment} has no version {number}"));
+    match with {
+        HeadWith::Record => {
+            let record = store.version_record(&project, &environment, number).await?;
+            answer.record = Some(raw_record(record.ok_or_else(missing)?.to_vec())?);
+        }
+        HeadWith::Version => {
+            let version = store
+                .version_with_ciphertext(&project, &environment, number)
+                .await?;
+            let (record, ciphertext) = version.ok_or_else(missing)?;
+            answer.record = Some(raw_record(record.to_vec())?);
+            answer.ciphertext = Some(STANDARD.encode(ciphertext));
+        }
+    }
+    Ok(Json(answer))
 }
 
 /// Every head the caller may read, with its record: `status` asks this once per project

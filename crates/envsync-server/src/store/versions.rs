@@ -181,6 +181,40 @@ impl Store {
         }))
     }
 
+    /// Version `number`'s record and its ciphertext in one query, as `GET …/head?with=version`
+    /// sends them. Cached as records are: a stored version never changes.
+    pub async fn version_with_ciphertext(
+        &self,
+        project: &str,
+        environment: &str,
+        number: u64,
+    ) -> Result<Option<(bytes::Bytes, bytes::Bytes)>> {
+        let record_key = format!("record {project}/{environment}/{number}");
+        let object_key = format!("object of {project}/{environment}/{number}");
+        if let (Some(record), Some(ciphertext)) = (
+            self.immutable.get(&record_key),
+            self.immutable.get(&object_key),
+        ) {
+            return Ok(Some((record, ciphertext)));
+        }
+        let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT record_json, ciphertext FROM versions \
+             WHERE project = $1 AND environment = $2 AND number = $3",
+        )
+        .bind(project)
+        .bind(environment)
+        .bind(to_i64("version number", number)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.query_error(source))?;
+        Ok(row.map(|(record, ciphertext)| {
+            let (record, ciphertext) = (bytes::Bytes::from(record), bytes::Bytes::from(ciphertext));
+            self.immutable.put(record_key, record.clone());
+            self.immutable.put(object_key, ciphertext.clone());
+            (record, ciphertext)
+        }))
+    }
+
     /// The ciphertext a record names by its SHA-256, as the client's `Remote::ciphertext`
     /// asks for it. The hash is the client's claim; the client checks it on download.
     pub async fn ciphertext(

@@ -12,8 +12,8 @@ mod tests;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use envsync_api::{
-    Head, Heads, InviteList, MAX_BODY_BYTES, MAX_PUSHED_VERSIONS, PushOutcomes, PushVersion,
-    PushVersions, Records, paths,
+    Head, HeadWith, Heads, InviteList, MAX_BODY_BYTES, MAX_PUSHED_VERSIONS, PushOutcomes,
+    PushVersion, PushVersions, Records, paths,
 };
 use ureq::http::Method;
 
@@ -23,7 +23,7 @@ use crate::error::{ClientError, Result};
 use crate::records::{
     AccessRequest, MembershipEvent, PublicationRecord, Seal, Signed, SignedInvite, VersionRecord,
 };
-use crate::remote::{Publications, Remote, ShownHead, ShownHeads, SignedInvites, layout};
+use crate::remote::{Publications, ReadHead, Remote, ShownHead, ShownHeads, SignedInvites, layout};
 use crate::server_api::{ApiClient, Subject};
 
 pub use events::{EventSource, EventStream};
@@ -179,6 +179,7 @@ impl Remote for HttpRemote {
             let shown = ShownHead {
                 number: head.number,
                 record: head.record.get().as_bytes().to_vec(),
+                ciphertext: None,
             };
             (head.environment, shown)
         });
@@ -192,6 +193,31 @@ impl Remote for HttpRemote {
         )?;
         let head: Head = self.api.decode(&body)?;
         Ok(head.head)
+    }
+
+    /// One request for the head and what `with` names. An older server ignores `with` and
+    /// answers the number alone: the engine then reads the record and ciphertext as before.
+    fn head_with(&self, place: &EnvironmentRef, with: HeadWith) -> Result<ReadHead> {
+        let body = self.get(
+            &paths::head_with(&place.project, &place.environment, with),
+            Subject::Project(&place.project),
+        )?;
+        let head: Head = self.api.decode(&body)?;
+        let shown = match (head.head, head.record) {
+            (Some(number), Some(record)) => Some(ShownHead {
+                number,
+                record: record.get().as_bytes().to_vec(),
+                ciphertext: head
+                    .ciphertext
+                    .map(|text| shown_ciphertext(place, number, &text))
+                    .transpose()?,
+            }),
+            _ => None,
+        };
+        Ok(ReadHead {
+            number: head.head,
+            shown,
+        })
     }
 
     fn version(&self, place: &EnvironmentRef, number: u64) -> Result<VersionRecord> {
@@ -347,6 +373,17 @@ impl Remote for HttpRemote {
             .require_status(reply, &[200, 204, 404], Subject::Project(project))
             .map(drop)
     }
+}
+
+/// The ciphertext a head read brought, from its base64: bytes that do not decode are a
+/// damaged ciphertext, refused as one whose digest does not match.
+fn shown_ciphertext(place: &EnvironmentRef, number: u64, text: &str) -> Result<Vec<u8>> {
+    STANDARD
+        .decode(text)
+        .map_err(|_| ClientError::CorruptCiphertext {
+            place: place.clone(),
+            version: number,
+        })
 }
 
 /// A version as one of a `POST …/versions` sends it, with its record for matching the
