@@ -254,7 +254,7 @@ impl Session {
             return Ok(false);
         };
         let walked = if head.body.number > highest.pin.number {
-            let record = match self.kept_parent(target, head, floors) {
+            let record = match self.kept_parent(view, target, head, floors)? {
                 Some(record) => record,
                 None => self.walk_back(view, target, head, highest.pin.number)?,
             };
@@ -301,20 +301,38 @@ impl Session {
 
     /// The ledger's copy of the version `head` names as its parent, when that is the version
     /// this machine verified last (a floor of `floors`) and the copy is still the one it
-    /// verified (same digest): what walking back one step would fetch and verify again. It
+    /// verified (same digest): what walking back one step would fetch from the remote. It
+    /// passes the same checks as a fetched one against today's membership log (its
+    /// signature, covered by the digest, was checked when the ledger took it), and it
     /// carries the link to its own parent, so a floor below it (a membership log's pin, a
     /// few versions back) is checked without a read, as the walk would check it.
     fn kept_parent(
-        &self,
+        &mut self,
+        view: &ProjectView,
         target: &Target,
         head: &VersionRecord,
         floors: &[Floor],
-    ) -> Option<VersionRecord> {
-        let floor = floors
+    ) -> Result<Option<VersionRecord>> {
+        let Some(floor) = floors
             .iter()
-            .find(|floor| floor.verified_here && names_as_parent(head, &floor.pin))?;
-        let kept = self.ledger.kept_version(target, floor.pin.number).ok()??;
-        (kept.digest() == floor.pin.digest).then_some(kept)
+            .find(|floor| floor.verified_here && names_as_parent(head, &floor.pin))
+        else {
+            return Ok(None);
+        };
+        let number = floor.pin.number;
+        let kept = self.ledger.kept_version(target, number).ok().flatten();
+        let Some(kept) = kept.filter(|kept| kept.digest() == floor.pin.digest) else {
+            return Ok(None);
+        };
+        self.verify_fetched(
+            view,
+            target,
+            (number, Signature::CheckedBefore),
+            &kept,
+            None,
+        )?;
+        check_link(target, &kept, head)?;
+        Ok(Some(kept))
     }
 
     /// Follows `from`'s bases down to the first record numbered `to` or less, verifying
