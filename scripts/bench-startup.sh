@@ -18,7 +18,9 @@
 # Rows: `envsync --version`; `envsync run -- /bin/true` with 1,000 variables from the linked
 # file and from a folder remote's head (verify + decrypt); `envsync status` on 20
 # environments; the same two remote rows against an envsync server (SQLite) on loopback.
-# Usage: scripts/bench-startup.sh [ENVSYNC_BINARY…] (several: compared in one run)
+# Usage: scripts/bench-startup.sh [ENVSYNC_BINARY…] (several: compared in one run). The
+# workspaces and the server are the first binary's: put first the one whose server every
+# client should meet (a client may ask a newer server for more in one request).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -1,6 +1,8 @@
 //! Load on a real `envsync server` over loopback: 64 clients, each on its own keep-alive
 //! connection, ask as fast as they can for an environment's head, and for what a pull
-//! downloads (the head version's record, then its ciphertext). Reports requests per second
+//! downloads: the head version's record, then its ciphertext, as older clients ask, and the
+//! three in one request (`head?with=version`), as `pull` and `run --remote` ask now. Reports
+//! requests per second
 //! and latency percentiles, for SQLite and for PostgreSQL. The load generator runs on the
 //! same machine, so it competes with the server for the CPU: the figures are a floor.
 //!
@@ -28,6 +30,7 @@ struct Target {
     url: String,
     token: String,
     head: String,
+    head_version: String,
     version: String,
     object: String,
 }
@@ -52,6 +55,7 @@ fn prepare(server: &Server) -> Target {
         url: server.url.clone(),
         token,
         head: format!("{environment}/head"),
+        head_version: format!("{environment}/head?with=version"),
         version: format!("{environment}/versions/1"),
         object: format!("{environment}/objects/{}", record.body.ciphertext_sha256),
     }
@@ -171,6 +175,10 @@ fn bench(store: &str, server: &Server, seconds: u64) {
         (
             "pull (record + ciphertext)",
             vec![target.version.as_str(), target.object.as_str()],
+        ),
+        (
+            "pull in one request (head?with=version)",
+            vec![target.head_version.as_str()],
         ),
     ] {
         let (rate, latencies) = load(&target, &paths, seconds);
