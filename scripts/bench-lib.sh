@@ -91,3 +91,19 @@ seed_startup_workspaces() {
   for env in vars1000 $(seq -f 'env%02g' 0 19); do "$bin" push --env "$env" >/dev/null 2>&1; done
   mirror_on_server "$bin" "$work"
 }
+
+# Runs "NAME COMMAND…" rows in turn, the first one first in even rounds and last in odd
+# ones, appending "NAME MICROSECONDS" to $work/times; a row that fails ends the bench.
+# Usage: timed_round ROUND ROW…
+timed_round() {
+  local round=$1 row
+  shift
+  local rows=("$@")
+  ((round % 2)) && rows=("${rows[@]:1}" "${rows[0]}")
+  for row in "${rows[@]}"; do
+    local name=${row%% *} start=${EPOCHREALTIME/./}
+    # shellcheck disable=SC2086 # the row's words are the command
+    ${row#* } >/dev/null 2>&1 || { echo "error: $name failed" >&2; exit 1; }
+    echo "$name $(( ${EPOCHREALTIME/./} - start ))" >> "$work/times"
+  done
+}

@@ -31,21 +31,6 @@ identity="$XDG_CONFIG_HOME/envsync/identity.txt"
 mkdir -p "$HOME"
 "$bin" keygen --name bench >/dev/null 2>&1
 
-# Runs "NAME COMMAND…" rows in turn, the first one first in even rounds and last in odd
-# ones, appending "NAME MICROSECONDS" to $work/times. Usage: timed_round ROUND ROW…
-timed_round() {
-  local round=$1 row
-  shift
-  local rows=("$@")
-  ((round % 2)) && rows=("${rows[@]:1}" "${rows[0]}")
-  for row in "${rows[@]}"; do
-    local name=${row%% *} start=${EPOCHREALTIME/./}
-    # shellcheck disable=SC2086 # the row's words are the command
-    ${row#* } >/dev/null 2>&1 || { echo "error: $name failed" >&2; exit 1; }
-    echo "$name $(( ${EPOCHREALTIME/./} - start ))" >> "$work/times"
-  done
-}
-
 # Starts `envsync server` under $1 (bench-lib.sh's start_server), joined as its owner. Sets
 # server_pid and url, and exports the owner's token for the floor as FLOOR_TOKEN.
 serve() {
