@@ -24,9 +24,10 @@ impl Session {
     /// `envsync pull`: writes the remote head to the linked file. Unpushed local edits are
     /// never overwritten unless `force`, and then a backup encrypted to the user is kept.
     pub fn pull(&mut self, target: &Target, force: bool) -> Result<PullOutcome> {
+        let ahead = self.head_version_ahead(target);
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
-        let Some(head) = self.verified_head_version(&view, target, state.as_ref())? else {
+        let Some(head) = self.verified_head_version(&view, target, state.as_ref(), ahead)? else {
             if view.roster.members.is_empty() {
                 return Err(self.no_project_yet(target));
             }

@@ -10,10 +10,11 @@ impl Session {
     /// The remote head's plaintext, verified and decrypted in memory only: what `run
     /// --remote` and `export --remote` use, with no file on disk.
     pub fn head_plaintext(&mut self, target: &Target) -> Result<(Pin, Zeroizing<Vec<u8>>)> {
+        let ahead = self.head_version_ahead(target);
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
         let (record, head, ciphertext) = self
-            .verified_head_version(&view, target, state.as_ref())?
+            .verified_head_version(&view, target, state.as_ref(), ahead)?
             .ok_or_else(|| no_versions(target))?;
         let content = self.decrypt_or_ask(&view, target, &record, &ciphertext)?;
         Ok((head, content))

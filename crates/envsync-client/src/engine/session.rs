@@ -8,7 +8,7 @@ use crate::identity_store::IdentityConfig;
 use crate::ledger::{Ledger, Seen};
 use crate::membership::{Member, Roster, fold_after, fold_continuing};
 use crate::records::{AccessRequest, MembershipEvent, Seal, VersionRecord};
-use crate::remote::{self, Remote};
+use crate::remote::{self, Ahead, Remote};
 use crate::state::{LocalState, Trust};
 use crate::workspace::Workspace;
 use crate::write_behind::WriteBehind;
@@ -254,7 +254,16 @@ impl Session {
     /// (`status`, `members`, filing one's own): for every other command that reads the
     /// membership log it was a round trip for nothing (a fifth of a `run` from a server).
     pub(crate) fn access_requests(&self, view: &ProjectView) -> Result<Vec<AccessRequest>> {
-        let requests = self.remote.access_requests(&view.project)?;
+        self.access_requests_read(view, None)
+    }
+
+    /// [`Session::access_requests`] from a read started `ahead` of the view, where it was.
+    pub(crate) fn access_requests_read(
+        &self,
+        view: &ProjectView,
+        ahead: Option<Ahead<Vec<AccessRequest>>>,
+    ) -> Result<Vec<AccessRequest>> {
+        let requests = Ahead::answer_or(ahead, || self.remote.access_requests(&view.project))?;
         Ok(current_requests(&view.project, &view.roster, requests))
     }
 

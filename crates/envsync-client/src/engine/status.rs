@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::{ProjectView, Session};
 use crate::error::Result;
 use crate::records::AccessRequest;
-use crate::remote::ShownHeads;
+use crate::remote::{Ahead, ShownHeads};
 use crate::workspace::{Link, Target};
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,15 +78,20 @@ impl Session {
         let own = self.own_key();
         for target in targets {
             if !views.iter().any(|(view, _)| view.project == target.project) {
+                // The requests and the heads do not depend on the log: read alongside it.
+                let (project, remote) = (target.project.clone(), self.remote.as_ref());
+                let requests = Ahead::start(remote, move |remote| remote.access_requests(&project));
+                let project = target.project.clone();
+                let heads = Ahead::start(remote, move |remote| remote.heads(&project));
                 let view = self.project_view(&target.project)?;
                 if let Some(removed) = self.removal_of_self(&view) {
                     return Err(removed);
                 }
-                let requests = self.access_requests(&view)?;
+                let requests = self.access_requests_read(&view, requests)?;
                 report
                     .pending
                     .extend(others_pending(&view, &requests, own.as_deref()));
-                let shown = self.remote.heads(&target.project)?;
+                let shown = Ahead::answer_or(heads, || self.remote.heads(&target.project))?;
                 views.push((view, shown));
             }
             let (view, shown) = views

@@ -15,7 +15,7 @@ use crate::environment_ref::EnvironmentRef;
 use crate::error::{ClientError, Result};
 use crate::membership::SignerStanding;
 use crate::records::{FORMAT, Pin, Seal, VersionRecord};
-use crate::remote::{HeadWith, ShownHead, ShownHeads};
+use crate::remote::{Ahead, HeadWith, ReadHead, ShownHead, ShownHeads};
 use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
@@ -68,14 +68,16 @@ impl Session {
     /// [`Session::verified_head`] with its ciphertext, checked against the record, in one
     /// request where the remote can send both with the head (a server), else in the reads
     /// each takes alone: what reading the head's plaintext needs.
-    /// `state` is the workspace's state of `target` as the caller read it.
+    /// `state` is the workspace's state of `target` as the caller read it; `ahead`, the read
+    /// of the head started before the view ([`Session::head_version_ahead`]), where it was.
     pub(crate) fn verified_head_version(
         &mut self,
         view: &ProjectView,
         target: &Target,
         state: Option<&EnvironmentState>,
+        ahead: Option<Ahead<ReadHead>>,
     ) -> Result<Option<(VersionRecord, Pin, Vec<u8>)>> {
-        let head = self.remote.head_with(target, HeadWith::Version)?;
+        let head = Ahead::answer_or(ahead, || self.remote.head_with(target, HeadWith::Version))?;
         let shown = head.shown.as_ref();
         let Some((record, digest)) =
             self.believe_head(view, target, (head.number, shown), state)?
@@ -115,6 +117,15 @@ impl Session {
             let number = record.body.number;
             (record, Pin { number, digest })
         }))
+    }
+
+    /// The read of `target`'s head version ([`Session::verified_head_version`]) started now,
+    /// to run while the caller reads the project's view, where the remote reads in parallel.
+    pub(crate) fn head_version_ahead(&self, target: &Target) -> Option<Ahead<ReadHead>> {
+        let place = target.place.clone();
+        Ahead::start(self.remote.as_ref(), move |remote| {
+            remote.head_with(&place, HeadWith::Version)
+        })
     }
 
     /// Verifies the head the remote showed, `head`, reading its record unless `shown` holds

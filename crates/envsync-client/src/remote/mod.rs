@@ -2,6 +2,7 @@
 //! so it only ever sees ciphertext and signed records, and everything it returns is verified
 //! by the sync engine, not here.
 
+mod ahead;
 pub(crate) mod bucket;
 mod folder;
 mod git;
@@ -11,6 +12,7 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
+pub use ahead::Ahead;
 pub use bucket::BucketRemote;
 pub use folder::FolderRemote;
 pub use git::{GitLocation, GitRemote};
@@ -124,6 +126,14 @@ pub trait Remote {
     /// An environment left out (no version yet, or not readable) is asked for alone.
     fn heads(&self, _project: &str) -> Result<Option<ShownHeads>> {
         Ok(None)
+    }
+
+    /// The same remote, for reads on another thread while this one reads too ([`Ahead`]),
+    /// where overlapping reads pays: a server, whose reads are round trips (the handle
+    /// shares its connection pool and opens a connection of its own when none is free).
+    /// `None` elsewhere.
+    fn detached(&self) -> Option<Box<dyn Remote + Send>> {
+        None
     }
 
     /// A local directory whose changes mean the remote changed (a folder remote's root), so

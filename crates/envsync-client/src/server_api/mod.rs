@@ -2,8 +2,9 @@
 //! the account calls behind `join`, `login`, `invite`, `token`, `ci` and `audit`, and the
 //! transport [`crate::remote::HttpRemote`] is built on.
 //!
-//! Blocking, like the `Remote` trait: a command does one thing at a time. Every failure is
-//! one line naming the server, and no message ever holds the token.
+//! Blocking, like the `Remote` trait: a command reads in turn, except where it starts a read
+//! ahead on a clone of the client ([`crate::remote::Ahead`]), which shares the connection
+//! pool. Every failure is one line naming the server, and no message ever holds the token.
 
 mod failure;
 mod invites;
@@ -34,6 +35,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// filling memory.
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
+#[derive(Clone)]
 pub struct ApiClient {
     server: String,
     token: Option<Token>,

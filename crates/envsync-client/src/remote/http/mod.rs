@@ -169,6 +169,10 @@ impl Remote for HttpRemote {
         Some(self.api.event_source())
     }
 
+    fn detached(&self) -> Option<Box<dyn Remote + Send>> {
+        Some(Box::new(Self::new(self.api.clone())))
+    }
+
     /// One request for every head; an older server without this route answers 404, and
     /// the environments are read one at a time.
     fn heads(&self, project: &str) -> Result<Option<ShownHeads>> {
