@@ -4,6 +4,7 @@ use serde::Serialize;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{Pin, VersionRecord};
+use crate::remote::HeadWith;
 use crate::state::EnvironmentState;
 use crate::workspace::Target;
 
@@ -24,7 +25,7 @@ impl Session {
     /// `envsync pull`: writes the remote head to the linked file. Unpushed local edits are
     /// never overwritten unless `force`, and then a backup encrypted to the user is kept.
     pub fn pull(&mut self, target: &Target, force: bool) -> Result<PullOutcome> {
-        let ahead = self.head_version_ahead(target);
+        let ahead = self.head_ahead(target, HeadWith::Version);
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
         let Some(head) = self.verified_head_version(&view, target, state.as_ref(), ahead)? else {

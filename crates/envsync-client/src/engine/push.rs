@@ -5,6 +5,7 @@ use super::publish::NewVersion;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{ChangeSummary, VersionRecord};
+use crate::remote::HeadWith;
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,13 +62,16 @@ impl Session {
     fn push_once(&mut self, target: &Target, message: &str) -> Result<PushOutcome> {
         let local = self.require_local_file(target, "nothing to push")?;
         Self::parse_local(target, &local)?;
+        let ahead = self.head_ahead(target, HeadWith::Record);
         let mut view = self.project_view(&target.project)?;
+        // A project this push creates had no head to read ahead of its creation.
+        let ahead = ahead.filter(|_| !view.roster.members.is_empty());
         self.ensure_project_exists(&mut view)?;
         // A reader is told so before anything about the remote's head.
         self.require_push_right(&view, &target.environment)?;
         let state = self.state.read(target)?;
         let head = self
-            .verified_head_given(&view, target, state.as_ref())?
+            .verified_head_given(&view, target, state.as_ref(), ahead)?
             .map(|(record, _)| record.body.number);
         let base_number = state.as_ref().map(|state| state.base_version);
         if head != base_number {

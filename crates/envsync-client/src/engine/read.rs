@@ -4,13 +4,14 @@ use zeroize::Zeroizing;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{Pin, VersionRecord};
+use crate::remote::HeadWith;
 use crate::workspace::Target;
 
 impl Session {
     /// The remote head's plaintext, verified and decrypted in memory only: what `run
     /// --remote` and `export --remote` use, with no file on disk.
     pub fn head_plaintext(&mut self, target: &Target) -> Result<(Pin, Zeroizing<Vec<u8>>)> {
-        let ahead = self.head_version_ahead(target);
+        let ahead = self.head_ahead(target, HeadWith::Version);
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
         let (record, head, ciphertext) = self

@@ -7,6 +7,7 @@ use super::publish::NewVersion;
 use super::{ProjectView, Session};
 use crate::error::{ClientError, Result};
 use crate::records::{Pin, VersionRecord};
+use crate::remote::HeadWith;
 use crate::workspace::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,9 +46,10 @@ impl Session {
             backup: None,
         };
         // Verified first: a remote that went back is refused, never called "in sync".
+        let ahead = self.head_ahead(target, HeadWith::Record);
         let view = self.project_view(&target.project)?;
         let state = self.state.read(target)?;
-        let believed = self.verified_head_given(&view, target, state.as_ref())?;
+        let believed = self.verified_head_given(&view, target, state.as_ref(), ahead)?;
         let local = self.read_local(target)?;
         let local_changed = match (&local, &state) {
             (Some(local), Some(state)) => state.file_sha256 != sha256_hex(local),

@@ -48,20 +48,22 @@ impl Session {
         target: &Target,
     ) -> Result<Option<VersionRecord>> {
         let state = self.state.read(target)?;
-        let believed = self.verified_head_given(view, target, state.as_ref())?;
+        let believed = self.verified_head_given(view, target, state.as_ref(), None)?;
         Ok(believed.map(|(record, _)| record))
     }
 
     /// [`Session::verified_head`] with the workspace's state of `target` as the caller read
     /// it, for a command that needs the state itself too (push, pull, sync): one read. With
-    /// the record comes its digest, computed once.
+    /// the record comes its digest, computed once. `ahead` is the read of the head with its
+    /// record started before the view ([`Session::head_ahead`]), where it was.
     pub(crate) fn verified_head_given(
         &mut self,
         view: &ProjectView,
         target: &Target,
         state: Option<&EnvironmentState>,
+        ahead: Option<Ahead<ReadHead>>,
     ) -> Result<Option<(VersionRecord, String)>> {
-        let head = self.remote.head_with(target, HeadWith::Record)?;
+        let head = Ahead::answer_or(ahead, || self.remote.head_with(target, HeadWith::Record))?;
         self.believe_head(view, target, (head.number, head.shown.as_ref()), state)
     }
 
@@ -69,7 +71,7 @@ impl Session {
     /// request where the remote can send both with the head (a server), else in the reads
     /// each takes alone: what reading the head's plaintext needs.
     /// `state` is the workspace's state of `target` as the caller read it; `ahead`, the read
-    /// of the head started before the view ([`Session::head_version_ahead`]), where it was.
+    /// of the head started before the view ([`Session::head_ahead`]), where it was.
     pub(crate) fn verified_head_version(
         &mut self,
         view: &ProjectView,
@@ -119,12 +121,12 @@ impl Session {
         }))
     }
 
-    /// The read of `target`'s head version ([`Session::verified_head_version`]) started now,
-    /// to run while the caller reads the project's view, where the remote reads in parallel.
-    pub(crate) fn head_version_ahead(&self, target: &Target) -> Option<Ahead<ReadHead>> {
+    /// The read of `target`'s head `with` its record or version started now, to run while the
+    /// caller reads the project's view, where the remote reads in parallel.
+    pub(crate) fn head_ahead(&self, target: &Target, with: HeadWith) -> Option<Ahead<ReadHead>> {
         let place = target.place.clone();
         Ahead::start(self.remote.as_ref(), move |remote| {
-            remote.head_with(&place, HeadWith::Version)
+            remote.head_with(&place, with)
         })
     }
 
