@@ -160,7 +160,7 @@ impl Store {
         environment: &str,
         number: u64,
     ) -> Result<Option<bytes::Bytes>> {
-        let key = format!("record {project}/{environment}/{number}");
+        let key = record_key(project, environment, number);
         if let Some(found) = self.immutable.get(&key) {
             return Ok(Some(found));
         }
@@ -189,11 +189,11 @@ impl Store {
         environment: &str,
         number: u64,
     ) -> Result<Option<(bytes::Bytes, bytes::Bytes)>> {
-        let record_key = format!("record {project}/{environment}/{number}");
-        let object_key = format!("object of {project}/{environment}/{number}");
+        let record_at = record_key(project, environment, number);
+        let object_at = format!("object of {project}/{environment}/{number}");
         if let (Some(record), Some(ciphertext)) = (
-            self.immutable.get(&record_key),
-            self.immutable.get(&object_key),
+            self.immutable.get(&record_at),
+            self.immutable.get(&object_at),
         ) {
             return Ok(Some((record, ciphertext)));
         }
@@ -209,8 +209,8 @@ impl Store {
         .map_err(|source| self.query_error(source))?;
         Ok(row.map(|(record, ciphertext)| {
             let (record, ciphertext) = (bytes::Bytes::from(record), bytes::Bytes::from(ciphertext));
-            self.immutable.put(record_key, record.clone());
-            self.immutable.put(object_key, ciphertext.clone());
+            self.immutable.put(record_at, record.clone());
+            self.immutable.put(object_at, ciphertext.clone());
             (record, ciphertext)
         }))
     }
@@ -386,4 +386,9 @@ impl Store {
             .map(|(number, record)| Ok((self.to_u64("version number", number)?, record)))
             .collect()
     }
+}
+
+/// The immutable cache's key of version `number`'s record, which every read of it shares.
+fn record_key(project: &str, environment: &str, number: u64) -> String {
+    format!("record {project}/{environment}/{number}")
 }
