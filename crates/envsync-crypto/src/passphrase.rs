@@ -49,14 +49,42 @@ pub fn decrypt_with_passphrase(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
+
+    /// Whether `text` is exactly `count` of `words` joined by `-`. Four words of the list
+    /// hold a `-` themselves ("t-shirt", "yo-yo"), so a passphrase is not simply split.
+    fn is_passphrase(text: &str, count: usize, words: &HashSet<&str>) -> bool {
+        let ends = text
+            .match_indices('-')
+            .map(|(at, _)| at)
+            .chain([text.len()]);
+        ends.into_iter().any(|end| {
+            words.contains(&text[..end])
+                && match (end == text.len(), count) {
+                    (true, 1) => true,
+                    (false, count) if count > 1 => {
+                        is_passphrase(&text[end + 1..], count - 1, words)
+                    }
+                    _ => false,
+                }
+        })
+    }
 
     #[test]
     fn passphrases_are_words_and_differ() {
-        let one = generate_passphrase(PASSPHRASE_WORDS);
-        let two = generate_passphrase(PASSPHRASE_WORDS);
-        assert_eq!(one.split('-').count(), PASSPHRASE_WORDS);
-        assert_ne!(*one, *two);
+        let words: HashSet<&str> = WORDLIST.split('\n').collect();
+        for _ in 0..2_000 {
+            let one = generate_passphrase(PASSPHRASE_WORDS);
+            let two = generate_passphrase(PASSPHRASE_WORDS);
+            assert!(is_passphrase(&one, PASSPHRASE_WORDS, &words));
+            assert_ne!(*one, *two);
+        }
+        assert!(is_passphrase("t-shirt-yo-yo-abacus", 3, &words));
+        assert!(!is_passphrase("t-shirt-yo-yo-abacus", 4, &words));
+        assert!(!is_passphrase("abacus-abacus", 3, &words));
+        assert!(!is_passphrase("abacus-notaword", 2, &words));
     }
 
     #[test]
