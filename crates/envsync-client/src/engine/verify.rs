@@ -267,12 +267,14 @@ impl Session {
             return Ok(false);
         };
         let walked = if head.body.number > highest.pin.number {
-            let record = match self.kept_parent(view, target, head, floors)? {
-                Some(record) => record,
-                None => self.walk_back(view, target, head, highest.pin.number)?,
-            };
-            let digest = record.digest();
-            Some((record, digest))
+            Some(match self.kept_parent(view, target, head, floors)? {
+                Some(kept) => kept,
+                None => {
+                    let record = self.walk_back(view, target, head, highest.pin.number)?;
+                    let digest = record.digest();
+                    (record, digest)
+                }
+            })
         } else {
             None
         };
@@ -318,14 +320,15 @@ impl Session {
     /// passes the same checks as a fetched one against today's membership log (its
     /// signature, covered by the digest, was checked when the ledger took it), and it
     /// carries the link to its own parent, so a floor below it (a membership log's pin, a
-    /// few versions back) is checked without a read, as the walk would check it.
+    /// few versions back) is checked without a read, as the walk would check it. With it
+    /// comes its digest, the floor's.
     fn kept_parent(
         &mut self,
         view: &ProjectView,
         target: &Target,
         head: &VersionRecord,
         floors: &[Floor],
-    ) -> Result<Option<VersionRecord>> {
+    ) -> Result<Option<(VersionRecord, String)>> {
         let Some(floor) = floors
             .iter()
             .find(|floor| floor.verified_here && names_as_parent(head, &floor.pin))
@@ -345,7 +348,7 @@ impl Session {
             None,
         )?;
         check_link(target, &kept, head)?;
-        Ok(Some(kept))
+        Ok(Some((kept, floor.pin.digest.clone())))
     }
 
     /// Follows `from`'s bases down to the first record numbered `to` or less, verifying
