@@ -21,6 +21,20 @@ pub struct PullOutcome {
     pub author: Option<String>,
 }
 
+impl PullOutcome {
+    /// A pull of `target` that found no version and changed nothing.
+    fn nothing(target: &Target) -> Self {
+        Self {
+            project: target.project.clone(),
+            environment: target.environment.clone(),
+            version: None,
+            updated: false,
+            backup: None,
+            author: None,
+        }
+    }
+}
+
 impl Session {
     /// `envsync pull`: writes the remote head to the linked file. Unpushed local edits are
     /// never overwritten unless `force`, and then a backup encrypted to the user is kept.
@@ -32,14 +46,7 @@ impl Session {
             if view.roster.members.is_empty() {
                 return Err(self.no_project_yet(target));
             }
-            return Ok(PullOutcome {
-                project: target.project.clone(),
-                environment: target.environment.clone(),
-                version: None,
-                updated: false,
-                backup: None,
-                author: None,
-            });
+            return Ok(PullOutcome::nothing(target));
         };
         self.pull_head(target, (&view, state), head, force)
     }
@@ -55,12 +62,9 @@ impl Session {
     ) -> Result<PullOutcome> {
         let content = self.decrypt_or_ask(view, target, &record, &ciphertext)?;
         let mut outcome = PullOutcome {
-            project: target.project.clone(),
-            environment: target.environment.clone(),
             version: Some(pin.number),
-            updated: false,
-            backup: None,
             author: view.author_of(&record).map(|(name, _)| name),
+            ..PullOutcome::nothing(target)
         };
         let local = self.read_local(target)?;
         if let Some(local) = &local
