@@ -39,17 +39,27 @@ print_medians() {
 }
 
 # BINARY's `envsync server` (SQLite, its data in DIR/server, its log DIR/server.log) on a
-# free loopback port, joined by the current HOME as the server's owner. Sets server_pid and
-# server_url. Usage: start_server BINARY DIR
-start_server() {
+# free loopback port, once it listens. Sets server_pid and server_url.
+# Usage: launch_server BINARY DIR
+launch_server() {
   local bin=$1 dir=$2
   "$bin" server --listen 127.0.0.1:0 --data-dir "$dir/server" 2>"$dir/server.log" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q 'listening on' "$dir/server.log" 2>/dev/null && break
     sleep 0.1; done
   server_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/server.log")
-  "$bin" join "$server_url" "$(sed -n 's/^owner setup code: //p' "$dir/server.log")" \
-    >/dev/null 2>&1
+}
+
+# Joins the server launched under DIR (launch_server) at URL, as the current HOME, its owner.
+# Usage: join_as_owner BINARY DIR URL
+join_as_owner() {
+  "$1" join "$3" "$(sed -n 's/^owner setup code: //p' "$2/server.log")" >/dev/null 2>&1
+}
+
+# launch_server, then join_as_owner at the server's own URL. Usage: start_server BINARY DIR
+start_server() {
+  launch_server "$1" "$2"
+  join_as_owner "$1" "$2" "$server_url"
 }
 
 # From the workspace in the current directory (its envsync.toml, `.env.*` files and the

@@ -21,16 +21,13 @@ export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" ENVSYNC_KEYCHAIN=o
 mkdir -p "$HOME" "$work/ws"
 "${bins[0]}" keygen --name bench >/dev/null 2>&1
 
-"${bins[0]}" server --listen 127.0.0.1:0 --data-dir "$work/server" 2>"$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.log" && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$work/server.log")
-python3 "$scripts/latency-proxy.py" 0 "$port" "${BENCH_LATENCY_MS:-10}" >"$work/proxy.out" &
+launch_server "${bins[0]}" "$work"
+python3 "$scripts/latency-proxy.py" 0 "${server_url##*:}" "${BENCH_LATENCY_MS:-10}" \
+  >"$work/proxy.out" &
 proxy_pid=$!
 for _ in $(seq 1 100); do grep -q '^ready' "$work/proxy.out" && break; sleep 0.1; done
 url="http://127.0.0.1:$(sed -n 's/^ready //p' "$work/proxy.out")"
-"${bins[0]}" join "$url" "$(sed -n 's/^owner setup code: //p' "$work/server.log")" \
-  >/dev/null 2>&1
+join_as_owner "${bins[0]}" "$work" "$url"
 
 cd "$work/ws"
 printf 'remote = "%s"\n\n[projects.app.environments]\ndevelopment = ".env"\n' "$url" \
